@@ -1,0 +1,30 @@
+// axon::Error: the one exception type Axon throws. Its message names the file, node, op and
+// shapes involved, so a CLI can print it as one line.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace axon {
+
+enum class ErrorCode {
+  kInvalidArgument,   // caller passed something wrong (names, shapes, dtypes)
+  kInvalidModel,      // the graph breaks a rule (verifier, shape inference)
+  kInvalidFile,       // a file is truncated, garbage or hostile
+  kUnsupported,       // valid but not implemented (an op, a dtype, a file variant)
+  kIo,                // the OS refused (open, read, write)
+  kInternal,
+};
+
+const char* ErrorCodeName(ErrorCode code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+}  // namespace axon

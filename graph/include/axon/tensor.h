@@ -1,0 +1,80 @@
+// axon::Tensor: a dense, row-major tensor. Either owns 64-byte aligned storage (shared between
+// copies of the handle) or views caller memory without copying it.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "axon/dtype.h"
+#include "axon/error.h"
+
+namespace axon {
+
+inline constexpr std::size_t kTensorAlignment = 64;
+
+// Number of elements of a shape; throws axon::Error on a negative dim or on overflow.
+int64_t ElementCount(const std::vector<int64_t>& shape);
+std::string ShapeToString(const std::vector<int64_t>& shape);  // "[2,3]"
+
+class Tensor {
+ public:
+  Tensor() = default;
+
+  // Owning, zero-filled, 64-byte aligned.
+  static Tensor Zeros(DType dtype, std::vector<int64_t> shape);
+  // Views caller memory; the caller keeps it alive and unchanged for the tensor's lifetime.
+  static Tensor View(float* data, std::vector<int64_t> shape);
+  static Tensor View(int64_t* data, std::vector<int64_t> shape);
+  static Tensor View(const float* data, std::vector<int64_t> shape);
+  static Tensor View(const int64_t* data, std::vector<int64_t> shape);
+  // Owning copy of values.
+  static Tensor FromVector(const std::vector<float>& values, std::vector<int64_t> shape);
+  static Tensor FromVector(const std::vector<int64_t>& values, std::vector<int64_t> shape);
+
+  bool defined() const { return dtype_ != DType::kUndefined; }
+  DType dtype() const { return dtype_; }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size() const { return size_; }  // elements
+  std::size_t nbytes() const { return static_cast<std::size_t>(size_) * DTypeSize(dtype_); }
+  bool is_view() const { return owner_ == nullptr && data_ != nullptr; }
+  bool read_only() const { return read_only_; }
+
+  // Typed access; throws axon::Error when T does not match dtype().
+  template <typename T> T* data();
+  template <typename T> const T* data() const;
+  void* raw_data();
+  const void* raw_data() const { return data_; }
+
+  // Same storage, new shape of equal element count.
+  Tensor Reshaped(std::vector<int64_t> shape) const;
+  // Owning deep copy.
+  Tensor Clone() const;
+  std::vector<float> ToFloatVector() const;
+
+ private:
+  Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> owner, void* data,
+         bool read_only);
+  void CheckType(DType requested) const;
+
+  DType dtype_ = DType::kUndefined;
+  std::vector<int64_t> shape_;
+  int64_t size_ = 0;
+  std::shared_ptr<void> owner_;
+  void* data_ = nullptr;
+  bool read_only_ = false;
+};
+
+template <typename T> T* Tensor::data() {
+  CheckType(DTypeOf<T>());
+  return static_cast<T*>(raw_data());
+}
+template <typename T> const T* Tensor::data() const {
+  CheckType(DTypeOf<T>());
+  return static_cast<const T*>(data_);
+}
+
+}  // namespace axon

@@ -1,0 +1,138 @@
+#include "graph/op_schema.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+namespace axon::graph {
+namespace {
+
+std::map<std::string, std::unique_ptr<OpSchema>, std::less<>>& Registry() {
+  static auto* registry = new std::map<std::string, std::unique_ptr<OpSchema>, std::less<>>();
+  return *registry;
+}
+
+template <typename T>
+const T& As(const Attribute& a) { return std::get<T>(a); }
+
+}  // namespace
+
+OpSchema& RegisterOpSchema(std::string_view name) {
+  auto& reg = Registry();
+  auto [it, inserted] = reg.emplace(std::string(name), nullptr);
+  if (!inserted) throw Error(ErrorCode::kInternal, "op " + std::string(name) + " registered twice");
+  it->second = std::make_unique<OpSchema>(std::string(name));
+  return *it->second;
+}
+
+const OpSchema* FindOpSchema(std::string_view name) {
+  auto& reg = Registry();
+  auto it = reg.find(name);
+  return it == reg.end() ? nullptr : it->second.get();
+}
+
+const OpSchema& SchemaFor(const Node& node) {
+  const OpSchema* s = FindOpSchema(node.op_type);
+  if (!s) throw Error(ErrorCode::kUnsupported, node.Describe() + ": unknown op type '" + node.op_type + "'");
+  return *s;
+}
+
+std::vector<std::string> RegisteredOps() {
+  std::vector<std::string> names;
+  for (const auto& [name, schema] : Registry()) names.push_back(name);
+  return names;
+}
+
+OpSchema& OpSchema::Inputs(std::vector<std::string> names, int min_count) {
+  inputs_ = std::move(names);
+  min_inputs_ = min_count < 0 ? inputs_.size() : static_cast<std::size_t>(min_count);
+  return *this;
+}
+
+OpSchema& OpSchema::Outputs(std::vector<std::string> names) {
+  outputs_ = std::move(names);
+  return *this;
+}
+
+OpSchema& OpSchema::Attr(std::string name, AttrType type, std::optional<Attribute> default_value) {
+  attrs_[std::move(name)] = AttrSpec{type, std::move(default_value)};
+  return *this;
+}
+
+void OpSchema::RunInference(InferContext& ctx) const {
+  const Node& node = ctx.node;
+  if (node.inputs.size() < min_inputs_ || node.inputs.size() > inputs_.size())
+    ctx.Fail("expects " + (min_inputs_ == inputs_.size() ? std::to_string(inputs_.size())
+                                                       : std::to_string(min_inputs_) + " to " + std::to_string(inputs_.size())) +
+             " inputs, got " + std::to_string(node.inputs.size()));
+  for (std::size_t i = 0; i < min_inputs_; ++i)
+    if (node.inputs[i].empty()) ctx.Fail("required input " + inputs_[i] + " is missing");
+  if (node.outputs.size() != outputs_.size())
+    ctx.Fail("expects " + std::to_string(outputs_.size()) + " outputs, got " + std::to_string(node.outputs.size()));
+  for (const auto& [name, value] : node.attrs) {
+    auto it = attrs_.find(name);
+    if (it == attrs_.end()) ctx.Fail("unknown attribute '" + name + "'");
+    if (TypeOf(value) != it->second.type)
+      ctx.Fail("attribute '" + name + "' must be " + AttrTypeName(it->second.type) + ", got " + AttrTypeName(TypeOf(value)));
+  }
+  ctx.outputs.assign(node.outputs.size(), ValueInfo{});
+  for (std::size_t i = 0; i < node.outputs.size(); ++i) ctx.outputs[i].name = node.outputs[i];
+  if (infer_) infer_(ctx);
+}
+
+void InferContext::SetOutput(std::size_t i, DType dtype, Shape shape) {
+  outputs.at(i).dtype = dtype;
+  outputs.at(i).shape = std::move(shape);
+}
+
+void InferContext::Fail(const std::string& message) const {
+  std::string shapes;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!HasInput(i)) continue;
+    shapes += shapes.empty() ? " (inputs: " : ", ";
+    shapes += inputs[i].ToString();
+  }
+  if (!shapes.empty()) shapes += ")";
+  throw Error(ErrorCode::kInvalidModel, node.Describe() + ": " + message + shapes);
+}
+
+void InferContext::RequireFloat(std::size_t i) const {
+  if (inputs[i].dtype != DType::kF32)
+    Fail("input " + schema.input_names()[i] + " must be f32, got " + std::string(DTypeName(inputs[i].dtype)));
+}
+
+int64_t InferContext::Axis(int64_t axis, int64_t rank, const char* what) const {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    Fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+bool AttrReader::Has(const std::string& name) const {
+  if (node_.attrs.count(name)) return true;
+  auto it = schema_.attrs().find(name);
+  return it != schema_.attrs().end() && it->second.default_value.has_value();
+}
+
+const Attribute& AttrReader::Get(const std::string& name, AttrType type) const {
+  if (auto it = node_.attrs.find(name); it != node_.attrs.end()) {
+    if (TypeOf(it->second) != type)
+      throw Error(ErrorCode::kInvalidModel, node_.Describe() + ": attribute '" + name + "' must be " + AttrTypeName(type));
+    return it->second;
+  }
+  auto spec = schema_.attrs().find(name);
+  if (spec == schema_.attrs().end() || !spec->second.default_value)
+    throw Error(ErrorCode::kInvalidModel, node_.Describe() + ": missing required attribute '" + name + "'");
+  return *spec->second.default_value;
+}
+
+int64_t AttrReader::Int(const std::string& name) const { return As<int64_t>(Get(name, AttrType::kInt)); }
+float AttrReader::Float(const std::string& name) const { return As<float>(Get(name, AttrType::kFloat)); }
+const std::string& AttrReader::String(const std::string& name) const { return As<std::string>(Get(name, AttrType::kString)); }
+const std::vector<int64_t>& AttrReader::Ints(const std::string& name) const {
+  return As<std::vector<int64_t>>(Get(name, AttrType::kInts));
+}
+const std::vector<float>& AttrReader::Floats(const std::string& name) const {
+  return As<std::vector<float>>(Get(name, AttrType::kFloats));
+}
+
+}  // namespace axon::graph

@@ -1,0 +1,113 @@
+// An op's whole contract in one place: inputs, outputs, attributes with defaults, shape/dtype
+// inference (which also checks attribute ranges) and a FLOP estimate. Ops register themselves
+// with AXON_OP in graph/ops/; nothing else in the code base switches over op types.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/ir.h"
+
+namespace axon::graph {
+
+class OpSchema;
+
+// Reads a node's attributes, falling back to the schema's defaults; used by shape inference and
+// by kernels, so both see the same values.
+class AttrReader {
+ public:
+  AttrReader(const Node& node, const OpSchema& schema) : node_(node), schema_(schema) {}
+  int64_t Int(const std::string& name) const;
+  float Float(const std::string& name) const;
+  const std::string& String(const std::string& name) const;
+  const std::vector<int64_t>& Ints(const std::string& name) const;
+  const std::vector<float>& Floats(const std::string& name) const;
+  bool Has(const std::string& name) const;  // set on the node or defaulted
+
+ private:
+  const Attribute& Get(const std::string& name, AttrType type) const;
+  const Node& node_;
+  const OpSchema& schema_;
+};
+
+struct InferContext {
+  InferContext(const Node& node, const OpSchema& schema) : node(node), schema(schema), attrs(node, schema) {}
+
+  const Node& node;
+  const OpSchema& schema;
+  AttrReader attrs;
+  std::vector<ValueInfo> inputs;             // one per node input; dtype kUndefined when omitted
+  std::vector<const Tensor*> input_values;   // the input's data when known (constants, run time)
+  std::vector<ValueInfo> outputs;            // filled by the infer function
+
+  bool HasInput(std::size_t i) const { return i < inputs.size() && !node.inputs[i].empty(); }
+  const Shape& InShape(std::size_t i) const { return inputs[i].shape; }
+  DType InType(std::size_t i) const { return inputs[i].dtype; }
+  void SetOutput(std::size_t i, DType dtype, Shape shape);
+  // Throws axon::Error naming the node, op and input shapes.
+  [[noreturn]] void Fail(const std::string& message) const;
+  void Require(bool condition, const std::string& message) const { if (!condition) Fail(message); }
+  // Checks input i is f32 (the dtype every compute op works in today).
+  void RequireFloat(std::size_t i) const;
+  // Normalizes a possibly negative axis against rank; fails when out of range.
+  int64_t Axis(int64_t axis, int64_t rank, const char* what = "axis") const;
+};
+
+// FLOP estimate from input and output shapes (all known); 0 for data movement.
+struct FlopContext {
+  const std::vector<std::vector<int64_t>>& inputs;
+  const std::vector<std::vector<int64_t>>& outputs;
+  const AttrReader& attrs;
+};
+
+using InferFn = std::function<void(InferContext&)>;
+using FlopFn = std::function<double(const FlopContext&)>;
+
+class OpSchema {
+ public:
+  explicit OpSchema(std::string name) : name_(std::move(name)) {}
+
+  // Inputs past min_count are optional (may be omitted or given as "").
+  OpSchema& Inputs(std::vector<std::string> names, int min_count = -1);
+  OpSchema& Outputs(std::vector<std::string> names);
+  OpSchema& Attr(std::string name, AttrType type, std::optional<Attribute> default_value = std::nullopt);
+  OpSchema& Infer(InferFn fn) { infer_ = std::move(fn); return *this; }
+  OpSchema& Flops(FlopFn fn) { flops_ = std::move(fn); return *this; }
+
+  const std::string& name() const { return name_; }
+  const std::vector<std::string>& input_names() const { return inputs_; }
+  const std::vector<std::string>& output_names() const { return outputs_; }
+  std::size_t min_inputs() const { return min_inputs_; }
+  struct AttrSpec { AttrType type; std::optional<Attribute> default_value; };
+  const std::map<std::string, AttrSpec>& attrs() const { return attrs_; }
+
+  // Checks arity and attribute names/types, then infers output dtypes and shapes.
+  void RunInference(InferContext& ctx) const;
+  double EstimateFlops(const FlopContext& ctx) const { return flops_ ? flops_(ctx) : 0.0; }
+
+ private:
+  std::string name_;
+  std::vector<std::string> inputs_, outputs_;
+  std::size_t min_inputs_ = 0;
+  std::map<std::string, AttrSpec> attrs_;
+  InferFn infer_;
+  FlopFn flops_;
+};
+
+OpSchema& RegisterOpSchema(std::string_view name);
+const OpSchema* FindOpSchema(std::string_view name);
+// Throws axon::Error naming the node when its op is unknown.
+const OpSchema& SchemaFor(const Node& node);
+std::vector<std::string> RegisteredOps();
+
+#define AXON_OP_CONCAT_(a, b) a##b
+#define AXON_OP_CONCAT(a, b) AXON_OP_CONCAT_(a, b)
+#define AXON_OP(op_name)                                                   \
+  [[maybe_unused]] static ::axon::graph::OpSchema& AXON_OP_CONCAT(axon_op_schema_, __COUNTER__) = \
+      ::axon::graph::RegisterOpSchema(#op_name)
+
+}  // namespace axon::graph

@@ -1,0 +1,51 @@
+// Shapes with symbolic dims: a dim is a known size, a named unknown ("batch"), or anonymous.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace axon::graph {
+
+class Dim {
+ public:
+  Dim() = default;                                      // anonymous unknown
+  Dim(int64_t value) : value_(value) {}                 // NOLINT: dims read naturally as numbers
+  static Dim Symbol(std::string name) { Dim d; d.symbol_ = std::move(name); return d; }
+
+  bool known() const { return value_ >= 0; }
+  int64_t value() const { return value_; }              // -1 when unknown
+  const std::string& symbol() const { return symbol_; } // empty when known or anonymous
+  std::string ToString() const { return known() ? std::to_string(value_) : symbol_.empty() ? "?" : symbol_; }
+  bool operator==(const Dim& o) const { return value_ == o.value_ && symbol_ == o.symbol_; }
+
+ private:
+  int64_t value_ = -1;
+  std::string symbol_;
+};
+
+// A shape whose rank may itself be unknown (has_rank() false).
+class Shape {
+ public:
+  Shape() = default;
+  Shape(std::vector<Dim> dims) : dims_(std::move(dims)), has_rank_(true) {}  // NOLINT
+  Shape(std::initializer_list<Dim> dims) : dims_(dims), has_rank_(true) {}
+  static Shape FromValues(const std::vector<int64_t>& values);
+  static Shape UnknownRank() { return Shape(); }
+
+  bool has_rank() const { return has_rank_; }
+  int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
+  const std::vector<Dim>& dims() const { return dims_; }
+  const Dim& operator[](std::size_t i) const { return dims_[i]; }
+  bool fully_known() const;
+  std::optional<std::vector<int64_t>> values() const;   // when fully known
+  std::string ToString() const;                          // "[batch,784]"
+  bool operator==(const Shape& o) const { return has_rank_ == o.has_rank_ && dims_ == o.dims_; }
+
+ private:
+  std::vector<Dim> dims_;
+  bool has_rank_ = false;
+};
+
+}  // namespace axon::graph

@@ -1,0 +1,133 @@
+#include "axon/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+
+namespace axon {
+
+const char* ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return "invalid argument";
+    case ErrorCode::kInvalidModel: return "invalid model";
+    case ErrorCode::kInvalidFile: return "invalid file";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kIo: return "I/O error";
+    case ErrorCode::kInternal: return "internal error";
+  }
+  return "error";
+}
+
+std::string_view DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return "f32";
+    case DType::kI64: return "i64";
+    case DType::kUndefined: break;
+  }
+  return "undefined";
+}
+
+std::optional<DType> DTypeFromName(std::string_view name) {
+  if (name == "f32" || name == "float32" || name == "float") return DType::kF32;
+  if (name == "i64" || name == "int64") return DType::kI64;
+  return std::nullopt;
+}
+
+std::size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return 4;
+    case DType::kI64: return 8;
+    case DType::kUndefined: break;
+  }
+  return 0;
+}
+
+int64_t ElementCount(const std::vector<int64_t>& shape) {
+  // Bounded so that count * 8 bytes still fits in int64: a hostile shape cannot wrap around.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 8;
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw Error(ErrorCode::kInvalidArgument, "negative dimension in shape " + ShapeToString(shape));
+    if (d != 0 && count > kMax / d)
+      throw Error(ErrorCode::kInvalidArgument, "shape " + ShapeToString(shape) + " has too many elements");
+    count *= d;
+  }
+  return count;
+}
+
+std::string ShapeToString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+Tensor::Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> owner, void* data,
+               bool read_only)
+    : dtype_(dtype), shape_(std::move(shape)), owner_(std::move(owner)), data_(data), read_only_(read_only) {
+  size_ = ElementCount(shape_);
+}
+
+Tensor Tensor::Zeros(DType dtype, std::vector<int64_t> shape) {
+  if (DTypeSize(dtype) == 0) throw Error(ErrorCode::kInvalidArgument, "cannot allocate a tensor of undefined dtype");
+  const std::size_t bytes = static_cast<std::size_t>(ElementCount(shape)) * DTypeSize(dtype);
+  // Round up: aligned_alloc wants a multiple of the alignment, and never a zero size.
+  const std::size_t padded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment + kTensorAlignment;
+  void* p = std::aligned_alloc(kTensorAlignment, padded);
+  if (!p) throw Error(ErrorCode::kInvalidArgument, "out of memory allocating " + std::to_string(bytes) + " bytes for shape " + ShapeToString(shape));
+  std::memset(p, 0, padded);
+  std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });
+  return Tensor(dtype, std::move(shape), std::move(owner), p, false);
+}
+
+Tensor Tensor::View(float* data, std::vector<int64_t> shape) { return Tensor(DType::kF32, std::move(shape), nullptr, data, false); }
+Tensor Tensor::View(int64_t* data, std::vector<int64_t> shape) { return Tensor(DType::kI64, std::move(shape), nullptr, data, false); }
+Tensor Tensor::View(const float* data, std::vector<int64_t> shape) {
+  return Tensor(DType::kF32, std::move(shape), nullptr, const_cast<float*>(data), true);
+}
+Tensor Tensor::View(const int64_t* data, std::vector<int64_t> shape) {
+  return Tensor(DType::kI64, std::move(shape), nullptr, const_cast<int64_t*>(data), true);
+}
+
+template <typename T>
+static Tensor FromValues(const std::vector<T>& values, std::vector<int64_t> shape) {
+  Tensor t = Tensor::Zeros(DTypeOf<T>(), std::move(shape));
+  if (static_cast<int64_t>(values.size()) != t.size())
+    throw Error(ErrorCode::kInvalidArgument, std::to_string(values.size()) + " values do not fill shape " + ShapeToString(t.shape()));
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), t.nbytes());
+  return t;
+}
+Tensor Tensor::FromVector(const std::vector<float>& values, std::vector<int64_t> shape) { return FromValues(values, std::move(shape)); }
+Tensor Tensor::FromVector(const std::vector<int64_t>& values, std::vector<int64_t> shape) { return FromValues(values, std::move(shape)); }
+
+void* Tensor::raw_data() {
+  if (read_only_) throw Error(ErrorCode::kInvalidArgument, "tensor views read-only memory and cannot be written");
+  return data_;
+}
+
+void Tensor::CheckType(DType requested) const {
+  if (requested != dtype_)
+    throw Error(ErrorCode::kInvalidArgument, "tensor of dtype " + std::string(DTypeName(dtype_)) + " accessed as " + std::string(DTypeName(requested)));
+}
+
+Tensor Tensor::Reshaped(std::vector<int64_t> shape) const {
+  if (ElementCount(shape) != size_)
+    throw Error(ErrorCode::kInvalidArgument, "cannot reshape " + ShapeToString(shape_) + " to " + ShapeToString(shape));
+  return Tensor(dtype_, std::move(shape), owner_, data_, read_only_);
+}
+
+Tensor Tensor::Clone() const {
+  Tensor t = Zeros(dtype_, shape_);
+  if (nbytes()) std::memcpy(t.raw_data(), data_, nbytes());
+  return t;
+}
+
+std::vector<float> Tensor::ToFloatVector() const {
+  const float* p = data<float>();
+  return std::vector<float>(p, p + size_);
+}
+
+}  // namespace axon

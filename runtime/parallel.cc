@@ -1,0 +1,22 @@
+#include "runtime/parallel.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+namespace axon::runtime {
+
+void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  if (n <= grain) {
+    fn(0, n);
+    return;
+  }
+  // simple_partitioner splits down to exactly `grain`, so the blocks are the same on 1 or 16 threads.
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
+                    [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); },
+                    tbb::simple_partitioner());
+}
+
+}  // namespace axon::runtime

@@ -1,0 +1,13 @@
+// Intra-op parallelism for kernels. Runs on the calling thread's task arena (the session's), in
+// blocks whose boundaries depend only on n and grain, so results never depend on thread count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace axon::runtime {
+
+// Calls fn(begin, end) over [0, n) in blocks of at least `grain` items; serial when n <= grain.
+void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace axon::runtime
