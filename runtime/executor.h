@@ -1,0 +1,41 @@
+// Runs a verified graph: nodes in topological order, each output sized by the op's own shape
+// inference on the concrete input shapes, then filled by the op's registered kernel.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/op_schema.h"
+#include "runtime/kernel_registry.h"
+
+namespace axon::runtime {
+
+class Executor {
+ public:
+  // Takes a graph that passed graph::Verify. Throws axon::Error for an op with no kernel.
+  explicit Executor(graph::Graph graph);
+
+  const graph::Graph& graph() const { return graph_; }
+  // inputs are in graph.inputs order, already checked against the declared types.
+  std::vector<Tensor> Run(std::vector<Tensor> inputs) const;
+
+ private:
+  struct Step {
+    const graph::Node* node;
+    const graph::OpSchema* schema;
+    const KernelFn* kernel;
+    std::vector<int> inputs;     // value slots; -1 for an omitted optional input
+    std::vector<int> outputs;
+    std::vector<int> release;    // slots whose last reader is this step
+  };
+
+  graph::Graph graph_;
+  std::vector<Step> steps_;
+  std::vector<Tensor> constants_;        // by slot; defined for initializers only
+  std::vector<int> input_slots_, output_slots_;
+  std::size_t num_slots_ = 0;
+};
+
+}  // namespace axon::runtime

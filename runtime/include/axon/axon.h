@@ -1,0 +1,67 @@
+// Axon's embedding API. Only standard-library types and Axon's own vocabulary types appear
+// here: no Highway, TBB or protobuf.
+//
+//   axon::Session s = axon::Session::Load("model.axon", {.threads = 2});
+//   std::vector<axon::Tensor> out = s.Run({{"x", axon::Tensor::View(data, {32, 784})}});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "axon/dtype.h"
+#include "axon/error.h"
+#include "axon/tensor.h"
+
+namespace axon {
+
+namespace detail { struct SessionFactory; }
+
+const char* Version();
+
+struct SessionOptions {
+  int threads = 0;  // worker threads for this session; 0 = one per core
+};
+
+// An input or output of a model. A dim of -1 is unknown; its name (e.g. "batch") is in symbols.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  std::vector<int64_t> shape;
+  std::vector<std::string> symbols;  // per dim: symbolic name, or "" for a known or anonymous dim
+  std::string ToString() const;      // "x: f32[batch,784]"
+};
+
+using NamedTensor = std::pair<std::string, Tensor>;
+
+class Session {
+ public:
+  // Reads, verifies, infers shapes and plans the model. Throws axon::Error naming the file.
+  static Session Load(const std::string& path, const SessionOptions& options = {});
+  static Session LoadFromBytes(const void* data, std::size_t size, const SessionOptions& options = {},
+                               const std::string& origin = "<memory>");
+
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  int threads() const;
+
+  // Runs the model. Every graph input must be given once, by name, with its dtype and a shape
+  // matching the declared one (symbolic dims bind to one size per run). Returns the outputs in
+  // the order of outputs().
+  std::vector<Tensor> Run(const std::vector<NamedTensor>& inputs);
+
+  struct Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend struct detail::SessionFactory;
+};
+
+}  // namespace axon

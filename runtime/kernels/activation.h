@@ -1,0 +1,24 @@
+// Elementwise activations on f32 arrays, Highway-dispatched to the best target of this CPU.
+// Every function reads x[0, n) and writes y[0, n); x == y (in place) is allowed, any other
+// overlap is not. NaN inputs give NaN outputs.
+//
+// Accuracy (checked by tests/runtime/kernels/activation_test.cc on every target against
+// double-precision references): relative error at most 1e-6 wherever the exact result is a
+// normal float. Where it is subnormal (Exp(x) for x < about -87.3, Sigmoid(x) for x < about
+// -87.3) the error is bounded absolutely by 1e-37 instead: those results carry less than 24
+// bits of precision by construction.
+#pragma once
+
+#include <cstdint>
+
+namespace axon::kernels {
+
+// max(x, 0); NaN stays NaN.
+void Relu(const float* x, float* y, int64_t n);
+// 1 / (1 + exp(-x)), computed without overflow and with full relative accuracy for x << 0.
+void Sigmoid(const float* x, float* y, int64_t n);
+void Tanh(const float* x, float* y, int64_t n);
+// Overflows to +inf above about 88.72; underflows through subnormals to 0 below about -103.97.
+void Exp(const float* x, float* y, int64_t n);
+
+}  // namespace axon::kernels

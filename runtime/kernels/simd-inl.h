@@ -1,0 +1,59 @@
+// Per-target helpers shared by the kernel families. Included once per Highway target (toggle
+// guard below), after <hwy/highway.h>, from a kernel .cc that uses foreach_target.h.
+//
+// Tails go through a small stack buffer rather than MaskedLoad/BlendedStore: on SSSE3/SSE4,
+// Highway 1.0.3 implements MaskedLoad as a full aligned Load, which would read (and fault) past
+// the end of the caller's array. The buffer costs one short copy per array, and the tail lanes
+// are computed by exactly the same vector code as the body, so an element's result does not
+// depend on where a block boundary falls.
+
+#if defined(AXON_RUNTIME_KERNELS_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef AXON_RUNTIME_KERNELS_SIMD_INL_H_
+#undef AXON_RUNTIME_KERNELS_SIMD_INL_H_
+#else
+#define AXON_RUNTIME_KERNELS_SIMD_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace axon::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Largest lane count of any float vector on this target; sizes the tail buffers.
+inline constexpr std::size_t kMaxF32Lanes = HWY_MAX_BYTES / sizeof(float);
+
+// Loads count < Lanes(d) floats; the lanes past count are zero.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadTail(D d, const float* HWY_RESTRICT p, std::size_t count) {
+  HWY_ALIGN float buf[kMaxF32Lanes] = {};
+  std::memcpy(buf, p, count * sizeof(float));
+  return hn::Load(d, buf);
+}
+
+// Stores the first count < Lanes(d) lanes of v.
+template <class D>
+HWY_INLINE void StoreTail(D d, hn::Vec<D> v, float* HWY_RESTRICT p, std::size_t count) {
+  HWY_ALIGN float buf[kMaxF32Lanes];
+  hn::Store(v, d, buf);
+  std::memcpy(p, buf, count * sizeof(float));
+}
+
+// y[i] = op(d, x[i]) for i < n, one vector at a time; x == y is allowed (each vector is loaded
+// before it is stored, and no vector straddles another's range).
+template <class D, class Op>
+HWY_INLINE void TransformF32(D d, const float* x, float* y, std::size_t n, const Op& op) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(op(d, hn::LoadU(d, x + i)), d, y + i);
+  if (i < n) StoreTail(d, op(d, LoadTail(d, x + i, n - i)), y + i, n - i);
+}
+
+}  // namespace axon::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle guard

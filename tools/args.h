@@ -1,0 +1,37 @@
+// A small command-line parser: options declared up front, values read by name, and unknown
+// options or missing values reported as axon::Error naming the command.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace axon::cli {
+
+class Args {
+ public:
+  // value_options take a value ("-o DIR" or "-o=DIR"); flags do not. Aliases map to a canonical name.
+  Args(std::string command, const std::vector<std::string>& args, std::set<std::string> value_options,
+       std::set<std::string> flags = {}, std::map<std::string, std::string> aliases = {});
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  // The single positional argument named `what`; fails when missing or repeated.
+  const std::string& Positional(std::size_t index, const std::string& what) const;
+  void MaxPositional(std::size_t n) const;
+  std::optional<std::string> Value(const std::string& option) const;  // last given
+  std::vector<std::string> Values(const std::string& option) const;   // all given, in order
+  bool Flag(const std::string& flag) const { return flags_given_.count(flag) != 0; }
+  int IntValue(const std::string& option, int fallback, int min_value) const;
+  [[noreturn]] void Fail(const std::string& message) const;
+
+ private:
+  std::string command_;
+  std::vector<std::string> positional_;
+  std::multimap<std::string, std::string> values_;
+  std::vector<std::pair<std::string, std::string>> ordered_;
+  std::set<std::string> flags_given_;
+};
+
+}  // namespace axon::cli

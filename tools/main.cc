@@ -1,0 +1,66 @@
+// axon: the command-line tool. Dispatches to one subcommand; turns every error into one line on
+// stderr and exit code 1.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "axon/axon.h"
+#include "tools/command.h"
+
+namespace axon::cli {
+
+bool RegisterCommand(const Command& command) {
+  const_cast<std::vector<Command>&>(Commands()).push_back(command);
+  return true;
+}
+
+const std::vector<Command>& Commands() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+namespace {
+
+void PrintHelp() {
+  std::printf("axon %s: run, inspect and convert neural-network models\n\n", Version());
+  std::printf("usage: axon COMMAND [ARGS...]    (axon COMMAND --help for details)\n\ncommands:\n");
+  for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+}  // namespace axon::cli
+
+int main(int argc, char** argv) {
+  using namespace axon::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintHelp();
+    return args.empty() ? 1 : 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("axon %s\n", axon::Version());
+    return 0;
+  }
+  for (const Command& c : Commands()) {
+    if (args[0] != c.name) continue;
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const std::string& a : rest)
+      if (a == "--help" || a == "-h") {
+        std::printf("%s", c.usage);
+        return 0;
+      }
+    try {
+      return c.main(rest);
+    } catch (const axon::Error& e) {
+      std::fprintf(stderr, "axon: %s\n", e.what());
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "axon %s: out of memory\n", c.name);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "axon %s: internal error: %s\n", c.name, e.what());
+    }
+    return 1;
+  }
+  std::fprintf(stderr, "axon: unknown command '%s' (see axon --help)\n", args[0].c_str());
+  return 1;
+}

@@ -1,0 +1,15 @@
+// Helpers shared by subcommands that print or save tensors.
+#pragma once
+
+#include <string>
+
+#include "axon/tensor.h"
+
+namespace axon::cli {
+
+// A value name made safe as a file name ("Sigmoid_3:0" -> "Sigmoid_3_0").
+std::string FileNameFor(const std::string& value_name);
+// "[0.5, 0.25, ...]" for small tensors, "" for large ones.
+std::string PreviewValues(const Tensor& t, int64_t max_elements = 16);
+
+}  // namespace axon::cli
