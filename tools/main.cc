@@ -2,6 +2,7 @@
 // stderr and exit code 1.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ const std::vector<Command>& Commands() {
 }
 
 namespace {
+
+// Errors print as one line, whatever a message picked up on the way (protobuf's, the OS's).
+void PrintError(const std::string& message) {
+  std::string line = message;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 void PrintHelp() {
   std::printf("axon %s: run, inspect and convert neural-network models\n\n", Version());
@@ -53,11 +62,13 @@ int main(int argc, char** argv) {
     try {
       return c.main(rest);
     } catch (const axon::Error& e) {
-      std::fprintf(stderr, "axon: %s\n", e.what());
+      PrintError(std::string("axon: ") + e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+      PrintError("axon " + std::string(c.name) + ": " + e.what());
     } catch (const std::bad_alloc&) {
-      std::fprintf(stderr, "axon %s: out of memory\n", c.name);
+      PrintError("axon " + std::string(c.name) + ": out of memory");
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "axon %s: internal error: %s\n", c.name, e.what());
+      PrintError("axon " + std::string(c.name) + ": internal error: " + e.what());
     }
     return 1;
   }

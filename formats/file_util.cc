@@ -1,0 +1,215 @@
+#include "formats/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "axon/error.h"
+
+namespace axon::formats::internal {
+namespace {
+
+[[noreturn]] void ThrowIo(const std::string& path, const char* what, int err) {
+  throw Error(ErrorCode::kIo, path + ": " + what + ": " + std::generic_category().message(err));
+}
+
+// Closes fd on scope exit unless released.
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::string DirectoryOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+InputFile::InputFile(const std::string& path) : path_(path) {
+  do {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) ThrowIo(path, "cannot open", errno);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    ThrowIo(path, "cannot stat", err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw Error(ErrorCode::kIo, path + ": cannot read: not a regular file");
+  }
+  size_ = static_cast<std::size_t>(st.st_size);
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void InputFile::Read(void* dst, std::size_t n) {
+  char* p = static_cast<char*>(dst);
+  while (n > 0) {
+    // Linux reads at most ~2 GiB a call; larger tensors take several.
+    const ssize_t got = ::read(fd_, p, n < (std::size_t{1} << 30) ? n : (std::size_t{1} << 30));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      ThrowIo(path_, "cannot read", errno);
+    }
+    if (got == 0) throw Error(ErrorCode::kIo, path_ + ": cannot read: file ended early (changed while being read?)");
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+}
+
+std::string ReadWholeFile(const std::string& path, std::size_t max_bytes) {
+  InputFile file(path);
+  if (file.size() > max_bytes)
+    throw Error(ErrorCode::kInvalidFile, path + ": file is " + std::to_string(file.size()) +
+                                             " bytes, more than the limit of " + std::to_string(max_bytes));
+  std::string bytes(file.size(), '\0');
+  file.Read(bytes.data(), bytes.size());
+  return bytes;
+}
+
+void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks) {
+  // A unique name in the target directory, so the rename stays on one file system. O_EXCL
+  // guards against a leftover or concurrent file; mode 0666 lets the umask apply as usual.
+  static std::atomic<unsigned> counter{0};
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && !(errno == EEXIST && attempt < 100) && errno != EINTR) ThrowIo(path, "cannot create", errno);
+  }
+  FdCloser closer(fd);
+
+  auto fail = [&](const char* what, int err) {
+    ::close(closer.release());
+    ::unlink(tmp.c_str());
+    ThrowIo(path, what, err);
+  };
+  for (std::string_view chunk : chunks) {
+    const char* p = chunk.data();
+    std::size_t n = chunk.size();
+    while (n > 0) {
+      const ssize_t put = ::write(fd, p, n < (std::size_t{1} << 30) ? n : (std::size_t{1} << 30));
+      if (put < 0) {
+        if (errno == EINTR) continue;
+        fail("cannot write", errno);
+      }
+      p += put;
+      n -= static_cast<std::size_t>(put);
+    }
+  }
+  if (::fsync(fd) != 0) fail("cannot write (fsync)", errno);
+  if (::close(closer.release()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    ThrowIo(path, "cannot write (close)", err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    ThrowIo(path, "cannot write (rename)", err);
+  }
+  // Persist the rename itself. Best effort: some file systems refuse to fsync a directory, and
+  // the new file is complete either way.
+  const int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    (void)::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t elem_size) {
+  if (bytes == 0) return;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(dst, src, bytes);
+  } else {
+    const auto* s = static_cast<const unsigned char*>(src);
+    auto* d = static_cast<unsigned char*>(dst);
+    for (std::size_t i = 0; i < bytes; i += elem_size)
+      for (std::size_t b = 0; b < elem_size; ++b) d[i + b] = s[i + elem_size - 1 - b];
+  }
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;  // a continuation byte in lead position, or 0xF8..0xFF
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+std::string Printable(std::string_view s, std::size_t max_len) {
+  const bool utf8 = IsValidUtf8(s);
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (out.size() >= max_len) {
+      // Do not cut a multi-byte character in half.
+      while (utf8 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) out += s[i++];
+      if (i < s.size()) out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && !utf8)) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace axon::formats::internal

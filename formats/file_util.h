@@ -1,0 +1,57 @@
+// Helpers shared by the file formats in formats/: whole-file and streamed reads, atomic writes,
+// little-endian element copies, UTF-8 checks. Internal to formats/ (standard types only).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace axon::formats::internal {
+
+// Most dims a tensor or shape may have in any file Axon reads or writes. numpy allows 64 (32
+// before 2.0); a bound keeps a hostile file from declaring millions of dims.
+inline constexpr std::size_t kMaxRank = 64;
+
+// A regular file open for reading. Errors are axon::Error(kIo) whose message starts with the
+// path, e.g. "w.npy: cannot open: No such file or directory".
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path);
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  std::size_t size() const { return size_; }
+  // Reads exactly n bytes at the current position; kIo if the file ends first (it shrank while
+  // being read: the size was checked against size() beforehand by the caller).
+  void Read(void* dst, std::size_t n);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::size_t size_ = 0;
+};
+
+// The whole file. kInvalidFile (before anything is allocated) if it is larger than max_bytes.
+std::string ReadWholeFile(const std::string& path, std::size_t max_bytes);
+
+// Writes the concatenation of chunks to path via a temporary file in the same directory, which
+// is fsync'ed and then renamed over path: readers see the old file or the complete new one, and
+// a failure never leaves a half-written file behind. Errors are axon::Error(kIo) naming path.
+void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks);
+
+// Copies `bytes` bytes of elements of elem_size bytes from little-endian src to host order dst
+// (or from host order to little-endian: the swap is its own inverse). A plain memcpy on
+// little-endian hosts.
+void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t elem_size);
+
+// True if s is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// s with control bytes escaped (\n, \x7f), and every byte >= 0x80 too unless s is valid
+// UTF-8, cut to about max_len bytes: for quoting untrusted names in one-line error messages.
+std::string Printable(std::string_view s, std::size_t max_len = 80);
+
+}  // namespace axon::formats::internal

@@ -1,0 +1,142 @@
+// Activations: one Highway functor per function, applied by TransformF32. The wrappers below
+// split large arrays into fixed blocks for ParallelFor; each element's result depends only on
+// its input, so blocks and thread count never change the output.
+
+#include "runtime/kernels/activation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "runtime/kernel_registry.h"
+#include "runtime/parallel.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/activation.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+#include "runtime/kernels/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace axon::kernels::HWY_NAMESPACE {
+namespace {
+
+// Compares rather than taking Max(x, 0): x86 MAXPS returns its second operand when either is
+// NaN, so Max would silently turn NaN into 0 on some targets and not on others.
+struct ReluOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);
+  }
+};
+
+// Highway's Exp is only specified up to +104 (beyond, its range reduction overflows int32 and
+// returns garbage) and returns 0 for NaN, because its underflow test `x >= -104` is false for
+// NaN. Clamping to 89 keeps every overflow at +inf (exp(89) > FLT_MAX); NaN is passed through.
+template <class D, class V>
+HWY_INLINE V ExpChecked(D d, V x) {
+  const V e = hn::Exp(d, hn::Min(x, hn::Set(d, 89.0f)));
+  return hn::IfThenElse(hn::IsNaN(x), x, e);
+}
+
+struct ExpOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return ExpChecked(d, x); }
+};
+
+// e = exp(-|x|) lies in (0, 1], so nothing overflows. For x >= 0 the result is 1/(1+e); for
+// x < 0 it is e/(1+e), which keeps full relative precision where 1 - 1/(1+exp(-x)) would cancel
+// catastrophically (sigmoid(-30) ~ 9e-14 is exact to a few ulp rather than 0).
+struct SigmoidOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V neg_abs = hn::Or(x, hn::SignBit(d));
+    const V e = ExpChecked(d, neg_abs);
+    const V r = hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), e));
+    const V y = hn::IfThenElse(hn::Ge(x, hn::Zero(d)), r, hn::Mul(e, r));
+    return hn::IfThenElse(hn::IsNaN(x), x, y);
+  }
+};
+
+// Highway's Tanh already computes expm1(2|x|) / (expm1(2|x|) + 2), which stays accurate for
+// small |x| (no 1 - 1 cancellation) and saturates at 1 above 18.7; measured within 1e-6.
+struct TanhOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    return hn::IfThenElse(hn::IsNaN(x), x, hn::Tanh(d, x));
+  }
+};
+
+template <class Op>
+HWY_INLINE void Apply(const float* x, float* y, int64_t n) {
+  const hn::ScalableTag<float> d;
+  TransformF32(d, x, y, static_cast<std::size_t>(n), Op());
+}
+
+void ReluF32(const float* x, float* y, int64_t n) { Apply<ReluOp>(x, y, n); }
+void SigmoidF32(const float* x, float* y, int64_t n) { Apply<SigmoidOp>(x, y, n); }
+void TanhF32(const float* x, float* y, int64_t n) { Apply<TanhOp>(x, y, n); }
+void ExpF32(const float* x, float* y, int64_t n) { Apply<ExpOp>(x, y, n); }
+
+}  // namespace
+}  // namespace axon::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace axon::kernels {
+
+HWY_EXPORT(ReluF32);
+HWY_EXPORT(SigmoidF32);
+HWY_EXPORT(TanhF32);
+HWY_EXPORT(ExpF32);
+
+namespace {
+
+using UnaryFn = void (*)(const float*, float*, int64_t);
+
+// 16K floats = 64 KiB per block: large enough to amortize a task, small enough that a
+// 1M-element activation still splits across cores. A multiple of every vector length, so only
+// the last block has a tail.
+constexpr int64_t kBlock = 16384;
+
+void RunBlocked(UnaryFn fn, const float* x, float* y, int64_t n) {
+  if (n <= 0) return;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  runtime::ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+    const int64_t begin = b0 * kBlock;
+    const int64_t end = std::min(n, b1 * kBlock);
+    fn(x + begin, y + begin, end - begin);
+  });
+}
+
+}  // namespace
+
+// The dispatch-table lookup happens inside each block, never outside a HWY_DYNAMIC_DISPATCH:
+// the table entry is a plain function pointer, so no vector type crosses this boundary.
+void Relu(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ReluF32), x, y, n); }
+void Sigmoid(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(SigmoidF32), x, y, n); }
+void Tanh(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(TanhF32), x, y, n); }
+void Exp(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ExpF32), x, y, n); }
+
+namespace {
+
+// Input 0 -> output 0, both f32; the executor allocated the output with the input's shape.
+runtime::KernelFn UnaryKernel(const char* op, void (*fn)(const float*, float*, int64_t)) {
+  return [op, fn](runtime::KernelContext& k) {
+    const Tensor& x = k.In(0);
+    Tensor& y = k.Out(0);
+    if (x.shape() != y.shape())
+      throw Error(ErrorCode::kInternal, std::string(op) + ": output shape " + ShapeToString(y.shape()) +
+                                            " differs from input shape " + ShapeToString(x.shape()));
+    fn(x.data<float>(), y.data<float>(), y.size());
+  };
+}
+
+}  // namespace
+
+AXON_KERNEL(Relu, UnaryKernel("Relu", Relu));
+AXON_KERNEL(Sigmoid, UnaryKernel("Sigmoid", Sigmoid));
+AXON_KERNEL(Tanh, UnaryKernel("Tanh", Tanh));
+
+}  // namespace axon::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include "graph_test_util.h"
+
+using namespace axon;
+using namespace axon::graph;
+using axon::graph::testing::F32;
+using axon::graph::testing::InferOp;
+
+TEST_CASE("broadcasting follows numpy", "[graph][infer]") {
+  auto shape = [](std::vector<Dim> a, std::vector<Dim> b) { return InferOp("Add", {F32(a), F32(b)})[0].shape; };
+  CHECK(shape({2, 3}, {3}) == Shape({2, 3}));
+  CHECK(shape({2, 1, 4}, {3, 1}) == Shape({2, 3, 4}));
+  CHECK(shape({}, {5}) == Shape({5}));
+  CHECK(shape({1}, {5}) == Shape({5}));
+  CHECK(shape({5, 1}, {1, 0}) == Shape({5, 0}));
+  CHECK(shape({Dim::Symbol("batch"), 4}, {4}) == Shape({Dim::Symbol("batch"), 4}));
+  CHECK(shape({Dim::Symbol("batch"), 1}, {1, 4}) == Shape({Dim::Symbol("batch"), 4}));
+  CHECK(shape({Dim::Symbol("n"), 4}, {7, 1}) == Shape({7, 4}));
+  CHECK_THROWS_WITH(shape({2, 3}, {4}), Catch::Contains("cannot be broadcast") && Catch::Contains("[2,3]") &&
+                                             Catch::Contains("node 'n' (Add)"));
+}
+
+TEST_CASE("binary ops need f32", "[graph][infer]") {
+  ValueInfo i64{"", DType::kI64, Shape({2})};
+  CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("must be f32"));
+}
+
+TEST_CASE("MatMul shapes: 2-D, batched, broadcast, 1-D promotion", "[graph][infer]") {
+  auto shape = [](std::vector<Dim> a, std::vector<Dim> b) { return InferOp("MatMul", {F32(a), F32(b)})[0].shape; };
+  CHECK(shape({3, 4}, {4, 5}) == Shape({3, 5}));
+  CHECK(shape({2, 3, 4}, {4, 5}) == Shape({2, 3, 5}));
+  CHECK(shape({2, 1, 3, 4}, {6, 4, 5}) == Shape({2, 6, 3, 5}));
+  CHECK(shape({4}, {4, 5}) == Shape({5}));
+  CHECK(shape({3, 4}, {4}) == Shape({3}));
+  CHECK(shape({4}, {4}) == Shape(std::vector<Dim>{}));
+  CHECK(shape({Dim::Symbol("b"), 4}, {4, 2}) == Shape({Dim::Symbol("b"), 2}));
+  CHECK_THROWS_WITH(shape({3, 4}, {5, 6}), Catch::Contains("inner dimensions differ"));
+  CHECK_THROWS_WITH(shape({2, 3, 4}, {3, 4, 5}), Catch::Contains("cannot be broadcast"));
+}
+
+TEST_CASE("Gemm shapes with transposes and C broadcast", "[graph][infer]") {
+  CHECK(InferOp("Gemm", {F32({3, 4}), F32({4, 5})})[0].shape == Shape({3, 5}));
+  CHECK(InferOp("Gemm", {F32({4, 3}), F32({5, 4})}, {{"transA", int64_t{1}}, {"transB", int64_t{1}}})[0].shape ==
+        Shape({3, 5}));
+  CHECK(InferOp("Gemm", {F32({3, 4}), F32({4, 5}), F32({5})})[0].shape == Shape({3, 5}));
+  CHECK(InferOp("Gemm", {F32({3, 4}), F32({4, 5}), F32({3, 1})})[0].shape == Shape({3, 5}));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4}), F32({4, 5}), F32({2, 5})}), Catch::Contains("does not broadcast"));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4}), F32({3, 5})}), Catch::Contains("inner dimensions differ"));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4, 1}), F32({4, 5})}), Catch::Contains("2-D"));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4}), F32({4, 5})}, {{"transA", int64_t{2}}}), Catch::Contains("0 or 1"));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4}), F32({4, 5})}, {{"alpha", int64_t{2}}}), Catch::Contains("must be float"));
+  CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4})}), Catch::Contains("expects 2 to 3 inputs"));
+}
+
+TEST_CASE("Reshape, Flatten, Transpose shapes", "[graph][infer]") {
+  Tensor spec = Tensor::FromVector(std::vector<int64_t>{0, -1}, {2});
+  ValueInfo spec_info{"", DType::kI64, Shape({2})};
+  CHECK(InferOp("Reshape", {F32({2, 3, 4}), spec_info}, {}, {nullptr, &spec})[0].shape == Shape({2, 12}));
+  Tensor bad = Tensor::FromVector(std::vector<int64_t>{5, -1}, {2});
+  CHECK_THROWS_WITH(InferOp("Reshape", {F32({2, 3, 4}), spec_info}, {}, {nullptr, &bad}), Catch::Contains("cannot infer the -1"));
+  Tensor two = Tensor::FromVector(std::vector<int64_t>{-1, -1}, {2});
+  CHECK_THROWS_WITH(InferOp("Reshape", {F32({2, 3, 4}), spec_info}, {}, {nullptr, &two}), Catch::Contains("more than one -1"));
+  // Unknown shape value: only the output rank is known.
+  CHECK(InferOp("Reshape", {F32({2, 3, 4}), spec_info})[0].shape.rank() == 2);
+
+  CHECK(InferOp("Flatten", {F32({2, 3, 4})})[0].shape == Shape({2, 12}));
+  CHECK(InferOp("Flatten", {F32({2, 3, 4})}, {{"axis", int64_t{0}}})[0].shape == Shape({1, 24}));
+  CHECK(InferOp("Flatten", {F32({2, 3, 4})}, {{"axis", int64_t{-1}}})[0].shape == Shape({6, 4}));
+  CHECK(InferOp("Flatten", {F32({2, 3, 4})}, {{"axis", int64_t{3}}})[0].shape == Shape({24, 1}));
+  CHECK_THROWS_WITH(InferOp("Flatten", {F32({2, 3})}, {{"axis", int64_t{3}}}), Catch::Contains("out of range"));
+
+  CHECK(InferOp("Transpose", {F32({2, 3, 4})})[0].shape == Shape({4, 3, 2}));
+  CHECK(InferOp("Transpose", {F32({2, 3, 4})}, {{"perm", std::vector<int64_t>{1, 0, 2}}})[0].shape == Shape({3, 2, 4}));
+  CHECK_THROWS_WITH(InferOp("Transpose", {F32({2, 3, 4})}, {{"perm", std::vector<int64_t>{0, 0, 2}}}),
+                    Catch::Contains("not a permutation"));
+}
+
+TEST_CASE("Softmax checks its axis", "[graph][infer]") {
+  CHECK(InferOp("Softmax", {F32({2, 3})})[0].shape == Shape({2, 3}));
+  CHECK(InferOp("LogSoftmax", {F32({2, 3})}, {{"axis", int64_t{-2}}})[0].shape == Shape({2, 3}));
+  CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"axis", int64_t{2}}}), Catch::Contains("axis 2 is out of range"));
+  CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"dim", int64_t{1}}}), Catch::Contains("unknown attribute 'dim'"));
+}

@@ -1,0 +1,130 @@
+// Runs the built `axon` binary the way a user would.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "formats/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Runs `axon ARGS` in dir; stdout and stderr captured separately.
+Result Axon(const std::string& args, const fs::path& dir) {
+  const std::string cmd = "cd '" + dir.string() + "' && '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
+}
+
+fs::path TempDir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("axon_cli_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("every command has --help", "[cli]") {
+  const fs::path dir = TempDir("help");
+  Result top = Axon("--help", dir);
+  CHECK(top.code == 0);
+  for (const char* cmd : {"run", "inspect", "info", "demo"}) {
+    CHECK(top.out.find(cmd) != std::string::npos);
+    Result r = Axon(std::string(cmd) + " --help", dir);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("usage: axon " + std::string(cmd)) != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
+  const fs::path dir = TempDir("demo");
+  Result demo = Axon("demo", dir);
+  REQUIRE(demo.code == 0);
+  CHECK(demo.out.find("saved it to xor.axon") != std::string::npos);
+  REQUIRE(fs::exists(dir / "xor.axon"));
+
+  const std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1};
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(x.data(), {4, 2}));
+  Result run = Axon("run xor.axon -i x.npy -o out", dir);
+  REQUIRE(run.code == 0);
+  CHECK(run.out.find("y: f32[4,1] -> out/y.npy") != std::string::npos);
+  CHECK(run.out.find("run time:") != std::string::npos);
+  axon::Tensor y = axon::formats::ReadNpyFile((dir / "out" / "y.npy").string());
+  REQUIRE(y.shape() == std::vector<int64_t>{4, 1});
+  for (float v : y.ToFloatVector()) CHECK(std::abs(v - 0.5f) < 0.01f);  // untrained: sigmoid of ~0
+
+  Result named = Axon("run xor.axon -i x=x.npy --no-save", dir);
+  CHECK(named.code == 0);
+  CHECK(!fs::exists(dir / "y.npy"));
+
+  Result inspect = Axon("inspect xor.axon", dir);
+  REQUIRE(inspect.code == 0);
+  CHECK(inspect.out.find("x: f32[batch,2]") != std::string::npos);
+  CHECK(inspect.out.find("Gemm         2") != std::string::npos);
+  CHECK(inspect.out.find("Sigmoid      2") != std::string::npos);
+  CHECK(inspect.out.find("parameters: 17 in 4 initializers") != std::string::npos);
+  // 2·2·4 + 2·4·1 multiply-adds, 4·(4+1) sigmoid FLOPs, at batch 1.
+  CHECK(inspect.out.find("FLOPs per run: 44") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("info names the SIMD target", "[cli]") {
+  const fs::path dir = TempDir("info");
+  Result info = Axon("info", dir);
+  CHECK(info.code == 0);
+  CHECK(info.out.find("simd target: ") != std::string::npos);
+  CHECK(info.out.find("Gemm") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
+  const fs::path dir = TempDir("errors");
+  REQUIRE(Axon("demo", dir).code == 0);
+  std::ofstream(dir / "junk.axon") << "definitely not protobuf \x01\x02\x03";
+  const std::vector<float> wrong(6, 1.0f);
+  axon::formats::WriteNpyFile((dir / "wrong.npy").string(), axon::Tensor::View(wrong.data(), {2, 3}));
+  std::ofstream(dir / "bad.npy") << "\x93NUMPY garbage";
+
+  struct Case { std::string args, expect; };
+  const std::vector<Case> cases = {
+      {"run junk.axon -i wrong.npy", "junk.axon"},
+      {"run missing.axon", "missing.axon"},
+      {"run xor.axon", "missing input x"},
+      {"run xor.axon -i wrong.npy", "got f32[2,3]"},
+      {"run xor.axon -i bad.npy", "bad.npy"},
+      {"run xor.axon -i nothere.npy", "nothere.npy"},
+      {"run xor.axon --frobnicate", "unknown option --frobnicate"},
+      {"inspect", "missing MODEL"},
+      {"launch", "unknown command 'launch'"},
+  };
+  for (const Case& c : cases) {
+    INFO("axon " << c.args);
+    Result r = Axon(c.args, dir);
+    CHECK(r.code == 1);
+    CHECK(Lines(r.err) == 1);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
