@@ -23,9 +23,9 @@ int InfoMain(const std::vector<std::string>& argv) {
   Args args("info", argv, {});
   args.MaxPositional(0);
   std::printf("axon %s\n", Version());
-  std::printf("simd target: %s\n", runtime::DispatchedTargetName());
+  std::printf("simd target: %s\n", kernels::DispatchedTargetName());
   std::string targets;
-  for (const std::string& t : runtime::CompiledTargetNames()) targets += (targets.empty() ? "" : " ") + t;
+  for (const std::string& t : kernels::CompiledTargetNames()) targets += (targets.empty() ? "" : " ") + t;
   std::printf("targets usable on this cpu: %s\n", targets.c_str());
   std::printf("threads: %d (default; --threads N on run)\n", tbb::info::default_concurrency());
   std::string ops;

@@ -1,0 +1,64 @@
+// sgemm throughput, Axon against oneDNN's dnnl_sgemm on the same shapes in the same process.
+// Row-major C = A·B, A: M×K, B: K×N. bench/compare_gemm runs this and tabulates the ratios.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <vector>
+
+#include "bench/gemm_shapes.h"
+#include "runtime/kernels/gemm.h"
+
+#ifdef AXON_HAVE_DNNL
+#include <dnnl.h>
+#endif
+
+namespace axon::bench {
+namespace {
+
+struct Operands {
+  std::vector<float> a, b, c;
+  explicit Operands(const GemmShape& s)
+      : a(static_cast<std::size_t>(s.m * s.k)), b(static_cast<std::size_t>(s.k * s.n)), c(static_cast<std::size_t>(s.m * s.n)) {
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.1f * static_cast<float>(i));
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.1f * static_cast<float>(i));
+  }
+};
+
+void SetFlops(benchmark::State& state, const GemmShape& s) {
+  state.counters["GFLOPS"] = benchmark::Counter(2.0 * static_cast<double>(s.m * s.n * s.k) / 1e9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_AxonSgemm(benchmark::State& state, GemmShape s) {
+  Operands o(s);
+  for (auto _ : state) {
+    kernels::Sgemm(false, false, s.m, s.n, s.k, 1.0f, o.a.data(), s.k, o.b.data(), s.n, 0.0f, o.c.data(), s.n);
+    benchmark::ClobberMemory();
+  }
+  SetFlops(state, s);
+}
+
+#ifdef AXON_HAVE_DNNL
+void BM_OnednnSgemm(benchmark::State& state, GemmShape s) {
+  Operands o(s);
+  for (auto _ : state) {
+    dnnl_sgemm('N', 'N', s.m, s.n, s.k, 1.0f, o.a.data(), s.k, o.b.data(), s.n, 0.0f, o.c.data(), s.n);
+    benchmark::ClobberMemory();
+  }
+  SetFlops(state, s);
+}
+#endif
+
+// Registered at start-up from the shape list, so a shape cannot be benchmarked for one side only.
+const bool registered = [] {
+  for (const GemmShape& s : GemmShapes()) {
+    benchmark::RegisterBenchmark(("sgemm/axon/" + s.Name()).c_str(), BM_AxonSgemm, s)->UseRealTime();
+#ifdef AXON_HAVE_DNNL
+    benchmark::RegisterBenchmark(("sgemm/onednn/" + s.Name()).c_str(), BM_OnednnSgemm, s)->UseRealTime();
+#endif
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace axon::bench
