@@ -38,8 +38,8 @@ class Reporter {
   [[noreturn]] void Unsupported(const std::string& message) const {
     throw Error(writing_ ? ErrorCode::kInvalidArgument : ErrorCode::kUnsupported, prefix_ + message);
   }
-  // A name may be empty only where `may_be_empty`; it must always be UTF-8 (protobuf rejects
-  // anything else on load, so the writer must not produce it).
+  // Every string must be UTF-8: protobuf refuses anything else on load, so the writer must not
+  // produce it. CheckName also refuses an empty name.
   void CheckText(const std::string& text, const std::string& what) const {
     if (!IsValidUtf8(text)) Invalid(what + " is not valid UTF-8: '" + Printable(text) + "'");
   }
@@ -362,7 +362,10 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
             else if constexpr (std::is_same_v<T, std::string>) a->set_s(v);
             else if constexpr (std::is_same_v<T, std::vector<int64_t>>) a->mutable_ints()->mutable_values()->Add(v.begin(), v.end());
             else if constexpr (std::is_same_v<T, std::vector<float>>) a->mutable_floats()->mutable_values()->Add(v.begin(), v.end());
-            else for (const std::string& s : v) a->mutable_strings()->add_values(s);
+            else {
+              pb::Strings* list = a->mutable_strings();  // sets the oneof even for an empty list
+              for (const std::string& s : v) list->add_values(s);
+            }
           },
           value);
     }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cerrno>
@@ -145,12 +146,11 @@ void WriteFileAtomically(const std::string& path, std::span<const std::string_vi
 void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t elem_size) {
   if (bytes == 0) return;
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(dst, src, bytes);
+    if (dst != src) std::memcpy(dst, src, bytes);
   } else {
-    const auto* s = static_cast<const unsigned char*>(src);
     auto* d = static_cast<unsigned char*>(dst);
-    for (std::size_t i = 0; i < bytes; i += elem_size)
-      for (std::size_t b = 0; b < elem_size; ++b) d[i + b] = s[i + elem_size - 1 - b];
+    if (dst != src) std::memcpy(dst, src, bytes);
+    for (std::size_t i = 0; i < bytes; i += elem_size) std::reverse(d + i, d + i + elem_size);
   }
 }
 

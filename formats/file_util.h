@@ -44,7 +44,7 @@ void WriteFileAtomically(const std::string& path, std::span<const std::string_vi
 
 // Copies `bytes` bytes of elements of elem_size bytes from little-endian src to host order dst
 // (or from host order to little-endian: the swap is its own inverse). A plain memcpy on
-// little-endian hosts.
+// little-endian hosts. dst may equal src (an in-place swap), but must not otherwise overlap it.
 void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t elem_size);
 
 // True if s is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).

@@ -8,8 +8,9 @@
 // broken file (bad magic, malformed header, truncated or over-long data), kIo when the OS
 // refuses.
 //
-// Write: version 1.0 (2.0 if the header would not fit), header padded with spaces so the data
-// starts at a multiple of 64 bytes, C order, little-endian; exactly what numpy.load reads.
+// Write: version 1.0 (with at most 64 dims the header never needs 2.0), header padded with
+// spaces so the data starts at a multiple of 64 bytes, C order, little-endian; what numpy.save
+// writes for the same array (byte for byte, for small shapes), and what numpy.load reads.
 #pragma once
 
 #include <cstddef>

@@ -49,13 +49,15 @@ void InferGemm(InferContext& ctx) {
   RequireSameK(ctx, ka, kb);
   const Shape y({m, n});
   if (ctx.HasInput(2) && ctx.InShape(2).has_rank()) {
-    // C broadcasts one way only: into Y's shape, never widening it.
+    // C broadcasts one way only: each of its dims is 1 or Y's, never widening Y.
     const Shape& c = ctx.InShape(2);
     ctx.Require(c.rank() <= 2, "C must have rank <= 2");
-    const Shape bc = BroadcastShapes(ctx, y, c);
-    for (int64_t i = 0; i < 2; ++i)
-      if (y[i].known() && bc[i].known() && y[i].value() != bc[i].value())
+    for (int64_t i = 0; i < c.rank(); ++i) {
+      const Dim& cd = c[i];
+      const Dim& yd = y[i + 2 - c.rank()];
+      if (cd.known() && yd.known() && cd.value() != 1 && cd.value() != yd.value())
         ctx.Fail("C " + c.ToString() + " does not broadcast to " + y.ToString());
+    }
   }
   ctx.SetOutput(0, DType::kF32, y);
 }

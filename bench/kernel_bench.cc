@@ -1,0 +1,157 @@
+// Throughput of the non-GEMM kernel families on shapes taken from real models (MLP, ResNet-18,
+// a Transformer layer); gemm_bench.cc covers Sgemm. Each list below feeds one family's
+// registrations, so adding a shape is one line. Run: axon_kernel_bench [--benchmark_filter=...];
+// AXON_THREADS (bench_main.cc) sets the thread count.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/kernels/activation.h"
+#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/shape_ops.h"
+#include "runtime/kernels/softmax.h"
+#include "runtime/kernels/target.h"
+
+namespace axon::bench {
+namespace {
+
+using Shape = std::vector<int64_t>;
+using kernels::BinaryOp;
+
+int64_t Count(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+// Smooth values in [-4, 4]: typical pre-activation magnitudes, no denormals.
+std::vector<float> Data(int64_t n) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 4.0f * std::sin(0.37f * static_cast<float>(i));
+  return v;
+}
+
+void SetRate(benchmark::State& state, int64_t elements, int64_t bytes_per_element) {
+  state.SetItemsProcessed(state.iterations() * elements);
+  state.SetBytesProcessed(state.iterations() * elements * bytes_per_element);
+}
+
+// ---- activations
+struct UnaryShape {
+  const char* name;
+  int64_t n;
+};
+const UnaryShape kUnaryShapes[] = {
+    {"mlp_hidden_32x512", 32 * 512},
+    {"resnet18_conv1_64x112x112", 64 * 112 * 112},
+    {"transformer_ffn_128x3072", 128 * 3072},
+};
+struct UnaryFn {
+  const char* name;
+  void (*fn)(const float*, float*, int64_t);
+};
+const UnaryFn kUnaryFns[] = {
+    {"relu", kernels::Relu}, {"sigmoid", kernels::Sigmoid}, {"tanh", kernels::Tanh}, {"exp", kernels::Exp}};
+
+void BM_Unary(benchmark::State& state, UnaryFn f, int64_t n) {
+  const std::vector<float> x = Data(n);
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    f.fn(x.data(), y.data(), n);
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, n, 8);
+}
+
+// ---- binary elementwise
+struct BinaryShape {
+  const char* name;
+  Shape a, b;
+};
+const BinaryShape kBinaryShapes[] = {
+    {"bias_32x512+512", {32, 512}, {512}},
+    {"residual_64x56x56+same", {1, 64, 56, 56}, {1, 64, 56, 56}},
+    {"channel_scale_64x56x56*64x1x1", {1, 64, 56, 56}, {64, 1, 1}},
+    {"scalar_1M*1", {1 << 20}, {1}},
+    {"outer_1024x1+1x1024", {1024, 1}, {1, 1024}},
+};
+
+void BM_Binary(benchmark::State& state, BinaryOp op, BinaryShape s) {
+  const Shape y_shape = kernels::BroadcastShapes(s.a, s.b);
+  const std::vector<float> a = Data(Count(s.a)), b = Data(Count(s.b));
+  std::vector<float> y(static_cast<std::size_t>(Count(y_shape)));
+  for (auto _ : state) {
+    kernels::BinaryF32(op, a.data(), s.a, b.data(), s.b, y.data(), y_shape);
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, Count(y_shape), 12);
+}
+
+// ---- softmax
+struct SoftmaxShape {
+  const char* name;
+  int64_t outer, len, inner;
+};
+const SoftmaxShape kSoftmaxShapes[] = {
+    {"classifier_32x10", 32, 10, 1},
+    {"imagenet_64x1000", 64, 1000, 1},
+    {"attention_12x128x128", 12 * 128, 128, 1},
+    {"channels_axis1_32x10x49", 32, 10, 49},  // strided: softmax over a channel dim
+};
+
+void BM_Softmax(benchmark::State& state, bool log, SoftmaxShape s) {
+  const int64_t n = s.outer * s.len * s.inner;
+  const std::vector<float> x = Data(n);
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    (log ? kernels::LogSoftmaxF32 : kernels::SoftmaxF32)(x.data(), y.data(), s.outer, s.len, s.inner);
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, n, 8);
+}
+
+// ---- transpose
+struct TransposeCase {
+  const char* name;
+  Shape shape, perm;
+};
+const TransposeCase kTransposeCases[] = {
+    {"weights_768x3072", {768, 3072}, {1, 0}},
+    {"heads_1x128x12x64_to_1x12x128x64", {1, 128, 12, 64}, {0, 2, 1, 3}},
+    {"nchw_to_nhwc_1x64x56x56", {1, 64, 56, 56}, {0, 2, 3, 1}},
+};
+
+void BM_Transpose(benchmark::State& state, TransposeCase s) {
+  const std::vector<float> x = Data(Count(s.shape));
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    kernels::TransposeCopy(x.data(), s.shape, s.perm, y.data(), sizeof(float));
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, Count(s.shape), 8);
+}
+
+const bool registered = [] {
+  benchmark::AddCustomContext("highway_target", kernels::DispatchedTargetName());
+  for (const UnaryFn& f : kUnaryFns)
+    for (const UnaryShape& s : kUnaryShapes)
+      benchmark::RegisterBenchmark((std::string(f.name) + "/" + s.name).c_str(), BM_Unary, f, s.n)->UseRealTime();
+  const std::pair<const char*, BinaryOp> ops[] = {
+      {"add", BinaryOp::kAdd}, {"mul", BinaryOp::kMul}, {"div", BinaryOp::kDiv}};
+  for (const auto& [name, op] : ops)
+    for (const BinaryShape& s : kBinaryShapes)
+      benchmark::RegisterBenchmark((std::string(name) + "/" + s.name).c_str(), BM_Binary, op, s)->UseRealTime();
+  for (bool log : {false, true})
+    for (const SoftmaxShape& s : kSoftmaxShapes)
+      benchmark::RegisterBenchmark((std::string(log ? "logsoftmax/" : "softmax/") + s.name).c_str(), BM_Softmax, log, s)
+          ->UseRealTime();
+  for (const TransposeCase& s : kTransposeCases)
+    benchmark::RegisterBenchmark((std::string("transpose/") + s.name).c_str(), BM_Transpose, s)->UseRealTime();
+  return true;
+}();
+
+}  // namespace
+}  // namespace axon::bench
