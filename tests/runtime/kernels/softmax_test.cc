@@ -84,7 +84,7 @@ TEST_CASE("Softmax and LogSoftmax match double references on every target and la
 
         std::vector<float> in_place = x;
         (log ? LogSoftmaxF32 : SoftmaxF32)(in_place.data(), in_place.data(), v.outer, v.axis_len, v.inner);
-        CHECK(std::memcmp(in_place.data(), y.data(), x.size() * sizeof(float)) == 0);
+        CHECK((x.empty() || std::memcmp(in_place.data(), y.data(), x.size() * sizeof(float)) == 0));
       });
     }
   }
