@@ -14,7 +14,7 @@ Executor::Executor(graph::Graph graph) : graph_(std::move(graph)) {
   for (const auto& [name, t] : graph_.initializers) slot_of(name);
   for (std::size_t index : graph::TopologicalOrder(graph_)) {
     const graph::Node& node = graph_.nodes[index];
-    Step step{&node, &graph::SchemaFor(node), FindKernel(node.op_type), {}, {}, {}};
+    Step step{&node, &graph::SchemaFor(node), FindKernel(node.op_type), nullptr, {}, {}, {}};
     if (!step.kernel)
       throw Error(ErrorCode::kUnsupported, node.Describe() + ": no kernel for op '" + node.op_type + "' in this runtime");
     for (const std::string& in : node.inputs) step.inputs.push_back(in.empty() ? -1 : slot_of(in));
@@ -26,6 +26,18 @@ Executor::Executor(graph::Graph graph) : graph_(std::move(graph)) {
 
   constants_.resize(num_slots_);
   for (const auto& [name, t] : graph_.initializers) constants_[slot.at(name)] = t;
+
+  for (Step& step : steps_) {
+    if (!step.kernel->prepare) continue;
+    graph::AttrReader attrs(*step.node, *step.schema);
+    PrepareContext ctx{{}, attrs};
+    for (int s : step.inputs) ctx.constants.push_back(s >= 0 && constants_[s].defined() ? &constants_[s] : nullptr);
+    try {
+      step.prepared = step.kernel->prepare(ctx);
+    } catch (const Error& e) {
+      throw Error(e.code(), step.node->Describe() + ": " + e.what());
+    }
+  }
 
   // Free each intermediate right after its last reader, so peak memory follows live values.
   const std::set<int> keep(output_slots_.begin(), output_slots_.end());
@@ -63,9 +75,9 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
       out = Tensor::Zeros(ctx.outputs[o].dtype, *shape);
       out_tensors.push_back(&out);
     }
-    KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs);
+    KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs, step.prepared.get());
     try {
-      (*step.kernel)(kctx);
+      step.kernel->run(kctx);
     } catch (const Error& e) {
       throw Error(e.code(), node.Describe() + ": " + e.what());
     }

@@ -25,7 +25,8 @@ class Executor {
   struct Step {
     const graph::Node* node;
     const graph::OpSchema* schema;
-    const KernelFn* kernel;
+    const Kernel* kernel;
+    std::shared_ptr<const void> prepared;  // the kernel's prepare step, run at compile time
     std::vector<int> inputs;     // value slots; -1 for an omitted optional input
     std::vector<int> outputs;
     std::vector<int> release;    // slots whose last reader is this step

@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
 
 namespace axon::runtime {
 
@@ -13,10 +14,14 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
     fn(0, n);
     return;
   }
-  // simple_partitioner splits down to exactly `grain`, so the blocks are the same on 1 or 16 threads.
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); },
-                    tbb::simple_partitioner());
+  // simple_partitioner splits down to exactly `grain`, so the blocks are the same on 1 or 16
+  // threads. Isolation keeps a thread that waits here from picking up an unrelated outer task
+  // (another batch's GEMM) that would reuse its thread-local scratch buffers mid-flight.
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
+                      [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); },
+                      tbb::simple_partitioner());
+  });
 }
 
 }  // namespace axon::runtime

@@ -13,6 +13,10 @@
 
 namespace axon::kernels {
 
+// Activations that other kernels can apply in their epilogue (GEMM) while results are still in
+// registers. A new one is added here and in ApplyActivation (activation-inl.h).
+enum class Activation { kNone, kRelu, kSigmoid, kTanh };
+
 // max(x, 0); NaN stays NaN.
 void Relu(const float* x, float* y, int64_t n);
 // 1 / (1 + exp(-x)), computed without overflow and with full relative accuracy for x << 0.

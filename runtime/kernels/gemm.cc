@@ -1,40 +1,51 @@
-// Sgemm: each task owns a block of C's rows. Within it, C is computed in 4-row x 2-vector tiles
-// whose accumulators stay in registers for the whole K loop (8 accumulators + 2 B vectors + 1
-// broadcast A value = 11 registers: fits the 16 of SSE/AVX2). Column panels are the outer loop so
-// that one K x 2-vector panel of B is reused, from L1/L2, by every row of the task. No packing of
-// A and no K blocking yet: that is the BLIS-style version's job.
+// BLIS-style sgemm. The micro-kernel keeps an MR × NR tile of C in registers (8 × 3 vectors =
+// 24 of AVX-512's 32 registers, + 3 B vectors + 1 broadcast; 6 × 2 on 16-register targets) and
+// walks one K block: per k, NV loads of B and MR broadcasts of A feed MR·NV independent FMAs,
+// enough to cover 4 cycles of FMA latency on 2 ports. K is cut into blocks of at most kKC so a
+// B micro-panel (kc × NR) stays in L1 while the row tiles of a block stream past it.
+//
+// A is read in place (each row is a sequential stream, broadcast one element at a time), so it
+// is never packed unless transposed. B is packed into contiguous panels when it is reused by
+// many row tiles (large M), when it is transposed, or ahead of time for constant weights;
+// otherwise the micro-kernel reads B's rows in place. M == 1 (GEMV) is memory-bound and has its
+// own streaming loops.
+//
+// Determinism: every C element is one FMA chain over k in a fixed order (K blocks in order; tile
+// shapes depend on M, N and K only), so splitting M and N over threads never changes a bit.
 
 #include "runtime/kernels/gemm.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
+#include <utility>
 
-#include <hwy/aligned_allocator.h>
+#include <tbb/task_arena.h>
 
 #include "axon/error.h"
-#include "axon/tensor.h"
-#include "runtime/kernel_registry.h"
-#include "runtime/kernels/elementwise.h"
 #include "runtime/parallel.h"
 
-// Shared by every target's code and the wrappers; foreach_target.h includes this file once per
-// target, hence the guard.
-#ifndef AXON_RUNTIME_KERNELS_GEMM_ARGS_
-#define AXON_RUNTIME_KERNELS_GEMM_ARGS_
+#ifndef AXON_RUNTIME_KERNELS_GEMM_SHARED_
+#define AXON_RUNTIME_KERNELS_GEMM_SHARED_
 namespace axon::kernels::detail {
 
-struct GemmArgs {
-  int64_t N, K;
-  float alpha, beta;
-  const float* A;
-  int64_t a_row, a_col;  // op(A)(i, k) = A[i * a_row + k * a_col]
-  const float* B;
-  int64_t ldb;           // op(B)(k, j) = B[k * ldb + j]: rows of op(B) are contiguous
-  float* C;
-  int64_t ldc;
-};
+// One buffer per thread and purpose, grown on demand and kept, so steady-state GEMMs do not
+// allocate. (runtime::ParallelFor isolates its tasks, so a thread waiting inside a GEMM never
+// starts another GEMM that would reuse these buffers.)
+template <int kPurpose>
+float* ThreadScratch(std::size_t floats) {
+  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
+  thread_local std::size_t capacity = 0;
+  if (floats > capacity) {
+    buffer.reset(static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)));
+    if (!buffer) throw Error(ErrorCode::kInternal, "gemm: out of memory for scratch");
+    capacity = floats;
+  }
+  return buffer.get();
+}
+enum Scratch { kScratchA = 0, kScratchGemv = 1, kScratchPackB = 2 };
 
 }  // namespace axon::kernels::detail
 #endif
@@ -43,317 +54,422 @@ struct GemmArgs {
 #define HWY_TARGET_INCLUDE "runtime/kernels/gemm.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-#include "runtime/kernels/simd-inl.h"
+#include "runtime/kernels/activation-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
 namespace {
 
-using detail::GemmArgs;
-constexpr int64_t kMR = 4;  // rows per register tile
+namespace hn = hwy::HWY_NAMESPACE;
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+using detail::ThreadScratch;
 
-// C = alpha * acc + beta * C; with beta == 0, C is not read, so NaN there cannot leak in.
-template <class D>
-HWY_INLINE hn::Vec<D> Epilogue(D d, const GemmArgs& g, hn::Vec<D> acc, hn::Vec<D> c_old) {
-  const auto scaled = hn::Mul(acc, hn::Set(d, g.alpha));
-  return g.beta == 0.0f ? scaled : hn::MulAdd(c_old, hn::Set(d, g.beta), scaled);
+constexpr int64_t kLanes = static_cast<int64_t>(hn::MaxLanes(D()));
+#if HWY_TARGET <= HWY_AVX3
+constexpr int64_t kMR = 8, kNV = 3;  // 32 registers
+#elif HWY_TARGET == HWY_SCALAR
+constexpr int64_t kMR = 4, kNV = 4;
+#else
+constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
+#endif
+constexpr int64_t kNR = kNV * kLanes;
+constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
+constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
+
+// K cut into equal blocks of at most kKC: a function of K alone, shared by the packed layout
+// and the driver (equal blocks avoid a short last block that would pay a full write-back).
+constexpr int64_t KBlock(int64_t k) {
+  const int64_t blocks = (k + kKC - 1) / kKC;
+  return blocks == 0 ? kKC : (k + blocks - 1) / blocks;
+}
+// Width of the packed panel starting at column j: kNR, or what is left rounded up to whole
+// vectors, so a narrow N (10 classes) does not pay for a full-width tile.
+constexpr int64_t PanelWidth(int64_t n, int64_t j) { return std::min(kNR, (n - j + kLanes - 1) / kLanes * kLanes); }
+constexpr int64_t PaddedN(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+struct TileArgs {
+  float alpha, beta;
+  bool accumulate;  // C already holds the sum of earlier K blocks
+  bool last;        // final K block: apply the epilogue
+  const GemmEpilogue* ep;
+  int64_t row0, col0;  // tile origin in C, for per-row/per-column bias and residual
+};
+
+HWY_INLINE V LoadPartial(D d, const float* p, int64_t count) {
+  if (count >= kLanes) return hn::LoadU(d, p);
+  HWY_ALIGN float buf[kLanes] = {};
+  std::memcpy(buf, p, static_cast<std::size_t>(count) * sizeof(float));
+  return hn::Load(d, buf);
 }
 
-// MR x NV vectors of C at (i, j). Every element is the same FMA chain over k = 0..K-1 whatever
-// the tile shape, so row and column remainders (and thus task boundaries) never change a result.
-template <int64_t MR, int64_t NV, class D>
-HWY_INLINE void FullTile(D d, const GemmArgs& g, int64_t i, int64_t j) {
-  using V = hn::Vec<D>;
-  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  V acc[MR][NV];
-  for (int64_t r = 0; r < MR; ++r)
-    for (int64_t c = 0; c < NV; ++c) acc[r][c] = hn::Zero(d);
-  const float* a = g.A + i * g.a_row;
-  const float* b = g.B + j;
-  for (int64_t k = 0; k < g.K; ++k, a += g.a_col, b += g.ldb) {
+// Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
+HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64_t row, int64_t col,
+                         const TileArgs& t) {
+  V r = hn::Mul(sum, hn::Set(d, t.alpha));
+  if (t.accumulate) {
+    r = hn::Add(r, LoadPartial(d, c, count));
+  } else if (t.beta != 0.0f) {  // beta == 0 never reads C
+    r = hn::MulAdd(hn::Set(d, t.beta), LoadPartial(d, c, count), r);
+  }
+  if (t.last) {
+    const GemmEpilogue& ep = *t.ep;
+    switch (ep.bias_kind) {
+      case GemmBias::kNone: break;
+      case GemmBias::kScalar: r = hn::Add(r, hn::Set(d, ep.bias[0])); break;
+      case GemmBias::kPerRow: r = hn::Add(r, hn::Set(d, ep.bias[row])); break;
+      case GemmBias::kPerColumn: r = hn::Add(r, LoadPartial(d, ep.bias + col, count)); break;
+    }
+    if (ep.residual) r = hn::Add(r, LoadPartial(d, ep.residual + row * ep.ldr + col, count));
+    r = ApplyActivation(d, r, ep.activation);
+  }
+  if (count >= kLanes) {
+    hn::StoreU(r, d, c);
+  } else {
+    HWY_ALIGN float buf[kLanes];
+    hn::Store(r, d, buf);
+    std::memcpy(c, buf, static_cast<std::size_t>(count) * sizeof(float));
+  }
+}
+
+// C tile (MR × ncols) from A rows (row stride lda, consecutive k) and a B micro-panel (kc rows
+// of NV vectors, row stride ldb). MR and NV are the live rows and vectors: edge tiles get their
+// own instantiation rather than a scalar fallback. Tiles with fewer than 8 accumulators split k
+// over U sets so that enough FMA chains are in flight.
+template <int64_t MR, int64_t NV>
+HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
+                              int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, int64_t ncols, const TileArgs& t) {
+  constexpr int64_t U = MR * NV >= 8 ? 1 : (8 + MR * NV - 1) / (MR * NV);
+  const D d;
+  V acc[U][MR][NV];
+  for (int64_t u = 0; u < U; ++u)
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) acc[u][i][v] = hn::Zero(d);
+  auto step = [&](V(&sum)[MR][NV], int64_t k) HWY_ATTR {
     V bv[NV];
-    for (int64_t c = 0; c < NV; ++c) bv[c] = hn::LoadU(d, b + c * N);
-    for (int64_t r = 0; r < MR; ++r) {
-      const V av = hn::Set(d, a[r * g.a_row]);
-      for (int64_t c = 0; c < NV; ++c) acc[r][c] = hn::MulAdd(av, bv[c], acc[r][c]);
+    for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, b + k * ldb + v * kLanes);
+    for (int64_t i = 0; i < MR; ++i) {
+      const V ai = hn::Set(d, a[i * lda + k]);
+      for (int64_t v = 0; v < NV; ++v) sum[i][v] = hn::MulAdd(ai, bv[v], sum[i][v]);
+    }
+  };
+  int64_t k = 0;
+  for (; k + U <= kc; k += U)
+    for (int64_t u = 0; u < U; ++u) step(acc[u], k + u);
+  for (; k < kc; ++k) step(acc[0], k);
+  for (int64_t u = 1; u < U; ++u)
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) acc[0][i][v] = hn::Add(acc[0][i][v], acc[u][i][v]);
+  for (int64_t i = 0; i < MR; ++i)
+    for (int64_t v = 0; v < NV && v * kLanes < ncols; ++v)
+      WriteRow(d, acc[0][i][v], c + i * ldc + v * kLanes, std::min(kLanes, ncols - v * kLanes), t.row0 + i,
+               t.col0 + v * kLanes, t);
+}
+
+using MicroKernelFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t,
+                               const TileArgs&);
+template <int64_t NV, std::size_t... I>
+constexpr std::array<MicroKernelFn, kMR> KernelRow(std::index_sequence<I...>) {
+  return {{&MicroKernel<static_cast<int64_t>(I) + 1, NV>...}};
+}
+template <std::size_t... NV>
+constexpr std::array<std::array<MicroKernelFn, kMR>, kNV> KernelTable(std::index_sequence<NV...>) {
+  return {{KernelRow<static_cast<int64_t>(NV) + 1>(std::make_index_sequence<kMR>())...}};
+}
+// kKernels[vectors - 1][rows - 1]
+constexpr auto kKernels = KernelTable(std::make_index_sequence<kNV>());
+
+// Runs the row tiles of rows [0, mc) against one B micro-panel.
+HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb,
+                         int64_t vectors, float* c, int64_t ldc, int64_t ncols, TileArgs t) {
+  const auto& kernels = kKernels[vectors - 1];
+  const int64_t row0 = t.row0;
+  for (int64_t p = 0; p < mc; p += kMR) {
+    t.row0 = row0 + p;
+    kernels[std::min(kMR, mc - p) - 1](kc, a + p * lda, lda, b, ldb, c + p * ldc, ldc, ncols, t);
+  }
+}
+
+// Floats a PackedB of k × n needs on this target.
+std::size_t PackedFloats(int64_t k, int64_t n) { return static_cast<std::size_t>(PaddedN(n) * k); }
+
+// Packs op(B) (k × n) into panels: for each K block [k0, k0+kc), the panels left to right,
+// each kc rows of PanelWidth floats, zero beyond n. Panel j of block k0 starts at
+// k0·PaddedN(n) + j·kc.
+void PackB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* dst) {
+  const int64_t npad = PaddedN(n), kb = KBlock(k);
+  const int64_t panels = (n + kNR - 1) / kNR;
+  auto pack_panel = [&](int64_t panel) {
+    const int64_t j0 = panel * kNR;
+    const int64_t cols = std::min(kNR, n - j0), width = PanelWidth(n, j0);
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+      const int64_t kc = std::min(kb, k - k0);
+      float* out = dst + k0 * npad + j0 * kc;
+      if (!trans_b) {
+        for (int64_t kk = 0; kk < kc; ++kk, out += width) {
+          std::memcpy(out, b + (k0 + kk) * ldb + j0, static_cast<std::size_t>(cols) * sizeof(float));
+          std::memset(out + cols, 0, static_cast<std::size_t>(width - cols) * sizeof(float));
+        }
+      } else {
+        // Column j of op(B) is row j of B: read each row once, in order.
+        for (int64_t j = 0; j < width; ++j) {
+          const float* src = b + (j0 + j) * ldb + k0;
+          for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + j] = j < cols ? src[kk] : 0.0f;
+        }
+      }
+    }
+  };
+  runtime::ParallelFor(panels, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k * kNR)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) pack_panel(p);
+  });
+}
+
+// Where the micro-kernels find op(B).
+struct BSource {
+  const float* packed = nullptr;  // PackB layout
+  const float* b = nullptr;       // else B itself, row-major k × n
+  int64_t ldb = 0;
+};
+
+int64_t Threads(double flops) { return flops > 4e6 ? tbb::this_task_arena::max_concurrency() : 1; }
+
+void GemmBlocked(const GemmArgs& g, const BSource& src) {
+  const int64_t npad = PaddedN(g.n), kb = KBlock(g.k);
+  const int64_t threads = Threads(2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k));
+  // Blocks are whole kMR rows and kNR columns, so the tiles (and every result bit) are the same
+  // for any grid: the grid may follow the thread count. Split M first (each block reads its A
+  // rows once); split N as well only when M gives too few blocks.
+  const int64_t mblocks = (g.m + kMC - 1) / kMC;
+  const int64_t npanels = (g.n + kNR - 1) / kNR;
+  const int64_t split = threads > 1 ? std::min(npanels, std::max<int64_t>(1, (2 * threads + mblocks - 1) / mblocks)) : 1;
+  const int64_t nc = (npanels + split - 1) / split * kNR;
+  const int64_t nblocks = (g.n + nc - 1) / nc;
+  // In place, B's last partial vector of columns goes through a zero-padded strip.
+  const int64_t n_full = src.packed ? g.n : g.n / kLanes * kLanes;
+
+  auto run_block = [&](int64_t item) {
+    const int64_t i0 = (item / nblocks) * kMC, j0 = (item % nblocks) * nc;
+    const int64_t mc = std::min(kMC, g.m - i0), jend = std::min(j0 + nc, g.n);
+    float* scratch = ThreadScratch<detail::kScratchA>(static_cast<std::size_t>(kMC * kKC + kKC * kLanes));
+    float* strip = scratch + kMC * kKC;
+    for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
+      const int64_t kc = std::min(kb, g.k - k0);
+      const float* a = g.a + i0 * g.lda + k0;
+      int64_t lda = g.lda;
+      if (g.trans_a) {  // op(A) rows are A's columns: copy this block row-major
+        for (int64_t kk = 0; kk < kc; ++kk) {
+          const float* col = g.a + (k0 + kk) * g.lda + i0;
+          for (int64_t i = 0; i < mc; ++i) scratch[i * kc + kk] = col[i];
+        }
+        a = scratch;
+        lda = kc;
+      }
+      const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, &g.epilogue, i0, 0};
+      for (int64_t j = j0; j < jend; j += kNR) {
+        TileArgs tj = t;
+        tj.col0 = j;
+        float* c = g.c + i0 * g.ldc + j;
+        const int64_t ncols = std::min(kNR, g.n - j);
+        if (src.packed) {
+          const int64_t width = PanelWidth(g.n, j);
+          RowTiles(mc, kc, a, lda, src.packed + k0 * npad + j * kc, width, width / kLanes, c, g.ldc, ncols, tj);
+          continue;
+        }
+        const int64_t in_place = std::max<int64_t>(0, std::min(ncols, n_full - j));
+        if (in_place > 0)
+          RowTiles(mc, kc, a, lda, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
+        if (in_place < ncols) {
+          const int64_t rest = ncols - in_place;
+          for (int64_t kk = 0; kk < kc; ++kk) {
+            std::memcpy(strip + kk * kLanes, src.b + (k0 + kk) * src.ldb + n_full,
+                        static_cast<std::size_t>(rest) * sizeof(float));
+            std::memset(strip + kk * kLanes + rest, 0, static_cast<std::size_t>(kLanes - rest) * sizeof(float));
+          }
+          tj.col0 = n_full;
+          RowTiles(mc, kc, a, lda, strip, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, rest, tj);
+        }
+      }
+    }
+  };
+  runtime::ParallelFor(mblocks * nblocks, threads > 1 ? 1 : mblocks * nblocks, [&](int64_t b0, int64_t b1) {
+    for (int64_t item = b0; item < b1; ++item) run_block(item);
+  });
+}
+
+// M == 1, B in place: memory-bound. B is streamed four rows at a time into a row of partial
+// sums that stays in L1. Columns [j0, j1) only, so threads can take column ranges; a column's
+// sum runs over k in the same order whatever the split.
+void GemvRows(const GemmArgs& g, int64_t j0, int64_t j1) {
+  const D d;
+  const int64_t n = j1 - j0;
+  float* y = ThreadScratch<detail::kScratchGemv>(static_cast<std::size_t>(n + kLanes));
+  std::memset(y, 0, static_cast<std::size_t>(n + kLanes) * sizeof(float));
+  const int64_t a_step = g.trans_a ? g.lda : 1;  // op(A) is 1 × K
+  constexpr int64_t R = 4;
+  int64_t k = 0;
+  for (; k + R <= g.k; k += R) {
+    V av[R];
+    const float* rows[R];
+    for (int64_t r = 0; r < R; ++r) {
+      av[r] = hn::Set(d, g.a[(k + r) * a_step]);
+      rows[r] = g.b + (k + r) * g.ldb + j0;
+    }
+    for (int64_t j = 0; j < n; j += kLanes) {
+      const int64_t count = std::min(kLanes, n - j);
+      V acc = hn::Load(d, y + j);
+      for (int64_t r = 0; r < R; ++r) acc = hn::MulAdd(av[r], LoadPartial(d, rows[r] + j, count), acc);
+      hn::Store(acc, d, y + j);
     }
   }
-  for (int64_t r = 0; r < MR; ++r) {
-    for (int64_t c = 0; c < NV; ++c) {
-      float* p = g.C + (i + r) * g.ldc + j + c * N;
-      const V old = g.beta == 0.0f ? hn::Zero(d) : hn::LoadU(d, p);
-      hn::StoreU(Epilogue(d, g, acc[r][c], old), d, p);
+  for (; k < g.k; ++k) {
+    const V ak = hn::Set(d, g.a[k * a_step]);
+    const float* row = g.b + k * g.ldb + j0;
+    for (int64_t j = 0; j < n; j += kLanes)
+      hn::Store(hn::MulAdd(ak, LoadPartial(d, row + j, std::min(kLanes, n - j)), hn::Load(d, y + j)), d, y + j);
+  }
+  const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+  for (int64_t j = 0; j < n; j += kLanes)
+    WriteRow(d, hn::Load(d, y + j), g.c + j0 + j, std::min(kLanes, n - j), 0, j0 + j, t);
+}
+
+// M == 1, op(B) = Bᵀ in place: each output is the dot product of A with a contiguous row of B;
+// four rows at a time, two accumulators each to cover FMA latency.
+void GemvDots(const GemmArgs& g, int64_t j0, int64_t j1) {
+  const D d;
+  const int64_t a_step = g.trans_a ? g.lda : 1;
+  float* a = ThreadScratch<detail::kScratchGemv>(static_cast<std::size_t>(g.k + kLanes));
+  for (int64_t k = 0; k < g.k; ++k) a[k] = g.a[k * a_step];
+  std::memset(a + g.k, 0, sizeof(float) * static_cast<std::size_t>(kLanes));
+  constexpr int64_t kRows = 4;  // rows of B per pass
+  HWY_ALIGN float dots[std::max(kRows, kLanes)] = {};
+  for (int64_t j = j0; j < j1; j += kRows) {
+    const int64_t rows = std::min(kRows, j1 - j);
+    V acc[kRows][2];
+    for (auto& r : acc) r[0] = r[1] = hn::Zero(d);
+    int64_t k = 0;
+    for (; k + 2 * kLanes <= g.k; k += 2 * kLanes) {
+      const V x0 = hn::Load(d, a + k), x1 = hn::Load(d, a + k + kLanes);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = g.b + (j + r) * g.ldb;
+        acc[r][0] = hn::MulAdd(x0, hn::LoadU(d, row + k), acc[r][0]);
+        acc[r][1] = hn::MulAdd(x1, hn::LoadU(d, row + k + kLanes), acc[r][1]);
+      }
     }
-  }
-}
-
-// The last count < Lanes(d) columns. `bt` holds them zero-padded to full vectors, one row of
-// Lanes(d) floats per k, so the K loop does plain aligned loads.
-template <int64_t MR, class D>
-HWY_INLINE void TailTile(D d, const GemmArgs& g, const float* bt, int64_t i, int64_t j, std::size_t count) {
-  using V = hn::Vec<D>;
-  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  V acc[MR];
-  for (int64_t r = 0; r < MR; ++r) acc[r] = hn::Zero(d);
-  const float* a = g.A + i * g.a_row;
-  for (int64_t k = 0; k < g.K; ++k, a += g.a_col) {
-    const V bv = hn::Load(d, bt + k * N);
-    for (int64_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(hn::Set(d, a[r * g.a_row]), bv, acc[r]);
-  }
-  for (int64_t r = 0; r < MR; ++r) {
-    float* p = g.C + (i + r) * g.ldc + j;
-    const V old = g.beta == 0.0f ? hn::Zero(d) : LoadTail(d, p, count);
-    StoreTail(d, Epilogue(d, g, acc[r], old), p, count);
-  }
-}
-
-template <int64_t NV, class D>
-HWY_INLINE void FullPanel(D d, const GemmArgs& g, int64_t i0, int64_t i1, int64_t j) {
-  int64_t i = i0;
-  for (; i + kMR <= i1; i += kMR) FullTile<kMR, NV>(d, g, i, j);
-  switch (i1 - i) {
-    case 3: FullTile<3, NV>(d, g, i, j); break;
-    case 2: FullTile<2, NV>(d, g, i, j); break;
-    case 1: FullTile<1, NV>(d, g, i, j); break;
-    default: break;
-  }
-}
-
-template <class D>
-HWY_INLINE void TailPanel(D d, const GemmArgs& g, const float* bt, int64_t i0, int64_t i1, int64_t j,
-                          std::size_t count) {
-  int64_t i = i0;
-  for (; i + kMR <= i1; i += kMR) TailTile<kMR>(d, g, bt, i, j, count);
-  switch (i1 - i) {
-    case 3: TailTile<3>(d, g, bt, i, j, count); break;
-    case 2: TailTile<2>(d, g, bt, i, j, count); break;
-    case 1: TailTile<1>(d, g, bt, i, j, count); break;
-    default: break;
-  }
-}
-
-// Rows [i0, i1) of C. Requires K >= 1 (the wrapper handles K == 0 and alpha == 0).
-void GemmRowsF32(const GemmArgs& g, int64_t i0, int64_t i1) {
-  const hn::ScalableTag<float> d;
-  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  int64_t j = 0;
-  for (; j + 2 * N <= g.N; j += 2 * N) FullPanel<2>(d, g, i0, i1, j);
-  if (j + N <= g.N) {
-    FullPanel<1>(d, g, i0, i1, j);
-    j += N;
-  }
-  if (j < g.N) {
-    const std::size_t count = static_cast<std::size_t>(g.N - j);
-    auto bt = hwy::AllocateAligned<float>(static_cast<std::size_t>(g.K * N));
-    for (int64_t k = 0; k < g.K; ++k) {
-      std::memcpy(bt.get() + k * N, g.B + k * g.ldb + j, count * sizeof(float));
-      std::memset(bt.get() + k * N + count, 0, (N - count) * sizeof(float));
+    for (; k < g.k; k += kLanes) {
+      const V x0 = hn::Load(d, a + k);
+      for (int64_t r = 0; r < rows; ++r)
+        acc[r][0] = hn::MulAdd(x0, LoadPartial(d, g.b + (j + r) * g.ldb + k, std::min(kLanes, g.k - k)), acc[r][0]);
     }
-    TailPanel(d, g, bt.get(), i0, i1, j, count);
+    for (int64_t r = 0; r < rows; ++r) dots[r] = hn::GetLane(hn::SumOfLanes(d, hn::Add(acc[r][0], acc[r][1])));
+    const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+    for (int64_t r = 0; r < rows; r += kLanes)
+      WriteRow(d, hn::Load(d, dots + r), g.c + j + r, std::min(kLanes, rows - r), 0, j + r, t);
   }
+}
+
+// Column ranges of whole vectors for the GEMV loops, over threads when B is large.
+template <class Fn>
+void ForColumnRanges(const GemmArgs& g, const Fn& fn) {
+  const int64_t threads = Threads(2.0 * static_cast<double>(g.k) * static_cast<double>(g.n));
+  const int64_t chunk =
+      threads > 1 ? std::max<int64_t>(4 * kLanes, (g.n / (4 * threads) + kLanes - 1) / kLanes * kLanes) : g.n;
+  runtime::ParallelFor((g.n + chunk - 1) / chunk, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) fn(c * chunk, std::min(g.n, (c + 1) * chunk));
+  });
+}
+
+// C = beta·C, then the epilogue: all that is left when K == 0 or alpha == 0.
+void EpilogueOnly(const GemmArgs& g) {
+  const D d;
+  const TileArgs t{0.0f, g.beta, false, true, &g.epilogue, 0, 0};
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; j += kLanes)
+      WriteRow(d, hn::Zero(d), g.c + i * g.ldc + j, std::min(kLanes, g.n - j), i, j, t);
 }
 
 }  // namespace
+
+void GemmF32(const GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
+  if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
+  if (g.m == 1) {
+    if (g.trans_b) return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvDots(g, j0, j1); });
+    return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvRows(g, j0, j1); });
+  }
+  // Packing B costs a pass over it; it pays off once many row tiles reuse each panel, and it
+  // is the only way to read a transposed B in panels.
+  if (!g.trans_b && g.m < 512) return GemmBlocked(g, {nullptr, g.b, g.ldb});
+  float* packed = ThreadScratch<detail::kScratchPackB>(PackedFloats(g.k, g.n) + kLanes);
+  PackB(g.trans_b, g.k, g.n, g.b, g.ldb, packed);
+  GemmBlocked(g, {packed, nullptr, 0});
+}
+
+std::size_t PackedBFloats(int64_t k, int64_t n) { return PackedFloats(k, n); }
+void PackBF32(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* dst) {
+  PackB(trans_b, k, n, b, ldb, dst);
+}
+int64_t TargetBit() { return HWY_TARGET; }
+
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace axon::kernels {
 
-HWY_EXPORT(GemmRowsF32);
+HWY_EXPORT(GemmF32);
+HWY_EXPORT(PackedBFloats);
+HWY_EXPORT(PackBF32);
+HWY_EXPORT(TargetBit);
 
 namespace {
 
-// A task should carry about 2^21 flops (~20 us on one core) so that TBB overhead stays small;
-// at least 16 rows so that each B panel is reused enough while it is in cache.
-constexpr double kTaskFlops = 2.0 * 1024 * 1024;
-constexpr int64_t kMinTaskRows = 16;
-
-void CheckGemmArgs(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                   int64_t ldc) {
+void CheckGemmArgs(const GemmArgs& g) {
   auto fail = [&](const std::string& what) {
-    throw Error(ErrorCode::kInvalidArgument, "Sgemm(M=" + std::to_string(M) + ", N=" + std::to_string(N) +
-                                                 ", K=" + std::to_string(K) + "): " + what);
+    throw Error(ErrorCode::kInvalidArgument, "gemm (M=" + std::to_string(g.m) + ", N=" + std::to_string(g.n) +
+                                                 ", K=" + std::to_string(g.k) + "): " + what);
   };
-  if (M < 0 || N < 0 || K < 0) fail("negative size");
-  if (lda < std::max<int64_t>(1, trans_a ? M : K)) fail("lda " + std::to_string(lda) + " too small");
-  if (ldb < std::max<int64_t>(1, trans_b ? K : N)) fail("ldb " + std::to_string(ldb) + " too small");
-  if (ldc < std::max<int64_t>(1, N)) fail("ldc " + std::to_string(ldc) + " too small");
-}
-
-// op(B) = B^T as a K x N row-major copy, in 32 x 32 tiles so that both the reads and the writes
-// stay within a few cache lines per tile.
-std::vector<float> TransposeB(const float* B, int64_t ldb, int64_t K, int64_t N) {
-  std::vector<float> bt(static_cast<std::size_t>(K * N));
-  constexpr int64_t kTile = 32;
-  for (int64_t j0 = 0; j0 < N; j0 += kTile)
-    for (int64_t k0 = 0; k0 < K; k0 += kTile)
-      for (int64_t k = k0; k < std::min(K, k0 + kTile); ++k)
-        for (int64_t j = j0; j < std::min(N, j0 + kTile); ++j) bt[k * N + j] = B[j * ldb + k];
-  return bt;
+  if (g.m < 0 || g.n < 0 || g.k < 0) fail("negative size");
+  if (g.lda < std::max<int64_t>(1, g.trans_a ? g.m : g.k)) fail("lda " + std::to_string(g.lda) + " too small");
+  if (g.ldb < std::max<int64_t>(1, g.trans_b ? g.k : g.n)) fail("ldb " + std::to_string(g.ldb) + " too small");
+  if (g.ldc < std::max<int64_t>(1, g.n)) fail("ldc " + std::to_string(g.ldc) + " too small");
+  if (g.epilogue.residual && g.epilogue.ldr < std::max<int64_t>(1, g.n))
+    fail("ldr " + std::to_string(g.epilogue.ldr) + " too small");
+  if (g.epilogue.bias_kind != GemmBias::kNone && !g.epilogue.bias) fail("bias kind set without bias values");
+  if (g.packed_b && (g.packed_b->k() != g.k || g.packed_b->n() != g.n))
+    fail("B was packed as " + std::to_string(g.packed_b->k()) + "x" + std::to_string(g.packed_b->n()));
 }
 
 }  // namespace
+
+PackedB::PackedB(int64_t k, int64_t n, int64_t target, std::size_t floats)
+    : k_(k), n_(n), target_(target),
+      data_(static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64 + 64)), &std::free) {
+  if (!data_) throw Error(ErrorCode::kInternal, "gemm: out of memory packing B " + std::to_string(k) + "x" + std::to_string(n));
+}
+
+std::shared_ptr<const PackedB> PackedB::Pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) {
+  GemmArgs shape;
+  shape.trans_b = trans_b, shape.m = 1, shape.n = n, shape.k = k, shape.lda = std::max<int64_t>(1, k);
+  shape.ldb = ldb, shape.ldc = std::max<int64_t>(1, n);
+  CheckGemmArgs(shape);
+  auto packed = std::make_shared<PackedB>(k, n, HWY_DYNAMIC_DISPATCH(TargetBit)(), HWY_DYNAMIC_DISPATCH(PackedBFloats)(k, n));
+  HWY_DYNAMIC_DISPATCH(PackBF32)(trans_b, k, n, b, ldb, const_cast<float*>(packed->data()));
+  return packed;
+}
+
+void Gemm(const GemmArgs& args) {
+  CheckGemmArgs(args);
+  HWY_DYNAMIC_DISPATCH(GemmF32)(args);
+}
 
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  CheckGemmArgs(trans_a, trans_b, M, N, K, lda, ldb, ldc);
-  if (M == 0 || N == 0) return;
-  if (K == 0 || alpha == 0.0f) {  // C = beta * C; A and B are not read (BLAS semantics)
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-    return;
-  }
-  std::vector<float> packed_b;
-  if (trans_b) {
-    packed_b = TransposeB(B, ldb, K, N);
-    B = packed_b.data();
-    ldb = N;
-  }
-  const detail::GemmArgs g{N, K, alpha, beta, A, trans_a ? 1 : lda, trans_a ? lda : 1, B, ldb, C, ldc};
-  const double row_flops = 2.0 * static_cast<double>(N) * static_cast<double>(K);
-  const int64_t grain = std::max<int64_t>(kMinTaskRows, static_cast<int64_t>(kTaskFlops / row_flops));
-  const auto rows_fn = HWY_DYNAMIC_DISPATCH(GemmRowsF32);
-  runtime::ParallelFor(M, grain, [&](int64_t i0, int64_t i1) { rows_fn(g, i0, i1); });
+  GemmArgs g;
+  g.trans_a = trans_a, g.trans_b = trans_b, g.m = M, g.n = N, g.k = K, g.alpha = alpha;
+  g.a = A, g.lda = lda, g.b = B, g.ldb = ldb, g.beta = beta, g.c = C, g.ldc = ldc;
+  Gemm(g);
 }
-
-std::vector<int64_t> MatMulShape(const std::vector<int64_t>& a_shape, const std::vector<int64_t>& b_shape) {
-  auto fail = [&](const std::string& why) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "MatMul of " + ShapeToString(a_shape) + " and " + ShapeToString(b_shape) + ": " + why);
-  };
-  if (a_shape.empty() || b_shape.empty()) fail("operands must have rank >= 1");
-  const int64_t K = a_shape.back();
-  const int64_t Kb = b_shape.size() == 1 ? b_shape[0] : b_shape[b_shape.size() - 2];
-  if (K != Kb) fail("inner dimensions " + std::to_string(K) + " and " + std::to_string(Kb) + " differ");
-  const std::vector<int64_t> a_batch(a_shape.begin(), a_shape.end() - std::min<std::size_t>(2, a_shape.size()));
-  const std::vector<int64_t> b_batch(b_shape.begin(), b_shape.end() - std::min<std::size_t>(2, b_shape.size()));
-  std::vector<int64_t> y;
-  try {
-    y = BroadcastShapes(a_batch, b_batch);
-  } catch (const Error&) {
-    fail("batch dimensions do not broadcast");
-  }
-  if (a_shape.size() >= 2) y.push_back(a_shape[a_shape.size() - 2]);
-  if (b_shape.size() >= 2) y.push_back(b_shape.back());
-  return y;
-}
-
-void MatMulF32(const float* a, const std::vector<int64_t>& a_shape, const float* b,
-               const std::vector<int64_t>& b_shape, float* y, const std::vector<int64_t>& y_shape) {
-  if (MatMulShape(a_shape, b_shape) != y_shape)
-    throw Error(ErrorCode::kInvalidArgument, "MatMul of " + ShapeToString(a_shape) + " and " + ShapeToString(b_shape) +
-                                                 " cannot produce shape " + ShapeToString(y_shape));
-  // Promote 1-D operands: [K] -> [1, K] for A, [K] -> [K, 1] for B.
-  std::vector<int64_t> as = a_shape, bs = b_shape;
-  if (as.size() == 1) as.insert(as.begin(), 1);
-  if (bs.size() == 1) bs.push_back(1);
-  const int64_t M = as[as.size() - 2], K = as.back(), N = bs.back();
-  const std::vector<int64_t> a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
-  const std::vector<int64_t> batch = BroadcastShapes(a_batch, b_batch);
-  const int64_t batches = ElementCount(batch);
-  if (batches == 0 || M == 0 || N == 0) return;
-  // Dense operands; a 0 width still needs a leading dimension of at least 1 (BLAS rule).
-  const int64_t lda = std::max<int64_t>(1, K), ldb = std::max<int64_t>(1, N);
-
-  // B shared by every batch and A not broadcast (a Linear layer on [batch, seq, features]): one
-  // GEMM over all of A's rows at once.
-  if (ElementCount(b_batch) == 1 && ElementCount(a_batch) == batches) {
-    Sgemm(false, false, batches * M, N, K, 1.0f, a, lda, b, ldb, 0.0f, y, ldb);
-    return;
-  }
-  // Otherwise one GEMM per output batch; batch strides are 0 where an operand is broadcast.
-  const std::size_t rank = batch.size();
-  std::vector<int64_t> a_stride(rank, 0), b_stride(rank, 0);
-  for (int64_t k = static_cast<int64_t>(rank) - 1, sa = M * K, sb = K * N; k >= 0; --k) {
-    const int64_t ia = k - static_cast<int64_t>(rank - a_batch.size());
-    const int64_t ib = k - static_cast<int64_t>(rank - b_batch.size());
-    if (ia >= 0) {
-      a_stride[k] = a_batch[ia] == 1 ? 0 : sa;
-      sa *= a_batch[ia];
-    }
-    if (ib >= 0) {
-      b_stride[k] = b_batch[ib] == 1 ? 0 : sb;
-      sb *= b_batch[ib];
-    }
-  }
-  runtime::ParallelFor(batches, 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      int64_t a_off = 0, b_off = 0;
-      for (int64_t k = static_cast<int64_t>(rank) - 1, rest = p; k >= 0; --k) {
-        const int64_t index = rest % batch[k];
-        rest /= batch[k];
-        a_off += index * a_stride[k];
-        b_off += index * b_stride[k];
-      }
-      Sgemm(false, false, M, N, K, 1.0f, a + a_off, lda, b + b_off, ldb, 0.0f, y + p * M * N, ldb);
-    }
-  });
-}
-
-namespace {
-
-int64_t IntAttr(const runtime::KernelContext& k, const char* name, int64_t fallback) {
-  return k.attrs().Has(name) ? k.attrs().Int(name) : fallback;
-}
-float FloatAttr(const runtime::KernelContext& k, const char* name, float fallback) {
-  return k.attrs().Has(name) ? k.attrs().Float(name) : fallback;
-}
-
-// Writes C, unidirectionally broadcast to [M, N] (scalar, [N], [1, N], [M, 1], [M, N], ...),
-// into y, so that Sgemm can add alpha * A * B onto it with beta.
-void BroadcastBias(const Tensor& c, int64_t M, int64_t N, float* y) {
-  const std::vector<int64_t>& s = c.shape();
-  if (s.size() > 2) throw Error(ErrorCode::kInvalidArgument, "Gemm: C of shape " + ShapeToString(s) + " has rank > 2");
-  const int64_t cm = s.size() == 2 ? s[0] : 1;
-  const int64_t cn = s.empty() ? 1 : s.back();
-  if ((cm != 1 && cm != M) || (cn != 1 && cn != N))
-    throw Error(ErrorCode::kInvalidArgument, "Gemm: C of shape " + ShapeToString(s) +
-                                                 " does not broadcast to " + ShapeToString({M, N}));
-  const float* cv = c.data<float>();
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) y[i * N + j] = cv[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
-}
-
-void GemmKernel(runtime::KernelContext& k) {
-  const Tensor& a = k.In(0);
-  const Tensor& b = k.In(1);
-  Tensor& y = k.Out(0);
-  const bool trans_a = IntAttr(k, "transA", 0) != 0;
-  const bool trans_b = IntAttr(k, "transB", 0) != 0;
-  const float alpha = FloatAttr(k, "alpha", 1.0f);
-  float beta = FloatAttr(k, "beta", 1.0f);
-  if (a.rank() != 2 || b.rank() != 2)
-    throw Error(ErrorCode::kInvalidArgument,
-                "Gemm: A " + ShapeToString(a.shape()) + " and B " + ShapeToString(b.shape()) + " must be matrices");
-  const int64_t M = a.shape()[trans_a ? 1 : 0], K = a.shape()[trans_a ? 0 : 1];
-  const int64_t Kb = b.shape()[trans_b ? 1 : 0], N = b.shape()[trans_b ? 0 : 1];
-  if (K != Kb || y.shape() != std::vector<int64_t>{M, N})
-    throw Error(ErrorCode::kInvalidArgument, "Gemm: A " + ShapeToString(a.shape()) + " and B " +
-                                                 ShapeToString(b.shape()) + " (transA " + std::to_string(trans_a) +
-                                                 ", transB " + std::to_string(trans_b) + ") do not give Y " +
-                                                 ShapeToString(y.shape()));
-  float* yp = y.data<float>();
-  if (k.HasIn(2) && beta != 0.0f) {
-    BroadcastBias(k.In(2), M, N, yp);
-  } else {
-    beta = 0.0f;  // no C: Y is not read
-  }
-  Sgemm(trans_a, trans_b, M, N, K, alpha, a.data<float>(), std::max<int64_t>(1, a.shape()[1]), b.data<float>(),
-        std::max<int64_t>(1, b.shape()[1]), beta, yp, std::max<int64_t>(1, N));
-}
-
-void MatMulKernel(runtime::KernelContext& k) {
-  const Tensor& a = k.In(0);
-  const Tensor& b = k.In(1);
-  Tensor& y = k.Out(0);
-  MatMulF32(a.data<float>(), a.shape(), b.data<float>(), b.shape(), y.data<float>(), y.shape());
-}
-
-}  // namespace
-
-AXON_KERNEL(Gemm, GemmKernel);
-AXON_KERNEL(MatMul, MatMulKernel);
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

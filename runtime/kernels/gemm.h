@@ -1,29 +1,71 @@
-// Single-precision matrix multiplication, Highway-dispatched. This first version is a
-// register-blocked, row-parallel GEMM; the BLIS-style packed one will keep these signatures.
+// Single-precision GEMM, BLIS-style and Highway-dispatched:
+//   C = act(alpha·op(A)·op(B) + beta·C + bias + residual)
+// row-major with leading dimensions, op(X) = X or Xᵀ. A register-blocked micro-kernel (8 rows ×
+// 3 vectors on AVX-512) walks K in L1-sized blocks; op(B) is packed into panels (once, ahead of
+// time, for constant weights), A is read in place; the epilogue runs while the tile is in
+// registers. Threads split M and N, never K, so results are bit-identical for any thread count.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "runtime/kernels/activation.h"
 
 namespace axon::kernels {
 
-// C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) is X or X^T.
-// op(A) is M x K (A is M x K with lda >= K, or K x M with lda >= M when trans_a); op(B) is K x N
-// (B is K x N with ldb >= N, or N x K with ldb >= K when trans_b); C is M x N with ldc >= N.
-// Any size may be 0. beta == 0 never reads C (NaN or garbage there does not propagate); alpha ==
-// 0 or K == 0 never reads A or B. Elements of C beyond N in each row are not touched. C must not
-// overlap A or B. Throws axon::Error on negative sizes or too-small leading dimensions.
-// Results are identical for any thread count.
+enum class GemmBias { kNone, kScalar, kPerColumn, kPerRow };
+
+// Applied on the final K block, in this order: + bias, + residual, activation.
+struct GemmEpilogue {
+  GemmBias bias_kind = GemmBias::kNone;
+  const float* bias = nullptr;      // 1 value, N values (per column) or M values (per row)
+  const float* residual = nullptr;  // M × N, leading dimension ldr
+  int64_t ldr = 0;
+  Activation activation = Activation::kNone;
+};
+
+// op(B) packed into the panel layout of the SIMD target that was dispatched when it was packed.
+// Immutable once made; share it between threads and runs.
+class PackedB {
+ public:
+  // op(B) is k × n: B is k × n (ldb >= n), or n × k (ldb >= k) when trans_b.
+  static std::shared_ptr<const PackedB> Pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
+
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  int64_t target() const { return target_; }  // Highway target bit it was packed for
+  const float* data() const { return data_.get(); }
+
+  PackedB(int64_t k, int64_t n, int64_t target, std::size_t floats);
+
+ private:
+  int64_t k_, n_, target_;
+  std::unique_ptr<float, void (*)(void*)> data_;
+};
+
+struct GemmArgs {
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  float alpha = 1.0f;
+  const float* a = nullptr;
+  int64_t lda = 0;
+  const float* b = nullptr;  // always given; used when packed_b is null or for another target
+  int64_t ldb = 0;
+  const PackedB* packed_b = nullptr;  // op(B) pre-packed (must match trans_b, k and n)
+  float beta = 0.0f;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  GemmEpilogue epilogue;
+};
+
+// Any size may be 0. beta == 0 never reads C (NaN there does not propagate); alpha == 0 or
+// K == 0 never reads A or B. C must not overlap A, B, bias or residual. Throws axon::Error on
+// negative sizes, leading dimensions that are too small, or a PackedB of another shape.
+void Gemm(const GemmArgs& args);
+
+// BLAS-style shorthand for Gemm without an epilogue.
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
-
-// Output shape of numpy matmul: a 1-D A is promoted to [1, K] and a 1-D B to [K, 1], the
-// promoted 1 is removed from the result, and batch dims broadcast. Throws axon::Error naming
-// both shapes when they do not fit (rank 0, K mismatch, batch dims that do not broadcast).
-std::vector<int64_t> MatMulShape(const std::vector<int64_t>& a_shape, const std::vector<int64_t>& b_shape);
-
-// y = matmul(a, b) with numpy semantics; y_shape must equal MatMulShape(a_shape, b_shape).
-void MatMulF32(const float* a, const std::vector<int64_t>& a_shape, const float* b,
-               const std::vector<int64_t>& b_shape, float* y, const std::vector<int64_t>& y_shape);
 
 }  // namespace axon::kernels

@@ -1,4 +1,5 @@
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/matmul.h"
 
 #include <cmath>
 #include <cstdio>
@@ -248,10 +249,6 @@ TEST_CASE("MatMulShape rejects operands that do not fit", "[kernels][gemm]") {
   CHECK_THROWS_AS(MatMulF32(buf.data(), {3, 4}, buf.data(), {4, 5}, buf.data(), {5, 3}), Error);
 }
 
-const std::vector<test::AttrDefault> kGemmDefaults = {
-    {"alpha", graph::Attribute(1.0f)}, {"beta", graph::Attribute(1.0f)},
-    {"transA", graph::Attribute(int64_t{0})}, {"transB", graph::Attribute(int64_t{0})}};
-
 TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[kernels][gemm]") {
   const int64_t M = 3, N = 5, K = 4;
   const std::vector<float> a = Random(M * K, 300), b = Random(K * N, 301);
@@ -282,7 +279,7 @@ TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[ke
         INFO("transA=" << ta << " transB=" << tb << " C " << ShapeToString(bias.shape));
         const Tensor ct = Tensor::FromVector(bias.values, bias.shape);
         Tensor y = Tensor::Zeros(DType::kF32, {M, N});
-        test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, attrs, kGemmDefaults);
+        test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, attrs);
         const std::vector<float> c = expand(bias.shape, bias.values);
         const Reference ref = Compute({M, N, K}, a, b, c, N, {0.5f, -1.5f});
         const std::vector<float> got = y.ToFloatVector();
@@ -290,7 +287,7 @@ TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[ke
       }
       // No C: Y = alpha * op(A) * op(B), whatever beta says.
       Tensor y = Tensor::Zeros(DType::kF32, {M, N});
-      test::RunKernel("Gemm", {&at, &bt}, {&y}, attrs, kGemmDefaults);
+      test::RunKernel("Gemm", {&at, &bt}, {&y}, attrs);
       const Reference ref = Compute({M, N, K}, a, b, full_c, N, {0.5f, 0.0f});
       const std::vector<float> got = y.ToFloatVector();
       for (int64_t i = 0; i < M * N; ++i) CHECK(std::fabs(got[i] - ref.value[i]) <= ref.bound[i]);
@@ -300,7 +297,7 @@ TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[ke
   const Tensor at = Tensor::FromVector(a, {M, K}), bt = Tensor::FromVector(b, {K, N});
   const Tensor ct = Tensor::FromVector(full_c, {M, N});
   Tensor y = Tensor::Zeros(DType::kF32, {M, N});
-  test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, {}, kGemmDefaults);
+  test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, {});
   const Reference ref = Compute({M, N, K}, a, b, full_c, N, {1.0f, 1.0f});
   const std::vector<float> got = y.ToFloatVector();
   for (int64_t i = 0; i < M * N; ++i) CHECK(std::fabs(got[i] - ref.value[i]) <= ref.bound[i]);
@@ -312,11 +309,11 @@ TEST_CASE("Gemm kernel rejects a C that does not broadcast to [M, N]", "[kernels
     INFO("C " << ShapeToString(bad));
     const Tensor c = Tensor::Zeros(DType::kF32, bad);
     Tensor y = Tensor::Zeros(DType::kF32, {3, 5});
-    CHECK_THROWS_AS(test::RunKernel("Gemm", {&a, &b, &c}, {&y}, {}, kGemmDefaults), Error);
+    CHECK_THROWS_AS(test::RunKernel("Gemm", {&a, &b, &c}, {&y}, {}), Error);
   }
   const Tensor c = Tensor::Zeros(DType::kF32, {5});
   Tensor wrong_y = Tensor::Zeros(DType::kF32, {5, 3});
-  CHECK_THROWS_AS(test::RunKernel("Gemm", {&a, &b, &c}, {&wrong_y}, {}, kGemmDefaults), Error);
+  CHECK_THROWS_AS(test::RunKernel("Gemm", {&a, &b, &c}, {&wrong_y}, {}), Error);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
-// Runs a registered kernel (AXON_KERNEL) on tensors, the way the executor does, with attributes
-// read through a test-local OpSchema carrying ONNX defaults: the kernel tests do not depend on
-// graph/ops/ having declared the op yet.
+// Runs a registered kernel (AXON_KERNEL) on tensors the way the executor does: attributes read
+// through the op's schema (so defaults apply), optionally after the kernel's prepare step.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -15,25 +14,24 @@
 
 namespace axon::test {
 
-struct AttrDefault {
-  std::string name;
-  graph::Attribute value;
-};
+// Whether the kernel's compile-time prepare step sees the inputs as constants (initializers),
+// as it does for weights in a session, or not at all.
+enum class Constants { kNone, kAll };
 
 inline void RunKernel(const std::string& op, std::vector<const Tensor*> inputs, std::vector<Tensor*> outputs,
                       const std::map<std::string, graph::Attribute>& attrs = {},
-                      const std::vector<AttrDefault>& defaults = {}) {
-  graph::OpSchema schema(op);
-  for (const AttrDefault& a : defaults) schema.Attr(a.name, graph::TypeOf(a.value), a.value);
+                      Constants constants = Constants::kNone) {
   graph::Node node;
   node.name = "test";
   node.op_type = op;
   node.attrs = attrs;
-  graph::AttrReader reader(node, schema);
-  runtime::KernelContext ctx(std::move(inputs), std::move(outputs), reader);
-  const runtime::KernelFn* fn = runtime::FindKernel(op);
-  REQUIRE(fn != nullptr);
-  (*fn)(ctx);
+  graph::AttrReader reader(node, graph::SchemaFor(node));
+  const runtime::Kernel* kernel = runtime::FindKernel(op);
+  REQUIRE(kernel != nullptr);
+  std::shared_ptr<const void> prepared;
+  if (kernel->prepare && constants == Constants::kAll) prepared = kernel->prepare({inputs, reader});
+  runtime::KernelContext ctx(std::move(inputs), std::move(outputs), reader, prepared.get());
+  kernel->run(ctx);
 }
 
 }  // namespace axon::test
