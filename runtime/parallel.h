@@ -7,6 +7,10 @@
 
 namespace axon::runtime {
 
+// Threads a parallel loop here can use: the current task arena's, capped by any
+// tbb::global_control limit in force.
+int MaxThreads();
+
 // Calls fn(begin, end) over [0, n) in blocks of at least `grain` items; serial when n <= grain.
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 

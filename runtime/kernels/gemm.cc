@@ -22,8 +22,6 @@
 #include <string>
 #include <utility>
 
-#include <tbb/task_arena.h>
-
 #include "axon/error.h"
 #include "runtime/parallel.h"
 
@@ -96,11 +94,29 @@ struct TileArgs {
   int64_t row0, col0;  // tile origin in C, for per-row/per-column bias and residual
 };
 
+// The first count <= kLanes floats at p; the rest of the vector is zero. AVX2's and AVX-512's
+// masked loads and stores neither read nor fault on the masked-off lanes; Highway 1.0.3's SSE4
+// MaskedLoad is a full load, so older targets go through a buffer.
 HWY_INLINE V LoadPartial(D d, const float* p, int64_t count) {
   if (count >= kLanes) return hn::LoadU(d, p);
+#if HWY_TARGET <= HWY_AVX2
+  return hn::MaskedLoad(hn::FirstN(d, static_cast<std::size_t>(count)), d, p);
+#else
   HWY_ALIGN float buf[kLanes] = {};
   std::memcpy(buf, p, static_cast<std::size_t>(count) * sizeof(float));
   return hn::Load(d, buf);
+#endif
+}
+
+HWY_INLINE void StorePartial(D d, V v, float* p, int64_t count) {
+  if (count >= kLanes) return hn::StoreU(v, d, p);
+#if HWY_TARGET <= HWY_AVX2
+  hn::BlendedStore(v, hn::FirstN(d, static_cast<std::size_t>(count)), d, p);
+#else
+  HWY_ALIGN float buf[kLanes];
+  hn::Store(v, d, buf);
+  std::memcpy(p, buf, static_cast<std::size_t>(count) * sizeof(float));
+#endif
 }
 
 // Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
@@ -123,13 +139,7 @@ HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64
     if (ep.residual) r = hn::Add(r, LoadPartial(d, ep.residual + row * ep.ldr + col, count));
     r = ApplyActivation(d, r, ep.activation);
   }
-  if (count >= kLanes) {
-    hn::StoreU(r, d, c);
-  } else {
-    HWY_ALIGN float buf[kLanes];
-    hn::Store(r, d, buf);
-    std::memcpy(c, buf, static_cast<std::size_t>(count) * sizeof(float));
-  }
+  StorePartial(d, r, c, count);
 }
 
 // C tile (MR × ncols) from A rows (row stride lda, consecutive k) and a B micro-panel (kc rows
@@ -231,27 +241,42 @@ struct BSource {
   int64_t ldb = 0;
 };
 
-int64_t Threads(double flops) { return flops > 4e6 ? tbb::this_task_arena::max_concurrency() : 1; }
+// Threads for a GEMM of this many FLOPs: below ~0.4 MFLOP (2 µs on one core) the hand-off
+// costs more than a second thread saves.
+int64_t Threads(double flops) { return flops > 4e5 ? runtime::MaxThreads() : 1; }
 
 void GemmBlocked(const GemmArgs& g, const BSource& src) {
   const int64_t npad = PaddedN(g.n), kb = KBlock(g.k);
   const int64_t threads = Threads(2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k));
-  // Blocks are whole kMR rows and kNR columns, so the tiles (and every result bit) are the same
-  // for any grid: the grid may follow the thread count. Split M first (each block reads its A
-  // rows once); split N as well only when M gives too few blocks.
-  const int64_t mblocks = (g.m + kMC - 1) / kMC;
+  // Blocks are whole row tiles and whole panels, so the tiles (and every result bit) are the
+  // same for any grid: the grid may follow the thread count. Alone, a thread takes blocks of up
+  // to kMC rows (A rows stay in L2) across all of N. With threads, about four blocks per thread
+  // let work stealing balance them; of the grids that give as many, take the one that re-reads
+  // the least (each block reads its rows of A and its columns of B: M·nb + N·mb).
+  const int64_t row_tiles = (g.m + kMR - 1) / kMR;
   const int64_t npanels = (g.n + kNR - 1) / kNR;
-  const int64_t split = threads > 1 ? std::min(npanels, std::max<int64_t>(1, (2 * threads + mblocks - 1) / mblocks)) : 1;
-  const int64_t nc = (npanels + split - 1) / split * kNR;
-  const int64_t nblocks = (g.n + nc - 1) / nc;
+  int64_t mblocks = (g.m + kMC - 1) / kMC, nblocks = 1;
+  if (threads > 1) {
+    const int64_t target = std::min(4 * threads, row_tiles * npanels);
+    double best = -1;
+    for (int64_t mb = mblocks; mb <= row_tiles; ++mb) {
+      const int64_t nb = std::min(npanels, (target + mb - 1) / mb);
+      const double cost = static_cast<double>(g.m) * static_cast<double>(nb) + static_cast<double>(g.n) * static_cast<double>(mb);
+      // A count that is a multiple of the threads leaves no thread a block behind.
+      if (mb * nb >= target && (mb * nb) % threads == 0 && (best < 0 || cost < best)) best = cost, mblocks = mb, nblocks = nb;
+      if (nb == 1) break;  // more row blocks only cost more
+    }
+  }
   // In place, B's last partial vector of columns goes through a zero-padded strip.
   const int64_t n_full = src.packed ? g.n : g.n / kLanes * kLanes;
 
   auto run_block = [&](int64_t item) {
-    const int64_t i0 = (item / nblocks) * kMC, j0 = (item % nblocks) * nc;
-    const int64_t mc = std::min(kMC, g.m - i0), jend = std::min(j0 + nc, g.n);
-    float* scratch = ThreadScratch<detail::kScratchA>(static_cast<std::size_t>(kMC * kKC + kKC * kLanes));
-    float* strip = scratch + kMC * kKC;
+    const int64_t mi = item / nblocks, ni = item % nblocks;
+    const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
+    const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
+    const int64_t mc = i1 - i0;
+    float* scratch = ThreadScratch<detail::kScratchA>(static_cast<std::size_t>((mc + kLanes) * kKC));
+    float* strip = scratch + mc * kKC;
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -280,11 +305,9 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
           RowTiles(mc, kc, a, lda, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
         if (in_place < ncols) {
           const int64_t rest = ncols - in_place;
-          for (int64_t kk = 0; kk < kc; ++kk) {
-            std::memcpy(strip + kk * kLanes, src.b + (k0 + kk) * src.ldb + n_full,
-                        static_cast<std::size_t>(rest) * sizeof(float));
-            std::memset(strip + kk * kLanes + rest, 0, static_cast<std::size_t>(kLanes - rest) * sizeof(float));
-          }
+          const D d;
+          for (int64_t kk = 0; kk < kc; ++kk)
+            hn::Store(LoadPartial(d, src.b + (k0 + kk) * src.ldb + n_full, rest), d, strip + kk * kLanes);
           tj.col0 = n_full;
           RowTiles(mc, kc, a, lda, strip, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, rest, tj);
         }
@@ -370,9 +393,10 @@ void GemvDots(const GemmArgs& g, int64_t j0, int64_t j1) {
 // Column ranges of whole vectors for the GEMV loops, over threads when B is large.
 template <class Fn>
 void ForColumnRanges(const GemmArgs& g, const Fn& fn) {
-  const int64_t threads = Threads(2.0 * static_cast<double>(g.k) * static_cast<double>(g.n));
-  const int64_t chunk =
-      threads > 1 ? std::max<int64_t>(4 * kLanes, (g.n / (4 * threads) + kLanes - 1) / kLanes * kLanes) : g.n;
+  // Memory-bound: worth a second thread (and its cache) once B is more than a few hundred KiB.
+  const int64_t threads = g.k * g.n >= (1 << 16) ? runtime::MaxThreads() : 1;
+  // One wide range per thread: long row segments stream best.
+  const int64_t chunk = threads > 1 ? std::max<int64_t>(4 * kLanes, (g.n / threads + kLanes - 1) / kLanes * kLanes) : g.n;
   runtime::ParallelFor((g.n + chunk - 1) / chunk, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) fn(c * chunk, std::min(g.n, (c + 1) * chunk));
   });
