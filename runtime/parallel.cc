@@ -15,7 +15,7 @@ int MaxThreads() {
   return static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()), limit));
 }
 
-void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn, Schedule schedule) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
   if (n <= grain) {
@@ -26,9 +26,13 @@ void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
   // threads. Isolation keeps a thread that waits here from picking up an unrelated outer task
   // (another batch's GEMM) that would reuse its thread-local scratch buffers mid-flight.
   tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
-                      [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); },
-                      tbb::simple_partitioner());
+    const tbb::blocked_range<int64_t> range(0, n, grain);
+    auto body = [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); };
+    if (schedule == Schedule::kStatic) {
+      tbb::parallel_for(range, body, tbb::static_partitioner());
+    } else {
+      tbb::parallel_for(range, body, tbb::simple_partitioner());
+    }
   });
 }
 

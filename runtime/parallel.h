@@ -11,7 +11,14 @@ namespace axon::runtime {
 // tbb::global_control limit in force.
 int MaxThreads();
 
+enum class Schedule {
+  kDynamic,  // blocks of `grain` items, balanced by work stealing
+  kStatic,   // one contiguous share per thread, the same thread for the same share on every call,
+             // so a memory-bound loop over the same data finds its share still in that core's L2
+};
+
 // Calls fn(begin, end) over [0, n) in blocks of at least `grain` items; serial when n <= grain.
-void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn,
+                 Schedule schedule = Schedule::kDynamic);
 
 }  // namespace axon::runtime

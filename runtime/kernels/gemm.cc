@@ -43,7 +43,7 @@ float* ThreadScratch(std::size_t floats) {
   }
   return buffer.get();
 }
-enum Scratch { kScratchA = 0, kScratchGemv = 1, kScratchPackB = 2 };
+enum Scratch { kScratchA = 0, kScratchGemv = 1, kScratchPackB = 2, kScratchStrip = 3 };
 
 }  // namespace axon::kernels::detail
 #endif
@@ -257,7 +257,9 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   const int64_t npanels = (g.n + kNR - 1) / kNR;
   int64_t mblocks = (g.m + kMC - 1) / kMC, nblocks = 1;
   if (threads > 1) {
-    const int64_t target = std::min(4 * threads, row_tiles * npanels);
+    const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+    const int64_t worth = std::max<int64_t>(threads, static_cast<int64_t>(flops / 5e5));  // >= ~2 µs a block
+    const int64_t target = std::min({4 * threads, row_tiles * npanels, worth});
     double best = -1;
     for (int64_t mb = mblocks; mb <= row_tiles; ++mb) {
       const int64_t nb = std::min(npanels, (target + mb - 1) / mb);
@@ -267,16 +269,23 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       if (nb == 1) break;  // more row blocks only cost more
     }
   }
-  // In place, B's last partial vector of columns goes through a zero-padded strip.
+  // In place, B's last partial vector of columns is read from a zero-padded strip (K × kLanes),
+  // made once here rather than by every block.
   const int64_t n_full = src.packed ? g.n : g.n / kLanes * kLanes;
+  float* strip = nullptr;
+  if (n_full < g.n) {
+    const D d;
+    strip = ThreadScratch<detail::kScratchStrip>(static_cast<std::size_t>(g.k * kLanes));
+    for (int64_t kk = 0; kk < g.k; ++kk)
+      hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
+  }
 
   auto run_block = [&](int64_t item) {
     const int64_t mi = item / nblocks, ni = item % nblocks;
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
     const int64_t mc = i1 - i0;
-    float* scratch = ThreadScratch<detail::kScratchA>(static_cast<std::size_t>((mc + kLanes) * kKC));
-    float* strip = scratch + mc * kKC;
+    float* scratch = g.trans_a ? ThreadScratch<detail::kScratchA>(static_cast<std::size_t>(mc * kKC)) : nullptr;
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -304,12 +313,8 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
         if (in_place > 0)
           RowTiles(mc, kc, a, lda, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
         if (in_place < ncols) {
-          const int64_t rest = ncols - in_place;
-          const D d;
-          for (int64_t kk = 0; kk < kc; ++kk)
-            hn::Store(LoadPartial(d, src.b + (k0 + kk) * src.ldb + n_full, rest), d, strip + kk * kLanes);
           tj.col0 = n_full;
-          RowTiles(mc, kc, a, lda, strip, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, rest, tj);
+          RowTiles(mc, kc, a, lda, strip + k0 * kLanes, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, ncols - in_place, tj);
         }
       }
     }
@@ -399,7 +404,7 @@ void ForColumnRanges(const GemmArgs& g, const Fn& fn) {
   const int64_t chunk = threads > 1 ? std::max<int64_t>(4 * kLanes, (g.n / threads + kLanes - 1) / kLanes * kLanes) : g.n;
   runtime::ParallelFor((g.n + chunk - 1) / chunk, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) fn(c * chunk, std::min(g.n, (c + 1) * chunk));
-  });
+  }, runtime::Schedule::kStatic);
 }
 
 // C = beta·C, then the epilogue: all that is left when K == 0 or alpha == 0.
