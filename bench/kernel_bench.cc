@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,18 @@ void BM_Unary(benchmark::State& state, UnaryFn f, int64_t n) {
   std::vector<float> y(x.size());
   for (auto _ : state) {
     f.fn(x.data(), y.data(), n);
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, n, 8);
+}
+
+// The anchor: a memcpy of the same output size, read + write, so an elementwise kernel's GB/s
+// reads as a fraction of what moving its bytes costs on this machine in this run.
+void BM_Memcpy(benchmark::State& state, int64_t n) {
+  const std::vector<float> x = Data(n);
+  std::vector<float> y(x.size());
+  for (auto _ : state) {
+    std::memcpy(y.data(), x.data(), x.size() * sizeof(float));
     benchmark::ClobberMemory();
   }
   SetRate(state, n, 8);
@@ -136,11 +149,16 @@ void BM_Transpose(benchmark::State& state, TransposeCase s) {
 
 const bool registered = [] {
   benchmark::AddCustomContext("highway_target", kernels::DispatchedTargetName());
+  for (const UnaryShape& s : kUnaryShapes)
+    benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy, s.n)->UseRealTime();
   for (const UnaryFn& f : kUnaryFns)
     for (const UnaryShape& s : kUnaryShapes)
       benchmark::RegisterBenchmark((std::string(f.name) + "/" + s.name).c_str(), BM_Unary, f, s.n)->UseRealTime();
   const std::pair<const char*, BinaryOp> ops[] = {
       {"add", BinaryOp::kAdd}, {"mul", BinaryOp::kMul}, {"div", BinaryOp::kDiv}};
+  for (const BinaryShape& s : kBinaryShapes)
+    benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy,
+                                 Count(kernels::BroadcastShapes(s.a, s.b)))->UseRealTime();
   for (const auto& [name, op] : ops)
     for (const BinaryShape& s : kBinaryShapes)
       benchmark::RegisterBenchmark((std::string(name) + "/" + s.name).c_str(), BM_Binary, op, s)->UseRealTime();
