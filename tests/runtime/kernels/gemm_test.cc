@@ -232,12 +232,14 @@ TEST_CASE("MatMul follows numpy semantics on every target", "[kernels][gemm]") {
       MatMulF32(a.data(), c.a, b.data(), c.b, y.data(), c.y);
       for (std::size_t i = 0; i < y.size(); ++i) CHECK(std::fabs(y[i] - expected.value[i]) <= expected.bound[i]);
     });
-    // And through the registered kernel.
-    const Tensor at = Tensor::FromVector(a, c.a), bt = Tensor::FromVector(b, c.b);
-    Tensor yt = Tensor::Zeros(DType::kF32, c.y);
-    test::RunKernel("MatMul", {&at, &bt}, {&yt});
-    const std::vector<float> y = yt.ToFloatVector();
-    for (std::size_t i = 0; i < y.size(); ++i) CHECK(std::fabs(y[i] - expected.value[i]) <= expected.bound[i]);
+    // And through the registered kernel, with B also as a constant packed ahead of time.
+    for (test::Constants constants : {test::Constants::kNone, test::Constants::kAll}) {
+      const Tensor at = Tensor::FromVector(a, c.a), bt = Tensor::FromVector(b, c.b);
+      Tensor yt = Tensor::Zeros(DType::kF32, c.y);
+      test::RunKernel("MatMul", {&at, &bt}, {&yt}, {}, constants);
+      const std::vector<float> y = yt.ToFloatVector();
+      for (std::size_t i = 0; i < y.size(); ++i) CHECK(std::fabs(y[i] - expected.value[i]) <= expected.bound[i]);
+    }
   }
 }
 
@@ -276,14 +278,17 @@ TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[ke
                                                        {"alpha", graph::Attribute(0.5f)},
                                                        {"beta", graph::Attribute(-1.5f)}};
       for (const Bias& bias : biases) {
-        INFO("transA=" << ta << " transB=" << tb << " C " << ShapeToString(bias.shape));
+       for (test::Constants constants : {test::Constants::kNone, test::Constants::kAll}) {  // B packed ahead or not
+        INFO("transA=" << ta << " transB=" << tb << " C " << ShapeToString(bias.shape)
+                       << " prepared=" << (constants == test::Constants::kAll));
         const Tensor ct = Tensor::FromVector(bias.values, bias.shape);
         Tensor y = Tensor::Zeros(DType::kF32, {M, N});
-        test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, attrs);
+        test::RunKernel("Gemm", {&at, &bt, &ct}, {&y}, attrs, constants);
         const std::vector<float> c = expand(bias.shape, bias.values);
         const Reference ref = Compute({M, N, K}, a, b, c, N, {0.5f, -1.5f});
         const std::vector<float> got = y.ToFloatVector();
         for (int64_t i = 0; i < M * N; ++i) CHECK(std::fabs(got[i] - ref.value[i]) <= ref.bound[i]);
+       }
       }
       // No C: Y = alpha * op(A) * op(B), whatever beta says.
       Tensor y = Tensor::Zeros(DType::kF32, {M, N});
