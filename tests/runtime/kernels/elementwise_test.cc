@@ -18,13 +18,7 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-std::vector<float> Random(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-4.0f, 4.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+std::vector<float> Random(int64_t n, uint32_t seed) { return test::RandomFloats(n, seed, -4.0f, 4.0f); }
 
 // Naive broadcasting in double, rounded once to float. For + - * / on floats this is exactly
 // the correctly rounded float result (double has more than 2*24+2 bits), so the kernel must

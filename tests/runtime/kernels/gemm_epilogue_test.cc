@@ -11,17 +11,12 @@
 
 #include "runtime/kernels/gemm.h"
 #include "tests/runtime/kernels/for_each_target.h"
+#include "tests/runtime/kernels/kernel_test_util.h"
 
 namespace axon::kernels {
 namespace {
 
-std::vector<float> Random(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+std::vector<float> Random(int64_t n, uint32_t seed) { return test::RandomFloats(n, seed, -1.0f, 1.0f); }
 
 double Act(Activation act, double x) {
   switch (act) {

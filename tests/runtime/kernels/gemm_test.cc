@@ -22,13 +22,7 @@ namespace {
 using Shape = std::vector<int64_t>;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> Random(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+std::vector<float> Random(int64_t n, uint32_t seed) { return test::RandomFloats(n, seed, -1.0f, 1.0f); }
 
 // A logical rows x cols matrix stored row-major with leading dimension ld, or transposed
 // (stored as cols x rows). Padding is NaN, so a kernel that reads past the logical width shows.

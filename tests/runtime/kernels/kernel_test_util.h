@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,15 @@
 #include "runtime/kernel_registry.h"
 
 namespace axon::test {
+
+// n floats drawn uniformly from [lo, hi), the same for the same seed on every run.
+inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
 
 // Whether the kernel's compile-time prepare step sees the inputs as constants (initializers),
 // as it does for weights in a session, or not at all.

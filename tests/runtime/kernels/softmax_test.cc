@@ -21,11 +21,7 @@ namespace {
 using Shape = std::vector<int64_t>;
 
 std::vector<float> Random(int64_t n, uint32_t seed, float lo = -10.0f, float hi = 10.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
+  return test::RandomFloats(n, seed, lo, hi);
 }
 
 std::vector<double> Reference(const std::vector<float>& x, AxisView v, bool log) {
