@@ -1,8 +1,8 @@
 #include "formats/axon_format.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/stubs/logging.h>
 
-#include <limits>
 #include <set>
 #include <string_view>
 #include <type_traits>
@@ -78,12 +78,12 @@ void CheckTensor(const Reporter& r, const pb::Tensor& t, const std::string& what
   const std::string typed = what + " " + DataTypeName(dtype) + ShapeToString(dims);
   for (std::size_t i = 0; i < dims.size(); ++i)
     if (dims[i] < 0) r.Invalid(typed + " has negative dim " + std::to_string(i));
-  // Same bound as axon::ElementCount: count * 8 bytes must fit in int64.
-  constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 8;
-  int64_t count = 1;
-  for (int64_t d : dims) {
-    if (d != 0 && count > kMaxElements / d) r.Invalid(typed + " has too many elements");
-    count *= d;
+  // axon::ElementCount's rule, so that a tensor this accepts can be made.
+  int64_t count = 0;
+  try {
+    count = ElementCount(dims);
+  } catch (const Error&) {
+    r.Invalid(typed + " has too many elements");
   }
   const auto needed = static_cast<uint64_t>(count) * DTypeSize(static_cast<DType>(dtype));
   if (t.raw_data().size() != needed)
@@ -401,6 +401,107 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
   return m;
 }
 
+// ---------------------------------------------------------------------------------------------
+// What parsing would cost. protobuf makes a heap object for every message and every element of a
+// repeated field, so its memory is not bounded by the file's size: a file of empty Node messages,
+// 2 bytes each, takes about 70 times its size once parsed (a 30 MiB file, 2 GiB). A walk of the
+// wire format, guided by the schema, prices the file before protobuf allocates anything.
+
+// Bytes of memory a parsed element costs beyond its own bytes: the object, the pointer to it in
+// its repeated field, allocator overhead (measured: ~130 bytes per empty Node).
+constexpr uint64_t kElementCost = 128;
+// What a file's structure may cost beyond its size: room for graphs of about a million nodes (a
+// node is typically 5 elements: name, op_type, an input, an output, an attribute).
+constexpr uint64_t kMaxStructureCost = uint64_t{1} << 30;
+// protobuf's own nesting limit; deeper files fail to parse anyway.
+constexpr int kMaxDepth = 100;
+
+class ParseCost {
+ public:
+  // Walks one message's fields in [p, end). Malformed bytes end the walk quietly: protobuf then
+  // refuses the file with its own error. Returns false once the cost passes the limit.
+  bool Walk(const unsigned char* p, const unsigned char* end, const google::protobuf::Descriptor* d, int depth) {
+    return WalkFields(p, end, d, depth, /*group_field=*/-1) != nullptr || cost_ <= kMaxStructureCost;
+  }
+  uint64_t cost() const { return cost_; }
+
+ private:
+  static bool ReadVarint(const unsigned char*& p, const unsigned char* end, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+      const unsigned char b = *p++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  }
+
+  // Returns where the walk stopped (after the end-group tag of group_field, or at end), or
+  // nullptr when it gave up: malformed bytes or the limit passed (cost_ says which).
+  const unsigned char* WalkFields(const unsigned char* p, const unsigned char* end,
+                                  const google::protobuf::Descriptor* d, int depth, int64_t group_field) {
+    using google::protobuf::FieldDescriptor;
+    while (p < end) {
+      uint64_t tag;
+      if (!ReadVarint(p, end, tag)) return nullptr;
+      const auto number = static_cast<int64_t>(tag >> 3);
+      const FieldDescriptor* f =
+          d && number <= FieldDescriptor::kMaxNumber ? d->FindFieldByNumber(static_cast<int>(number)) : nullptr;
+      cost_ += kElementCost;
+      if (cost_ > kMaxStructureCost) return nullptr;
+      uint64_t v;
+      switch (tag & 7) {
+        case 0:
+          if (!ReadVarint(p, end, v)) return nullptr;
+          break;
+        case 1:
+          if (end - p < 8) return nullptr;
+          p += 8;
+          break;
+        case 5:
+          if (end - p < 4) return nullptr;
+          p += 4;
+          break;
+        case 2: {
+          if (!ReadVarint(p, end, v) || v > static_cast<uint64_t>(end - p)) return nullptr;
+          const unsigned char* next = p + v;
+          if (f && f->type() == FieldDescriptor::TYPE_MESSAGE) {
+            if (depth >= kMaxDepth || !WalkFields(p, next, f->message_type(), depth + 1, -1)) return nullptr;
+          } else if (f && f->is_repeated() && f->cpp_type() != FieldDescriptor::CPPTYPE_STRING &&
+                     f->type() != FieldDescriptor::TYPE_FLOAT && f->type() != FieldDescriptor::TYPE_DOUBLE) {
+            cost_ += 8 * v;  // packed varints: a 1-byte varint becomes an 8-byte int64
+          }
+          // A string, bytes (weights) or packed floats cost about their size: what the file holds.
+          p = next;
+          break;
+        }
+        case 3:  // an (unknown) group: protobuf keeps its fields, so they are walked too
+          if (depth >= kMaxDepth) return nullptr;
+          p = WalkFields(p, end, nullptr, depth + 1, number);
+          if (!p) return nullptr;
+          break;
+        case 4:
+          return number == group_field ? p : nullptr;
+        default:
+          return nullptr;
+      }
+      if (cost_ > kMaxStructureCost) return nullptr;
+    }
+    return group_field < 0 ? p : nullptr;
+  }
+
+  uint64_t cost_ = 0;
+};
+
+void CheckParseCost(const Reporter& r, const void* data, std::size_t size) {
+  ParseCost cost;
+  if (!cost.Walk(static_cast<const unsigned char*>(data), static_cast<const unsigned char*>(data) + size,
+                 pb::Model::descriptor(), 0))
+    r.Invalid("has too many nodes, values, attributes or list entries: parsing it would take more than " +
+              std::to_string(kMaxStructureCost >> 20) + " MiB beyond the file's own " + std::to_string(size) +
+              " bytes");
+}
+
 std::string Serialize(const graph::Model& model, const TrainingState* training, const std::string& prefix) {
   const Reporter r(prefix, /*writing=*/true);
   const pb::Model m = ToProto(r, model, training);
@@ -411,6 +512,7 @@ std::string Serialize(const graph::Model& model, const TrainingState* training, 
               std::to_string(kMaxModelFileBytes) + " bytes");
   std::string out;
   if (!m.SerializeToString(&out)) r.Invalid("protobuf serialization failed");
+  CheckParseCost(r, out.data(), out.size());  // never write a file the reader would refuse
   return out;
 }
 
@@ -420,6 +522,7 @@ Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, 
   if (size > static_cast<std::size_t>(kMaxModelFileBytes))
     r.Invalid("file is " + std::to_string(size) + " bytes; .axon files are limited to " +
               std::to_string(kMaxModelFileBytes) + " bytes");
+  CheckParseCost(r, data, size);
   pb::Model m;
   {
     // On hostile bytes protobuf may log (e.g. invalid UTF-8) before failing; the error below is

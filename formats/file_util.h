@@ -8,11 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "graph/shape.h"
+
 namespace axon::formats::internal {
 
-// Most dims a tensor or shape may have in any file Axon reads or writes. numpy allows 64 (32
-// before 2.0); a bound keeps a hostile file from declaring millions of dims.
-inline constexpr std::size_t kMaxRank = 64;
+// Most dims a tensor or shape may have in any file Axon reads or writes: the graph's limit.
+inline constexpr std::size_t kMaxRank = static_cast<std::size_t>(graph::kMaxRank);
 
 // A regular file open for reading. Errors are axon::Error(kIo) whose message starts with the
 // path, e.g. "w.npy: cannot open: No such file or directory".

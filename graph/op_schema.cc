@@ -78,6 +78,17 @@ void OpSchema::RunInference(InferContext& ctx) const {
   ctx.outputs.assign(node.outputs.size(), ValueInfo{});
   for (std::size_t i = 0; i < node.outputs.size(); ++i) ctx.outputs[i].name = node.outputs[i];
   if (infer_) infer_(ctx);
+  // Checked here, once for every op, both when a model is verified and on the concrete shapes of
+  // each run: the executor allocates outputs from these shapes, and kernels compute strides as
+  // partial products of their dims.
+  for (const ValueInfo& out : ctx.outputs) {
+    if (out.shape.rank() > kMaxRank)
+      ctx.Fail("output '" + out.name + "' would have " + std::to_string(out.shape.rank()) + " dims; at most " +
+               std::to_string(kMaxRank) + " are supported");
+    if (MultiplyDims(out.shape.dims()).too_large)
+      ctx.Fail("output '" + out.name + "' would have shape " + out.shape.ToString() + ", more than " +
+               std::to_string(kMaxElementCount) + " elements");
+  }
 }
 
 void InferContext::SetOutput(std::size_t i, DType dtype, Shape shape) {
@@ -86,14 +97,26 @@ void InferContext::SetOutput(std::size_t i, DType dtype, Shape shape) {
 }
 
 void InferContext::Fail(const std::string& message) const {
+  throw Error(ErrorCode::kInvalidModel, node.Describe() + ": " + message + DescribeInputs());
+}
+
+std::string InferContext::DescribeInputs() const {
+  // A node from a file may list any number of inputs (the arity check is one of the failures
+  // reported here), so only the first few are named, keeping the message one readable line.
+  constexpr std::size_t kMaxListed = 8;
   std::string shapes;
+  std::size_t listed = 0;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!HasInput(i)) continue;
+    if (listed++ == kMaxListed) {
+      shapes += ", ... " + std::to_string(inputs.size() - i) + " more";
+      break;
+    }
     shapes += shapes.empty() ? " (inputs: " : ", ";
     shapes += inputs[i].ToString();
   }
   if (!shapes.empty()) shapes += ")";
-  throw Error(ErrorCode::kInvalidModel, node.Describe() + ": " + message + shapes);
+  return shapes;
 }
 
 void InferContext::RequireFloat(std::size_t i) const {
@@ -105,6 +128,14 @@ int64_t InferContext::Axis(int64_t axis, int64_t rank, const char* what) const {
   if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
     Fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
   return axis < 0 ? axis + rank : axis;
+}
+
+Dim InferContext::Product(std::span<const Dim> dims) const {
+  const DimProduct p = MultiplyDims(dims);
+  if (p.too_large)
+    Fail("dims " + Shape(std::vector<Dim>(dims.begin(), dims.end())).ToString() + " multiply to more than " +
+         std::to_string(kMaxElementCount) + " elements");
+  return p.ToDim();
 }
 
 bool AttrReader::Has(const std::string& name) const {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,11 +51,17 @@ struct InferContext {
   void SetOutput(std::size_t i, DType dtype, Shape shape);
   // Throws axon::Error naming the node, op and input shapes.
   [[noreturn]] void Fail(const std::string& message) const;
+  // " (inputs: x: f32[2,3], w: f32[3,4])", as Fail appends it; "" for a node without inputs.
+  std::string DescribeInputs() const;
   void Require(bool condition, const std::string& message) const { if (!condition) Fail(message); }
   // Checks input i is f32 (the dtype every compute op works in today).
   void RequireFloat(std::size_t i) const;
   // Normalizes a possibly negative axis against rank; fails when out of range.
   int64_t Axis(int64_t axis, int64_t rank, const char* what = "axis") const;
+  // Product of some dims as a Dim: unknown when one of them is (and none is 0). Fails when they
+  // multiply past kMaxElementCount: no tensor could have that shape, and the product would
+  // overflow.
+  Dim Product(std::span<const Dim> dims) const;
 };
 
 // FLOP estimate from input and output shapes (all known); 0 for data movement.

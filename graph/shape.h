@@ -3,10 +3,17 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "axon/tensor.h"
+
 namespace axon::graph {
+
+// Most dims a value may have (numpy's limit). Shapes come from files and from shape tensors, so a
+// bound keeps a hostile model from declaring millions of dims.
+inline constexpr int64_t kMaxRank = 64;
 
 class Dim {
  public:
@@ -47,5 +54,13 @@ class Shape {
   std::vector<Dim> dims_;
   bool has_rank_ = false;
 };
+
+// The product of some dims, computed without overflow under axon::ElementCount's rule.
+struct DimProduct {
+  std::optional<int64_t> value;  // nullopt when a dim is unknown and none is 0 (or too_large)
+  bool too_large = false;        // the known nonzero dims alone multiply past kMaxElementCount
+  Dim ToDim() const { return value ? Dim(*value) : Dim(); }
+};
+DimProduct MultiplyDims(std::span<const Dim> dims);
 
 }  // namespace axon::graph

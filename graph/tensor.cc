@@ -44,16 +44,19 @@ std::size_t DTypeSize(DType dtype) {
 }
 
 int64_t ElementCount(const std::vector<int64_t>& shape) {
-  // Bounded so that count * 8 bytes still fits in int64: a hostile shape cannot wrap around.
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 8;
-  int64_t count = 1;
+  int64_t nonzero = 1;
+  bool empty = false;
   for (int64_t d : shape) {
     if (d < 0) throw Error(ErrorCode::kInvalidArgument, "negative dimension in shape " + ShapeToString(shape));
-    if (d != 0 && count > kMax / d)
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > kMaxElementCount / d)
       throw Error(ErrorCode::kInvalidArgument, "shape " + ShapeToString(shape) + " has too many elements");
-    count *= d;
+    nonzero *= d;
   }
-  return count;
+  return empty ? 0 : nonzero;
 }
 
 std::string ShapeToString(const std::vector<int64_t>& shape) {

@@ -30,10 +30,21 @@ void VerifyStructure(const Graph& graph) {
     if (value.empty()) Fail(by + " defines a value with an empty name");
     if (!defined.insert(value).second) Fail("value '" + value + "' is defined more than once (again by " + by + ")");
   };
+  // Declared shapes are the file's word: a shape no tensor could have is refused here, so that
+  // shape inference and the kernels can multiply the dims of any value without overflow.
+  auto check_declared = [](const ValueInfo& v, const std::string& role) {
+    if (v.shape.rank() > kMaxRank)
+      Fail(role + " '" + v.name + "' has " + std::to_string(v.shape.rank()) + " dims; at most " +
+           std::to_string(kMaxRank) + " are supported");
+    if (MultiplyDims(v.shape.dims()).too_large)
+      Fail(role + " " + v.ToString() + " has more than " + std::to_string(kMaxElementCount) + " elements");
+  };
   for (const ValueInfo& in : graph.inputs) {
     define(in.name, "graph input");
     if (in.dtype == DType::kUndefined) Fail("graph input '" + in.name + "' has no dtype");
+    check_declared(in, "graph input");
   }
+  for (const ValueInfo& out : graph.outputs) check_declared(out, "graph output");
   for (const auto& [name, tensor] : graph.initializers) define(name, "initializer");
   for (const Node& node : graph.nodes) {
     if (node.name.empty()) Fail("a node of op " + node.op_type + " has no name");

@@ -1,10 +1,15 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
+#include <unordered_map>
+#include <utility>
 
 namespace axon::runtime {
 
-Executor::Executor(graph::Graph graph) : graph_(std::move(graph)) {
+Executor::Executor(graph::Graph graph, int64_t memory_limit_bytes)
+    : graph_(std::move(graph)), memory_limit_bytes_(memory_limit_bytes) {
   std::unordered_map<std::string, int> slot;
   auto slot_of = [&](const std::string& name) {
     auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
@@ -25,7 +30,11 @@ Executor::Executor(graph::Graph graph) : graph_(std::move(graph)) {
   num_slots_ = slot.size();
 
   constants_.resize(num_slots_);
-  for (const auto& [name, t] : graph_.initializers) constants_[slot.at(name)] = t;
+  for (const auto& [name, t] : graph_.initializers) {
+    constants_[slot.at(name)] = t;
+    if (t.nbytes()) constant_ranges_.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
+  }
+  std::sort(constant_ranges_.begin(), constant_ranges_.end());
 
   for (Step& step : steps_) {
     if (!step.kernel->prepare) continue;
@@ -41,38 +50,70 @@ Executor::Executor(graph::Graph graph) : graph_(std::move(graph)) {
 
   // Free each intermediate right after its last reader, so peak memory follows live values.
   const std::set<int> keep(output_slots_.begin(), output_slots_.end());
+  // A value nothing reads is freed by the step that makes it.
   std::vector<int> last_reader(num_slots_, -1);
-  for (std::size_t s = 0; s < steps_.size(); ++s)
+  for (std::size_t s = 0; s < steps_.size(); ++s) {
+    for (int out : steps_[s].outputs) last_reader[out] = static_cast<int>(s);
     for (int in : steps_[s].inputs)
       if (in >= 0) last_reader[in] = static_cast<int>(s);
+  }
   for (std::size_t v = 0; v < num_slots_; ++v)
     if (last_reader[v] >= 0 && !keep.count(static_cast<int>(v)) && !constants_[v].defined())
       steps_[last_reader[v]].release.push_back(static_cast<int>(v));
 }
 
+bool Executor::SharesStorage(const Tensor& t) const {
+  if (t.is_view()) return true;
+  if (t.nbytes() == 0) return false;
+  // Constants are separate allocations, so at most the last range starting at or before t's
+  // data can contain it.
+  const char* p = static_cast<const char*>(t.raw_data());
+  auto it = std::upper_bound(constant_ranges_.begin(), constant_ranges_.end(), p,
+                             [](const char* q, const auto& range) { return q < range.first; });
+  return it != constant_ranges_.begin() && p < std::prev(it)->first + std::prev(it)->second;
+}
+
 std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
   std::vector<Tensor> env = constants_;
   for (std::size_t i = 0; i < inputs.size(); ++i) env[input_slots_[i]] = std::move(inputs[i]);
+  // Bytes this run allocated per slot and in all, not yet released.
+  std::vector<int64_t> held(num_slots_, 0);
+  int64_t live = 0;
 
   for (const Step& step : steps_) {
     const graph::Node& node = *step.node;
     graph::InferContext ctx(node, *step.schema);
     std::vector<const Tensor*> in_tensors;
-    for (int s : step.inputs) {
-      const Tensor* t = s < 0 ? nullptr : &env[s];
+    for (std::size_t i = 0; i < step.inputs.size(); ++i) {
+      const Tensor* t = step.inputs[i] < 0 ? nullptr : &env[step.inputs[i]];
       in_tensors.push_back(t);
-      ctx.inputs.push_back(t ? graph::ValueInfo{"", t->dtype(), graph::Shape::FromValues(t->shape())} : graph::ValueInfo{});
+      ctx.inputs.push_back(t ? graph::ValueInfo{node.inputs[i], t->dtype(), graph::Shape::FromValues(t->shape())}
+                             : graph::ValueInfo{});
       ctx.input_values.push_back(t);
     }
     step.schema->RunInference(ctx);
     std::vector<Tensor*> out_tensors;
+    std::vector<const void*> allocated;  // the buffers made for the outputs
     for (std::size_t o = 0; o < step.outputs.size(); ++o) {
       const auto shape = ctx.outputs[o].shape.values();
       if (!shape)
         throw Error(ErrorCode::kInternal, node.Describe() + ": output shape " + ctx.outputs[o].shape.ToString() +
                                               " unknown at run time");
+      // Shape inference bounded the element count, so the byte count fits in int64.
+      const graph::ValueInfo& info = ctx.outputs[o];
+      const int64_t bytes = ElementCount(*shape) * static_cast<int64_t>(DTypeSize(info.dtype));
+      if (bytes > memory_limit_bytes_ - live)
+        throw Error(ErrorCode::kInvalidArgument,
+                    node.Describe() + ": output '" + info.name + "' " + std::string(DTypeName(info.dtype)) +
+                        ShapeToString(*shape) + " needs " + std::to_string(bytes) + " bytes; with the " +
+                        std::to_string(live) +
+                        " bytes of intermediates already held that exceeds the memory limit of " +
+                        std::to_string(memory_limit_bytes_) + " bytes" + ctx.DescribeInputs());
       Tensor& out = env[step.outputs[o]];
-      out = Tensor::Zeros(ctx.outputs[o].dtype, *shape);
+      out = Tensor::Zeros(info.dtype, *shape);
+      held[step.outputs[o]] = bytes;
+      allocated.push_back(std::as_const(out).raw_data());
+      live += bytes;
       out_tensors.push_back(&out);
     }
     KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs, step.prepared.get());
@@ -81,11 +122,51 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
     } catch (const Error& e) {
       throw Error(e.code(), node.Describe() + ": " + e.what());
     }
-    for (int s : step.release) env[s] = Tensor();
+    // An aliasing kernel (Identity, Reshape) replaced its output with a view of its input: the
+    // buffer allocated for it is gone, and must not count against the limit.
+    for (std::size_t o = 0; o < step.outputs.size(); ++o) {
+      const int s = step.outputs[o];
+      if (std::as_const(env[s]).raw_data() != allocated[o]) {
+        live -= held[s];
+        held[s] = 0;
+      }
+    }
+    for (int s : step.release) {
+      env[s] = Tensor();
+      live -= held[s];
+      held[s] = 0;
+    }
   }
 
+  // The caller owns what Run returns and may write to it or free its input buffers afterwards,
+  // so an output that is a weight or caller memory (the graph output is an initializer or a
+  // graph input, or reaches one through an aliasing op such as Identity or Reshape) is copied.
+  // The copies count against the memory limit like intermediates: a file may list one weight as
+  // its output any number of times, or reach it through any number of Identity nodes. An output
+  // listed twice shares one copy.
   std::vector<Tensor> outputs;
-  for (int s : output_slots_) outputs.push_back(env[s]);
+  std::unordered_map<int, Tensor> copies;
+  for (std::size_t o = 0; o < output_slots_.size(); ++o) {
+    const int s = output_slots_[o];
+    if (!SharesStorage(env[s])) {
+      outputs.push_back(env[s]);
+      continue;
+    }
+    auto copy = copies.find(s);
+    if (copy == copies.end()) {
+      const auto bytes = static_cast<int64_t>(env[s].nbytes());
+      if (bytes > memory_limit_bytes_ - live)
+        throw Error(ErrorCode::kInvalidArgument,
+                    "graph output '" + graph_.outputs[o].name + "' " + std::string(DTypeName(env[s].dtype())) +
+                        ShapeToString(env[s].shape()) + " needs a copy of " + std::to_string(bytes) +
+                        " bytes; with the " + std::to_string(live) +
+                        " bytes already held that exceeds the memory limit of " + std::to_string(memory_limit_bytes_) +
+                        " bytes");
+      live += bytes;
+      copy = copies.emplace(s, env[s].Clone()).first;
+    }
+    outputs.push_back(copy->second);
+  }
   return outputs;
 }
 

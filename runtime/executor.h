@@ -15,7 +15,10 @@ namespace axon::runtime {
 class Executor {
  public:
   // Takes a graph that passed graph::Verify. Throws axon::Error for an op with no kernel.
-  explicit Executor(graph::Graph graph);
+  // memory_limit_bytes bounds the intermediates a run holds at once (inputs and weights aside):
+  // a model and inputs that would need more fail with an axon::Error naming the node, instead
+  // of exhausting the machine.
+  Executor(graph::Graph graph, int64_t memory_limit_bytes);
 
   const graph::Graph& graph() const { return graph_; }
   // inputs are in graph.inputs order, already checked against the declared types.
@@ -32,9 +35,15 @@ class Executor {
     std::vector<int> release;    // slots whose last reader is this step
   };
 
+  // True if t's storage is caller memory (a view) or overlaps a constant: such a tensor must not
+  // be handed out as an output.
+  bool SharesStorage(const Tensor& t) const;
+
   graph::Graph graph_;
+  int64_t memory_limit_bytes_;
   std::vector<Step> steps_;
   std::vector<Tensor> constants_;        // by slot; defined for initializers only
+  std::vector<std::pair<const char*, std::size_t>> constant_ranges_;  // (start, bytes), sorted
   std::vector<int> input_slots_, output_slots_;
   std::size_t num_slots_ = 0;
 };

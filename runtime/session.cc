@@ -1,6 +1,12 @@
+#include <unistd.h>
+
+#include <limits>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
@@ -25,12 +31,15 @@ std::string TensorInfo::ToString() const {
 }
 
 struct Session::Impl {
-  Impl(graph::Graph graph, int thread_count)
-      : executor(std::move(graph)), threads(thread_count), arena(thread_count) {}
+  Impl(graph::Graph graph, int thread_count, int64_t memory_limit, std::string model_origin)
+      : executor(std::move(graph), memory_limit), threads(thread_count), arena(thread_count),
+        origin(std::move(model_origin)) {}
   runtime::Executor executor;
   int threads;
   tbb::task_arena arena;
+  std::string origin;  // the file (or "<memory>") the model came from, for error messages
   std::vector<TensorInfo> inputs, outputs;
+  std::unordered_map<std::string, std::size_t> input_index;  // a file may declare many inputs
 };
 
 namespace {
@@ -68,6 +77,29 @@ void CheckInput(const TensorInfo& info, const graph::Shape& declared, const Tens
   }
 }
 
+int64_t PhysicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0 || pages > std::numeric_limits<int64_t>::max() / page)
+    return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(pages) * page;
+}
+
+// Runs f, reporting every failure as an axon::Error whose message starts with origin. Running
+// out of memory is reported too: a file may legitimately ask for more than this machine has,
+// and the public API promises axon::Error for anything a model or its inputs do.
+template <class F>
+auto WithOrigin(const std::string& origin, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (message.rfind(origin + ": ", 0) == 0) throw;
+    throw Error(e.code(), origin + ": " + message);
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::kInvalidArgument, origin + ": out of memory");
+  }
+}
+
 }  // namespace
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -76,56 +108,75 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptions& options, const std::string& origin) {
-  try {
+  return WithOrigin(origin, [&] {
+    if (options.memory_limit_bytes < 0)
+      throw Error(ErrorCode::kInvalidArgument, "SessionOptions::memory_limit_bytes is " +
+                                                   std::to_string(options.memory_limit_bytes) + "; it must be >= 0");
     graph::Verify(model.graph);
-  } catch (const Error& e) {
-    throw Error(e.code(), origin + ": " + e.what());
-  }
-  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-  auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads);
-  for (const auto& v : impl->executor.graph().inputs) impl->inputs.push_back(ToInfo(v));
-  for (const auto& v : impl->executor.graph().outputs) impl->outputs.push_back(ToInfo(v));
-  return Session(std::move(impl));
+    const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+    const int64_t memory_limit = options.memory_limit_bytes > 0 ? options.memory_limit_bytes : PhysicalMemoryBytes();
+    auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, memory_limit, origin);
+    for (const auto& v : impl->executor.graph().inputs) {
+      impl->input_index.emplace(v.name, impl->inputs.size());
+      impl->inputs.push_back(ToInfo(v));
+    }
+    for (const auto& v : impl->executor.graph().outputs) impl->outputs.push_back(ToInfo(v));
+    return Session(std::move(impl));
+  });
 }
 
 const graph::Graph& detail::SessionFactory::GraphOf(const Session& session) { return session.impl_->executor.graph(); }
 
 Session Session::Load(const std::string& path, const SessionOptions& options) {
-  return detail::SessionFactory::FromModel(formats::ReadModelFile(path), options, path);
+  return detail::SessionFactory::FromModel(WithOrigin(path, [&] { return formats::ReadModelFile(path); }), options,
+                                           path);
 }
 
 Session Session::LoadFromBytes(const void* data, std::size_t size, const SessionOptions& options, const std::string& origin) {
-  return detail::SessionFactory::FromModel(formats::ParseModel(data, size, origin), options, origin);
+  return detail::SessionFactory::FromModel(WithOrigin(origin, [&] { return formats::ParseModel(data, size, origin); }),
+                                           options, origin);
 }
 
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->threads; }
 
-std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
-  const auto& declared = impl_->executor.graph().inputs;
+namespace {
+
+std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named) {
+  const auto& declared = impl.executor.graph().inputs;
   std::vector<std::optional<Tensor>> bound(declared.size());
   std::map<std::string, int64_t> symbols;
   for (const auto& [name, tensor] : named) {
-    std::size_t i = 0;
-    while (i < declared.size() && declared[i].name != name) ++i;
-    if (i == declared.size()) {
+    auto found = impl.input_index.find(name);
+    if (found == impl.input_index.end()) {
+      constexpr std::size_t kMaxListed = 16;
       std::string names;
-      for (const auto& d : impl_->inputs) names += (names.empty() ? "" : ", ") + d.ToString();
+      for (std::size_t k = 0; k < impl.inputs.size() && k < kMaxListed; ++k)
+        names += (k ? ", " : "") + impl.inputs[k].ToString();
+      if (impl.inputs.size() > kMaxListed)
+        names += ", ... " + std::to_string(impl.inputs.size() - kMaxListed) + " more";
       throw Error(ErrorCode::kInvalidArgument, "model has no input '" + name + "' (inputs: " + names + ")");
     }
+    const std::size_t i = found->second;
     if (bound[i]) throw Error(ErrorCode::kInvalidArgument, "input '" + name + "' is given twice");
-    CheckInput(impl_->inputs[i], declared[i].shape, tensor, symbols);
+    CheckInput(impl.inputs[i], declared[i].shape, tensor, symbols);
     bound[i] = tensor;
   }
   std::vector<Tensor> inputs;
   for (std::size_t i = 0; i < declared.size(); ++i) {
-    if (!bound[i]) throw Error(ErrorCode::kInvalidArgument, "missing input " + impl_->inputs[i].ToString());
+    if (!bound[i]) throw Error(ErrorCode::kInvalidArgument, "missing input " + impl.inputs[i].ToString());
     inputs.push_back(*bound[i]);
   }
   std::vector<Tensor> outputs;
-  impl_->arena.execute([&] { outputs = impl_->executor.Run(std::move(inputs)); });
+  impl.arena.execute([&] { outputs = impl.executor.Run(std::move(inputs)); });
   return outputs;
+}
+
+}  // namespace
+
+std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
+  return WithOrigin(impl_->origin, [&] { return RunImpl(*impl_, named); });
 }
 
 }  // namespace axon

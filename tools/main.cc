@@ -8,6 +8,7 @@
 
 #include "axon/axon.h"
 #include "tools/command.h"
+#include "tools/output_names.h"
 
 namespace axon::cli {
 
@@ -23,11 +24,10 @@ const std::vector<Command>& Commands() {
 
 namespace {
 
-// Errors print as one line, whatever a message picked up on the way (protobuf's, the OS's).
+// Errors print as one line, whatever a message picked up on the way (protobuf's, the OS's, or
+// names from a hostile file, which may hold newlines or terminal escape sequences).
 void PrintError(const std::string& message) {
-  std::string line = message;
-  for (char& c : line)
-    if (c == '\n' || c == '\r') c = ' ';
+  std::string line = Escaped(message);
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 

@@ -61,7 +61,7 @@ int RunMain(const std::vector<std::string>& argv) {
       line += " -> " + file.string();
     }
     if (std::string preview = PreviewValues(outputs[i]); !preview.empty()) line += "  " + preview;
-    std::printf("%s\n", line.c_str());
+    std::printf("%s\n", Escaped(line).c_str());
   }
   std::printf("run time: %.3f ms (%d threads)\n", ms, session.threads());
   return 0;

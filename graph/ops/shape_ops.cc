@@ -1,6 +1,7 @@
 // Ops that move or relabel data without arithmetic: Identity, Reshape, Flatten, Transpose.
-#include <algorithm>
 #include <numeric>
+#include <span>
+#include <string>
 
 #include "graph/ops/infer_helpers.h"
 
@@ -9,14 +10,8 @@ namespace {
 
 void InferIdentity(InferContext& ctx) { ctx.SetOutput(0, ctx.InType(0), ctx.InShape(0)); }
 
-// Product of dims [begin, end) when all are known.
-std::optional<int64_t> KnownProduct(const Shape& s, int64_t begin, int64_t end) {
-  int64_t p = 1;
-  for (int64_t i = begin; i < end; ++i) {
-    if (!s[i].known()) return std::nullopt;
-    p *= s[i].value();
-  }
-  return p;
+std::string TooManyDims(int64_t n) {
+  return "shape has " + std::to_string(n) + " entries; at most " + std::to_string(kMaxRank) + " dims are supported";
 }
 
 void InferReshape(InferContext& ctx) {
@@ -26,10 +21,15 @@ void InferReshape(InferContext& ctx) {
   const Tensor* spec = ctx.input_values.size() > 1 ? ctx.input_values[1] : nullptr;
   if (!spec) {
     // Shape computed at run time: only the rank is known, from the length of the shape tensor.
-    if (shape_shape.has_rank() && shape_shape[0].known())
-      return ctx.SetOutput(0, ctx.InType(0), Shape(std::vector<Dim>(shape_shape[0].value())));
+    // That length is declared by the file, so it is bounded before a Dim is made for it.
+    if (shape_shape.has_rank() && shape_shape[0].known()) {
+      const int64_t rank = shape_shape[0].value();
+      ctx.Require(rank <= kMaxRank, TooManyDims(rank));
+      return ctx.SetOutput(0, ctx.InType(0), Shape(std::vector<Dim>(static_cast<std::size_t>(rank))));
+    }
     return ctx.SetOutput(0, ctx.InType(0), Shape::UnknownRank());
   }
+  ctx.Require(spec->size() <= kMaxRank, TooManyDims(spec->size()));
   const Shape& in = ctx.InShape(0);
   const bool allow_zero = ctx.attrs.Int("allowzero") != 0;
   const int64_t* s = spec->data<int64_t>();
@@ -41,28 +41,26 @@ void InferReshape(InferContext& ctx) {
       infer_at = i;
       out.emplace_back();
     } else if (s[i] == 0 && !allow_zero) {
-      ctx.Require(in.has_rank() && i < in.rank(), "shape copies dim " + std::to_string(i) + " that the input lacks");
-      out.push_back(in[i]);
+      // Copies the input's dim i, which is unknown while the input's rank is.
+      ctx.Require(!in.has_rank() || i < in.rank(), "shape copies dim " + std::to_string(i) + " that the input lacks");
+      out.push_back(in.has_rank() ? in[i] : Dim());
     } else {
       ctx.Require(s[i] >= 0, "shape has invalid entry " + std::to_string(s[i]));
       out.emplace_back(s[i]);
     }
   }
-  const std::optional<int64_t> total = in.has_rank() ? KnownProduct(in, 0, in.rank()) : std::nullopt;
-  bool others_known = true;
-  int64_t others = 1;
-  for (int64_t i = 0; i < static_cast<int64_t>(out.size()); ++i) {
-    if (i == infer_at) continue;
-    if (!out[i].known()) others_known = false;
-    else others *= out[i].value();
-  }
-  if (total && others_known) {
+  const Dim total = in.has_rank() ? ctx.Product(in.dims()) : Dim();
+  std::vector<Dim> other_dims = out;
+  if (infer_at >= 0) other_dims.erase(other_dims.begin() + infer_at);
+  const Dim others = ctx.Product(other_dims);
+  if (total.known() && others.known()) {
     if (infer_at >= 0) {
-      ctx.Require(others != 0 && *total % others == 0,
-                  "cannot infer the -1 in " + Shape(out).ToString() + " from " + std::to_string(*total) + " elements");
-      out[infer_at] = Dim(*total / others);
+      ctx.Require(others.value() != 0 && total.value() % others.value() == 0,
+                  "cannot infer the -1 in " + Shape(out).ToString() + " from " + std::to_string(total.value()) +
+                      " elements");
+      out[infer_at] = Dim(total.value() / others.value());
     } else {
-      ctx.Require(others == *total, "cannot reshape " + in.ToString() + " to " + Shape(out).ToString());
+      ctx.Require(others.value() == total.value(), "cannot reshape " + in.ToString() + " to " + Shape(out).ToString());
     }
   }
   ctx.SetOutput(0, ctx.InType(0), Shape(std::move(out)));
@@ -75,27 +73,40 @@ void InferFlatten(InferContext& ctx) {
   int64_t axis = ctx.attrs.Int("axis");
   ctx.Require(axis >= -r && axis <= r, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
   if (axis < 0) axis += r;
-  auto dim = [&](int64_t b, int64_t e) { auto p = KnownProduct(in, b, e); return p ? Dim(*p) : Dim(); };
-  ctx.SetOutput(0, ctx.InType(0), Shape({dim(0, axis), dim(axis, r)}));
+  const std::span<const Dim> dims(in.dims());
+  const auto split = static_cast<std::size_t>(axis);
+  ctx.SetOutput(0, ctx.InType(0), Shape({ctx.Product(dims.first(split)), ctx.Product(dims.subspan(split))}));
 }
 
 void InferTranspose(InferContext& ctx) {
   const Shape& in = ctx.InShape(0);
-  if (!in.has_rank()) return ctx.SetOutput(0, ctx.InType(0), Shape::UnknownRank());
-  const int64_t r = in.rank();
-  std::vector<int64_t> perm(r);
-  if (ctx.attrs.Has("perm")) {
+  const bool has_perm = ctx.attrs.Has("perm");
+  if (!in.has_rank() && !has_perm) return ctx.SetOutput(0, ctx.InType(0), Shape::UnknownRank());
+  std::vector<int64_t> perm;
+  if (has_perm) {
     perm = ctx.attrs.Ints("perm");
   } else {
+    perm.resize(static_cast<std::size_t>(in.rank()));
     std::iota(perm.rbegin(), perm.rend(), 0);
   }
-  std::vector<int64_t> sorted = perm;
-  std::sort(sorted.begin(), sorted.end());
-  std::vector<int64_t> expected(r);
-  std::iota(expected.begin(), expected.end(), 0);
-  ctx.Require(sorted == expected, "perm is not a permutation of 0.." + std::to_string(r - 1));
+  // perm comes from the file: its length is checked before its entries are used as indices.
+  const auto n = static_cast<int64_t>(perm.size());
+  if (in.has_rank())
+    ctx.Require(n == in.rank(),
+                "perm has " + std::to_string(n) + " entries for an input of rank " + std::to_string(in.rank()));
+  else
+    ctx.Require(n <= kMaxRank, "perm has " + std::to_string(n) + " entries; at most " + std::to_string(kMaxRank) +
+                                   " dims are supported");
+  std::vector<bool> seen(perm.size(), false);
+  for (int64_t p : perm) {
+    ctx.Require(p >= 0 && p < n && !seen[static_cast<std::size_t>(p)],
+                "perm " + ShapeToString(perm) + " is not a permutation of 0.." + std::to_string(n - 1));
+    seen[static_cast<std::size_t>(p)] = true;
+  }
+  if (!in.has_rank())  // the rank is perm's length even when the dims are not known
+    return ctx.SetOutput(0, ctx.InType(0), Shape(std::vector<Dim>(perm.size())));
   std::vector<Dim> out;
-  for (int64_t p : perm) out.push_back(in[p]);
+  for (int64_t p : perm) out.push_back(in[static_cast<std::size_t>(p)]);
   ctx.SetOutput(0, ctx.InType(0), Shape(std::move(out)));
 }
 

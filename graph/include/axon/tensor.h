@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +16,14 @@ namespace axon {
 
 inline constexpr std::size_t kTensorAlignment = 64;
 
-// Number of elements of a shape; throws axon::Error on a negative dim or on overflow.
+// Most elements a tensor may have: count * 8 bytes (the widest dtype) must fit in int64. As in
+// numpy, the bound applies to the product of the nonzero dims, so that every partial product of
+// a valid shape's dims (the strides kernels compute) fits as well, even for an empty tensor:
+// [0, 2^62, 2^62] is refused although it holds no elements.
+inline constexpr int64_t kMaxElementCount = std::numeric_limits<int64_t>::max() / 8;
+
+// Number of elements of a shape; throws axon::Error on a negative dim or when the nonzero dims
+// multiply past kMaxElementCount.
 int64_t ElementCount(const std::vector<int64_t>& shape);
 std::string ShapeToString(const std::vector<int64_t>& shape);  // "[2,3]"
 

@@ -23,6 +23,10 @@ const char* Version();
 
 struct SessionOptions {
   int threads = 0;  // worker threads for this session; 0 = one per core
+  // Most bytes of intermediate tensors one Run may hold at once (inputs and weights not counted);
+  // a run that would need more throws axon::Error naming the node. 0 = the machine's physical
+  // memory, so that a model whose shapes explode fails cleanly instead of exhausting the host.
+  int64_t memory_limit_bytes = 0;
 };
 
 // An input or output of a model. A dim of -1 is unknown; its name (e.g. "batch") is in symbols.
