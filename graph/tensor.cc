@@ -75,13 +75,18 @@ Tensor::Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> ow
 }
 
 Tensor Tensor::Zeros(DType dtype, std::vector<int64_t> shape) {
+  Tensor t = Uninitialized(dtype, std::move(shape));
+  std::memset(t.data_, 0, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::Uninitialized(DType dtype, std::vector<int64_t> shape) {
   if (DTypeSize(dtype) == 0) throw Error(ErrorCode::kInvalidArgument, "cannot allocate a tensor of undefined dtype");
   const std::size_t bytes = static_cast<std::size_t>(ElementCount(shape)) * DTypeSize(dtype);
   // Round up: aligned_alloc wants a multiple of the alignment, and never a zero size.
   const std::size_t padded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment + kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, padded);
   if (!p) throw Error(ErrorCode::kInvalidArgument, "out of memory allocating " + std::to_string(bytes) + " bytes for shape " + ShapeToString(shape));
-  std::memset(p, 0, padded);
   std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });
   return Tensor(dtype, std::move(shape), std::move(owner), p, false);
 }
@@ -123,7 +128,7 @@ Tensor Tensor::Reshaped(std::vector<int64_t> shape) const {
 }
 
 Tensor Tensor::Clone() const {
-  Tensor t = Zeros(dtype_, shape_);
+  Tensor t = Uninitialized(dtype_, shape_);
   if (nbytes()) std::memcpy(t.raw_data(), data_, nbytes());
   return t;
 }

@@ -110,7 +110,7 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
                         " bytes of intermediates already held that exceeds the memory limit of " +
                         std::to_string(memory_limit_bytes_) + " bytes" + ctx.DescribeInputs());
       Tensor& out = env[step.outputs[o]];
-      out = Tensor::Zeros(info.dtype, *shape);
+      out = Tensor::Uninitialized(info.dtype, *shape);  // kernels write every element of their outputs
       held[step.outputs[o]] = bytes;
       allocated.push_back(std::as_const(out).raw_data());
       live += bytes;

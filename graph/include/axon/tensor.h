@@ -33,6 +33,8 @@ class Tensor {
 
   // Owning, zero-filled, 64-byte aligned.
   static Tensor Zeros(DType dtype, std::vector<int64_t> shape);
+  // Owning, 64-byte aligned, contents unspecified: for buffers about to be overwritten whole.
+  static Tensor Uninitialized(DType dtype, std::vector<int64_t> shape);
   // Views caller memory; the caller keeps it alive and unchanged for the tensor's lifetime.
   static Tensor View(float* data, std::vector<int64_t> shape);
   static Tensor View(int64_t* data, std::vector<int64_t> shape);
