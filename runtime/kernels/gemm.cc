@@ -144,12 +144,20 @@ HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64
 
 // C tile (MR × ncols) from A rows (row stride lda, consecutive k) and a B micro-panel (kc rows
 // of NV vectors, row stride ldb). MR and NV are the live rows and vectors: edge tiles get their
-// own instantiation rather than a scalar fallback. Tiles with fewer than 8 accumulators split k
-// over U sets so that enough FMA chains are in flight.
+// own instantiation rather than a scalar fallback. Short tiles split k over U accumulator sets
+// so that enough FMA chains are in flight. U depends on MR alone, never on NV: a column's sum
+// is then the same whichever panel width (packed or in place) computed it, so the choice of
+// path may depend on the thread count without changing a bit.
+template <int64_t MR>
+constexpr int64_t SplitK() {
+  constexpr int64_t kAccumulators = kMR * kNV;  // what a full tile keeps in registers
+  return std::max<int64_t>(1, std::min<int64_t>((8 + MR - 1) / MR, kAccumulators / (MR * kNV)));
+}
+
 template <int64_t MR, int64_t NV>
 HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
                               int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, int64_t ncols, const TileArgs& t) {
-  constexpr int64_t U = MR * NV >= 8 ? 1 : (8 + MR * NV - 1) / (MR * NV);
+  constexpr int64_t U = SplitK<MR>();
   const D d;
   V acc[U][MR][NV];
   for (int64_t u = 0; u < U; ++u)
@@ -426,9 +434,10 @@ void GemmF32(const GemmArgs& g) {
     if (g.trans_b) return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvDots(g, j0, j1); });
     return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvRows(g, j0, j1); });
   }
-  // Packing B costs a pass over it; it pays off once many row tiles reuse each panel, and it
-  // is the only way to read a transposed B in panels.
-  if (!g.trans_b && g.m < 512) return GemmBlocked(g, {nullptr, g.b, g.ldb});
+  // Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
+  // from about 512 rows per thread), and it is the only way to read a transposed B in panels.
+  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  if (!g.trans_b && g.m < 512 * Threads(flops)) return GemmBlocked(g, {nullptr, g.b, g.ldb});
   float* packed = ThreadScratch<detail::kScratchPackB>(PackedFloats(g.k, g.n) + kLanes);
   PackB(g.trans_b, g.k, g.n, g.b, g.ldb, packed);
   GemmBlocked(g, {packed, nullptr, 0});
