@@ -1,10 +1,12 @@
 // axon demo: the seed's 2-4-1 sigmoid network for XOR, built with the graph builder, saved as
 // .axon, loaded back through the public API and run on the four XOR inputs.
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
 #include "axon/axon.h"
 #include "formats/axon_format.h"
+#include "formats/npy.h"
 #include "graph/builder.h"
 #include "tools/args.h"
 #include "tools/command.h"
@@ -15,9 +17,9 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon demo [-o MODEL] [--seed N]
 
 Builds the seed's XOR network (2 inputs, 4 sigmoid hidden units, 1 sigmoid output; weights
-drawn as randn * 0.01 like the seed, biases zero), saves it as MODEL (default xor.axon), loads
-it back and runs it on the four XOR inputs. The network is untrained, so its outputs sit near
-0.5; `axon run MODEL -i x.npy` runs the saved file again.
+drawn as randn * 0.01 like the seed, biases zero), saves it as MODEL (default xor.axon) and the
+four XOR inputs as x.npy beside it, loads the model back and runs it on them. The network is
+untrained, so its outputs sit near 0.5; `axon run MODEL -i x.npy` runs the saved file again.
 
 options:
   -o, --output MODEL   where to save the model (default xor.axon)
@@ -63,12 +65,15 @@ int DemoMain(const std::vector<std::string>& argv) {
   std::printf("loaded %s: input %s, output %s\n", path.c_str(), session.inputs()[0].ToString().c_str(),
               session.outputs()[0].ToString().c_str());
   const std::vector<float> xs = {0, 0, 0, 1, 1, 0, 1, 1};
+  const std::string inputs = (std::filesystem::path(path).parent_path() / "x.npy").string();
+  formats::WriteNpyFile(inputs, Tensor::View(xs.data(), {4, 2}));
   const std::vector<Tensor> out = session.Run({{"x", Tensor::View(xs.data(), {4, 2})}});
   const float* y = out[0].data<float>();
   std::printf("\n  x1  x2  | xor | y (untrained)\n");
   for (int i = 0; i < 4; ++i)
     std::printf("  %2.0f  %2.0f  |  %d  | %.6f\n", xs[2 * i], xs[2 * i + 1], static_cast<int>(xs[2 * i]) ^ static_cast<int>(xs[2 * i + 1]), y[i]);
   std::printf("\nthe weights are untrained, so y is near 0.5 for every input\n");
+  std::printf("run it again with: axon run %s -i %s\n", path.c_str(), inputs.c_str());
   return 0;
 }
 

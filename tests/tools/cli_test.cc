@@ -64,6 +64,9 @@ TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
   REQUIRE(demo.code == 0);
   CHECK(demo.out.find("saved it to xor.axon") != std::string::npos);
   REQUIRE(fs::exists(dir / "xor.axon"));
+  CHECK(demo.out.find("run it again with: axon run xor.axon -i x.npy") != std::string::npos);
+  const axon::Tensor demo_x = axon::formats::ReadNpyFile((dir / "x.npy").string());
+  CHECK(demo_x.ToFloatVector() == std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1});
 
   const std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1};
   axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(x.data(), {4, 2}));
