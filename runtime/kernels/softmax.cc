@@ -19,14 +19,16 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
+#include "runtime/kernels/activation-inl.h"
 #include "runtime/kernels/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
 namespace {
 
-// Inputs to Exp are x - max <= 0 here, inside the range where Highway's Exp is accurate, so the
-// overflow clamp of activation.cc is not needed.
+// Exp goes through ExpChecked (activation-inl.h): Highway's Exp returns 0 for NaN, which would
+// quietly drop a NaN from a row; passed through, it reaches the sum and so every output of the
+// row, as in numpy and ONNX, whichever lane or target saw it.
 
 // n >= 1. Max is idempotent, so a ragged end is covered by one more load of the last full
 // vector, overlapping what was already seen.
@@ -60,8 +62,8 @@ HWY_INLINE float RowSumExp(D d, const float* x, float* y, int64_t n, float max) 
   auto s0 = hn::Zero(d), s1 = hn::Zero(d);
   int64_t i = 0;
   for (; i + 2 * N <= n; i += 2 * N) {
-    const auto e0 = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vmax));
-    const auto e1 = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i + N), vmax));
+    const auto e0 = ExpChecked(d, hn::Sub(hn::LoadU(d, x + i), vmax));
+    const auto e1 = ExpChecked(d, hn::Sub(hn::LoadU(d, x + i + N), vmax));
     if (kStore) {
       hn::StoreU(e0, d, y + i);
       hn::StoreU(e1, d, y + i + N);
@@ -70,14 +72,14 @@ HWY_INLINE float RowSumExp(D d, const float* x, float* y, int64_t n, float max) 
     s1 = hn::Add(s1, e1);
   }
   for (; i + N <= n; i += N) {
-    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vmax));
+    const auto e = ExpChecked(d, hn::Sub(hn::LoadU(d, x + i), vmax));
     if (kStore) hn::StoreU(e, d, y + i);
     s0 = hn::Add(s0, e);
   }
   if (i < n) {
     const std::size_t count = static_cast<std::size_t>(n - i);
     // The padding lanes hold exp(0 - max), which must not reach the sum.
-    const auto e = hn::IfThenElseZero(hn::FirstN(d, count), hn::Exp(d, hn::Sub(LoadTail(d, x + i, count), vmax)));
+    const auto e = hn::IfThenElseZero(hn::FirstN(d, count), ExpChecked(d, hn::Sub(LoadTail(d, x + i, count), vmax)));
     if (kStore) StoreTail(d, e, y + i, count);
     s1 = hn::Add(s1, e);
   }
@@ -142,12 +144,13 @@ HWY_INLINE void SoftmaxColumns(D d, const float* x, float* y, int64_t len, int64
   for (int64_t a = 1; a < len; ++a) max = hn::Max(max, LoadCols(d, x + a * inner, count));
   auto sum = hn::Zero(d);
   for (int64_t a = 0; a < len; ++a) {
-    const auto e = hn::Exp(d, hn::Sub(LoadCols(d, x + a * inner, count), max));
+    const auto e = ExpChecked(d, hn::Sub(LoadCols(d, x + a * inner, count), max));
     if (!log) StoreCols(d, e, y + a * inner, count);
     sum = hn::Add(sum, e);
   }
   if (log) {
-    const auto log_sum = hn::Log(d, sum);
+    // Highway's Log, like its Exp, does not pass NaN through.
+    const auto log_sum = hn::IfThenElse(hn::IsNaN(sum), sum, hn::Log(d, sum));
     for (int64_t a = 0; a < len; ++a)
       StoreCols(d, hn::Sub(hn::Sub(LoadCols(d, x + a * inner, count), max), log_sum), y + a * inner, count);
   } else {

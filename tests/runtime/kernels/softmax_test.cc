@@ -121,6 +121,33 @@ TEST_CASE("Softmax is stable for huge inputs and handles -inf", "[kernels][softm
   });
 }
 
+TEST_CASE("A NaN anywhere in a row makes the whole row NaN, on every target", "[kernels][softmax]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  test::ForEachTarget([&](const char*) {
+    for (int64_t len : {3, 17, 40}) {  // shorter than, and spanning, a vector
+      for (int64_t at : {int64_t{0}, len / 2, len - 1}) {
+        std::vector<float> x = Random(len * 2, 21);
+        x[at] = nan;  // row 0 only; row 1 stays finite
+        for (bool log : {false, true}) {
+          INFO("len=" << len << " NaN at " << at << (log ? " LogSoftmax" : " Softmax"));
+          std::vector<float> y(x.size());
+          (log ? LogSoftmaxF32 : SoftmaxF32)(x.data(), y.data(), 2, len, 1);
+          for (int64_t i = 0; i < len; ++i) CHECK(std::isnan(y[i]));
+          for (int64_t i = len; i < 2 * len; ++i) CHECK(std::isfinite(y[i]));
+          // Strided layout: the same values with the axis outermost (outer 1, inner 2).
+          std::vector<float> xt(x.size()), yt(x.size());
+          for (int64_t i = 0; i < len; ++i) xt[i * 2] = x[i], xt[i * 2 + 1] = x[len + i];
+          (log ? LogSoftmaxF32 : SoftmaxF32)(xt.data(), yt.data(), 1, len, 2);
+          for (int64_t i = 0; i < len; ++i) {
+            CHECK(std::isnan(yt[i * 2]));
+            CHECK(std::isfinite(yt[i * 2 + 1]));
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("Softmax results do not depend on the thread count", "[kernels][softmax]") {
   const std::vector<float> x = Random(200 * 1000, 12);
   for (AxisView v : {AxisView{200, 1000, 1}, AxisView{2, 100, 1000}}) {
