@@ -8,6 +8,25 @@
 
 namespace axon::runtime {
 
+namespace {
+
+// Whether p lies in one of `ranges` (sorted by start, disjoint: separate allocations).
+bool InRanges(const char* p, const std::vector<std::pair<const char*, std::size_t>>& ranges) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), p,
+                             [](const char* q, const auto& range) { return q < range.first; });
+  return it != ranges.begin() && p < std::prev(it)->first + std::prev(it)->second;
+}
+
+std::vector<std::pair<const char*, std::size_t>> StorageRanges(const std::vector<Tensor>& tensors) {
+  std::vector<std::pair<const char*, std::size_t>> ranges;
+  for (const Tensor& t : tensors)
+    if (t.nbytes()) ranges.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
+  std::sort(ranges.begin(), ranges.end());
+  return ranges;
+}
+
+}  // namespace
+
 Executor::Executor(graph::Graph graph, int64_t memory_limit_bytes)
     : graph_(std::move(graph)), memory_limit_bytes_(memory_limit_bytes) {
   std::unordered_map<std::string, int> slot;
@@ -30,11 +49,8 @@ Executor::Executor(graph::Graph graph, int64_t memory_limit_bytes)
   num_slots_ = slot.size();
 
   constants_.resize(num_slots_);
-  for (const auto& [name, t] : graph_.initializers) {
-    constants_[slot.at(name)] = t;
-    if (t.nbytes()) constant_ranges_.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
-  }
-  std::sort(constant_ranges_.begin(), constant_ranges_.end());
+  for (const auto& [name, t] : graph_.initializers) constants_[slot.at(name)] = t;
+  constant_ranges_ = StorageRanges(constants_);
 
   for (Step& step : steps_) {
     if (!step.kernel->prepare) continue;
@@ -62,18 +78,16 @@ Executor::Executor(graph::Graph graph, int64_t memory_limit_bytes)
       steps_[last_reader[v]].release.push_back(static_cast<int>(v));
 }
 
-bool Executor::SharesStorage(const Tensor& t) const {
+bool Executor::SharesStorage(const Tensor& t, const std::vector<std::pair<const char*, std::size_t>>& inputs) const {
   if (t.is_view()) return true;
   if (t.nbytes() == 0) return false;
-  // Constants are separate allocations, so at most the last range starting at or before t's
-  // data can contain it.
   const char* p = static_cast<const char*>(t.raw_data());
-  auto it = std::upper_bound(constant_ranges_.begin(), constant_ranges_.end(), p,
-                             [](const char* q, const auto& range) { return q < range.first; });
-  return it != constant_ranges_.begin() && p < std::prev(it)->first + std::prev(it)->second;
+  return InRanges(p, constant_ranges_) || InRanges(p, inputs);
 }
 
 std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
+  // The caller's input buffers, owning or not: an output must never share them.
+  const auto input_ranges = StorageRanges(inputs);
   std::vector<Tensor> env = constants_;
   for (std::size_t i = 0; i < inputs.size(); ++i) env[input_slots_[i]] = std::move(inputs[i]);
   // Bytes this run allocated per slot and in all, not yet released.
@@ -148,7 +162,7 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
   std::unordered_map<int, Tensor> copies;
   for (std::size_t o = 0; o < output_slots_.size(); ++o) {
     const int s = output_slots_[o];
-    if (!SharesStorage(env[s])) {
+    if (!SharesStorage(env[s], input_ranges)) {
       outputs.push_back(env[s]);
       continue;
     }

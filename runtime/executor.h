@@ -35,9 +35,9 @@ class Executor {
     std::vector<int> release;    // slots whose last reader is this step
   };
 
-  // True if t's storage is caller memory (a view) or overlaps a constant: such a tensor must not
-  // be handed out as an output.
-  bool SharesStorage(const Tensor& t) const;
+  // True if t's storage is caller memory (a view, or one of the given input buffers) or a
+  // constant: such a tensor must not be handed out as an output.
+  bool SharesStorage(const Tensor& t, const std::vector<std::pair<const char*, std::size_t>>& inputs) const;
 
   graph::Graph graph_;
   int64_t memory_limit_bytes_;

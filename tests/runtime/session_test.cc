@@ -128,3 +128,16 @@ TEST_CASE("results do not depend on the thread count", "[runtime][session]") {
   auto two = Compile(g, 2).Run({{"x", Tensor::View(xv.data(), {64, 300})}});
   CHECK(one[0].ToFloatVector() == two[0].ToFloatVector());
 }
+
+TEST_CASE("outputs never share storage with owning caller inputs", "[runtime][session]") {
+  graph::GraphBuilder b("passthrough");
+  auto x = b.Input("x", DType::kF32, Shape({2}));
+  b.Output(b.Op("Identity", {x}), "same");
+  b.Output(b.Op("Reshape", {x, b.Weight("s", Tensor::FromVector(std::vector<int64_t>{2, 1}, {2}))}), "column");
+  Session s = Compile(b.Build());
+  Tensor input = Tensor::FromVector(std::vector<float>{1, 2}, {2});  // owning, not a view
+  auto out = s.Run({{"x", input}});
+  out[0].data<float>()[0] = 42;
+  out[1].data<float>()[1] = 43;
+  CHECK(input.ToFloatVector() == std::vector<float>{1, 2});
+}
