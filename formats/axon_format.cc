@@ -219,7 +219,7 @@ void CheckModel(const Reporter& r, const pb::Model& m) {
 // proto -> IR, on a checked proto.
 
 Tensor TensorFromProto(const pb::Tensor& t) {
-  Tensor out = Tensor::Zeros(static_cast<DType>(t.dtype()), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
+  Tensor out = Tensor::Uninitialized(static_cast<DType>(t.dtype()), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
   CopyLittleEndian(out.raw_data(), t.raw_data().data(), t.raw_data().size(), DTypeSize(out.dtype()));
   return out;
 }

@@ -313,7 +313,7 @@ Tensor ParseNpy(const void* data, std::size_t size, const std::string& origin) {
   const auto* p = static_cast<const unsigned char*>(data);
   const Preamble pre = ParsePreamble(p, size, size, origin);
   const Layout l = ParseLayout(p, pre, size, origin);
-  Tensor t = Tensor::Zeros(l.header.dtype, l.header.shape);
+  Tensor t = Tensor::Uninitialized(l.header.dtype, l.header.shape);  // filled whole below
   internal::CopyLittleEndian(t.raw_data(), p + l.data_offset, l.data_bytes, DTypeSize(t.dtype()));
   return t;
 }
@@ -335,7 +335,7 @@ Tensor ReadNpyFile(const std::string& path) {
   prefix.resize(pre.header_offset + pre.header_len);
   file.Read(prefix.data() + have, prefix.size() - have);
   const Layout l = ParseLayout(reinterpret_cast<const unsigned char*>(prefix.data()), pre, file.size(), path);
-  Tensor t = Tensor::Zeros(l.header.dtype, l.header.shape);
+  Tensor t = Tensor::Uninitialized(l.header.dtype, l.header.shape);  // filled whole below
   file.Read(t.raw_data(), l.data_bytes);
   internal::CopyLittleEndian(t.raw_data(), t.raw_data(), l.data_bytes, DTypeSize(t.dtype()));
   return t;

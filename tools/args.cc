@@ -25,7 +25,6 @@ Args::Args(std::string command, const std::vector<std::string>& args, std::set<s
     } else if (value_options.count(arg)) {
       if (!inline_value && i + 1 >= args.size()) Fail("option " + arg + " needs a value");
       std::string value = inline_value ? *inline_value : args[++i];
-      values_.emplace(arg, value);
       ordered_.emplace_back(arg, value);
     } else {
       Fail("unknown option " + arg);
@@ -69,7 +68,7 @@ int Args::IntValue(const std::string& option, int fallback, int min_value) const
 }
 
 void Args::Fail(const std::string& message) const {
-  throw Error(ErrorCode::kInvalidArgument, "axon " + command_ + ": " + message + " (see axon " + command_ + " --help)");
+  throw Error(ErrorCode::kInvalidArgument, message + " (see axon " + command_ + " --help)");
 }
 
 }  // namespace axon::cli

@@ -29,7 +29,6 @@ class Args {
  private:
   std::string command_;
   std::vector<std::string> positional_;
-  std::multimap<std::string, std::string> values_;
   std::vector<std::pair<std::string, std::string>> ordered_;
   std::set<std::string> flags_given_;
 };

@@ -32,7 +32,7 @@ void PrintError(const std::string& message) {
 }
 
 void PrintHelp() {
-  std::printf("axon %s: run, inspect and convert neural-network models\n\n", Version());
+  std::printf("axon %s: run and inspect neural-network models\n\n", Version());
   std::printf("usage: axon COMMAND [ARGS...]    (axon COMMAND --help for details)\n\ncommands:\n");
   for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name, c.summary);
 }
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     try {
       return c.main(rest);
     } catch (const axon::Error& e) {
-      PrintError(std::string("axon: ") + e.what());
+      PrintError("axon " + std::string(c.name) + ": " + e.what());
     } catch (const std::filesystem::filesystem_error& e) {
       PrintError("axon " + std::string(c.name) + ": " + e.what());
     } catch (const std::bad_alloc&) {

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "axon/axon.h"
 #include "formats/npy.h"
@@ -52,11 +53,15 @@ int RunMain(const std::vector<std::string>& argv) {
 
   const std::filesystem::path dir = args.Value("-o").value_or(".");
   if (!args.Flag("--no-save")) std::filesystem::create_directories(dir);
+  std::set<std::string> written;  // "a:0" and "a_0" make the same file name: never overwrite
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const std::string& name = session.outputs()[i].name;
     std::string line = name + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
     if (!args.Flag("--no-save")) {
-      const std::filesystem::path file = dir / (FileNameFor(name) + ".npy");
+      std::string stem = FileNameFor(name);
+      for (int n = 2; written.count(stem); ++n) stem = FileNameFor(name) + "_" + std::to_string(n);
+      written.insert(stem);
+      const std::filesystem::path file = dir / (stem + ".npy");
       formats::WriteNpyFile(file.string(), outputs[i]);
       line += " -> " + file.string();
     }

@@ -37,6 +37,7 @@ float* ThreadScratch(std::size_t floats) {
   thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
   thread_local std::size_t capacity = 0;
   if (floats > capacity) {
+    capacity = 0;  // stays 0 if the allocation fails, so a later call retries instead of using null
     buffer.reset(static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)));
     if (!buffer) throw Error(ErrorCode::kInternal, "gemm: out of memory for scratch");
     capacity = floats;
