@@ -22,13 +22,6 @@ const char* AttrTypeName(AttrType t) {
   return "?";
 }
 
-const ValueInfo* Graph::FindValueInfo(const std::string& value) const {
-  for (const ValueInfo& v : inputs)
-    if (v.name == value) return &v;
-  if (auto it = value_info.find(value); it != value_info.end()) return &it->second;
-  return nullptr;
-}
-
 std::vector<std::size_t> TopologicalOrder(const Graph& graph) {
   const std::size_t n = graph.nodes.size();
   std::unordered_map<std::string, std::size_t> producer;

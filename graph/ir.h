@@ -38,7 +38,6 @@ struct Graph {
   std::map<std::string, Tensor> initializers;
   std::map<std::string, ValueInfo> value_info;  // intermediate values' types, filled by InferShapes
 
-  const ValueInfo* FindValueInfo(const std::string& value) const;  // inputs, initializers, value_info
   bool IsInitializer(const std::string& value) const { return initializers.count(value) != 0; }
 };
 
