@@ -90,9 +90,24 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
   const auto input_ranges = StorageRanges(inputs);
   std::vector<Tensor> env = constants_;
   for (std::size_t i = 0; i < inputs.size(); ++i) env[input_slots_[i]] = std::move(inputs[i]);
-  // Bytes this run allocated per slot and in all, not yet released.
-  std::vector<int64_t> held(num_slots_, 0);
+  // Buffers this run allocated, with their size and how many live slots use them (an alias
+  // shares its input's buffer): a buffer's bytes count against the limit until its last user
+  // is released.
+  struct Held {
+    int64_t bytes;
+    int users;
+  };
+  std::unordered_map<const void*, Held> held;
   int64_t live = 0;
+  auto storage = [&](int s) { return std::as_const(env[s]).raw_data(); };
+  auto release = [&](int s) {
+    auto it = held.find(storage(s));
+    if (it != held.end() && --it->second.users == 0) {
+      live -= it->second.bytes;
+      held.erase(it);
+    }
+    env[s] = Tensor();
+  };
 
   for (const Step& step : steps_) {
     const graph::Node& node = *step.node;
@@ -106,50 +121,46 @@ std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
       ctx.input_values.push_back(t);
     }
     step.schema->RunInference(ctx);
-    std::vector<Tensor*> out_tensors;
-    std::vector<const void*> allocated;  // the buffers made for the outputs
-    for (std::size_t o = 0; o < step.outputs.size(); ++o) {
-      const auto shape = ctx.outputs[o].shape.values();
+    std::vector<std::vector<int64_t>> shapes;
+    for (const graph::ValueInfo& info : ctx.outputs) {
+      auto shape = info.shape.values();
       if (!shape)
-        throw Error(ErrorCode::kInternal, node.Describe() + ": output shape " + ctx.outputs[o].shape.ToString() +
+        throw Error(ErrorCode::kInternal, node.Describe() + ": output shape " + info.shape.ToString() +
                                               " unknown at run time");
-      // Shape inference bounded the element count, so the byte count fits in int64.
-      const graph::ValueInfo& info = ctx.outputs[o];
-      const int64_t bytes = ElementCount(*shape) * static_cast<int64_t>(DTypeSize(info.dtype));
-      if (bytes > memory_limit_bytes_ - live)
-        throw Error(ErrorCode::kInvalidArgument,
-                    node.Describe() + ": output '" + info.name + "' " + std::string(DTypeName(info.dtype)) +
-                        ShapeToString(*shape) + " needs " + std::to_string(bytes) + " bytes; with the " +
-                        std::to_string(live) +
-                        " bytes of intermediates already held that exceeds the memory limit of " +
-                        std::to_string(memory_limit_bytes_) + " bytes" + ctx.DescribeInputs());
-      Tensor& out = env[step.outputs[o]];
-      out = Tensor::Uninitialized(info.dtype, *shape);  // kernels write every element of their outputs
-      held[step.outputs[o]] = bytes;
-      allocated.push_back(std::as_const(out).raw_data());
-      live += bytes;
-      out_tensors.push_back(&out);
+      shapes.push_back(std::move(*shape));
     }
-    KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs, step.prepared.get());
-    try {
-      step.kernel->run(kctx);
-    } catch (const Error& e) {
-      throw Error(e.code(), node.Describe() + ": " + e.what());
-    }
-    // An aliasing kernel (Identity, Reshape) replaced its output with a view of its input: the
-    // buffer allocated for it is gone, and must not count against the limit.
-    for (std::size_t o = 0; o < step.outputs.size(); ++o) {
-      const int s = step.outputs[o];
-      if (std::as_const(env[s]).raw_data() != allocated[o]) {
-        live -= held[s];
-        held[s] = 0;
+
+    if (step.kernel->alias_input >= 0) {
+      const int from = step.inputs[static_cast<std::size_t>(step.kernel->alias_input)];
+      env[step.outputs[0]] = env[from].Reshaped(shapes[0]);
+      if (auto it = held.find(storage(from)); it != held.end()) ++it->second.users;
+    } else {
+      std::vector<Tensor*> out_tensors;
+      for (std::size_t o = 0; o < step.outputs.size(); ++o) {
+        // Shape inference bounded the element count, so the byte count fits in int64.
+        const graph::ValueInfo& info = ctx.outputs[o];
+        const int64_t bytes = ElementCount(shapes[o]) * static_cast<int64_t>(DTypeSize(info.dtype));
+        if (bytes > memory_limit_bytes_ - live)
+          throw Error(ErrorCode::kInvalidArgument,
+                      node.Describe() + ": output '" + info.name + "' " + std::string(DTypeName(info.dtype)) +
+                          ShapeToString(shapes[o]) + " needs " + std::to_string(bytes) + " bytes; with the " +
+                          std::to_string(live) +
+                          " bytes of intermediates already held that exceeds the memory limit of " +
+                          std::to_string(memory_limit_bytes_) + " bytes" + ctx.DescribeInputs());
+        Tensor& out = env[step.outputs[o]];
+        out = Tensor::Uninitialized(info.dtype, shapes[o]);  // kernels write every element of their outputs
+        if (bytes) held[storage(step.outputs[o])] = Held{bytes, 1};
+        live += bytes;
+        out_tensors.push_back(&out);
+      }
+      KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs, step.prepared.get());
+      try {
+        step.kernel->run(kctx);
+      } catch (const Error& e) {
+        throw Error(e.code(), node.Describe() + ": " + e.what());
       }
     }
-    for (int s : step.release) {
-      env[s] = Tensor();
-      live -= held[s];
-      held[s] = 0;
-    }
+    for (int s : step.release) release(s);
   }
 
   // The caller owns what Run returns and may write to it or free its input buffers afterwards,

@@ -49,14 +49,22 @@ using PrepareFn = std::function<std::shared_ptr<const void>(const PrepareContext
 
 struct Kernel {
   KernelFn run;
-  PrepareFn prepare;  // may be empty
+  PrepareFn prepare;     // may be empty
+  int alias_input = -1;  // >= 0: no run; output 0 is this input's storage with the inferred shape
 };
 
 bool RegisterKernel(std::string_view op_type, KernelFn fn, PrepareFn prepare = nullptr);
+// An op whose output is its input relabelled (Identity, Reshape, Flatten): the executor hands
+// out input `input`'s storage under the output's inferred shape, allocating and copying nothing.
+bool RegisterAliasKernel(std::string_view op_type, int input);
 const Kernel* FindKernel(std::string_view op_type);
 
 #define AXON_KERNEL_CONCAT_(a, b) a##b
 #define AXON_KERNEL_CONCAT(a, b) AXON_KERNEL_CONCAT_(a, b)
+#define AXON_ALIAS_KERNEL(op_name, input)                                                  \
+  [[maybe_unused]] static const bool AXON_KERNEL_CONCAT(axon_kernel_, __COUNTER__) = \
+      ::axon::runtime::RegisterAliasKernel(#op_name, input)
+
 // AXON_KERNEL(Op, run) or AXON_KERNEL(Op, run, prepare)
 #define AXON_KERNEL(op_name, ...)                                                        \
   [[maybe_unused]] static const bool AXON_KERNEL_CONCAT(axon_kernel_, __COUNTER__) = \

@@ -176,9 +176,6 @@ void TransposeCopy(const void* x, const std::vector<int64_t>& x_shape, const std
 
 namespace {
 
-// The output takes the input's storage under the shape the executor inferred: no copy.
-void AliasKernel(runtime::KernelContext& k) { k.Out(0) = k.In(0).Reshaped(k.Out(0).shape()); }
-
 void TransposeKernel(runtime::KernelContext& k) {
   const Tensor& x = k.In(0);
   Tensor& y = k.Out(0);
@@ -198,9 +195,10 @@ void TransposeKernel(runtime::KernelContext& k) {
 
 }  // namespace
 
-AXON_KERNEL(Identity, AliasKernel);
-AXON_KERNEL(Reshape, AliasKernel);
-AXON_KERNEL(Flatten, AliasKernel);
+// Relabelling ops: the output is the input's storage under the shape the executor inferred.
+AXON_ALIAS_KERNEL(Identity, 0);
+AXON_ALIAS_KERNEL(Reshape, 0);
+AXON_ALIAS_KERNEL(Flatten, 0);
 AXON_KERNEL(Transpose, TransposeKernel);
 
 }  // namespace axon::kernels

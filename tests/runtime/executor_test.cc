@@ -69,3 +69,22 @@ TEST_CASE("prepare sees no constant for an input fed at run time", "[runtime][ex
   CHECK(out[0].ToFloatVector() == std::vector<float>{-1, -2, -3});
   CHECK(runs_with_state == 0);
 }
+
+TEST_CASE("aliasing ops allocate nothing and count their input's buffer once", "[runtime][executor]") {
+  // Relu makes 4000 bytes; Reshape, Flatten and Identity only relabel them. Under a 6000-byte
+  // limit this runs only if the aliases allocate nothing (each would need 4000 more).
+  graph::GraphBuilder b("aliases");
+  auto x = b.Input("x", DType::kF32, graph::Shape({1000}));
+  auto shape = b.Weight("shape", Tensor::FromVector(std::vector<int64_t>{10, 100}, {2}));
+  auto r = b.Op("Relu", {x});
+  b.Output(b.Op("Identity", {b.Op("Flatten", {b.Op("Reshape", {r, shape})})}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 1, .memory_limit_bytes = 6000}, "test");
+  std::vector<float> xv(1000, -1.0f);
+  xv[7] = 3.0f;
+  auto out = s.Run({{"x", Tensor::View(xv.data(), {1000})}});
+  REQUIRE(out[0].shape() == std::vector<int64_t>{10, 100});
+  CHECK(out[0].data<float>()[7] == 3.0f);
+  CHECK(out[0].data<float>()[8] == 0.0f);
+}
