@@ -6,7 +6,11 @@ namespace {
 
 void InferSoftmax(InferContext& ctx) {
   ctx.RequireFloat(0);
-  if (ctx.InShape(0).has_rank()) ctx.Axis(ctx.attrs.Int("axis"), ctx.InShape(0).rank());
+  if (ctx.InShape(0).has_rank()) {
+    // A scalar has no axis to normalise over (ONNX: axis in [-r, r-1]).
+    ctx.Require(ctx.InShape(0).rank() >= 1, "input must have rank >= 1");
+    ctx.Axis(ctx.attrs.Int("axis"), ctx.InShape(0).rank());
+  }
   ctx.SetOutput(0, DType::kF32, ctx.InShape(0));
 }
 

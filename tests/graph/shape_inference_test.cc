@@ -81,4 +81,6 @@ TEST_CASE("Softmax checks its axis", "[graph][infer]") {
   CHECK(InferOp("LogSoftmax", {F32({2, 3})}, {{"axis", int64_t{-2}}})[0].shape == Shape({2, 3}));
   CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"axis", int64_t{2}}}), Catch::Contains("axis 2 is out of range"));
   CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"dim", int64_t{1}}}), Catch::Contains("unknown attribute 'dim'"));
+  CHECK_THROWS_WITH(InferOp("Softmax", {F32({})}), Catch::Contains("rank >= 1"));
+  CHECK_THROWS_WITH(InferOp("LogSoftmax", {F32({})}, {{"axis", int64_t{0}}}), Catch::Contains("rank >= 1"));
 }
