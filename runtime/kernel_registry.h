@@ -26,6 +26,8 @@ class KernelContext {
   // its input's storage (Reshape, Identity) may assign a view of the input instead.
   Tensor& Out(std::size_t i) { return *outputs_.at(i); }
   const graph::AttrReader& attrs() const { return attrs_; }
+  // For kernels whose output has their input's shape: throws kInternal naming `op` otherwise.
+  void RequireSameShape(const char* op, std::size_t in = 0, std::size_t out = 0) const;
   // What the kernel's prepare step made when the session was compiled (nullptr if nothing).
   template <typename T> const T* Prepared() const { return static_cast<const T*>(prepared_); }
 

@@ -78,11 +78,9 @@ namespace {
 // Input 0 -> output 0, both f32; the executor allocated the output with the input's shape.
 runtime::KernelFn UnaryKernel(const char* op, void (*fn)(const float*, float*, int64_t)) {
   return [op, fn](runtime::KernelContext& k) {
+    k.RequireSameShape(op);
     const Tensor& x = k.In(0);
     Tensor& y = k.Out(0);
-    if (x.shape() != y.shape())
-      throw Error(ErrorCode::kInternal, std::string(op) + ": output shape " + ShapeToString(y.shape()) +
-                                            " differs from input shape " + ShapeToString(x.shape()));
     fn(x.data<float>(), y.data<float>(), y.size());
   };
 }

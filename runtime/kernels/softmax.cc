@@ -239,11 +239,9 @@ namespace {
 
 runtime::KernelFn SoftmaxKernel(const char* op, void (*fn)(const float*, float*, int64_t, int64_t, int64_t)) {
   return [op, fn](runtime::KernelContext& k) {
+    k.RequireSameShape(op);
     const Tensor& x = k.In(0);
     Tensor& y = k.Out(0);
-    if (x.shape() != y.shape())
-      throw Error(ErrorCode::kInternal, std::string(op) + ": output shape " + ShapeToString(y.shape()) +
-                                            " differs from input shape " + ShapeToString(x.shape()));
     const int64_t axis = k.attrs().Has("axis") ? k.attrs().Int("axis") : -1;  // opset 13 default
     const AxisView v = ViewAroundAxis(x.shape(), axis);
     fn(x.data<float>(), y.data<float>(), v.outer, v.axis_len, v.inner);
