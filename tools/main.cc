@@ -1,5 +1,6 @@
 // axon: the command-line tool. Dispatches to one subcommand; turns every error into one line on
 // stderr and exit code 1.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -54,11 +55,12 @@ int main(int argc, char** argv) {
   for (const Command& c : Commands()) {
     if (args[0] != c.name) continue;
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    for (const std::string& a : rest)
-      if (a == "--help" || a == "-h") {
-        std::printf("%s", c.usage);
-        return 0;
-      }
+    // --help anywhere; -h only first, where it cannot be another option's value (-o -h).
+    const bool help = std::find(rest.begin(), rest.end(), "--help") != rest.end() || (!rest.empty() && rest[0] == "-h");
+    if (help) {
+      std::printf("%s", c.usage);
+      return 0;
+    }
     try {
       return c.main(rest);
     } catch (const axon::Error& e) {
