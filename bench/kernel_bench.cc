@@ -82,22 +82,23 @@ void BM_Memcpy(benchmark::State& state, int64_t n) {
 // ---- binary elementwise
 struct BinaryShape {
   const char* name;
-  Shape a, b;
+  Shape a, b, y;  // y: the broadcast of a and b
 };
 const BinaryShape kBinaryShapes[] = {
-    {"bias_32x512+512", {32, 512}, {512}},
-    {"residual_64x56x56+same", {1, 64, 56, 56}, {1, 64, 56, 56}},
-    {"channel_scale_64x56x56*64x1x1", {1, 64, 56, 56}, {64, 1, 1}},
-    {"scalar_1M*1", {1 << 20}, {1}},
-    {"outer_1024x1+1x1024", {1024, 1}, {1, 1024}},
+    {"bias_32x512+512", {32, 512}, {512}, {32, 512}},
+    {"residual_64x56x56+same", {1, 64, 56, 56}, {1, 64, 56, 56}, {1, 64, 56, 56}},
+    {"channel_scale_64x56x56*64x1x1", {1, 64, 56, 56}, {64, 1, 1}, {1, 64, 56, 56}},
+    {"scalar_1M*1", {1 << 20}, {1}, {1 << 20}},
+    {"outer_1024x1+1x1024", {1024, 1}, {1, 1024}, {1024, 1024}},
 };
 
 void BM_Binary(benchmark::State& state, BinaryOp op, BinaryShape s) {
-  const Shape y_shape = kernels::BroadcastShapes(s.a, s.b);
+  const Shape& y_shape = s.y;
   const std::vector<float> a = Data(Count(s.a)), b = Data(Count(s.b));
   std::vector<float> y(static_cast<std::size_t>(Count(y_shape)));
+  const kernels::BinaryLayout layout = kernels::MakeBinaryLayout(s.a, s.b, y_shape);
   for (auto _ : state) {
-    kernels::BinaryF32(op, a.data(), s.a, b.data(), s.b, y.data(), y_shape);
+    kernels::BinaryF32(op, layout, a.data(), b.data(), y.data());
     benchmark::ClobberMemory();
   }
   SetRate(state, Count(y_shape), 12);
@@ -140,8 +141,9 @@ const TransposeCase kTransposeCases[] = {
 void BM_Transpose(benchmark::State& state, TransposeCase s) {
   const std::vector<float> x = Data(Count(s.shape));
   std::vector<float> y(x.size());
+  const kernels::TransposeLayout layout = kernels::MakeTransposeLayout(s.shape, s.perm, sizeof(float));
   for (auto _ : state) {
-    kernels::TransposeCopy(x.data(), s.shape, s.perm, y.data(), sizeof(float));
+    kernels::TransposeCopy(layout, x.data(), y.data());
     benchmark::ClobberMemory();
   }
   SetRate(state, Count(s.shape), 8);
@@ -158,7 +160,7 @@ const bool registered = [] {
       {"add", BinaryOp::kAdd}, {"mul", BinaryOp::kMul}, {"div", BinaryOp::kDiv}};
   for (const BinaryShape& s : kBinaryShapes)
     benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy,
-                                 Count(kernels::BroadcastShapes(s.a, s.b)))->UseRealTime();
+                                 Count(s.y))->UseRealTime();
   for (const auto& [name, op] : ops)
     for (const BinaryShape& s : kBinaryShapes)
       benchmark::RegisterBenchmark((std::string(name) + "/" + s.name).c_str(), BM_Binary, op, s)->UseRealTime();

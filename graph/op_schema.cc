@@ -124,10 +124,17 @@ void InferContext::RequireFloat(std::size_t i) const {
     Fail("input " + schema.input_names()[i] + " must be f32, got " + std::string(DTypeName(inputs[i].dtype)));
 }
 
+const Tensor* InferContext::InputValue(std::size_t i) const {
+  if (values_read.size() <= i) values_read.resize(i + 1, false);
+  values_read[i] = true;
+  return i < input_values.size() ? input_values[i] : nullptr;
+}
+
 int64_t InferContext::Axis(int64_t axis, int64_t rank, const char* what) const {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+  const std::optional<int64_t> normalized = NormalizeAxis(axis, rank);
+  if (!normalized)
     Fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
-  return axis < 0 ? axis + rank : axis;
+  return *normalized;
 }
 
 Dim InferContext::Product(std::span<const Dim> dims) const {

@@ -43,11 +43,16 @@ struct InferContext {
   AttrReader attrs;
   std::vector<ValueInfo> inputs;             // one per node input; dtype kUndefined when omitted
   std::vector<const Tensor*> input_values;   // the input's data when known (constants, run time)
+  // Which inputs' data the infer function asked for through InputValue: a planner makes such
+  // data part of a plan's key, since the output shapes depend on it.
+  mutable std::vector<bool> values_read;
   std::vector<ValueInfo> outputs;            // filled by the infer function
 
   bool HasInput(std::size_t i) const { return i < inputs.size() && !node.inputs[i].empty(); }
   const Shape& InShape(std::size_t i) const { return inputs[i].shape; }
   DType InType(std::size_t i) const { return inputs[i].dtype; }
+  // Input i's data when known (else null); infer functions read data only through this.
+  const Tensor* InputValue(std::size_t i) const;
   void SetOutput(std::size_t i, DType dtype, Shape shape);
   // Throws axon::Error naming the node, op and input shapes.
   [[noreturn]] void Fail(const std::string& message) const;

@@ -1,5 +1,7 @@
 #include "graph/shape.h"
 
+#include <algorithm>
+
 namespace axon::graph {
 
 Shape Shape::FromValues(const std::vector<int64_t>& values) {
@@ -51,6 +53,11 @@ DimProduct MultiplyDims(std::span<const Dim> dims) {
   if (zero) return DimProduct{0, false};
   if (unknown) return DimProduct{std::nullopt, false};
   return DimProduct{nonzero, false};
+}
+
+std::optional<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -std::max<int64_t>(rank, 1) || axis >= std::max<int64_t>(rank, 1)) return std::nullopt;
+  return axis < 0 ? std::max<int64_t>(axis + rank, 0) : axis;
 }
 
 }  // namespace axon::graph

@@ -55,6 +55,10 @@ class Shape {
   bool has_rank_ = false;
 };
 
+// The one rule for axis attributes: axis in [-rank, rank - 1] (a rank-0 shape accepts 0 and -1),
+// negative counted from the back. nullopt when out of range.
+std::optional<int64_t> NormalizeAxis(int64_t axis, int64_t rank);
+
 // The product of some dims, computed without overflow under axon::ElementCount's rule.
 struct DimProduct {
   std::optional<int64_t> value;  // nullopt when a dim is unknown and none is 0 (or too_large)

@@ -1,198 +1,515 @@
 #include "runtime/executor.h"
 
 #include <algorithm>
-#include <iterator>
-#include <set>
+#include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 #include <utility>
 
+#include "runtime/memory_planner.h"
+#include "runtime/parallel.h"
+
 namespace axon::runtime {
 
-namespace {
-
-// Whether p lies in one of `ranges` (sorted by start, disjoint: separate allocations).
-bool InRanges(const char* p, const std::vector<std::pair<const char*, std::size_t>>& ranges) {
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), p,
-                             [](const char* q, const auto& range) { return q < range.first; });
-  return it != ranges.begin() && p < std::prev(it)->first + std::prev(it)->second;
-}
-
-std::vector<std::pair<const char*, std::size_t>> StorageRanges(const std::vector<Tensor>& tensors) {
-  std::vector<std::pair<const char*, std::size_t>> ranges;
-  for (const Tensor& t : tensors)
-    if (t.nbytes()) ranges.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
-  std::sort(ranges.begin(), ranges.end());
-  return ranges;
-}
-
-}  // namespace
-
-Executor::Executor(graph::Graph graph, int64_t memory_limit_bytes)
-    : graph_(std::move(graph)), memory_limit_bytes_(memory_limit_bytes) {
+Executor::Executor(graph::Graph graph, ExecutorOptions options)
+    : graph_(std::move(graph)), options_(std::move(options)) {
   std::unordered_map<std::string, int> slot;
   auto slot_of = [&](const std::string& name) {
     auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
+    if (inserted) slot_names_.push_back(name);
     return it->second;
   };
   for (const auto& in : graph_.inputs) input_slots_.push_back(slot_of(in.name));
   for (const auto& [name, t] : graph_.initializers) slot_of(name);
   for (std::size_t index : graph::TopologicalOrder(graph_)) {
     const graph::Node& node = graph_.nodes[index];
-    Step step{&node, &graph::SchemaFor(node), FindKernel(node.op_type), nullptr, {}, {}, {}};
-    if (!step.kernel)
+    CompiledStep step{index, &graph::SchemaFor(node), FindAdapter(node.op_type), {}, {}};
+    if (!step.adapter)
       throw Error(ErrorCode::kUnsupported, node.Describe() + ": no kernel for op '" + node.op_type + "' in this runtime");
     for (const std::string& in : node.inputs) step.inputs.push_back(in.empty() ? -1 : slot_of(in));
     for (const std::string& out : node.outputs) step.outputs.push_back(slot_of(out));
     steps_.push_back(std::move(step));
   }
   for (const auto& out : graph_.outputs) output_slots_.push_back(slot_of(out.name));
-  num_slots_ = slot.size();
-
-  constants_.resize(num_slots_);
-  for (const auto& [name, t] : graph_.initializers) constants_[slot.at(name)] = t;
-  constant_ranges_ = StorageRanges(constants_);
-
-  for (Step& step : steps_) {
-    if (!step.kernel->prepare) continue;
-    graph::AttrReader attrs(*step.node, *step.schema);
-    PrepareContext ctx{{}, attrs};
-    for (int s : step.inputs) ctx.constants.push_back(s >= 0 && constants_[s].defined() ? &constants_[s] : nullptr);
-    try {
-      step.prepared = step.kernel->prepare(ctx);
-    } catch (const Error& e) {
-      throw Error(e.code(), step.node->Describe() + ": " + e.what());
-    }
+  constants_.resize(slot.size());
+  is_parameter_.assign(slot.size(), false);
+  for (const auto& [name, t] : graph_.initializers) {
+    constants_[slot.at(name)] = t;
+    is_parameter_[slot.at(name)] = options_.parameters.count(name) != 0;
   }
-
-  // Free each intermediate right after its last reader, so peak memory follows live values.
-  const std::set<int> keep(output_slots_.begin(), output_slots_.end());
-  // A value nothing reads is freed by the step that makes it.
-  std::vector<int> last_reader(num_slots_, -1);
-  for (std::size_t s = 0; s < steps_.size(); ++s) {
-    for (int out : steps_[s].outputs) last_reader[out] = static_cast<int>(s);
-    for (int in : steps_[s].inputs)
-      if (in >= 0) last_reader[in] = static_cast<int>(s);
-  }
-  for (std::size_t v = 0; v < num_slots_; ++v)
-    if (last_reader[v] >= 0 && !keep.count(static_cast<int>(v)) && !constants_[v].defined())
-      steps_[last_reader[v]].release.push_back(static_cast<int>(v));
+  value_inputs_.assign(input_slots_.size(), false);
+  free_arenas_.reserve(64);  // returning an arena to the pool must not allocate
 }
 
-bool Executor::SharesStorage(const Tensor& t, const std::vector<std::pair<const char*, std::size_t>>& inputs) const {
-  if (t.is_view()) return true;
-  if (t.nbytes() == 0) return false;
-  const char* p = static_cast<const char*>(t.raw_data());
-  return InRanges(p, constant_ranges_) || InRanges(p, inputs);
+Executor::~Executor() {
+  for (Arena& a : free_arenas_) std::free(a.data);
 }
 
-std::vector<Tensor> Executor::Run(std::vector<Tensor> inputs) const {
-  // The caller's input buffers, owning or not: an output must never share them.
-  const auto input_ranges = StorageRanges(inputs);
-  std::vector<Tensor> env = constants_;
-  for (std::size_t i = 0; i < inputs.size(); ++i) env[input_slots_[i]] = std::move(inputs[i]);
-  // Buffers this run allocated, with their size and how many live slots use them (an alias
-  // shares its input's buffer): a buffer's bytes count against the limit until its last user
-  // is released.
-  struct Held {
-    int64_t bytes;
-    int users;
-  };
-  std::unordered_map<const void*, Held> held;
-  int64_t live = 0;
-  auto storage = [&](int s) { return std::as_const(env[s]).raw_data(); };
-  auto release = [&](int s) {
-    auto it = held.find(storage(s));
-    if (it != held.end() && --it->second.users == 0) {
-      live -= it->second.bytes;
-      held.erase(it);
-    }
-    env[s] = Tensor();
-  };
+const PreparedEntry* Executor::Prepare(std::size_t node, int key, std::vector<int> from_slots,
+                                       std::function<std::shared_ptr<const void>()> make) {
+  auto& entry = prepared_[{node, key}];
+  if (!entry) {
+    auto made = std::make_unique<PreparedEntry>();
+    made->make = std::move(make);
+    made->from_slots = std::move(from_slots);
+    made->value = made->make();
+    entry = std::move(made);
+  }
+  return entry.get();
+}
 
-  for (const Step& step : steps_) {
-    const graph::Node& node = *step.node;
+bool Executor::Matches(const Plan& plan, std::span<const Tensor> inputs) const {
+  if (inputs.size() != plan.input_shapes.size()) return false;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (t.dtype() != plan.input_types[i] || t.shape() != plan.input_shapes[i]) return false;
+    const std::vector<int64_t>& values = plan.input_values[i];
+    if (value_inputs_[i] &&
+        (t.dtype() != DType::kI64 || values.size() != static_cast<std::size_t>(t.size()) ||
+         (t.size() && std::memcmp(values.data(), t.raw_data(), t.nbytes()) != 0)))
+      return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const Plan> Executor::CachedPlan(std::span<const Tensor> inputs) const {
+  std::lock_guard lock(plans_mutex_);
+  for (auto it = plans_.begin(); it != plans_.end(); ++it) {
+    if (!Matches(**it, inputs)) continue;
+    std::rotate(plans_.begin(), it, it + 1);  // most recently used first; moves, never allocates
+    return plans_.front();
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const Plan> Executor::PlanFor(std::span<const Tensor> inputs) {
+  if (auto plan = CachedPlan(inputs)) return plan;
+  std::shared_lock params(params_);
+  std::lock_guard lock(plans_mutex_);
+  for (const auto& plan : plans_)
+    if (Matches(*plan, inputs)) return plan;
+  auto plan = Build(inputs);
+  if (plans_.size() >= options_.max_plans) plans_.pop_back();
+  plans_.insert(plans_.begin(), plan);
+  return plan;
+}
+
+namespace {
+
+std::string Described(const graph::Node& node, const std::string& message) {
+  return message.rfind(node.Describe(), 0) == 0 ? message : node.Describe() + ": " + message;
+}
+
+std::string TypedShape(DType dtype, const std::vector<int64_t>& shape) {
+  return std::string(DTypeName(dtype)) + ShapeToString(shape);
+}
+
+}  // namespace
+
+std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs) {
+  auto plan = std::make_shared<Plan>();
+  const std::size_t num_slots = slot_names_.size();
+  std::vector<std::vector<int64_t>> shapes(num_slots);
+  std::vector<DType> types(num_slots, DType::kUndefined);
+  std::vector<const Tensor*> values(num_slots, nullptr);  // data known before the run
+  for (std::size_t s = 0; s < num_slots; ++s)
+    if (constants_[s].defined()) {
+      shapes[s] = constants_[s].shape();
+      types[s] = constants_[s].dtype();
+      values[s] = &constants_[s];
+    }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const int s = input_slots_[i];
+    shapes[s] = inputs[i].shape();
+    types[s] = inputs[i].dtype();
+    values[s] = &inputs[i];
+    plan->input_types.push_back(inputs[i].dtype());
+    plan->input_shapes.push_back(inputs[i].shape());
+  }
+
+  // 1. Shapes: each op's own inference, once, on the concrete input shapes.
+  std::vector<bool> reads_value(inputs.size(), false);
+  for (const CompiledStep& step : steps_) {
+    const graph::Node& node = graph_.nodes[step.node];
     graph::InferContext ctx(node, *step.schema);
-    std::vector<const Tensor*> in_tensors;
     for (std::size_t i = 0; i < step.inputs.size(); ++i) {
-      const Tensor* t = step.inputs[i] < 0 ? nullptr : &env[step.inputs[i]];
-      in_tensors.push_back(t);
-      ctx.inputs.push_back(t ? graph::ValueInfo{node.inputs[i], t->dtype(), graph::Shape::FromValues(t->shape())}
-                             : graph::ValueInfo{});
-      ctx.input_values.push_back(t);
+      const int s = step.inputs[i];
+      ctx.inputs.push_back(s < 0 ? graph::ValueInfo{}
+                                 : graph::ValueInfo{node.inputs[i], types[s], graph::Shape::FromValues(shapes[s])});
+      ctx.input_values.push_back(s < 0 ? nullptr : values[s]);
     }
     step.schema->RunInference(ctx);
-    std::vector<std::vector<int64_t>> shapes;
-    for (const graph::ValueInfo& info : ctx.outputs) {
+    for (std::size_t i = 0; i < ctx.values_read.size() && i < step.inputs.size(); ++i)
+      for (std::size_t in = 0; in < input_slots_.size(); ++in)
+        if (ctx.values_read[i] && step.inputs[i] == input_slots_[in]) reads_value[in] = true;
+    for (std::size_t o = 0; o < step.outputs.size(); ++o) {
+      const graph::ValueInfo& info = ctx.outputs[o];
       auto shape = info.shape.values();
       if (!shape)
-        throw Error(ErrorCode::kInternal, node.Describe() + ": output shape " + info.shape.ToString() +
-                                              " unknown at run time");
-      shapes.push_back(std::move(*shape));
+        throw Error(ErrorCode::kUnsupported,
+                    node.Describe() + ": output '" + info.name + "' has shape " + info.shape.ToString() +
+                        ", which depends on data computed during the run; such shapes are not supported yet" +
+                        ctx.DescribeInputs());
+      shapes[step.outputs[o]] = std::move(*shape);
+      types[step.outputs[o]] = info.dtype;
     }
-
-    if (step.kernel->alias_input >= 0) {
-      const int from = step.inputs[static_cast<std::size_t>(step.kernel->alias_input)];
-      env[step.outputs[0]] = env[from].Reshaped(shapes[0]);
-      if (auto it = held.find(storage(from)); it != held.end()) ++it->second.users;
-    } else {
-      std::vector<Tensor*> out_tensors;
-      for (std::size_t o = 0; o < step.outputs.size(); ++o) {
-        // Shape inference bounded the element count, so the byte count fits in int64.
-        const graph::ValueInfo& info = ctx.outputs[o];
-        const int64_t bytes = ElementCount(shapes[o]) * static_cast<int64_t>(DTypeSize(info.dtype));
-        if (bytes > memory_limit_bytes_ - live)
-          throw Error(ErrorCode::kInvalidArgument,
-                      node.Describe() + ": output '" + info.name + "' " + std::string(DTypeName(info.dtype)) +
-                          ShapeToString(shapes[o]) + " needs " + std::to_string(bytes) + " bytes; with the " +
-                          std::to_string(live) +
-                          " bytes of intermediates already held that exceeds the memory limit of " +
-                          std::to_string(memory_limit_bytes_) + " bytes" + ctx.DescribeInputs());
-        Tensor& out = env[step.outputs[o]];
-        out = Tensor::Uninitialized(info.dtype, shapes[o]);  // kernels write every element of their outputs
-        if (bytes) held[storage(step.outputs[o])] = Held{bytes, 1};
-        live += bytes;
-        out_tensors.push_back(&out);
-      }
-      KernelContext kctx(std::move(in_tensors), std::move(out_tensors), ctx.attrs, step.prepared.get());
-      try {
-        step.kernel->run(kctx);
-      } catch (const Error& e) {
-        throw Error(e.code(), node.Describe() + ": " + e.what());
-      }
+  }
+  // Shape inference read these inputs' data: it is part of this plan's key (and of every plan's,
+  // so plans made before this was known are dropped).
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (reads_value[i] && !value_inputs_[i]) {
+      value_inputs_[i] = true;
+      plans_.clear();
     }
-    for (int s : step.release) release(s);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<int64_t> data;
+    if (value_inputs_[i] && inputs[i].dtype() == DType::kI64)
+      data.assign(inputs[i].data<int64_t>(), inputs[i].data<int64_t>() + inputs[i].size());
+    plan->input_values.push_back(std::move(data));
   }
 
-  // The caller owns what Run returns and may write to it or free its input buffers afterwards,
-  // so an output that is a weight or caller memory (the graph output is an initializer or a
-  // graph input, or reaches one through an aliasing op such as Identity or Reshape) is copied.
-  // The copies count against the memory limit like intermediates: a file may list one weight as
-  // its output any number of times, or reach it through any number of Identity nodes. An output
-  // listed twice shares one copy.
-  std::vector<Tensor> outputs;
-  std::unordered_map<int, Tensor> copies;
+  // 2. Kernels: each op's adapter binds it to these shapes.
+  const int threads = ArenaSlots();
+  std::vector<BoundStep> bound;
+  for (const CompiledStep& step : steps_) {
+    const graph::Node& node = graph_.nodes[step.node];
+    auto value = [&](int s) {
+      BindContext::Value v;
+      if (s < 0) return v;
+      v.dtype = types[s], v.shape = &shapes[s], v.slot = s;
+      v.constant = constants_[s].defined() ? &constants_[s] : nullptr;
+      return v;
+    };
+    std::vector<BindContext::Value> ins, outs;
+    for (int s : step.inputs) ins.push_back(value(s));
+    for (int s : step.outputs) outs.push_back(value(s));
+    const BindContext ctx(node, step.node, *step.schema, std::move(ins), std::move(outs), threads, *this);
+    try {
+      bound.push_back((*step.adapter)(ctx));
+    } catch (const Error& e) {
+      throw Error(e.code(), Described(node, e.what()));
+    }
+  }
+
+  // 3. Buffers. Every value lives in a buffer: a graph input's, a constant's, or one a step
+  // writes. An alias step's output joins its input's buffer; an in-place step's output joins the
+  // buffer of an input whose last reader it is.
+  constexpr int kNever = -1;
+  const int end_step = static_cast<int>(steps_.size());  // "read after the last step": outputs
+  std::vector<int> last_reader(num_slots, kNever);
+  for (int s = 0; s < end_step; ++s) {
+    for (int out : steps_[s].outputs) last_reader[out] = std::max(last_reader[out], s);
+    for (int in : steps_[s].inputs)
+      if (in >= 0) last_reader[in] = std::max(last_reader[in], s);
+  }
+  for (int out : output_slots_) last_reader[out] = end_step;
+
+  struct Buffer {
+    Plan::Place place;
+    int32_t index;  // input index or constant slot
+    int64_t bytes;
+    int first, last;
+    int node_step;  // the step that allocated it (for error messages); -1 for inputs and constants
+    int32_t output = -1;
+  };
+  std::vector<Buffer> buffers;
+  std::vector<int> buffer_of(num_slots, -1);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    buffer_of[input_slots_[i]] = static_cast<int>(buffers.size());
+    buffers.push_back({Plan::Place::kInput, static_cast<int32_t>(i), 0, -1, end_step, -1});
+  }
+  for (std::size_t s = 0; s < num_slots; ++s)
+    if (constants_[s].defined()) {
+      buffer_of[s] = static_cast<int>(buffers.size());
+      buffers.push_back({Plan::Place::kConstant, static_cast<int32_t>(s), 0, -1, end_step, -1});
+    }
+  auto bytes_of = [&](int s) {  // inference bounded the element count, so this fits in int64
+    return ElementCount(shapes[s]) * static_cast<int64_t>(DTypeSize(types[s]));
+  };
+
+  // The memory limit is checked as the steps would hold memory: each new buffer on top of the
+  // live ones, each freed after its last reader, plus the step's scratch while it runs.
+  const int64_t limit = options_.memory_limit_bytes;
+  int64_t live = 0;
+  std::vector<std::vector<int>> dying(static_cast<std::size_t>(end_step) + 1);
+  for (int s = 0; s < end_step; ++s) {
+    const CompiledStep& step = steps_[s];
+    const BoundStep& b = bound[s];
+    const graph::Node& node = graph_.nodes[step.node];
+    auto describe_inputs = [&] {
+      std::string text;
+      for (std::size_t i = 0; i < step.inputs.size(); ++i)
+        if (step.inputs[i] >= 0)
+          text += (text.empty() ? " (inputs: " : ", ") + node.inputs[i] + ": " +
+                  TypedShape(types[step.inputs[i]], shapes[step.inputs[i]]);
+      return text.empty() ? text : text + ")";
+    };
+    for (std::size_t o = 0; o < step.outputs.size(); ++o) {
+      const int out = step.outputs[o];
+      int joined = -1;
+      if (o == 0 && b.alias_input >= 0) {
+        joined = buffer_of[step.inputs[static_cast<std::size_t>(b.alias_input)]];
+      } else if (o == 0 && b.in_place_input >= 0) {
+        const int in = step.inputs[static_cast<std::size_t>(b.in_place_input)];
+        const int candidate = in >= 0 ? buffer_of[in] : -1;
+        if (candidate >= 0 && buffers[candidate].place == Plan::Place::kArena && buffers[candidate].last == s &&
+            buffers[candidate].bytes == bytes_of(out))
+          joined = candidate;
+      }
+      if (joined >= 0) {
+        buffer_of[out] = joined;
+        Buffer& buf = buffers[joined];
+        if (buf.place == Plan::Place::kArena) {
+          dying[static_cast<std::size_t>(buf.last)].erase(
+              std::remove(dying[static_cast<std::size_t>(buf.last)].begin(), dying[static_cast<std::size_t>(buf.last)].end(), joined),
+              dying[static_cast<std::size_t>(buf.last)].end());
+          buf.last = std::max(buf.last, std::max(s, last_reader[out]));
+          dying[static_cast<std::size_t>(buf.last)].push_back(joined);
+        }
+        continue;
+      }
+      const int64_t bytes = bytes_of(out);
+      if (bytes > limit - live)
+        throw Error(ErrorCode::kInvalidArgument,
+                    node.Describe() + ": output '" + node.outputs[o] + "' " + TypedShape(types[out], shapes[out]) +
+                        " needs " + std::to_string(bytes) + " bytes; with the " + std::to_string(live) +
+                        " bytes of intermediates already held that exceeds the memory limit of " +
+                        std::to_string(limit) + " bytes" + describe_inputs());
+      live += bytes;
+      buffer_of[out] = static_cast<int>(buffers.size());
+      const int last = std::max(s, last_reader[out]);
+      dying[static_cast<std::size_t>(last)].push_back(static_cast<int>(buffers.size()));
+      buffers.push_back({Plan::Place::kArena, -1, bytes, s, last, s});
+    }
+    if (b.workspace_bytes > limit - live)
+      throw Error(ErrorCode::kInvalidArgument,
+                  node.Describe() + ": needs " + std::to_string(b.workspace_bytes) + " bytes of scratch; with the " +
+                      std::to_string(live) + " bytes of intermediates already held that exceeds the memory limit of " +
+                      std::to_string(limit) + " bytes" + describe_inputs());
+    for (int dead : dying[static_cast<std::size_t>(s)]) live -= buffers[dead].bytes;
+  }
+
+  // 4. Outputs. A buffer a step writes becomes the output's own memory (the caller's, or a
+  // tensor the run returns); an output whose bytes are an input's, a weight's or another
+  // output's is copied there after the steps, so outputs never share storage with anything.
   for (std::size_t o = 0; o < output_slots_.size(); ++o) {
     const int s = output_slots_[o];
-    if (!SharesStorage(env[s], input_ranges)) {
-      outputs.push_back(env[s]);
-      continue;
+    Plan::Output out{s, types[s], shapes[s], bytes_of(s)};
+    for (std::size_t p = 0; p < o && out.same_as < 0; ++p)
+      if (output_slots_[p] == s) out.same_as = static_cast<int32_t>(p);
+    Buffer& buf = buffers[buffer_of[s]];
+    if (out.same_as < 0) {
+      if (buf.place == Plan::Place::kArena) {
+        buf.place = Plan::Place::kOutput;
+        buf.output = static_cast<int32_t>(o);
+      } else {
+        out.copy_from = s;
+        if (out.bytes > limit - live)
+          throw Error(ErrorCode::kInvalidArgument,
+                      "graph output '" + graph_.outputs[o].name + "' " + TypedShape(types[s], shapes[s]) +
+                          " needs a copy of " + std::to_string(out.bytes) + " bytes; with the " +
+                          std::to_string(live) + " bytes already held that exceeds the memory limit of " +
+                          std::to_string(limit) + " bytes");
+        live += out.bytes;
+      }
+      plan->output_bytes += out.bytes;
     }
-    auto copy = copies.find(s);
-    if (copy == copies.end()) {
-      const auto bytes = static_cast<int64_t>(env[s].nbytes());
-      if (bytes > memory_limit_bytes_ - live)
-        throw Error(ErrorCode::kInvalidArgument,
-                    "graph output '" + graph_.outputs[o].name + "' " + std::string(DTypeName(env[s].dtype())) +
-                        ShapeToString(env[s].shape()) + " needs a copy of " + std::to_string(bytes) +
-                        " bytes; with the " + std::to_string(live) +
-                        " bytes already held that exceeds the memory limit of " + std::to_string(memory_limit_bytes_) +
-                        " bytes");
-      live += bytes;
-      copy = copies.emplace(s, env[s].Clone()).first;
-    }
-    outputs.push_back(copy->second);
+    plan->outputs.push_back(std::move(out));
   }
-  return outputs;
+
+  // 5. Arena offsets for the buffers that are neither caller memory nor outputs.
+  std::vector<BufferLifetime> lifetimes;
+  std::vector<int> arena_buffers;
+  for (std::size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].place == Plan::Place::kArena) {
+      arena_buffers.push_back(static_cast<int>(i));
+      lifetimes.push_back({buffers[i].bytes, buffers[i].first, buffers[i].last});
+    }
+  const ArenaLayout layout = PlanArena(lifetimes);
+
+  for (int s = 0; s < end_step; ++s) {
+    const BoundStep& b = bound[s];
+    plan->workspace_offset = std::max<int64_t>(plan->workspace_offset, (b.workspace_bytes + 63) / 64 * 64);
+    if (!b.run) continue;  // an alias: nothing to call
+    const CompiledStep& step = steps_[s];
+    plan->steps.push_back({b.run, step.node, static_cast<uint32_t>(plan->args.size()),
+                           static_cast<uint32_t>(step.inputs.size()), static_cast<uint32_t>(step.outputs.size())});
+    plan->args.insert(plan->args.end(), step.inputs.begin(), step.inputs.end());
+    plan->args.insert(plan->args.end(), step.outputs.begin(), step.outputs.end());
+  }
+  const int64_t workspace = plan->workspace_offset;
+  const int64_t table = static_cast<int64_t>((num_slots + plan->args.size()) * sizeof(void*) + 63) / 64 * 64;
+  plan->buffers_offset = table;
+  plan->workspace_offset = table + layout.bytes;
+  plan->arena_bytes = plan->workspace_offset + workspace;
+  if (plan->arena_bytes + plan->output_bytes > limit)
+    throw Error(ErrorCode::kInvalidArgument,
+                "a run needs " + std::to_string(plan->arena_bytes) + " bytes of intermediates and scratch and " +
+                    std::to_string(plan->output_bytes) + " bytes of outputs, more than the memory limit of " +
+                    std::to_string(limit) + " bytes");
+
+  plan->slots.assign(num_slots, {});
+  std::vector<int64_t> arena_offset(buffers.size(), 0);
+  for (std::size_t i = 0; i < arena_buffers.size(); ++i) arena_offset[arena_buffers[i]] = layout.offsets[i];
+  for (std::size_t s = 0; s < num_slots; ++s) {
+    if (buffer_of[s] < 0) continue;
+    const Buffer& buf = buffers[buffer_of[s]];
+    Plan::Where& w = plan->slots[s];
+    w.place = buf.place;
+    if (buf.place == Plan::Place::kInput || buf.place == Plan::Place::kConstant) w.index = buf.index;
+    if (buf.place == Plan::Place::kOutput) w.index = buf.output;
+    if (buf.place == Plan::Place::kArena) w.offset = plan->buffers_offset + arena_offset[buffer_of[s]];
+  }
+  return plan;
+}
+
+Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {
+  std::lock_guard lock(pool_mutex_);
+  auto best = free_arenas_.end();
+  for (auto it = free_arenas_.begin(); it != free_arenas_.end(); ++it)
+    if (it->bytes >= arena_bytes && (best == free_arenas_.end() || it->bytes < best->bytes)) best = it;
+  const int64_t limit = options_.memory_limit_bytes;
+  if (best != free_arenas_.end()) {
+    if (extra_bytes > limit - held_bytes_)
+      throw Error(ErrorCode::kInvalidArgument,
+                  "this run's outputs need " + std::to_string(extra_bytes) + " bytes; with the " +
+                      std::to_string(held_bytes_) +
+                      " bytes held by this session's runs that exceeds the memory limit of " + std::to_string(limit) +
+                      " bytes");
+    Arena arena = *best;
+    *best = free_arenas_.back();
+    free_arenas_.pop_back();
+    held_bytes_ += extra_bytes;
+    return arena;
+  }
+  // Pooled arenas that are too small are given back before the limit refuses a new one.
+  std::sort(free_arenas_.begin(), free_arenas_.end(), [](const Arena& a, const Arena& b) { return a.bytes < b.bytes; });
+  while (!free_arenas_.empty() && arena_bytes + extra_bytes > limit - held_bytes_) {
+    held_bytes_ -= free_arenas_.back().bytes;
+    std::free(free_arenas_.back().data);
+    free_arenas_.pop_back();
+  }
+  if (arena_bytes + extra_bytes > limit - held_bytes_)
+    throw Error(ErrorCode::kInvalidArgument,
+                "this run needs " + std::to_string(arena_bytes + extra_bytes) + " bytes; with the " +
+                    std::to_string(held_bytes_) +
+                    " bytes held by concurrent runs of this session that exceeds the memory limit of " +
+                    std::to_string(limit) + " bytes");
+  Arena arena{static_cast<char*>(std::aligned_alloc(64, static_cast<std::size_t>(std::max<int64_t>(arena_bytes, 64)))),
+              arena_bytes};
+  if (!arena.data) throw Error(ErrorCode::kInvalidArgument, "out of memory for " + std::to_string(arena_bytes) + " bytes of intermediates");
+  held_bytes_ += arena_bytes + extra_bytes;
+  return arena;
+}
+
+void Executor::Release(Arena arena, int64_t extra_bytes) {
+  std::lock_guard lock(pool_mutex_);
+  held_bytes_ -= extra_bytes;
+  if (free_arenas_.size() < free_arenas_.capacity()) {
+    free_arenas_.push_back(arena);
+  } else {
+    held_bytes_ -= arena.bytes;
+    std::free(arena.data);
+  }
+}
+
+void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const {
+  const std::size_t num_slots = plan.slots.size();
+  auto** ptrs = reinterpret_cast<void**>(arena.data);
+  void** argv = ptrs + num_slots;
+  for (std::size_t s = 0; s < num_slots; ++s) {
+    const Plan::Where& w = plan.slots[s];
+    switch (w.place) {
+      case Plan::Place::kNone: ptrs[s] = nullptr; break;
+      case Plan::Place::kConstant: ptrs[s] = const_cast<void*>(constants_[static_cast<std::size_t>(w.index)].raw_data()); break;
+      case Plan::Place::kInput: ptrs[s] = const_cast<void*>(inputs[static_cast<std::size_t>(w.index)].raw_data()); break;
+      case Plan::Place::kArena: ptrs[s] = arena.data + w.offset; break;
+      case Plan::Place::kOutput: ptrs[s] = output_data[w.index]; break;
+    }
+  }
+  for (std::size_t a = 0; a < plan.args.size(); ++a) argv[a] = plan.args[a] < 0 ? nullptr : ptrs[plan.args[a]];
+  void* workspace = arena.data + plan.workspace_offset;
+  for (const Plan::Step& step : plan.steps) {
+    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
+    try {
+      step.run(args);
+    } catch (const Error& e) {
+      throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
+    }
+  }
+  for (std::size_t o = 0; o < plan.outputs.size(); ++o) {
+    const Plan::Output& out = plan.outputs[o];
+    const void* from = out.same_as >= 0 ? output_data[out.same_as] : out.copy_from >= 0 ? ptrs[out.copy_from] : nullptr;
+    if (from && out.bytes) std::memcpy(output_data[o], from, static_cast<std::size_t>(out.bytes));
+  }
+}
+
+void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  if (outputs.size() != plan.outputs.size())
+    throw Error(ErrorCode::kInvalidArgument, "expected " + std::to_string(plan.outputs.size()) +
+                                                 " output buffers, got " + std::to_string(outputs.size()));
+  // Output pointers live in a fixed array when there are few outputs, so that a run allocates nothing.
+  constexpr std::size_t kInline = 16;
+  void* inline_data[kInline];
+  std::vector<void*> many(outputs.size() > kInline ? outputs.size() : 0);
+  void** data = outputs.size() > kInline ? many.data() : inline_data;
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const Plan::Output& want = plan.outputs[o];
+    Tensor& t = outputs[o];
+    if (t.dtype() != want.dtype || t.shape() != want.shape)
+      throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name + "' is " +
+                                                   TypedShape(t.dtype(), t.shape()) + "; this run makes " +
+                                                   TypedShape(want.dtype, want.shape));
+    if (t.read_only()) throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name + "' is read-only");
+    data[o] = t.raw_data();
+  }
+  std::shared_lock params(params_);
+  Arena arena = Acquire(plan.arena_bytes, 0);
+  try {
+    Execute(plan, inputs, data, arena);
+  } catch (...) {
+    Release(arena, 0);
+    throw;
+  }
+  Release(arena, 0);
+}
+
+std::vector<Tensor> Executor::Run(const Plan& plan, std::span<const Tensor> inputs) {
+  std::shared_lock params(params_);
+  Arena arena = Acquire(plan.arena_bytes, plan.output_bytes);
+  try {
+    std::vector<Tensor> outputs;
+    std::vector<void*> data;
+    outputs.reserve(plan.outputs.size());
+    for (const Plan::Output& out : plan.outputs) {
+      outputs.push_back(out.same_as >= 0 ? outputs[static_cast<std::size_t>(out.same_as)]
+                                         : Tensor::Uninitialized(out.dtype, out.shape));  // written whole
+      data.push_back(outputs.back().raw_data());
+    }
+    Execute(plan, inputs, data.data(), arena);
+    Release(arena, plan.output_bytes);
+    return outputs;
+  } catch (...) {
+    Release(arena, plan.output_bytes);
+    throw;
+  }
+}
+
+void Executor::SetParameter(const std::string& name, const Tensor& value) {
+  std::unique_lock params(params_);
+  std::lock_guard lock(plans_mutex_);
+  const auto it = std::find(slot_names_.begin(), slot_names_.end(), name);
+  const auto slot = static_cast<std::size_t>(it - slot_names_.begin());
+  if (it == slot_names_.end() || !is_parameter_[slot])
+    throw Error(ErrorCode::kInvalidArgument, "'" + name + "' is not a parameter of this model");
+  const Tensor& old = constants_[slot];
+  if (value.dtype() != old.dtype() || value.shape() != old.shape())
+    throw Error(ErrorCode::kInvalidArgument, "parameter '" + name + "' is " + TypedShape(old.dtype(), old.shape()) +
+                                                 ", got " + TypedShape(value.dtype(), value.shape()));
+  constants_[slot] = value.is_view() ? value.Clone() : value;
+  for (auto& [key, entry] : prepared_)
+    if (std::find(entry->from_slots.begin(), entry->from_slots.end(), static_cast<int>(slot)) != entry->from_slots.end())
+      entry->value = entry->make();
 }
 
 }  // namespace axon::runtime

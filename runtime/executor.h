@@ -1,51 +1,99 @@
-// Runs a verified graph: nodes in topological order, each output sized by the op's own shape
-// inference on the concrete input shapes, then filled by the op's registered kernel.
+// Compiles a verified graph once (topological order, kernel adapters looked up, constants kept)
+// and runs it through plans: one per binding of the input shapes, made on first use and cached.
+// Safe to run from several threads at once: each run takes its own arena from a small pool, and
+// all runs of one executor share its memory limit.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "graph/ir.h"
 #include "graph/op_schema.h"
-#include "runtime/kernel_registry.h"
+#include "runtime/adapter.h"
+#include "runtime/plan.h"
 
 namespace axon::runtime {
 
-class Executor {
+struct ExecutorOptions {
+  // Most bytes the runs of this executor hold at once: arenas (intermediates, kernel scratch) and
+  // the outputs they are making. Inputs and weights are not counted.
+  int64_t memory_limit_bytes = int64_t{1} << 30;
+  // Initializers that may change between runs (trained weights); the others are constants.
+  std::set<std::string> parameters;
+  std::size_t max_plans = 8;  // cached plans; the least recently used is dropped
+};
+
+class Executor final : private BindHost {
  public:
-  // Takes a graph that passed graph::Verify. Throws axon::Error for an op with no kernel.
-  // memory_limit_bytes bounds the intermediates a run holds at once (inputs and weights aside):
-  // a model and inputs that would need more fail with an axon::Error naming the node, instead
-  // of exhausting the machine.
-  Executor(graph::Graph graph, int64_t memory_limit_bytes);
+  // Takes a graph that passed graph::Verify. Throws axon::Error for an op with no adapter.
+  Executor(graph::Graph graph, ExecutorOptions options);
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+  ~Executor() override;
 
   const graph::Graph& graph() const { return graph_; }
-  // inputs are in graph.inputs order, already checked against the declared types.
-  std::vector<Tensor> Run(std::vector<Tensor> inputs) const;
+
+  // The cached plan for these inputs (graph.inputs order), or null when there is none yet: the
+  // caller then checks the inputs against the declarations and asks PlanFor. Allocates nothing.
+  std::shared_ptr<const Plan> CachedPlan(std::span<const Tensor> inputs) const;
+  // Makes (or finds) the plan. Call from inside the task arena that will run it.
+  std::shared_ptr<const Plan> PlanFor(std::span<const Tensor> inputs);
+
+  // Runs into caller buffers: outputs[i] must have the plan's dtype and shape for output i and be
+  // writable. Allocates nothing once an arena for this plan is pooled.
+  void Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs);
+  // Runs and returns new output tensors (an output listed twice is returned twice as one tensor).
+  std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs);
+
+  // Replaces a parameter's value (same dtype and shape) and re-makes what was prepared from it.
+  // Waits for runs in progress.
+  void SetParameter(const std::string& name, const Tensor& value);
 
  private:
-  struct Step {
-    const graph::Node* node;
+  struct CompiledStep {
+    std::size_t node;
     const graph::OpSchema* schema;
-    const Kernel* kernel;
-    std::shared_ptr<const void> prepared;  // the kernel's prepare step, run at compile time
-    std::vector<int> inputs;     // value slots; -1 for an omitted optional input
-    std::vector<int> outputs;
-    std::vector<int> release;    // slots whose last reader is this step
+    const AdapterFn* adapter;
+    std::vector<int> inputs, outputs;  // value slots; -1 for an omitted optional input
+  };
+  struct Arena {
+    char* data = nullptr;
+    int64_t bytes = 0;
   };
 
-  // True if t's storage is caller memory (a view, or one of the given input buffers) or a
-  // constant: such a tensor must not be handed out as an output.
-  bool SharesStorage(const Tensor& t, const std::vector<std::pair<const char*, std::size_t>>& inputs) const;
+  const PreparedEntry* Prepare(std::size_t node, int key, std::vector<int> from_slots,
+                               std::function<std::shared_ptr<const void>()> make) override;
+  std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs);
+  bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
+  Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
+  void Release(Arena arena, int64_t extra_bytes);
+  void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const;
 
   graph::Graph graph_;
-  int64_t memory_limit_bytes_;
-  std::vector<Step> steps_;
-  std::vector<Tensor> constants_;        // by slot; defined for initializers only
-  std::vector<std::pair<const char*, std::size_t>> constant_ranges_;  // (start, bytes), sorted
+  ExecutorOptions options_;
+  std::vector<CompiledStep> steps_;
+  std::vector<std::string> slot_names_;
+  std::vector<Tensor> constants_;   // by slot; defined for initializers only
+  std::vector<bool> is_parameter_;  // by slot
   std::vector<int> input_slots_, output_slots_;
-  std::size_t num_slots_ = 0;
+  std::vector<bool> value_inputs_;  // by input: its data is part of a plan's key
+
+  // Lock order: params_ before plans_mutex_ before pool_mutex_.
+  mutable std::shared_mutex params_;  // runs share it; SetParameter takes it alone
+  mutable std::mutex plans_mutex_;
+  mutable std::vector<std::shared_ptr<const Plan>> plans_;  // most recently used first
+  std::map<std::pair<std::size_t, int>, std::unique_ptr<PreparedEntry>> prepared_;
+
+  std::mutex pool_mutex_;
+  std::vector<Arena> free_arenas_;
+  int64_t held_bytes_ = 0;  // all arenas (pooled or in use) and outputs being made
 };
 
 }  // namespace axon::runtime

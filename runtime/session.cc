@@ -5,6 +5,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -31,8 +32,8 @@ std::string TensorInfo::ToString() const {
 }
 
 struct Session::Impl {
-  Impl(graph::Graph graph, int thread_count, int64_t memory_limit, std::string model_origin)
-      : executor(std::move(graph), memory_limit), threads(thread_count), arena(thread_count),
+  Impl(graph::Graph graph, int thread_count, runtime::ExecutorOptions options, std::string model_origin)
+      : executor(std::move(graph), std::move(options)), threads(thread_count), arena(thread_count),
         origin(std::move(model_origin)) {}
   runtime::Executor executor;
   int threads;
@@ -77,11 +78,13 @@ void CheckInput(const TensorInfo& info, const graph::Shape& declared, const Tens
   }
 }
 
-int64_t PhysicalMemoryBytes() {
+// Half of the machine's physical memory: room for a large model's intermediates, while a file
+// whose shapes explode (or many concurrent runs) fails cleanly and leaves the host usable.
+int64_t DefaultMemoryLimitBytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0 || pages > std::numeric_limits<int64_t>::max() / page)
-    return std::numeric_limits<int64_t>::max();
-  return static_cast<int64_t>(pages) * page;
+    return std::numeric_limits<int64_t>::max() / 2;
+  return static_cast<int64_t>(pages) * page / 2;
 }
 
 // Runs f, reporting every failure as an axon::Error whose message starts with origin. Running
@@ -114,8 +117,10 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
                                                    std::to_string(options.memory_limit_bytes) + "; it must be >= 0");
     graph::Verify(model.graph);
     const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-    const int64_t memory_limit = options.memory_limit_bytes > 0 ? options.memory_limit_bytes : PhysicalMemoryBytes();
-    auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, memory_limit, origin);
+    runtime::ExecutorOptions executor_options;
+    executor_options.memory_limit_bytes =
+        options.memory_limit_bytes > 0 ? options.memory_limit_bytes : DefaultMemoryLimitBytes();
+    auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);
     for (const auto& v : impl->executor.graph().inputs) {
       impl->input_index.emplace(v.name, impl->inputs.size());
       impl->inputs.push_back(ToInfo(v));
@@ -143,10 +148,29 @@ int Session::threads() const { return impl_->threads; }
 
 namespace {
 
+// Checks inputs (graph.inputs order) against their declarations; symbolic dims must bind
+// consistently. Needed only when no plan for these shapes exists yet: a cached plan was made
+// for inputs that passed.
+void CheckInputs(const Session::Impl& impl, std::span<const Tensor> inputs) {
+  const auto& declared = impl.executor.graph().inputs;
+  if (inputs.size() != declared.size())
+    throw Error(ErrorCode::kInvalidArgument, "the model has " + std::to_string(declared.size()) + " inputs, got " +
+                                                 std::to_string(inputs.size()));
+  std::map<std::string, int64_t> symbols;
+  for (std::size_t i = 0; i < declared.size(); ++i) CheckInput(impl.inputs[i], declared[i].shape, inputs[i], symbols);
+}
+
+std::shared_ptr<const runtime::Plan> PlanFor(Session::Impl& impl, std::span<const Tensor> inputs) {
+  if (auto plan = impl.executor.CachedPlan(inputs)) return plan;
+  CheckInputs(impl, inputs);
+  std::shared_ptr<const runtime::Plan> plan;
+  impl.arena.execute([&] { plan = impl.executor.PlanFor(inputs); });
+  return plan;
+}
+
 std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named) {
   const auto& declared = impl.executor.graph().inputs;
   std::vector<std::optional<Tensor>> bound(declared.size());
-  std::map<std::string, int64_t> symbols;
   for (const auto& [name, tensor] : named) {
     auto found = impl.input_index.find(name);
     if (found == impl.input_index.end()) {
@@ -160,7 +184,6 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
     }
     const std::size_t i = found->second;
     if (bound[i]) throw Error(ErrorCode::kInvalidArgument, "input '" + name + "' is given twice");
-    CheckInput(impl.inputs[i], declared[i].shape, tensor, symbols);
     bound[i] = tensor;
   }
   std::vector<Tensor> inputs;
@@ -168,8 +191,9 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
     if (!bound[i]) throw Error(ErrorCode::kInvalidArgument, "missing input " + impl.inputs[i].ToString());
     inputs.push_back(*bound[i]);
   }
+  const auto plan = PlanFor(impl, inputs);
   std::vector<Tensor> outputs;
-  impl.arena.execute([&] { outputs = impl.executor.Run(std::move(inputs)); });
+  impl.arena.execute([&] { outputs = impl.executor.Run(*plan, inputs); });
   return outputs;
 }
 
@@ -177,6 +201,22 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
 
 std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
   return WithOrigin(impl_->origin, [&] { return RunImpl(*impl_, named); });
+}
+
+void Session::RunInto(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  WithOrigin(impl_->origin, [&] {
+    const auto plan = PlanFor(*impl_, inputs);
+    impl_->arena.execute([&] { impl_->executor.Run(*plan, inputs, outputs); });
+  });
+}
+
+std::vector<std::vector<int64_t>> Session::OutputShapes(std::span<const Tensor> inputs) {
+  return WithOrigin(impl_->origin, [&] {
+    const auto plan = PlanFor(*impl_, inputs);
+    std::vector<std::vector<int64_t>> shapes;
+    for (const auto& out : plan->outputs) shapes.push_back(out.shape);
+    return shapes;
+  });
 }
 
 }  // namespace axon

@@ -5,7 +5,7 @@
 
 #include "axon/axon.h"
 #include "graph/op_schema.h"
-#include "runtime/kernel_registry.h"
+#include "runtime/adapter.h"
 #include "runtime/kernels/target.h"
 #include "tools/args.h"
 #include "tools/command.h"
@@ -30,7 +30,7 @@ int InfoMain(const std::vector<std::string>& argv) {
   std::printf("threads: %d (default; --threads N on run)\n", tbb::info::default_concurrency());
   std::string ops;
   for (const std::string& op : graph::RegisteredOps())
-    if (runtime::FindKernel(op)) ops += (ops.empty() ? "" : " ") + op;
+    if (runtime::FindAdapter(op)) ops += (ops.empty() ? "" : " ") + op;
   std::printf("ops: %s\n", ops.c_str());
   return 0;
 }

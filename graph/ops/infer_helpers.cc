@@ -36,4 +36,11 @@ double OneFlopPerOutput(const FlopContext& f) {
   return n;
 }
 
+std::vector<int64_t> TransposePerm(const AttrReader& attrs, int64_t rank) {
+  if (attrs.Has("perm")) return attrs.Ints("perm");
+  std::vector<int64_t> perm(static_cast<std::size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) perm[static_cast<std::size_t>(i)] = rank - 1 - i;
+  return perm;
+}
+
 }  // namespace axon::graph

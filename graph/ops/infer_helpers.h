@@ -12,6 +12,9 @@ void SameShapeAndType(InferContext& ctx);
 // A symbolic dim broadcasts against 1 to itself; against a number n > 1 it is taken to be n.
 Shape BroadcastShapes(const InferContext& ctx, const Shape& a, const Shape& b);
 
+// Transpose's permutation: the perm attribute, or (ONNX's default) the dims reversed.
+std::vector<int64_t> TransposePerm(const AttrReader& attrs, int64_t rank);
+
 // FLOPs of an op that does one operation per output element.
 double OneFlopPerOutput(const FlopContext& f);
 

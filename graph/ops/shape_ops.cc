@@ -18,7 +18,7 @@ void InferReshape(InferContext& ctx) {
   ctx.Require(ctx.InType(1) == DType::kI64, "shape must be i64");
   const Shape& shape_shape = ctx.InShape(1);
   ctx.Require(!shape_shape.has_rank() || shape_shape.rank() == 1, "shape must be 1-D");
-  const Tensor* spec = ctx.input_values.size() > 1 ? ctx.input_values[1] : nullptr;
+  const Tensor* spec = ctx.InputValue(1);
   if (!spec) {
     // Shape computed at run time: only the rank is known, from the length of the shape tensor.
     // That length is declared by the file, so it is bounded before a Dim is made for it.
@@ -82,13 +82,7 @@ void InferTranspose(InferContext& ctx) {
   const Shape& in = ctx.InShape(0);
   const bool has_perm = ctx.attrs.Has("perm");
   if (!in.has_rank() && !has_perm) return ctx.SetOutput(0, ctx.InType(0), Shape::UnknownRank());
-  std::vector<int64_t> perm;
-  if (has_perm) {
-    perm = ctx.attrs.Ints("perm");
-  } else {
-    perm.resize(static_cast<std::size_t>(in.rank()));
-    std::iota(perm.rbegin(), perm.rend(), 0);
-  }
+  const std::vector<int64_t> perm = TransposePerm(ctx.attrs, in.rank());
   // perm comes from the file: its length is checked before its entries are used as indices.
   const auto n = static_cast<int64_t>(perm.size());
   if (in.has_rank())

@@ -5,9 +5,7 @@
 #include "runtime/kernels/activation.h"
 
 #include <algorithm>
-#include <string>
 
-#include "runtime/kernel_registry.h"
 #include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -72,24 +70,6 @@ void Relu(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH
 void Sigmoid(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(SigmoidF32), x, y, n); }
 void Tanh(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(TanhF32), x, y, n); }
 void Exp(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ExpF32), x, y, n); }
-
-namespace {
-
-// Input 0 -> output 0, both f32; the executor allocated the output with the input's shape.
-runtime::KernelFn UnaryKernel(const char* op, void (*fn)(const float*, float*, int64_t)) {
-  return [op, fn](runtime::KernelContext& k) {
-    k.RequireSameShape(op);
-    const Tensor& x = k.In(0);
-    Tensor& y = k.Out(0);
-    fn(x.data<float>(), y.data<float>(), y.size());
-  };
-}
-
-}  // namespace
-
-AXON_KERNEL(Relu, UnaryKernel("Relu", Relu));
-AXON_KERNEL(Sigmoid, UnaryKernel("Sigmoid", Sigmoid));
-AXON_KERNEL(Tanh, UnaryKernel("Tanh", Tanh));
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

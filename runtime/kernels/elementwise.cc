@@ -1,4 +1,4 @@
-// Broadcasting binary ops. The plan (built once per call, outside the SIMD code) right-aligns the
+// Broadcasting binary ops. The layout (built once per plan, outside the SIMD code) right-aligns the
 // shapes, gives broadcast dims stride 0, drops size-1 dims and merges adjacent dims that are
 // contiguous in a, b and y alike. What remains is an outer odometer over rows and one inner run
 // in which a and b each have stride 1 or 0, so the SIMD code has exactly three loops.
@@ -8,33 +8,9 @@
 #include <algorithm>
 #include <string>
 
-#include "axon/error.h"
-#include "axon/tensor.h"
-#include "runtime/kernel_registry.h"
+#include <array>
+
 #include "runtime/parallel.h"
-
-// Shared by every target's code and by the dispatching wrappers; foreach_target.h includes this
-// file once per target, hence the guard.
-#ifndef AXON_RUNTIME_KERNELS_ELEMENTWISE_PLAN_
-#define AXON_RUNTIME_KERNELS_ELEMENTWISE_PLAN_
-namespace axon::kernels::detail {
-
-struct BinaryPlan {
-  BinaryOp op;
-  const float* a;
-  const float* b;
-  float* y;
-  // Outer dims, outermost first, with each input's element stride (0 where broadcast).
-  std::vector<int64_t> dims, a_strides, b_strides;
-  int64_t inner;              // length of the innermost run
-  int64_t a_inner, b_inner;   // 1: contiguous along the run; 0: one value for the whole run
-  // Work items are (row, chunk) pairs, row-major; a chunk is a slice of one row's inner run.
-  int64_t chunk;
-  int64_t chunks_per_row;
-};
-
-}  // namespace axon::kernels::detail
-#endif
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/elementwise.cc"
@@ -106,12 +82,13 @@ HWY_INLINE void RunBScalar(const float* a, float b, float* y, int64_t n) {
 }
 
 template <class Op>
-void RunItems(const detail::BinaryPlan& p, int64_t begin, int64_t end) {
+void RunItems(const BinaryLayout& p, const float* pa, const float* pb, float* py, int64_t begin, int64_t end) {
   const int64_t rank = static_cast<int64_t>(p.dims.size());
   int64_t row = begin / p.chunks_per_row;
   int64_t chunk = begin % p.chunks_per_row;
-  // Odometer position of `row`, and the matching input offsets.
-  std::vector<int64_t> index(rank);
+  // Odometer position of `row`, and the matching input offsets. Merged dims never outnumber the
+  // shape's, so a fixed array holds them and a run allocates nothing.
+  std::array<int64_t, kMaxBinaryDims> index{};
   int64_t a_off = 0, b_off = 0;
   for (int64_t k = rank - 1, rest = row; k >= 0; --k) {
     index[k] = rest % p.dims[k];
@@ -122,9 +99,9 @@ void RunItems(const detail::BinaryPlan& p, int64_t begin, int64_t end) {
   for (int64_t item = begin; item < end; ++item) {
     const int64_t c0 = chunk * p.chunk;
     const int64_t n = std::min(p.chunk, p.inner - c0);
-    const float* a = p.a + a_off + c0 * p.a_inner;
-    const float* b = p.b + b_off + c0 * p.b_inner;
-    float* y = p.y + row * p.inner + c0;
+    const float* a = pa + a_off + c0 * p.a_inner;
+    const float* b = pb + b_off + c0 * p.b_inner;
+    float* y = py + row * p.inner + c0;
     if (p.a_inner == p.b_inner || n == 1) {
       RunBothContiguous<Op>(a, b, y, n);  // a_inner == b_inner == 0 only happens when inner == 1
     } else if (p.a_inner == 0) {
@@ -147,12 +124,13 @@ void RunItems(const detail::BinaryPlan& p, int64_t begin, int64_t end) {
   }
 }
 
-void BinaryItemsF32(const detail::BinaryPlan& p, int64_t begin, int64_t end) {
-  switch (p.op) {
-    case BinaryOp::kAdd: return RunItems<AddOp>(p, begin, end);
-    case BinaryOp::kSub: return RunItems<SubOp>(p, begin, end);
-    case BinaryOp::kMul: return RunItems<MulOp>(p, begin, end);
-    case BinaryOp::kDiv: return RunItems<DivOp>(p, begin, end);
+void BinaryItemsF32(BinaryOp op, const BinaryLayout& p, const float* a, const float* b, float* y, int64_t begin,
+                    int64_t end) {
+  switch (op) {
+    case BinaryOp::kAdd: return RunItems<AddOp>(p, a, b, y, begin, end);
+    case BinaryOp::kSub: return RunItems<SubOp>(p, a, b, y, begin, end);
+    case BinaryOp::kMul: return RunItems<MulOp>(p, a, b, y, begin, end);
+    case BinaryOp::kDiv: return RunItems<DivOp>(p, a, b, y, begin, end);
   }
 }
 
@@ -164,20 +142,6 @@ HWY_AFTER_NAMESPACE();
 namespace axon::kernels {
 
 HWY_EXPORT(BinaryItemsF32);
-
-std::vector<int64_t> BroadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  const std::size_t rank = std::max(a.size(), b.size());
-  std::vector<int64_t> y(rank);
-  for (std::size_t i = 0; i < rank; ++i) {
-    const int64_t ad = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int64_t bd = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (ad != bd && ad != 1 && bd != 1)
-      throw Error(ErrorCode::kInvalidArgument,
-                  "shapes " + ShapeToString(a) + " and " + ShapeToString(b) + " do not broadcast");
-    y[i] = ad == 1 ? bd : ad;
-  }
-  return y;
-}
 
 namespace {
 
@@ -200,16 +164,12 @@ std::vector<int64_t> BroadcastStrides(const std::vector<int64_t>& shape, const s
 
 }  // namespace
 
-void BinaryF32(BinaryOp op, const float* a, const std::vector<int64_t>& a_shape, const float* b,
-               const std::vector<int64_t>& b_shape, float* y, const std::vector<int64_t>& y_shape) {
-  if (BroadcastShapes(a_shape, b_shape) != y_shape)
-    throw Error(ErrorCode::kInvalidArgument, "output shape " + ShapeToString(y_shape) + " is not the broadcast of " +
-                                                 ShapeToString(a_shape) + " and " + ShapeToString(b_shape));
-  if (ElementCount(y_shape) == 0) return;
-
+BinaryLayout MakeBinaryLayout(const std::vector<int64_t>& a_shape, const std::vector<int64_t>& b_shape,
+                              const std::vector<int64_t>& y_shape) {
+  BinaryLayout p;
+  for (int64_t d : y_shape) p.elements *= d;
   const std::vector<int64_t> sa = BroadcastStrides(a_shape, y_shape);
   const std::vector<int64_t> sb = BroadcastStrides(b_shape, y_shape);
-  detail::BinaryPlan p{op, a, b, y, {}, {}, {}, 1, 0, 0, 0, 1};
   for (std::size_t i = 0; i < y_shape.size(); ++i) {
     if (y_shape[i] == 1) continue;  // contributes nothing to any offset
     // Merge into the previous dim when stepping it equals stepping this one dims[i] times, in
@@ -232,34 +192,20 @@ void BinaryF32(BinaryOp op, const float* a, const std::vector<int64_t>& a_shape,
     p.a_strides.pop_back();
     p.b_strides.pop_back();
   }
-  int64_t rows = 1;
-  for (int64_t d : p.dims) rows *= d;
-  p.chunk = std::min(p.inner, kItemElems);
+  p.rows = 1;
+  for (int64_t d : p.dims) p.rows *= d;
+  p.chunk = std::max<int64_t>(1, std::min(p.inner, kItemElems));
   p.chunks_per_row = (p.inner + p.chunk - 1) / p.chunk;
+  return p;
+}
 
+void BinaryF32(BinaryOp op, const BinaryLayout& layout, const float* a, const float* b, float* y) {
+  if (layout.elements == 0) return;
   const auto run = HWY_DYNAMIC_DISPATCH(BinaryItemsF32);
-  const int64_t items = rows * p.chunks_per_row;
-  const int64_t grain = std::max<int64_t>(1, kItemElems / p.chunk);  // short rows: many per task
-  runtime::ParallelFor(items, grain, [&](int64_t begin, int64_t end) { run(p, begin, end); });
+  const int64_t items = layout.rows * layout.chunks_per_row;
+  const int64_t grain = std::max<int64_t>(1, kItemElems / layout.chunk);  // short rows: many per task
+  runtime::ParallelFor(items, grain, [&](int64_t begin, int64_t end) { run(op, layout, a, b, y, begin, end); });
 }
-
-namespace {
-
-runtime::KernelFn BinaryKernel(BinaryOp op) {
-  return [op](runtime::KernelContext& k) {
-    const Tensor& a = k.In(0);
-    const Tensor& b = k.In(1);
-    Tensor& y = k.Out(0);
-    BinaryF32(op, a.data<float>(), a.shape(), b.data<float>(), b.shape(), y.data<float>(), y.shape());
-  };
-}
-
-}  // namespace
-
-AXON_KERNEL(Add, BinaryKernel(BinaryOp::kAdd));
-AXON_KERNEL(Sub, BinaryKernel(BinaryOp::kSub));
-AXON_KERNEL(Mul, BinaryKernel(BinaryOp::kMul));
-AXON_KERNEL(Div, BinaryKernel(BinaryOp::kDiv));
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

@@ -29,9 +29,11 @@
 #define AXON_RUNTIME_KERNELS_GEMM_SHARED_
 namespace axon::kernels::detail {
 
-// One buffer per thread and purpose, grown on demand and kept, so steady-state GEMMs do not
-// allocate. (runtime::ParallelFor isolates its tasks, so a thread waiting inside a GEMM never
-// starts another GEMM that would reuse these buffers.)
+// Scratch for direct calls (benchmarks, tests) that bring no workspace: one buffer per thread and
+// purpose, grown on demand and kept, so steady-state GEMMs do not allocate. (runtime::ParallelFor
+// isolates its tasks, so a thread waiting inside a GEMM never starts another GEMM that would
+// reuse these buffers.) Sessions pass a workspace from their plan instead, which counts against
+// the session's memory limit and is freed with it.
 template <int kPurpose>
 float* ThreadScratch(std::size_t floats) {
   thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
@@ -45,6 +47,31 @@ float* ThreadScratch(std::size_t floats) {
   return buffer.get();
 }
 enum Scratch { kScratchA = 0, kScratchGemv = 1, kScratchPackB = 2, kScratchStrip = 3 };
+
+// Floats rounded up to whole cache lines, so each region of a workspace starts 64-byte aligned.
+constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+
+// A workspace holds, in this order: packed B and B's zero-padded strip (one each per call, made
+// by the calling thread, read by all), then one slot per thread for transposed-A blocks or a
+// GEMV row.
+struct WorkspaceLayout {
+  std::size_t pack_b = 0, strip = 0, per_thread = 0;
+  std::size_t Floats(int threads) const { return Lines(pack_b) + Lines(strip) + Lines(per_thread) * threads; }
+};
+
+template <int kPurpose>
+float* Scratch(const GemmArgs& g, const WorkspaceLayout& w, std::size_t floats) {
+  // No workspace, or one sized for other path choices (the plan was made under another thread
+  // count): per-thread buffers instead, never a write past the workspace.
+  if (!g.workspace || w.Floats(g.workspace_threads) > g.workspace_floats) return ThreadScratch<kPurpose>(floats);
+  float* base = g.workspace;
+  if (kPurpose == kScratchPackB) return base;
+  if (kPurpose == kScratchStrip) return base + Lines(w.pack_b);
+  const int slot = runtime::ThreadIndex();
+  // A thread from outside the plan's arena (never the case in a session) falls back safely.
+  if (slot < 0 || slot >= g.workspace_threads) return ThreadScratch<kPurpose>(floats);
+  return base + Lines(w.pack_b) + Lines(w.strip) + Lines(w.per_thread) * static_cast<std::size_t>(slot);
+}
 
 }  // namespace axon::kernels::detail
 #endif
@@ -62,7 +89,6 @@ namespace {
 namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
-using detail::ThreadScratch;
 
 constexpr int64_t kLanes = static_cast<int64_t>(hn::MaxLanes(D()));
 #if HWY_TARGET <= HWY_AVX3
@@ -254,6 +280,38 @@ struct BSource {
 // costs more than a second thread saves.
 int64_t Threads(double flops) { return flops > 4e5 ? runtime::MaxThreads() : 1; }
 
+double Flops(const GemmArgs& g) { return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k); }
+
+// Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
+// from about 512 rows per thread), and it is the only way to read a transposed B in panels.
+bool PacksB(const GemmArgs& g) { return g.trans_b || g.m >= 512 * Threads(Flops(g)); }
+
+// The scratch GemmF32 takes for these sizes, following the same path choices.
+detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
+  detail::WorkspaceLayout w;
+  if (g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0.0f) return w;
+  // Transposed A: each block copies up to all of its rows of one K block.
+  const auto a_block = static_cast<std::size_t>(g.trans_a ? ((g.m + kMR - 1) / kMR * kMR) * kKC : 0);
+  if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
+    w.per_thread = a_block;
+  } else if (g.m == 1) {
+    w.per_thread = static_cast<std::size_t>(std::max(g.n, g.k) + kLanes);
+  } else {
+    if (PacksB(g)) {
+      w.pack_b = PackedFloats(g.k, g.n) + kLanes;
+    } else {
+      w.strip = static_cast<std::size_t>(g.k * kLanes);
+    }
+    w.per_thread = a_block;
+  }
+  return w;
+}
+
+template <int kPurpose>
+float* Scratch(const GemmArgs& g, std::size_t floats) {
+  return detail::Scratch<kPurpose>(g, g.workspace ? LayoutOf(g) : detail::WorkspaceLayout{}, floats);
+}
+
 void GemmBlocked(const GemmArgs& g, const BSource& src) {
   const int64_t npad = PaddedN(g.n), kb = KBlock(g.k);
   const int64_t threads = Threads(2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k));
@@ -284,7 +342,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   float* strip = nullptr;
   if (n_full < g.n) {
     const D d;
-    strip = ThreadScratch<detail::kScratchStrip>(static_cast<std::size_t>(g.k * kLanes));
+    strip = Scratch<detail::kScratchStrip>(g, static_cast<std::size_t>(g.k * kLanes));
     for (int64_t kk = 0; kk < g.k; ++kk)
       hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
   }
@@ -294,7 +352,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
     const int64_t mc = i1 - i0;
-    float* scratch = g.trans_a ? ThreadScratch<detail::kScratchA>(static_cast<std::size_t>(mc * kKC)) : nullptr;
+    float* scratch = g.trans_a ? Scratch<detail::kScratchA>(g, static_cast<std::size_t>(mc * kKC)) : nullptr;
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -339,7 +397,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
 void GemvRows(const GemmArgs& g, int64_t j0, int64_t j1) {
   const D d;
   const int64_t n = j1 - j0;
-  float* y = ThreadScratch<detail::kScratchGemv>(static_cast<std::size_t>(n + kLanes));
+  float* y = Scratch<detail::kScratchGemv>(g, static_cast<std::size_t>(n + kLanes));
   std::memset(y, 0, static_cast<std::size_t>(n + kLanes) * sizeof(float));
   const int64_t a_step = g.trans_a ? g.lda : 1;  // op(A) is 1 × K
   constexpr int64_t R = 4;
@@ -374,7 +432,7 @@ void GemvRows(const GemmArgs& g, int64_t j0, int64_t j1) {
 void GemvDots(const GemmArgs& g, int64_t j0, int64_t j1) {
   const D d;
   const int64_t a_step = g.trans_a ? g.lda : 1;
-  float* a = ThreadScratch<detail::kScratchGemv>(static_cast<std::size_t>(g.k + kLanes));
+  float* a = Scratch<detail::kScratchGemv>(g, static_cast<std::size_t>(g.k + kLanes));
   for (int64_t k = 0; k < g.k; ++k) a[k] = g.a[k * a_step];
   std::memset(a + g.k, 0, sizeof(float) * static_cast<std::size_t>(kLanes));
   constexpr int64_t kRows = 4;  // rows of B per pass
@@ -435,11 +493,8 @@ void GemmF32(const GemmArgs& g) {
     if (g.trans_b) return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvDots(g, j0, j1); });
     return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvRows(g, j0, j1); });
   }
-  // Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
-  // from about 512 rows per thread), and it is the only way to read a transposed B in panels.
-  const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  if (!g.trans_b && g.m < 512 * Threads(flops)) return GemmBlocked(g, {nullptr, g.b, g.ldb});
-  float* packed = ThreadScratch<detail::kScratchPackB>(PackedFloats(g.k, g.n) + kLanes);
+  if (!PacksB(g)) return GemmBlocked(g, {nullptr, g.b, g.ldb});
+  float* packed = Scratch<detail::kScratchPackB>(g, PackedFloats(g.k, g.n) + kLanes);
   PackB(g.trans_b, g.k, g.n, g.b, g.ldb, packed);
   GemmBlocked(g, {packed, nullptr, 0});
 }
@@ -449,6 +504,7 @@ void PackBF32(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, f
   PackB(trans_b, k, n, b, ldb, dst);
 }
 int64_t TargetBit() { return HWY_TARGET; }
+std::size_t WorkspaceFloats(const GemmArgs& g, int threads) { return LayoutOf(g).Floats(threads); }
 
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -460,6 +516,7 @@ HWY_EXPORT(GemmF32);
 HWY_EXPORT(PackedBFloats);
 HWY_EXPORT(PackBF32);
 HWY_EXPORT(TargetBit);
+HWY_EXPORT(WorkspaceFloats);
 
 namespace {
 
@@ -495,6 +552,10 @@ std::shared_ptr<const PackedB> PackedB::Pack(bool trans_b, int64_t k, int64_t n,
   auto packed = std::make_shared<PackedB>(k, n, HWY_DYNAMIC_DISPATCH(TargetBit)(), HWY_DYNAMIC_DISPATCH(PackedBFloats)(k, n));
   HWY_DYNAMIC_DISPATCH(PackBF32)(trans_b, k, n, b, ldb, const_cast<float*>(packed->data()));
   return packed;
+}
+
+std::size_t GemmWorkspaceBytes(const GemmArgs& shape, int threads) {
+  return HWY_DYNAMIC_DISPATCH(WorkspaceFloats)(shape, std::max(1, threads)) * sizeof(float);
 }
 
 void Gemm(const GemmArgs& args) {

@@ -57,7 +57,18 @@ struct GemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   GemmEpilogue epilogue;
+  // Scratch of GemmWorkspaceBytes(*this, workspace_threads) bytes, 64-byte aligned, one slot for
+  // each thread index of the task arena the GEMM runs in. Null: per-thread buffers kept between
+  // calls (for direct calls; a session's plan always brings a workspace).
+  float* workspace = nullptr;
+  std::size_t workspace_floats = 0;
+  int workspace_threads = 0;
 };
+
+// Bytes of workspace a GEMM of these sizes and flags takes on up to `threads` threads (0 when it
+// needs none). Depends on the arena's thread count as the GEMM's path choices do: ask from
+// inside the arena that will run it.
+std::size_t GemmWorkspaceBytes(const GemmArgs& shape, int threads);
 
 // Any size may be 0. beta == 0 never reads C (NaN there does not propagate); alpha == 0 or
 // K == 0 never reads A or B. C must not overlap A, B, bias or residual. Throws axon::Error on

@@ -7,11 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 #include "axon/error.h"
-#include "axon/tensor.h"
-#include "runtime/kernel_registry.h"
 #include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -221,37 +218,6 @@ void SoftmaxF32(const float* x, float* y, int64_t outer, int64_t axis_len, int64
 void LogSoftmaxF32(const float* x, float* y, int64_t outer, int64_t axis_len, int64_t inner) {
   Run(x, y, outer, axis_len, inner, /*log=*/true);
 }
-
-AxisView ViewAroundAxis(const std::vector<int64_t>& shape, int64_t axis) {
-  const int64_t rank = static_cast<int64_t>(shape.size());
-  if (rank == 0 && (axis == 0 || axis == -1)) return {1, 1, 1};
-  if (axis < -rank || axis >= rank)
-    throw Error(ErrorCode::kInvalidArgument,
-                "axis " + std::to_string(axis) + " is out of range for shape " + ShapeToString(shape));
-  if (axis < 0) axis += rank;
-  AxisView v{1, shape[axis], 1};
-  for (int64_t i = 0; i < axis; ++i) v.outer *= shape[i];
-  for (int64_t i = axis + 1; i < rank; ++i) v.inner *= shape[i];
-  return v;
-}
-
-namespace {
-
-runtime::KernelFn SoftmaxKernel(const char* op, void (*fn)(const float*, float*, int64_t, int64_t, int64_t)) {
-  return [op, fn](runtime::KernelContext& k) {
-    k.RequireSameShape(op);
-    const Tensor& x = k.In(0);
-    Tensor& y = k.Out(0);
-    const int64_t axis = k.attrs().Has("axis") ? k.attrs().Int("axis") : -1;  // opset 13 default
-    const AxisView v = ViewAroundAxis(x.shape(), axis);
-    fn(x.data<float>(), y.data<float>(), v.outer, v.axis_len, v.inner);
-  };
-}
-
-}  // namespace
-
-AXON_KERNEL(Softmax, SoftmaxKernel("Softmax", SoftmaxF32));
-AXON_KERNEL(LogSoftmax, SoftmaxKernel("LogSoftmax", LogSoftmaxF32));
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 namespace axon::kernels {
 
@@ -13,12 +12,5 @@ namespace axon::kernels {
 void SoftmaxF32(const float* x, float* y, int64_t outer, int64_t axis_len, int64_t inner);
 // y = x - max - log(sum(exp(x - max))).
 void LogSoftmaxF32(const float* x, float* y, int64_t outer, int64_t axis_len, int64_t inner);
-
-// [outer, axis_len, inner] of `shape` around `axis`, which may be negative (counted from the
-// back). A rank-0 shape is one row of length 1. Throws axon::Error when axis is out of range.
-struct AxisView {
-  int64_t outer, axis_len, inner;
-};
-AxisView ViewAroundAxis(const std::vector<int64_t>& shape, int64_t axis);
 
 }  // namespace axon::kernels

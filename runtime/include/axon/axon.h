@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,8 +24,9 @@ const char* Version();
 
 struct SessionOptions {
   int threads = 0;  // worker threads for this session; 0 = one per core
-  // Most bytes of intermediate tensors one Run may hold at once (inputs and weights not counted);
-  // a run that would need more throws axon::Error naming the node. 0 = the machine's physical
+  // Most bytes this session's runs may hold at once, all concurrent runs together: intermediate
+  // tensors, kernel scratch and the outputs being made (inputs and weights not counted). A run
+  // that would need more throws axon::Error naming the node. 0 = half of the machine's physical
   // memory, so that a model whose shapes explode fails cleanly instead of exhausting the host.
   int64_t memory_limit_bytes = 0;
 };
@@ -59,6 +61,14 @@ class Session {
   // matching the declared one (symbolic dims bind to one size per run). Returns the outputs in
   // the order of outputs().
   std::vector<Tensor> Run(const std::vector<NamedTensor>& inputs);
+
+  // Runs with inputs in inputs() order and writes the outputs (outputs() order) into `outputs`:
+  // each a writable tensor of the output's dtype and of the shape this run makes (OutputShapes),
+  // e.g. a Tensor::View of caller memory that overlaps no input. After the first run with these
+  // input shapes this allocates nothing: the plan, its arena and the kernels are all reused.
+  void RunInto(std::span<const Tensor> inputs, std::span<Tensor> outputs);
+  // The shapes of the outputs a run with these inputs makes (planning that run if needed).
+  std::vector<std::vector<int64_t>> OutputShapes(std::span<const Tensor> inputs);
 
   struct Impl;
 

@@ -1,5 +1,4 @@
-// Runs a registered kernel (AXON_KERNEL) on tensors the way the executor does: attributes read
-// through the op's schema (so defaults apply), optionally after the kernel's prepare step.
+// Helpers for kernel tests: seeded random inputs, and running one op through a session.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -10,8 +9,9 @@
 #include <vector>
 
 #include "axon/tensor.h"
-#include "graph/op_schema.h"
-#include "runtime/kernel_registry.h"
+#include "axon/axon.h"
+#include "graph/ir.h"
+#include "runtime/session_factory.h"
 
 namespace axon::test {
 
@@ -24,28 +24,40 @@ inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float lo, float
   return v;
 }
 
-// Whether the kernel's compile-time prepare step sees the inputs as constants (initializers),
-// as it does for weights in a session, or not at all.
+// Whether the op's inputs are constants (initializers: the adapter may prepare them, e.g. pack a
+// GEMM weight ahead of time) or fed at run time.
 enum class Constants { kNone, kAll };
 
+// Runs one op the way a session does: a one-node graph, verified and planned (attributes and
+// defaults read through the op's schema, the kernel bound by the op's adapter), run into the
+// given output tensors, which must have the shapes and dtypes the op makes.
 inline void RunKernel(const std::string& op, std::vector<const Tensor*> inputs, std::vector<Tensor*> outputs,
                       const std::map<std::string, graph::Attribute>& attrs = {},
                       Constants constants = Constants::kNone) {
-  graph::Node node;
-  node.name = "test";
-  node.op_type = op;
-  node.attrs = attrs;
-  graph::AttrReader reader(node, graph::SchemaFor(node));
-  const runtime::Kernel* kernel = runtime::FindKernel(op);
-  REQUIRE(kernel != nullptr);
-  if (kernel->alias_input >= 0) {  // as the executor does: the input's storage, the output's shape
-    *outputs.at(0) = inputs.at(static_cast<std::size_t>(kernel->alias_input))->Reshaped(outputs[0]->shape());
-    return;
+  graph::Model model;
+  graph::Graph& g = model.graph;
+  g.name = "kernel_test";
+  graph::Node node{"test", op, {}, {}, attrs};
+  std::vector<Tensor> feeds;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string name = "in" + std::to_string(i);
+    node.inputs.push_back(name);
+    if (constants == Constants::kAll) {
+      g.initializers[name] = *inputs[i];
+    } else {
+      g.inputs.push_back({name, inputs[i]->dtype(), graph::Shape::FromValues(inputs[i]->shape())});
+      feeds.push_back(*inputs[i]);
+    }
   }
-  std::shared_ptr<const void> prepared;
-  if (kernel->prepare && constants == Constants::kAll) prepared = kernel->prepare({inputs, reader});
-  runtime::KernelContext ctx(std::move(inputs), std::move(outputs), reader, prepared.get());
-  kernel->run(ctx);
+  std::vector<Tensor> results;
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    node.outputs.push_back("out" + std::to_string(o));
+    g.outputs.push_back({node.outputs.back(), DType::kUndefined, graph::Shape()});
+    results.push_back(*outputs[o]);  // shares the caller's storage: the run writes into it
+  }
+  g.nodes.push_back(std::move(node));
+  Session session = detail::SessionFactory::FromModel(std::move(model), {}, "kernel_test");
+  session.RunInto(feeds, results);
 }
 
 }  // namespace axon::test

@@ -12,6 +12,7 @@
 #include <tbb/task_arena.h>
 
 #include "axon/tensor.h"
+#include "graph/shape.h"
 #include "tests/runtime/kernels/for_each_target.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
 
@@ -22,6 +23,20 @@ using Shape = std::vector<int64_t>;
 
 std::vector<float> Random(int64_t n, uint32_t seed, float lo = -10.0f, float hi = 10.0f) {
   return test::RandomFloats(n, seed, lo, hi);
+}
+
+// [outer, axis_len, inner] of a shape around an axis, the test's own reference view.
+struct AxisView {
+  int64_t outer, axis_len, inner;
+};
+AxisView ViewAroundAxis(const Shape& shape, int64_t axis) {
+  const auto rank = static_cast<int64_t>(shape.size());
+  if (rank == 0) return {1, 1, 1};
+  if (axis < 0) axis += rank;
+  AxisView v{1, shape[axis], 1};
+  for (int64_t i = 0; i < axis; ++i) v.outer *= shape[i];
+  for (int64_t i = axis + 1; i < rank; ++i) v.inner *= shape[i];
+  return v;
 }
 
 std::vector<double> Reference(const std::vector<float>& x, AxisView v, bool log) {
@@ -159,14 +174,18 @@ TEST_CASE("Softmax results do not depend on the thread count", "[kernels][softma
   }
 }
 
-TEST_CASE("ViewAroundAxis normalizes negative axes and rejects bad ones", "[kernels][softmax]") {
-  const AxisView v = ViewAroundAxis({2, 3, 4, 5}, -2);
-  CHECK(v.outer == 6);
-  CHECK(v.axis_len == 4);
-  CHECK(v.inner == 5);
-  CHECK(ViewAroundAxis({2, 3}, 0).inner == 3);
-  CHECK_THROWS_AS(ViewAroundAxis({2, 3}, 2), Error);
-  CHECK_THROWS_AS(ViewAroundAxis({2, 3}, -3), Error);
+TEST_CASE("NormalizeAxis, the one axis rule, counts negative axes from the back and rejects bad ones",
+          "[kernels][softmax]") {
+  CHECK(graph::NormalizeAxis(-2, 4) == 2);
+  CHECK(graph::NormalizeAxis(0, 2) == 0);
+  CHECK(graph::NormalizeAxis(-1, 0) == 0);  // a scalar: one row of length 1
+  CHECK_FALSE(graph::NormalizeAxis(2, 2));
+  CHECK_FALSE(graph::NormalizeAxis(-3, 2));
+  // And the ops refuse such an axis before any kernel runs.
+  const Tensor x = Tensor::Zeros(DType::kF32, {2, 3});
+  Tensor y = Tensor::Zeros(DType::kF32, {2, 3});
+  CHECK_THROWS_AS(test::RunKernel("Softmax", {&x}, {&y}, {{"axis", graph::Attribute(int64_t{2})}}), Error);
+  CHECK_THROWS_AS(test::RunKernel("LogSoftmax", {&x}, {&y}, {{"axis", graph::Attribute(int64_t{-3})}}), Error);
 }
 
 TEST_CASE("Softmax and LogSoftmax kernels read axis, default -1", "[kernels][softmax]") {
