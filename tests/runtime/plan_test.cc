@@ -1,0 +1,233 @@
+// Execution plans: made once per input binding and reused; runs into caller buffers allocate
+// nothing; intermediates share one arena; concurrent runs are independent; parameters re-prepare.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "axon/axon.h"
+#include "graph/builder.h"
+#include "runtime/executor.h"
+#include "runtime/memory_planner.h"
+#include "runtime/session_factory.h"
+#include "tests/runtime/allocation_counter.h"
+
+using namespace axon;
+using graph::Dim;
+using graph::Shape;
+
+namespace {
+
+Tensor RandomTensor(std::vector<int64_t> shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(ElementCount(shape)));
+  for (float& x : v) x = dist(rng);
+  return Tensor::FromVector(v, std::move(shape));
+}
+
+// 64-48-32-10 MLP in PyTorch's layout (Gemm with transB), ReLU, softmax: every kind of step.
+graph::Graph Mlp() {
+  graph::GraphBuilder b("mlp");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 64}));
+  auto h = b.Op("Relu", {b.Op("Gemm", {x, b.Weight("w1", RandomTensor({48, 64}, 1)), b.Weight("b1", RandomTensor({48}, 2))},
+                              {{"transB", int64_t{1}}})});
+  h = b.Op("Relu", {b.Op("Gemm", {h, b.Weight("w2", RandomTensor({32, 48}, 3)), b.Weight("b2", RandomTensor({32}, 4))},
+                         {{"transB", int64_t{1}}})});
+  h = b.Op("Add", {b.Op("MatMul", {h, b.Weight("w3", RandomTensor({32, 10}, 5))}), b.Weight("b3", RandomTensor({10}, 6))});
+  b.Output(b.Op("Softmax", {h}), "y");
+  return b.Build();
+}
+
+Session Compile(graph::Graph g, SessionOptions options = {.threads = 1}) {
+  graph::Model m;
+  m.graph = std::move(g);
+  return detail::SessionFactory::FromModel(std::move(m), options, "test");
+}
+
+}  // namespace
+
+TEST_CASE("a steady-state run into caller buffers makes no heap allocation", "[runtime][plan]") {
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    Session s = Compile(Mlp(), {.threads = threads});
+    const std::vector<Tensor> inputs = {RandomTensor({32, 64}, 7)};
+    std::vector<float> y(32 * 10);
+    std::vector<Tensor> outputs = {Tensor::View(y.data(), {32, 10})};
+    s.RunInto(inputs, outputs);  // plans, allocates the arena
+    const std::vector<float> first = y;
+    {
+      test::CountAllocations counter;
+      for (int i = 0; i < 10; ++i) s.RunInto(inputs, outputs);
+      CHECK(counter.count() == 0);
+    }
+    CHECK(y == first);
+    // Run allocates its returned tensors (and the counter sees that: it can fail).
+    test::CountAllocations counter;
+    CHECK(s.Run({{"x", inputs[0]}})[0].ToFloatVector() == first);
+    CHECK(counter.count() > 0);
+  }
+}
+
+TEST_CASE("runs from four threads with different batch sizes match single-threaded runs", "[runtime][plan]") {
+  Session s = Compile(Mlp(), {.threads = 2});
+  const int64_t batches[] = {1, 7, 32, 64};
+  std::vector<Tensor> inputs;
+  std::vector<std::vector<float>> expected;
+  for (int i = 0; i < 4; ++i) {
+    inputs.push_back(RandomTensor({batches[i], 64}, 100 + i));
+    expected.push_back(s.Run({{"x", inputs[i]}})[0].ToFloatVector());
+  }
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 50; ++round) {
+        const int i = (t + round) % 4;  // every thread runs every batch size, interleaved
+        if (s.Run({{"x", inputs[i]}})[0].ToFloatVector() != expected[i]) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
+}
+
+TEST_CASE("a changed parameter is re-prepared (re-packed) before the next run", "[runtime][plan]") {
+  graph::GraphBuilder b("param");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 8}));
+  b.Output(b.Op("MatMul", {x, b.Weight("w", RandomTensor({8, 5}, 1))}), "y");
+  runtime::ExecutorOptions options;
+  options.parameters = {"w"};
+  runtime::Executor executor(b.Build(), options);
+  const Tensor xv = RandomTensor({3, 8}, 2);
+  const std::vector<Tensor> inputs = {xv};
+  auto reference = [&](const Tensor& w) {
+    std::vector<float> y(15, 0.0f);
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 5; ++j)
+        for (int k = 0; k < 8; ++k) y[i * 5 + j] += xv.data<float>()[i * 8 + k] * w.data<float>()[k * 5 + j];
+    return y;
+  };
+  auto plan = executor.PlanFor(inputs);
+  const auto before = executor.Run(*plan, inputs)[0].ToFloatVector();
+  CHECK_THAT(before, Catch::Approx(reference(executor.graph().initializers.at("w"))).epsilon(1e-5));
+  const Tensor w2 = RandomTensor({8, 5}, 3);
+  executor.SetParameter("w", w2);
+  const auto after = executor.Run(*plan, inputs)[0].ToFloatVector();
+  CHECK_THAT(after, Catch::Approx(reference(w2)).epsilon(1e-5));
+  CHECK(after != before);
+  CHECK_THROWS_WITH(executor.SetParameter("w", RandomTensor({5, 8}, 4)), Catch::Contains("parameter 'w' is f32[8,5]"));
+  CHECK_THROWS_WITH(executor.SetParameter("x", w2), Catch::Contains("'x' is not a parameter"));
+}
+
+TEST_CASE("elementwise steps run in place on dying intermediates, never on inputs", "[runtime][plan]") {
+  graph::GraphBuilder b("chain");
+  auto x = b.Input("x", DType::kF32, Shape({4, 16}));
+  auto h = b.Op("Relu", {x});                       // x is the caller's: must not be written
+  h = b.Op("Sigmoid", {h});                         // in place on Relu's output
+  h = b.Op("Add", {h, b.Weight("bias", RandomTensor({16}, 1))});  // in place
+  b.Output(b.Op("Tanh", {h}), "y");                 // in place: the whole chain lives in y
+  runtime::Executor executor(b.Build(), {});
+  const Tensor xv = RandomTensor({4, 16}, 2);
+  const std::vector<float> x_before = xv.ToFloatVector();
+  const std::vector<Tensor> inputs = {xv};
+  auto plan = executor.PlanFor(inputs);
+  REQUIRE(plan->steps.size() == 4);
+  const int relu_out = plan->args[1];
+  CHECK(plan->slots[relu_out].place == runtime::Plan::Place::kOutput);  // written straight into y
+  CHECK(plan->arena_bytes - plan->buffers_offset == 0);                // no intermediate buffer at all
+  const auto y = executor.Run(*plan, inputs)[0].ToFloatVector();
+  CHECK(xv.ToFloatVector() == x_before);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float r = std::max(x_before[i], 0.0f);
+    const float s = 1 / (1 + std::exp(-r)) + executor.graph().initializers.at("bias").data<float>()[i % 16];
+    CHECK(y[i] == Approx(std::tanh(s)).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("the arena planner never overlaps live buffers and reuses dead ones", "[runtime][plan]") {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<runtime::BufferLifetime> buffers;
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      const int first = static_cast<int>(rng() % 30);
+      buffers.push_back({static_cast<int64_t>(rng() % 5000), first, first + static_cast<int>(rng() % 10)});
+    }
+    const runtime::ArenaLayout layout = runtime::PlanArena(buffers);
+    int64_t peak = 0;
+    for (int step = 0; step < 40; ++step) {
+      int64_t live = 0;
+      for (const auto& b : buffers)
+        if (b.first <= step && step <= b.last) live += (b.bytes + 63) / 64 * 64;
+      peak = std::max(peak, live);
+    }
+    CHECK(layout.bytes >= peak);
+    for (int i = 0; i < n; ++i) {
+      CHECK(layout.offsets[i] % 64 == 0);
+      CHECK(layout.offsets[i] + buffers[i].bytes <= layout.bytes);
+      for (int j = 0; j < i; ++j) {
+        const bool alive_together = buffers[i].first <= buffers[j].last && buffers[j].first <= buffers[i].last;
+        const bool overlap = layout.offsets[i] < layout.offsets[j] + buffers[j].bytes &&
+                             layout.offsets[j] < layout.offsets[i] + buffers[i].bytes;
+        if (alive_together && buffers[i].bytes && buffers[j].bytes) CHECK_FALSE(overlap);
+      }
+    }
+  }
+  // A chain: each buffer dies as the next is made, so two slots suffice however long it is.
+  std::vector<runtime::BufferLifetime> chain;
+  for (int i = 0; i < 100; ++i) chain.push_back({4096, i, i + 1});
+  CHECK(runtime::PlanArena(chain).bytes == 2 * 4096);
+}
+
+TEST_CASE("plans are cached per input shape and bounded in number", "[runtime][plan]") {
+  runtime::ExecutorOptions options;
+  options.max_plans = 3;
+  runtime::Executor executor(Mlp(), options);
+  std::vector<std::vector<Tensor>> inputs;
+  for (int64_t batch = 1; batch <= 5; ++batch) inputs.push_back({RandomTensor({batch, 64}, 9)});
+  const auto p1 = executor.PlanFor(inputs[0]);
+  CHECK(executor.CachedPlan(inputs[0]) == p1);
+  CHECK(executor.PlanFor(inputs[0]) == p1);
+  for (int i = 1; i < 5; ++i) executor.PlanFor(inputs[i]);
+  CHECK(executor.CachedPlan(inputs[0]) == nullptr);  // least recently used, dropped
+  CHECK(executor.CachedPlan(inputs[4]) != nullptr);
+  CHECK(executor.PlanFor(inputs[0])->outputs[0].shape == std::vector<int64_t>{1, 10});
+}
+
+TEST_CASE("kernel scratch counts against the memory limit, and arenas are reused within it", "[runtime][plan]") {
+  // Gemm with a transposed B fed at run time packs B (512 x 512 floats = 1 MiB) into scratch.
+  graph::GraphBuilder b("scratch");
+  auto a = b.Input("a", DType::kF32, Shape({4, 512}));
+  auto w = b.Input("w", DType::kF32, Shape({512, 512}));
+  b.Output(b.Op("Gemm", {a, w}, {{"transB", int64_t{1}}}, "fc"), "y");
+  const graph::Graph g = b.Build();
+  const std::vector<Tensor> inputs = {RandomTensor({4, 512}, 1), RandomTensor({512, 512}, 2)};
+  Session small = Compile(g, {.threads = 1, .memory_limit_bytes = 512 << 10});
+  CHECK_THROWS_WITH(small.Run({{"a", inputs[0]}, {"w", inputs[1]}}),
+                    Catch::Contains("node 'fc' (Gemm): needs") && Catch::Contains("bytes of scratch") &&
+                        Catch::Contains("memory limit of 524288 bytes"));
+  // Enough for one run at a time: a hundred runs in a row reuse the arena and never add up.
+  Session enough = Compile(g, {.threads = 1, .memory_limit_bytes = 2 << 20});
+  const auto first = enough.Run({{"a", inputs[0]}, {"w", inputs[1]}})[0].ToFloatVector();
+  for (int i = 0; i < 100; ++i) REQUIRE(enough.Run({{"a", inputs[0]}, {"w", inputs[1]}})[0].ToFloatVector() == first);
+}
+
+TEST_CASE("RunInto checks the caller's output buffers", "[runtime][plan]") {
+  Session s = Compile(Mlp());
+  const std::vector<Tensor> inputs = {RandomTensor({2, 64}, 1)};
+  CHECK(s.OutputShapes(inputs) == std::vector<std::vector<int64_t>>{{2, 10}});
+  std::vector<float> buf(20);
+  std::vector<Tensor> wrong_shape = {Tensor::View(buf.data(), {20})};
+  CHECK_THROWS_WITH(s.RunInto(inputs, wrong_shape), Catch::Contains("output buffer for 'y' is f32[20]; this run makes f32[2,10]"));
+  std::vector<Tensor> read_only = {Tensor::View(static_cast<const float*>(buf.data()), {2, 10})};
+  CHECK_THROWS_WITH(s.RunInto(inputs, read_only), Catch::Contains("read-only"));
+  std::vector<Tensor> none;
+  CHECK_THROWS_WITH(s.RunInto(inputs, none), Catch::Contains("expected 1 output buffers, got 0"));
+  std::vector<Tensor> ok = {Tensor::View(buf.data(), {2, 10})};
+  s.RunInto(inputs, ok);
+  CHECK(buf == s.Run({{"x", inputs[0]}})[0].ToFloatVector());
+}
