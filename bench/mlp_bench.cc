@@ -1,17 +1,31 @@
-// End-to-end latency of Session::Run on the MLP 784-512-512-10 (batch 32 by default), the
-// shape DESIGN.md compares with ONNX Runtime: Gemm (transB, PyTorch Linear layout) + Relu,
-// twice, then Gemm + Softmax. Threads from AXON_THREADS (bench_main.cc).
+// End-to-end runs through Session beside the same kernels called bare, so the framework's share
+// of the time is visible:
+// - the MLP 784-512-512-10 DESIGN.md compares with ONNX Runtime: Gemm (transB, PyTorch Linear
+//   layout) + Relu, twice, then Gemm + Softmax;
+// - a chain of 500 tiny ops (1x8 MatMul and Relu, alternating), where kernel time is nearly
+//   nothing and what is left is the cost per node of the runtime itself.
+// Threads from AXON_THREADS (bench_main.cc). bench/compare_framework prints the table.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include "axon/axon.h"
 #include "graph/builder.h"
+#include "runtime/kernels/activation.h"
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/matmul.h"
+#include "runtime/kernels/softmax.h"
 #include "runtime/session_factory.h"
 
 namespace axon::bench {
 namespace {
+
+int Threads() {
+  const char* env = std::getenv("AXON_THREADS");
+  return env ? std::max(1, std::atoi(env)) : 1;
+}
 
 Tensor Weights(int64_t rows, int64_t cols, float scale) {
   Tensor t = Tensor::Zeros(DType::kF32, {rows, cols});
@@ -19,37 +33,155 @@ Tensor Weights(int64_t rows, int64_t cols, float scale) {
   return t;
 }
 
-Session MlpSession(int threads) {
+std::vector<float> Input(int64_t n) {
+  std::vector<float> x(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(0.001f * static_cast<float>(i));
+  return x;
+}
+
+Session Compile(graph::GraphBuilder& b) {
+  graph::Model m;
+  m.graph = b.Build();
+  return detail::SessionFactory::FromModel(std::move(m), {.threads = Threads()}, "bench");
+}
+
+// ---- MLP 784-512-512-10
+constexpr int64_t kWidths[] = {784, 512, 512, 10};
+
+Session MlpSession() {
   graph::GraphBuilder b("mlp_784_512_512_10");
   std::string h = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 784}));
-  const int64_t widths[] = {784, 512, 512, 10};
   for (int layer = 0; layer < 3; ++layer) {
     const std::string name = "fc" + std::to_string(layer + 1);
-    const auto w = b.Weight(name + ".weight", Weights(widths[layer + 1], widths[layer], 0.05f));
-    const auto bias = b.Weight(name + ".bias", Weights(1, widths[layer + 1], 0.01f).Reshaped({widths[layer + 1]}));
+    const auto w = b.Weight(name + ".weight", Weights(kWidths[layer + 1], kWidths[layer], 0.05f));
+    const auto bias = b.Weight(name + ".bias", Weights(1, kWidths[layer + 1], 0.01f).Reshaped({kWidths[layer + 1]}));
     h = b.Op("Gemm", {h, w, bias}, {{"transB", int64_t{1}}}, name);
     h = b.Op(layer < 2 ? "Relu" : "Softmax", {h});
   }
   b.Output(h, "probs");
-  graph::Model m;
-  m.graph = b.Build();
-  return detail::SessionFactory::FromModel(std::move(m), {.threads = threads}, "mlp");
+  return Compile(b);
+}
+
+void SetMlpFlops(benchmark::State& state, int64_t batch) {
+  const double flops = 2.0 * static_cast<double>(batch) * (784 * 512 + 512 * 512 + 512 * 10);
+  state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_MlpRun(benchmark::State& state) {
-  const char* env = std::getenv("AXON_THREADS");
-  Session s = MlpSession(env ? std::max(1, std::atoi(env)) : 1);
+  Session s = MlpSession();
   const int64_t batch = state.range(0);
-  std::vector<float> x(static_cast<std::size_t>(batch * 784));
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(0.001f * static_cast<float>(i));
+  const std::vector<float> x = Input(batch * 784);
   for (auto _ : state) {
     auto out = s.Run({{"x", Tensor::View(x.data(), {batch, 784})}});
     benchmark::DoNotOptimize(out[0].data<float>());
   }
-  const double flops = 2.0 * static_cast<double>(batch) * (784 * 512 + 512 * 512 + 512 * 10);
-  state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  SetMlpFlops(state, batch);
 }
-BENCHMARK(BM_MlpRun)->Name("mlp_784_512_512_10/run")->Arg(1)->Arg(32)->Arg(64)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_MlpRunInto(benchmark::State& state) {
+  Session s = MlpSession();
+  const int64_t batch = state.range(0);
+  const std::vector<float> x = Input(batch * 784);
+  std::vector<float> y(static_cast<std::size_t>(batch * 10));
+  const std::vector<Tensor> inputs = {Tensor::View(x.data(), {batch, 784})};
+  std::vector<Tensor> outputs = {Tensor::View(y.data(), {batch, 10})};
+  for (auto _ : state) {
+    s.RunInto(inputs, outputs);
+    benchmark::DoNotOptimize(y.data());
+  }
+  SetMlpFlops(state, batch);
+}
+
+// The kernels the plan binds, called directly on buffers allocated once: packed weights, the
+// bias in the GEMM epilogue, ReLU and softmax as separate passes.
+void BM_MlpBare(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  const std::vector<float> x = Input(batch * 784);
+  std::vector<Tensor> w, bias;
+  std::vector<std::shared_ptr<const kernels::PackedB>> packed;
+  std::vector<std::vector<float>> h;
+  for (int layer = 0; layer < 3; ++layer) {
+    w.push_back(Weights(kWidths[layer + 1], kWidths[layer], 0.05f));
+    bias.push_back(Weights(1, kWidths[layer + 1], 0.01f));
+    packed.push_back(kernels::PackedB::Pack(true, kWidths[layer], kWidths[layer + 1], w.back().data<float>(), kWidths[layer]));
+    h.emplace_back(static_cast<std::size_t>(batch * kWidths[layer + 1]));
+  }
+  for (auto _ : state) {
+    const float* in = x.data();
+    for (int layer = 0; layer < 3; ++layer) {
+      kernels::GemmArgs g;
+      g.trans_b = true, g.m = batch, g.n = kWidths[layer + 1], g.k = kWidths[layer];
+      g.a = in, g.lda = g.k, g.b = w[layer].data<float>(), g.ldb = g.k, g.packed_b = packed[layer].get();
+      g.c = h[layer].data(), g.ldc = g.n;
+      g.epilogue.bias_kind = kernels::GemmBias::kPerColumn, g.epilogue.bias = bias[layer].data<float>();
+      kernels::Gemm(g);
+      const int64_t n = batch * g.n;
+      if (layer < 2) {
+        kernels::Relu(h[layer].data(), h[layer].data(), n);
+      } else {
+        kernels::SoftmaxF32(h[layer].data(), h[layer].data(), batch, g.n, 1);
+      }
+      in = h[layer].data();
+    }
+    benchmark::DoNotOptimize(h[2].data());
+  }
+  SetMlpFlops(state, batch);
+}
+
+// ---- 500-node chain of 1x8 MatMul and Relu
+constexpr int kChainNodes = 500;
+
+void SetPerNode(benchmark::State& state) {
+  state.counters["per_node"] =
+      benchmark::Counter(kChainNodes, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_ChainRunInto(benchmark::State& state) {
+  graph::GraphBuilder b("chain");
+  std::string h = b.Input("x", DType::kF32, graph::Shape({1, 8}));
+  const auto w = b.Weight("w", Weights(8, 8, 0.3f));
+  for (int i = 0; i < kChainNodes / 2; ++i) h = b.Op("Relu", {b.Op("MatMul", {h, w})});
+  b.Output(h, "y");
+  Session s = Compile(b);
+  const std::vector<float> x = Input(8);
+  std::vector<float> y(8);
+  const std::vector<Tensor> inputs = {Tensor::View(x.data(), {1, 8})};
+  std::vector<Tensor> outputs = {Tensor::View(y.data(), {1, 8})};
+  for (auto _ : state) {
+    s.RunInto(inputs, outputs);
+    benchmark::DoNotOptimize(y.data());
+  }
+  SetPerNode(state);
+}
+
+void BM_ChainBare(benchmark::State& state) {
+  const Tensor w = Weights(8, 8, 0.3f);
+  const auto packed = kernels::PackedB::Pack(false, 8, 8, w.data<float>(), 8);
+  const kernels::MatMulLayout layout = kernels::MakeMatMulLayout({1, 8}, {8, 8});
+  std::vector<float> a = Input(8), b(8);
+  for (auto _ : state) {
+    for (int i = 0; i < kChainNodes / 2; ++i) {
+      kernels::MatMulF32(layout, a.data(), w.data<float>(), b.data(), packed.get());
+      kernels::Relu(b.data(), a.data(), 8);
+    }
+    benchmark::DoNotOptimize(a.data());
+  }
+  SetPerNode(state);
+}
+
+const bool registered = [] {
+  auto add = [](const char* name, void (*fn)(benchmark::State&)) {
+    return benchmark::RegisterBenchmark(name, fn)->UseRealTime()->Unit(benchmark::kMicrosecond);
+  };
+  for (int64_t batch : {1, 32, 64}) {
+    add("mlp_784_512_512_10/run", BM_MlpRun)->Arg(batch);
+    add("mlp_784_512_512_10/run_into", BM_MlpRunInto)->Arg(batch);
+    add("mlp_784_512_512_10/bare_kernels", BM_MlpBare)->Arg(batch);
+  }
+  add("chain500/run_into", BM_ChainRunInto);
+  add("chain500/bare_kernels", BM_ChainBare);
+  return true;
+}();
 
 }  // namespace
 }  // namespace axon::bench

@@ -7,7 +7,7 @@ using namespace axon::graph;
 using axon::graph::testing::F32;
 using axon::graph::testing::InferOp;
 
-TEST_CASE("broadcasting follows numpy", "[graph][infer]") {
+TEST_CASE("broadcasting follows numpy", "[graph][infer][infer:Add]") {
   auto shape = [](std::vector<Dim> a, std::vector<Dim> b) { return InferOp("Add", {F32(a), F32(b)})[0].shape; };
   CHECK(shape({2, 3}, {3}) == Shape({2, 3}));
   CHECK(shape({2, 1, 4}, {3, 1}) == Shape({2, 3, 4}));
@@ -21,12 +21,12 @@ TEST_CASE("broadcasting follows numpy", "[graph][infer]") {
                                              Catch::Contains("node 'n' (Add)"));
 }
 
-TEST_CASE("binary ops need f32", "[graph][infer]") {
+TEST_CASE("binary ops need f32", "[graph][infer][infer:Mul]") {
   ValueInfo i64{"", DType::kI64, Shape({2})};
   CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("must be f32"));
 }
 
-TEST_CASE("MatMul shapes: 2-D, batched, broadcast, 1-D promotion", "[graph][infer]") {
+TEST_CASE("MatMul shapes: 2-D, batched, broadcast, 1-D promotion", "[graph][infer][infer:MatMul]") {
   auto shape = [](std::vector<Dim> a, std::vector<Dim> b) { return InferOp("MatMul", {F32(a), F32(b)})[0].shape; };
   CHECK(shape({3, 4}, {4, 5}) == Shape({3, 5}));
   CHECK(shape({2, 3, 4}, {4, 5}) == Shape({2, 3, 5}));
@@ -39,7 +39,7 @@ TEST_CASE("MatMul shapes: 2-D, batched, broadcast, 1-D promotion", "[graph][infe
   CHECK_THROWS_WITH(shape({2, 3, 4}, {3, 4, 5}), Catch::Contains("cannot be broadcast"));
 }
 
-TEST_CASE("Gemm shapes with transposes and C broadcast", "[graph][infer]") {
+TEST_CASE("Gemm shapes with transposes and C broadcast", "[graph][infer][infer:Gemm]") {
   CHECK(InferOp("Gemm", {F32({3, 4}), F32({4, 5})})[0].shape == Shape({3, 5}));
   CHECK(InferOp("Gemm", {F32({4, 3}), F32({5, 4})}, {{"transA", int64_t{1}}, {"transB", int64_t{1}}})[0].shape ==
         Shape({3, 5}));
@@ -53,7 +53,7 @@ TEST_CASE("Gemm shapes with transposes and C broadcast", "[graph][infer]") {
   CHECK_THROWS_WITH(InferOp("Gemm", {F32({3, 4})}), Catch::Contains("expects 2 to 3 inputs"));
 }
 
-TEST_CASE("Reshape, Flatten, Transpose shapes", "[graph][infer]") {
+TEST_CASE("Reshape, Flatten, Transpose shapes", "[graph][infer][infer:Reshape][infer:Flatten][infer:Transpose]") {
   Tensor spec = Tensor::FromVector(std::vector<int64_t>{0, -1}, {2});
   ValueInfo spec_info{"", DType::kI64, Shape({2})};
   CHECK(InferOp("Reshape", {F32({2, 3, 4}), spec_info}, {}, {nullptr, &spec})[0].shape == Shape({2, 12}));
@@ -76,11 +76,35 @@ TEST_CASE("Reshape, Flatten, Transpose shapes", "[graph][infer]") {
                     Catch::Contains("not a permutation"));
 }
 
-TEST_CASE("Softmax checks its axis", "[graph][infer]") {
+TEST_CASE("Softmax checks its axis", "[graph][infer][infer:Softmax][infer:LogSoftmax]") {
   CHECK(InferOp("Softmax", {F32({2, 3})})[0].shape == Shape({2, 3}));
   CHECK(InferOp("LogSoftmax", {F32({2, 3})}, {{"axis", int64_t{-2}}})[0].shape == Shape({2, 3}));
   CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"axis", int64_t{2}}}), Catch::Contains("axis 2 is out of range"));
   CHECK_THROWS_WITH(InferOp("Softmax", {F32({2, 3})}, {{"dim", int64_t{1}}}), Catch::Contains("unknown attribute 'dim'"));
   CHECK_THROWS_WITH(InferOp("Softmax", {F32({})}), Catch::Contains("rank >= 1"));
   CHECK_THROWS_WITH(InferOp("LogSoftmax", {F32({})}, {{"axis", int64_t{0}}}), Catch::Contains("rank >= 1"));
+}
+
+TEST_CASE("Sub and Div broadcast like Add and need f32", "[graph][infer][infer:Sub][infer:Div]") {
+  for (const char* op : {"Sub", "Div"}) {
+    INFO(op);
+    CHECK(InferOp(op, {F32({2, 1, 4}), F32({3, 1})})[0].shape == Shape({2, 3, 4}));
+    CHECK_THROWS_WITH(InferOp(op, {F32({2, 3}), F32({4})}), Catch::Contains("cannot be broadcast"));
+    CHECK_THROWS_WITH(InferOp(op, {F32({2}), ValueInfo{"", DType::kI64, Shape({2})}}), Catch::Contains("must be f32"));
+  }
+}
+
+TEST_CASE("activations and Identity keep shape and dtype", "[graph][infer][infer:Relu][infer:Sigmoid][infer:Tanh][infer:Identity]") {
+  const Shape shape({Dim::Symbol("batch"), 3, 0});
+  for (const char* op : {"Relu", "Sigmoid", "Tanh"}) {
+    INFO(op);
+    const auto out = InferOp(op, {F32(shape.dims())});
+    CHECK(out[0].shape == shape);
+    CHECK(out[0].dtype == DType::kF32);
+    CHECK_THROWS_WITH(InferOp(op, {ValueInfo{"", DType::kI64, Shape({2})}}), Catch::Contains("must be f32"));
+    CHECK_THROWS_WITH(InferOp(op, {F32({2}), F32({2})}), Catch::Contains("input"));
+  }
+  const auto id = InferOp("Identity", {ValueInfo{"", DType::kI64, Shape({4, 2})}});
+  CHECK(id[0].shape == Shape({4, 2}));
+  CHECK(id[0].dtype == DType::kI64);
 }

@@ -187,7 +187,7 @@ TEST_CASE("activation results do not depend on the thread count", "[kernels][act
   }
 }
 
-TEST_CASE("Relu, Sigmoid and Tanh kernels are registered and map input 0 to output 0", "[kernels][activation]") {
+TEST_CASE("Relu, Sigmoid and Tanh kernels are registered and map input 0 to output 0", "[kernels][activation][kernel:Relu][kernel:Sigmoid][kernel:Tanh]") {
   const std::vector<int64_t> shape = {2, 3, 5};
   std::vector<float> values(30);
   for (int i = 0; i < 30; ++i) values[i] = (i - 15) * 0.37f;

@@ -173,7 +173,7 @@ TEST_CASE("BinaryF32 results do not depend on the thread count", "[kernels][elem
   }
 }
 
-TEST_CASE("Add, Sub, Mul and Div kernels are registered and broadcast", "[kernels][elementwise]") {
+TEST_CASE("Add, Sub, Mul and Div kernels are registered and broadcast", "[kernels][elementwise][kernel:Add][kernel:Sub][kernel:Mul][kernel:Div]") {
   const Shape as = {2, 1, 4}, bs = {3, 1}, ys = {2, 3, 4};
   const std::vector<float> av = Random(8, 7), bv = Random(3, 8);
   const Tensor a = Tensor::FromVector(av, as), b = Tensor::FromVector(bv, bs);

@@ -213,7 +213,7 @@ const MatMulCase kMatMuls[] = {
     {{33, 1000}, {1000, 7}, {33, 7}},
 };
 
-TEST_CASE("MatMul follows numpy semantics on every target", "[kernels][gemm]") {
+TEST_CASE("MatMul follows numpy semantics on every target", "[kernels][gemm][kernel:MatMul]") {
   uint32_t seed = 200;
   for (const MatMulCase& c : kMatMuls) {
     const std::vector<float> a = Random(ElementCount(c.a), ++seed), b = Random(ElementCount(c.b), ++seed);
@@ -251,7 +251,7 @@ TEST_CASE("MatMul refuses operands that do not fit before any kernel runs", "[ke
   CHECK_THROWS_AS(test::RunKernel("MatMul", {&a34, &b45}, {&wrong}), Error);
 }
 
-TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[kernels][gemm]") {
+TEST_CASE("Gemm kernel: transposes, alpha, beta and every broadcastable C", "[kernels][gemm][kernel:Gemm]") {
   const int64_t M = 3, N = 5, K = 4;
   const std::vector<float> a = Random(M * K, 300), b = Random(K * N, 301);
   const std::vector<float> full_c = Random(M * N, 302);

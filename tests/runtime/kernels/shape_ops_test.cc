@@ -112,7 +112,7 @@ TEST_CASE("Transpose refuses anything but a permutation before any kernel runs",
   CHECK_NOTHROW(test::RunKernel("Transpose", {&x3}, {&y3}, {{"perm", graph::Attribute(Shape{2, 0, 1})}}));
 }
 
-TEST_CASE("Transpose kernel: perm attribute, reversed dims without it, any dtype", "[kernels][shape_ops]") {
+TEST_CASE("Transpose kernel: perm attribute, reversed dims without it, any dtype", "[kernels][shape_ops][kernel:Transpose]") {
   const Shape shape = {2, 3, 4};
   const Tensor xf = Tensor::FromVector(Iota<float>(24), shape);
   Tensor yf = Tensor::Zeros(DType::kF32, {3, 4, 2});
@@ -129,7 +129,7 @@ TEST_CASE("Transpose kernel: perm attribute, reversed dims without it, any dtype
   CHECK_THROWS_AS(test::RunKernel("Transpose", {&xf}, {&wrong}), Error);
 }
 
-TEST_CASE("Identity, Reshape and Flatten alias the input storage", "[kernels][shape_ops]") {
+TEST_CASE("Identity, Reshape and Flatten alias the input storage", "[kernels][shape_ops][kernel:Identity][kernel:Reshape][kernel:Flatten]") {
   const Tensor x = Tensor::FromVector(Iota<float>(24), {2, 3, 4});
   const Tensor shape_input = Tensor::FromVector(std::vector<int64_t>{6, 4}, {2});
   struct Alias {

@@ -188,7 +188,7 @@ TEST_CASE("NormalizeAxis, the one axis rule, counts negative axes from the back 
   CHECK_THROWS_AS(test::RunKernel("LogSoftmax", {&x}, {&y}, {{"axis", graph::Attribute(int64_t{-3})}}), Error);
 }
 
-TEST_CASE("Softmax and LogSoftmax kernels read axis, default -1", "[kernels][softmax]") {
+TEST_CASE("Softmax and LogSoftmax kernels read axis, default -1", "[kernels][softmax][kernel:Softmax][kernel:LogSoftmax]") {
   const Shape shape = {3, 4, 5};
   const std::vector<float> xv = Random(60, 13);
   const Tensor x = Tensor::FromVector(xv, shape);
