@@ -192,7 +192,7 @@ void GraphEditor::RemoveNodes(std::vector<std::size_t> indices) {
   stale_ = true;  // later nodes moved down: every index past the first removed one changed
 }
 
-void GraphEditor::RenameValue(const std::string& from, const std::string& to) {
+void GraphEditor::RenameValue(std::string from, std::string to) {
   for (Node& node : graph_.nodes) {
     for (std::string& v : node.outputs)
       if (v == from) v = to;
@@ -203,7 +203,7 @@ void GraphEditor::RenameValue(const std::string& from, const std::string& to) {
   stale_ = true;
 }
 
-std::string GraphEditor::ReplaceAllUses(const std::string& old_value, const std::string& new_value) {
+std::string GraphEditor::ReplaceAllUses(std::string old_value, std::string new_value) {
   if (old_value == new_value) return new_value;
   RequireDefined(new_value, "replacement value");
   const bool old_is_output = IsGraphOutput(old_value);
@@ -243,7 +243,7 @@ std::string GraphEditor::ReplaceAllUses(const std::string& old_value, const std:
   return new_value;
 }
 
-void GraphEditor::SetInput(std::size_t node, std::size_t slot, const std::string& value) {
+void GraphEditor::SetInput(std::size_t node, std::size_t slot, std::string value) {
   EnsureIndex();
   if (node >= graph_.nodes.size()) Refuse("no node " + std::to_string(node) + " in a graph of " + std::to_string(graph_.nodes.size()));
   Node& n = graph_.nodes[node];
@@ -275,7 +275,7 @@ std::string GraphEditor::AddInitializer(const std::string& name_prefix, Tensor v
   return name;
 }
 
-void GraphEditor::RemoveInitializer(const std::string& name) {
+void GraphEditor::RemoveInitializer(std::string name) {
   if (SourceOf(name).kind != ValueSource::Kind::kInitializer) Refuse("no initializer named " + Quote(name));
   if (IsGraphOutput(name)) Refuse("cannot remove initializer " + Quote(name) + ": it is a graph output");
   if (const auto& uses = Consumers(name); !uses.empty())

@@ -17,6 +17,8 @@
 //   inputs and outputs, only through it. Attributes and op_type may be edited in place. After a
 //   direct edit, call Refresh().
 // - graph.value_info is not kept current by edits; InferShapes() re-makes it.
+// - Edits that rename values take names by value, so passing a string that lives in the graph
+//   (node.outputs[0]) is safe although the edit changes or moves it.
 #pragma once
 
 #include <cstddef>
@@ -97,16 +99,16 @@ class GraphEditor {
   // A graph output that is itself a graph input or initializer has no producer to take the
   // name from and cannot be replaced. Returns the name the replacement value now has: old_value
   // when it was renamed, else new_value.
-  std::string ReplaceAllUses(const std::string& old_value, const std::string& new_value);
+  std::string ReplaceAllUses(std::string old_value, std::string new_value);
 
   // Makes input `slot` of node `node` read value (defined; "" omits an optional input). Refuses
   // a value computed from the node itself (a cycle).
-  void SetInput(std::size_t node, std::size_t slot, const std::string& value);
+  void SetInput(std::size_t node, std::size_t slot, std::string value);
 
   // Adds a weight under UniqueName(name_prefix) and returns that name.
   std::string AddInitializer(const std::string& name_prefix, Tensor value);
   // Refuses (axon::Error) when a node reads it or it is a graph output.
-  void RemoveInitializer(const std::string& name);
+  void RemoveInitializer(std::string name);
 
   // Re-infers every node output's dtype and shape into graph.value_info (the verifier's
   // InferShapes: one implementation). Throws axon::Error naming the node on inconsistency.
@@ -121,7 +123,7 @@ class GraphEditor {
   void RequireDefined(const std::string& value, const std::string& what) const;
   // True when value is old_value or is computed (transitively) from it.
   bool DependsOn(const std::string& value, const std::string& old_value) const;
-  void RenameValue(const std::string& from, const std::string& to);
+  void RenameValue(std::string from, std::string to);
   Node& AppendNode(Node node);
 
   Graph& graph_;

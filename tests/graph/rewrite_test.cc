@@ -292,3 +292,20 @@ TEST_CASE("SetInput past the last input fills the gap with omitted inputs", "[gr
   CheckIndexIsCurrent(e);
   REQUIRE_NOTHROW(Verify(g));
 }
+
+TEST_CASE("edits may be given names that live in the graph they change", "[graph][rewrite]") {
+  Graph g = TwoBranches();
+  GraphEditor e(g);
+  // Both arguments are strings inside graph.nodes: the edit renames one and appends a node.
+  e.AddNode("Sigmoid", {"x"});
+  const std::size_t add = IndexOf(g, "add");
+  CHECK(e.ReplaceAllUses(g.nodes[add].outputs[0], g.nodes.back().outputs[0]) == "y");
+  CHECK(e.Producer("y")->op_type == "Sigmoid");
+  e.RemoveNode(IndexOf(g, "add"));
+  const std::size_t mul = IndexOf(g, "mul");
+  e.SetInput(mul, 1, g.nodes[mul].inputs[0]);
+  e.RemoveInitializer(g.initializers.begin()->first);
+  CHECK(g.initializers.empty());
+  CheckIndexIsCurrent(e);
+  REQUIRE_NOTHROW(Verify(g));
+}
