@@ -9,6 +9,7 @@
 #include "axon/dtype.h"
 #include "axon/tensor.h"
 #include "graph/attribute.h"
+#include "graph/opset.h"
 #include "graph/shape.h"
 
 namespace axon::graph {
@@ -43,7 +44,7 @@ struct Graph {
 
 struct Model {
   static constexpr int64_t kFormatVersion = 1;
-  static constexpr int64_t kOpsetVersion = 1;
+  static constexpr int64_t kOpsetVersion = graph::kOpsetVersion;
 
   int64_t format_version = kFormatVersion;
   std::string producer_name = "axon";

@@ -59,6 +59,14 @@ OpSchema& OpSchema::Attr(std::string name, AttrType type, std::optional<Attribut
   return *this;
 }
 
+OpSchema& OpSchema::Since(int64_t version) {
+  if (version < 1 || version > kOpsetVersion)
+    throw Error(ErrorCode::kInternal, "op " + name_ + ": Since(" + std::to_string(version) + ") is outside op-set versions 1.." +
+                                          std::to_string(kOpsetVersion));
+  since_version_ = version;
+  return *this;
+}
+
 void OpSchema::RunInference(InferContext& ctx) const {
   const Node& node = ctx.node;
   if (node.inputs.size() < min_inputs_ || node.inputs.size() > inputs_.size())

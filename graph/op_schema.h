@@ -1,6 +1,7 @@
 // An op's whole contract in one place: inputs, outputs, attributes with defaults, shape/dtype
-// inference (which also checks attribute ranges) and a FLOP estimate. Ops register themselves
-// with AXON_OP in graph/ops/; nothing else in the code base switches over op types.
+// inference (which also checks attribute ranges), a FLOP estimate, its gradient rule and the
+// op-set version it appeared in. Ops register themselves with AXON_OP in graph/ops/; nothing else
+// in the code base switches over op types.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,9 @@
 namespace axon::graph {
 
 class OpSchema;
+// Emits the backward nodes of one op (reverse mode). Defined by autodiff, which the training work
+// adds; the schema only holds the rule, so an op's gradient lives next to its shape rule.
+class GradContext;
 
 // Reads a node's attributes, falling back to the schema's defaults; used by shape inference and
 // by kernels, so both see the same values.
@@ -78,6 +82,7 @@ struct FlopContext {
 
 using InferFn = std::function<void(InferContext&)>;
 using FlopFn = std::function<double(const FlopContext&)>;
+using GradFn = std::function<void(GradContext&)>;
 
 class OpSchema {
  public:
@@ -89,6 +94,10 @@ class OpSchema {
   OpSchema& Attr(std::string name, AttrType type, std::optional<Attribute> default_value = std::nullopt);
   OpSchema& Infer(InferFn fn) { infer_ = std::move(fn); return *this; }
   OpSchema& Flops(FlopFn fn) { flops_ = std::move(fn); return *this; }
+  OpSchema& Grad(GradFn fn) { grad_ = std::move(fn); return *this; }
+  // The op-set version the op appeared in (or last changed its contract); ops of the first op set
+  // need not say so. Throws axon::Error unless 1 <= version <= kOpsetVersion.
+  OpSchema& Since(int64_t version);
 
   const std::string& name() const { return name_; }
   const std::vector<std::string>& input_names() const { return inputs_; }
@@ -96,6 +105,10 @@ class OpSchema {
   std::size_t min_inputs() const { return min_inputs_; }
   struct AttrSpec { AttrType type; std::optional<Attribute> default_value; };
   const std::map<std::string, AttrSpec>& attrs() const { return attrs_; }
+  int64_t since_version() const { return since_version_; }
+  // Ops without a rule cannot be differentiated through; autodiff says so naming the node.
+  bool has_grad() const { return static_cast<bool>(grad_); }
+  const GradFn& grad() const { return grad_; }
 
   // Checks arity and attribute names/types, then infers output dtypes and shapes.
   void RunInference(InferContext& ctx) const;
@@ -108,6 +121,8 @@ class OpSchema {
   std::map<std::string, AttrSpec> attrs_;
   InferFn infer_;
   FlopFn flops_;
+  GradFn grad_;
+  int64_t since_version_ = 1;
 };
 
 OpSchema& RegisterOpSchema(std::string_view name);
