@@ -14,6 +14,7 @@
 
 #include "axon/axon.h"
 #include "formats/axon_format.h"
+#include "graph/default_passes.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
 #include "runtime/session_factory.h"
@@ -115,7 +116,12 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     if (options.memory_limit_bytes < 0)
       throw Error(ErrorCode::kInvalidArgument, "SessionOptions::memory_limit_bytes is " +
                                                    std::to_string(options.memory_limit_bytes) + "; it must be >= 0");
+    if (options.opt_level < 0 || options.opt_level > kMaxOptLevel)
+      throw Error(ErrorCode::kInvalidArgument, "SessionOptions::opt_level is " + std::to_string(options.opt_level) +
+                                                   "; it must be 0.." + std::to_string(kMaxOptLevel));
     graph::Verify(model.graph);
+    // Graph passes run between verification and planning; the plans see the optimized graph.
+    if (options.opt_level > 0) graph::DefaultPipeline(options.opt_level).Run(model.graph);
     const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
     runtime::ExecutorOptions executor_options;
     executor_options.memory_limit_bytes =

@@ -141,3 +141,24 @@ TEST_CASE("outputs never share storage with owning caller inputs", "[runtime][se
   out[1].data<float>()[1] = 43;
   CHECK(input.ToFloatVector() == std::vector<float>{1, 2});
 }
+
+TEST_CASE("graph passes run between verification and planning, and can be switched off", "[runtime][session]") {
+  auto model = [] {
+    graph::GraphBuilder b("dead_branch");
+    auto x = b.Input("x", DType::kF32, Shape({2, 2}));
+    b.Op("Tanh", {b.Op("Sigmoid", {x})});  // computes nothing anyone reads
+    b.Output(b.Op("Relu", {x}), "y");
+    graph::Model m;
+    m.graph = b.Build();
+    return m;
+  };
+  Session optimized = detail::SessionFactory::FromModel(model(), {.threads = 1}, "test");
+  Session as_loaded = detail::SessionFactory::FromModel(model(), {.threads = 1, .opt_level = 0}, "test");
+  CHECK(detail::SessionFactory::GraphOf(optimized).nodes.size() == 1);
+  CHECK(detail::SessionFactory::GraphOf(as_loaded).nodes.size() == 3);
+  const std::vector<float> x = {-1, 2, -3, 4};
+  CHECK(optimized.Run({{"x", Tensor::View(x.data(), {2, 2})}})[0].ToFloatVector() ==
+        as_loaded.Run({{"x", Tensor::View(x.data(), {2, 2})}})[0].ToFloatVector());
+  CHECK_THROWS_WITH(detail::SessionFactory::FromModel(model(), {.opt_level = 7}, "test"),
+                    Catch::Contains("opt_level is 7; it must be 0..1"));
+}

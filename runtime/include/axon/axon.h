@@ -22,8 +22,12 @@ namespace detail { struct SessionFactory; }
 
 const char* Version();
 
+inline constexpr int kMaxOptLevel = 1;
+
 struct SessionOptions {
   int threads = 0;  // worker threads for this session; 0 = one per core
+  // 0: run the graph as loaded; 1: run the graph passes first (today: dead-node elimination).
+  int opt_level = 1;
   // Most bytes this session's runs may hold at once, all concurrent runs together: intermediate
   // tensors, kernel scratch and the outputs being made (inputs and weights not counted). A run
   // that would need more throws axon::Error naming the node. 0 = half of the machine's physical
