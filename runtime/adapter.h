@@ -6,7 +6,7 @@
 //
 //   AXON_ADAPTER(Relu, [](const BindContext& b) {
 //     const int64_t n = b.OutElements(0);
-//     return BoundStep{[n](const StepArgs& a) { kernels::Relu(a.In<float>(0), a.Out<float>(0), n); },
+//     return BoundStep{.run = [n](const StepArgs& a) { kernels::Relu(a.In<float>(0), a.Out<float>(0), n); },
 //                      .in_place_input = 0};
 //   });
 #pragma once
@@ -43,6 +43,10 @@ struct BoundStep {
   // input's buffer when the input dies at this step.
   int in_place_input = -1;
   int64_t workspace_bytes = 0;  // scratch this step needs while it runs
+  // Bit i set: run never reads input i's own bytes, only what was prepared from it (a packed
+  // weight). Set it only when every plan of this node would (the choice must not depend on the
+  // shapes being planned): a constant whose every reader says so is released after planning.
+  uint64_t prepared_only = 0;
 };
 
 // Something an adapter made from a constant or parameter input (packed weights). Shared by every
@@ -77,7 +81,8 @@ class BindContext {
   struct Value {
     DType dtype = DType::kUndefined;    // kUndefined: an omitted optional input
     const std::vector<int64_t>* shape = nullptr;
-    const Tensor* constant = nullptr;   // a constant's or parameter's value, else null
+    bool is_constant = false;           // a constant or a parameter: fixed while this plan runs
+    const Tensor* constant = nullptr;   // its value; null once released (see prepared_only)
     int slot = -1;
   };
 
@@ -94,7 +99,10 @@ class BindContext {
   DType InType(std::size_t i) const { return inputs_.at(i).dtype; }
   DType OutType(std::size_t i) const { return outputs_.at(i).dtype; }
   int64_t OutElements(std::size_t i) const;
-  // The value of input i when it is a constant or a parameter (fixed for this plan), else null.
+  // Whether input i is a constant or a parameter (fixed while this plan runs).
+  bool IsConstant(std::size_t i) const { return HasIn(i) && inputs_[i].is_constant; }
+  // Its value, or null when it is not one, or when it was released because every reader uses
+  // only what was prepared from it (then Prepare finds that already made).
   const Tensor* Constant(std::size_t i) const { return HasIn(i) ? inputs_[i].constant : nullptr; }
   // Threads that may run this step at once (per-thread scratch is sized for this many).
   int threads() const { return threads_; }

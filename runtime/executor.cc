@@ -32,10 +32,17 @@ Executor::Executor(graph::Graph graph, ExecutorOptions options)
   }
   for (const auto& out : graph_.outputs) output_slots_.push_back(slot_of(out.name));
   constants_.resize(slot.size());
+  is_constant_.assign(slot.size(), false);
   is_parameter_.assign(slot.size(), false);
+  constant_shapes_.resize(slot.size());
+  constant_types_.assign(slot.size(), DType::kUndefined);
   for (const auto& [name, t] : graph_.initializers) {
-    constants_[slot.at(name)] = t;
-    is_parameter_[slot.at(name)] = options_.parameters.count(name) != 0;
+    const int s = slot.at(name);
+    constants_[s] = t;
+    is_constant_[s] = true;
+    is_parameter_[s] = options_.parameters.count(name) != 0;
+    constant_shapes_[s] = t.shape();
+    constant_types_[s] = t.dtype();
   }
   value_inputs_.assign(input_slots_.size(), false);
   free_arenas_.reserve(64);  // returning an arena to the pool must not allocate
@@ -49,6 +56,10 @@ const PreparedEntry* Executor::Prepare(std::size_t node, int key, std::vector<in
                                        std::function<std::shared_ptr<const void>()> make) {
   auto& entry = prepared_[{node, key}];
   if (!entry) {
+    for (int s : from_slots)
+      if (s >= 0 && is_constant_[s] && !constants_[s].defined())
+        throw Error(ErrorCode::kInternal, "an adapter asked for a new prepared form of a released constant ('" +
+                                              slot_names_[s] + "'): its choice changed between plans");
     auto made = std::make_unique<PreparedEntry>();
     made->make = std::move(make);
     made->from_slots = std::move(from_slots);
@@ -84,13 +95,24 @@ std::shared_ptr<const Plan> Executor::CachedPlan(std::span<const Tensor> inputs)
 
 std::shared_ptr<const Plan> Executor::PlanFor(std::span<const Tensor> inputs) {
   if (auto plan = CachedPlan(inputs)) return plan;
-  std::shared_lock params(params_);
-  std::lock_guard lock(plans_mutex_);
-  for (const auto& plan : plans_)
-    if (Matches(*plan, inputs)) return plan;
-  auto plan = Build(inputs);
-  if (plans_.size() >= options_.max_plans) plans_.pop_back();
-  plans_.insert(plans_.begin(), plan);
+  std::shared_ptr<const Plan> plan;
+  std::vector<int> releasable;
+  {
+    std::shared_lock params(params_);
+    std::lock_guard lock(plans_mutex_);
+    for (const auto& cached : plans_)
+      if (Matches(*cached, inputs)) return cached;
+    plan = Build(inputs, releasable);
+    if (plans_.size() >= options_.max_plans) plans_.pop_back();
+    plans_.insert(plans_.begin(), plan);
+  }
+  if (!releasable.empty()) {
+    std::unique_lock params(params_);  // no run may be reading the Tensor handles meanwhile
+    for (int s : releasable) {
+      constants_[s] = Tensor();
+      graph_.initializers[slot_names_[s]] = Tensor();
+    }
+  }
   return plan;
 }
 
@@ -106,17 +128,17 @@ std::string TypedShape(DType dtype, const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs) {
+std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std::vector<int>& releasable) {
   auto plan = std::make_shared<Plan>();
   const std::size_t num_slots = slot_names_.size();
   std::vector<std::vector<int64_t>> shapes(num_slots);
   std::vector<DType> types(num_slots, DType::kUndefined);
   std::vector<const Tensor*> values(num_slots, nullptr);  // data known before the run
   for (std::size_t s = 0; s < num_slots; ++s)
-    if (constants_[s].defined()) {
-      shapes[s] = constants_[s].shape();
-      types[s] = constants_[s].dtype();
-      values[s] = &constants_[s];
+    if (is_constant_[s]) {
+      shapes[s] = constant_shapes_[s];
+      types[s] = constant_types_[s];
+      if (constants_[s].defined()) values[s] = &constants_[s];
     }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const int s = input_slots_[i];
@@ -177,6 +199,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs) {
       BindContext::Value v;
       if (s < 0) return v;
       v.dtype = types[s], v.shape = &shapes[s], v.slot = s;
+      v.is_constant = is_constant_[s];
       v.constant = constants_[s].defined() ? &constants_[s] : nullptr;
       return v;
     };
@@ -219,7 +242,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs) {
     buffers.push_back({Plan::Place::kInput, static_cast<int32_t>(i), 0, -1, end_step, -1});
   }
   for (std::size_t s = 0; s < num_slots; ++s)
-    if (constants_[s].defined()) {
+    if (is_constant_[s]) {
       buffer_of[s] = static_cast<int>(buffers.size());
       buffers.push_back({Plan::Place::kConstant, static_cast<int32_t>(s), 0, -1, end_step, -1});
     }
@@ -316,6 +339,15 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs) {
     }
     plan->outputs.push_back(std::move(out));
   }
+
+  // Constants every reader takes in prepared form only: their own bytes can go.
+  std::vector<bool> read_raw(num_slots, false);
+  for (int s = 0; s < end_step; ++s)
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
+      if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].prepared_only >> i & 1))) read_raw[steps_[s].inputs[i]] = true;
+  for (int out : output_slots_) read_raw[out] = true;
+  for (std::size_t s = 0; s < num_slots; ++s)
+    if (is_constant_[s] && !is_parameter_[s] && !read_raw[s] && constants_[s].defined()) releasable.push_back(static_cast<int>(s));
 
   // 5. Arena offsets for the buffers that are neither caller memory nor outputs.
   std::vector<BufferLifetime> lifetimes;

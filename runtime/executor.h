@@ -43,7 +43,9 @@ class Executor final : private BindHost {
   // The cached plan for these inputs (graph.inputs order), or null when there is none yet: the
   // caller then checks the inputs against the declarations and asks PlanFor. Allocates nothing.
   std::shared_ptr<const Plan> CachedPlan(std::span<const Tensor> inputs) const;
-  // Makes (or finds) the plan. Call from inside the task arena that will run it.
+  // Makes (or finds) the plan. Call from inside the task arena that will run it. A constant whose
+  // every reader uses only what was prepared from it (a packed weight) is released afterwards,
+  // so a weight is held once, packed, rather than twice.
   std::shared_ptr<const Plan> PlanFor(std::span<const Tensor> inputs);
 
   // Runs into caller buffers: outputs[i] must have the plan's dtype and shape for output i and be
@@ -70,7 +72,8 @@ class Executor final : private BindHost {
 
   const PreparedEntry* Prepare(std::size_t node, int key, std::vector<int> from_slots,
                                std::function<std::shared_ptr<const void>()> make) override;
-  std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs);
+  // Makes a plan; `releasable` gets the constants that every step reads only in prepared form.
+  std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs, std::vector<int>& releasable);
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);
@@ -80,8 +83,11 @@ class Executor final : private BindHost {
   ExecutorOptions options_;
   std::vector<CompiledStep> steps_;
   std::vector<std::string> slot_names_;
-  std::vector<Tensor> constants_;   // by slot; defined for initializers only
+  std::vector<Tensor> constants_;   // by slot; defined for initializers not yet released
+  std::vector<bool> is_constant_;   // by slot: an initializer (constant or parameter)
   std::vector<bool> is_parameter_;  // by slot
+  std::vector<std::vector<int64_t>> constant_shapes_;  // by slot, kept when a constant is released
+  std::vector<DType> constant_types_;
   std::vector<int> input_slots_, output_slots_;
   std::vector<bool> value_inputs_;  // by input: its data is part of a plan's key
 

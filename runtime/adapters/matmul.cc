@@ -18,10 +18,11 @@ using kernels::PackedB;
 constexpr int kPackedBKey = 0;
 constexpr int kScaledBiasKey = 1;
 
-// B (input 1) packed ahead of time when it is a constant f32 matrix; op(B) is k × n.
+// B (input 1) packed ahead of time when it is a constant f32 matrix; op(B) is k × n. The choice
+// depends on B alone, never on the planned shapes, so the step reads only the packed form.
 Prepared<PackedB> PackConstantB(const BindContext& b, bool trans_b) {
-  const Tensor* w = b.Constant(1);
-  if (!w || w->rank() != 2 || w->dtype() != DType::kF32) return Prepared<PackedB>();
+  if (!b.IsConstant(1) || b.InShape(1).size() != 2 || b.InType(1) != DType::kF32) return Prepared<PackedB>();
+  const Tensor* w = b.Constant(1);  // null once released: the packed form is then made already
   return b.Prepare<PackedB>(kPackedBKey, {1}, [w, trans_b] {
     const int64_t rows = w->shape()[0], cols = w->shape()[1];
     return PackedB::Pack(trans_b, trans_b ? cols : rows, trans_b ? rows : cols, w->data<float>(),
@@ -41,7 +42,8 @@ BoundStep BindMatMul(const BindContext& b) {
                      kernels::MatMulF32(layout, a.In<float>(0), a.In<float>(1), a.Out<float>(0), packed.get(),
                                         static_cast<float*>(a.workspace), floats, threads);
                    },
-                   .workspace_bytes = workspace};
+                   .workspace_bytes = workspace,
+                   .prepared_only = packed.get() ? uint64_t{1} << 1 : 0};
 }
 
 // How Gemm's C, unidirectionally broadcast to [M, N] (its schema checked that), enters the GEMM:
@@ -82,15 +84,15 @@ BoundStep BindGemm(const BindContext& b) {
     return n;
   }()) : 0;
   Prepared<float> scaled;
-  if (has_c && kind != GemmBias::kNone && beta != 1.0f && b.Constant(2)) {
-    const Tensor* c = b.Constant(2);
+  if (has_c && kind != GemmBias::kNone && beta != 1.0f && b.IsConstant(2)) {
+    const Tensor* c = b.Constant(2);  // null once released: the scaled copy is then made already
     scaled = b.Prepare<float>(kScaledBiasKey, {2}, [c, beta] {
       std::shared_ptr<float[]> v(new float[static_cast<std::size_t>(c->size())]);
       for (int64_t i = 0; i < c->size(); ++i) v[i] = beta * c->data<float>()[i];
       return std::shared_ptr<const float>(v, v.get());
     });
   }
-  const bool scale_each_run = has_c && kind != GemmBias::kNone && beta != 1.0f && !b.Constant(2);
+  const bool scale_each_run = has_c && kind != GemmBias::kNone && beta != 1.0f && !b.IsConstant(2);
   const int64_t bias_bytes = scale_each_run ? RoundUp64(c_elems * static_cast<int64_t>(sizeof(float))) : 0;
   const std::size_t gemm_floats = static_cast<std::size_t>(gemm_bytes) / sizeof(float);
 
@@ -118,7 +120,8 @@ BoundStep BindGemm(const BindContext& b) {
             }
             kernels::Gemm(r);
           },
-      .workspace_bytes = gemm_bytes + bias_bytes};
+      .workspace_bytes = gemm_bytes + bias_bytes,
+      .prepared_only = (packed.get() ? uint64_t{1} << 1 : 0) | (scaled.get() ? uint64_t{1} << 2 : 0)};
 }
 
 }  // namespace

@@ -489,6 +489,8 @@ void GemmF32(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
+  if (!g.b)  // a session releases a weight it packed; only a change of SIMD target could need it again
+    throw Error(ErrorCode::kInternal, "gemm: B was packed for another SIMD target and is not available unpacked");
   if (g.m == 1) {
     if (g.trans_b) return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvDots(g, j0, j1); });
     return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvRows(g, j0, j1); });

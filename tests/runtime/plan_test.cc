@@ -231,3 +231,24 @@ TEST_CASE("RunInto checks the caller's output buffers", "[runtime][plan]") {
   s.RunInto(inputs, ok);
   CHECK(buf == s.Run({{"x", inputs[0]}})[0].ToFloatVector());
 }
+
+TEST_CASE("a weight used only packed is held once: its unpacked bytes are released", "[runtime][plan]") {
+  runtime::Executor executor(Mlp(), {});
+  const std::vector<Tensor> batch4 = {RandomTensor({4, 64}, 1)}, batch9 = {RandomTensor({9, 64}, 2)};
+  Session reference = Compile(Mlp());
+  CHECK(executor.graph().initializers.at("w1").defined());
+  const auto y4 = executor.Run(*executor.PlanFor(batch4), batch4)[0].ToFloatVector();
+  for (const char* packed : {"w1", "w2", "w3"}) CHECK_FALSE(executor.graph().initializers.at(packed).defined());
+  for (const char* raw : {"b1", "b2", "b3"}) CHECK(executor.graph().initializers.at(raw).defined());  // read as is
+  // Another batch size makes another plan, from the packed forms already made.
+  const auto y9 = executor.Run(*executor.PlanFor(batch9), batch9)[0].ToFloatVector();
+  CHECK(y4 == reference.Run({{"x", batch4[0]}})[0].ToFloatVector());
+  CHECK(y9 == reference.Run({{"x", batch9[0]}})[0].ToFloatVector());
+  // A parameter is never released: it may change, and its packed form be re-made from it.
+  runtime::ExecutorOptions trained;
+  trained.parameters = {"w1"};
+  runtime::Executor training(Mlp(), trained);
+  training.Run(*training.PlanFor(batch4), batch4);
+  CHECK(training.graph().initializers.at("w1").defined());
+  CHECK_FALSE(training.graph().initializers.at("w2").defined());
+}
