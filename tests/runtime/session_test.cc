@@ -141,3 +141,11 @@ TEST_CASE("outputs never share storage with owning caller inputs", "[runtime][se
   out[1].data<float>()[1] = 43;
   CHECK(input.ToFloatVector() == std::vector<float>{1, 2});
 }
+
+TEST_CASE("a null input pointer is refused, an empty batch of null runs", "[runtime][session]") {
+  Session s = Compile(TinyMlp());
+  const float* null = nullptr;
+  CHECK_THROWS_AS(s.Run({{"x", Tensor::View(null, {2, 3})}}), Error);
+  auto out = s.Run({{"x", Tensor::View(null, {0, 2})}});
+  CHECK(out[0].shape() == std::vector<int64_t>{0, 1});
+}
