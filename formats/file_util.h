@@ -16,7 +16,8 @@ namespace axon::formats::internal {
 inline constexpr std::size_t kMaxRank = static_cast<std::size_t>(graph::kMaxRank);
 
 // A regular file open for reading. Errors are axon::Error(kIo) whose message starts with the
-// path, e.g. "w.npy: cannot open: No such file or directory".
+// path, e.g. "w.npy: cannot open: No such file or directory". Anything else (a FIFO, a device,
+// a directory) is refused at once, without blocking: "p: cannot read: not a regular file (a FIFO)".
 class InputFile {
  public:
   explicit InputFile(const std::string& path);

@@ -1,6 +1,7 @@
 // Runs the built `axon` binary the way a user would.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +28,10 @@ std::string Slurp(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-// Runs `axon ARGS` in dir; stdout and stderr captured separately.
+// Runs `axon ARGS` in dir; stdout and stderr captured separately. A hang fails (code 124)
+// instead of stalling the suite.
 Result Axon(const std::string& args, const fs::path& dir) {
-  const std::string cmd = "cd '" + dir.string() + "' && '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
 }
@@ -109,6 +111,8 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
   const std::vector<float> wrong(6, 1.0f);
   axon::formats::WriteNpyFile((dir / "wrong.npy").string(), axon::Tensor::View(wrong.data(), {2, 3}));
   std::ofstream(dir / "bad.npy") << "\x93NUMPY garbage";
+  REQUIRE(::mkfifo((dir / "pipe.axon").c_str(), 0600) == 0);
+  REQUIRE(::mkfifo((dir / "pipe.npy").c_str(), 0600) == 0);
 
   struct Case { std::string args, expect; };
   const std::vector<Case> cases = {
@@ -118,6 +122,10 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
       {"run xor.axon -i wrong.npy", "got f32[2,3]"},
       {"run xor.axon -i bad.npy", "bad.npy"},
       {"run xor.axon -i nothere.npy", "nothere.npy"},
+      {"run pipe.axon", "pipe.axon: cannot read: not a regular file (a FIFO)"},
+      {"run xor.axon -i pipe.npy", "pipe.npy: cannot read: not a regular file (a FIFO)"},
+      {"run xor.axon -i /dev/zero", "/dev/zero: cannot read: not a regular file (a character device)"},
+      {"inspect .", ".: cannot read: not a regular file (a directory)"},
       {"run xor.axon --frobnicate", "unknown option --frobnicate"},
       {"inspect", "missing MODEL"},
       {"launch", "unknown command 'launch'"},
