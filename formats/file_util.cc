@@ -104,6 +104,10 @@ std::string ReadWholeFile(const std::string& path, std::size_t max_bytes) {
 }
 
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks) {
+  RenameOver(WriteTempFile(path, chunks), path);
+}
+
+std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks) {
   // A unique name in the target directory, so the rename stays on one file system. O_EXCL
   // guards against a leftover or concurrent file; mode 0666 lets the umask apply as usual.
   static std::atomic<unsigned> counter{0};
@@ -140,6 +144,10 @@ void WriteFileAtomically(const std::string& path, std::span<const std::string_vi
     ::unlink(tmp.c_str());
     ThrowIo(path, "cannot write (close)", err);
   }
+  return tmp;
+}
+
+void RenameOver(const std::string& tmp, const std::string& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());

@@ -44,6 +44,13 @@ std::string ReadWholeFile(const std::string& path, std::size_t max_bytes);
 // a failure never leaves a half-written file behind. Errors are axon::Error(kIo) naming path.
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks);
 
+// The two halves of WriteFileAtomically, for writing several files as one (formats/file_batch.h).
+// WriteTempFile writes chunks to a new temporary file beside path (PATH.tmp.PID.N), fsync'ed and
+// closed, and returns its name; on failure nothing is left behind. RenameOver renames tmp over
+// path and fsyncs the directory (best effort); on failure it removes tmp. Errors name path.
+std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks);
+void RenameOver(const std::string& tmp, const std::string& path);
+
 // Copies `bytes` bytes of elements of elem_size bytes from little-endian src to host order dst
 // (or from host order to little-endian: the swap is its own inverse). A plain memcpy on
 // little-endian hosts. dst may equal src (an in-place swap), but must not otherwise overlap it.

@@ -58,15 +58,18 @@ int DemoMain(const std::vector<std::string>& argv) {
   const std::string path = args.Value("-o").value_or("xor.axon");
   const int seed = args.IntValue("--seed", 0, 0);
 
-  formats::WriteModelFile(BuildXorModel(static_cast<unsigned>(seed)), path);
+  const std::vector<float> xs = {0, 0, 0, 1, 1, 0, 1, 1};
+  const std::string inputs = (std::filesystem::path(path).parent_path() / "x.npy").string();
+  // The model and its inputs are written together: both appear, or neither.
+  formats::FileBatch batch;
+  formats::StageModelFile(batch, BuildXorModel(static_cast<unsigned>(seed)), path);
+  formats::StageNpyFile(batch, inputs, Tensor::View(xs.data(), {4, 2}));
+  batch.Commit();
   std::printf("built the seed's 2-4-1 sigmoid XOR network and saved it to %s\n", path.c_str());
 
   Session session = Session::Load(path, {.threads = 1});
   std::printf("loaded %s: input %s, output %s\n", path.c_str(), session.inputs()[0].ToString().c_str(),
               session.outputs()[0].ToString().c_str());
-  const std::vector<float> xs = {0, 0, 0, 1, 1, 0, 1, 1};
-  const std::string inputs = (std::filesystem::path(path).parent_path() / "x.npy").string();
-  formats::WriteNpyFile(inputs, Tensor::View(xs.data(), {4, 2}));
   const std::vector<Tensor> out = session.Run({{"x", Tensor::View(xs.data(), {4, 2})}});
   const float* y = out[0].data<float>();
   std::printf("\n  x1  x2  | xor | y (untrained)\n");

@@ -16,8 +16,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...] [-o DIR] [--threads N]
 
 Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
-(DIR defaults to the current directory). Prints each output's name, shape and, when small,
-its values, then the run time. With a single-input model, -i FILE.npy is enough.
+(DIR defaults to the current directory); the outputs are written all or none. Prints each
+output's name, shape and, when small, its values, then the run time. With a single-input model, -i FILE.npy is enough.
 
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
@@ -53,6 +53,9 @@ int RunMain(const std::vector<std::string>& argv) {
 
   const std::filesystem::path dir = args.Value("-o").value_or(".");
   if (!args.Flag("--no-save")) std::filesystem::create_directories(dir);
+  // The outputs of one run belong together: all are written, or none (and none is reported).
+  formats::FileBatch batch;
+  std::vector<std::string> lines;
   std::set<std::string> written;  // "a:0" and "a_0" make the same file name: never overwrite
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const std::string& name = session.outputs()[i].name;
@@ -62,12 +65,14 @@ int RunMain(const std::vector<std::string>& argv) {
       for (int n = 2; written.count(stem); ++n) stem = FileNameFor(name) + "_" + std::to_string(n);
       written.insert(stem);
       const std::filesystem::path file = dir / (stem + ".npy");
-      formats::WriteNpyFile(file.string(), outputs[i]);
+      formats::StageNpyFile(batch, file.string(), outputs[i]);
       line += " -> " + file.string();
     }
     if (std::string preview = PreviewValues(outputs[i]); !preview.empty()) line += "  " + preview;
-    std::printf("%s\n", Escaped(line).c_str());
+    lines.push_back(std::move(line));
   }
+  batch.Commit();
+  for (const std::string& line : lines) std::printf("%s\n", Escaped(line).c_str());
   std::printf("run time: %.3f ms (%d threads)\n", ms, session.threads());
   return 0;
 }

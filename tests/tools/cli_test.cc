@@ -12,9 +12,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "formats/axon_format.h"
 #include "formats/npy.h"
+#include "graph/builder.h"
 
 namespace fs = std::filesystem;
+namespace graph = axon::graph;
 
 namespace {
 
@@ -137,5 +140,40 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
     CHECK(Lines(r.err) == 1);
     CHECK(r.err.find(c.expect) != std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a run's outputs are written all or none", "[cli]") {
+  const fs::path dir = TempDir("all_or_none");
+  graph::GraphBuilder b("two_outputs");
+  const auto x = b.Input("x", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Relu", {x}), "y");
+  b.Output(b.Op("Sigmoid", {x}), "z");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "two.axon").string());
+  const std::vector<float> x_values = {-1, 1};
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(x_values.data(), {2}));
+
+  fs::create_directories(dir / "p" / "z.npy");  // the second output cannot be written
+  Result r = Axon("run two.axon -i x.npy -o p", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("p/z.npy: cannot write") != std::string::npos);
+  CHECK(r.out.find("->") == std::string::npos);  // nothing reported as written
+  CHECK(!fs::exists(dir / "p" / "y.npy"));
+  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no temporary files
+
+  fs::remove(dir / "p" / "z.npy");
+  r = Axon("run two.axon -i x.npy -o p", dir);
+  CHECK(r.code == 0);
+  CHECK(fs::exists(dir / "p" / "y.npy"));
+  CHECK(fs::exists(dir / "p" / "z.npy"));
+
+  fs::create_directories(dir / "d" / "x.npy");  // demo's inputs cannot be written beside its model
+  r = Axon("demo -o d/m.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("d/x.npy: cannot write") != std::string::npos);
+  CHECK(!fs::exists(dir / "d" / "m.axon"));
+  CHECK(std::distance(fs::directory_iterator(dir / "d"), fs::directory_iterator()) == 1);
   fs::remove_all(dir);
 }
