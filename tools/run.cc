@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <string_view>
+#include <utility>
 
 #include "axon/axon.h"
 #include "formats/npy.h"
@@ -17,7 +19,11 @@ constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...
 
 Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
 (DIR defaults to the current directory); the outputs are written all or none. Prints each
-output's name, shape and, when small, its values, then the run time. With a single-input model, -i FILE.npy is enough.
+output's name, shape and, when small, its values, then the run time.
+
+-i NAME=FILE binds input NAME: an -i value is split at the first '=' whose left side is the name
+of one of the model's inputs. Any other value is a file name as a whole, bound to the model's
+only input (so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
 
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
@@ -26,6 +32,34 @@ options:
   --no-save               print the outputs without writing them
 )";
 
+// "x: f32[batch,2], y: f32[3]", cut short for a file with very many inputs.
+std::string InputList(const Session& session) {
+  constexpr std::size_t kMaxListed = 16;
+  const auto& ins = session.inputs();
+  std::string s;
+  for (std::size_t i = 0; i < ins.size() && i < kMaxListed; ++i) s += (i ? ", " : "") + ins[i].ToString();
+  if (ins.size() > kMaxListed) s += ", ... " + std::to_string(ins.size() - kMaxListed) + " more";
+  return s;
+}
+
+// The input an -i value binds and the file to read (the rule is in kUsage). Decided from the
+// model's input names alone, so a file name may hold '=' and nothing is opened before the
+// binding is known to be good.
+std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
+                                                   const std::set<std::string_view>& input_names,
+                                                   const std::string& spec) {
+  for (auto eq = spec.find('='); eq != std::string::npos; eq = spec.find('=', eq + 1))
+    if (input_names.count(std::string_view(spec).substr(0, eq))) return {spec.substr(0, eq), spec.substr(eq + 1)};
+  if (session.inputs().size() != 1)
+    args.Fail("-i " + spec + " names none of the model's " + std::to_string(session.inputs().size()) +
+              " inputs (" + InputList(session) + "): give each as -i NAME=FILE.npy");
+  // A mistyped name reads better as such than as a missing file called "nmae=x.npy".
+  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec))
+    args.Fail("-i " + spec + ": the model has no input '" + spec.substr(0, eq) + "' (its input is " +
+              InputList(session) + ") and there is no file '" + spec + "'");
+  return {session.inputs()[0].name, spec};
+}
+
 int RunMain(const std::vector<std::string>& argv) {
   Args args("run", argv, {"-i", "-o", "--threads"}, {"--no-save"},
             {{"--input", "-i"}, {"--output-dir", "-o"}});
@@ -33,19 +67,17 @@ int RunMain(const std::vector<std::string>& argv) {
   args.MaxPositional(1);
   Session session = Session::Load(model_path, {.threads = args.IntValue("--threads", 0, 1)});
 
-  std::vector<NamedTensor> inputs;
+  std::set<std::string_view> input_names;
+  for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);
+  std::vector<std::pair<std::string, std::string>> bindings;  // input name, file
+  std::set<std::string> bound;
   for (const std::string& spec : args.Values("-i")) {
-    std::string name, file = spec;
-    if (auto eq = spec.find('='); eq != std::string::npos) {
-      name = spec.substr(0, eq);
-      file = spec.substr(eq + 1);
-    } else if (session.inputs().size() == 1) {
-      name = session.inputs()[0].name;
-    } else {
-      args.Fail("model has " + std::to_string(session.inputs().size()) + " inputs: give each as -i NAME=FILE.npy");
-    }
-    inputs.emplace_back(name, formats::ReadNpyFile(file));
+    auto binding = ParseInputSpec(args, session, input_names, spec);
+    if (!bound.insert(binding.first).second) args.Fail("input '" + binding.first + "' is given twice");
+    bindings.push_back(std::move(binding));
   }
+  std::vector<NamedTensor> inputs;
+  for (const auto& [name, file] : bindings) inputs.emplace_back(name, formats::ReadNpyFile(file));
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.Run(inputs);

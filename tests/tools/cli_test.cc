@@ -177,3 +177,38 @@ TEST_CASE("a run's outputs are written all or none", "[cli]") {
   CHECK(std::distance(fs::directory_iterator(dir / "d"), fs::directory_iterator()) == 1);
   fs::remove_all(dir);
 }
+
+TEST_CASE("-i splits NAME=FILE only at an input's name, so file names may hold '='", "[cli]") {
+  const fs::path dir = TempDir("input_spec");
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "x.npy", dir / "x=1.npy");
+  CHECK(Axon("run xor.axon -i ./x=1.npy --no-save", dir).code == 0);
+  CHECK(Axon("run xor.axon -i x=x=1.npy --no-save", dir).code == 0);
+  CHECK(Axon("run xor.axon -i x=./x=1.npy --no-save", dir).code == 0);
+
+  // The name is checked before any file is opened.
+  Result typo = Axon("run xor.axon -i nmae=nothere.npy", dir);
+  CHECK(typo.code == 1);
+  CHECK(Lines(typo.err) == 1);
+  CHECK(typo.err.find("the model has no input 'nmae' (its input is x: f32[batch,2]) and there is no file 'nmae=nothere.npy'") !=
+        std::string::npos);
+  Result twice = Axon("run xor.axon -i x=x.npy -i x.npy", dir);
+  CHECK(twice.code == 1);
+  CHECK(twice.err.find("input 'x' is given twice") != std::string::npos);
+
+  graph::GraphBuilder b("two_inputs");
+  const auto a = b.Input("a", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Add", {a, b.Input("b", axon::DType::kF32, graph::Shape({2}))}), "sum");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "add.axon").string());
+  const std::vector<float> v = {1, 2};
+  axon::formats::WriteNpyFile((dir / "v=.npy").string(), axon::Tensor::View(v.data(), {2}));
+  Result sum = Axon("run add.axon -i a=v=.npy -i b=./v=.npy --no-save", dir);
+  CHECK(sum.code == 0);
+  CHECK(sum.out.find("sum: f32[2]  [2, 4]") != std::string::npos);
+  Result unnamed = Axon("run add.axon -i v=.npy", dir);
+  CHECK(unnamed.code == 1);
+  CHECK(unnamed.err.find("-i v=.npy names none of the model's 2 inputs (a: f32[2], b: f32[2])") != std::string::npos);
+  fs::remove_all(dir);
+}
