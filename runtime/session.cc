@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <memory>
@@ -8,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-#include <tbb/info.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
 #include "axon/axon.h"
@@ -112,8 +113,15 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     if (options.memory_limit_bytes < 0)
       throw Error(ErrorCode::kInvalidArgument, "SessionOptions::memory_limit_bytes is " +
                                                    std::to_string(options.memory_limit_bytes) + "; it must be >= 0");
+    if (options.threads < 0)
+      throw Error(ErrorCode::kInvalidArgument, "SessionOptions::threads is " + std::to_string(options.threads) +
+                                                   "; it must be >= 0 (0 = one per core)");
     graph::Verify(model.graph);
-    const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+    // TBB runs no more threads at once than this (one per core unless the host application set
+    // a tbb::global_control); an arena asking for more gets no more, only a warning on stderr.
+    const int allowed = static_cast<int>(
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+    const int threads = options.threads > 0 ? std::min(options.threads, allowed) : allowed;
     const int64_t memory_limit = options.memory_limit_bytes > 0 ? options.memory_limit_bytes : PhysicalMemoryBytes();
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, memory_limit, origin);
     for (const auto& v : impl->executor.graph().inputs) {

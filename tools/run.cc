@@ -28,7 +28,7 @@ only input (so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
   -o, --output-dir DIR    where to write the outputs (created if missing)
-  --threads N             worker threads (default: one per core)
+  --threads N             worker threads (default and most: one per core)
   --no-save               print the outputs without writing them
 )";
 
@@ -65,7 +65,8 @@ int RunMain(const std::vector<std::string>& argv) {
             {{"--input", "-i"}, {"--output-dir", "-o"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
-  Session session = Session::Load(model_path, {.threads = args.IntValue("--threads", 0, 1)});
+  const int threads = args.IntValue("--threads", 0, 1);
+  Session session = Session::Load(model_path, {.threads = threads});
 
   std::set<std::string_view> input_names;
   for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);
@@ -105,7 +106,9 @@ int RunMain(const std::vector<std::string>& argv) {
   }
   batch.Commit();
   for (const std::string& line : lines) std::printf("%s\n", Escaped(line).c_str());
-  std::printf("run time: %.3f ms (%d threads)\n", ms, session.threads());
+  std::printf("run time: %.3f ms (%d thread%s", ms, session.threads(), session.threads() == 1 ? "" : "s");
+  if (threads > session.threads()) std::printf("; --threads %d is more than this machine runs at once", threads);
+  std::printf(")\n");
   return 0;
 }
 

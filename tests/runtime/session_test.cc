@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
 #include "axon/axon.h"
 #include "formats/axon_format.h"
 #include "graph/builder.h"
@@ -148,4 +151,16 @@ TEST_CASE("a null input pointer is refused, an empty batch of null runs", "[runt
   CHECK_THROWS_AS(s.Run({{"x", Tensor::View(null, {2, 3})}}), Error);
   auto out = s.Run({{"x", Tensor::View(null, {0, 2})}});
   CHECK(out[0].shape() == std::vector<int64_t>{0, 1});
+}
+
+TEST_CASE("the thread count is checked, capped at what TBB runs, and reported", "[runtime][session]") {
+  CHECK_THROWS_WITH(Compile(TinyMlp(), -5), Catch::Contains("SessionOptions::threads is -5; it must be >= 0"));
+  const int cores = tbb::info::default_concurrency();
+  CHECK(Compile(TinyMlp(), 0).threads() == cores);
+  CHECK(Compile(TinyMlp(), 5000).threads() == cores);
+  CHECK(Compile(TinyMlp(), 1).threads() == 1);
+  // A host application may allow more (or fewer) threads than cores; the session follows.
+  tbb::global_control more(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(cores) + 3);
+  CHECK(Compile(TinyMlp(), 5000).threads() == cores + 3);
+  CHECK(Compile(TinyMlp(), 0).threads() == cores + 3);
 }

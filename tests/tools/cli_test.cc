@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <tbb/info.h>
+
 #include "formats/axon_format.h"
 #include "formats/npy.h"
 #include "graph/builder.h"
@@ -210,5 +212,24 @@ TEST_CASE("-i splits NAME=FILE only at an input's name, so file names may hold '
   Result unnamed = Axon("run add.axon -i v=.npy", dir);
   CHECK(unnamed.code == 1);
   CHECK(unnamed.err.find("-i v=.npy names none of the model's 2 inputs (a: f32[2], b: f32[2])") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run: --threads is capped at the cores and reports what the run used", "[cli]") {
+  const fs::path dir = TempDir("threads");
+  REQUIRE(Axon("demo", dir).code == 0);
+  const int cores = tbb::info::default_concurrency();
+  Result many = Axon("run xor.axon -i x.npy --no-save --threads 5000", dir);
+  CHECK(many.code == 0);
+  CHECK(many.err.empty());  // no TBB warning
+  CHECK(many.out.find(std::string("(").append(std::to_string(cores)).append(" thread")) != std::string::npos);
+  CHECK(many.out.find("--threads 5000 is more than this machine runs at once") != std::string::npos);
+  Result one = Axon("run xor.axon -i x.npy --no-save --threads 1", dir);
+  CHECK(one.out.find("(1 thread)") != std::string::npos);
+  for (const char* bad : {"0", "-5", "lots", "99999999999"}) {
+    Result r = Axon(std::string("run xor.axon -i x.npy --threads ") + bad, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("option --threads needs an integer >= 1") != std::string::npos);
+  }
   fs::remove_all(dir);
 }

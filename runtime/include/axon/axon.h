@@ -22,7 +22,11 @@ namespace detail { struct SessionFactory; }
 const char* Version();
 
 struct SessionOptions {
-  int threads = 0;  // worker threads for this session; 0 = one per core
+  // Worker threads for this session; 0 = as many as TBB runs at once in this process: one per
+  // core, unless the host application changed that with tbb::global_control. A larger number is
+  // capped at that (TBB would not start more threads anyway); Session::threads() says what was
+  // used. A negative number throws axon::Error.
+  int threads = 0;
   // Most bytes of intermediate tensors one Run may hold at once (inputs and weights not counted);
   // a run that would need more throws axon::Error naming the node. 0 = the machine's physical
   // memory, so that a model whose shapes explode fails cleanly instead of exhausting the host.
@@ -53,7 +57,7 @@ class Session {
 
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
-  int threads() const;
+  int threads() const;  // worker threads used: SessionOptions::threads after the cap, or the default
 
   // Runs the model. Every graph input must be given once, by name, with its dtype and a shape
   // matching the declared one (symbolic dims bind to one size per run). Returns the outputs in
