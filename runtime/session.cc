@@ -23,6 +23,8 @@ namespace axon {
 const char* Version() { return "0.1.0"; }
 
 std::string TensorInfo::ToString() const {
+  // "[?...]" as graph::Shape and `axon inspect` print an unknown rank, told apart from a scalar.
+  if (!has_rank) return name + ": " + std::string(DTypeName(dtype)) + "[?...]";
   std::string s = name + ": " + std::string(DTypeName(dtype)) + "[";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ",";
@@ -46,7 +48,7 @@ struct Session::Impl {
 namespace {
 
 TensorInfo ToInfo(const graph::ValueInfo& v) {
-  TensorInfo info{v.name, v.dtype, {}, {}};
+  TensorInfo info{v.name, v.dtype, {}, {}, v.shape.has_rank()};
   for (const graph::Dim& d : v.shape.dims()) {
     info.shape.push_back(d.value());
     info.symbols.push_back(d.symbol());

@@ -164,3 +164,22 @@ TEST_CASE("the thread count is checked, capped at what TBB runs, and reported", 
   CHECK(Compile(TinyMlp(), 5000).threads() == cores + 3);
   CHECK(Compile(TinyMlp(), 0).threads() == cores + 3);
 }
+
+TEST_CASE("an input of unknown rank is told apart from a scalar", "[runtime][session]") {
+  graph::GraphBuilder b("ranks");
+  auto u = b.Input("u", DType::kF32, Shape::UnknownRank());
+  auto s = b.Input("s", DType::kF32, Shape({}));  // a scalar
+  b.Output(b.Op("Relu", {u}), "y");
+  b.Output(b.Op("Relu", {s}), "z");
+  Session session = Compile(b.Build());
+  CHECK(!session.inputs()[0].has_rank);
+  CHECK(session.inputs()[0].ToString() == "u: f32[?...]");
+  CHECK(session.inputs()[1].has_rank);
+  CHECK(session.inputs()[1].ToString() == "s: f32[]");
+  CHECK(session.outputs()[0].ToString() == "y: f32[?...]");
+  const std::vector<int64_t> wrong = {1};
+  const float one = 1;
+  CHECK_THROWS_WITH(session.Run({{"u", Tensor::View(wrong.data(), {1})}, {"s", Tensor::View(&one, {})}}),
+                    Catch::Contains("input 'u' must be u: f32[?...], got i64[1]"));
+  CHECK_THROWS_WITH(session.Run({{"s", Tensor::View(&one, {})}}), Catch::Contains("missing input u: f32[?...]"));
+}

@@ -34,12 +34,15 @@ struct SessionOptions {
 };
 
 // An input or output of a model. A dim of -1 is unknown; its name (e.g. "batch") is in symbols.
+// When has_rank is false even the number of dims is unknown (shape and symbols are empty), which
+// is not a scalar: a scalar has a rank, 0.
 struct TensorInfo {
   std::string name;
   DType dtype = DType::kUndefined;
   std::vector<int64_t> shape;
   std::vector<std::string> symbols;  // per dim: symbolic name, or "" for a known or anonymous dim
-  std::string ToString() const;      // "x: f32[batch,784]"
+  bool has_rank = true;
+  std::string ToString() const;      // "x: f32[batch,784]", scalar "s: f32[]", unknown rank "u: f32[?...]"
 };
 
 using NamedTensor = std::pair<std::string, Tensor>;
