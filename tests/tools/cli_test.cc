@@ -69,9 +69,12 @@ TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
   const fs::path dir = TempDir("demo");
   Result demo = Axon("demo", dir);
   REQUIRE(demo.code == 0);
-  CHECK(demo.out.find("saved it to xor.axon") != std::string::npos);
+  const std::string where = fs::canonical(dir).string();  // the demo's working directory, as getcwd says
+  CHECK(demo.out.find("saved it to " + where + "/xor.axon\n") != std::string::npos);
+  CHECK(demo.out.find("saved the four XOR inputs to " + where + "/x.npy\n") != std::string::npos);
   REQUIRE(fs::exists(dir / "xor.axon"));
-  CHECK(demo.out.find("run it again with: axon run xor.axon -i x.npy") != std::string::npos);
+  const std::string hint = std::string("run it again with: ") + AXON_CLI_PATH + " run " + where + "/xor.axon -i " + where + "/x.npy\n";
+  CHECK(demo.out.find(hint) != std::string::npos);
   const axon::Tensor demo_x = axon::formats::ReadNpyFile((dir / "x.npy").string());
   CHECK(demo_x.ToFloatVector() == std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1});
 
@@ -231,5 +234,20 @@ TEST_CASE("run: --threads is capped at the cores and reports what the run used",
     CHECK(r.code == 1);
     CHECK(r.err.find("option --threads needs an integer >= 1") != std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("demo's hint runs as printed, from any directory, with odd paths", "[cli]") {
+  const fs::path dir = TempDir("demo_hint");
+  fs::create_directories(dir / "it's here");
+  Result demo = Axon("demo -o \"it's here/m.axon\"", dir);
+  REQUIRE(demo.code == 0);
+  const std::string marker = "run it again with: ";
+  const std::size_t at = demo.out.find(marker);
+  REQUIRE(at != std::string::npos);
+  const std::string command = demo.out.substr(at + marker.size(), demo.out.find('\n', at) - at - marker.size());
+  CHECK(command.find("'\\''") != std::string::npos);  // the quote in the path, shell-quoted
+  const int status = std::system(("cd / && " + command + " --no-save >/dev/null").c_str());
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   fs::remove_all(dir);
 }
