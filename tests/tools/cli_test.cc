@@ -61,7 +61,14 @@ TEST_CASE("every command has --help", "[cli]") {
     Result r = Axon(std::string(cmd) + " --help", dir);
     CHECK(r.code == 0);
     CHECK(r.out.find("usage: axon " + std::string(cmd)) != std::string::npos);
+    Result help = Axon(std::string("help ") + cmd, dir);
+    CHECK(help.code == 0);
+    CHECK(help.out == r.out);
   }
+  CHECK(Axon("help", dir).out == top.out);
+  Result unknown = Axon("help launch", dir);
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err == "axon: unknown command 'launch' (see axon --help)\n");
   fs::remove_all(dir);
 }
 
@@ -108,6 +115,7 @@ TEST_CASE("info names the SIMD target", "[cli]") {
   Result info = Axon("info", dir);
   CHECK(info.code == 0);
   CHECK(info.out.find("simd target: ") != std::string::npos);
+  CHECK(info.out.find("targets usable on this cpu: ") != std::string::npos);  // as info --help says
   CHECK(info.out.find("Gemm") != std::string::npos);
   fs::remove_all(dir);
 }
