@@ -121,8 +121,8 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     graph::Verify(model.graph);
     // TBB runs no more threads at once than this (one per core unless the host application set
     // a tbb::global_control); an arena asking for more gets no more, only a warning on stderr.
-    const int allowed = static_cast<int>(
-        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+    const int allowed = static_cast<int>(std::min<std::size_t>(
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), std::numeric_limits<int>::max()));
     const int threads = options.threads > 0 ? std::min(options.threads, allowed) : allowed;
     const int64_t memory_limit = options.memory_limit_bytes > 0 ? options.memory_limit_bytes : PhysicalMemoryBytes();
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, memory_limit, origin);
