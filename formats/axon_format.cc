@@ -560,6 +560,12 @@ void WriteModelFile(const graph::Model& model, const std::string& path) {
   WriteBytes(Serialize(model, nullptr, path + ": cannot write model: "), path);
 }
 
+void StageModelFile(FileBatch& batch, const graph::Model& model, const std::string& path) {
+  const std::string bytes = Serialize(model, nullptr, path + ": cannot write model: ");
+  const std::string_view chunks[] = {bytes};
+  batch.Add(path, chunks);
+}
+
 Checkpoint ParseCheckpoint(const void* data, std::size_t size, const std::string& origin) {
   return Parse(data, size, origin, /*want_training=*/true);
 }

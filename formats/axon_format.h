@@ -21,6 +21,7 @@
 #include <string>
 
 #include "axon/tensor.h"
+#include "formats/file_batch.h"
 #include "graph/ir.h"
 
 namespace axon::formats {
@@ -50,6 +51,8 @@ graph::Model ReadModelFile(const std::string& path);
 // `origin` names the bytes in error messages (a path, or e.g. "<memory>").
 graph::Model ParseModel(const void* data, std::size_t size, const std::string& origin);
 void WriteModelFile(const graph::Model& model, const std::string& path);
+// Writes the file into batch: it appears at path when the batch is committed.
+void StageModelFile(FileBatch& batch, const graph::Model& model, const std::string& path);
 std::string SerializeModel(const graph::Model& model);
 
 Checkpoint ReadCheckpointFile(const std::string& path);

@@ -43,24 +43,35 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+const char* FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "unknown kind";
+}
+
 }  // namespace
 
 InputFile::InputFile(const std::string& path) : path_(path) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. The check
+  // is on the descriptor itself (fstat), so the file cannot be swapped between check and read.
   do {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   } while (fd_ < 0 && errno == EINTR);
   if (fd_ < 0) ThrowIo(path, "cannot open", errno);
+  FdCloser closer(fd_);
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    const int err = errno;
-    ::close(fd_);
-    ThrowIo(path, "cannot stat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    throw Error(ErrorCode::kIo, path + ": cannot read: not a regular file");
-  }
+  if (::fstat(fd_, &st) != 0) ThrowIo(path, "cannot stat", errno);
+  // Devices (/dev/zero), FIFOs and directories have no size to check and may never end.
+  if (!S_ISREG(st.st_mode))
+    throw Error(ErrorCode::kIo, path + ": cannot read: not a regular file (" + FileKind(st.st_mode) + ")");
+  // Regular files ignore O_NONBLOCK; clear it anyway so reads are plain blocking reads.
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) ThrowIo(path, "cannot open", errno);
   size_ = static_cast<std::size_t>(st.st_size);
+  closer.release();
 }
 
 InputFile::~InputFile() {
@@ -93,6 +104,10 @@ std::string ReadWholeFile(const std::string& path, std::size_t max_bytes) {
 }
 
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks) {
+  RenameOver(WriteTempFile(path, chunks), path);
+}
+
+std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks) {
   // A unique name in the target directory, so the rename stays on one file system. O_EXCL
   // guards against a leftover or concurrent file; mode 0666 lets the umask apply as usual.
   static std::atomic<unsigned> counter{0};
@@ -129,6 +144,10 @@ void WriteFileAtomically(const std::string& path, std::span<const std::string_vi
     ::unlink(tmp.c_str());
     ThrowIo(path, "cannot write (close)", err);
   }
+  return tmp;
+}
+
+void RenameOver(const std::string& tmp, const std::string& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());

@@ -16,7 +16,8 @@ namespace axon::formats::internal {
 inline constexpr std::size_t kMaxRank = static_cast<std::size_t>(graph::kMaxRank);
 
 // A regular file open for reading. Errors are axon::Error(kIo) whose message starts with the
-// path, e.g. "w.npy: cannot open: No such file or directory".
+// path, e.g. "w.npy: cannot open: No such file or directory". Anything else (a FIFO, a device,
+// a directory) is refused at once, without blocking: "p: cannot read: not a regular file (a FIFO)".
 class InputFile {
  public:
   explicit InputFile(const std::string& path);
@@ -42,6 +43,13 @@ std::string ReadWholeFile(const std::string& path, std::size_t max_bytes);
 // is fsync'ed and then renamed over path: readers see the old file or the complete new one, and
 // a failure never leaves a half-written file behind. Errors are axon::Error(kIo) naming path.
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks);
+
+// The two halves of WriteFileAtomically, for writing several files as one (formats/file_batch.h).
+// WriteTempFile writes chunks to a new temporary file beside path (PATH.tmp.PID.N), fsync'ed and
+// closed, and returns its name; on failure nothing is left behind. RenameOver renames tmp over
+// path and fsyncs the directory (best effort); on failure it removes tmp. Errors name path.
+std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks);
+void RenameOver(const std::string& tmp, const std::string& path);
 
 // Copies `bytes` bytes of elements of elem_size bytes from little-endian src to host order dst
 // (or from host order to little-endian: the swap is its own inverse). A plain memcpy on

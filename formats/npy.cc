@@ -350,6 +350,12 @@ std::string SerializeNpy(const Tensor& tensor) {
 }
 
 void WriteNpyFile(const std::string& path, const Tensor& tensor) {
+  FileBatch batch;
+  StageNpyFile(batch, path, tensor);
+  batch.Commit();
+}
+
+void StageNpyFile(FileBatch& batch, const std::string& path, const Tensor& tensor) {
   const std::string header = MakeHeader(tensor, path);
   std::string swapped;  // only on big-endian hosts
   std::string_view data(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
@@ -359,7 +365,7 @@ void WriteNpyFile(const std::string& path, const Tensor& tensor) {
     data = swapped;
   }
   const std::string_view chunks[] = {header, data};
-  internal::WriteFileAtomically(path, chunks);
+  batch.Add(path, chunks);
 }
 
 }  // namespace axon::formats

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "axon/tensor.h"
+#include "formats/file_batch.h"
 
 namespace axon::formats {
 
@@ -24,6 +25,8 @@ Tensor ReadNpyFile(const std::string& path);
 // `origin` names the bytes in error messages (a path, or e.g. "<memory>").
 Tensor ParseNpy(const void* data, std::size_t size, const std::string& origin);
 void WriteNpyFile(const std::string& path, const Tensor& tensor);
+// Writes the file into batch: it appears at path when the batch is committed.
+void StageNpyFile(FileBatch& batch, const std::string& path, const Tensor& tensor);
 std::string SerializeNpy(const Tensor& tensor);
 
 }  // namespace axon::formats

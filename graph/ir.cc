@@ -8,7 +8,13 @@ std::string ValueInfo::ToString() const {
   return name + ": " + std::string(DTypeName(dtype)) + shape.ToString();
 }
 
-std::string Node::Describe() const { return "node '" + name + "' (" + op_type + ")"; }
+std::string Node::Describe() const {
+  if (!name.empty()) return "node '" + name + "' (" + op_type + ")";
+  // Exporters leave names out. The node's index would shift as passes rewrite the graph, and
+  // callers may not know it; its first output is unique in a verified graph and findable.
+  if (outputs.empty() || outputs[0].empty()) return "unnamed node (" + op_type + ")";
+  return "unnamed node (" + op_type + ") producing '" + outputs[0] + "'";
+}
 
 const char* AttrTypeName(AttrType t) {
   switch (t) {

@@ -22,13 +22,13 @@ struct ValueInfo {
 };
 
 struct Node {
-  std::string name;
+  std::string name;                  // may be empty; non-empty names are unique (the verifier checks)
   std::string op_type;
   std::vector<std::string> inputs;   // "" marks an omitted optional input
   std::vector<std::string> outputs;
   std::map<std::string, Attribute> attrs;
 
-  std::string Describe() const;      // "node 'fc1' (Gemm)"
+  std::string Describe() const;      // "node 'fc1' (Gemm)", "unnamed node (Relu) producing 'h'"
 };
 
 struct Graph {

@@ -91,14 +91,19 @@ Tensor Tensor::Uninitialized(DType dtype, std::vector<int64_t> shape) {
   return Tensor(dtype, std::move(shape), std::move(owner), p, false);
 }
 
-Tensor Tensor::View(float* data, std::vector<int64_t> shape) { return Tensor(DType::kF32, std::move(shape), nullptr, data, false); }
-Tensor Tensor::View(int64_t* data, std::vector<int64_t> shape) { return Tensor(DType::kI64, std::move(shape), nullptr, data, false); }
-Tensor Tensor::View(const float* data, std::vector<int64_t> shape) {
-  return Tensor(DType::kF32, std::move(shape), nullptr, const_cast<float*>(data), true);
+// A view of null memory is refused here, where the mistake is made, rather than found as a
+// crash inside a kernel; with no elements there is nothing to read, so null is fine then.
+Tensor Tensor::MakeView(DType dtype, std::vector<int64_t> shape, const void* data, bool read_only) {
+  Tensor t(dtype, std::move(shape), nullptr, const_cast<void*>(data), read_only);
+  if (data == nullptr && t.size_ > 0)
+    throw Error(ErrorCode::kInvalidArgument, "Tensor::View of a null pointer with shape " + ShapeToString(t.shape_) +
+                                                 " (" + std::to_string(t.size_) + " elements)");
+  return t;
 }
-Tensor Tensor::View(const int64_t* data, std::vector<int64_t> shape) {
-  return Tensor(DType::kI64, std::move(shape), nullptr, const_cast<int64_t*>(data), true);
-}
+Tensor Tensor::View(float* data, std::vector<int64_t> shape) { return MakeView(DType::kF32, std::move(shape), data, false); }
+Tensor Tensor::View(int64_t* data, std::vector<int64_t> shape) { return MakeView(DType::kI64, std::move(shape), data, false); }
+Tensor Tensor::View(const float* data, std::vector<int64_t> shape) { return MakeView(DType::kF32, std::move(shape), data, true); }
+Tensor Tensor::View(const int64_t* data, std::vector<int64_t> shape) { return MakeView(DType::kI64, std::move(shape), data, true); }
 
 template <typename T>
 static Tensor FromValues(const std::vector<T>& values, std::vector<int64_t> shape) {

@@ -47,8 +47,8 @@ void VerifyStructure(const Graph& graph) {
   for (const ValueInfo& out : graph.outputs) check_declared(out, "graph output");
   for (const auto& [name, tensor] : graph.initializers) define(name, "initializer");
   for (const Node& node : graph.nodes) {
-    if (node.name.empty()) Fail("a node of op " + node.op_type + " has no name");
-    if (!node_names.insert(node.name).second) Fail("node name '" + node.name + "' is used twice");
+    // Unnamed nodes are allowed (exporters emit them), as many as there are.
+    if (!node.name.empty() && !node_names.insert(node.name).second) Fail("node name '" + node.name + "' is used twice");
     for (const std::string& out : node.outputs) define(out, node.Describe());
   }
   for (const Node& node : graph.nodes)

@@ -6,7 +6,7 @@
 
 namespace axon::graph {
 
-// Unique non-empty node names, each value defined exactly once (graph input, initializer or node
+// Node names unique where given (empty is allowed), each value defined exactly once (graph input, initializer or node
 // output), every node input and graph output defined, no cycles.
 void VerifyStructure(const Graph& graph);
 

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <memory>
@@ -9,7 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include <tbb/info.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
 #include "axon/axon.h"
@@ -24,6 +25,8 @@ namespace axon {
 const char* Version() { return "0.1.0"; }
 
 std::string TensorInfo::ToString() const {
+  // "[?...]" as graph::Shape and `axon inspect` print an unknown rank, told apart from a scalar.
+  if (!has_rank) return name + ": " + std::string(DTypeName(dtype)) + "[?...]";
   std::string s = name + ": " + std::string(DTypeName(dtype)) + "[";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ",";
@@ -47,7 +50,7 @@ struct Session::Impl {
 namespace {
 
 TensorInfo ToInfo(const graph::ValueInfo& v) {
-  TensorInfo info{v.name, v.dtype, {}, {}};
+  TensorInfo info{v.name, v.dtype, {}, {}, v.shape.has_rank()};
   for (const graph::Dim& d : v.shape.dims()) {
     info.shape.push_back(d.value());
     info.symbols.push_back(d.symbol());
@@ -116,13 +119,20 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     if (options.memory_limit_bytes < 0)
       throw Error(ErrorCode::kInvalidArgument, "SessionOptions::memory_limit_bytes is " +
                                                    std::to_string(options.memory_limit_bytes) + "; it must be >= 0");
+    if (options.threads < 0)
+      throw Error(ErrorCode::kInvalidArgument, "SessionOptions::threads is " + std::to_string(options.threads) +
+                                                   "; it must be >= 0 (0 = one per core)");
     if (options.opt_level < 0 || options.opt_level > kMaxOptLevel)
       throw Error(ErrorCode::kInvalidArgument, "SessionOptions::opt_level is " + std::to_string(options.opt_level) +
                                                    "; it must be 0.." + std::to_string(kMaxOptLevel));
     graph::Verify(model.graph);
     // Graph passes run between verification and planning; the plans see the optimized graph.
     if (options.opt_level > 0) graph::DefaultPipeline(options.opt_level).Run(model.graph);
-    const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+    // TBB runs no more threads at once than this (one per core unless the host application set
+    // a tbb::global_control); an arena asking for more gets no more, only a warning on stderr.
+    const int allowed = static_cast<int>(std::min<std::size_t>(
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), std::numeric_limits<int>::max()));
+    const int threads = options.threads > 0 ? std::min(options.threads, allowed) : allowed;
     runtime::ExecutorOptions executor_options;
     executor_options.memory_limit_bytes =
         options.memory_limit_bytes > 0 ? options.memory_limit_bytes : DefaultMemoryLimitBytes();

@@ -10,6 +10,7 @@
 #include "graph/builder.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/output_names.h"
 
 namespace axon::cli {
 namespace {
@@ -17,12 +18,13 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon demo [-o MODEL] [--seed N]
 
 Builds the seed's XOR network (2 inputs, 4 sigmoid hidden units, 1 sigmoid output; weights
-drawn as randn * 0.01 like the seed, biases zero), saves it as MODEL (default xor.axon) and the
-four XOR inputs as x.npy beside it, loads the model back and runs it on them. The network is
-untrained, so its outputs sit near 0.5; `axon run MODEL -i x.npy` runs the saved file again.
+drawn as randn * 0.01 like the seed, biases zero), saves it as MODEL (default xor.axon in the
+current directory) and the four XOR inputs as x.npy beside it, loads the model back and runs it
+on them. The network is untrained, so its outputs sit near 0.5. Prints where the files went and
+a command, with full paths, that runs the saved model again from any directory.
 
 options:
-  -o, --output MODEL   where to save the model (default xor.axon)
+  -o, --output MODEL   where to save the model (default ./xor.axon)
   --seed N             seed for the weight initialisation (default 0)
 )";
 
@@ -58,22 +60,33 @@ int DemoMain(const std::vector<std::string>& argv) {
   const std::string path = args.Value("-o").value_or("xor.axon");
   const int seed = args.IntValue("--seed", 0, 0);
 
-  formats::WriteModelFile(BuildXorModel(static_cast<unsigned>(seed)), path);
-  std::printf("built the seed's 2-4-1 sigmoid XOR network and saved it to %s\n", path.c_str());
-
-  Session session = Session::Load(path, {.threads = 1});
-  std::printf("loaded %s: input %s, output %s\n", path.c_str(), session.inputs()[0].ToString().c_str(),
-              session.outputs()[0].ToString().c_str());
   const std::vector<float> xs = {0, 0, 0, 1, 1, 0, 1, 1};
   const std::string inputs = (std::filesystem::path(path).parent_path() / "x.npy").string();
-  formats::WriteNpyFile(inputs, Tensor::View(xs.data(), {4, 2}));
+  // The model and its inputs are written together: both appear, or neither.
+  formats::FileBatch batch;
+  formats::StageModelFile(batch, BuildXorModel(static_cast<unsigned>(seed)), path);
+  formats::StageNpyFile(batch, inputs, Tensor::View(xs.data(), {4, 2}));
+  batch.Commit();
+  const std::string model_file = std::filesystem::absolute(path).lexically_normal().string();
+  const std::string inputs_file = std::filesystem::absolute(inputs).lexically_normal().string();
+  std::printf("built the seed's 2-4-1 sigmoid XOR network and saved it to %s\n", model_file.c_str());
+  std::printf("saved the four XOR inputs to %s\n", inputs_file.c_str());
+
+  Session session = Session::Load(path, {.threads = 1});
+  std::printf("loaded it back: input %s, output %s\n", session.inputs()[0].ToString().c_str(),
+              session.outputs()[0].ToString().c_str());
   const std::vector<Tensor> out = session.Run({{"x", Tensor::View(xs.data(), {4, 2})}});
   const float* y = out[0].data<float>();
   std::printf("\n  x1  x2  | xor | y (untrained)\n");
   for (int i = 0; i < 4; ++i)
     std::printf("  %2.0f  %2.0f  |  %d  | %.6f\n", xs[2 * i], xs[2 * i + 1], static_cast<int>(xs[2 * i]) ^ static_cast<int>(xs[2 * i + 1]), y[i]);
   std::printf("\nthe weights are untrained, so y is near 0.5 for every input\n");
-  std::printf("run it again with: axon run %s -i %s\n", path.c_str(), inputs.c_str());
+  // The binary actually running, so the command works as printed even where axon is not on PATH.
+  std::error_code ec;
+  std::string axon = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec || axon.empty()) axon = "axon";
+  std::printf("run it again with: %s run %s -i %s\n", ShellQuoted(axon).c_str(), ShellQuoted(model_file).c_str(),
+              ShellQuoted(inputs_file).c_str());
   return 0;
 }
 

@@ -16,7 +16,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon info
 
 Prints Axon's version, the SIMD target its kernels dispatch to on this CPU (and every target
-compiled in), the default thread count, and the ops this runtime can run.
+compiled in that this CPU can run: the candidates it was chosen from), the default thread count,
+and the ops this runtime can run.
 )";
 
 int InfoMain(const std::vector<std::string>& argv) {

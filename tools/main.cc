@@ -32,9 +32,20 @@ void PrintError(const std::string& message) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
+const Command* FindCommand(const std::string& name) {
+  for (const Command& c : Commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+int UnknownCommand(const std::string& name) {
+  PrintError("axon: unknown command '" + name + "' (see axon --help)");
+  return 1;
+}
+
 void PrintHelp() {
   std::printf("axon %s: run and inspect neural-network models\n\n", Version());
-  std::printf("usage: axon COMMAND [ARGS...]    (axon COMMAND --help for details)\n\ncommands:\n");
+  std::printf("usage: axon COMMAND [ARGS...]    (axon help COMMAND or axon COMMAND --help for details)\n\ncommands:\n");
   for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name, c.summary);
 }
 
@@ -44,6 +55,16 @@ void PrintHelp() {
 int main(int argc, char** argv) {
   using namespace axon::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "help") {
+    const Command* c = FindCommand(args[1]);
+    if (!c) return UnknownCommand(args[1]);
+    if (args.size() > 2) {
+      PrintError("axon help: unexpected argument '" + args[2] + "' (usage: axon help COMMAND)");
+      return 1;
+    }
+    std::printf("%s", c->usage);
+    return 0;
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintHelp();
     return args.empty() ? 1 : 0;
@@ -52,8 +73,8 @@ int main(int argc, char** argv) {
     std::printf("axon %s\n", axon::Version());
     return 0;
   }
-  for (const Command& c : Commands()) {
-    if (args[0] != c.name) continue;
+  if (const Command* found = FindCommand(args[0])) {
+    const Command& c = *found;
     std::vector<std::string> rest(args.begin() + 1, args.end());
     // --help anywhere; -h only first, where it cannot be another option's value (-o -h).
     const bool help = std::find(rest.begin(), rest.end(), "--help") != rest.end() || (!rest.empty() && rest[0] == "-h");
@@ -74,6 +95,5 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
-  std::fprintf(stderr, "axon: unknown command '%s' (see axon --help)\n", args[0].c_str());
-  return 1;
+  return UnknownCommand(args[0]);
 }

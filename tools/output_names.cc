@@ -35,6 +35,15 @@ std::string Escaped(std::string_view text) {
   return out;
 }
 
+std::string ShellQuoted(std::string_view text) {
+  const bool plain = !text.empty() && text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                              "0123456789_./-+=:,@%") == std::string_view::npos;
+  if (plain) return std::string(text);
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 std::string PreviewValues(const Tensor& t, int64_t max_elements) {
   if (t.size() > max_elements) return "";
   std::string s = "[";

@@ -5,6 +5,9 @@
 // field numbers of proto/axon.proto, these tests also pin the on-disk format.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -330,6 +333,12 @@ TEST_CASE("axon format: the OS refusing is kIo and names the path", "[formats][a
   CHECK_THAT(ErrorOf([&] { ReadModelFile(missing); }, ErrorCode::kIo),
              StartsWith(missing + ": cannot open") && Contains("No such file"));
   CHECK_THAT(ErrorOf([&] { ReadModelFile(dir.File("")); }, ErrorCode::kIo), Contains("not a regular file"));
+  const std::string fifo = dir.File("fifo.axon");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  ::alarm(20);  // without the check, opening the FIFO waits for a writer: fail, do not hang
+  CHECK_THAT(ErrorOf([&] { ReadModelFile(fifo); }, ErrorCode::kIo), StartsWith(fifo + ": cannot read: not a regular file"));
+  ::alarm(0);
+  std::filesystem::remove(fifo);
   const std::string no_dir = dir.File("no/such/dir/model.axon");
   CHECK_THAT(ErrorOf([&] { WriteModelFile(graph::Model{}, no_dir); }, ErrorCode::kIo), StartsWith(no_dir + ": "));
   CHECK(dir.Entries().empty());

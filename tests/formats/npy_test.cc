@@ -12,6 +12,9 @@
 // Everything else (broken and unsupported files) is built byte by byte below.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -289,4 +292,16 @@ TEST_CASE("npy: I/O and writer errors", "[formats][npy]") {
                      ErrorCode::kInvalidArgument),
              Contains("65 dims; .npy files hold at most 64"));
   CHECK(dir.Entries().empty());
+}
+
+TEST_CASE("npy: a FIFO, a device or a directory is refused at once, not read forever", "[formats][npy]") {
+  ScratchDir dir;
+  const std::string fifo = dir.File("fifo.npy");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  ::alarm(20);  // without the check, opening the FIFO waits for a writer: fail, do not hang
+  CHECK_THAT(ErrorOf([&] { ReadNpyFile(fifo); }, ErrorCode::kIo),
+             StartsWith(fifo + ": cannot read: not a regular file (a FIFO)"));
+  CHECK_THAT(ErrorOf([&] { ReadNpyFile("/dev/zero"); }, ErrorCode::kIo), Contains("(a character device)"));
+  CHECK_THAT(ErrorOf([&] { ReadNpyFile(dir.File("")); }, ErrorCode::kIo), Contains("(a directory)"));
+  ::alarm(0);
 }

@@ -76,10 +76,17 @@ TEST_CASE("the verifier rejects each kind of broken graph", "[graph][verifier]")
     g.nodes[0].inputs.push_back("bias");
     CHECK_THROWS_WITH(Verify(g), Catch::Contains("expects 1 inputs, got 2"));
   }
-  SECTION("a nameless node") {
-    g.nodes[0].name = "";
-    CHECK_THROWS_WITH(Verify(g), Catch::Contains("has no name"));
-  }
+}
+
+TEST_CASE("unnamed nodes verify, and messages name them by op and output", "[graph][verifier]") {
+  Graph g = SmallGraph();
+  g.nodes[0].name = g.nodes[1].name = "";  // several unnamed nodes are not duplicates
+  REQUIRE_NOTHROW(Verify(g));
+  CHECK(g.nodes[0].Describe() == "unnamed node (Relu) producing 'r'");
+  g.initializers["bias"] = Tensor::FromVector(std::vector<float>{1, 2}, {2});
+  CHECK_THROWS_WITH(Verify(g), Catch::Contains("unnamed node (Add) producing 'y'") && Catch::Contains("cannot be broadcast"));
+  g.nodes[1].outputs = {"r"};
+  CHECK_THROWS_WITH(Verify(g), Catch::Contains("value 'r' is defined more than once (again by unnamed node (Add)"));
 }
 
 TEST_CASE("the builder makes a verified graph with symbolic batch", "[graph][builder]") {

@@ -18,6 +18,7 @@
 using namespace axon;
 using namespace axon::robustness;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using graph::Dim;
 using graph::Shape;
 
@@ -339,9 +340,18 @@ TEST_CASE("structural oddities: zero outputs, empty names, duplicates, omitted i
     g.nodes = {MakeNode("gemm", "Gemm", {"a", "b"}, {""})};
     CHECK_THAT(ErrorOf([&] { Load(g); }), Contains("node 'gemm' (Gemm) defines a value with an empty name"));
   }
-  SECTION("a node without a name") {
-    g.nodes = {MakeNode("", "Gemm", {"a", "b"}, {"y"})};
-    CHECK_THAT(ErrorOf([&] { Load(g); }), Contains("a node of op Gemm has no name"));
+  SECTION("nodes without names load and run; errors name them by op and output") {
+    g.nodes = {MakeNode("", "Gemm", {"a", "b"}, {"h"}), MakeNode("", "Relu", {"h"}, {"y"})};
+    Session s = Load(g);
+    const std::vector<float> a(6, 1.0f), b(12, -2.0f);
+    auto out = s.Run({{"a", Tensor::View(a.data(), {2, 3})}, {"b", Tensor::View(b.data(), {3, 4})}});
+    CHECK(out[0].ToFloatVector() == std::vector<float>(8, 0.0f));
+    g.inputs[1] = Value("b", kF32, Shape({4, 4}));
+    CHECK_THAT(ErrorOf([&] { Load(g); }), StartsWith(std::string(kOrigin) + ": unnamed node (Gemm) producing 'h'"));
+  }
+  SECTION("a non-empty node name used twice") {
+    g.nodes = {MakeNode("n", "Gemm", {"a", "b"}, {"h"}), MakeNode("n", "Relu", {"h"}, {"y"})};
+    CHECK_THAT(ErrorOf([&] { Load(g); }), Contains("node name 'n' is used twice"));
   }
   SECTION("a value defined twice") {
     g.initializers["a"] = Tensor::Zeros(kF32, {2, 3});

@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
 #include "axon/axon.h"
 #include "formats/axon_format.h"
 #include "graph/builder.h"
@@ -161,4 +164,43 @@ TEST_CASE("graph passes run between verification and planning, and can be switch
         as_loaded.Run({{"x", Tensor::View(x.data(), {2, 2})}})[0].ToFloatVector());
   CHECK_THROWS_WITH(detail::SessionFactory::FromModel(model(), {.opt_level = 7}, "test"),
                     Catch::Contains("opt_level is 7; it must be 0..1"));
+}
+
+TEST_CASE("a null input pointer is refused, an empty batch of null runs", "[runtime][session]") {
+  Session s = Compile(TinyMlp());
+  const float* null = nullptr;
+  CHECK_THROWS_AS(s.Run({{"x", Tensor::View(null, {2, 3})}}), Error);
+  auto out = s.Run({{"x", Tensor::View(null, {0, 2})}});
+  CHECK(out[0].shape() == std::vector<int64_t>{0, 1});
+}
+
+TEST_CASE("the thread count is checked, capped at what TBB runs, and reported", "[runtime][session]") {
+  CHECK_THROWS_WITH(Compile(TinyMlp(), -5), Catch::Contains("SessionOptions::threads is -5; it must be >= 0"));
+  const int cores = tbb::info::default_concurrency();
+  CHECK(Compile(TinyMlp(), 0).threads() == cores);
+  CHECK(Compile(TinyMlp(), 5000).threads() == cores);
+  CHECK(Compile(TinyMlp(), 1).threads() == 1);
+  // A host application may allow more (or fewer) threads than cores; the session follows.
+  tbb::global_control more(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(cores) + 3);
+  CHECK(Compile(TinyMlp(), 5000).threads() == cores + 3);
+  CHECK(Compile(TinyMlp(), 0).threads() == cores + 3);
+}
+
+TEST_CASE("an input of unknown rank is told apart from a scalar", "[runtime][session]") {
+  graph::GraphBuilder b("ranks");
+  auto u = b.Input("u", DType::kF32, Shape::UnknownRank());
+  auto s = b.Input("s", DType::kF32, Shape({}));  // a scalar
+  b.Output(b.Op("Relu", {u}), "y");
+  b.Output(b.Op("Relu", {s}), "z");
+  Session session = Compile(b.Build());
+  CHECK(!session.inputs()[0].has_rank);
+  CHECK(session.inputs()[0].ToString() == "u: f32[?...]");
+  CHECK(session.inputs()[1].has_rank);
+  CHECK(session.inputs()[1].ToString() == "s: f32[]");
+  CHECK(session.outputs()[0].ToString() == "y: f32[?...]");
+  const std::vector<int64_t> wrong = {1};
+  const float one = 1;
+  CHECK_THROWS_WITH(session.Run({{"u", Tensor::View(wrong.data(), {1})}, {"s", Tensor::View(&one, {})}}),
+                    Catch::Contains("input 'u' must be u: f32[?...], got i64[1]"));
+  CHECK_THROWS_WITH(session.Run({{"s", Tensor::View(&one, {})}}), Catch::Contains("missing input u: f32[?...]"));
 }

@@ -1,6 +1,7 @@
 // Runs the built `axon` binary the way a user would.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,9 +12,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include <tbb/info.h>
+
+#include "formats/axon_format.h"
 #include "formats/npy.h"
+#include "graph/builder.h"
 
 namespace fs = std::filesystem;
+namespace graph = axon::graph;
 
 namespace {
 
@@ -27,9 +33,10 @@ std::string Slurp(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-// Runs `axon ARGS` in dir; stdout and stderr captured separately.
+// Runs `axon ARGS` in dir; stdout and stderr captured separately. A hang fails (code 124)
+// instead of stalling the suite.
 Result Axon(const std::string& args, const fs::path& dir) {
-  const std::string cmd = "cd '" + dir.string() + "' && '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
 }
@@ -54,7 +61,14 @@ TEST_CASE("every command has --help", "[cli]") {
     Result r = Axon(std::string(cmd) + " --help", dir);
     CHECK(r.code == 0);
     CHECK(r.out.find("usage: axon " + std::string(cmd)) != std::string::npos);
+    Result help = Axon(std::string("help ") + cmd, dir);
+    CHECK(help.code == 0);
+    CHECK(help.out == r.out);
   }
+  CHECK(Axon("help", dir).out == top.out);
+  Result unknown = Axon("help launch", dir);
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err == "axon: unknown command 'launch' (see axon --help)\n");
   fs::remove_all(dir);
 }
 
@@ -62,9 +76,12 @@ TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
   const fs::path dir = TempDir("demo");
   Result demo = Axon("demo", dir);
   REQUIRE(demo.code == 0);
-  CHECK(demo.out.find("saved it to xor.axon") != std::string::npos);
+  const std::string where = fs::canonical(dir).string();  // the demo's working directory, as getcwd says
+  CHECK(demo.out.find("saved it to " + where + "/xor.axon\n") != std::string::npos);
+  CHECK(demo.out.find("saved the four XOR inputs to " + where + "/x.npy\n") != std::string::npos);
   REQUIRE(fs::exists(dir / "xor.axon"));
-  CHECK(demo.out.find("run it again with: axon run xor.axon -i x.npy") != std::string::npos);
+  const std::string hint = std::string("run it again with: ") + AXON_CLI_PATH + " run " + where + "/xor.axon -i " + where + "/x.npy\n";
+  CHECK(demo.out.find(hint) != std::string::npos);
   const axon::Tensor demo_x = axon::formats::ReadNpyFile((dir / "x.npy").string());
   CHECK(demo_x.ToFloatVector() == std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1});
 
@@ -98,6 +115,7 @@ TEST_CASE("info names the SIMD target", "[cli]") {
   Result info = Axon("info", dir);
   CHECK(info.code == 0);
   CHECK(info.out.find("simd target: ") != std::string::npos);
+  CHECK(info.out.find("targets usable on this cpu: ") != std::string::npos);  // as info --help says
   CHECK(info.out.find("Gemm") != std::string::npos);
   fs::remove_all(dir);
 }
@@ -109,6 +127,8 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
   const std::vector<float> wrong(6, 1.0f);
   axon::formats::WriteNpyFile((dir / "wrong.npy").string(), axon::Tensor::View(wrong.data(), {2, 3}));
   std::ofstream(dir / "bad.npy") << "\x93NUMPY garbage";
+  REQUIRE(::mkfifo((dir / "pipe.axon").c_str(), 0600) == 0);
+  REQUIRE(::mkfifo((dir / "pipe.npy").c_str(), 0600) == 0);
 
   struct Case { std::string args, expect; };
   const std::vector<Case> cases = {
@@ -118,6 +138,10 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
       {"run xor.axon -i wrong.npy", "got f32[2,3]"},
       {"run xor.axon -i bad.npy", "bad.npy"},
       {"run xor.axon -i nothere.npy", "nothere.npy"},
+      {"run pipe.axon", "pipe.axon: cannot read: not a regular file (a FIFO)"},
+      {"run xor.axon -i pipe.npy", "pipe.npy: cannot read: not a regular file (a FIFO)"},
+      {"run xor.axon -i /dev/zero", "/dev/zero: cannot read: not a regular file (a character device)"},
+      {"inspect .", ".: cannot read: not a regular file (a directory)"},
       {"run xor.axon --frobnicate", "unknown option --frobnicate"},
       {"inspect", "missing MODEL"},
       {"launch", "unknown command 'launch'"},
@@ -129,5 +153,109 @@ TEST_CASE("errors are one line on stderr and exit code 1", "[cli]") {
     CHECK(Lines(r.err) == 1);
     CHECK(r.err.find(c.expect) != std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a run's outputs are written all or none", "[cli]") {
+  const fs::path dir = TempDir("all_or_none");
+  graph::GraphBuilder b("two_outputs");
+  const auto x = b.Input("x", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Relu", {x}), "y");
+  b.Output(b.Op("Sigmoid", {x}), "z");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "two.axon").string());
+  const std::vector<float> x_values = {-1, 1};
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(x_values.data(), {2}));
+
+  fs::create_directories(dir / "p" / "z.npy");  // the second output cannot be written
+  Result r = Axon("run two.axon -i x.npy -o p", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("p/z.npy: cannot write") != std::string::npos);
+  CHECK(r.out.find("->") == std::string::npos);  // nothing reported as written
+  CHECK(!fs::exists(dir / "p" / "y.npy"));
+  CHECK(std::distance(fs::directory_iterator(dir / "p"), fs::directory_iterator()) == 1);  // no temporary files
+
+  fs::remove(dir / "p" / "z.npy");
+  r = Axon("run two.axon -i x.npy -o p", dir);
+  CHECK(r.code == 0);
+  CHECK(fs::exists(dir / "p" / "y.npy"));
+  CHECK(fs::exists(dir / "p" / "z.npy"));
+
+  fs::create_directories(dir / "d" / "x.npy");  // demo's inputs cannot be written beside its model
+  r = Axon("demo -o d/m.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("d/x.npy: cannot write") != std::string::npos);
+  CHECK(!fs::exists(dir / "d" / "m.axon"));
+  CHECK(std::distance(fs::directory_iterator(dir / "d"), fs::directory_iterator()) == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("-i splits NAME=FILE only at an input's name, so file names may hold '='", "[cli]") {
+  const fs::path dir = TempDir("input_spec");
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "x.npy", dir / "x=1.npy");
+  CHECK(Axon("run xor.axon -i ./x=1.npy --no-save", dir).code == 0);
+  CHECK(Axon("run xor.axon -i x=x=1.npy --no-save", dir).code == 0);
+  CHECK(Axon("run xor.axon -i x=./x=1.npy --no-save", dir).code == 0);
+
+  // The name is checked before any file is opened.
+  Result typo = Axon("run xor.axon -i nmae=nothere.npy", dir);
+  CHECK(typo.code == 1);
+  CHECK(Lines(typo.err) == 1);
+  CHECK(typo.err.find("the model has no input 'nmae' (its input is x: f32[batch,2]) and there is no file 'nmae=nothere.npy'") !=
+        std::string::npos);
+  Result twice = Axon("run xor.axon -i x=x.npy -i x.npy", dir);
+  CHECK(twice.code == 1);
+  CHECK(twice.err.find("input 'x' is given twice") != std::string::npos);
+
+  graph::GraphBuilder b("two_inputs");
+  const auto a = b.Input("a", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Add", {a, b.Input("b", axon::DType::kF32, graph::Shape({2}))}), "sum");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "add.axon").string());
+  const std::vector<float> v = {1, 2};
+  axon::formats::WriteNpyFile((dir / "v=.npy").string(), axon::Tensor::View(v.data(), {2}));
+  Result sum = Axon("run add.axon -i a=v=.npy -i b=./v=.npy --no-save", dir);
+  CHECK(sum.code == 0);
+  CHECK(sum.out.find("sum: f32[2]  [2, 4]") != std::string::npos);
+  Result unnamed = Axon("run add.axon -i v=.npy", dir);
+  CHECK(unnamed.code == 1);
+  CHECK(unnamed.err.find("-i v=.npy names none of the model's 2 inputs (a: f32[2], b: f32[2])") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run: --threads is capped at the cores and reports what the run used", "[cli]") {
+  const fs::path dir = TempDir("threads");
+  REQUIRE(Axon("demo", dir).code == 0);
+  const int cores = tbb::info::default_concurrency();
+  Result many = Axon("run xor.axon -i x.npy --no-save --threads 5000", dir);
+  CHECK(many.code == 0);
+  CHECK(many.err.empty());  // no TBB warning
+  CHECK(many.out.find(std::string("(").append(std::to_string(cores)).append(" thread")) != std::string::npos);
+  CHECK(many.out.find("--threads 5000 is more than this machine runs at once") != std::string::npos);
+  Result one = Axon("run xor.axon -i x.npy --no-save --threads 1", dir);
+  CHECK(one.out.find("(1 thread)") != std::string::npos);
+  for (const char* bad : {"0", "-5", "lots", "99999999999"}) {
+    Result r = Axon(std::string("run xor.axon -i x.npy --threads ") + bad, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("option --threads needs an integer >= 1") != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("demo's hint runs as printed, from any directory, with odd paths", "[cli]") {
+  const fs::path dir = TempDir("demo_hint");
+  fs::create_directories(dir / "it's here");
+  Result demo = Axon("demo -o \"it's here/m.axon\"", dir);
+  REQUIRE(demo.code == 0);
+  const std::string marker = "run it again with: ";
+  const std::size_t at = demo.out.find(marker);
+  REQUIRE(at != std::string::npos);
+  const std::string command = demo.out.substr(at + marker.size(), demo.out.find('\n', at) - at - marker.size());
+  CHECK(command.find("'\\''") != std::string::npos);  // the quote in the path, shell-quoted
+  const int status = std::system(("cd / && " + command + " --no-save >/dev/null").c_str());
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   fs::remove_all(dir);
 }

@@ -36,6 +36,7 @@ class Tensor {
   // Owning, 64-byte aligned, contents unspecified: for buffers about to be overwritten whole.
   static Tensor Uninitialized(DType dtype, std::vector<int64_t> shape);
   // Views caller memory; the caller keeps it alive and unchanged for the tensor's lifetime.
+  // Throws axon::Error if data is null and the shape has elements.
   static Tensor View(float* data, std::vector<int64_t> shape);
   static Tensor View(int64_t* data, std::vector<int64_t> shape);
   static Tensor View(const float* data, std::vector<int64_t> shape);
@@ -68,6 +69,7 @@ class Tensor {
  private:
   Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> owner, void* data,
          bool read_only);
+  static Tensor MakeView(DType dtype, std::vector<int64_t> shape, const void* data, bool read_only);
   void CheckType(DType requested) const;
 
   DType dtype_ = DType::kUndefined;

@@ -25,7 +25,11 @@ const char* Version();
 inline constexpr int kMaxOptLevel = 1;
 
 struct SessionOptions {
-  int threads = 0;  // worker threads for this session; 0 = one per core
+  // Worker threads for this session; 0 = as many as TBB runs at once in this process: one per
+  // core, unless the host application changed that with tbb::global_control. A larger number is
+  // capped at that (TBB would not start more threads anyway); Session::threads() says what was
+  // used. A negative number throws axon::Error.
+  int threads = 0;
   // 0: run the graph as loaded; 1: run the graph passes first (today: dead-node elimination).
   int opt_level = 1;
   // Most bytes this session's runs may hold at once, all concurrent runs together: intermediate
@@ -36,12 +40,15 @@ struct SessionOptions {
 };
 
 // An input or output of a model. A dim of -1 is unknown; its name (e.g. "batch") is in symbols.
+// When has_rank is false even the number of dims is unknown (shape and symbols are empty), which
+// is not a scalar: a scalar has a rank, 0.
 struct TensorInfo {
   std::string name;
   DType dtype = DType::kUndefined;
   std::vector<int64_t> shape;
   std::vector<std::string> symbols;  // per dim: symbolic name, or "" for a known or anonymous dim
-  std::string ToString() const;      // "x: f32[batch,784]"
+  bool has_rank = true;
+  std::string ToString() const;      // "x: f32[batch,784]", scalar "s: f32[]", unknown rank "u: f32[?...]"
 };
 
 using NamedTensor = std::pair<std::string, Tensor>;
@@ -59,7 +66,7 @@ class Session {
 
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
-  int threads() const;
+  int threads() const;  // worker threads used: SessionOptions::threads after the cap, or the default
 
   // Runs the model. Every graph input must be given once, by name, with its dtype and a shape
   // matching the declared one (symbolic dims bind to one size per run). Returns the outputs in
