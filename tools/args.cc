@@ -1,5 +1,7 @@
 #include "tools/args.h"
 
+#include <limits>
+
 #include "axon/error.h"
 
 namespace axon::cli {
@@ -65,6 +67,31 @@ int Args::IntValue(const std::string& option, int fallback, int min_value) const
   } catch (const std::exception&) {
   }
   Fail("option " + option + " needs an integer >= " + std::to_string(min_value) + ", got '" + *v + "'");
+}
+
+int64_t Args::BytesValue(const std::string& option, int64_t fallback) const {
+  const auto v = Value(option);
+  if (!v) return fallback;
+  std::string digits = *v;
+  int shift = 0;
+  if (!digits.empty()) {
+    switch (digits.back()) {
+      case 'K': case 'k': shift = 10; break;
+      case 'M': case 'm': shift = 20; break;
+      case 'G': case 'g': shift = 30; break;
+      default: break;
+    }
+    if (shift) digits.pop_back();
+  }
+  try {
+    std::size_t used = 0;
+    const long long n = std::stoll(digits, &used);
+    if (used == digits.size() && !digits.empty() && digits[0] != '-' && digits[0] != '+' && n > 0 &&
+        n <= (std::numeric_limits<int64_t>::max() >> shift))
+      return static_cast<int64_t>(n) << shift;
+  } catch (const std::exception&) {
+  }
+  Fail("option " + option + " needs a size in bytes > 0, optionally with K, M or G (e.g. 512M), got '" + *v + "'");
 }
 
 void Args::Fail(const std::string& message) const {

@@ -2,6 +2,7 @@
 // options or missing values reported as axon::Error naming the command.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +25,8 @@ class Args {
   std::vector<std::string> Values(const std::string& option) const;   // all given, in order
   bool Flag(const std::string& flag) const { return flags_given_.count(flag) != 0; }
   int IntValue(const std::string& option, int fallback, int min_value) const;
+  // A size in bytes: a positive integer with an optional K, M or G suffix (powers of 1024).
+  int64_t BytesValue(const std::string& option, int64_t fallback) const;
   [[noreturn]] void Fail(const std::string& message) const;
 
  private:

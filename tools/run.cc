@@ -15,7 +15,7 @@
 namespace axon::cli {
 namespace {
 
-constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...] [-o DIR] [--threads N]
+constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...] [-o DIR] [--threads N] [--memory-limit SIZE]
 
 Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
 (DIR defaults to the current directory); the outputs are written all or none. Prints each
@@ -29,6 +29,9 @@ options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
   -o, --output-dir DIR    where to write the outputs (created if missing)
   --threads N             worker threads (default and most: one per core)
+  --memory-limit SIZE     most memory the run may hold for intermediates, scratch and outputs,
+                          in bytes or with K, M, G (default: half of this machine's memory);
+                          a model or inputs that need more fail naming the node
   --no-save               print the outputs without writing them
 )";
 
@@ -61,12 +64,13 @@ std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Sessi
 }
 
 int RunMain(const std::vector<std::string>& argv) {
-  Args args("run", argv, {"-i", "-o", "--threads"}, {"--no-save"},
+  Args args("run", argv, {"-i", "-o", "--threads", "--memory-limit"}, {"--no-save"},
             {{"--input", "-i"}, {"--output-dir", "-o"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int threads = args.IntValue("--threads", 0, 1);
-  Session session = Session::Load(model_path, {.threads = threads});
+  const int64_t memory_limit = args.BytesValue("--memory-limit", 0);
+  Session session = Session::Load(model_path, {.threads = threads, .memory_limit_bytes = memory_limit});
 
   std::set<std::string_view> input_names;
   for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);

@@ -259,3 +259,33 @@ TEST_CASE("demo's hint runs as printed, from any directory, with odd paths", "[c
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   fs::remove_all(dir);
 }
+
+TEST_CASE("run: --memory-limit bounds what tiny inputs can make a model hold", "[cli]") {
+  // Two empty inputs, [n,0] and [0,n], into a MatMul: 128-byte files, an n x n output of zeros.
+  const fs::path dir = TempDir("memory_limit");
+  graph::GraphBuilder b("outer");
+  auto a = b.Input("a", axon::DType::kF32, graph::Shape({graph::Dim::Symbol("n"), graph::Dim::Symbol("k")}));
+  auto c = b.Input("b", axon::DType::kF32, graph::Shape({graph::Dim::Symbol("k"), graph::Dim::Symbol("m")}));
+  b.Output(b.Op("MatMul", {a, c}, {}, "outer"), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  axon::formats::WriteModelFile(m, (dir / "outer.axon").string());
+  const float* none = nullptr;
+  axon::formats::WriteNpyFile((dir / "a.npy").string(), axon::Tensor::View(none, {2000, 0}));
+  axon::formats::WriteNpyFile((dir / "b.npy").string(), axon::Tensor::View(none, {0, 2000}));
+  Result over = Axon("run outer.axon -i a=a.npy -i b=b.npy --no-save --memory-limit 1M", dir);
+  CHECK(over.code == 1);
+  CHECK(over.err.find("node 'outer' (MatMul): output 'y' f32[2000,2000] needs 16000000 bytes") != std::string::npos);
+  CHECK(over.err.find("memory limit of 1048576 bytes") != std::string::npos);
+  CHECK(Lines(over.err) == 1);
+  Result enough = Axon("run outer.axon -i a=a.npy -i b=b.npy --no-save --memory-limit 64M", dir);
+  CHECK(enough.code == 0);
+  CHECK(enough.out.find("y: f32[2000,2000]") != std::string::npos);
+  for (const char* bad : {"0", "-5M", "12X", "M", "99999999999G"}) {
+    INFO(bad);
+    Result r = Axon(std::string("run outer.axon -i a=a.npy -i b=b.npy --memory-limit ") + bad, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("--memory-limit needs a size in bytes") != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
