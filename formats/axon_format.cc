@@ -1,10 +1,12 @@
 #include "formats/axon_format.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include <set>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <variant>
 
@@ -257,7 +259,9 @@ graph::Attribute AttributeFromProto(const pb::Attribute& a) {
   throw Error(ErrorCode::kInternal, "attribute " + Quote(a.name()) + " was not checked before conversion");
 }
 
-Checkpoint FromProto(const pb::Model& m, bool want_training) {
+// Converts a checked proto, giving back each tensor's bytes in m as soon as they are copied, so
+// that the proto and the tensors together never hold much more than the weights once.
+Checkpoint FromProto(pb::Model& m, bool want_training) {
   Checkpoint out;
   graph::Model& model = out.model;
   model.format_version = m.format_version();
@@ -266,7 +270,7 @@ Checkpoint FromProto(const pb::Model& m, bool want_training) {
   model.opset_version = m.opset_version();
   for (const pb::MetadataEntry& e : m.metadata()) model.metadata.emplace(e.key(), e.value());
 
-  const pb::Graph& g = m.graph();
+  pb::Graph& g = *m.mutable_graph();
   graph::Graph& graph = model.graph;
   graph.name = g.name();
   graph.nodes.reserve(g.nodes_size());
@@ -282,7 +286,10 @@ Checkpoint FromProto(const pb::Model& m, bool want_training) {
   for (const pb::ValueInfo& v : g.inputs()) graph.inputs.push_back(ValueInfoFromProto(v));
   for (const pb::ValueInfo& v : g.outputs()) graph.outputs.push_back(ValueInfoFromProto(v));
   for (const pb::ValueInfo& v : g.value_info()) graph.value_info.emplace(v.name(), ValueInfoFromProto(v));
-  for (const pb::Tensor& t : g.initializers()) graph.initializers.emplace(t.name(), TensorFromProto(t));
+  for (pb::Tensor& t : *g.mutable_initializers()) {
+    graph.initializers.emplace(t.name(), TensorFromProto(t));
+    std::string().swap(*t.mutable_raw_data());
+  }
 
   if (want_training && m.has_training()) {
     const pb::TrainingState& t = m.training();
@@ -290,9 +297,12 @@ Checkpoint FromProto(const pb::Model& m, bool want_training) {
     state.step = t.step();
     state.optimizer = t.optimizer();
     for (const pb::HyperParameter& h : t.hyper_parameters()) state.hyper_parameters.emplace(h.name(), h.value());
-    for (const pb::ParameterState& p : t.parameters()) {
+    for (pb::ParameterState& p : *m.mutable_training()->mutable_parameters()) {
       auto& slots = state.slots[p.parameter()];
-      for (const pb::Tensor& s : p.slots()) slots.emplace(s.name(), TensorFromProto(s));
+      for (pb::Tensor& s : *p.mutable_slots()) {
+        slots.emplace(s.name(), TensorFromProto(s));
+        std::string().swap(*s.mutable_raw_data());
+      }
     }
   }
   return out;
@@ -516,21 +526,56 @@ std::string Serialize(const graph::Model& model, const TrainingState* training, 
   return out;
 }
 
-Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, bool want_training) {
-  const Reporter r(origin + ": ", /*writing=*/false);
+void CheckFileSize(const Reporter& r, std::size_t size) {
   if (size == 0) r.Invalid("file is empty: not an .axon model file");
   if (size > static_cast<std::size_t>(kMaxModelFileBytes))
     r.Invalid("file is " + std::to_string(size) + " bytes; .axon files are limited to " +
               std::to_string(kMaxModelFileBytes) + " bytes");
+}
+
+// On hostile bytes protobuf may log (e.g. invalid UTF-8) before failing; the error after it is
+// the one report, so keep its log quiet meanwhile.
+void ParsedOrInvalid(const Reporter& r, bool parsed) {
+  if (!parsed)
+    r.Invalid("not a valid .axon model file (protobuf parse failed: truncated, corrupted, not an .axon "
+              "file, or a name that is not UTF-8)");
+}
+
+Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, bool want_training) {
+  const Reporter r(origin + ": ", /*writing=*/false);
+  CheckFileSize(r, size);
   CheckParseCost(r, data, size);
   pb::Model m;
   {
-    // On hostile bytes protobuf may log (e.g. invalid UTF-8) before failing; the error below is
-    // the one report, so keep its log quiet meanwhile.
     google::protobuf::LogSilencer quiet;
-    if (!m.ParseFromArray(data, static_cast<int>(size)))
-      r.Invalid("not a valid .axon model file (protobuf parse failed: truncated, corrupted, not an .axon "
-                "file, or a name that is not UTF-8)");
+    ParsedOrInvalid(r, m.ParseFromArray(data, static_cast<int>(size)));
+  }
+  CheckModel(r, m);
+  return FromProto(m, want_training);
+}
+
+// From a file, without ever holding its bytes in memory: they are priced through a mapping of
+// the file (page cache, dropped before parsing), then parsed from a stream. Loading then peaks at
+// about the weights once in protobuf plus the largest tensor, not the file + protobuf + tensors.
+Checkpoint ReadFile(const std::string& path, bool want_training) {
+  const Reporter r(path + ": ", /*writing=*/false);
+  internal::InputFile file(path);
+  const std::size_t size = file.size();
+  CheckFileSize(r, size);
+  {
+    const internal::MappedFile mapped(file, size);
+    CheckParseCost(r, mapped.data(), size);
+  }
+  pb::Model m;
+  {
+    google::protobuf::LogSilencer quiet;
+    google::protobuf::io::FileInputStream stream(file.fd());
+    // Only the bytes priced above: a file that grew since is read no further.
+    google::protobuf::io::LimitingInputStream limited(&stream, static_cast<int64_t>(size));
+    const bool parsed = m.ParseFromZeroCopyStream(&limited);
+    if (stream.GetErrno() != 0)
+      throw Error(ErrorCode::kIo, path + ": cannot read: " + std::generic_category().message(stream.GetErrno()));
+    ParsedOrInvalid(r, parsed);
   }
   CheckModel(r, m);
   return FromProto(m, want_training);
@@ -548,8 +593,7 @@ graph::Model ParseModel(const void* data, std::size_t size, const std::string& o
 }
 
 graph::Model ReadModelFile(const std::string& path) {
-  const std::string bytes = internal::ReadWholeFile(path, kMaxModelFileBytes);
-  return ParseModel(bytes.data(), bytes.size(), path);
+  return ReadFile(path, /*want_training=*/false).model;
 }
 
 std::string SerializeModel(const graph::Model& model) {
@@ -571,8 +615,7 @@ Checkpoint ParseCheckpoint(const void* data, std::size_t size, const std::string
 }
 
 Checkpoint ReadCheckpointFile(const std::string& path) {
-  const std::string bytes = internal::ReadWholeFile(path, kMaxModelFileBytes);
-  return ParseCheckpoint(bytes.data(), bytes.size(), path);
+  return ReadFile(path, /*want_training=*/true);
 }
 
 std::string SerializeCheckpoint(const Checkpoint& checkpoint) {

@@ -1,6 +1,7 @@
 #include "formats/file_util.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,14 +94,17 @@ void InputFile::Read(void* dst, std::size_t n) {
   }
 }
 
-std::string ReadWholeFile(const std::string& path, std::size_t max_bytes) {
-  InputFile file(path);
-  if (file.size() > max_bytes)
-    throw Error(ErrorCode::kInvalidFile, path + ": file is " + std::to_string(file.size()) +
-                                             " bytes, more than the limit of " + std::to_string(max_bytes));
-  std::string bytes(file.size(), '\0');
-  file.Read(bytes.data(), bytes.size());
-  return bytes;
+MappedFile::MappedFile(const InputFile& file, std::size_t size) : size_(size) {
+  data_ = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+  if (data_ == MAP_FAILED) {
+    data_ = nullptr;
+    ThrowIo(file.path(), "cannot map", errno);
+  }
+  ::madvise(data_, size, MADV_SEQUENTIAL);  // a hint: read ahead, drop behind
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(data_, size_);
 }
 
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks) {

@@ -1,4 +1,4 @@
-// Helpers shared by the file formats in formats/: whole-file and streamed reads, atomic writes,
+// Helpers shared by the file formats in formats/: mapped and streamed reads, atomic writes,
 // little-endian element copies, UTF-8 checks. Internal to formats/ (standard types only).
 #pragma once
 
@@ -26,6 +26,8 @@ class InputFile {
   InputFile& operator=(const InputFile&) = delete;
 
   std::size_t size() const { return size_; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
   // Reads exactly n bytes at the current position; kIo if the file ends first (it shrank while
   // being read: the size was checked against size() beforehand by the caller).
   void Read(void* dst, std::size_t n);
@@ -36,8 +38,21 @@ class InputFile {
   std::size_t size_ = 0;
 };
 
-// The whole file. kInvalidFile (before anything is allocated) if it is larger than max_bytes.
-std::string ReadWholeFile(const std::string& path, std::size_t max_bytes);
+// A read-only view of an open file's first `size` bytes (size > 0), unmapped when destroyed. Its
+// pages are the page cache's, read on demand: reading a file this way allocates nothing.
+class MappedFile {
+ public:
+  MappedFile(const InputFile& file, std::size_t size);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const void* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // Writes the concatenation of chunks to path via a temporary file in the same directory, which
 // is fsync'ed and then renamed over path: readers see the old file or the complete new one, and
