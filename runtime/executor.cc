@@ -494,6 +494,20 @@ void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<T
                                                    TypedShape(want.dtype, want.shape));
     if (t.read_only()) throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name + "' is read-only");
     data[o] = t.raw_data();
+    // Kernels write outputs while still reading inputs (and other outputs): no overlap allowed.
+    auto overlaps = [&](const Tensor& other) {
+      const auto* a = static_cast<const char*>(std::as_const(t).raw_data());
+      const auto* b = static_cast<const char*>(other.raw_data());
+      return t.nbytes() && other.nbytes() && a < b + other.nbytes() && b < a + t.nbytes();
+    };
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      if (overlaps(inputs[i]))
+        throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name +
+                                                     "' overlaps input '" + graph_.inputs[i].name + "'");
+    for (std::size_t p = 0; p < o; ++p)
+      if (overlaps(outputs[p]))
+        throw Error(ErrorCode::kInvalidArgument, "output buffers for '" + graph_.outputs[p].name + "' and '" +
+                                                     graph_.outputs[o].name + "' overlap");
   }
   std::shared_lock params(params_);
   Arena arena = Acquire(plan.arena_bytes, 0);

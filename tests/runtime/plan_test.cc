@@ -227,6 +227,11 @@ TEST_CASE("RunInto checks the caller's output buffers", "[runtime][plan]") {
   CHECK_THROWS_WITH(s.RunInto(inputs, read_only), Catch::Contains("read-only"));
   std::vector<Tensor> none;
   CHECK_THROWS_WITH(s.RunInto(inputs, none), Catch::Contains("expected 1 output buffers, got 0"));
+  // An output over the caller's own input would be overwritten while still being read.
+  std::vector<float> shared(2 * 64);
+  const std::vector<Tensor> in_place = {Tensor::View(static_cast<const float*>(shared.data()), {2, 64})};
+  std::vector<Tensor> over_input = {Tensor::View(shared.data() + 8, {2, 10})};
+  CHECK_THROWS_WITH(s.RunInto(in_place, over_input), Catch::Contains("output buffer for 'y' overlaps input 'x'"));
   std::vector<Tensor> ok = {Tensor::View(buf.data(), {2, 10})};
   s.RunInto(inputs, ok);
   CHECK(buf == s.Run({{"x", inputs[0]}})[0].ToFloatVector());
@@ -251,4 +256,20 @@ TEST_CASE("a weight used only packed is held once: its unpacked bytes are releas
   training.Run(*training.PlanFor(batch4), batch4);
   CHECK(training.graph().initializers.at("w1").defined());
   CHECK_FALSE(training.graph().initializers.at("w2").defined());
+}
+
+TEST_CASE("a shape fed at run time is part of the plan's key, not only its length", "[runtime][plan]") {
+  graph::GraphBuilder b("reshape");
+  auto x = b.Input("x", DType::kF32, Shape({6}));
+  auto shape = b.Input("shape", DType::kI64, Shape({2}));
+  b.Output(b.Op("Relu", {b.Op("Reshape", {x, shape})}), "y");
+  Session s = Compile(b.Build());
+  const Tensor xv = RandomTensor({6}, 1);
+  const std::vector<int64_t> two_by_three = {2, -1}, three_by_two = {3, -1};
+  auto run = [&](const std::vector<int64_t>& spec) {
+    return s.Run({{"x", xv}, {"shape", Tensor::View(spec.data(), {2})}})[0].shape();
+  };
+  CHECK(run(two_by_three) == std::vector<int64_t>{2, 3});
+  CHECK(run(three_by_two) == std::vector<int64_t>{3, 2});  // same input shapes, another plan
+  CHECK(run(two_by_three) == std::vector<int64_t>{2, 3});
 }
