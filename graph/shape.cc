@@ -35,24 +35,7 @@ std::string Shape::ToString() const {
 }
 
 DimProduct MultiplyDims(std::span<const Dim> dims) {
-  // Known nonzero dims are multiplied first and bounded on their own: a 0 elsewhere makes the
-  // product 0, but a shape like [0, 2^62, 2^62] must still be refused (see kMaxElementCount).
-  int64_t nonzero = 1;
-  bool zero = false, unknown = false;
-  for (const Dim& d : dims) {
-    if (!d.known()) {
-      unknown = true;
-    } else if (d.value() == 0) {
-      zero = true;
-    } else if (nonzero > kMaxElementCount / d.value()) {
-      return DimProduct{std::nullopt, true};
-    } else {
-      nonzero *= d.value();
-    }
-  }
-  if (zero) return DimProduct{0, false};
-  if (unknown) return DimProduct{std::nullopt, false};
-  return DimProduct{nonzero, false};
+  return MultiplyDimsBy(dims, [](const Dim& d) { return d.value(); });
 }
 
 std::optional<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {

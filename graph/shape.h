@@ -67,4 +67,29 @@ struct DimProduct {
 };
 DimProduct MultiplyDims(std::span<const Dim> dims);
 
+// The one element-count rule, shared by MultiplyDims and axon::ElementCount: the known nonzero
+// dims are multiplied first and bounded on their own (a 0 elsewhere makes the product 0, but a
+// shape like [0, 2^62, 2^62] must still be refused, see kMaxElementCount). value_of(d) is the
+// dim's size, or -1 when unknown.
+template <class Dims, class ValueOf>
+DimProduct MultiplyDimsBy(const Dims& dims, ValueOf value_of) {
+  int64_t nonzero = 1;
+  bool zero = false, unknown = false;
+  for (const auto& d : dims) {
+    const int64_t v = value_of(d);
+    if (v < 0) {
+      unknown = true;
+    } else if (v == 0) {
+      zero = true;
+    } else if (nonzero > kMaxElementCount / v) {
+      return DimProduct{std::nullopt, true};
+    } else {
+      nonzero *= v;
+    }
+  }
+  if (zero) return DimProduct{0, false};
+  if (unknown) return DimProduct{std::nullopt, false};
+  return DimProduct{nonzero, false};
+}
+
 }  // namespace axon::graph

@@ -1,5 +1,7 @@
 #include "axon/tensor.h"
 
+#include "graph/shape.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -44,19 +46,11 @@ std::size_t DTypeSize(DType dtype) {
 }
 
 int64_t ElementCount(const std::vector<int64_t>& shape) {
-  int64_t nonzero = 1;
-  bool empty = false;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) throw Error(ErrorCode::kInvalidArgument, "negative dimension in shape " + ShapeToString(shape));
-    if (d == 0) {
-      empty = true;
-      continue;
-    }
-    if (nonzero > kMaxElementCount / d)
-      throw Error(ErrorCode::kInvalidArgument, "shape " + ShapeToString(shape) + " has too many elements");
-    nonzero *= d;
-  }
-  return empty ? 0 : nonzero;
+  const graph::DimProduct count = graph::MultiplyDimsBy(shape, [](int64_t d) { return d; });
+  if (count.too_large) throw Error(ErrorCode::kInvalidArgument, "shape " + ShapeToString(shape) + " has too many elements");
+  return *count.value;
 }
 
 std::string ShapeToString(const std::vector<int64_t>& shape) {

@@ -25,14 +25,15 @@ namespace axon {
 const char* Version() { return "0.1.0"; }
 
 std::string TensorInfo::ToString() const {
-  // "[?...]" as graph::Shape and `axon inspect` print an unknown rank, told apart from a scalar.
-  if (!has_rank) return name + ": " + std::string(DTypeName(dtype)) + "[?...]";
-  std::string s = name + ": " + std::string(DTypeName(dtype)) + "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += shape[i] >= 0 ? std::to_string(shape[i]) : symbols[i].empty() ? "?" : symbols[i];
+  // The graph's shape printer, so "[batch,784]" and an unknown rank's "[?...]" read as everywhere.
+  graph::Shape printed = graph::Shape::UnknownRank();
+  if (has_rank) {
+    std::vector<graph::Dim> dims;
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      dims.push_back(shape[i] >= 0 ? graph::Dim(shape[i]) : graph::Dim::Symbol(i < symbols.size() ? symbols[i] : ""));
+    printed = graph::Shape(std::move(dims));
   }
-  return s + "]";
+  return name + ": " + std::string(DTypeName(dtype)) + printed.ToString();
 }
 
 struct Session::Impl {
