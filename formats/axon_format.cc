@@ -24,6 +24,10 @@ using internal::Printable;
 static_assert(static_cast<int>(DType::kUndefined) == pb::UNDEFINED);
 static_assert(static_cast<int>(DType::kF32) == pb::FLOAT32);
 static_assert(static_cast<int>(DType::kI64) == pb::INT64);
+static_assert(static_cast<int>(DType::kBool) == pb::BOOL);
+static_assert(static_cast<int>(DType::kI32) == pb::INT32);
+static_assert(static_cast<int>(DType::kI8) == pb::INT8);
+static_assert(static_cast<int>(DType::kU8) == pb::UINT8);
 
 std::string Quote(const std::string& s) { return "'" + Printable(s) + "'"; }
 
@@ -56,13 +60,12 @@ class Reporter {
 };
 
 // "f32", "i64", or "dtype 7" for a value no build of Axon knows.
+bool KnownDataType(int dtype) { return pb::DataType_IsValid(dtype); }
+
 std::string DataTypeName(int dtype) {
-  if (dtype == pb::FLOAT32 || dtype == pb::INT64 || dtype == pb::UNDEFINED)
-    return std::string(DTypeName(static_cast<DType>(dtype)));
+  if (KnownDataType(dtype)) return std::string(DTypeName(static_cast<DType>(dtype)));
   return "dtype " + std::to_string(dtype);
 }
-
-bool KnownDataType(int dtype) { return dtype == pb::UNDEFINED || dtype == pb::FLOAT32 || dtype == pb::INT64; }
 
 // ---------------------------------------------------------------------------------------------
 // Validation of a parsed (or about to be written) proto. Allocates nothing in proportion to
@@ -90,6 +93,11 @@ void CheckTensor(const Reporter& r, const pb::Tensor& t, const std::string& what
   const auto needed = static_cast<uint64_t>(count) * DTypeSize(static_cast<DType>(dtype));
   if (t.raw_data().size() != needed)
     r.Invalid(typed + " needs " + std::to_string(needed) + " bytes, file has " + std::to_string(t.raw_data().size()));
+  if (dtype == pb::BOOL)
+    if (const int64_t bad = internal::FirstInvalidBool(t.raw_data().data(), t.raw_data().size()); bad >= 0)
+      r.Invalid(typed + " has element " + std::to_string(bad) + " = " +
+                std::to_string(static_cast<unsigned char>(t.raw_data()[static_cast<std::size_t>(bad)])) +
+                ": a bool must be 0 or 1");
 }
 
 // `what` is e.g. "graph input #0" before the name is known to be good.

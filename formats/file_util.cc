@@ -177,6 +177,13 @@ void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t
   }
 }
 
+int64_t FirstInvalidBool(const void* data, std::size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < bytes; ++i)
+    if (p[i] > 1) return static_cast<int64_t>(i);
+  return -1;
+}
+
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();

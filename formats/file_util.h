@@ -71,6 +71,10 @@ void RenameOver(const std::string& tmp, const std::string& path);
 // little-endian hosts. dst may equal src (an in-place swap), but must not otherwise overlap it.
 void CopyLittleEndian(void* dst, const void* src, std::size_t bytes, std::size_t elem_size);
 
+// A bool tensor's bytes must each be 0 or 1 (kernels test them as C++ bool): the offset of the
+// first byte that is not, or -1.
+int64_t FirstInvalidBool(const void* data, std::size_t bytes);
+
 // True if s is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 

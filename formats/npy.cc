@@ -71,6 +71,20 @@ struct Header {
   std::vector<int64_t> shape;
 };
 
+// The dtypes Axon reads and writes, as numpy spells them (one-byte types have no byte order).
+struct Descr {
+  std::string_view descr;
+  DType dtype;
+};
+constexpr Descr kDescrs[] = {{"<f4", DType::kF32}, {"<i8", DType::kI64}, {"<i4", DType::kI32},
+                             {"|b1", DType::kBool}, {"|i1", DType::kI8},  {"|u1", DType::kU8}};
+
+std::string_view DescrOf(DType dtype) {
+  for (const Descr& d : kDescrs)
+    if (d.dtype == dtype) return d.descr;
+  return {};
+}
+
 // Why a numpy dtype is refused, and what to convert to.
 [[noreturn]] void RejectDescr(const std::string& origin, const std::string& descr) {
   struct Known {
@@ -78,10 +92,10 @@ struct Header {
   };
   static constexpr Known kKnown[] = {
       {"f2", "float16", "float32"},     {"f4", "float32", "float32"},       {"f8", "float64", "float32"},
-      {"f12", "float96", "float32"},    {"f16", "float128", "float32"},     {"i1", "int8", "int64"},
-      {"i2", "int16", "int64"},         {"i4", "int32", "int64"},           {"i8", "int64", "int64"},
-      {"u1", "uint8", "int64"},         {"u2", "uint16", "int64"},          {"u4", "uint32", "int64"},
-      {"u8", "uint64", "int64"},        {"b1", "bool", "int64 or float32"}, {"c8", "complex64", "float32"},
+      {"f12", "float96", "float32"},    {"f16", "float128", "float32"},     {"i1", "int8", "int8"},
+      {"i2", "int16", "int32"},         {"i4", "int32", "int32"},           {"i8", "int64", "int64"},
+      {"u1", "uint8", "uint8"},         {"u2", "uint16", "int32"},          {"u4", "uint32", "int64"},
+      {"u8", "uint64", "int64"},        {"b1", "bool", "bool"},             {"c8", "complex64", "float32"},
       {"c16", "complex128", "float32"}, {"c32", "complex256", "float32"},
   };
   const std::string quoted = "'" + Printable(descr) + "'";
@@ -91,7 +105,7 @@ struct Header {
                                     : std::string_view(descr);
   for (const Known& k : kKnown) {
     if (body != k.code) continue;
-    if (body == "f4" || body == "i8")  // the supported types, in a byte order Axon does not read
+    if (body == "f4" || body == "i8" || body == "i4")  // supported, in a byte order Axon does not read
       Unsupported(origin, "dtype " + quoted + " (" + std::string(k.name) + ", " +
                               (order == '>' ? "big-endian" : "unspecified byte order") +
                               ") is not supported; save it little-endian ('<" + std::string(k.code) +
@@ -107,7 +121,9 @@ struct Header {
                      : kind == 'm' ? " (timedelta64)"
                      : kind == 'V' ? " (raw void records)"
                                    : "";
-  Unsupported(origin, "dtype " + quoted + what + " is not supported; Axon reads '<f4' (float32) and '<i8' (int64)");
+  Unsupported(origin, "dtype " + quoted + what +
+                          " is not supported; Axon reads '<f4' (float32), '<i8' (int64), '<i4' (int32), '|b1' (bool), "
+                          "'|i1' (int8) and '|u1' (uint8)");
 }
 
 // The header is a Python dict literal, e.g.
@@ -137,9 +153,9 @@ class HeaderParser {
           Unsupported(origin_, "structured dtype (a record of named fields) is not supported; save each field as "
                                "its own array");
         const std::string descr = ParseString();
-        if (descr == "<f4") h.dtype = DType::kF32;
-        else if (descr == "<i8") h.dtype = DType::kI64;
-        else RejectDescr(origin_, descr);
+        for (const Descr& d : kDescrs)
+          if (descr == d.descr) h.dtype = d.dtype;
+        if (h.dtype == DType::kUndefined) RejectDescr(origin_, descr);
       } else if (key == "fortran_order") {
         seen = &have_order;
         fortran = ParseBool();
@@ -282,7 +298,10 @@ std::string MakeHeader(const Tensor& t, const std::string& what) {
     throw Error(ErrorCode::kInvalidArgument, what + ": tensor has " + std::to_string(t.shape().size()) +
                                                  " dims; .npy files hold at most " + std::to_string(kMaxRank));
   std::string dict = "{'descr': '";
-  dict += t.dtype() == DType::kF32 ? "<f4" : "<i8";
+  const std::string_view descr = DescrOf(t.dtype());
+  if (descr.empty())
+    throw Error(ErrorCode::kInvalidArgument, what + ": cannot write a " + std::string(DTypeName(t.dtype())) + " tensor as .npy");
+  dict += descr;
   dict += "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < t.shape().size(); ++i) {
     if (i) dict += ", ";
@@ -307,6 +326,15 @@ std::string MakeHeader(const Tensor& t, const std::string& what) {
   return out;
 }
 
+void CheckBools(const Tensor& t, const std::string& origin) {
+  if (t.dtype() != DType::kBool) return;
+  const int64_t bad = internal::FirstInvalidBool(t.raw_data(), t.nbytes());
+  if (bad >= 0)
+    throw Error(ErrorCode::kInvalidFile, origin + ": bool element " + std::to_string(bad) + " is " +
+                                             std::to_string(static_cast<const unsigned char*>(t.raw_data())[bad]) +
+                                             ", not 0 or 1");
+}
+
 }  // namespace
 
 Tensor ParseNpy(const void* data, std::size_t size, const std::string& origin) {
@@ -315,6 +343,7 @@ Tensor ParseNpy(const void* data, std::size_t size, const std::string& origin) {
   const Layout l = ParseLayout(p, pre, size, origin);
   Tensor t = Tensor::Uninitialized(l.header.dtype, l.header.shape);  // filled whole below
   internal::CopyLittleEndian(t.raw_data(), p + l.data_offset, l.data_bytes, DTypeSize(t.dtype()));
+  CheckBools(t, origin);
   return t;
 }
 
@@ -338,6 +367,7 @@ Tensor ReadNpyFile(const std::string& path) {
   Tensor t = Tensor::Uninitialized(l.header.dtype, l.header.shape);  // filled whole below
   file.Read(t.raw_data(), l.data_bytes);
   internal::CopyLittleEndian(t.raw_data(), t.raw_data(), l.data_bytes, DTypeSize(t.dtype()));
+  CheckBools(t, path);
   return t;
 }
 

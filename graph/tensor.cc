@@ -25,6 +25,10 @@ std::string_view DTypeName(DType dtype) {
   switch (dtype) {
     case DType::kF32: return "f32";
     case DType::kI64: return "i64";
+    case DType::kBool: return "bool";
+    case DType::kI32: return "i32";
+    case DType::kI8: return "i8";
+    case DType::kU8: return "u8";
     case DType::kUndefined: break;
   }
   return "undefined";
@@ -33,6 +37,10 @@ std::string_view DTypeName(DType dtype) {
 std::optional<DType> DTypeFromName(std::string_view name) {
   if (name == "f32" || name == "float32" || name == "float") return DType::kF32;
   if (name == "i64" || name == "int64") return DType::kI64;
+  if (name == "bool") return DType::kBool;
+  if (name == "i32" || name == "int32") return DType::kI32;
+  if (name == "i8" || name == "int8") return DType::kI8;
+  if (name == "u8" || name == "uint8") return DType::kU8;
   return std::nullopt;
 }
 
@@ -40,6 +48,10 @@ std::size_t DTypeSize(DType dtype) {
   switch (dtype) {
     case DType::kF32: return 4;
     case DType::kI64: return 8;
+    case DType::kBool: return 1;
+    case DType::kI32: return 4;
+    case DType::kI8: return 1;
+    case DType::kU8: return 1;
     case DType::kUndefined: break;
   }
   return 0;
@@ -94,21 +106,22 @@ Tensor Tensor::MakeView(DType dtype, std::vector<int64_t> shape, const void* dat
                                                  " (" + std::to_string(t.size_) + " elements)");
   return t;
 }
-Tensor Tensor::View(float* data, std::vector<int64_t> shape) { return MakeView(DType::kF32, std::move(shape), data, false); }
-Tensor Tensor::View(int64_t* data, std::vector<int64_t> shape) { return MakeView(DType::kI64, std::move(shape), data, false); }
-Tensor Tensor::View(const float* data, std::vector<int64_t> shape) { return MakeView(DType::kF32, std::move(shape), data, true); }
-Tensor Tensor::View(const int64_t* data, std::vector<int64_t> shape) { return MakeView(DType::kI64, std::move(shape), data, true); }
-
 template <typename T>
-static Tensor FromValues(const std::vector<T>& values, std::vector<int64_t> shape) {
+Tensor Tensor::FromValues(const std::vector<T>& values, std::vector<int64_t> shape) {
   Tensor t = Tensor::Zeros(DTypeOf<T>(), std::move(shape));
   if (static_cast<int64_t>(values.size()) != t.size())
     throw Error(ErrorCode::kInvalidArgument, std::to_string(values.size()) + " values do not fill shape " + ShapeToString(t.shape()));
-  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), t.nbytes());
+  // Element by element: std::vector<bool> packs bits and has no data().
+  T* out = static_cast<T*>(t.data_);
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = values[i];
   return t;
 }
-Tensor Tensor::FromVector(const std::vector<float>& values, std::vector<int64_t> shape) { return FromValues(values, std::move(shape)); }
-Tensor Tensor::FromVector(const std::vector<int64_t>& values, std::vector<int64_t> shape) { return FromValues(values, std::move(shape)); }
+template Tensor Tensor::FromValues(const std::vector<float>&, std::vector<int64_t>);
+template Tensor Tensor::FromValues(const std::vector<int64_t>&, std::vector<int64_t>);
+template Tensor Tensor::FromValues(const std::vector<bool>&, std::vector<int64_t>);
+template Tensor Tensor::FromValues(const std::vector<int32_t>&, std::vector<int64_t>);
+template Tensor Tensor::FromValues(const std::vector<int8_t>&, std::vector<int64_t>);
+template Tensor Tensor::FromValues(const std::vector<uint8_t>&, std::vector<int64_t>);
 
 void* Tensor::raw_data() {
   if (read_only_) throw Error(ErrorCode::kInvalidArgument, "tensor views read-only memory and cannot be written");

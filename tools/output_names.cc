@@ -49,8 +49,15 @@ std::string PreviewValues(const Tensor& t, int64_t max_elements) {
   std::string s = "[";
   char buf[32];
   for (int64_t i = 0; i < t.size(); ++i) {
-    if (t.dtype() == DType::kF32) std::snprintf(buf, sizeof buf, "%.6g", t.data<float>()[i]);
-    else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data<int64_t>()[i]));
+    switch (t.dtype()) {
+      case DType::kF32: std::snprintf(buf, sizeof buf, "%.6g", t.data<float>()[i]); break;
+      case DType::kI64: std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data<int64_t>()[i])); break;
+      case DType::kI32: std::snprintf(buf, sizeof buf, "%d", t.data<int32_t>()[i]); break;
+      case DType::kI8: std::snprintf(buf, sizeof buf, "%d", t.data<int8_t>()[i]); break;
+      case DType::kU8: std::snprintf(buf, sizeof buf, "%d", t.data<uint8_t>()[i]); break;
+      case DType::kBool: std::snprintf(buf, sizeof buf, "%s", t.data<bool>()[i] ? "true" : "false"); break;
+      case DType::kUndefined: buf[0] = '\0'; break;
+    }
     s += (i ? ", " : "") + std::string(buf);
   }
   return s + "]";

@@ -534,8 +534,8 @@ TEST_CASE("axon format: hostile value infos", "[formats][axon][hostile]") {
   Wire many = vi("x").Int(f::kHasShape, 1);
   for (int i = 0; i < 65; ++i) many.Msg(f::kDims, Wire());
   CHECK_THAT(ParseError(with_input(many)), Contains("graph input 'x' has 65 dims"));
-  CHECK_THAT(ParseError(ModelMsg(Wire().Msg(f::kOutputs, vi("y").Int(f::kVDtype, 3)))),
-             Contains("graph output 'y' has unknown dtype 3"));
+  CHECK_THAT(ParseError(ModelMsg(Wire().Msg(f::kOutputs, vi("y").Int(f::kVDtype, 99)))),
+             Contains("graph output 'y' has unknown dtype 99"));
   CHECK_THAT(ParseError(ModelMsg(Wire().Msg(f::kValueInfo, vi("h")).Msg(f::kValueInfo, vi("h")))),
              Contains("value_info 'h' appears twice"));
 }
@@ -653,4 +653,29 @@ TEST_CASE("axon format: the writer refuses models it could not read back", "[for
                StartsWith(path + ": cannot write model: node #1 has no op_type"));
     CHECK(dir.Entries().empty());
   }
+}
+
+TEST_CASE("axon format: bool, int32, int8 and uint8 initializers round-trip; a bool byte must be 0 or 1",
+          "[formats][axon]") {
+  using namespace axon;
+  graph::Model m;
+  m.graph.initializers["b"] = Tensor::FromVector(std::vector<bool>{true, false}, {2});
+  m.graph.initializers["i32"] = Tensor::FromVector(std::vector<int32_t>{-5, 1 << 20}, {2});
+  m.graph.initializers["i8"] = Tensor::FromVector(std::vector<int8_t>{-3}, {1});
+  m.graph.initializers["u8"] = Tensor::FromVector(std::vector<uint8_t>{200}, {1});
+  std::string bytes = formats::SerializeModel(m);
+  const graph::Model back = formats::ParseModel(bytes.data(), bytes.size(), "t.axon");
+  for (const auto& [name, t] : m.graph.initializers) {
+    INFO(name);
+    const Tensor& got = back.graph.initializers.at(name);
+    CHECK(got.dtype() == t.dtype());
+    CHECK(std::memcmp(got.raw_data(), t.raw_data(), t.nbytes()) == 0);
+  }
+  // The bool bytes 01 00 are stored as a length-delimited raw_data field: make the 01 a 02.
+  const std::string raw(std::string("\x01\x00", 2));
+  const std::size_t at = bytes.find(raw);
+  REQUIRE(at != std::string::npos);
+  bytes[at] = 2;
+  CHECK_THAT(ErrorOf([&] { formats::ParseModel(bytes.data(), bytes.size(), "t.axon"); }, ErrorCode::kInvalidFile),
+             Contains("t.axon: initializer 'b' bool[2] has element 0 = 2: a bool must be 0 or 1"));
 }

@@ -162,15 +162,16 @@ TEST_CASE("npy: unsupported variants get a clear kUnsupported error", "[formats]
   };
   CHECK_THAT(with_descr("<f8"), Equals("x.npy: dtype '<f8' (float64) is not supported; convert to float32"));
   CHECK_THAT(with_descr("<f2"), Contains("'<f2' (float16) is not supported; convert to float32"));
-  CHECK_THAT(with_descr("<i4"), Contains("'<i4' (int32) is not supported; convert to int64"));
-  CHECK_THAT(with_descr("|u1"), Contains("'|u1' (uint8) is not supported; convert to int64"));
-  CHECK_THAT(with_descr("|b1"), Contains("'|b1' (bool)"));
+  CHECK_THAT(with_descr("<i2"), Contains("'<i2' (int16) is not supported; convert to int32"));
+  CHECK_THAT(with_descr("<u2"), Contains("'<u2' (uint16) is not supported; convert to int32"));
+  CHECK_THAT(with_descr(">i4"), Contains("'>i4' (int32, big-endian)"));
   CHECK_THAT(with_descr("<c8"), Contains("'<c8' (complex64)"));
   CHECK_THAT(with_descr("<U5"), Contains("'<U5' (unicode strings) is not supported"));
   CHECK_THAT(with_descr("|O"), Contains("'|O' (Python objects)"));
   CHECK_THAT(with_descr(">f4"), Contains("'>f4' (float32, big-endian) is not supported; save it little-endian ('<f4'"));
   CHECK_THAT(with_descr(">i8"), Contains("'>i8' (int64, big-endian)"));
-  CHECK_THAT(with_descr("weird"), Contains("dtype 'weird' is not supported; Axon reads '<f4' (float32) and '<i8' (int64)"));
+  CHECK_THAT(with_descr("weird"), Contains("dtype 'weird' is not supported; Axon reads '<f4' (float32), '<i8' (int64), "
+                                           "'<i4' (int32), '|b1' (bool), '|i1' (int8) and '|u1' (uint8)"));
   CHECK_THAT(ParseError(Npy("{'descr': [('a', '<f4'), ('b', '<i8')], 'fortran_order': False, 'shape': (2,), }", data),
                         ErrorCode::kUnsupported),
              Contains("structured dtype"));
@@ -304,4 +305,31 @@ TEST_CASE("npy: a FIFO, a device or a directory is refused at once, not read for
   CHECK_THAT(ErrorOf([&] { ReadNpyFile("/dev/zero"); }, ErrorCode::kIo), Contains("(a character device)"));
   CHECK_THAT(ErrorOf([&] { ReadNpyFile(dir.File("")); }, ErrorCode::kIo), Contains("(a directory)"));
   ::alarm(0);
+}
+
+TEST_CASE("npy: bool, int32, int8 and uint8 round-trip, and a bool byte other than 0 or 1 is refused", "[formats][npy]") {
+  using namespace axon;
+  const Tensor values[] = {
+      Tensor::FromVector(std::vector<bool>{true, false, true}, {3}),
+      Tensor::FromVector(std::vector<int32_t>{-7, 0, 1 << 30, -2147483647 - 1}, {2, 2}),
+      Tensor::FromVector(std::vector<int8_t>{-128, 127, 0}, {3}),
+      Tensor::FromVector(std::vector<uint8_t>{0, 255, 7, 9}, {1, 4}),
+  };
+  for (const Tensor& t : values) {
+    INFO(DTypeName(t.dtype()));
+    const std::string bytes = formats::SerializeNpy(t);
+    const Tensor back = formats::ParseNpy(bytes.data(), bytes.size(), "t.npy");
+    CHECK(back.dtype() == t.dtype());
+    CHECK(back.shape() == t.shape());
+    CHECK(std::memcmp(back.raw_data(), t.raw_data(), t.nbytes()) == 0);
+  }
+  std::string bytes = formats::SerializeNpy(values[0]);
+  CHECK(bytes.find("'descr': '|b1'") != std::string::npos);
+  bytes.back() = 2;  // the last element: neither false nor true
+  try {
+    formats::ParseNpy(bytes.data(), bytes.size(), "t.npy");
+    FAIL("a bool of 2 was accepted");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("t.npy: bool element 2 is 2, not 0 or 1"));
+  }
 }

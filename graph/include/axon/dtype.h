@@ -12,14 +12,22 @@ enum class DType : int32_t {
   kUndefined = 0,
   kF32 = 1,
   kI64 = 2,
+  kBool = 3,  // one byte, 0 or 1
+  kI32 = 4,
+  kI8 = 5,
+  kU8 = 6,
 };
 
-std::string_view DTypeName(DType dtype);          // "f32", "i64"
+std::string_view DTypeName(DType dtype);          // "f32", "i64", "bool", "i32", "i8", "u8"
 std::optional<DType> DTypeFromName(std::string_view name);
 std::size_t DTypeSize(DType dtype);               // bytes per element; 0 for kUndefined
 
 template <typename T> constexpr DType DTypeOf();
 template <> constexpr DType DTypeOf<float>() { return DType::kF32; }
 template <> constexpr DType DTypeOf<int64_t>() { return DType::kI64; }
+template <> constexpr DType DTypeOf<bool>() { return DType::kBool; }
+template <> constexpr DType DTypeOf<int32_t>() { return DType::kI32; }
+template <> constexpr DType DTypeOf<int8_t>() { return DType::kI8; }
+template <> constexpr DType DTypeOf<uint8_t>() { return DType::kU8; }
 
 }  // namespace axon

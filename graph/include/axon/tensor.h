@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "axon/dtype.h"
@@ -37,13 +38,15 @@ class Tensor {
   static Tensor Uninitialized(DType dtype, std::vector<int64_t> shape);
   // Views caller memory; the caller keeps it alive and unchanged for the tensor's lifetime.
   // Throws axon::Error if data is null and the shape has elements.
-  static Tensor View(float* data, std::vector<int64_t> shape);
-  static Tensor View(int64_t* data, std::vector<int64_t> shape);
-  static Tensor View(const float* data, std::vector<int64_t> shape);
-  static Tensor View(const int64_t* data, std::vector<int64_t> shape);
+  // T is float, int64_t, int32_t, int8_t, uint8_t or bool; a const T views read-only memory.
+  // Refused (axon::Error) for a null pointer when the shape has elements.
+  template <typename T> static Tensor View(T* data, std::vector<int64_t> shape) {
+    return MakeView(DTypeOf<std::remove_const_t<T>>(), std::move(shape), data, std::is_const_v<T>);
+  }
   // Owning copy of values.
-  static Tensor FromVector(const std::vector<float>& values, std::vector<int64_t> shape);
-  static Tensor FromVector(const std::vector<int64_t>& values, std::vector<int64_t> shape);
+  template <typename T> static Tensor FromVector(const std::vector<T>& values, std::vector<int64_t> shape) {
+    return FromValues(values, std::move(shape));
+  }
 
   bool defined() const { return dtype_ != DType::kUndefined; }
   DType dtype() const { return dtype_; }
@@ -70,6 +73,7 @@ class Tensor {
   Tensor(DType dtype, std::vector<int64_t> shape, std::shared_ptr<void> owner, void* data,
          bool read_only);
   static Tensor MakeView(DType dtype, std::vector<int64_t> shape, const void* data, bool read_only);
+  template <typename T> static Tensor FromValues(const std::vector<T>& values, std::vector<int64_t> shape);
   void CheckType(DType requested) const;
 
   DType dtype_ = DType::kUndefined;
