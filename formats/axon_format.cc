@@ -1,7 +1,7 @@
 #include "formats/axon_format.h"
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/zero_copy_stream.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include <set>
@@ -562,29 +562,51 @@ Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, 
   return FromProto(m, want_training);
 }
 
-// From a file, without ever holding its bytes in memory: they are priced through a mapping of
-// the file (page cache, dropped before parsing), then parsed from a stream. Loading then peaks at
-// about the weights once in protobuf plus the largest tensor, not the file + protobuf + tensors.
+// Hands protobuf a file's bytes a chunk at a time, giving back the pages it has moved past.
+class ConsumingStream final : public google::protobuf::io::ZeroCopyInputStream {
+ public:
+  explicit ConsumingStream(internal::FileBytes& bytes) : bytes_(bytes) {}
+  bool Next(const void** data, int* size) override {
+    if (pos_ >= bytes_.size()) return false;
+    // protobuf may BackUp into the chunk it was last given, never further.
+    bytes_.Release(pos_ >= kChunk ? pos_ - kChunk : 0);
+    const std::size_t n = std::min(kChunk, bytes_.size() - pos_);
+    *data = bytes_.data() + pos_;
+    *size = static_cast<int>(n);
+    pos_ += n;
+    return true;
+  }
+  void BackUp(int count) override { pos_ -= static_cast<std::size_t>(count); }
+  bool Skip(int count) override {
+    const std::size_t left = bytes_.size() - pos_;
+    pos_ += std::min<std::size_t>(static_cast<std::size_t>(count), left);
+    return static_cast<std::size_t>(count) <= left;
+  }
+  int64_t ByteCount() const override { return static_cast<int64_t>(pos_); }
+
+ private:
+  static constexpr std::size_t kChunk = std::size_t{1} << 20;
+  internal::FileBytes& bytes_;
+  std::size_t pos_ = 0;
+};
+
+// From a file: read once into memory of its own (so the bytes parsed are the bytes priced, and a
+// file changed meanwhile cannot fault the process), priced, then parsed while its pages are given
+// back, and each weight's protobuf bytes freed as its tensor is made. Loading so peaks at about
+// the weights once plus one tensor, not file + protobuf + tensors.
 Checkpoint ReadFile(const std::string& path, bool want_training) {
   const Reporter r(path + ": ", /*writing=*/false);
   internal::InputFile file(path);
-  const std::size_t size = file.size();
-  CheckFileSize(r, size);
-  {
-    const internal::MappedFile mapped(file, size);
-    CheckParseCost(r, mapped.data(), size);
-  }
+  CheckFileSize(r, file.size());
+  internal::FileBytes bytes(file, file.size());
+  CheckParseCost(r, bytes.data(), bytes.size());
   pb::Model m;
   {
     google::protobuf::LogSilencer quiet;
-    google::protobuf::io::FileInputStream stream(file.fd());
-    // Only the bytes priced above: a file that grew since is read no further.
-    google::protobuf::io::LimitingInputStream limited(&stream, static_cast<int64_t>(size));
-    const bool parsed = m.ParseFromZeroCopyStream(&limited);
-    if (stream.GetErrno() != 0)
-      throw Error(ErrorCode::kIo, path + ": cannot read: " + std::generic_category().message(stream.GetErrno()));
-    ParsedOrInvalid(r, parsed);
+    ConsumingStream stream(bytes);
+    ParsedOrInvalid(r, m.ParseFromZeroCopyStream(&stream));
   }
+  bytes.Release(bytes.size());
   CheckModel(r, m);
   return FromProto(m, want_training);
 }

@@ -94,17 +94,27 @@ void InputFile::Read(void* dst, std::size_t n) {
   }
 }
 
-MappedFile::MappedFile(const InputFile& file, std::size_t size) : size_(size) {
-  data_ = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd(), 0);
-  if (data_ == MAP_FAILED) {
-    data_ = nullptr;
-    ThrowIo(file.path(), "cannot map", errno);
+FileBytes::FileBytes(InputFile& file, std::size_t size) : size_(size) {
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw Error(ErrorCode::kIo, file.path() + ": cannot read: out of memory for " +
+                                                       std::to_string(size) + " bytes");
+  data_ = static_cast<char*>(p);
+  try {
+    file.Read(data_, size);
+  } catch (...) {
+    ::munmap(data_, size_);
+    throw;
   }
-  ::madvise(data_, size, MADV_SEQUENTIAL);  // a hint: read ahead, drop behind
 }
 
-MappedFile::~MappedFile() {
-  if (data_) ::munmap(data_, size_);
+FileBytes::~FileBytes() { ::munmap(data_, size_); }
+
+void FileBytes::Release(std::size_t end) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  end = std::min(end, size_) / page * page;
+  if (end <= released_) return;
+  ::madvise(data_ + released_, end - released_, MADV_DONTNEED);  // a hint: failure only costs memory
+  released_ = end;
 }
 
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks) {

@@ -1,4 +1,4 @@
-// Helpers shared by the file formats in formats/: mapped and streamed reads, atomic writes,
+// Helpers shared by the file formats in formats/: whole-file and streamed reads, atomic writes,
 // little-endian element copies, UTF-8 checks. Internal to formats/ (standard types only).
 #pragma once
 
@@ -38,20 +38,24 @@ class InputFile {
   std::size_t size_ = 0;
 };
 
-// A read-only view of an open file's first `size` bytes (size > 0), unmapped when destroyed. Its
-// pages are the page cache's, read on demand: reading a file this way allocates nothing.
-class MappedFile {
+// A file's first `size` bytes (size > 0) read into memory of their own (an anonymous mapping,
+// not the file's pages: a file truncated meanwhile is an axon::Error, never a SIGBUS), whose
+// pages can be given back to the system as soon as they are consumed (Release).
+class FileBytes {
  public:
-  MappedFile(const InputFile& file, std::size_t size);
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  const void* data() const { return data_; }
+  FileBytes(InputFile& file, std::size_t size);
+  ~FileBytes();
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  const char* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // Gives back the whole pages in [0, end): their bytes must not be read again.
+  void Release(std::size_t end);
 
  private:
-  void* data_ = nullptr;
+  char* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t released_ = 0;
 };
 
 // Writes the concatenation of chunks to path via a temporary file in the same directory, which
