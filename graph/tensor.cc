@@ -17,6 +17,8 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kIo: return "I/O error";
     case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kMemoryLimit: return "memory limit";
+    case ErrorCode::kTryAgain: return "try again";
   }
   return "error";
 }
@@ -104,6 +106,11 @@ Tensor Tensor::MakeView(DType dtype, std::vector<int64_t> shape, const void* dat
   if (data == nullptr && t.size_ > 0)
     throw Error(ErrorCode::kInvalidArgument, "Tensor::View of a null pointer with shape " + ShapeToString(t.shape_) +
                                                  " (" + std::to_string(t.size_) + " elements)");
+  // Kernels load elements at their natural alignment (as C++ itself requires).
+  if (reinterpret_cast<std::uintptr_t>(data) % DTypeSize(dtype) != 0)
+    throw Error(ErrorCode::kInvalidArgument, "Tensor::View of " + std::string(DTypeName(dtype)) + " data at address " +
+                                                 std::to_string(reinterpret_cast<std::uintptr_t>(data)) +
+                                                 ", not a multiple of " + std::to_string(DTypeSize(dtype)));
   return t;
 }
 template <typename T>

@@ -45,7 +45,7 @@ Executor::Executor(graph::Graph graph, ExecutorOptions options)
     constant_types_[s] = t.dtype();
   }
   value_inputs_.assign(input_slots_.size(), false);
-  free_arenas_.reserve(64);  // returning an arena to the pool must not allocate
+  free_arenas_.reserve(options_.max_idle_arenas);  // returning an arena to the pool must not allocate
 }
 
 Executor::~Executor() {
@@ -293,7 +293,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       }
       const int64_t bytes = bytes_of(out);
       if (bytes > limit - live)
-        throw Error(ErrorCode::kInvalidArgument,
+        throw Error(ErrorCode::kMemoryLimit,
                     node.Describe() + ": output '" + node.outputs[o] + "' " + TypedShape(types[out], shapes[out]) +
                         " needs " + std::to_string(bytes) + " bytes; with the " + std::to_string(live) +
                         " bytes of intermediates already held that exceeds the memory limit of " +
@@ -305,7 +305,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       buffers.push_back({Plan::Place::kArena, -1, bytes, s, last, s});
     }
     if (b.workspace_bytes > limit - live)
-      throw Error(ErrorCode::kInvalidArgument,
+      throw Error(ErrorCode::kMemoryLimit,
                   node.Describe() + ": needs " + std::to_string(b.workspace_bytes) + " bytes of scratch; with the " +
                       std::to_string(live) + " bytes of intermediates already held that exceeds the memory limit of " +
                       std::to_string(limit) + " bytes" + describe_inputs());
@@ -328,7 +328,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       } else {
         out.copy_from = s;
         if (out.bytes > limit - live)
-          throw Error(ErrorCode::kInvalidArgument,
+          throw Error(ErrorCode::kMemoryLimit,
                       "graph output '" + graph_.outputs[o].name + "' " + TypedShape(types[s], shapes[s]) +
                           " needs a copy of " + std::to_string(out.bytes) + " bytes; with the " +
                           std::to_string(live) + " bytes already held that exceeds the memory limit of " +
@@ -374,11 +374,14 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   plan->buffers_offset = table;
   plan->workspace_offset = table + layout.bytes;
   plan->arena_bytes = plan->workspace_offset + workspace;
+  // Node by node it fitted; laid out in one arena with the plan's pointer tables it may not.
   if (plan->arena_bytes + plan->output_bytes > limit)
-    throw Error(ErrorCode::kInvalidArgument,
-                "a run needs " + std::to_string(plan->arena_bytes) + " bytes of intermediates and scratch and " +
-                    std::to_string(plan->output_bytes) + " bytes of outputs, more than the memory limit of " +
-                    std::to_string(limit) + " bytes");
+    throw Error(ErrorCode::kMemoryLimit,
+                "a run needs " + std::to_string(plan->arena_bytes + plan->output_bytes) + " bytes in all (" +
+                    std::to_string(layout.bytes) + " of intermediates laid out in one arena, " +
+                    std::to_string(workspace) + " of kernel scratch, " + std::to_string(table) +
+                    " of the plan's pointer tables, " + std::to_string(plan->output_bytes) +
+                    " of outputs): more than the memory limit of " + std::to_string(limit) + " bytes");
 
   plan->slots.assign(num_slots, {});
   std::vector<int64_t> arena_offset(buffers.size(), 0);
@@ -397,52 +400,73 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
 
 Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {
   std::lock_guard lock(pool_mutex_);
-  auto best = free_arenas_.end();
-  for (auto it = free_arenas_.begin(); it != free_arenas_.end(); ++it)
-    if (it->bytes >= arena_bytes && (best == free_arenas_.end() || it->bytes < best->bytes)) best = it;
+  // Idle arenas are kept by index: removal swaps the last one into the gap.
+  std::ptrdiff_t best = -1;  // the smallest idle arena that is large enough
+  const auto count = [&] { return static_cast<std::ptrdiff_t>(free_arenas_.size()); };
+  for (std::ptrdiff_t i = 0; i < count(); ++i)
+    if (free_arenas_[i].bytes >= arena_bytes && (best < 0 || free_arenas_[i].bytes < free_arenas_[best].bytes)) best = i;
+  const int64_t fresh = best < 0 ? arena_bytes : 0;
+  // Idle arenas are only a cache: they go, largest first, before a run is refused.
   const int64_t limit = options_.memory_limit_bytes;
-  if (best != free_arenas_.end()) {
-    if (extra_bytes > limit - held_bytes_)
-      throw Error(ErrorCode::kInvalidArgument,
-                  "this run's outputs need " + std::to_string(extra_bytes) + " bytes; with the " +
-                      std::to_string(held_bytes_) +
-                      " bytes held by this session's runs that exceeds the memory limit of " + std::to_string(limit) +
-                      " bytes");
-    Arena arena = *best;
-    *best = free_arenas_.back();
-    free_arenas_.pop_back();
-    held_bytes_ += extra_bytes;
-    return arena;
-  }
-  // Pooled arenas that are too small are given back before the limit refuses a new one.
-  std::sort(free_arenas_.begin(), free_arenas_.end(), [](const Arena& a, const Arena& b) { return a.bytes < b.bytes; });
-  while (!free_arenas_.empty() && arena_bytes + extra_bytes > limit - held_bytes_) {
-    held_bytes_ -= free_arenas_.back().bytes;
-    std::free(free_arenas_.back().data);
+  while (fresh + extra_bytes > limit - held_bytes_) {
+    std::ptrdiff_t victim = -1;
+    for (std::ptrdiff_t i = 0; i < count(); ++i)
+      if (i != best && (victim < 0 || free_arenas_[i].bytes > free_arenas_[victim].bytes)) victim = i;
+    if (victim < 0) break;
+    held_bytes_ -= free_arenas_[victim].bytes;
+    std::free(free_arenas_[victim].data);
+    if (best == count() - 1) best = victim;
+    free_arenas_[victim] = free_arenas_.back();
     free_arenas_.pop_back();
   }
-  if (arena_bytes + extra_bytes > limit - held_bytes_)
-    throw Error(ErrorCode::kInvalidArgument,
-                "this run needs " + std::to_string(arena_bytes + extra_bytes) + " bytes; with the " +
-                    std::to_string(held_bytes_) +
-                    " bytes held by concurrent runs of this session that exceeds the memory limit of " +
-                    std::to_string(limit) + " bytes");
-  Arena arena{static_cast<char*>(std::aligned_alloc(64, static_cast<std::size_t>(std::max<int64_t>(arena_bytes, 64)))),
-              arena_bytes};
-  if (!arena.data) throw Error(ErrorCode::kInvalidArgument, "out of memory for " + std::to_string(arena_bytes) + " bytes of intermediates");
-  held_bytes_ += arena_bytes + extra_bytes;
+  if (fresh + extra_bytes > limit - held_bytes_) {
+    int64_t idle = 0;
+    for (const Arena& a : free_arenas_) idle += a.bytes;
+    throw Error(ErrorCode::kTryAgain,
+                "this run needs " + std::to_string(fresh + extra_bytes) + " more bytes; the session's " +
+                    std::to_string(runs_in_flight_) + " other run(s) in progress hold " +
+                    std::to_string(held_bytes_ - idle) + " bytes, which leaves less than that under the memory limit of " +
+                    std::to_string(limit) + " bytes (it fits on its own: try again when they finish)");
+  }
+  Arena arena;
+  if (best >= 0) {
+    arena = free_arenas_[best];
+    free_arenas_[best] = free_arenas_.back();
+    free_arenas_.pop_back();
+  } else {
+    arena = {static_cast<char*>(std::aligned_alloc(64, static_cast<std::size_t>((std::max<int64_t>(arena_bytes, 64) + 63) / 64 * 64))),
+             arena_bytes};
+    if (!arena.data)
+      throw Error(ErrorCode::kMemoryLimit, "out of memory for " + std::to_string(arena_bytes) + " bytes of intermediates");
+    held_bytes_ += arena_bytes;
+  }
+  held_bytes_ += extra_bytes;
+  ++runs_in_flight_;
   return arena;
 }
 
+int64_t Executor::held_bytes() const {
+  std::lock_guard lock(pool_mutex_);
+  return held_bytes_;
+}
+
 void Executor::Release(Arena arena, int64_t extra_bytes) {
+  // An idle arena is kept only while a cached plan could use it, and at most one per thread that
+  // can run at once: memory a session holds between runs stays near what its plans need.
+  int64_t needed = 0;
+  {
+    std::lock_guard lock(plans_mutex_);
+    for (const auto& plan : plans_) needed = std::max(needed, plan->arena_bytes);
+  }
   std::lock_guard lock(pool_mutex_);
   held_bytes_ -= extra_bytes;
-  if (free_arenas_.size() < free_arenas_.capacity()) {
+  --runs_in_flight_;
+  if (arena.bytes <= needed && free_arenas_.size() < options_.max_idle_arenas) {
     free_arenas_.push_back(arena);
-  } else {
-    held_bytes_ -= arena.bytes;
-    std::free(arena.data);
+    return;
   }
+  held_bytes_ -= arena.bytes;
+  std::free(arena.data);
 }
 
 void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const {

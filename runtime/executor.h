@@ -28,6 +28,9 @@ struct ExecutorOptions {
   // Initializers that may change between runs (trained weights); the others are constants.
   std::set<std::string> parameters;
   std::size_t max_plans = 8;  // cached plans; the least recently used is dropped
+  // Arenas kept for reuse between runs: as many as runs can be in progress at once (a session
+  // runs at most one per thread of its task arena).
+  std::size_t max_idle_arenas = 2;
 };
 
 class Executor final : private BindHost {
@@ -53,6 +56,9 @@ class Executor final : private BindHost {
   void Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs);
   // Runs and returns new output tensors (an output listed twice is returned twice as one tensor).
   std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs);
+
+  // Bytes the runs of this executor hold now: arenas (in use or kept idle) and outputs being made.
+  int64_t held_bytes() const;
 
   // Replaces a parameter's value (same dtype and shape) and re-makes what was prepared from it.
   // Waits for runs in progress.
@@ -97,9 +103,10 @@ class Executor final : private BindHost {
   mutable std::vector<std::shared_ptr<const Plan>> plans_;  // most recently used first
   std::map<std::pair<std::size_t, int>, std::unique_ptr<PreparedEntry>> prepared_;
 
-  std::mutex pool_mutex_;
+  mutable std::mutex pool_mutex_;
   std::vector<Arena> free_arenas_;
   int64_t held_bytes_ = 0;  // all arenas (pooled or in use) and outputs being made
+  int runs_in_flight_ = 0;
 };
 
 }  // namespace axon::runtime

@@ -135,6 +135,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
         tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), std::numeric_limits<int>::max()));
     const int threads = options.threads > 0 ? std::min(options.threads, allowed) : allowed;
     runtime::ExecutorOptions executor_options;
+    executor_options.max_idle_arenas = static_cast<std::size_t>(threads);
     executor_options.memory_limit_bytes =
         options.memory_limit_bytes > 0 ? options.memory_limit_bytes : DefaultMemoryLimitBytes();
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);
@@ -147,7 +148,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
   });
 }
 
-const graph::Graph& detail::SessionFactory::GraphOf(const Session& session) { return session.impl_->executor.graph(); }
+const graph::Graph& detail::SessionFactory::GraphOf(const Session& session) { return session.impl().executor.graph(); }
 
 Session Session::Load(const std::string& path, const SessionOptions& options) {
   return detail::SessionFactory::FromModel(WithOrigin(path, [&] { return formats::ReadModelFile(path); }), options,
@@ -155,13 +156,23 @@ Session Session::Load(const std::string& path, const SessionOptions& options) {
 }
 
 Session Session::LoadFromBytes(const void* data, std::size_t size, const SessionOptions& options, const std::string& origin) {
-  return detail::SessionFactory::FromModel(WithOrigin(origin, [&] { return formats::ParseModel(data, size, origin); }),
+  return detail::SessionFactory::FromModel(WithOrigin(origin, [&] {
+                                             if (!data && size > 0)
+                                               throw Error(ErrorCode::kInvalidArgument,
+                                                           "LoadFromBytes of a null pointer with size " + std::to_string(size));
+                                             return formats::ParseModel(data, size, origin);
+                                           }),
                                            options, origin);
 }
 
-const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
-const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
-int Session::threads() const { return impl_->threads; }
+Session::Impl& Session::impl() const {
+  if (!impl_) throw Error(ErrorCode::kInvalidArgument, "this axon::Session was moved from and holds no model");
+  return *impl_;
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return impl().inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl().outputs; }
+int Session::threads() const { return impl().threads; }
 
 namespace {
 
@@ -217,19 +228,22 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
 }  // namespace
 
 std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
-  return WithOrigin(impl_->origin, [&] { return RunImpl(*impl_, named); });
+  Impl& self = impl();
+  return WithOrigin(self.origin, [&] { return RunImpl(self, named); });
 }
 
 void Session::RunInto(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  WithOrigin(impl_->origin, [&] {
-    const auto plan = PlanFor(*impl_, inputs);
-    impl_->arena.execute([&] { impl_->executor.Run(*plan, inputs, outputs); });
+  Impl& self = impl();
+  WithOrigin(self.origin, [&] {
+    const auto plan = PlanFor(self, inputs);
+    self.arena.execute([&] { self.executor.Run(*plan, inputs, outputs); });
   });
 }
 
 std::vector<std::vector<int64_t>> Session::OutputShapes(std::span<const Tensor> inputs) {
-  return WithOrigin(impl_->origin, [&] {
-    const auto plan = PlanFor(*impl_, inputs);
+  Impl& self = impl();
+  return WithOrigin(self.origin, [&] {
+    const auto plan = PlanFor(self, inputs);
     std::vector<std::vector<int64_t>> shapes;
     for (const auto& out : plan->outputs) shapes.push_back(out.shape);
     return shapes;

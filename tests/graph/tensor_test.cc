@@ -15,3 +15,11 @@ TEST_CASE("a view of a null pointer is refused unless the shape is empty", "[gra
   CHECK(empty.shape() == std::vector<int64_t>{0, 3});
   CHECK(Tensor::View(null_i64, {4, 0}).size() == 0);
 }
+
+TEST_CASE("a view of misaligned data is refused", "[graph][tensor]") {
+  alignas(8) unsigned char bytes[64] = {};
+  CHECK_THROWS_WITH(Tensor::View(reinterpret_cast<const float*>(bytes + 1), {2}), Catch::Contains("not a multiple of 4"));
+  CHECK_THROWS_WITH(Tensor::View(reinterpret_cast<int64_t*>(bytes + 4), {2}), Catch::Contains("not a multiple of 8"));
+  CHECK(Tensor::View(reinterpret_cast<const float*>(bytes + 4), {2}).size() == 2);
+  CHECK(Tensor::View(reinterpret_cast<uint8_t*>(bytes + 3), {5}).size() == 5);
+}

@@ -273,3 +273,62 @@ TEST_CASE("a shape fed at run time is part of the plan's key, not only its lengt
   CHECK(run(three_by_two) == std::vector<int64_t>{3, 2});  // same input shapes, another plan
   CHECK(run(two_by_three) == std::vector<int64_t>{2, 3});
 }
+
+namespace {
+
+// y1 = Transpose(Relu(x)) makes an intermediate as large as x (Relu cannot write over the caller's
+// x, nor Transpose over its input); y2 = Relu(z) only an output as large as z.
+graph::Graph TwoSizes() {
+  graph::GraphBuilder b("two_sizes");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 1}));
+  auto z = b.Input("z", DType::kF32, Shape({Dim::Symbol("m"), 1}));
+  b.Output(b.Op("Transpose", {b.Op("Relu", {x})}), "y1");
+  b.Output(b.Op("Relu", {z}), "y2");
+  return b.Build();
+}
+
+}  // namespace
+
+TEST_CASE("idle arenas give way before a run is refused, and never outlive the plans that need them",
+          "[runtime][plan]") {
+  runtime::ExecutorOptions options;
+  options.memory_limit_bytes = 200'000;
+  options.max_idle_arenas = 4;
+  runtime::Executor executor(TwoSizes(), options);
+  auto run = [&](int64_t n, int64_t m) {
+    const std::vector<Tensor> inputs = {RandomTensor({n, 1}, 1), RandomTensor({m, 1}, 2)};
+    return executor.Run(*executor.PlanFor(inputs), inputs);
+  };
+  run(12'000, 1);  // leaves an idle arena of ~48 kB
+  run(12'500, 1);  // and one of ~50 kB: ~98 kB held between runs
+  CHECK(executor.held_bytes() > 96'000);
+  // 120 kB of outputs: fits once the idle arena this run does not use is given back.
+  CHECK(run(100, 30'000)[1].shape() == std::vector<int64_t>{30'000, 1});
+  CHECK(executor.held_bytes() < 60'000);
+
+  // Many distinct sizes one after another: what stays held is bounded by the cached plans' needs,
+  // not by how many sizes went by.
+  options.memory_limit_bytes = int64_t{1} << 30;
+  options.max_plans = 2;
+  options.max_idle_arenas = 1;
+  runtime::Executor churn(TwoSizes(), options);
+  for (int64_t n = 20'000; n > 1'000; n -= 1'000) {
+    const std::vector<Tensor> inputs = {RandomTensor({n, 1}, 3), RandomTensor({1, 1}, 4)};
+    churn.Run(*churn.PlanFor(inputs), inputs);
+  }
+  CHECK(churn.held_bytes() <= 3'000 * 4 + 4'096);  // one arena for the largest cached plan (n = 3000)
+}
+
+TEST_CASE("memory-limit errors say whether the run can never fit or only not now", "[runtime][plan]") {
+  runtime::ExecutorOptions options;
+  options.memory_limit_bytes = 100'000;
+  runtime::Executor executor(TwoSizes(), options);
+  const std::vector<Tensor> too_big = {RandomTensor({20'000, 1}, 1), RandomTensor({1, 1}, 2)};
+  try {
+    executor.PlanFor(too_big);
+    FAIL("a run of 160 kB planned under a 100 kB limit");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::kMemoryLimit);
+    CHECK_THAT(e.what(), Catch::Contains("exceeds the memory limit of 100000 bytes"));
+  }
+}

@@ -204,3 +204,13 @@ TEST_CASE("an input of unknown rank is told apart from a scalar", "[runtime][ses
                     Catch::Contains("input 'u' must be u: f32[?...], got i64[1]"));
   CHECK_THROWS_WITH(session.Run({{"s", Tensor::View(&one, {})}}), Catch::Contains("missing input u: f32[?...]"));
 }
+
+TEST_CASE("a moved-from session and null bytes are refused with axon::Error", "[runtime][session]") {
+  Session s = Compile(TinyMlp());
+  Session moved = std::move(s);
+  CHECK_THROWS_WITH(s.inputs(), Catch::Contains("moved from"));
+  const std::vector<float> x = {1, 2};
+  CHECK_THROWS_WITH(s.Run({{"x", Tensor::View(x.data(), {1, 2})}}), Catch::Contains("moved from"));
+  CHECK(moved.Run({{"x", Tensor::View(x.data(), {1, 2})}})[0].shape() == std::vector<int64_t>{1, 1});
+  CHECK_THROWS_WITH(Session::LoadFromBytes(nullptr, 10), Catch::Contains("<memory>: LoadFromBytes of a null pointer"));
+}

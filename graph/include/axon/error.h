@@ -14,6 +14,8 @@ enum class ErrorCode {
   kUnsupported,       // valid but not implemented (an op, a dtype, a file variant)
   kIo,                // the OS refused (open, read, write)
   kInternal,
+  kMemoryLimit,       // a run would need more memory than the session's limit, even on its own
+  kTryAgain,          // refused for now: the session's other runs in progress hold the memory it needs
 };
 
 const char* ErrorCodeName(ErrorCode code);

@@ -85,6 +85,7 @@ class Session {
 
  private:
   explicit Session(std::unique_ptr<Impl> impl);
+  Impl& impl() const;  // throws axon::Error on a moved-from session
   std::unique_ptr<Impl> impl_;
   friend struct detail::SessionFactory;
 };
