@@ -21,9 +21,11 @@ Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<outpu
 (DIR defaults to the current directory); the outputs are written all or none. Prints each
 output's name, shape and, when small, its values, then the run time.
 
--i NAME=FILE binds input NAME: an -i value is split at the first '=' whose left side is the name
-of one of the model's inputs. Any other value is a file name as a whole, bound to the model's
-only input (so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
+-i NAME=FILE binds input NAME: an -i value is split at the '=' whose left side is the longest
+name of one of the model's inputs (with inputs a and a=b, -i a=b=t.npy binds a=b to t.npy and
+-i a=t.npy binds a). Any other value is a file name as a whole, bound to the model's only input
+(so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
+
 
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
@@ -47,20 +49,38 @@ std::string InputList(const Session& session) {
 
 // The input an -i value binds and the file to read (the rule is in kUsage). Decided from the
 // model's input names alone, so a file name may hold '=' and nothing is opened before the
-// binding is known to be good.
+// binding is known to be good. The longest name wins, so that every input can be reached, even
+// "a=b" beside "a".
 std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
                                                    const std::set<std::string_view>& input_names,
                                                    const std::string& spec) {
+  std::size_t split = std::string::npos;
   for (auto eq = spec.find('='); eq != std::string::npos; eq = spec.find('=', eq + 1))
-    if (input_names.count(std::string_view(spec).substr(0, eq))) return {spec.substr(0, eq), spec.substr(eq + 1)};
+    if (input_names.count(std::string_view(spec).substr(0, eq))) split = eq;  // a longer name than the last
+  if (split != std::string::npos) return {spec.substr(0, split), spec.substr(split + 1)};
   if (session.inputs().size() != 1)
     args.Fail("-i " + spec + " names none of the model's " + std::to_string(session.inputs().size()) +
               " inputs (" + InputList(session) + "): give each as -i NAME=FILE.npy");
   // A mistyped name reads better as such than as a missing file called "nmae=x.npy".
-  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec))
+  std::error_code ec;  // a name the OS refuses (too long) is no file either
+  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec, ec))
     args.Fail("-i " + spec + ": the model has no input '" + spec.substr(0, eq) + "' (its input is " +
               InputList(session) + ") and there is no file '" + spec + "'");
   return {session.inputs()[0].name, spec};
+}
+
+// Reads the file an -i value binds. When the rule split the value but the whole of it names a
+// file ("-i x=1.npy" reads 1.npy; the user may have meant x=1.npy), a failure says how to read
+// that file instead.
+Tensor ReadInput(const std::string& spec, const std::string& file) {
+  try {
+    return formats::ReadNpyFile(file);
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (file == spec || !std::filesystem::exists(spec, ec)) throw;
+    const std::string whole = (spec[0] == '/' ? "/." : "./") + spec;  // the same file, which the rule reads whole
+    throw Error(e.code(), std::string(e.what()) + " (to read the file '" + spec + "', write -i " + ShellQuoted(whole) + ")");
+  }
 }
 
 int RunMain(const std::vector<std::string>& argv) {
@@ -76,13 +96,15 @@ int RunMain(const std::vector<std::string>& argv) {
   for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);
   std::vector<std::pair<std::string, std::string>> bindings;  // input name, file
   std::set<std::string> bound;
-  for (const std::string& spec : args.Values("-i")) {
+  const std::vector<std::string> specs = args.Values("-i");
+  for (const std::string& spec : specs) {
     auto binding = ParseInputSpec(args, session, input_names, spec);
     if (!bound.insert(binding.first).second) args.Fail("input '" + binding.first + "' is given twice");
     bindings.push_back(std::move(binding));
   }
   std::vector<NamedTensor> inputs;
-  for (const auto& [name, file] : bindings) inputs.emplace_back(name, formats::ReadNpyFile(file));
+  for (std::size_t i = 0; i < bindings.size(); ++i)
+    inputs.emplace_back(bindings[i].first, ReadInput(specs[i], bindings[i].second));
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.Run(inputs);

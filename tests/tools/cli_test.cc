@@ -289,3 +289,40 @@ TEST_CASE("run: --memory-limit bounds what tiny inputs can make a model hold", "
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("run: -i splits at the longest input name, and hints at ./ when the whole value is a file", "[cli]") {
+  const fs::path dir = TempDir("longest_input");
+  graph::GraphBuilder b("a_minus_ab");
+  const auto a = b.Input("a", axon::DType::kF32, graph::Shape({1}));
+  b.Output(b.Op("Sub", {a, b.Input("a=b", axon::DType::kF32, graph::Shape({1}))}), "d");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "sub.axon").string());
+  const float one = 1, ten = 10;
+  axon::formats::WriteNpyFile((dir / "one.npy").string(), axon::Tensor::View(&one, {1}));
+  axon::formats::WriteNpyFile((dir / "ten.npy").string(), axon::Tensor::View(&ten, {1}));
+  axon::formats::WriteNpyFile((dir / "b=ten.npy").string(), axon::Tensor::View(&ten, {1}));
+  Result r = Axon("run sub.axon -i a=b=ten.npy -i a=one.npy --no-save", dir);  // a=b is reachable
+  CHECK(r.code == 0);
+  CHECK(r.out.find("d: f32[1]  [-9]") != std::string::npos);
+  r = Axon("run sub.axon -i a=./b=ten.npy -i a=b=one.npy --no-save", dir);  // and so is a, with the file b=ten.npy
+  CHECK(r.code == 0);
+  CHECK(r.out.find("d: f32[1]  [9]") != std::string::npos);
+
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "x.npy", dir / "x=1.npy");
+  Result hint = Axon("run xor.axon -i x=1.npy", dir);  // binds x to 1.npy, by the rule
+  CHECK(hint.code == 1);
+  CHECK(Lines(hint.err) == 1);
+  CHECK(hint.err.find("1.npy: cannot open") != std::string::npos);
+  CHECK(hint.err.find("(to read the file 'x=1.npy', write -i ./x=1.npy)") != std::string::npos);
+  Result no_hint = Axon("run xor.axon -i x=2.npy", dir);  // no file x=2.npy: nothing to hint at
+  CHECK(no_hint.code == 1);
+  CHECK(no_hint.err.find("to read the file") == std::string::npos);
+  // A value too long to be a file name is an unknown input, not std::filesystem's error text.
+  Result is_long = Axon("run xor.axon -i " + std::string(300, 'n') + "=x.npy", dir);
+  CHECK(is_long.code == 1);
+  CHECK(Lines(is_long.err) == 1);
+  CHECK(is_long.err.find("the model has no input 'nnn") != std::string::npos);
+  fs::remove_all(dir);
+}
