@@ -19,13 +19,18 @@ constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...
 
 Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
 (DIR defaults to the current directory); the outputs are written all or none. Prints each
-output's name, shape and, when small, its values, then the run time.
+output's name, shape, the file it went to and, when small, its values, then the run time.
 
 -i NAME=FILE binds input NAME: an -i value is split at the '=' whose left side is the longest
 name of one of the model's inputs (with inputs a and a=b, -i a=b=t.npy binds a=b to t.npy and
 -i a=t.npy binds a). Any other value is a file name as a whole, bound to the model's only input
 (so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
 
+Output files: in an output's name every character other than an ASCII letter, digit, '.', '-'
+or '_' becomes '_' (and '_' is put before a name that is empty or starts with '.'). A name
+that is already a safe file name is written to exactly <name>.npy; one that had to be changed
+gets _2, _3, ... appended when its file would be another output's. The printed line of each
+output says which file it went to.
 
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
@@ -115,15 +120,13 @@ int RunMain(const std::vector<std::string>& argv) {
   // The outputs of one run belong together: all are written, or none (and none is reported).
   formats::FileBatch batch;
   std::vector<std::string> lines;
-  std::set<std::string> written;  // "a:0" and "a_0" make the same file name: never overwrite
+  std::vector<std::string> names;
+  for (const TensorInfo& out : session.outputs()) names.push_back(out.name);
+  const std::vector<std::string> stems = FileNamesFor(names);  // "a:0" and "a_0" get different files
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const std::string& name = session.outputs()[i].name;
-    std::string line = name + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
+    std::string line = names[i] + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
     if (!args.Flag("--no-save")) {
-      std::string stem = FileNameFor(name);
-      for (int n = 2; written.count(stem); ++n) stem = FileNameFor(name) + "_" + std::to_string(n);
-      written.insert(stem);
-      const std::filesystem::path file = dir / (stem + ".npy");
+      const std::filesystem::path file = dir / (stems[i] + ".npy");
       formats::StageNpyFile(batch, file.string(), outputs[i]);
       line += " -> " + file.string();
     }

@@ -326,3 +326,34 @@ TEST_CASE("run: -i splits at the longest input name, and hints at ./ when the wh
   CHECK(is_long.err.find("the model has no input 'nnn") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("run: an output whose name is a safe file name gets exactly that file", "[cli]") {
+  const fs::path dir = TempDir("output_names");
+  graph::GraphBuilder b("four");
+  const auto x = b.Input("x", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Relu", {x}), "a/b");
+  b.Output(b.Op("Sigmoid", {x}), "a b");
+  b.Output(b.Op("Tanh", {x}), "a_b");
+  b.Output(b.Op("Identity", {x}), "a_b_2");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "four.axon").string());
+  const std::vector<float> xs = {-1, 1};
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(xs.data(), {2}));
+  Result r = Axon("run four.axon -i x.npy -o o", dir);
+  REQUIRE(r.code == 0);
+  // Safe names keep their own file; changed names take files no output is known by.
+  CHECK(r.out.find("a_b: f32[2] -> o/a_b.npy") != std::string::npos);
+  CHECK(r.out.find("a_b_2: f32[2] -> o/a_b_2.npy") != std::string::npos);
+  CHECK(r.out.find("a/b: f32[2] -> o/a_b_3.npy") != std::string::npos);
+  CHECK(r.out.find("a b: f32[2] -> o/a_b_4.npy") != std::string::npos);
+  auto values = [&](const char* file) { return axon::formats::ReadNpyFile((dir / "o" / file).string()).ToFloatVector(); };
+  CHECK(std::abs(values("a_b.npy")[1] - std::tanh(1.0f)) < 1e-5f);
+  CHECK(values("a_b_2.npy") == xs);
+  CHECK(values("a_b_3.npy") == std::vector<float>{0, 1});
+  CHECK(std::distance(fs::directory_iterator(dir / "o"), fs::directory_iterator()) == 4);
+  Result help = Axon("run --help", dir);
+  CHECK(help.out.find("becomes '_'") != std::string::npos);
+  CHECK(help.out.find("says which file it went to") != std::string::npos);
+  fs::remove_all(dir);
+}
