@@ -88,6 +88,13 @@ Tensor ReadInput(const std::string& spec, const std::string& file) {
   }
 }
 
+// -o's directory, made if missing; its errors are one line naming it, not std::filesystem's text.
+void MakeOutputDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ErrorCode::kIo, dir.string() + ": cannot create the output directory: " + ec.message());
+}
+
 int RunMain(const std::vector<std::string>& argv) {
   Args args("run", argv, {"-i", "-o", "--threads", "--memory-limit"}, {"--no-save"},
             {{"--input", "-i"}, {"--output-dir", "-o"}});
@@ -95,6 +102,11 @@ int RunMain(const std::vector<std::string>& argv) {
   args.MaxPositional(1);
   const int threads = args.IntValue("--threads", 0, 1);
   const int64_t memory_limit = args.BytesValue("--memory-limit", 0);
+  const bool save = !args.Flag("--no-save");
+  const std::filesystem::path dir = args.Value("-o").value_or(".");
+  // A file where the output directory should be (-o /dev/null) is refused now, not after the run.
+  if (std::error_code ec; save && std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    MakeOutputDir(dir);
   Session session = Session::Load(model_path, {.threads = threads, .memory_limit_bytes = memory_limit});
 
   std::set<std::string_view> input_names;
@@ -115,8 +127,7 @@ int RunMain(const std::vector<std::string>& argv) {
   std::vector<Tensor> outputs = session.Run(inputs);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
-  const std::filesystem::path dir = args.Value("-o").value_or(".");
-  if (!args.Flag("--no-save")) std::filesystem::create_directories(dir);
+  if (save) MakeOutputDir(dir);
   // The outputs of one run belong together: all are written, or none (and none is reported).
   formats::FileBatch batch;
   std::vector<std::string> lines;
@@ -125,7 +136,7 @@ int RunMain(const std::vector<std::string>& argv) {
   const std::vector<std::string> stems = FileNamesFor(names);  // "a:0" and "a_0" get different files
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     std::string line = names[i] + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
-    if (!args.Flag("--no-save")) {
+    if (save) {
       const std::filesystem::path file = dir / (stems[i] + ".npy");
       formats::StageNpyFile(batch, file.string(), outputs[i]);
       line += " -> " + file.string();

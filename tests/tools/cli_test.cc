@@ -357,3 +357,22 @@ TEST_CASE("run: an output whose name is a safe file name gets exactly that file"
   CHECK(help.out.find("says which file it went to") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("run: an -o that cannot be a directory is one line naming it, and nothing is written", "[cli]") {
+  const fs::path dir = TempDir("bad_output_dir");
+  REQUIRE(Axon("demo", dir).code == 0);
+  std::ofstream(dir / "f.txt") << "keep";
+  struct Case { std::string dir, expect; };
+  for (const Case& c : {Case{"/dev/null", "axon run: /dev/null: cannot create the output directory: Not a directory\n"},
+                        Case{"f.txt", "axon run: f.txt: cannot create the output directory: Not a directory\n"},
+                        Case{"f.txt/sub", "axon run: f.txt/sub: cannot create the output directory: Not a directory\n"}}) {
+    INFO(c.dir);
+    Result r = Axon("run xor.axon -i x.npy -o " + c.dir, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err == c.expect);
+    CHECK(r.out.empty());
+  }
+  CHECK(Slurp(dir / "f.txt") == "keep");
+  CHECK(!fs::exists(dir / "y.npy"));
+  fs::remove_all(dir);
+}
