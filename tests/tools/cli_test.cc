@@ -240,7 +240,7 @@ TEST_CASE("run: --threads is capped at the cores and reports what the run used",
   for (const char* bad : {"0", "-5", "lots", "99999999999"}) {
     Result r = Axon(std::string("run xor.axon -i x.npy --threads ") + bad, dir);
     CHECK(r.code == 1);
-    CHECK(r.err.find("option --threads needs an integer >= 1") != std::string::npos);
+    CHECK(r.err.find("option --threads needs an integer from 1 to 2147483647") != std::string::npos);
   }
   fs::remove_all(dir);
 }
@@ -374,5 +374,37 @@ TEST_CASE("run: an -o that cannot be a directory is one line naming it, and noth
   }
   CHECK(Slurp(dir / "f.txt") == "keep");
   CHECK(!fs::exists(dir / "y.npy"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("options: -- ends them, a value option before an option has no value, bounds are stated", "[cli]") {
+  const fs::path dir = TempDir("options");
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "xor.axon", dir / "-m.axon");
+  CHECK(Axon("run -i x.npy --no-save -- -m.axon", dir).code == 0);
+  CHECK(Axon("inspect -- -m.axon", dir).code == 0);
+  Result file_named_help = Axon("run -- --help", dir);  // a file name after --, not a request for help
+  CHECK(file_named_help.code == 1);
+  CHECK(file_named_help.err.find("--help: cannot") != std::string::npos);
+
+  struct Case { std::string args, option; };
+  for (const Case& c : {Case{"-o --no-save", "-o"}, Case{"--output-dir --no-save", "-o"}, Case{"-o -i x.npy", "-o"},
+                        Case{"-o --", "-o"}, Case{"--threads --no-save", "--threads"}, Case{"-o ''", "-o"},
+                        Case{"--output-dir=", "-o"}}) {
+    INFO(c.args);
+    Result r = Axon("run xor.axon -i x.npy " + c.args, dir);
+    CHECK(r.code == 1);
+    CHECK(Lines(r.err) == 1);
+    CHECK(r.err.find("option " + c.option + " needs a value") != std::string::npos);
+  }
+  CHECK(!fs::exists(dir / "--no-save"));
+  CHECK(!fs::exists(dir / "y.npy"));
+  // A value that merely starts with '-' is still a value.
+  CHECK(Axon("run xor.axon -i x.npy -o -out", dir).code == 0);
+  CHECK(fs::exists(dir / "-out" / "y.npy"));
+
+  Result batch = Axon("inspect xor.axon --batch 99999999999999", dir);
+  CHECK(batch.code == 1);
+  CHECK(batch.err.find("option --batch needs an integer from 1 to 2147483647, got '99999999999999'") != std::string::npos);
   fs::remove_all(dir);
 }
