@@ -9,27 +9,43 @@ namespace axon::cli {
 Args::Args(std::string command, const std::vector<std::string>& args, std::set<std::string> value_options,
            std::set<std::string> flags, std::map<std::string, std::string> aliases)
     : command_(std::move(command)) {
+  // The option an argument names: "--input=x.npy" -> "-i" (only long options take "=VALUE").
+  auto option_of = [&](const std::string& arg) {
+    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg;
+    auto it = aliases.find(name);
+    return it == aliases.end() ? name : it->second;
+  };
+  // "-o --no-save" is a forgotten value, not a directory called "--no-save"; a value that only
+  // starts with '-' ("-o -x", "--threads -5") is still taken, and refused or used on its merits.
+  auto is_option = [&](const std::string& arg) {
+    const std::string name = option_of(arg);
+    return arg == "--" || flags.count(name) || value_options.count(name);
+  };
+  bool options_ended = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') {
+    const std::string& arg = args[i];
+    if (options_ended || arg.size() < 2 || arg[0] != '-') {
       positional_.push_back(arg);
       continue;
     }
-    std::optional<std::string> inline_value;
-    if (auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
+    if (arg == "--") {  // the usual end of options: "axon run -- -m.axon" runs the file -m.axon
+      options_ended = true;
+      continue;
     }
-    if (auto it = aliases.find(arg); it != aliases.end()) arg = it->second;
-    if (flags.count(arg)) {
-      if (inline_value) Fail("option " + arg + " takes no value");
-      flags_given_.insert(arg);
-    } else if (value_options.count(arg)) {
-      if (!inline_value && i + 1 >= args.size()) Fail("option " + arg + " needs a value");
-      std::string value = inline_value ? *inline_value : args[++i];
-      ordered_.emplace_back(arg, value);
+    const std::string name = option_of(arg);
+    const std::size_t eq = arg.rfind("--", 0) == 0 ? arg.find('=') : std::string::npos;
+    if (flags.count(name)) {
+      if (eq != std::string::npos) Fail("option " + name + " takes no value");
+      flags_given_.insert(name);
+    } else if (value_options.count(name)) {
+      if (eq == std::string::npos && (i + 1 >= args.size() || is_option(args[i + 1])))
+        Fail("option " + name + " needs a value");
+      std::string value = eq != std::string::npos ? arg.substr(eq + 1) : args[++i];
+      // No option has a use for "" (-o '' would be reported as the nameless path ": cannot ...").
+      if (value.empty()) Fail("option " + name + " needs a value, got ''");
+      ordered_.emplace_back(name, std::move(value));
     } else {
-      Fail("unknown option " + arg);
+      Fail("unknown option " + name);
     }
   }
 }
@@ -66,7 +82,9 @@ int Args::IntValue(const std::string& option, int fallback, int min_value) const
     if (used == v->size() && n >= min_value) return n;
   } catch (const std::exception&) {
   }
-  Fail("option " + option + " needs an integer >= " + std::to_string(min_value) + ", got '" + *v + "'");
+  // The upper bound is int's, but the user cannot guess it: say it.
+  Fail("option " + option + " needs an integer from " + std::to_string(min_value) + " to " +
+       std::to_string(std::numeric_limits<int>::max()) + ", got '" + *v + "'");
 }
 
 int64_t Args::BytesValue(const std::string& option, int64_t fallback) const {

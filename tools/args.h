@@ -13,7 +13,9 @@ namespace axon::cli {
 
 class Args {
  public:
-  // value_options take a value ("-o DIR" or "-o=DIR"); flags do not. Aliases map to a canonical name.
+  // value_options take a value ("-o DIR", or "--output-dir=DIR" for a long option); flags do not.
+  // Aliases map to a canonical name. A value option followed by one of the command's own options
+  // ("-o --no-save") has no value. After "--" every argument is positional.
   Args(std::string command, const std::vector<std::string>& args, std::set<std::string> value_options,
        std::set<std::string> flags = {}, std::map<std::string, std::string> aliases = {});
 

@@ -76,8 +76,10 @@ int main(int argc, char** argv) {
   if (const Command* found = FindCommand(args[0])) {
     const Command& c = *found;
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    // --help anywhere; -h only first, where it cannot be another option's value (-o -h).
-    const bool help = std::find(rest.begin(), rest.end(), "--help") != rest.end() || (!rest.empty() && rest[0] == "-h");
+    // --help anywhere before "--" (after it, "--help" is a file name); -h only first, where it
+    // cannot be another option's value (-o -h).
+    const auto options_end = std::find(rest.begin(), rest.end(), "--");
+    const bool help = std::find(rest.begin(), options_end, "--help") != options_end || (!rest.empty() && rest[0] == "-h");
     if (help) {
       std::printf("%s", c.usage);
       return 0;

@@ -1,6 +1,9 @@
 #include "tools/output_names.h"
 
+#include <cctype>
 #include <cstdio>
+#include <map>
+#include <set>
 
 namespace axon::cli {
 
@@ -9,6 +12,25 @@ std::string FileNameFor(const std::string& value_name) {
   for (char c : value_name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
   if (s.empty() || s[0] == '.') s = "_" + s;
   return s;
+}
+
+std::vector<std::string> FileNamesFor(const std::vector<std::string>& value_names) {
+  // Safe names are placed first, so that a changed name's suffix can never take the file a
+  // later output is known by ("a/b" must not take "a_b" from the output "a_b").
+  std::set<std::string> taken;
+  std::vector<std::string> stems(value_names.size());  // "" until placed (a file name never is)
+  for (std::size_t i = 0; i < value_names.size(); ++i)
+    if (FileNameFor(value_names[i]) == value_names[i] && taken.insert(value_names[i]).second) stems[i] = value_names[i];
+  std::map<std::string, int> next_suffix;  // per base, so a file with many alike names stays linear
+  for (std::size_t i = 0; i < value_names.size(); ++i) {
+    if (!stems[i].empty()) continue;
+    const std::string base = FileNameFor(value_names[i]);
+    std::string stem = base;
+    for (int& n = next_suffix.try_emplace(base, 2).first->second; !taken.insert(stem).second; ++n)
+      stem = base + "_" + std::to_string(n);
+    stems[i] = stem;
+  }
+  return stems;
 }
 
 std::string Escaped(std::string_view text) {

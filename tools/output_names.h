@@ -3,13 +3,20 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "axon/tensor.h"
 
 namespace axon::cli {
 
-// A value name made safe as a file name ("Sigmoid_3:0" -> "Sigmoid_3_0").
+// A value name made safe as a file name ("Sigmoid_3:0" -> "Sigmoid_3_0"): every byte other than an
+// ASCII letter, digit, '.', '-' or '_' becomes '_', and a name that is empty or starts with '.'
+// gets a leading '_'.
 std::string FileNameFor(const std::string& value_name);
+// One file name (without extension) per value name, all different. A name that is already safe
+// keeps exactly its own ("a_b" -> "a_b"); a name that had to change takes the first of
+// FileNameFor(name), then _2, _3, ... appended, that is no other name's file.
+std::vector<std::string> FileNamesFor(const std::vector<std::string>& value_names);
 // Text from a model file made safe to print on one terminal line: control characters (C0, DEL
 // and UTF-8 encoded C1, which terminals may obey as escape sequences) become \xNN.
 std::string Escaped(std::string_view text);

@@ -19,11 +19,18 @@ constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...
 
 Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
 (DIR defaults to the current directory); the outputs are written all or none. Prints each
-output's name, shape and, when small, its values, then the run time.
+output's name, shape, the file it went to and, when small, its values, then the run time.
 
--i NAME=FILE binds input NAME: an -i value is split at the first '=' whose left side is the name
-of one of the model's inputs. Any other value is a file name as a whole, bound to the model's
-only input (so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
+-i NAME=FILE binds input NAME: an -i value is split at the '=' whose left side is the longest
+name of one of the model's inputs (with inputs a and a=b, -i a=b=t.npy binds a=b to t.npy and
+-i a=t.npy binds a). Any other value is a file name as a whole, bound to the model's only input
+(so, for a single-input model, -i FILE.npy is enough and -i ./a=b.npy reads a=b.npy).
+
+Output files: in an output's name every character other than an ASCII letter, digit, '.', '-'
+or '_' becomes '_' (and '_' is put before a name that is empty or starts with '.'). A name
+that is already a safe file name is written to exactly <name>.npy; one that had to be changed
+gets _2, _3, ... appended when its file would be another output's. The printed line of each
+output says which file it went to.
 
 options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
@@ -47,20 +54,45 @@ std::string InputList(const Session& session) {
 
 // The input an -i value binds and the file to read (the rule is in kUsage). Decided from the
 // model's input names alone, so a file name may hold '=' and nothing is opened before the
-// binding is known to be good.
+// binding is known to be good. The longest name wins, so that every input can be reached, even
+// "a=b" beside "a".
 std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
                                                    const std::set<std::string_view>& input_names,
                                                    const std::string& spec) {
+  std::size_t split = std::string::npos;
   for (auto eq = spec.find('='); eq != std::string::npos; eq = spec.find('=', eq + 1))
-    if (input_names.count(std::string_view(spec).substr(0, eq))) return {spec.substr(0, eq), spec.substr(eq + 1)};
+    if (input_names.count(std::string_view(spec).substr(0, eq))) split = eq;  // a longer name than the last
+  if (split != std::string::npos) return {spec.substr(0, split), spec.substr(split + 1)};
   if (session.inputs().size() != 1)
     args.Fail("-i " + spec + " names none of the model's " + std::to_string(session.inputs().size()) +
               " inputs (" + InputList(session) + "): give each as -i NAME=FILE.npy");
   // A mistyped name reads better as such than as a missing file called "nmae=x.npy".
-  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec))
+  std::error_code ec;  // a name the OS refuses (too long) is no file either
+  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec, ec))
     args.Fail("-i " + spec + ": the model has no input '" + spec.substr(0, eq) + "' (its input is " +
               InputList(session) + ") and there is no file '" + spec + "'");
   return {session.inputs()[0].name, spec};
+}
+
+// Reads the file an -i value binds. When the rule split the value but the whole of it names a
+// file ("-i x=1.npy" reads 1.npy; the user may have meant x=1.npy), a failure says how to read
+// that file instead.
+Tensor ReadInput(const std::string& spec, const std::string& file) {
+  try {
+    return formats::ReadNpyFile(file);
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (file == spec || !std::filesystem::exists(spec, ec)) throw;
+    const std::string whole = (spec[0] == '/' ? "/." : "./") + spec;  // the same file, which the rule reads whole
+    throw Error(e.code(), std::string(e.what()) + " (to read the file '" + spec + "', write -i " + ShellQuoted(whole) + ")");
+  }
+}
+
+// -o's directory, made if missing; its errors are one line naming it, not std::filesystem's text.
+void MakeOutputDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ErrorCode::kIo, dir.string() + ": cannot create the output directory: " + ec.message());
 }
 
 int RunMain(const std::vector<std::string>& argv) {
@@ -70,38 +102,42 @@ int RunMain(const std::vector<std::string>& argv) {
   args.MaxPositional(1);
   const int threads = args.IntValue("--threads", 0, 1);
   const int64_t memory_limit = args.BytesValue("--memory-limit", 0);
+  const bool save = !args.Flag("--no-save");
+  const std::filesystem::path dir = args.Value("-o").value_or(".");
+  // A file where the output directory should be (-o /dev/null) is refused now, not after the run.
+  if (std::error_code ec; save && std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    MakeOutputDir(dir);
   Session session = Session::Load(model_path, {.threads = threads, .memory_limit_bytes = memory_limit});
 
   std::set<std::string_view> input_names;
   for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);
   std::vector<std::pair<std::string, std::string>> bindings;  // input name, file
   std::set<std::string> bound;
-  for (const std::string& spec : args.Values("-i")) {
+  const std::vector<std::string> specs = args.Values("-i");
+  for (const std::string& spec : specs) {
     auto binding = ParseInputSpec(args, session, input_names, spec);
     if (!bound.insert(binding.first).second) args.Fail("input '" + binding.first + "' is given twice");
     bindings.push_back(std::move(binding));
   }
   std::vector<NamedTensor> inputs;
-  for (const auto& [name, file] : bindings) inputs.emplace_back(name, formats::ReadNpyFile(file));
+  for (std::size_t i = 0; i < bindings.size(); ++i)
+    inputs.emplace_back(bindings[i].first, ReadInput(specs[i], bindings[i].second));
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.Run(inputs);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
-  const std::filesystem::path dir = args.Value("-o").value_or(".");
-  if (!args.Flag("--no-save")) std::filesystem::create_directories(dir);
+  if (save) MakeOutputDir(dir);
   // The outputs of one run belong together: all are written, or none (and none is reported).
   formats::FileBatch batch;
   std::vector<std::string> lines;
-  std::set<std::string> written;  // "a:0" and "a_0" make the same file name: never overwrite
+  std::vector<std::string> names;
+  for (const TensorInfo& out : session.outputs()) names.push_back(out.name);
+  const std::vector<std::string> stems = FileNamesFor(names);  // "a:0" and "a_0" get different files
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const std::string& name = session.outputs()[i].name;
-    std::string line = name + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
-    if (!args.Flag("--no-save")) {
-      std::string stem = FileNameFor(name);
-      for (int n = 2; written.count(stem); ++n) stem = FileNameFor(name) + "_" + std::to_string(n);
-      written.insert(stem);
-      const std::filesystem::path file = dir / (stem + ".npy");
+    std::string line = names[i] + ": " + std::string(DTypeName(outputs[i].dtype())) + ShapeToString(outputs[i].shape());
+    if (save) {
+      const std::filesystem::path file = dir / (stems[i] + ".npy");
       formats::StageNpyFile(batch, file.string(), outputs[i]);
       line += " -> " + file.string();
     }

@@ -240,7 +240,7 @@ TEST_CASE("run: --threads is capped at the cores and reports what the run used",
   for (const char* bad : {"0", "-5", "lots", "99999999999"}) {
     Result r = Axon(std::string("run xor.axon -i x.npy --threads ") + bad, dir);
     CHECK(r.code == 1);
-    CHECK(r.err.find("option --threads needs an integer >= 1") != std::string::npos);
+    CHECK(r.err.find("option --threads needs an integer from 1 to 2147483647") != std::string::npos);
   }
   fs::remove_all(dir);
 }
@@ -287,5 +287,124 @@ TEST_CASE("run: --memory-limit bounds what tiny inputs can make a model hold", "
     CHECK(r.code == 1);
     CHECK(r.err.find("--memory-limit needs a size in bytes") != std::string::npos);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run: -i splits at the longest input name, and hints at ./ when the whole value is a file", "[cli]") {
+  const fs::path dir = TempDir("longest_input");
+  graph::GraphBuilder b("a_minus_ab");
+  const auto a = b.Input("a", axon::DType::kF32, graph::Shape({1}));
+  b.Output(b.Op("Sub", {a, b.Input("a=b", axon::DType::kF32, graph::Shape({1}))}), "d");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "sub.axon").string());
+  const float one = 1, ten = 10;
+  axon::formats::WriteNpyFile((dir / "one.npy").string(), axon::Tensor::View(&one, {1}));
+  axon::formats::WriteNpyFile((dir / "ten.npy").string(), axon::Tensor::View(&ten, {1}));
+  axon::formats::WriteNpyFile((dir / "b=ten.npy").string(), axon::Tensor::View(&ten, {1}));
+  Result r = Axon("run sub.axon -i a=b=ten.npy -i a=one.npy --no-save", dir);  // a=b is reachable
+  CHECK(r.code == 0);
+  CHECK(r.out.find("d: f32[1]  [-9]") != std::string::npos);
+  r = Axon("run sub.axon -i a=./b=ten.npy -i a=b=one.npy --no-save", dir);  // and so is a, with the file b=ten.npy
+  CHECK(r.code == 0);
+  CHECK(r.out.find("d: f32[1]  [9]") != std::string::npos);
+
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "x.npy", dir / "x=1.npy");
+  Result hint = Axon("run xor.axon -i x=1.npy", dir);  // binds x to 1.npy, by the rule
+  CHECK(hint.code == 1);
+  CHECK(Lines(hint.err) == 1);
+  CHECK(hint.err.find("1.npy: cannot open") != std::string::npos);
+  CHECK(hint.err.find("(to read the file 'x=1.npy', write -i ./x=1.npy)") != std::string::npos);
+  Result no_hint = Axon("run xor.axon -i x=2.npy", dir);  // no file x=2.npy: nothing to hint at
+  CHECK(no_hint.code == 1);
+  CHECK(no_hint.err.find("to read the file") == std::string::npos);
+  // A value too long to be a file name is an unknown input, not std::filesystem's error text.
+  Result is_long = Axon("run xor.axon -i " + std::string(300, 'n') + "=x.npy", dir);
+  CHECK(is_long.code == 1);
+  CHECK(Lines(is_long.err) == 1);
+  CHECK(is_long.err.find("the model has no input 'nnn") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run: an output whose name is a safe file name gets exactly that file", "[cli]") {
+  const fs::path dir = TempDir("output_names");
+  graph::GraphBuilder b("four");
+  const auto x = b.Input("x", axon::DType::kF32, graph::Shape({2}));
+  b.Output(b.Op("Relu", {x}), "a/b");
+  b.Output(b.Op("Sigmoid", {x}), "a b");
+  b.Output(b.Op("Tanh", {x}), "a_b");
+  b.Output(b.Op("Identity", {x}), "a_b_2");
+  graph::Model model;
+  model.graph = b.Build();
+  axon::formats::WriteModelFile(model, (dir / "four.axon").string());
+  const std::vector<float> xs = {-1, 1};
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), axon::Tensor::View(xs.data(), {2}));
+  Result r = Axon("run four.axon -i x.npy -o o", dir);
+  REQUIRE(r.code == 0);
+  // Safe names keep their own file; changed names take files no output is known by.
+  CHECK(r.out.find("a_b: f32[2] -> o/a_b.npy") != std::string::npos);
+  CHECK(r.out.find("a_b_2: f32[2] -> o/a_b_2.npy") != std::string::npos);
+  CHECK(r.out.find("a/b: f32[2] -> o/a_b_3.npy") != std::string::npos);
+  CHECK(r.out.find("a b: f32[2] -> o/a_b_4.npy") != std::string::npos);
+  auto values = [&](const char* file) { return axon::formats::ReadNpyFile((dir / "o" / file).string()).ToFloatVector(); };
+  CHECK(std::abs(values("a_b.npy")[1] - std::tanh(1.0f)) < 1e-5f);
+  CHECK(values("a_b_2.npy") == xs);
+  CHECK(values("a_b_3.npy") == std::vector<float>{0, 1});
+  CHECK(std::distance(fs::directory_iterator(dir / "o"), fs::directory_iterator()) == 4);
+  Result help = Axon("run --help", dir);
+  CHECK(help.out.find("becomes '_'") != std::string::npos);
+  CHECK(help.out.find("says which file it went to") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run: an -o that cannot be a directory is one line naming it, and nothing is written", "[cli]") {
+  const fs::path dir = TempDir("bad_output_dir");
+  REQUIRE(Axon("demo", dir).code == 0);
+  std::ofstream(dir / "f.txt") << "keep";
+  struct Case { std::string dir, expect; };
+  for (const Case& c : {Case{"/dev/null", "axon run: /dev/null: cannot create the output directory: Not a directory\n"},
+                        Case{"f.txt", "axon run: f.txt: cannot create the output directory: Not a directory\n"},
+                        Case{"f.txt/sub", "axon run: f.txt/sub: cannot create the output directory: Not a directory\n"}}) {
+    INFO(c.dir);
+    Result r = Axon("run xor.axon -i x.npy -o " + c.dir, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err == c.expect);
+    CHECK(r.out.empty());
+  }
+  CHECK(Slurp(dir / "f.txt") == "keep");
+  CHECK(!fs::exists(dir / "y.npy"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("options: -- ends them, a value option before an option has no value, bounds are stated", "[cli]") {
+  const fs::path dir = TempDir("options");
+  REQUIRE(Axon("demo", dir).code == 0);
+  fs::copy_file(dir / "xor.axon", dir / "-m.axon");
+  CHECK(Axon("run -i x.npy --no-save -- -m.axon", dir).code == 0);
+  CHECK(Axon("inspect -- -m.axon", dir).code == 0);
+  Result file_named_help = Axon("run -- --help", dir);  // a file name after --, not a request for help
+  CHECK(file_named_help.code == 1);
+  CHECK(file_named_help.err.find("--help: cannot") != std::string::npos);
+
+  struct Case { std::string args, option; };
+  for (const Case& c : {Case{"-o --no-save", "-o"}, Case{"--output-dir --no-save", "-o"}, Case{"-o -i x.npy", "-o"},
+                        Case{"-o --", "-o"}, Case{"--threads --no-save", "--threads"}, Case{"-o ''", "-o"},
+                        Case{"--output-dir=", "-o"}}) {
+    INFO(c.args);
+    Result r = Axon("run xor.axon -i x.npy " + c.args, dir);
+    CHECK(r.code == 1);
+    CHECK(Lines(r.err) == 1);
+    CHECK(r.err.find("option " + c.option + " needs a value") != std::string::npos);
+  }
+  CHECK(!fs::exists(dir / "--no-save"));
+  CHECK(!fs::exists(dir / "y.npy"));
+  // A value that merely starts with '-' is still a value.
+  CHECK(Axon("run xor.axon -i x.npy -o -out", dir).code == 0);
+  CHECK(fs::exists(dir / "-out" / "y.npy"));
+
+  Result batch = Axon("inspect xor.axon --batch 99999999999999", dir);
+  CHECK(batch.code == 1);
+  CHECK(batch.err.find("option --batch needs an integer from 1 to 2147483647, got '99999999999999'") != std::string::npos);
   fs::remove_all(dir);
 }
