@@ -8,6 +8,6 @@
 
 namespace axon::graph {
 
-inline constexpr int64_t kOpsetVersion = 1;
+inline constexpr int64_t kOpsetVersion = 2;  // 2: the ops added for ONNX import
 
 }  // namespace axon::graph
