@@ -256,7 +256,7 @@ TEST_CASE("axon format: the bytes written match the schema, field by field", "[f
   output.Str(f::kVName, "y").Int(f::kVDtype, f::kF32);  // has_shape false: nothing written
   graph.Str(f::kGName, "g").Msg(f::kNodes, node).Msg(f::kInputs, input).Msg(f::kOutputs, output);
   graph.Msg(f::kInitializers, TensorMsg("w", f::kF32, {2}, std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8)));
-  model.Int(f::kFormatVersion, 1).Str(f::kProducerName, "axon").Str(f::kProducerVersion, "0.1").Int(f::kOpset, 1);
+  model.Int(f::kFormatVersion, 1).Str(f::kProducerName, "axon").Str(f::kProducerVersion, "0.1").Int(f::kOpset, graph::kOpsetVersion);
   model.Msg(f::kGraph, graph).Msg(f::kMetadata, Wire().Str(1, "key").Str(2, "v"));
 
   const std::string bytes = SerializeModel(m);
