@@ -47,6 +47,10 @@ struct BoundStep {
   // weight). Set it only when every plan of this node would (the choice must not depend on the
   // shapes being planned): a constant whose every reader says so is released after planning.
   uint64_t prepared_only = 0;
+  // Bit i set: run reads only input i's planned shape, never its bytes (Shape): a plan may run the
+  // step while planning without knowing that input's value, and the value it makes does not
+  // depend on that input's data.
+  uint64_t shape_only_inputs = 0;
 };
 
 // Something an adapter made from a constant or parameter input (packed weights). Shared by every

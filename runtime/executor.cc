@@ -74,10 +74,8 @@ bool Executor::Matches(const Plan& plan, std::span<const Tensor> inputs) const {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     if (t.dtype() != plan.input_types[i] || t.shape() != plan.input_shapes[i]) return false;
-    const std::vector<int64_t>& values = plan.input_values[i];
-    if (value_inputs_[i] &&
-        (t.dtype() != DType::kI64 || values.size() != static_cast<std::size_t>(t.size()) ||
-         (t.size() && std::memcmp(values.data(), t.raw_data(), t.nbytes()) != 0)))
+    const std::vector<char>& bytes = plan.input_values[i];
+    if (value_inputs_[i] && (bytes.size() != t.nbytes() || (t.nbytes() && std::memcmp(bytes.data(), t.raw_data(), t.nbytes()) != 0)))
       return false;
   }
   return true;
@@ -149,8 +147,109 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     plan->input_shapes.push_back(inputs[i].shape());
   }
 
-  // 1. Shapes: each op's own inference, once, on the concrete input shapes.
+  // 1. Shapes: each op's own inference, once, on the concrete input shapes. An inference that
+  // reads a value computed inside the graph (a shape that PyTorch's exporters compute with
+  // Shape -> Gather -> Concat) gets it by running that value's producers now, on the values
+  // known so far: constants, graph inputs, and what was evaluated before.
+  std::vector<int> producer(num_slots, -1);  // step index
+  for (std::size_t k = 0; k < steps_.size(); ++k)
+    for (int out : steps_[k].outputs) producer[out] = static_cast<int>(k);
+  std::vector<Tensor> evaluated(num_slots);
+  // The graph inputs whose data a value was computed from: reading the value makes them key.
+  std::vector<std::vector<bool>> deps(num_slots);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    deps[input_slots_[i]].assign(inputs.size(), false);
+    deps[input_slots_[i]][i] = true;
+  }
   std::vector<bool> reads_value(inputs.size(), false);
+  const int threads = ArenaSlots();
+  auto bind = [&](const CompiledStep& step) {
+    const graph::Node& node = graph_.nodes[step.node];
+    auto value = [&](int s) {
+      BindContext::Value v;
+      if (s < 0) return v;
+      v.dtype = types[s], v.shape = &shapes[s], v.slot = s;
+      v.is_constant = is_constant_[s];
+      v.constant = constants_[s].defined() ? &constants_[s] : nullptr;
+      return v;
+    };
+    std::vector<BindContext::Value> ins, outs;
+    for (int s : step.inputs) ins.push_back(value(s));
+    for (int s : step.outputs) outs.push_back(value(s));
+    const BindContext ctx(node, step.node, *step.schema, std::move(ins), std::move(outs), threads, *this);
+    try {
+      return (*step.adapter)(ctx);
+    } catch (const Error& e) {
+      throw Error(e.code(), Described(node, e.what()));
+    }
+  };
+  // Runs step k now, its inputs' values known (or not read by its kernel).
+  auto run_now = [&](int k) {
+    const CompiledStep& step = steps_[static_cast<std::size_t>(k)];
+    const graph::Node& node = graph_.nodes[step.node];
+    const BoundStep b = bind(step);
+    for (int out : step.outputs) {
+      constexpr int64_t kMaxEvaluated = int64_t{1} << 16;
+      if (ElementCount(shapes[out]) > kMaxEvaluated)
+        throw Error(ErrorCode::kUnsupported,
+                    node.Describe() + ": a shape depends on its output '" + slot_names_[out] + "' " +
+                        TypedShape(types[out], shapes[out]) + ", too large to compute while planning (at most " +
+                        std::to_string(kMaxEvaluated) + " elements)");
+    }
+    std::vector<const void*> in_ptrs;
+    for (std::size_t i = 0; i < step.inputs.size(); ++i) {
+      const int s = step.inputs[i];
+      const bool shape_only = i < 64 && (b.shape_only_inputs >> i & 1);
+      in_ptrs.push_back(s < 0 || shape_only ? nullptr : values[s]->raw_data());
+      if (s >= 0 && !shape_only && !deps[s].empty()) {
+        for (int out : step.outputs) {
+          deps[out].resize(inputs.size(), false);
+          for (std::size_t g = 0; g < inputs.size(); ++g) deps[out][g] = deps[out][g] || deps[s][g];
+        }
+      }
+    }
+    if (b.alias_input >= 0) {
+      const int from = step.inputs[static_cast<std::size_t>(b.alias_input)];
+      evaluated[step.outputs[0]] = values[from]->Reshaped(shapes[step.outputs[0]]);
+    } else {
+      std::vector<void*> out_ptrs;
+      for (int out : step.outputs) {
+        evaluated[out] = Tensor::Uninitialized(types[out], shapes[out]);
+        out_ptrs.push_back(evaluated[out].raw_data());
+      }
+      const Tensor workspace = b.workspace_bytes ? Tensor::Uninitialized(DType::kU8, {b.workspace_bytes}) : Tensor();
+      const StepArgs args{in_ptrs.data(), out_ptrs.data(), const_cast<void*>(workspace.raw_data())};
+      try {
+        b.run(args);
+      } catch (const Error& e) {
+        throw Error(e.code(), Described(node, e.what()));
+      }
+    }
+    for (int out : step.outputs) values[out] = &evaluated[out];
+  };
+  // Makes values[slot] known by running its producers, deepest first (an explicit stack: a long
+  // chain cannot overflow the call stack).
+  auto evaluate = [&](int slot) {
+    std::vector<std::pair<int, bool>> stack = {{slot, false}};
+    while (!stack.empty()) {
+      auto [s, expanded] = stack.back();
+      stack.pop_back();
+      if (values[s]) continue;
+      const int k = producer[s];
+      if (k < 0) return false;  // a graph input or constant without data: cannot happen; be safe
+      if (expanded) {
+        run_now(k);
+        continue;
+      }
+      stack.push_back({s, true});
+      const CompiledStep& step = steps_[static_cast<std::size_t>(k)];
+      const BoundStep b = bind(step);
+      for (std::size_t i = 0; i < step.inputs.size(); ++i)
+        if (step.inputs[i] >= 0 && !values[step.inputs[i]] && !(i < 64 && (b.shape_only_inputs >> i & 1)))
+          stack.push_back({step.inputs[i], false});
+    }
+    return values[slot] != nullptr;
+  };
   for (const CompiledStep& step : steps_) {
     const graph::Node& node = graph_.nodes[step.node];
     graph::InferContext ctx(node, *step.schema);
@@ -161,9 +260,24 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       ctx.input_values.push_back(s < 0 ? nullptr : values[s]);
     }
     step.schema->RunInference(ctx);
-    for (std::size_t i = 0; i < ctx.values_read.size() && i < step.inputs.size(); ++i)
-      for (std::size_t in = 0; in < input_slots_.size(); ++in)
-        if (ctx.values_read[i] && step.inputs[i] == input_slots_[in]) reads_value[in] = true;
+    // An input's value was wanted but not known: compute it and infer again.
+    bool again = false;
+    for (std::size_t i = 0; i < ctx.values_read.size() && i < step.inputs.size(); ++i) {
+      const int s = step.inputs[i];
+      if (ctx.values_read[i] && s >= 0 && !values[s] && evaluate(s)) {
+        ctx.input_values[i] = values[s];
+        again = true;
+      }
+    }
+    if (again) {
+      ctx.outputs.clear();
+      step.schema->RunInference(ctx);
+    }
+    for (std::size_t i = 0; i < ctx.values_read.size() && i < step.inputs.size(); ++i) {
+      const int s = step.inputs[i];
+      if (!ctx.values_read[i] || s < 0 || deps[s].empty()) continue;
+      for (std::size_t g = 0; g < inputs.size(); ++g) reads_value[g] = reads_value[g] || deps[s][g];
+    }
     for (std::size_t o = 0; o < step.outputs.size(); ++o) {
       const graph::ValueInfo& info = ctx.outputs[o];
       auto shape = info.shape.values();
@@ -184,35 +298,17 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       plans_.clear();
     }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    std::vector<int64_t> data;
-    if (value_inputs_[i] && inputs[i].dtype() == DType::kI64)
-      data.assign(inputs[i].data<int64_t>(), inputs[i].data<int64_t>() + inputs[i].size());
+    std::vector<char> data;
+    if (value_inputs_[i] && inputs[i].nbytes()) {
+      const char* p = static_cast<const char*>(inputs[i].raw_data());
+      data.assign(p, p + inputs[i].nbytes());
+    }
     plan->input_values.push_back(std::move(data));
   }
 
   // 2. Kernels: each op's adapter binds it to these shapes.
-  const int threads = ArenaSlots();
   std::vector<BoundStep> bound;
-  for (const CompiledStep& step : steps_) {
-    const graph::Node& node = graph_.nodes[step.node];
-    auto value = [&](int s) {
-      BindContext::Value v;
-      if (s < 0) return v;
-      v.dtype = types[s], v.shape = &shapes[s], v.slot = s;
-      v.is_constant = is_constant_[s];
-      v.constant = constants_[s].defined() ? &constants_[s] : nullptr;
-      return v;
-    };
-    std::vector<BindContext::Value> ins, outs;
-    for (int s : step.inputs) ins.push_back(value(s));
-    for (int s : step.outputs) outs.push_back(value(s));
-    const BindContext ctx(node, step.node, *step.schema, std::move(ins), std::move(outs), threads, *this);
-    try {
-      bound.push_back((*step.adapter)(ctx));
-    } catch (const Error& e) {
-      throw Error(e.code(), Described(node, e.what()));
-    }
-  }
+  for (const CompiledStep& step : steps_) bound.push_back(bind(step));
 
   // 3. Buffers. Every value lives in a buffer: a graph input's, a constant's, or one a step
   // writes. An alias step's output joins its input's buffer; an in-place step's output joins the

@@ -19,7 +19,7 @@ struct Plan {
   // values shape inference read (a Reshape's shape fed at run time).
   std::vector<DType> input_types;
   std::vector<std::vector<int64_t>> input_shapes;
-  std::vector<std::vector<int64_t>> input_values;  // per input; empty unless its data is in the key
+  std::vector<std::vector<char>> input_values;  // per input: its bytes, when its data is in the key
 
   // Where a value's bytes are on a run.
   enum class Place : uint8_t { kNone, kConstant, kInput, kArena, kOutput };

@@ -332,3 +332,24 @@ TEST_CASE("memory-limit errors say whether the run can never fit or only not now
     CHECK_THAT(e.what(), Catch::Contains("exceeds the memory limit of 100000 bytes"));
   }
 }
+
+TEST_CASE("a shape computed inside the graph is evaluated while planning, and its inputs key the plan",
+          "[runtime][plan]") {
+  // shape = Identity(Transpose(Identity(k))): computed from the graph input k, not k itself.
+  graph::GraphBuilder b("computed_shape");
+  auto x = b.Input("x", DType::kF32, Shape({6}));
+  auto k = b.Input("k", DType::kI64, Shape({2}));
+  auto shape = b.Op("Identity", {b.Op("Transpose", {b.Op("Identity", {k})})});
+  b.Output(b.Op("Relu", {b.Op("Reshape", {x, shape})}), "y");
+  Session s = Compile(b.Build());
+  const Tensor xv = RandomTensor({6}, 1);
+  auto run = [&](std::vector<int64_t> spec) {
+    return s.Run({{"x", xv}, {"k", Tensor::FromVector(spec, {2})}})[0];
+  };
+  CHECK(run({2, 3}).shape() == std::vector<int64_t>{2, 3});
+  CHECK(run({3, -1}).shape() == std::vector<int64_t>{3, 2});  // same input shapes: another plan
+  const Tensor y = run({1, 6});
+  CHECK(y.shape() == std::vector<int64_t>{1, 6});
+  for (int i = 0; i < 6; ++i) CHECK(y.data<float>()[i] == std::max(xv.data<float>()[i], 0.0f));
+  CHECK_THROWS_WITH(run({4, -1}), Catch::Contains("node 'Reshape") && Catch::Contains("cannot infer the -1"));
+}
