@@ -103,6 +103,9 @@ std::shared_ptr<const Plan> Executor::PlanFor(std::span<const Tensor> inputs) {
     plan = Build(inputs, releasable);
     if (plans_.size() >= options_.max_plans) plans_.pop_back();
     plans_.insert(plans_.begin(), plan);
+    int64_t largest = 0;
+    for (const auto& cached : plans_) largest = std::max(largest, cached->arena_bytes);
+    largest_plan_arena_ = largest;
   }
   if (!releasable.empty()) {
     std::unique_lock params(params_);  // no run may be reading the Tensor handles meanwhile
@@ -549,11 +552,7 @@ int64_t Executor::held_bytes() const {
 void Executor::Release(Arena arena, int64_t extra_bytes) {
   // An idle arena is kept only while a cached plan could use it, and at most one per thread that
   // can run at once: memory a session holds between runs stays near what its plans need.
-  int64_t needed = 0;
-  {
-    std::lock_guard lock(plans_mutex_);
-    for (const auto& plan : plans_) needed = std::max(needed, plan->arena_bytes);
-  }
+  const int64_t needed = largest_plan_arena_;  // not plans_mutex_: a plan being made holds it long
   std::lock_guard lock(pool_mutex_);
   held_bytes_ -= extra_bytes;
   --runs_in_flight_;

@@ -4,6 +4,7 @@
 // all runs of one executor share its memory limit.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -102,6 +103,7 @@ class Executor final : private BindHost {
   mutable std::mutex plans_mutex_;
   mutable std::vector<std::shared_ptr<const Plan>> plans_;  // most recently used first
   std::map<std::pair<std::size_t, int>, std::unique_ptr<PreparedEntry>> prepared_;
+  std::atomic<int64_t> largest_plan_arena_{0};  // of the cached plans: idle arenas beyond it go
 
   mutable std::mutex pool_mutex_;
   std::vector<Arena> free_arenas_;
