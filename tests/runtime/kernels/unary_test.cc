@@ -415,7 +415,7 @@ TEST_CASE("Clip's bounds may be constants or inputs, [] or [1], or omitted", "[k
 
 // Every adapter offers in-place: a chain of the ops over one tensor needs no intermediate buffer
 // (each step writes over its dying input; the first writes into the output, never over x).
-TEST_CASE("the elementwise ops run in place in a plan", "[kernels][unary][runtime]") {
+TEST_CASE("the elementwise ops run in place in a plan, f32 and integer", "[kernels][unary][runtime]") {
   using graph::Shape;
   {
     graph::GraphBuilder b("chain");
@@ -424,13 +424,15 @@ TEST_CASE("the elementwise ops run in place in a plan", "[kernels][unary][runtim
                                           "HardSwish", "LeakyRelu", "Elu", "Selu", "HardSigmoid"};
     for (const std::string& op : ops) h = b.Op(op, {h});
     h = b.Op("Clip", {h, b.Weight("lo", Tensor::FromVector(std::vector<float>{0.55f}, {}))});
+    h = b.Op("Pow", {h, b.Weight("e", Tensor::FromVector(std::vector<float>{1.5f}, {}))});
+    h = b.Op("PRelu", {b.Op("Neg", {h}), b.Weight("slope", Tensor::FromVector(std::vector<float>{0.5f}, {1}))});
     b.Output(h, "y");
     runtime::Executor executor(b.Build(), {});
     const Tensor x = Tensor::FromVector(test::RandomFloats(4 * 33, 5, -3.0f, 3.0f), {4, 33});
     const std::vector<float> x_before = x.ToFloatVector();
     const std::vector<Tensor> inputs = {x};
     auto plan = executor.PlanFor(inputs);
-    REQUIRE(plan->steps.size() == ops.size() + 1);
+    REQUIRE(plan->steps.size() == ops.size() + 4);
     CHECK(plan->arena_bytes - plan->buffers_offset == 0);  // no intermediate buffer at all
     const std::vector<float> y = executor.Run(*plan, inputs)[0].ToFloatVector();
     CHECK(x.ToFloatVector() == x_before);
@@ -441,7 +443,29 @@ TEST_CASE("the elementwise ops run in place in a plan", "[kernels][unary][runtim
                   SeluDefault, HardSigmoidDefault})
       fn(e, e, n);
     Clip(e, e, n, 0.55f, std::numeric_limits<float>::infinity());
+    for (float& v : expected) v = -static_cast<float>(std::pow(double{v}, 1.5)) * 0.5f;
     for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(expected[i]).epsilon(1e-6));
+  }
+  {
+    graph::GraphBuilder b("int_chain");
+    auto h = b.Input("x", DType::kI64, Shape({3, 5}));
+    h = b.Op("Add", {h, b.Weight("a", Tensor::FromVector(std::vector<int64_t>{100}, {}))});
+    h = b.Op("Mul", {h, b.Weight("m", Tensor::FromVector(std::vector<int64_t>{1, -2, 3, -4, 5}, {5}))});
+    h = b.Op("Div", {h, b.Weight("d", Tensor::FromVector(std::vector<int64_t>{7, 0, -7}, {3, 1}))});
+    b.Output(b.Op("Sub", {h, b.Weight("s", Tensor::FromVector(std::vector<int64_t>{1}, {1}))}), "y");
+    runtime::Executor executor(b.Build(), {});
+    std::vector<int64_t> xv(15);
+    for (int i = 0; i < 15; ++i) xv[i] = i * 11 - 80;
+    const std::vector<Tensor> inputs = {Tensor::FromVector(xv, {3, 5})};
+    auto plan = executor.PlanFor(inputs);
+    CHECK(plan->arena_bytes - plan->buffers_offset == 0);
+    const Tensor y = executor.Run(*plan, inputs)[0];
+    REQUIRE(y.dtype() == DType::kI64);
+    const int64_t m[] = {1, -2, 3, -4, 5}, d[] = {7, 0, -7};
+    for (int i = 0; i < 15; ++i) {
+      const int64_t t = (xv[i] + 100) * m[i % 5];
+      CHECK(y.data<int64_t>()[i] == (d[i / 5] == 0 ? 0 : t / d[i / 5]) - 1);
+    }
   }
 }
 
