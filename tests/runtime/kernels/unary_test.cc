@@ -1,7 +1,6 @@
 #include "runtime/kernels/unary.h"
 
-#include "runtime/kernels/activation.h"
-
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +17,7 @@
 
 #include "graph/builder.h"
 #include "runtime/executor.h"
+#include "runtime/kernels/activation.h"
 #include "tests/runtime/kernels/for_each_target.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
 
@@ -95,7 +95,7 @@ constexpr double kMaxSubnormalAbsErr = 1e-37;
 struct ErrorStats {
   double max_rel = 0, worst_rel_x = 0;
   double max_abs_subnormal = 0;
-  int64_t wrong = 0;  // NaN / inf cases that did not match, exact functions off by any bit, slack exceeded
+  int64_t wrong = 0;  // NaN / inf cases that did not match, and exact functions off by any bit
   float first_wrong_x = 0;
   int64_t count = 0;
 };
