@@ -15,6 +15,7 @@
 #include "runtime/kernels/shape_ops.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/kernels/target.h"
+#include "runtime/kernels/unary.h"
 
 namespace axon::bench {
 namespace {
@@ -54,8 +55,26 @@ struct UnaryFn {
   const char* name;
   void (*fn)(const float*, float*, int64_t);
 };
+// The ops with attributes run with ONNX's defaults (captureless lambdas convert to the pointer).
 const UnaryFn kUnaryFns[] = {
-    {"relu", kernels::Relu}, {"sigmoid", kernels::Sigmoid}, {"tanh", kernels::Tanh}, {"exp", kernels::Exp}};
+    {"relu", kernels::Relu},
+    {"sigmoid", kernels::Sigmoid},
+    {"tanh", kernels::Tanh},
+    {"exp", kernels::Exp},
+    {"log", kernels::Log},  // of negative inputs: the NaN path costs the same
+    {"sqrt", kernels::Sqrt},
+    {"neg", kernels::Neg},
+    {"abs", kernels::Abs},
+    {"erf", kernels::Erf},
+    {"reciprocal", kernels::Reciprocal},
+    {"softplus", kernels::Softplus},
+    {"hardswish", kernels::HardSwish},
+    {"leakyrelu", [](const float* x, float* y, int64_t n) { kernels::LeakyRelu(x, y, n, 0.01f); }},
+    {"elu", [](const float* x, float* y, int64_t n) { kernels::Elu(x, y, n, 1.0f); }},
+    {"selu", [](const float* x, float* y, int64_t n) { kernels::Selu(x, y, n, 1.67326319f, 1.05070102f); }},
+    {"hardsigmoid", [](const float* x, float* y, int64_t n) { kernels::HardSigmoid(x, y, n, 0.2f, 0.5f); }},
+    {"clip", [](const float* x, float* y, int64_t n) { kernels::Clip(x, y, n, 0.0f, 6.0f); }},
+};
 
 void BM_Unary(benchmark::State& state, UnaryFn f, int64_t n) {
   const std::vector<float> x = Data(n);
@@ -156,8 +175,13 @@ const bool registered = [] {
   for (const UnaryFn& f : kUnaryFns)
     for (const UnaryShape& s : kUnaryShapes)
       benchmark::RegisterBenchmark((std::string(f.name) + "/" + s.name).c_str(), BM_Unary, f, s.n)->UseRealTime();
-  const std::pair<const char*, BinaryOp> ops[] = {
-      {"add", BinaryOp::kAdd}, {"mul", BinaryOp::kMul}, {"div", BinaryOp::kDiv}};
+  // pow: the general path (the exponents are Data's, not 2 or 0.5); prelu: a slope per channel is
+  // the channel_scale shape.
+  const std::pair<const char*, BinaryOp> ops[] = {{"add", BinaryOp::kAdd},
+                                                  {"mul", BinaryOp::kMul},
+                                                  {"div", BinaryOp::kDiv},
+                                                  {"pow", BinaryOp::kPow},
+                                                  {"prelu", BinaryOp::kPRelu}};
   for (const BinaryShape& s : kBinaryShapes)
     benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy,
                                  Count(s.y))->UseRealTime();

@@ -1,20 +1,59 @@
-// Binary arithmetic with numpy broadcasting.
+// Binary elementwise ops with numpy broadcasting.
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
 namespace {
 
-void InferBinary(InferContext& ctx) {
+// Add, Sub, Mul, Div: f32, i32 or i64, both inputs of one dtype (ONNX promotes nothing), which is
+// the output's.
+void InferArithmetic(InferContext& ctx) {
+  const DType t = ctx.InType(0);
+  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64)
+    ctx.Fail("input A must be f32, i32 or i64, got " + std::string(DTypeName(t)));
+  if (ctx.InType(1) != t)
+    ctx.Fail("inputs A and B must have the same dtype, got " + std::string(DTypeName(t)) + " and " +
+             std::string(DTypeName(ctx.InType(1))));
+  ctx.SetOutput(0, t, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
+}
+
+// Pow: f32 base and exponent (ONNX allows more types; an importer casts), broadcast both ways.
+void InferPow(InferContext& ctx) {
   ctx.RequireFloat(0);
   ctx.RequireFloat(1);
   ctx.SetOutput(0, DType::kF32, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
 }
 
+// PRelu: the slope broadcasts to X one way only (ONNX "unidirectional broadcasting"): it has at
+// most X's rank, and each of its dims is 1 or X's. The output is X's shape. A symbolic dim is
+// taken to fit; the plan's concrete shapes are checked again.
+void InferPRelu(InferContext& ctx) {
+  ctx.RequireFloat(0);
+  ctx.RequireFloat(1);
+  const Shape& x = ctx.InShape(0);
+  const Shape& slope = ctx.InShape(1);
+  if (x.has_rank() && slope.has_rank()) {
+    bool fits = slope.rank() <= x.rank();
+    for (int64_t i = 0; fits && i < slope.rank(); ++i) {
+      const Dim& s = slope[i];
+      const Dim& xd = x[i + x.rank() - slope.rank()];
+      fits = !s.known() || s.value() == 1 || !xd.known() || s.value() == xd.value();
+    }
+    ctx.Require(fits, "slope " + slope.ToString() + " does not broadcast to X " + x.ToString());
+  }
+  ctx.SetOutput(0, DType::kF32, x);
+}
+
 }  // namespace
 
-AXON_OP(Add).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferBinary).Flops(OneFlopPerOutput);
-AXON_OP(Sub).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferBinary).Flops(OneFlopPerOutput);
-AXON_OP(Mul).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferBinary).Flops(OneFlopPerOutput);
-AXON_OP(Div).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferBinary).Flops(OneFlopPerOutput);
+// Since(2): op set 2 added i32 and i64.
+AXON_OP(Add).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
+AXON_OP(Sub).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
+AXON_OP(Mul).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
+AXON_OP(Div).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
+// exp(y·ln|x|) and its special cases: counted as 4, as the other exp/log ops are.
+AXON_OP(Pow).Since(2).Inputs({"X", "Y"}).Outputs({"Z"}).Infer(InferPow).Flops([](const FlopContext& f) {
+  return 4 * OneFlopPerOutput(f);
+});
+AXON_OP(PRelu).Since(2).Inputs({"X", "slope"}).Outputs({"Y"}).Infer(InferPRelu).Flops(OneFlopPerOutput);
 
 }  // namespace axon::graph

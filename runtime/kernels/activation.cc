@@ -4,9 +4,7 @@
 
 #include "runtime/kernels/activation.h"
 
-#include <algorithm>
-
-#include "runtime/parallel.h"
+#include "runtime/kernels/flat_blocks.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/activation.cc"
@@ -47,19 +45,8 @@ namespace {
 
 using UnaryFn = void (*)(const float*, float*, int64_t);
 
-// 16K floats = 64 KiB per block: large enough to amortize a task, small enough that a
-// 1M-element activation still splits across cores. A multiple of every vector length, so only
-// the last block has a tail.
-constexpr int64_t kBlock = 16384;
-
 void RunBlocked(UnaryFn fn, const float* x, float* y, int64_t n) {
-  if (n <= 0) return;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  runtime::ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
-    const int64_t begin = b0 * kBlock;
-    const int64_t end = std::min(n, b1 * kBlock);
-    fn(x + begin, y + begin, end - begin);
-  });
+  ForEachFlatBlock(n, [&](int64_t begin, int64_t end) { fn(x + begin, y + begin, end - begin); });
 }
 
 }  // namespace

@@ -27,20 +27,23 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Largest lane count of any float vector on this target; sizes the tail buffers.
 inline constexpr std::size_t kMaxF32Lanes = HWY_MAX_BYTES / sizeof(float);
 
-// Loads count < Lanes(d) floats; the lanes past count are zero.
+// Loads count < Lanes(d) elements (float, or the integer lanes of the integer kernels); the lanes
+// past count are zero.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadTail(D d, const float* HWY_RESTRICT p, std::size_t count) {
-  HWY_ALIGN float buf[kMaxF32Lanes] = {};
-  std::memcpy(buf, p, count * sizeof(float));
+HWY_INLINE hn::Vec<D> LoadTail(D d, const hn::TFromD<D>* HWY_RESTRICT p, std::size_t count) {
+  using T = hn::TFromD<D>;
+  HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)] = {};
+  std::memcpy(buf, p, count * sizeof(T));
   return hn::Load(d, buf);
 }
 
 // Stores the first count < Lanes(d) lanes of v.
 template <class D>
-HWY_INLINE void StoreTail(D d, hn::Vec<D> v, float* HWY_RESTRICT p, std::size_t count) {
-  HWY_ALIGN float buf[kMaxF32Lanes];
+HWY_INLINE void StoreTail(D d, hn::Vec<D> v, hn::TFromD<D>* HWY_RESTRICT p, std::size_t count) {
+  using T = hn::TFromD<D>;
+  HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)];
   hn::Store(v, d, buf);
-  std::memcpy(p, buf, count * sizeof(float));
+  std::memcpy(p, buf, count * sizeof(T));
 }
 
 // y[i] = op(d, x[i]) for i < n, one vector at a time; x == y is allowed (each vector is loaded

@@ -21,9 +21,41 @@ TEST_CASE("broadcasting follows numpy", "[graph][infer][infer:Add]") {
                                              Catch::Contains("node 'n' (Add)"));
 }
 
-TEST_CASE("binary ops need f32", "[graph][infer][infer:Mul]") {
-  ValueInfo i64{"", DType::kI64, Shape({2})};
-  CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("must be f32"));
+TEST_CASE("arithmetic takes f32, i32 or i64, both inputs alike, and makes that dtype", "[graph][infer][infer:Mul]") {
+  for (DType t : {DType::kF32, DType::kI32, DType::kI64}) {
+    INFO(DTypeName(t));
+    const auto out = InferOp("Mul", {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
+    CHECK(out[0].dtype == t);
+    CHECK(out[0].shape == Shape({2, 3}));
+  }
+  ValueInfo i64{"", DType::kI64, Shape({2})}, i32{"", DType::kI32, Shape({2})};
+  CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("same dtype, got f32 and i64"));
+  CHECK_THROWS_WITH(InferOp("Mul", {i32, i64}), Catch::Contains("same dtype, got i32 and i64"));
+  ValueInfo u8{"", DType::kU8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
+  CHECK_THROWS_WITH(InferOp("Mul", {u8, u8}), Catch::Contains("must be f32, i32 or i64, got u8"));
+  CHECK_THROWS_WITH(InferOp("Mul", {boolean, boolean}), Catch::Contains("must be f32, i32 or i64, got bool"));
+}
+
+TEST_CASE("Pow broadcasts both ways and needs f32", "[graph][infer][infer:Pow]") {
+  CHECK(InferOp("Pow", {F32({2, 1, 4}), F32({3, 1})})[0].shape == Shape({2, 3, 4}));
+  CHECK(InferOp("Pow", {F32({Dim::Symbol("b"), 4}), F32({})})[0].shape == Shape({Dim::Symbol("b"), 4}));
+  CHECK(InferOp("Pow", {F32({}), F32({5})})[0].shape == Shape({5}));  // the exponent may widen the result
+  CHECK_THROWS_WITH(InferOp("Pow", {F32({2, 3}), F32({4})}), Catch::Contains("cannot be broadcast"));
+  CHECK_THROWS_WITH(InferOp("Pow", {F32({2}), ValueInfo{"", DType::kI64, Shape({})}}), Catch::Contains("input Y must be f32"));
+  CHECK(FindOpSchema("Pow")->since_version() == 2);
+}
+
+TEST_CASE("PRelu's slope broadcasts to X one way only", "[graph][infer][infer:PRelu]") {
+  const Shape x({Dim::Symbol("n"), 3, 5, 5});
+  CHECK(InferOp("PRelu", {F32(x.dims()), F32({3, 1, 1})})[0].shape == x);
+  CHECK(InferOp("PRelu", {F32(x.dims()), F32({1})})[0].shape == x);
+  CHECK(InferOp("PRelu", {F32(x.dims()), F32({})})[0].shape == x);
+  CHECK(InferOp("PRelu", {F32(x.dims()), F32({5})})[0].shape == x);
+  CHECK(InferOp("PRelu", {F32({2, 3}), F32({Dim::Symbol("c")})})[0].shape == Shape({2, 3}));
+  CHECK_THROWS_WITH(InferOp("PRelu", {F32(x.dims()), F32({3})}), Catch::Contains("slope [3] does not broadcast to X"));
+  CHECK_THROWS_WITH(InferOp("PRelu", {F32({1, 3}), F32({2, 3})}), Catch::Contains("does not broadcast"));  // would widen X
+  CHECK_THROWS_WITH(InferOp("PRelu", {F32({3}), F32({1, 3})}), Catch::Contains("does not broadcast"));     // higher rank
+  CHECK_THROWS_WITH(InferOp("PRelu", {ValueInfo{"", DType::kI32, Shape({3})}, F32({3})}), Catch::Contains("must be f32"));
 }
 
 TEST_CASE("MatMul shapes: 2-D, batched, broadcast, 1-D promotion", "[graph][infer][infer:MatMul]") {
@@ -85,12 +117,14 @@ TEST_CASE("Softmax checks its axis", "[graph][infer][infer:Softmax][infer:LogSof
   CHECK_THROWS_WITH(InferOp("LogSoftmax", {F32({})}, {{"axis", int64_t{0}}}), Catch::Contains("rank >= 1"));
 }
 
-TEST_CASE("Sub and Div broadcast like Add and need f32", "[graph][infer][infer:Sub][infer:Div]") {
+TEST_CASE("Sub and Div broadcast like Add and need matching dtypes", "[graph][infer][infer:Sub][infer:Div]") {
   for (const char* op : {"Sub", "Div"}) {
     INFO(op);
     CHECK(InferOp(op, {F32({2, 1, 4}), F32({3, 1})})[0].shape == Shape({2, 3, 4}));
+    CHECK(InferOp(op, {ValueInfo{"", DType::kI64, Shape({2})}, ValueInfo{"", DType::kI64, Shape({})}})[0].dtype ==
+          DType::kI64);
     CHECK_THROWS_WITH(InferOp(op, {F32({2, 3}), F32({4})}), Catch::Contains("cannot be broadcast"));
-    CHECK_THROWS_WITH(InferOp(op, {F32({2}), ValueInfo{"", DType::kI64, Shape({2})}}), Catch::Contains("must be f32"));
+    CHECK_THROWS_WITH(InferOp(op, {F32({2}), ValueInfo{"", DType::kI64, Shape({2})}}), Catch::Contains("same dtype"));
   }
 }
 

@@ -61,7 +61,8 @@ TEST_CASE("the verifier rejects each kind of broken graph", "[graph][verifier]")
   }
   SECTION("wrong dtype") {
     g.initializers["bias"] = Tensor::FromVector(std::vector<int64_t>{1, 2, 3}, {3});
-    CHECK_THROWS_WITH(Verify(g), Catch::Contains("must be f32"));
+    CHECK_THROWS_WITH(Verify(g), Catch::Contains("node 'add' (Add)") && Catch::Contains("same dtype") &&
+                                     Catch::Contains("f32 and i64"));
   }
   SECTION("a declared output shape that disagrees") {
     g.outputs[0].shape = Shape({3, 2});

@@ -1,10 +1,14 @@
 #include "runtime/kernels/elementwise.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -21,13 +25,12 @@ using Shape = std::vector<int64_t>;
 
 std::vector<float> Random(int64_t n, uint32_t seed) { return test::RandomFloats(n, seed, -4.0f, 4.0f); }
 
-// Naive broadcasting in double, rounded once to float. For + - * / on floats this is exactly
-// the correctly rounded float result (double has more than 2*24+2 bits), so the kernel must
-// match it bit for bit.
-std::vector<float> Reference(BinaryOp op, const std::vector<float>& a, const Shape& as, const std::vector<float>& b,
-                             const Shape& bs, const Shape& ys) {
+// Naive numpy broadcasting: y[i] = f(a[...], b[...]).
+template <class T, class F>
+std::vector<T> Broadcasted(const std::vector<T>& a, const Shape& as, const std::vector<T>& b, const Shape& bs,
+                           const Shape& ys, F f) {
   const std::size_t rank = ys.size();
-  std::vector<float> y(ElementCount(ys));
+  std::vector<T> y(ElementCount(ys));
   std::vector<int64_t> index(rank, 0);
   for (std::size_t flat = 0; flat < y.size(); ++flat) {
     auto offset = [&](const Shape& s) {
@@ -38,15 +41,7 @@ std::vector<float> Reference(BinaryOp op, const std::vector<float>& a, const Sha
       }
       return off;
     };
-    const double x0 = a[offset(as)], x1 = b[offset(bs)];
-    double r = 0;
-    switch (op) {
-      case BinaryOp::kAdd: r = x0 + x1; break;
-      case BinaryOp::kSub: r = x0 - x1; break;
-      case BinaryOp::kMul: r = x0 * x1; break;
-      case BinaryOp::kDiv: r = x0 / x1; break;
-    }
-    y[flat] = static_cast<float>(r);
+    y[flat] = f(a[offset(as)], b[offset(bs)]);
     for (std::size_t k = rank; k-- > 0;) {
       if (++index[k] < ys[k]) break;
       index[k] = 0;
@@ -55,15 +50,38 @@ std::vector<float> Reference(BinaryOp op, const std::vector<float>& a, const Sha
   return y;
 }
 
+// In double, rounded once to float. For + - * / on floats this is exactly the correctly rounded
+// float result (double has more than 2*24+2 bits), so the kernel must match it bit for bit; PRelu
+// is one multiply; Pow is std::pow's double result rounded.
+double RefOp(BinaryOp op, double x0, double x1) {
+  switch (op) {
+    case BinaryOp::kAdd: return x0 + x1;
+    case BinaryOp::kSub: return x0 - x1;
+    case BinaryOp::kMul: return x0 * x1;
+    case BinaryOp::kDiv: return x0 / x1;
+    case BinaryOp::kPow: return std::pow(x0, x1);
+    case BinaryOp::kPRelu: return x0 < 0 ? x0 * x1 : x0;
+  }
+  return 0;
+}
+
+std::vector<float> Reference(BinaryOp op, const std::vector<float>& a, const Shape& as, const std::vector<float>& b,
+                             const Shape& bs, const Shape& ys) {
+  return Broadcasted(a, as, b, bs, ys, [op](float x0, float x1) { return static_cast<float>(RefOp(op, x0, x1)); });
+}
+
 bool SameBits(float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0 || (std::isnan(x) && std::isnan(y)); }
 
-const BinaryOp kOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
+// The ops whose every element is one correctly rounded operation (Pow is tested on its own).
+const BinaryOp kOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv, BinaryOp::kPRelu};
 const char* Name(BinaryOp op) {
   switch (op) {
     case BinaryOp::kAdd: return "Add";
     case BinaryOp::kSub: return "Sub";
     case BinaryOp::kMul: return "Mul";
     case BinaryOp::kDiv: return "Div";
+    case BinaryOp::kPow: return "Pow";
+    case BinaryOp::kPRelu: return "PRelu";
   }
   return "?";
 }
@@ -177,12 +195,243 @@ TEST_CASE("Add, Sub, Mul and Div kernels are registered and broadcast", "[kernel
   const Shape as = {2, 1, 4}, bs = {3, 1}, ys = {2, 3, 4};
   const std::vector<float> av = Random(8, 7), bv = Random(3, 8);
   const Tensor a = Tensor::FromVector(av, as), b = Tensor::FromVector(bv, bs);
-  for (BinaryOp op : kOps) {
+  for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
     INFO(Name(op));
     Tensor y = Tensor::Zeros(DType::kF32, ys);
     test::RunKernel(Name(op), {&a, &b}, {&y});
     CHECK(y.ToFloatVector() == Reference(op, av, as, bv, bs, ys));
   }
+}
+
+// ---- Pow
+
+// Bases and exponents that reach every special case of C99 pow and every regime of the general
+// one: signed zeros, subnormals, ±1, odd/even/non-integer exponents, overflow and underflow.
+std::vector<float> PowBases() {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(), 1.0f, -1.0f, 2.0f, -2.0f,
+                          0.5f, -0.5f, 10.0f, -10.0f, 1e-40f, -1e-40f, FLT_MIN, FLT_MAX, -FLT_MAX, 1.0000001f,
+                          0.99999994f, 3.0f, 1e20f, 1e-20f, 7.25f, -7.25f};
+  for (float x : test::RandomFloats(200, 11, 0.0f, 40.0f)) {
+    v.push_back(x);
+    v.push_back(-x);
+  }
+  return v;
+}
+std::vector<float> PowExponents() {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(), 1.0f, -1.0f, 2.0f, -2.0f,
+                          3.0f, -3.0f, 0.5f, -0.5f, 1.5f, -1.5f, 0.1f, 1e-10f, 100.0f, -100.0f, 16777215.0f,
+                          16777216.0f, 33554432.0f, 1e30f, -1e30f, 127.5f, 128.0f, -149.0f, -150.0f, 7.0f};
+  for (float y : test::RandomFloats(100, 12, -30.0f, 30.0f)) v.push_back(y);
+  return v;
+}
+
+TEST_CASE("Pow follows C99 pow: special cases exactly, other results within 1e-7", "[kernels][elementwise]") {
+  const std::vector<float> xs = PowBases(), ys = PowExponents();
+  // Every (x, y) pair: x along dim 0, y along dim 1.
+  const Shape as = {static_cast<int64_t>(xs.size()), 1}, bs = {static_cast<int64_t>(ys.size())};
+  const Shape out = {as[0], bs[0]};
+  test::ForEachTarget([&](const char*) {
+    std::vector<float> r(ElementCount(out));
+    kernels::BinaryF32(BinaryOp::kPow, MakeBinaryLayout(as, bs, out), xs.data(), ys.data(), r.data());
+    double max_rel = 0;
+    std::size_t wrong = 0;
+    std::string first;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      for (std::size_t j = 0; j < ys.size(); ++j) {
+        const double e = std::pow(double{xs[i]}, double{ys[j]});
+        const float ef = static_cast<float>(e), got = r[i * ys.size() + j];
+        bool ok;
+        if (std::isnan(e)) {
+          ok = std::isnan(got);
+        } else if (std::isinf(ef) || ef == 0 || e == std::trunc(e)) {  // limits, signed zeros, exact values
+          ok = SameBits(got, ef) || (std::fabs(e) < FLT_MIN && std::fabs(got - e) <= 1e-45);
+        } else if (std::fabs(e) < FLT_MIN) {
+          ok = std::fabs(got - e) <= 1e-45;  // subnormal: within one subnormal step
+        } else {
+          const double rel = std::fabs(got - e) / std::fabs(e);
+          max_rel = std::max(max_rel, rel);
+          ok = rel <= 1e-7;
+        }
+        if (!ok && wrong++ == 0)
+          first = "pow(" + std::to_string(xs[i]) + ", " + std::to_string(ys[j]) + ") = " + std::to_string(got) +
+                  ", expected " + std::to_string(ef);
+      }
+    }
+    INFO("first wrong: " << first << "; max relative error " << max_rel);
+    CHECK(wrong == 0);
+  });
+}
+
+TEST_CASE("Pow by 2, 0.5 and 3 gives the same results whether the exponent is broadcast or not",
+          "[kernels][elementwise]") {
+  const std::vector<float> xs = PowBases();
+  const Shape xs_shape = {static_cast<int64_t>(xs.size())};
+  for (float e : {2.0f, 0.5f, 3.0f}) {
+    const std::vector<float> scalar = {e}, full(xs.size(), e);
+    test::ForEachTarget([&](const char*) {
+      std::vector<float> fast(xs.size()), general(xs.size());
+      kernels::BinaryF32(BinaryOp::kPow, MakeBinaryLayout(xs_shape, {}, xs_shape), xs.data(), scalar.data(), fast.data());
+      kernels::BinaryF32(BinaryOp::kPow, MakeBinaryLayout(xs_shape, xs_shape, xs_shape), xs.data(), full.data(),
+                         general.data());
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        INFO("pow(" << xs[i] << ", " << e << ")");
+        const double exact = std::pow(double{xs[i]}, double{e});
+        if (e != 3.0f) {
+          CHECK(SameBits(fast[i], static_cast<float>(exact)));  // x·x and sqrt: correctly rounded
+        } else if (std::isnan(exact) || std::isinf(static_cast<float>(exact)) || std::fabs(exact) < FLT_MIN) {
+          CHECK((SameBits(fast[i], static_cast<float>(exact)) || std::fabs(fast[i] - exact) <= 1e-45));
+        } else {
+          CHECK(std::fabs(fast[i] - exact) <= 1e-7 * std::fabs(exact));
+        }
+        CHECK(SameBits(general[i], fast[i]));
+      }
+    });
+  }
+}
+
+TEST_CASE("Pow and PRelu kernels are registered and broadcast", "[kernels][elementwise][kernel:Pow][kernel:PRelu]") {
+  {  // Pow: the exponent broadcasts too, and may widen the result
+    const Shape as = {3, 1}, bs = {4}, ys = {3, 4};
+    const std::vector<float> av = {0.5f, 2.0f, 3.0f}, bv = {-1.0f, 0.0f, 0.5f, 3.0f};
+    const Tensor a = Tensor::FromVector(av, as), b = Tensor::FromVector(bv, bs);
+    Tensor y = Tensor::Zeros(DType::kF32, ys);
+    test::RunKernel("Pow", {&a, &b}, {&y});
+    const std::vector<float> expected = {2.0f, 1.0f, std::sqrt(0.5f), 0.125f, 0.5f, 1.0f, std::sqrt(2.0f), 8.0f,
+                                         1.0f / 3.0f, 1.0f, std::sqrt(3.0f), 27.0f};
+    const std::vector<float> got = y.ToFloatVector();
+    for (std::size_t i = 0; i < expected.size(); ++i) CHECK(got[i] == Approx(expected[i]).epsilon(1e-7));
+  }
+  {  // PRelu: a per-channel slope [C,1,1] against NCHW
+    const Shape xs = {2, 3, 2, 2}, ss = {3, 1, 1};
+    const std::vector<float> xv = Random(24, 9), sv = {0.1f, -0.5f, 2.0f};
+    const Tensor x = Tensor::FromVector(xv, xs), slope = Tensor::FromVector(sv, ss);
+    Tensor y = Tensor::Zeros(DType::kF32, xs);
+    test::RunKernel("PRelu", {&x, &slope}, {&y});
+    CHECK(y.ToFloatVector() == Reference(BinaryOp::kPRelu, xv, xs, sv, ss, xs));
+    Tensor wrong = Tensor::Zeros(DType::kF32, {3, 2, 2});
+    CHECK_THROWS_AS(test::RunKernel("PRelu", {&slope, &x}, {&wrong}), Error);  // X must take the slope, not widen
+  }
+}
+
+// ---- integers
+
+// The contract of elementwise.h, in plain scalar code: wrap-around Add/Sub/Mul, and Div that
+// truncates toward zero with x / 0 = 0 and INT_MIN / -1 = INT_MIN.
+template <class T>
+T RefInt(BinaryOp op, T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  switch (op) {
+    case BinaryOp::kAdd: return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+    case BinaryOp::kSub: return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+    case BinaryOp::kMul: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+    case BinaryOp::kDiv:
+      if (b == 0) return 0;
+      if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
+      return static_cast<T>(a / b);
+    default: return 0;
+  }
+}
+
+// Random values mixed with the edges: 0, ±1, the extremes and their neighbours.
+template <class T>
+std::vector<T> RandomInts(int64_t n, uint32_t seed) {
+  const T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  const T edges[] = {0, 1, -1, 2, -2, 7, -7, lo, static_cast<T>(lo + 1), hi, static_cast<T>(hi - 1)};
+  std::mt19937_64 rng(seed);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const uint64_t r = rng();
+    if (r % 4 == 0) {
+      v[i] = edges[(r >> 8) % std::size(edges)];
+    } else if (r % 4 == 1) {
+      v[i] = static_cast<T>(static_cast<int64_t>(r >> 16) % 1000);  // small, so Div has nonzero quotients
+    } else {
+      v[i] = static_cast<T>(r >> 3);
+    }
+  }
+  return v;
+}
+
+template <class T>
+void BinaryInt(BinaryOp op, const BinaryLayout& layout, const T* a, const T* b, T* y) {
+  if constexpr (std::is_same_v<T, int32_t>) {
+    BinaryI32(op, layout, a, b, y);
+  } else {
+    BinaryI64(op, layout, a, b, y);
+  }
+}
+
+TEMPLATE_TEST_CASE("integer arithmetic wraps, and Div truncates and is defined everywhere, on every target",
+                   "[kernels][elementwise]", int32_t, int64_t) {
+  using T = TestType;
+  const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
+  for (const ShapePair& s : kPairs) {
+    const Shape ys = Broadcast(s.a, s.b);
+    const std::vector<T> a = RandomInts<T>(ElementCount(s.a), 1), b = RandomInts<T>(ElementCount(s.b), 2);
+    for (BinaryOp op : ops) {
+      const std::vector<T> expected = Broadcasted(a, s.a, b, s.b, ys, [op](T x, T y) { return RefInt(op, x, y); });
+      test::ForEachTarget([&](const char*) {
+        INFO(Name(op) << " " << ShapeToString(s.a) << " x " << ShapeToString(s.b));
+        std::vector<T> y(expected.size() + 1, 77);  // one guard element
+        BinaryInt(op, MakeBinaryLayout(s.a, s.b, ys), a.data(), b.data(), y.data());
+        CHECK(std::equal(expected.begin(), expected.end(), y.begin()));
+        CHECK(y.back() == 77);
+      });
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("integer Div by 0 and INT_MIN / -1 give their documented values", "[kernels][elementwise]", int32_t,
+                   int64_t) {
+  using T = TestType;
+  const T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  const std::vector<T> a = {7, -7, 7, -7, 0, lo, lo, hi, 5, lo, -9};
+  const std::vector<T> b = {2, 2, -2, -2, 0, -1, 0, -1, 0, 1, 4};
+  const std::vector<T> expected = {3, -3, -3, 3, 0, lo, 0, static_cast<T>(-hi), 0, lo, -2};  // toward zero
+  const Shape shape = {static_cast<int64_t>(a.size())};
+  test::ForEachTarget([&](const char*) {
+    std::vector<T> y(a.size());
+    BinaryInt(BinaryOp::kDiv, MakeBinaryLayout(shape, shape, shape), a.data(), b.data(), y.data());
+    CHECK(y == expected);
+  });
+}
+
+TEST_CASE("Add, Sub, Mul and Div run on i32 and i64 through their ops, in place too",
+          "[kernels][elementwise][kernel:Add][kernel:Sub][kernel:Mul][kernel:Div]") {
+  const Shape as = {2, 3}, bs = {3};
+  for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
+    INFO(Name(op));
+    {
+      const std::vector<int64_t> av = {10, -10, 7, int64_t{1} << 40, -5, 0}, bv = {3, 0, -2};
+      const Tensor a = Tensor::FromVector(av, as), b = Tensor::FromVector(bv, bs);
+      Tensor y = Tensor::Zeros(DType::kI64, as);
+      test::RunKernel(Name(op), {&a, &b}, {&y});
+      const auto expected = Broadcasted(av, as, bv, bs, as, [op](int64_t x, int64_t z) { return RefInt(op, x, z); });
+      CHECK(std::vector<int64_t>(y.data<int64_t>(), y.data<int64_t>() + 6) == expected);
+    }
+    {
+      const std::vector<int32_t> av = {10, -10, 7, 1 << 30, -5, 0}, bv = {3, 0, -2};
+      const Tensor a = Tensor::FromVector(av, as), b = Tensor::FromVector(bv, bs);
+      Tensor y = Tensor::Zeros(DType::kI32, as);
+      test::RunKernel(Name(op), {&a, &b}, {&y});
+      const auto expected = Broadcasted(av, as, bv, bs, as, [op](int32_t x, int32_t z) { return RefInt(op, x, z); });
+      CHECK(std::vector<int32_t>(y.data<int32_t>(), y.data<int32_t>() + 6) == expected);
+      Tensor wrong = Tensor::Zeros(DType::kI64, as);  // the output is the inputs' dtype
+      CHECK_THROWS_AS(test::RunKernel(Name(op), {&a, &b}, {&wrong}), Error);
+    }
+  }
+  // In place on the full-shape input, as the planner may bind it.
+  const Shape ys = {37, 41};
+  const std::vector<int32_t> a = RandomInts<int32_t>(37 * 41, 3), b = RandomInts<int32_t>(41, 4);
+  test::ForEachTarget([&](const char*) {
+    for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kMul, BinaryOp::kDiv}) {
+      std::vector<int32_t> y = a;
+      BinaryI32(op, MakeBinaryLayout(ys, {41}, ys), y.data(), b.data(), y.data());
+      CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](int32_t x, int32_t z) { return RefInt(op, x, z); }));
+    }
+  });
 }
 
 }  // namespace
