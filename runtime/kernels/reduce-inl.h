@@ -114,34 +114,45 @@ HWY_INLINE hn::Vec<D> WithNaN(D d, hn::Vec<D> v, M nan) {
   }
 }
 
-// One leaf: 0 <= n <= kLeafVectors * Lanes(d) contiguous elements into a vector whose lanes are
-// still to be combined (identity lanes where there was nothing).
-template <class Op, class D, typename T = hn::TFromD<D>>
-HWY_INLINE hn::Vec<D> ContigLeaf(D d, const T* HWY_RESTRICT x, int64_t n) {
+// What a reduction takes of each element: the element itself, or (LayerNormalization's
+// statistics) a function of it, such as its square distance from a centre.
+struct Itself {
+  template <class D, class V>
+  HWY_INLINE V operator()(D, V v) const { return v; }
+};
+
+// One leaf: 0 <= n <= kLeafVectors * Lanes(d) contiguous elements, each through f, into a vector
+// whose lanes are still to be combined (identity lanes where there was nothing).
+template <class Op, class D, class F, typename T = hn::TFromD<D>>
+HWY_INLINE hn::Vec<D> ContigLeaf(D d, const T* HWY_RESTRICT x, int64_t n, const F& f) {
   const auto N = static_cast<int64_t>(hn::Lanes(d));
   const auto id = hn::Set(d, Op::Identity());
   auto a0 = id, a1 = id, a2 = id, a3 = id;
   auto nan = hn::FirstN(d, 0);
   int64_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
-    Take<Op>(a0, nan, hn::LoadU(d, x + i));
-    Take<Op>(a1, nan, hn::LoadU(d, x + i + N));
-    Take<Op>(a2, nan, hn::LoadU(d, x + i + 2 * N));
-    Take<Op>(a3, nan, hn::LoadU(d, x + i + 3 * N));
+    Take<Op>(a0, nan, f(d, hn::LoadU(d, x + i)));
+    Take<Op>(a1, nan, f(d, hn::LoadU(d, x + i + N)));
+    Take<Op>(a2, nan, f(d, hn::LoadU(d, x + i + 2 * N)));
+    Take<Op>(a3, nan, f(d, hn::LoadU(d, x + i + 3 * N)));
   }
-  for (; i + N <= n; i += N) Take<Op>(a0, nan, hn::LoadU(d, x + i));
-  if (i < n) Take<Op>(a1, nan, LoadPart(d, x + i, static_cast<std::size_t>(n - i), Op::Identity()));
+  for (; i + N <= n; i += N) Take<Op>(a0, nan, f(d, hn::LoadU(d, x + i)));
+  if (i < n) {
+    const auto count = static_cast<std::size_t>(n - i);
+    // f of the padding need not be the identity: the padding lanes are set after f.
+    Take<Op>(a1, nan, hn::IfThenElse(hn::FirstN(d, count), f(d, LoadPart(d, x + i, count, Op::Identity())), id));
+  }
   return WithNaN<Op>(d, Op::Step(Op::Step(a0, a1), Op::Step(a2, a3)), nan);
 }
 
-// n >= 0 contiguous elements, pairwise: the split falls on a leaf boundary, so only the last
-// leaf is partial.
-template <class Op, class D, typename T = hn::TFromD<D>>
-hn::Vec<D> ContigReduce(D d, const T* HWY_RESTRICT x, int64_t n) {
+// n >= 0 contiguous elements (each through f), pairwise: the split falls on a leaf boundary, so
+// only the last leaf is partial.
+template <class Op, class D, class F = Itself, typename T = hn::TFromD<D>>
+hn::Vec<D> ContigReduce(D d, const T* HWY_RESTRICT x, int64_t n, const F& f = F()) {
   const int64_t leaf = kLeafVectors * static_cast<int64_t>(hn::Lanes(d));
-  if (n <= leaf) return ContigLeaf<Op>(d, x, n);
+  if (n <= leaf) return ContigLeaf<Op>(d, x, n, f);
   const int64_t half = (n / leaf + 1) / 2 * leaf;
-  return Op::Combine(d, ContigReduce<Op>(d, x, half), ContigReduce<Op>(d, x + half, n - half));
+  return Op::Combine(d, ContigReduce<Op>(d, x, half, f), ContigReduce<Op>(d, x + half, n - half, f));
 }
 
 // The lanes of v combined in a fixed tree (halves, then quarters, ...).

@@ -256,7 +256,7 @@ TEST_CASE("A 1e6-element sum is accurate to a few ulps (pairwise), far better th
         double worst = 0;
         for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(y[i] - e.y[i]) / e.abs_sum[i]);
         INFO(target << " columns " << ShapeToString(shape) << " worst error " << worst << " of sum|x|");
-        CHECK(worst <= 2e-7);
+        CHECK(worst <= 4e-7);  // measured up to 1.7e-7 (3 ulps of the result); a plain loop: 5.6e-6
       }
     });
   }
@@ -412,6 +412,34 @@ TEST_CASE("ReduceMax reads its axes attribute, takes i64, propagates NaN", "[ker
   test::RunKernel("ReduceMax", {&xi}, {&yi}, {{"axes", Attribute(std::vector<int64_t>{0})}, {"keepdims", Attribute(int64_t{0})}});
   CHECK(yi.data<int64_t>()[0] == -5);
   CHECK(yi.data<int64_t>()[1] == 9);
+}
+
+}  // namespace
+}  // namespace axon::kernels
+
+namespace axon::kernels {
+namespace {
+
+// `axon_tests "[.report]" -s` prints the measured accuracy (not run by default).
+TEST_CASE("reduce accuracy report", "[.report]") {
+  const int64_t n = 1000000;
+  for (float lo : {0.0f, -1.0f}) {
+    const std::vector<float> x = test::RandomFloats(n, 51, lo, 1.0f);
+    double exact = 0, abs_sum = 0;
+    float naive = 0;
+    for (float v : x) exact += v, abs_sum += std::fabs(v), naive += v;
+    test::ForEachTarget([&](const char* target) {
+      float y = 0;
+      Run(ReduceOp::kSum, {n}, 1, x.data(), &y);
+      const Expected e = Reference(x, {250000, 4}, 1, ReduceOp::kSum);
+      std::vector<float> cols(4);
+      Run(ReduceOp::kSum, {250000, 4}, 1, x.data(), cols.data());
+      double worst = 0;
+      for (std::size_t i = 0; i < 4; ++i) worst = std::max(worst, std::fabs(cols[i] - e.y[i]) / e.abs_sum[i]);
+      std::printf("sum of 1e6 in [%g,1) %-6s row: %.2e of sum|x| (plain loop %.2e); 4 columns of 250000: %.2e\n", lo,
+                  target, std::fabs(y - exact) / abs_sum, std::fabs(naive - exact) / abs_sum, worst);
+    });
+  }
 }
 
 }  // namespace
