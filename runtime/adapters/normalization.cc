@@ -5,11 +5,9 @@
 // on every run, into the step's scratch: cols floats beside rows * cols of work, and never stale
 // when the parameter changes or the planned shape does.
 //
-// BatchNormalization: when scale, B, mean and var are all constants (the usual case: a trained
-// model's statistics), scale / sqrt(var + epsilon) is worked out once per session, together with
-// copies of the mean and B, so the four tensors themselves can be released; otherwise it is
-// worked out on every run into scratch (C floats).
-#include <cstring>
+// BatchNormalization: when scale and var are constants (the usual case: a trained model's
+// statistics), scale / sqrt(var + epsilon) is worked out once per session; otherwise on every run,
+// into scratch (C floats).
 #include <memory>
 #include <vector>
 
@@ -94,38 +92,29 @@ BoundStep BindLayerNorm(const BindContext& b) {
                    .workspace_bytes = workspace};
 }
 
-// scale / sqrt(var + epsilon), the mean and B, each C floats, made once from constants.
-struct FoldedBatchNorm {
-  std::vector<float> scale, mean, bias;
-};
-
 BoundStep BindBatchNorm(const BindContext& b) {
   const std::vector<int64_t>& shape = b.InShape(0);
   const int64_t batch = shape[0], channels = shape[1];  // the schema checked rank >= 2
   const int64_t inner = Product(shape.begin() + 2, shape.end());
   const float epsilon = b.attrs().Float("epsilon");
-  if (b.IsConstant(1) && b.IsConstant(2) && b.IsConstant(3) && b.IsConstant(4)) {
-    const Tensor *scale = b.Constant(1), *bias = b.Constant(2), *mean = b.Constant(3), *var = b.Constant(4);
-    // Null once released: the folded form is then made already.
-    const Prepared<FoldedBatchNorm> folded =
-        b.Prepare<FoldedBatchNorm>(0, {1, 2, 3, 4}, [scale, bias, mean, var, epsilon] {
-          const auto c = static_cast<std::size_t>(scale->size());
-          auto f = std::make_shared<FoldedBatchNorm>();
-          f->scale.resize(c);
-          kernels::BatchNormScale(scale->data<float>(), var->data<float>(), epsilon, f->scale.data(),
-                                  static_cast<int64_t>(c));
-          f->mean.assign(mean->data<float>(), mean->data<float>() + c);
-          f->bias.assign(bias->data<float>(), bias->data<float>() + c);
-          return std::shared_ptr<const FoldedBatchNorm>(std::move(f));
-        });
+  if (b.IsConstant(1) && b.IsConstant(4)) {
+    // scale / sqrt(var + epsilon), made once from the constants and again when either is a
+    // parameter that changes. The inputs themselves are kept (prepared_only stays 0): C floats
+    // each, and when only one of them is a parameter, re-making this reads the other, which
+    // must not have been released.
+    const Tensor *scale = b.Constant(1), *var = b.Constant(4);
+    const Prepared<float> folded = b.Prepare<float>(0, {1, 4}, [scale, var, epsilon] {
+      const int64_t c = scale->size();
+      std::shared_ptr<float[]> out(new float[static_cast<std::size_t>(c)]);
+      kernels::BatchNormScale(scale->data<float>(), var->data<float>(), epsilon, out.get(), c);
+      return std::shared_ptr<const float>(out, out.get());
+    });
     return BoundStep{.run =
                          [folded, batch, channels, inner](const StepArgs& a) {
-                           const FoldedBatchNorm& f = *folded.get();
-                           kernels::BatchNormF32(a.In<float>(0), a.Out<float>(0), f.mean.data(), f.scale.data(),
-                                                 f.bias.data(), batch, channels, inner);
+                           kernels::BatchNormF32(a.In<float>(0), a.Out<float>(0), a.In<float>(3), folded.get(),
+                                                 a.In<float>(2), batch, channels, inner);
                          },
-                     .in_place_input = 0,
-                     .prepared_only = 0b11110};
+                     .in_place_input = 0};
   }
   return BoundStep{.run =
                        [batch, channels, inner, epsilon](const StepArgs& a) {

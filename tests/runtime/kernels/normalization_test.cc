@@ -13,6 +13,8 @@
 #include <tbb/task_arena.h>
 
 #include "axon/tensor.h"
+#include "graph/builder.h"
+#include "runtime/executor.h"
 #include "tests/runtime/kernels/for_each_target.h"
 #include "tests/runtime/kernels/kernel_test_util.h"
 
@@ -295,6 +297,36 @@ TEST_CASE("BatchNormalization kernel folds constant statistics once, or uses fed
   Tensor y = Tensor::Zeros(DType::kF32, {2, 3});
   CHECK_THROWS_WITH(test::RunKernel("BatchNormalization", {&x, &c, &c, &c, &c}, {&y}, {{"training_mode", Attribute(int64_t{1})}}),
                     Catch::Contains("node 'test' (BatchNormalization): training_mode=1 is not supported"));
+}
+
+TEST_CASE("BatchNormalization statistics that are parameters are folded again when they change",
+          "[kernels][normalization]") {
+  const BatchNormParams p = RandomParams(4, 102);
+  graph::GraphBuilder b("bn");
+  auto x = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("n"), 4, 3}));
+  b.Output(b.Op("BatchNormalization", {x, b.Weight("scale", Tensor::FromVector(p.scale, {4})),
+                                       b.Weight("bias", Tensor::FromVector(p.bias, {4})),
+                                       b.Weight("mean", Tensor::FromVector(p.mean, {4})),
+                                       b.Weight("var", Tensor::FromVector(p.var, {4}))}),
+           "y");
+  runtime::ExecutorOptions options;
+  options.parameters = {"var", "mean"};
+  runtime::Executor executor(b.Build(), options);
+  const std::vector<float> xv = test::RandomFloats(24, 103, -2.0f, 2.0f);
+  const std::vector<Tensor> inputs = {Tensor::FromVector(xv, {2, 4, 3})};
+  auto check = [&](const BatchNormParams& now) {
+    std::vector<double> ref, size;
+    BatchNormReference(xv, now, {2, 4, 3}, 1e-5f, ref, size);
+    const std::vector<float> y = executor.Run(*executor.PlanFor(inputs), inputs)[0].ToFloatVector();
+    for (std::size_t i = 0; i < y.size(); ++i) CHECK(Near(y[i], ref[i], size[i]));
+  };
+  check(p);
+  BatchNormParams changed = p;
+  changed.var = {0.5f, 1.0f, 2.0f, 4.0f};
+  changed.mean = {1.0f, -1.0f, 0.5f, 0.0f};
+  executor.SetParameter("var", Tensor::FromVector(changed.var, {4}));
+  executor.SetParameter("mean", Tensor::FromVector(changed.mean, {4}));
+  check(changed);
 }
 
 }  // namespace
