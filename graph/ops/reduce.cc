@@ -1,0 +1,114 @@
+// ReduceSum, ReduceMean and ReduceMax with ONNX's semantics: ReduceSum as in opset 13 (axes an
+// optional i64 input, noop_with_empty_axes), ReduceMean and ReduceMax as in opset 17 (axes an
+// attribute). keepdims defaults to 1. Axes may be negative; a repeated axis is refused (numpy
+// refuses it too, where ONNX is silent).
+#include "graph/ops/reduce_axes.h"
+
+#include "graph/ops/infer_helpers.h"
+
+namespace axon::graph {
+
+std::optional<uint64_t> ReducedAxesMask(std::span<const int64_t> axes, int64_t rank, bool noop_with_empty_axes,
+                                        std::string* error) {
+  if (axes.empty()) return noop_with_empty_axes || rank == 0 ? 0 : ~uint64_t{0} >> (64 - rank);
+  uint64_t mask = 0;
+  for (int64_t axis : axes) {
+    const std::optional<int64_t> a = NormalizeAxis(axis, rank);
+    if (!a) {
+      if (error) *error = "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank);
+      return std::nullopt;
+    }
+    if (rank == 0) continue;  // a scalar's axis 0 (or -1) names no dim: nothing is reduced
+    if (mask >> *a & 1) {
+      if (error) *error = "axes name dim " + std::to_string(*a) + " twice";
+      return std::nullopt;
+    }
+    mask |= uint64_t{1} << *a;
+  }
+  return mask;
+}
+
+namespace {
+
+int64_t Flag(const InferContext& ctx, const char* name) {
+  const int64_t v = ctx.attrs.Int(name);
+  ctx.Require(v == 0 || v == 1, std::string(name) + " must be 0 or 1, got " + std::to_string(v));
+  return v;
+}
+
+// axes_input: ReduceSum's form (input 1); otherwise the attribute. i64: the op also takes i64 data.
+void InferReduce(InferContext& ctx, bool axes_input, bool i64) {
+  const DType t = ctx.InType(0);
+  if (i64) {
+    ctx.Require(t == DType::kF32 || t == DType::kI64,
+                "input data must be f32 or i64, got " + std::string(DTypeName(t)));
+  } else {
+    ctx.RequireFloat(0);
+  }
+  const bool keepdims = Flag(ctx, "keepdims") != 0;
+  const bool noop = axes_input && Flag(ctx, "noop_with_empty_axes") != 0;
+  const Shape& in = ctx.InShape(0);
+
+  std::vector<int64_t> axes;
+  if (axes_input && ctx.HasInput(1)) {
+    ctx.Require(ctx.InType(1) == DType::kI64, "axes must be i64, got " + std::string(DTypeName(ctx.InType(1))));
+    const Shape& axes_shape = ctx.InShape(1);
+    ctx.Require(!axes_shape.has_rank() || axes_shape.rank() == 1, "axes must be 1-D, got " + axes_shape.ToString());
+    const Tensor* value = ctx.InputValue(1);
+    const bool empty = axes_shape.has_rank() && axes_shape[0].known() && axes_shape[0].value() == 0;
+    if (value) {
+      axes.assign(value->data<int64_t>(), value->data<int64_t>() + value->size());
+    } else if (!empty) {
+      // Axes computed during the run: the rank is known when keepdims is (or from the count of
+      // axes), the sizes only where a dim of 1 stays 1 either way.
+      if (!in.has_rank()) return ctx.SetOutput(0, t, Shape::UnknownRank());
+      if (keepdims) {
+        std::vector<Dim> dims;
+        for (const Dim& d : in.dims()) dims.push_back(d.known() && d.value() == 1 ? Dim(1) : Dim());
+        return ctx.SetOutput(0, t, Shape(std::move(dims)));
+      }
+      if (!axes_shape.has_rank() || !axes_shape[0].known()) return ctx.SetOutput(0, t, Shape::UnknownRank());
+      const int64_t count = axes_shape[0].value();
+      ctx.Require(count <= in.rank(), "axes has " + std::to_string(count) + " entries for an input of rank " +
+                                          std::to_string(in.rank()));
+      return ctx.SetOutput(0, t, Shape(std::vector<Dim>(static_cast<std::size_t>(in.rank() - count))));
+    }
+  } else if (!axes_input && ctx.attrs.Has("axes")) {
+    axes = ctx.attrs.Ints("axes");
+  }
+
+  if (!in.has_rank()) return ctx.SetOutput(0, t, axes.empty() && noop ? in : Shape::UnknownRank());
+  std::string error;
+  const std::optional<uint64_t> mask = ReducedAxesMask(axes, in.rank(), noop, &error);
+  if (!mask) ctx.Fail(error);
+  std::vector<Dim> out;
+  for (int64_t i = 0; i < in.rank(); ++i) {
+    if (!(*mask >> i & 1)) {
+      out.push_back(in[static_cast<std::size_t>(i)]);
+    } else if (keepdims) {
+      out.emplace_back(1);
+    }
+  }
+  ctx.SetOutput(0, t, Shape(std::move(out)));
+}
+
+// One operation per input element.
+double ReduceFlops(const FlopContext& f) {
+  double n = 1;
+  for (int64_t d : f.inputs.at(0)) n *= static_cast<double>(d);
+  return n;
+}
+
+}  // namespace
+
+AXON_OP(ReduceSum).Since(2).Inputs({"data", "axes"}, 1).Outputs({"reduced"})
+    .Attr("keepdims", AttrType::kInt, int64_t{1}).Attr("noop_with_empty_axes", AttrType::kInt, int64_t{0})
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/true, /*i64=*/true); }).Flops(ReduceFlops);
+AXON_OP(ReduceMean).Since(2).Inputs({"data"}).Outputs({"reduced"})
+    .Attr("axes", AttrType::kInts).Attr("keepdims", AttrType::kInt, int64_t{1})
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/false); }).Flops(ReduceFlops);
+AXON_OP(ReduceMax).Since(2).Inputs({"data"}).Outputs({"reduced"})
+    .Attr("axes", AttrType::kInts).Attr("keepdims", AttrType::kInt, int64_t{1})
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/true); }).Flops(ReduceFlops);
+
+}  // namespace axon::graph
