@@ -445,6 +445,11 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
       if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].prepared_only >> i & 1))) read_raw[steps_[s].inputs[i]] = true;
   for (int out : output_slots_) read_raw[out] = true;
+  // What is prepared from a parameter is re-made when it changes, from all its slots again.
+  for (const auto& [key, entry] : prepared_)
+    if (std::any_of(entry->from_slots.begin(), entry->from_slots.end(), [&](int s) { return s >= 0 && is_parameter_[s]; }))
+      for (int s : entry->from_slots)
+        if (s >= 0) read_raw[s] = true;
   for (std::size_t s = 0; s < num_slots; ++s)
     if (is_constant_[s] && !is_parameter_[s] && !read_raw[s] && constants_[s].defined()) releasable.push_back(static_cast<int>(s));
 

@@ -353,3 +353,23 @@ TEST_CASE("a shape computed inside the graph is evaluated while planning, and it
   for (int i = 0; i < 6; ++i) CHECK(y.data<float>()[i] == std::max(xv.data<float>()[i], 0.0f));
   CHECK_THROWS_WITH(run({4, -1}), Catch::Contains("node 'Reshape") && Catch::Contains("cannot infer the -1"));
 }
+
+TEST_CASE("a constant prepared together with a parameter is kept, so the parameter can be re-prepared",
+          "[runtime][plan]") {
+  // Gemm with a constant B (packed: released) and C scaled by beta together with ... C alone is
+  // prepared from C; so make the scaled bias a parameter and B a constant: B is released, C kept.
+  graph::GraphBuilder b("mixed");
+  auto x = b.Input("x", DType::kF32, Shape({2, 4}));
+  b.Output(b.Op("Gemm", {x, b.Weight("w", RandomTensor({4, 3}, 1)), b.Weight("c", RandomTensor({3}, 2))},
+                {{"beta", 0.5f}}),
+           "y");
+  runtime::ExecutorOptions options;
+  options.parameters = {"c"};
+  runtime::Executor executor(b.Build(), options);
+  const std::vector<Tensor> inputs = {RandomTensor({2, 4}, 3)};
+  executor.Run(*executor.PlanFor(inputs), inputs);
+  CHECK_FALSE(executor.graph().initializers.at("w").defined());  // packed, a constant: released
+  CHECK(executor.graph().initializers.at("c").defined());         // a parameter: kept
+  executor.SetParameter("c", RandomTensor({3}, 4));               // re-scales from the new c
+  CHECK(executor.Run(*executor.PlanFor(inputs), inputs)[0].shape() == std::vector<int64_t>{2, 3});
+}
