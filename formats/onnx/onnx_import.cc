@@ -310,8 +310,14 @@ ImportResult FromProto(const Reporter& r, ModelProto& m) {
   // constants, which the caller does not feed. From IR 4 such an input is an overridable default;
   // Axon keeps the default (overriding a weight per run is not supported).
   for (const ::onnx::ValueInfoProto& v : g.input())
-    if (!s.initializer_names.count(v.name()))
-      graph.inputs.push_back(ValueInfoFromOnnx(r, v, "graph input " + Quote(v.name()), /*type_required=*/true));
+    if (!s.initializer_names.count(v.name())) {
+      graph::ValueInfo in = ValueInfoFromOnnx(r, v, "graph input " + Quote(v.name()), /*type_required=*/true);
+      // As the verifier would: no value may be declared with a shape no tensor could have, and the
+      // translators infer shapes before it runs.
+      if (graph::MultiplyDims(in.shape.dims()).too_large)
+        r.Invalid("graph input " + in.ToString() + " has more than " + std::to_string(kMaxElementCount) + " elements");
+      graph.inputs.push_back(std::move(in));
+    }
   ImportGraph ig(r, graph, s.names, s.used);
   for (::onnx::TensorProto& t : *g.mutable_initializer()) {
     const std::string name = t.name();
