@@ -18,7 +18,10 @@ ImportGraph::ImportGraph(const Reporter& reporter, graph::Graph& graph, std::uno
 std::string ImportGraph::FreshName(const std::string& prefix) {
   const std::string base = prefix.empty() ? "value" : prefix;
   std::string name = base;
-  for (std::size_t n = 1; onnx_names_.count(name) || handed_out_.count(name); ++n) name = base + "_" + std::to_string(n);
+  // Counting on from the last suffix this base got keeps a model of many unnamed nodes of one op
+  // linear, not quadratic.
+  std::size_t& n = next_suffix_[base];
+  while (onnx_names_.count(name) || handed_out_.count(name)) name = base + "_" + std::to_string(++n);
   handed_out_.insert(name);
   return name;
 }

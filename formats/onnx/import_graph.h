@@ -46,6 +46,7 @@ class ImportGraph {
   graph::Graph& graph_;
   graph::GraphEditor editor_;
   std::unordered_set<std::string> onnx_names_, handed_out_;
+  std::unordered_map<std::string, std::size_t> next_suffix_;  // FreshName's last suffix per prefix
   std::unordered_set<std::string> used_values_;
   std::unordered_map<std::string, graph::ValueInfo> known_;
 };
