@@ -9,9 +9,9 @@
 namespace axon::formats::onnx_import {
 
 ImportGraph::ImportGraph(const Reporter& reporter, graph::Graph& graph, std::unordered_set<std::string> onnx_names,
-                         std::unordered_set<std::string> used_values)
+                         std::unordered_set<std::string> used_values, bool allow_missing_schemas)
     : reporter_(reporter), graph_(graph), editor_(graph), onnx_names_(std::move(onnx_names)),
-      used_values_(std::move(used_values)) {
+      used_values_(std::move(used_values)), allow_missing_schemas_(allow_missing_schemas) {
   for (const graph::ValueInfo& in : graph_.inputs) known_[in.name] = in;
 }
 
@@ -35,7 +35,14 @@ void ImportGraph::AddInitializer(const std::string& name, Tensor value) {
 
 void ImportGraph::AddNode(graph::Node node) {
   const graph::OpSchema* schema = graph::FindOpSchema(node.op_type);
-  if (!schema) throw Error(ErrorCode::kInternal, "ONNX import emitted op " + node.op_type + ", which has no schema");
+  if (!schema) {
+    if (!allow_missing_schemas_)
+      throw Error(ErrorCode::kInternal, "ONNX import emitted op " + node.op_type + ", which has no schema");
+    for (std::string& out : node.outputs)
+      if (out.empty()) out = FreshName(node.name + ":");
+    editor_.AddNode(std::move(node));  // its outputs' types stay unknown
+    return;
+  }
   // ONNX leaves trailing optional outputs out, or lists ones that only training computes (a
   // Dropout mask, BatchNormalization's statistics): fit the list to the schema.
   const std::size_t wanted = schema->output_names().size();
@@ -54,6 +61,10 @@ void ImportGraph::AddNode(graph::Node node) {
   }
   schema->RunInference(ctx);
   for (graph::ValueInfo& out : ctx.outputs) known_[out.name] = std::move(out);
+}
+
+bool ImportGraph::CanEmit(const std::string& op_type) const {
+  return allow_missing_schemas_ || graph::FindOpSchema(op_type) != nullptr;
 }
 
 const graph::ValueInfo* ImportGraph::Info(const std::string& value) const {
@@ -128,7 +139,7 @@ std::optional<int64_t> Translation::Rank(const std::string& value) const {
   return info->shape.rank();
 }
 const Tensor* Translation::ConstantValue(const std::string& value) const { return graph_.ConstantValue(value); }
-bool Translation::HasSchema(const std::string& op_type) const { return graph::FindOpSchema(op_type) != nullptr; }
+bool Translation::HasSchema(const std::string& op_type) const { return graph_.CanEmit(op_type); }
 
 std::string Translation::AddConstant(Tensor value, const std::string& hint) {
   const std::string name = graph_.FreshName((node_.name.empty() ? node_.op_type : node_.name) + "/" + hint);

@@ -21,8 +21,9 @@ class ImportGraph {
   // graph holds the inputs already (its initializers are added through AddInitializer).
   // onnx_names: every value and node name of the ONNX graph, which generated names avoid.
   // used_values: values read by some ONNX node or listed as a graph output.
+  // allow_missing_schemas: see ImportOptions.
   ImportGraph(const Reporter& reporter, graph::Graph& graph, std::unordered_set<std::string> onnx_names,
-              std::unordered_set<std::string> used_values);
+              std::unordered_set<std::string> used_values, bool allow_missing_schemas = false);
 
   const Reporter& reporter() const { return reporter_; }
 
@@ -34,6 +35,8 @@ class ImportGraph {
   // its schema (unused extra outputs dropped, missing optional ones named), and infers them.
   void AddNode(graph::Node node);
 
+  // Axon has the op (or, in tests, ImportOptions::allow_missing_schemas is set).
+  bool CanEmit(const std::string& op_type) const;
   bool IsUsed(const std::string& value) const { return used_values_.count(value) != 0; }
   const graph::ValueInfo* Info(const std::string& value) const;
   const Tensor* ConstantValue(const std::string& value) const;
@@ -48,6 +51,7 @@ class ImportGraph {
   std::unordered_set<std::string> onnx_names_, handed_out_;
   std::unordered_map<std::string, std::size_t> next_suffix_;  // FreshName's last suffix per prefix
   std::unordered_set<std::string> used_values_;
+  bool allow_missing_schemas_;
   std::unordered_map<std::string, graph::ValueInfo> known_;
 };
 

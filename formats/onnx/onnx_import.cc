@@ -175,7 +175,7 @@ Structure CheckStructure(const Reporter& r, const GraphProto& g) {
 }
 
 // One error for every node whose op cannot be imported, grouped by (op, opset).
-void CheckOpsSupported(const Reporter& r, const GraphProto& g, const Opsets& opsets) {
+void CheckOpsSupported(const Reporter& r, const GraphProto& g, const Opsets& opsets, bool require_schemas) {
   struct Unsupported {
     int nodes = 0;
     std::string why;
@@ -190,7 +190,7 @@ void CheckOpsSupported(const Reporter& r, const GraphProto& g, const Opsets& ops
     if (domain.empty() && opsets.default_version == 0)
       r.Invalid("has nodes of the default ONNX domain but no opset_import for it");
     const int64_t opset = opsets.Of(domain);
-    std::optional<std::string> why = WhyUnsupported(domain, n.op_type(), opset);
+    std::optional<std::string> why = WhyUnsupported(domain, n.op_type(), opset, require_schemas);
     if (!why) continue;
     ++bad_nodes;
     Unsupported& u = found[{internal::Printable(domain.empty() ? n.op_type() : domain + "." + n.op_type()), opset}];
@@ -276,7 +276,7 @@ OnnxNode ReadNode(const Reporter& r, NodeProto& n, const std::string& what) {
 
 // ---------------------------------------------------------------------------------------------
 
-ImportResult FromProto(const Reporter& r, ModelProto& m) {
+ImportResult FromProto(const Reporter& r, ModelProto& m, const ImportOptions& options) {
   if (m.ir_version() <= 0) r.Invalid("has no ir_version: not an ONNX model");
   if (!m.has_graph()) r.Invalid("has no graph");
   r.CheckText(m.producer_name(), "producer_name");
@@ -285,7 +285,7 @@ ImportResult FromProto(const Reporter& r, ModelProto& m) {
   GraphProto& g = *m.mutable_graph();
   r.CheckText(g.name(), "graph name");
   const Structure s = CheckStructure(r, g);
-  CheckOpsSupported(r, g, opsets);
+  CheckOpsSupported(r, g, opsets, !options.allow_missing_schemas);
 
   ImportResult result;
   result.ir_version = m.ir_version();
@@ -318,7 +318,7 @@ ImportResult FromProto(const Reporter& r, ModelProto& m) {
         r.Invalid("graph input " + in.ToString() + " has more than " + std::to_string(kMaxElementCount) + " elements");
       graph.inputs.push_back(std::move(in));
     }
-  ImportGraph ig(r, graph, s.names, s.used);
+  ImportGraph ig(r, graph, s.names, s.used, options.allow_missing_schemas);
   for (::onnx::TensorProto& t : *g.mutable_initializer()) {
     const std::string name = t.name();
     ig.AddInitializer(name, TensorFromOnnx(r, t, "initializer " + Quote(name)));
@@ -367,7 +367,7 @@ void Parsed(const Reporter& r, bool ok, const char* what) {
 
 }  // namespace
 
-ImportResult Import(const void* data, std::size_t size, const std::string& origin) {
+ImportResult Import(const void* data, std::size_t size, const std::string& origin, const ImportOptions& options) {
   const Reporter r(origin);
   if (!data && size > 0) throw Error(ErrorCode::kInvalidArgument, origin + ": ONNX import of a null pointer");
   CheckSize(r, size);
@@ -377,7 +377,7 @@ ImportResult Import(const void* data, std::size_t size, const std::string& origi
     google::protobuf::LogSilencer quiet;
     Parsed(r, m.ParseFromArray(data, static_cast<int>(size)), "ONNX model");
   }
-  return FromProto(r, m);
+  return FromProto(r, m, options);
 }
 
 // Read once into memory of its own, priced, then parsed while its pages are given back (as the
@@ -395,7 +395,7 @@ ImportResult ImportFile(const std::string& path) {
     Parsed(r, m.ParseFromZeroCopyStream(&stream), "ONNX model");
   }
   bytes.Release(bytes.size());
-  return FromProto(r, m);
+  return FromProto(r, m, {});
 }
 
 Tensor ReadTensorFile(const std::string& path, std::string* name) {

@@ -36,9 +36,16 @@ struct ImportResult {
   std::size_t constants = 0;     // Constant nodes that became initializers
 };
 
+struct ImportOptions {
+  // Emits ops Axon has no schema for yet (their outputs' types stay unknown) instead of refusing
+  // them, so that tests can check the translations into ops that land later. The result cannot
+  // be verified or run; loading never sets this.
+  bool allow_missing_schemas = false;
+};
+
 ImportResult ImportFile(const std::string& path);
 // `origin` names the bytes in error messages (a path, or e.g. "<memory>").
-ImportResult Import(const void* data, std::size_t size, const std::string& origin);
+ImportResult Import(const void* data, std::size_t size, const std::string& origin, const ImportOptions& options = {});
 
 // A serialized ONNX TensorProto, e.g. the input_0.pb files of ONNX's conformance data, with the
 // same checks and dtype mapping as an initializer. `name` receives the tensor's name (may be "").

@@ -90,12 +90,14 @@ const OpEntry* FindOpEntry(std::string_view op_type) {
   return it != t.end() && it->op_type == op_type ? &*it : nullptr;
 }
 
-std::optional<std::string> WhyUnsupported(const std::string& domain, const std::string& op_type, int64_t opset) {
+std::optional<std::string> WhyUnsupported(const std::string& domain, const std::string& op_type, int64_t opset,
+                                          bool require_schemas) {
   if (!domain.empty()) return "domain " + domain;
   const OpEntry* e = FindOpEntry(op_type);
   if (!e) return "not in the importer's table";
   if (opset < e->first_opset) return "imported from opset " + std::to_string(e->first_opset);
   if (opset < e->axon_form_since && !e->translate) return "imported from opset " + std::to_string(e->axon_form_since);
+  if (!require_schemas) return std::nullopt;
   if (opset >= e->axon_form_since) {
     if (!graph::FindOpSchema(op_type)) return "no Axon op " + op_type + " yet";
     return std::nullopt;

@@ -33,7 +33,9 @@ const OpEntry* FindOpEntry(std::string_view op_type);
 
 // Why a node of this (domain, op_type) in a model of this opset cannot be imported, or nullopt
 // when it can: "no Axon op Conv yet", "imported from opset 7 on", "domain com.microsoft".
-std::optional<std::string> WhyUnsupported(const std::string& domain, const std::string& op_type, int64_t opset);
+// With require_schemas false, only the table decides (ImportOptions::allow_missing_schemas).
+std::optional<std::string> WhyUnsupported(const std::string& domain, const std::string& op_type, int64_t opset,
+                                          bool require_schemas = true);
 
 // Translates one node: 1:1 from axon_form_since on, else through the entry's translator. The node
 // must be importable (WhyUnsupported gave nullopt).
