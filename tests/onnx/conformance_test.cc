@@ -1,9 +1,10 @@
-// ONNX's own conformance data (Debian's libonnx-testdata): every case whose ops Axon imports is
-// imported, run on each of its data sets and compared with the expected outputs (rtol 1e-3,
-// atol 1e-5). A case with ops (or dtypes, or features) Axon does not import is counted as
-// unsupported, not failed: the import says so with kUnsupported. A supported case that fails must
-// be listed in tests/onnx/known_failures.txt with its reason, and a listed case that passes fails
-// the test too, so the list stays honest as ops land. Each set prints one summary line;
+// ONNX's own conformance data (Debian's libonnx-testdata: the node, pytorch-converted,
+// pytorch-operator and simple sets; "real" holds only download links). Every case whose ops Axon
+// imports is imported, run on each of its data sets and compared with the expected outputs
+// (rtol 1e-3, atol 1e-5). A case with ops (or dtypes, or features) Axon does not import is counted
+// as unsupported, not failed: the import says so with kUnsupported. A supported case that fails
+// must be listed in tests/onnx/known_failures.txt with its reason, and a listed case that passes
+// fails the test too, so the list stays honest as ops land. Each set prints one summary line;
 // AXON_CONFORMANCE_VERBOSE=1 prints every supported case's result as well.
 #include <catch2/catch.hpp>
 
@@ -216,3 +217,4 @@ void Conformance(const std::string& set) {
 TEST_CASE("ONNX conformance: node", "[onnx][conformance]") { Conformance("node"); }
 TEST_CASE("ONNX conformance: pytorch-converted", "[onnx][conformance]") { Conformance("pytorch-converted"); }
 TEST_CASE("ONNX conformance: pytorch-operator", "[onnx][conformance]") { Conformance("pytorch-operator"); }
+TEST_CASE("ONNX conformance: simple", "[onnx][conformance]") { Conformance("simple"); }
