@@ -86,7 +86,7 @@ void ImportGraph::SetOutputs(std::vector<graph::ValueInfo> outputs) {
 // Translation
 
 std::string Translation::Describe() const {
-  const std::string op = node_.domain.empty() ? node_.op_type : node_.domain + "." + node_.op_type;
+  const std::string op = internal::Printable(node_.domain.empty() ? node_.op_type : node_.domain + "." + node_.op_type);
   const std::string what = op + ", opset " + std::to_string(opset_);
   if (!node_.name.empty()) return "node " + Quote(node_.name) + " (" + what + ")";
   if (!node_.outputs.empty() && !node_.outputs[0].empty()) return "unnamed node (" + what + ") producing " + Quote(node_.outputs[0]);
