@@ -14,7 +14,7 @@
 #include <tbb/task_arena.h>
 
 #include "axon/axon.h"
-#include "formats/axon_format.h"
+#include "formats/model_file.h"
 #include "graph/default_passes.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
@@ -151,7 +151,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
 const graph::Graph& detail::SessionFactory::GraphOf(const Session& session) { return session.impl().executor.graph(); }
 
 Session Session::Load(const std::string& path, const SessionOptions& options) {
-  return detail::SessionFactory::FromModel(WithOrigin(path, [&] { return formats::ReadModelFile(path); }), options,
+  return detail::SessionFactory::FromModel(WithOrigin(path, [&] { return formats::ReadAnyModelFile(path); }), options,
                                            path);
 }
 
@@ -160,7 +160,7 @@ Session Session::LoadFromBytes(const void* data, std::size_t size, const Session
                                              if (!data && size > 0)
                                                throw Error(ErrorCode::kInvalidArgument,
                                                            "LoadFromBytes of a null pointer with size " + std::to_string(size));
-                                             return formats::ParseModel(data, size, origin);
+                                             return formats::ParseAnyModel(data, size, origin);
                                            }),
                                            options, origin);
 }

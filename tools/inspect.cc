@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "formats/axon_format.h"
+#include "formats/model_file.h"
 #include "graph/op_schema.h"
 #include "graph/verifier.h"
 #include "tools/args.h"
@@ -20,7 +20,8 @@ constexpr const char* kUsage = R"(usage: axon inspect MODEL [--batch N]
 
 Prints MODEL's producer and versions, inputs and outputs with dtypes and shapes, a histogram of
 op types, the parameter count and size, and an estimate of the FLOPs of one run. Symbolic dims
-(such as batch) are taken as N for the FLOP estimate.
+(such as batch) are taken as N for the FLOP estimate. MODEL is an .axon file or an ONNX model
+(recognized by content), shown as imported into Axon's op set.
 
 options:
   --batch N   size given to every symbolic dim for the FLOP estimate (default 1)
@@ -97,7 +98,8 @@ int InspectMain(const std::vector<std::string>& argv) {
   const std::string path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int batch = args.IntValue("--batch", 1, 1);
-  graph::Model model = formats::ReadModelFile(path);
+  const formats::ModelFormat format = formats::SniffModelFile(path);
+  graph::Model model = formats::ReadAnyModelFile(path);
   graph::Graph& g = model.graph;
   try {
     graph::Verify(g);
@@ -106,9 +108,14 @@ int InspectMain(const std::vector<std::string>& argv) {
   }
 
   std::printf("model:    %s (graph '%s')\n", Escaped(path).c_str(), Escaped(g.name).c_str());
-  std::printf("format:   v%lld, opset %lld, producer %s %s\n", static_cast<long long>(model.format_version),
-              static_cast<long long>(model.opset_version), Escaped(model.producer_name).c_str(),
-              Escaped(model.producer_version).c_str());
+  if (format == formats::ModelFormat::kOnnx)
+    std::printf("format:   ONNX (imported into Axon op set %lld), producer %s %s\n",
+                static_cast<long long>(model.opset_version), Escaped(model.producer_name).c_str(),
+                Escaped(model.producer_version).c_str());
+  else
+    std::printf("format:   v%lld, opset %lld, producer %s %s\n", static_cast<long long>(model.format_version),
+                static_cast<long long>(model.opset_version), Escaped(model.producer_name).c_str(),
+                Escaped(model.producer_version).c_str());
   for (const auto& [k, v] : model.metadata) std::printf("metadata: %s = %s\n", Escaped(k).c_str(), Escaped(v).c_str());
   std::printf("inputs:\n");
   for (const auto& v : g.inputs) std::printf("  %s\n", Escaped(v.ToString()).c_str());

@@ -17,9 +17,10 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...] [-o DIR] [--threads N] [--memory-limit SIZE]
 
-Runs MODEL (.axon) once on the given inputs and writes each output to DIR/<output name>.npy
-(DIR defaults to the current directory); the outputs are written all or none. Prints each
-output's name, shape, the file it went to and, when small, its values, then the run time.
+Runs MODEL (.axon, or ONNX: recognized by content) once on the given inputs and writes each
+output to DIR/<output name>.npy (DIR defaults to the current directory); the outputs are written
+all or none. Prints each output's name, shape, the file it went to and, when small, its values,
+then the run time.
 
 -i NAME=FILE binds input NAME: an -i value is split at the '=' whose left side is the longest
 name of one of the model's inputs (with inputs a and a=b, -i a=b=t.npy binds a=b to t.npy and

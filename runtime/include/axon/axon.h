@@ -56,6 +56,8 @@ using NamedTensor = std::pair<std::string, Tensor>;
 class Session {
  public:
   // Reads, verifies, infers shapes and plans the model. Throws axon::Error naming the file.
+  // The format is recognized by content: an .axon file, or an ONNX model when the application
+  // links libaxon_onnx (else one clear error says that it was built without the importer).
   static Session Load(const std::string& path, const SessionOptions& options = {});
   static Session LoadFromBytes(const void* data, std::size_t size, const SessionOptions& options = {},
                                const std::string& origin = "<memory>");

@@ -1,0 +1,54 @@
+// Normalization and regularization layers as inference runs them: BatchNormalization of opsets
+// before 14 (spatial, is_test, training-only outputs) and Dropout of every opset (the identity).
+#include "formats/onnx/op_table.h"
+
+namespace axon::formats::onnx_import {
+namespace {
+
+// Outputs past the first that only training computes must not be read.
+void RequireUnusedExtraOutputs(Translation& t, const char* why) {
+  const auto& outs = t.node().outputs;
+  for (std::size_t i = 1; i < outs.size(); ++i)
+    if (t.IsUsed(outs[i])) t.Unsupported("output " + std::to_string(i) + " " + Quote(outs[i]) + " is read, but " + why);
+}
+
+}  // namespace
+
+// BatchNormalization-1..13 as opset 14/15's inference form. spatial=0 (opsets 1-8: statistics per
+// element rather than per channel) has no opset-14 equivalent. is_test (opsets 1-6) chose between
+// training and inference: an importer for inference always takes the latter.
+void BatchNormalizationBefore14(Translation& t) {
+  t.Drop("consumed_inputs");
+  t.Drop("is_test");
+  if (t.TakeInt("spatial").value_or(1) != 1)
+    t.Unsupported("spatial=0 (statistics per element, not per channel) is not supported");
+  RequireUnusedExtraOutputs(t, "it is the running or saved statistics that only training computes");
+  const std::string y = t.node().outputs.empty() ? std::string() : t.node().outputs[0];
+  if (y.empty()) t.Invalid("has no output Y");
+  t.EmitWithOutputs("BatchNormalization", t.node().inputs, t.node().attrs, {y});
+}
+
+// Inference does not drop: Dropout is the identity and its mask is all true (all ones of the
+// input's type before opset 10). Only a Dropout told to train (training_mode, opset 12+) is
+// random, and is refused unless that input is a constant false.
+void DropoutToIdentity(Translation& t) {
+  for (const char* legacy : {"consumed_inputs", "is_test", "ratio", "seed"}) t.Drop(legacy);
+  const std::vector<std::string> inputs = t.node().inputs, outputs = t.node().outputs;
+  if (inputs.empty() || inputs[0].empty()) t.Invalid("has no input");
+  if (outputs.empty() || outputs[0].empty()) t.Invalid("has no output");
+  if (inputs.size() > 2 && !inputs[2].empty()) {
+    const Tensor* training = t.ConstantValue(inputs[2]);
+    if (!training || training->dtype() != DType::kBool || training->size() != 1 || training->data<bool>()[0])
+      t.Unsupported("training_mode is not a constant false: training-mode Dropout is random, and Axon imports "
+                    "models for inference");
+  }
+  t.EmitWithOutputs("Identity", {inputs[0]}, {}, {outputs[0]});
+  if (outputs.size() < 2 || !t.IsUsed(outputs[1])) return;
+  if (!t.HasSchema("Shape") || !t.HasSchema("Expand"))
+    t.Unsupported("its mask output is read, which needs Axon's Shape and Expand ops");
+  const graph::ValueInfo* info = t.Info(inputs[0]);
+  const Tensor one = ScalarOf(t.opset() >= 10 ? DType::kBool : info ? info->dtype : DType::kF32, 1);
+  t.AddNodeWithOutputs("Expand", {t.AddConstant(one, "mask_value"), t.AddNode("Shape", {inputs[0]})}, {}, {outputs[1]});
+}
+
+}  // namespace axon::formats::onnx_import

@@ -1,0 +1,166 @@
+// The CLI on ONNX models: axon convert and axon verify, and run/inspect reading .onnx directly; and
+// an application that links libaxon alone (the embedding example) refusing ONNX in one clear line.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "formats/npy.h"
+#include "tests/formats/onnx/onnx_test_util.h"
+
+namespace fs = std::filesystem;
+using namespace axon;
+using namespace axon::onnx_test;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+Result Run(const std::string& program, const std::string& args, const fs::path& dir) {
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + program + "' " + args + " >stdout.txt 2>stderr.txt";
+  const int status = std::system(cmd.c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
+  fs::remove(dir / "stdout.txt");
+  fs::remove(dir / "stderr.txt");
+  return r;
+}
+Result Axon(const std::string& args, const fs::path& dir) { return Run(AXON_CLI_PATH, args, dir); }
+
+fs::path TempDir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("axon_cli_onnx_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::string> Files(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// Opset 11: Gemm, Relu, a Constant, Softmax at axis 1 of a rank-2 input (maps 1:1).
+OnnxModel SmallMlp() {
+  OnnxModel m(11, 6);
+  m.Input("x", kFloat, {std::string("batch"), 3});
+  m.Weight("w", {3, 2}, {1, -1, 0.5f, 2, -0.5f, 1});
+  AttrFloats(m.Node("Constant", {}, {"b"}, "bias"), "value_floats", {0.1f, -0.1f});
+  m.Node("Gemm", {"x", "w", "b"}, {"h"}, "fc");
+  m.Node("Relu", {"h"}, {"r"}, "relu");
+  m.Node("Softmax", {"r"}, {"y"}, "softmax");
+  m.Output("y");
+  return m;
+}
+
+void Write(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+}  // namespace
+
+TEST_CASE("convert and verify document themselves", "[cli][onnx]") {
+  const fs::path dir = TempDir("help");
+  const Result top = Axon("--help", dir);
+  for (const char* cmd : {"convert", "verify"}) {
+    CHECK(top.out.find(cmd) != std::string::npos);
+    const Result r = Axon(std::string(cmd) + " --help", dir);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("usage: axon " + std::string(cmd)) != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("convert writes an .axon file that runs as the ONNX model does", "[cli][onnx]") {
+  const fs::path dir = TempDir("convert");
+  Write(dir / "mlp.onnx", SmallMlp().Bytes());
+  const Result c = Axon("convert mlp.onnx mlp.axon", dir);
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  CHECK(c.out == "mlp.onnx: ONNX IR 6, opset 11, 4 nodes (1 Constant nodes became initializers)\n"
+                 "mlp.axon: Axon op set 2, 3 nodes, 2 initializers, 1 inputs, 1 outputs\n");
+  CHECK(Files(dir) == std::vector<std::string>{"mlp.axon", "mlp.onnx"});
+
+  const Result v = Axon("verify mlp.axon", dir);
+  CHECK(v.code == 0);
+  CHECK(v.out == "mlp.axon: valid .axon model: 3 nodes, 8 parameters; inputs x: f32[batch,3]; outputs y: f32[batch,2]\n");
+  const Result vo = Axon("verify mlp.onnx", dir);
+  CHECK(vo.code == 0);
+  CHECK(vo.out == "mlp.onnx: valid ONNX model: 3 nodes, 8 parameters; inputs x: f32[batch,3]; outputs y: f32[batch,2]\n");
+
+  // run reads either file; the outputs agree.
+  const std::vector<float> x = {1, 2, 3, -1, 0, 4};
+  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {2, 3}));
+  REQUIRE(Axon("run mlp.onnx -i x.npy -o from_onnx", dir).code == 0);
+  REQUIRE(Axon("run mlp.axon -i x.npy -o from_axon", dir).code == 0);
+  CHECK(formats::ReadNpyFile((dir / "from_onnx" / "y.npy").string()).ToFloatVector() ==
+        formats::ReadNpyFile((dir / "from_axon" / "y.npy").string()).ToFloatVector());
+
+  const Result inspect = Axon("inspect mlp.onnx", dir);
+  CHECK(inspect.code == 0);
+  CHECK(inspect.out.find("format:   ONNX (imported into Axon op set 2), producer axon-test") != std::string::npos);
+  CHECK(inspect.out.find("Gemm         1") != std::string::npos);
+
+  const Result again = Axon("convert mlp.axon other.axon", dir);
+  CHECK(again.code == 1);
+  CHECK(again.err == "axon convert: mlp.axon: is an .axon model already (convert reads ONNX models)\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("convert fails in one line and leaves nothing behind", "[cli][onnx]") {
+  const fs::path dir = TempDir("convert_fail");
+  OnnxModel m(13);
+  m.Input("x", kFloat, {1, 1, 4, 4});
+  m.Node("AxonTestNoSuchOp", {"x"}, {"a"});
+  m.Node("AxonTestNoSuchOp", {"a"}, {"b"});
+  m.Node("If", {"b"}, {"y"});
+  m.Output("y");
+  Write(dir / "bad.onnx", m.Bytes());
+  const Result r = Axon("convert bad.onnx out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(Lines(r.err) == 1);
+  CHECK(r.err == "axon convert: bad.onnx: cannot import 3 of 3 nodes; unsupported ONNX ops: AxonTestNoSuchOp (opset 13): 2 "
+                 "nodes, not in the importer's table; If (opset 13): 1 node, not in the importer's table\n");
+  CHECK(r.out.empty());
+
+  const std::string good = SmallMlp().Bytes();
+  Write(dir / "truncated.onnx", good.substr(0, good.size() / 2));
+  const Result t = Axon("convert truncated.onnx out.axon", dir);
+  CHECK(t.code == 1);
+  CHECK(t.err.rfind("axon convert: truncated.onnx: ", 0) == 0);
+  CHECK(Lines(t.err) == 1);
+  Write(dir / "good.onnx", good);
+  const Result nodir = Axon("convert good.onnx nodir/out.axon", dir);
+  CHECK(nodir.code == 1);
+  CHECK(Lines(nodir.err) == 1);
+  CHECK(Files(dir) == std::vector<std::string>{"bad.onnx", "good.onnx", "truncated.onnx"});
+
+  const Result v = Axon("verify truncated.onnx", dir);
+  CHECK(v.code == 1);
+  CHECK(v.err.rfind("axon verify: truncated.onnx: ", 0) == 0);
+  CHECK(Lines(v.err) == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an application built without the ONNX importer says so in one line", "[examples][onnx]") {
+  const fs::path dir = TempDir("embed");
+  Write(dir / "m.onnx", SmallMlp().Bytes());
+  const Result r = Run(AXON_EMBED_EXAMPLE_PATH, "m.onnx", dir);
+  CHECK(r.code == 1);
+  CHECK(r.out + r.err ==
+        "m.onnx: is an ONNX model, and this program was built without Axon's ONNX importer (link libaxon_onnx)\n");
+  fs::remove_all(dir);
+}

@@ -1,0 +1,52 @@
+// axon verify: every check loading a model makes, without running it.
+#include <cstdio>
+#include <string>
+
+#include "axon/axon.h"
+#include "formats/model_file.h"
+#include "runtime/session_factory.h"
+#include "tools/args.h"
+#include "tools/command.h"
+#include "tools/output_names.h"
+
+namespace axon::cli {
+namespace {
+
+constexpr const char* kUsage = R"(usage: axon verify MODEL
+
+Runs every check that loading MODEL (.axon, or ONNX: recognized by content) makes: the file's
+own checks, the ONNX import, the graph verifier, shape and dtype inference and the graph passes,
+without running the model. Prints one line and exits 0 when the model is valid; prints the error
+and exits 1 otherwise.
+)";
+
+std::string TensorList(const std::vector<TensorInfo>& infos) {
+  constexpr std::size_t kMaxListed = 4;
+  std::string s;
+  for (std::size_t i = 0; i < infos.size() && i < kMaxListed; ++i) s += (i ? ", " : "") + infos[i].ToString();
+  if (infos.size() > kMaxListed) s += ", ... " + std::to_string(infos.size() - kMaxListed) + " more";
+  return s;
+}
+
+int VerifyMain(const std::vector<std::string>& argv) {
+  Args args("verify", argv, {});
+  const std::string path = args.Positional(0, "MODEL");
+  args.MaxPositional(1);
+  const formats::ModelFormat format = formats::SniffModelFile(path);
+  graph::Model model = formats::ReadAnyModelFile(path);
+  const std::size_t nodes = model.graph.nodes.size();
+  int64_t params = 0;
+  for (const auto& [name, t] : model.graph.initializers) params += t.size();
+  // Loading as Session::Load does: verifier, inference, passes, executor.
+  Session session = detail::SessionFactory::FromModel(std::move(model), {.threads = 1}, path);
+  std::printf("%s: valid %s model: %zu nodes, %lld parameters; inputs %s; outputs %s\n", Escaped(path).c_str(),
+              format == formats::ModelFormat::kOnnx ? "ONNX" : ".axon", nodes, static_cast<long long>(params),
+              Escaped(TensorList(session.inputs())).c_str(), Escaped(TensorList(session.outputs())).c_str());
+  return 0;
+}
+
+}  // namespace
+
+AXON_COMMAND("verify", "check a model (.axon or .onnx) as loading does, without running it", kUsage, VerifyMain);
+
+}  // namespace axon::cli
