@@ -45,12 +45,14 @@ void ImportGraph::AddNode(graph::Node node) {
   }
   // ONNX leaves trailing optional outputs out, or lists ones that only training computes (a
   // Dropout mask, BatchNormalization's statistics): fit the list to the schema.
-  const std::size_t wanted = schema->output_names().size();
-  while (node.outputs.size() > wanted && (node.outputs.back().empty() || !IsUsed(node.outputs.back())))
+  // Trailing outputs nothing reads are dropped down to the schema's required count (an optional
+  // output left off is not computed); the required ones and those in the middle get names.
+  const std::size_t least = schema->min_outputs();
+  while (node.outputs.size() > least && (node.outputs.back().empty() || !IsUsed(node.outputs.back())))
     node.outputs.pop_back();
   for (std::size_t i = 0; i < node.outputs.size(); ++i)
     if (node.outputs[i].empty()) node.outputs[i] = FreshName(node.name + ":" + std::to_string(i));
-  while (node.outputs.size() < wanted) node.outputs.push_back(FreshName(node.name + ":" + std::to_string(node.outputs.size())));
+  while (node.outputs.size() < least) node.outputs.push_back(FreshName(node.name + ":" + std::to_string(node.outputs.size())));
   const graph::Node& added = editor_.AddNode(std::move(node));
 
   graph::InferContext ctx(added, *schema);
