@@ -49,8 +49,9 @@ OpSchema& OpSchema::Inputs(std::vector<std::string> names, int min_count) {
   return *this;
 }
 
-OpSchema& OpSchema::Outputs(std::vector<std::string> names) {
+OpSchema& OpSchema::Outputs(std::vector<std::string> names, int min_count) {
   outputs_ = std::move(names);
+  min_outputs_ = min_count < 0 ? outputs_.size() : static_cast<std::size_t>(min_count);
   return *this;
 }
 
@@ -75,8 +76,12 @@ void OpSchema::RunInference(InferContext& ctx) const {
              " inputs, got " + std::to_string(node.inputs.size()));
   for (std::size_t i = 0; i < min_inputs_; ++i)
     if (node.inputs[i].empty()) ctx.Fail("required input " + inputs_[i] + " is missing");
-  if (node.outputs.size() != outputs_.size())
-    ctx.Fail("expects " + std::to_string(outputs_.size()) + " outputs, got " + std::to_string(node.outputs.size()));
+  if (node.outputs.size() < min_outputs_ || node.outputs.size() > outputs_.size())
+    ctx.Fail("expects " + (min_outputs_ == outputs_.size() ? std::to_string(outputs_.size())
+                                                         : std::to_string(min_outputs_) + " to " + std::to_string(outputs_.size())) +
+             " outputs, got " + std::to_string(node.outputs.size()));
+  for (std::size_t i = 0; i < min_outputs_; ++i)
+    if (node.outputs[i].empty()) ctx.Fail("required output " + outputs_[i] + " is missing");
   for (const auto& [name, value] : node.attrs) {
     auto it = attrs_.find(name);
     if (it == attrs_.end()) ctx.Fail("unknown attribute '" + name + "'");

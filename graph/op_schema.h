@@ -90,7 +90,9 @@ class OpSchema {
 
   // Inputs past min_count are optional (may be omitted or given as "").
   OpSchema& Inputs(std::vector<std::string> names, int min_count = -1);
-  OpSchema& Outputs(std::vector<std::string> names);
+  // Outputs past min_count are optional: a node may list fewer (the verifier refuses empty names,
+  // so an omitted output is one that is not listed).
+  OpSchema& Outputs(std::vector<std::string> names, int min_count = -1);
   OpSchema& Attr(std::string name, AttrType type, std::optional<Attribute> default_value = std::nullopt);
   OpSchema& Infer(InferFn fn) { infer_ = std::move(fn); return *this; }
   OpSchema& Flops(FlopFn fn) { flops_ = std::move(fn); return *this; }
@@ -103,6 +105,7 @@ class OpSchema {
   const std::vector<std::string>& input_names() const { return inputs_; }
   const std::vector<std::string>& output_names() const { return outputs_; }
   std::size_t min_inputs() const { return min_inputs_; }
+  std::size_t min_outputs() const { return min_outputs_; }
   struct AttrSpec { AttrType type; std::optional<Attribute> default_value; };
   const std::map<std::string, AttrSpec>& attrs() const { return attrs_; }
   int64_t since_version() const { return since_version_; }
@@ -117,7 +120,7 @@ class OpSchema {
  private:
   std::string name_;
   std::vector<std::string> inputs_, outputs_;
-  std::size_t min_inputs_ = 0;
+  std::size_t min_inputs_ = 0, min_outputs_ = 0;
   std::map<std::string, AttrSpec> attrs_;
   InferFn infer_;
   FlopFn flops_;

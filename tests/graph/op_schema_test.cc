@@ -30,3 +30,23 @@ TEST_CASE("a schema holds a gradient rule when given one", "[graph][op_schema]")
   CHECK(s.has_grad());
   CHECK(static_cast<bool>(s.grad()));
 }
+
+TEST_CASE("outputs past the required count are optional", "[graph][op_schema]") {
+  OpSchema s("AxonTestTwoOutputs");
+  s.Inputs({"X"}).Outputs({"Y", "Extra"}, 1);
+  CHECK(s.min_outputs() == 1);
+  CHECK(s.output_names().size() == 2);
+  auto infer = [&](std::vector<std::string> outputs) {
+    Node node{"n", "AxonTestTwoOutputs", {"x"}, std::move(outputs), {}};
+    InferContext ctx(node, s);
+    ctx.inputs = {ValueInfo{"x", DType::kF32, Shape({2})}};
+    ctx.input_values = {nullptr};
+    s.RunInference(ctx);
+  };
+  CHECK_NOTHROW(infer({"y"}));
+  CHECK_NOTHROW(infer({"y", "e"}));
+  CHECK_THROWS_WITH(infer({}), Catch::Contains("expects 1 to 2 outputs, got 0"));
+  CHECK_THROWS_WITH(infer({"y", "e", "f"}), Catch::Contains("expects 1 to 2 outputs, got 3"));
+  OpSchema exact("AxonTestOneOutput");
+  CHECK(exact.Outputs({"Y"}).min_outputs() == 1);
+}
