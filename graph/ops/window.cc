@@ -97,6 +97,57 @@ WindowDim ResolveWindowDim(const Window& w, int64_t axis, int64_t in, const Wind
   return r;
 }
 
+TransposedWindow ReadTransposedWindow(const AttrReader& attrs, std::vector<int64_t> kernel, const WindowFail& fail) {
+  TransposedWindow t;
+  const std::size_t n = kernel.size();
+  t.window = ReadWindow(attrs, std::move(kernel), fail);
+  t.output_padding = ReadInts(attrs, "output_padding", n, 0, 0, fail);
+  if (attrs.Has("output_shape")) {
+    const std::vector<int64_t>& shape = attrs.Ints("output_shape");
+    if (shape.size() != n && shape.size() != n + 2)
+      fail("output_shape " + List(shape) + " must have " + std::to_string(n) + " values (one per spatial dim)");
+    t.output_shape.assign(shape.end() - static_cast<std::ptrdiff_t>(n), shape.end());
+    for (int64_t d : t.output_shape)
+      if (d < 0 || d > kMaxElementCount) fail("output_shape " + List(shape) + " has an invalid size");
+  }
+  return t;
+}
+
+WindowDim ResolveTransposedDim(const TransposedWindow& t, int64_t axis, int64_t in, const WindowFail& fail) {
+  const Window& w = t.window;
+  const auto i = static_cast<std::size_t>(axis);
+  const auto n = static_cast<std::size_t>(w.rank());
+  using Wide = __int128;
+  const Wide dilated = Wide(w.dilations[i]) * (w.kernel[i] - 1) + 1;
+  const std::string where = " in spatial dim " + std::to_string(axis);
+  if (dilated > kMaxElementCount) fail("the dilated kernel is too large" + where);
+  // The full result before any cropping: every input position's window, end to end.
+  const Wide full = Wide(w.strides[i]) * (Wide(in) - 1) + t.output_padding[i] + dilated;
+  WindowDim r;
+  const bool same = w.auto_pad == AutoPad::kSameUpper || w.auto_pad == AutoPad::kSameLower;
+  if (!t.output_shape.empty() || same) {
+    const Wide out = !t.output_shape.empty() ? Wide(t.output_shape[i]) : Wide(in) * w.strides[i];
+    if (out > kMaxElementCount) fail("the output would be too large" + where);
+    const Wide total = full > out ? full - out : 0;
+    const Wide small = total / 2;
+    r.out = static_cast<int64_t>(out);
+    r.pad_begin = static_cast<int64_t>(w.auto_pad == AutoPad::kSameUpper ? small : total - small);
+    r.pad_end = static_cast<int64_t>(total) - r.pad_begin;
+    return r;
+  }
+  const bool valid = w.auto_pad == AutoPad::kValid;
+  const Wide begin = valid ? 0 : w.pads[i], end = valid ? 0 : w.pads[n + i];
+  const Wide out = full - begin - end;
+  if (out < 0)
+    fail("pads " + std::to_string(static_cast<int64_t>(begin)) + ", " + std::to_string(static_cast<int64_t>(end)) +
+         " crop more than the " + std::to_string(static_cast<int64_t>(full)) + " positions of the result" + where);
+  if (out > kMaxElementCount) fail("the output would be too large" + where);
+  r.out = static_cast<int64_t>(out);
+  r.pad_begin = static_cast<int64_t>(begin);
+  r.pad_end = static_cast<int64_t>(end);
+  return r;
+}
+
 std::vector<Dim> InferWindowDims(const InferContext& ctx, const Window& w, const std::vector<Dim>& in) {
   std::vector<Dim> out;
   const WindowFail fail = FailThrough(ctx);

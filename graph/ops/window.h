@@ -47,6 +47,23 @@ struct WindowDim {
 // Fails when no window fits in the padded input.
 WindowDim ResolveWindowDim(const Window& w, int64_t axis, int64_t in, const WindowFail& fail);
 
+// ConvTranspose's extra attributes: output_padding (>= 0, zeros by default) and output_shape
+// (spatial dims, or N, C and the spatial dims as ONNX Runtime also accepts; empty when absent).
+struct TransposedWindow {
+  Window window;
+  std::vector<int64_t> output_padding, output_shape;
+};
+TransposedWindow ReadTransposedWindow(const AttrReader& attrs, std::vector<int64_t> kernel, const WindowFail& fail);
+
+// ConvTranspose's output size of spatial dim `axis` for an input of size `in`, and the pads it
+// crops from the full result s·(in - 1) + output_padding + dilated_kernel:
+//   output_shape given, or auto_pad SAME_* (output in·stride): pads total the difference (never
+//     negative: a larger output gets only the bias at its end, as ONNX Runtime does), split with
+//     the odd one at the end for SAME_UPPER and at the beginning otherwise (the ONNX spec);
+//   else the pads attribute (VALID: none).
+// Fails when the output would have a negative size.
+WindowDim ResolveTransposedDim(const TransposedWindow& t, int64_t axis, int64_t in, const WindowFail& fail);
+
 // The inferred spatial dims of the output (unknown where the input's is), through ctx.Fail.
 std::vector<Dim> InferWindowDims(const InferContext& ctx, const Window& w, const std::vector<Dim>& in);
 

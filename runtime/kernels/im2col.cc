@@ -2,6 +2,9 @@
 // that share an input row the source is contiguous for stride 1 and strided otherwise; the
 // padding at either end of a run is cut off analytically, never tested per element.
 //
+// Stride 2 (downsampling convolutions, x2 transposed ones) de-interleaves / re-interleaves
+// whole vectors; other strides go element by element.
+//
 // Runs are short (an output row: 7 to 112 floats in a CNN), so per-run costs decide the speed:
 // positions advance incrementally (no 64-bit divisions per run), and copies and zero fills are
 // inline vector loops rather than memcpy/memset calls, whose entry overhead is a large part of a
@@ -92,7 +95,14 @@ void Im2ColF32(const WindowGeometry& g, int64_t channels, const float* image, in
                            for (; i + N <= n; i += N) hn::StoreU(hn::LoadU(d, src + i), d, out + lo + i);
                            if (i < n) hn::StoreU(LoadTail(d, src + i, static_cast<std::size_t>(n - i)), d, out + lo + i);
                          } else {
-                           for (int64_t i = 0; i < n; ++i) out[lo + i] = src[i * sw];
+                           int64_t i = 0;
+                           if (sw == 2)  // the even lanes of 2N contiguous floats; the last pair stays inside the run
+                             for (; i + N < n; i += N) {
+                               hn::Vec<decltype(d)> even, odd;
+                               hn::LoadInterleaved2(d, src + 2 * i, even, odd);
+                               hn::StoreU(even, d, out + lo + i);
+                             }
+                           for (; i < n; ++i) out[lo + i] = src[i * sw];
                          }
                        }
                        for (int64_t i = hi; i < len; i += N) hn::StoreU(zero, d, out + i);
@@ -123,7 +133,14 @@ void Col2ImF32(const WindowGeometry& g, int64_t channels, const float* col, int6
                            hn::StoreU(hn::Add(hn::LoadU(d, out + i), hn::LoadU(d, in + i)), d, out + i);
                          for (; i < n; ++i) out[i] += in[i];
                        } else {
-                         for (int64_t i = 0; i < n; ++i) out[i * sw] += in[i];
+                         int64_t i = 0;
+                         if (sw == 2)  // add to the even lanes of 2N floats, store the odd ones back unchanged
+                           for (; i + N < n; i += N) {
+                             hn::Vec<decltype(d)> even, odd;
+                             hn::LoadInterleaved2(d, out + 2 * i, even, odd);
+                             hn::StoreInterleaved2(hn::Add(even, hn::LoadU(d, in + i)), odd, d, out + 2 * i);
+                           }
+                         for (; i < n; ++i) out[i * sw] += in[i];
                        }
                      });
   }

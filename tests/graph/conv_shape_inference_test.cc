@@ -100,3 +100,38 @@ TEST_CASE("Conv refuses inconsistent shapes and attributes", "[graph][infer][inf
   // A hostile dilation cannot overflow the arithmetic.
   CHECK_THROWS_WITH(ConvShape({1, 1, 8}, {1, 1, 3}, {{"dilations", Ints{int64_t{1} << 62}}}), Catch::Contains("too large"));
 }
+
+TEST_CASE("ConvTranspose output sizes: strides, pads, output_padding, output_shape, auto_pad",
+          "[graph][infer][infer:ConvTranspose]") {
+  auto shape = [](std::vector<Dim> x, std::vector<Dim> w, std::map<std::string, Attribute> attrs = {}) {
+    return InferOp("ConvTranspose", {F32(std::move(x)), F32(std::move(w))}, std::move(attrs))[0].shape;
+  };
+  CHECK(shape({1, 2, 3, 3}, {2, 3, 3, 3}) == Shape({1, 3, 5, 5}));
+  // The x2 upsampler: stride 2, pads 1, output_padding 1.
+  CHECK(shape({1, 4, 5, 5}, {4, 2, 3, 3}, {{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}}) ==
+        Shape({1, 2, 10, 10}));
+  CHECK(shape({1, 4, 4, 4}, {4, 3, 3, 3}, {{"group", int64_t{2}}}) == Shape({1, 6, 6, 6}));
+  CHECK(shape({1, 2, 4, 5}, {2, 2, 3, 2}, {{"dilations", Ints{2, 1}}}) == Shape({1, 2, 8, 6}));
+  CHECK(shape({1, 2, 3, 3}, {2, 2, 3, 3}, {{"strides", Ints{2, 2}}, {"output_shape", Ints{6, 6}}}) == Shape({1, 2, 6, 6}));
+  CHECK(shape({1, 2, 3, 3}, {2, 2, 3, 3}, {{"strides", Ints{2, 2}}, {"output_shape", Ints{1, 2, 7, 5}}}) == Shape({1, 2, 7, 5}));
+  CHECK(shape({1, 2, 3, 4}, {2, 3, 3, 3}, {{"strides", Ints{2, 2}}, {"auto_pad", std::string("SAME_UPPER")}}) ==
+        Shape({1, 3, 6, 8}));
+  CHECK(shape({1, 2, 3, 3}, {2, 2, 2, 2}, {{"strides", Ints{2, 2}}, {"auto_pad", std::string("VALID")}}) == Shape({1, 2, 6, 6}));
+  CHECK(shape({2, 3, 7}, {3, 2, 4}, {{"strides", Ints{3}}, {"pads", Ints{1, 2}}}) == Shape({2, 2, 19}));
+  CHECK(shape({Dim::Symbol("n"), 2, Dim(), 3}, {2, 2, 3, 3}) == Shape({Dim::Symbol("n"), 2, Dim(), 5}));
+}
+
+TEST_CASE("ConvTranspose refuses inconsistent shapes and attributes", "[graph][infer][infer:ConvTranspose]") {
+  auto shape = [](std::vector<Dim> x, std::vector<Dim> w, std::map<std::string, Attribute> attrs = {}) {
+    return InferOp("ConvTranspose", {F32(std::move(x)), F32(std::move(w))}, std::move(attrs))[0].shape;
+  };
+  CHECK_THROWS_WITH(shape({1, 3, 4, 4}, {2, 2, 3, 3}), Catch::Contains("input channels first"));
+  CHECK_THROWS_WITH(shape({1, 3, 4, 4}, {3, 2, 3, 3}, {{"group", int64_t{2}}}), Catch::Contains("do not divide"));
+  CHECK_THROWS_WITH(shape({1, 2, 2, 2}, {2, 2, 3, 3}, {{"pads", Ints{3, 3, 3, 3}}}), Catch::Contains("crop more than"));
+  CHECK_THROWS_WITH(shape({1, 2, 4, 4}, {2, 2, 3, 3}, {{"output_padding", Ints{1}}}), Catch::Contains("output_padding [1] must have 2"));
+  CHECK_THROWS_WITH(shape({1, 2, 4, 4}, {2, 2, 3, 3}, {{"output_padding", Ints{-1, 0}}}), Catch::Contains(">= 0"));
+  CHECK_THROWS_WITH(shape({1, 2, 4, 4}, {2, 2, 3, 3}, {{"output_shape", Ints{4, 4, 4}}}), Catch::Contains("output_shape [4,4,4]"));
+  CHECK_THROWS_WITH(InferOp("ConvTranspose", {F32({1, 2, 4, 4}), F32({2, 2, 3, 3}), F32({3})}),
+                    Catch::Contains("one value per output channel"));
+  CHECK_THROWS_WITH(shape({1, 2, 4}, {2, 2, 3, 3}), Catch::Contains("W must have rank 3"));
+}

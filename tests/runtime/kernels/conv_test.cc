@@ -116,6 +116,8 @@ const ConvCase kCases[] = {
     {{1, 6, 11, 12}, {6, 1, 3, 3}, 6, {1, 1, 1, 1}, {2, 2}, {}, true},           // depthwise, stride 2
     {{1, 3, 15, 17}, {3, 1, 5, 3}, 3, {2, 0, 1, 3}, {3, 2}, {2, 3}, true},       // depthwise, stride 3/2, dilation
     {{1, 2, 5, 100}, {2, 1, 3, 5}, 2, {1, 2, 1, 2}, {}, {}, true},               // depthwise, long rows
+    {{1, 4, 9, 70}, {4, 1, 3, 3}, 4, {1, 1, 1, 1}, {2, 2}, {}, true},            // depthwise, stride 2, long rows
+    {{1, 3, 11, 70}, {4, 3, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}, {}, true},           // im2col, stride 2, long rows
     {{1, 4, 7, 7}, {8, 1, 3, 3}, 4, {1, 1, 1, 1}, {}, {}, true},                 // channel multiplier 2 (im2col)
     {{2, 16, 7, 9}, {24, 16, 1, 1}, 1, {}, {}, {}, true},                        // 1x1 stride 1: plain GEMM
     {{1, 8, 5, 5}, {6, 4, 1, 1}, 2, {}, {}, {}, true},                           // 1x1 grouped
