@@ -16,13 +16,6 @@ namespace {
 // Floats rounded up to whole cache lines, so every scratch region starts 64-byte aligned.
 constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
-// An im2col block is written once and then streamed by the GEMM's panels while the next rows of
-// W go past: 512 KiB keeps it in L2 (1–2 MiB on the machines we run on) next to the GEMM's own
-// working set. Blocks are whole multiples of 48 columns (3 AVX-512 vectors, 6 AVX2 ones: the
-// GEMM's widest panel on either) so only the last block of an image has a ragged edge.
-constexpr int64_t kColBlockFloats = int64_t{1} << 17;
-constexpr int64_t kColAlign = 48;
-
 GemmArgs GemmShape(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc) {
   GemmArgs g;
   g.m = m, g.n = n, g.k = k;
@@ -82,8 +75,7 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads) {
     l.gemm_floats = Lines(GemmWorkspaceBytes(GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol), threads) / sizeof(float));
   } else {
     l.path = ConvPath::kIm2Col;
-    const int64_t cols = std::max(kColAlign, kColBlockFloats / std::max<int64_t>(1, l.kdim) / kColAlign * kColAlign);
-    l.col_block = std::min(cols, out_vol);
+    l.col_block = ColumnBlock(l.kdim, out_vol);
     l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack));
     // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
     const int64_t last = out_vol == 0 ? 0 : out_vol - (out_vol - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;

@@ -14,11 +14,6 @@ namespace {
 
 constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
-// As in conv.cc: a column block of at most 512 KiB stays in L2 between the GEMM that writes it
-// and the col2im that reads it; whole multiples of 48 columns.
-constexpr int64_t kColBlockFloats = int64_t{1} << 17;
-constexpr int64_t kColAlign = 48;
-
 GemmArgs GemmShape(const ConvTransposeLayout& l, int64_t n, int64_t ldb, int64_t ldc) {
   GemmArgs g;
   g.trans_a = !l.prepared_weights;
@@ -58,8 +53,7 @@ ConvTransposeLayout MakeConvTransposeLayout(const ConvTransposeShape& s, bool pr
     l.gemm_floats = Lines(GemmWorkspaceBytes(GemmShape(l, positions, positions, positions), threads) / sizeof(float));
     return l;
   }
-  const int64_t cols = std::max(kColAlign, kColBlockFloats / std::max<int64_t>(1, l.rows) / kColAlign * kColAlign);
-  l.col_block = std::min(cols, positions);
+  l.col_block = ColumnBlock(l.rows, positions);
   l.scratch_floats = Lines(static_cast<std::size_t>(l.rows * l.col_block));
   const int64_t last = positions == 0 ? 0 : positions - (positions - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;
   const std::size_t full = GemmWorkspaceBytes(GemmShape(l, l.col_block, positions, l.col_block), threads);

@@ -35,4 +35,8 @@ void Im2Col(const WindowGeometry& g, int64_t channels, const float* image, int64
 // alone and visits the pieces in order.
 void Col2Im(const WindowGeometry& g, int64_t channels, const float* col, int64_t col0, int64_t cols, float* image);
 
+// Columns per block when a `rows` × `columns` column matrix is made and consumed block by block
+// (Conv's im2col, ConvTranspose's col2im): see im2col.cc for the trade-off.
+int64_t ColumnBlock(int64_t rows, int64_t columns);
+
 }  // namespace axon::kernels
