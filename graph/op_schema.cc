@@ -80,8 +80,6 @@ void OpSchema::RunInference(InferContext& ctx) const {
     ctx.Fail("expects " + (min_outputs_ == outputs_.size() ? std::to_string(outputs_.size())
                                                          : std::to_string(min_outputs_) + " to " + std::to_string(outputs_.size())) +
              " outputs, got " + std::to_string(node.outputs.size()));
-  for (std::size_t i = 0; i < min_outputs_; ++i)
-    if (node.outputs[i].empty()) ctx.Fail("required output " + outputs_[i] + " is missing");
   for (const auto& [name, value] : node.attrs) {
     auto it = attrs_.find(name);
     if (it == attrs_.end()) ctx.Fail("unknown attribute '" + name + "'");

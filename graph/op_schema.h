@@ -90,8 +90,9 @@ class OpSchema {
 
   // Inputs past min_count are optional (may be omitted or given as "").
   OpSchema& Inputs(std::vector<std::string> names, int min_count = -1);
-  // Outputs past min_count are optional: a node may list fewer (the verifier refuses empty names,
-  // so an omitted output is one that is not listed).
+  // Outputs past min_count are optional: a node may leave off trailing ones (ONNX's optional
+  // outputs, such as LayerNormalization's Mean and InvStdDev). A value name is never empty
+  // (the verifier refuses that), so an output is omitted only by ending the list before it.
   OpSchema& Outputs(std::vector<std::string> names, int min_count = -1);
   OpSchema& Attr(std::string name, AttrType type, std::optional<Attribute> default_value = std::nullopt);
   OpSchema& Infer(InferFn fn) { infer_ = std::move(fn); return *this; }
@@ -120,7 +121,8 @@ class OpSchema {
  private:
   std::string name_;
   std::vector<std::string> inputs_, outputs_;
-  std::size_t min_inputs_ = 0, min_outputs_ = 0;
+  std::size_t min_inputs_ = 0;
+  std::size_t min_outputs_ = 0;
   std::map<std::string, AttrSpec> attrs_;
   InferFn infer_;
   FlopFn flops_;
