@@ -18,7 +18,9 @@ void InferPool(InferContext& ctx) {
   // Axon computes the pooled values only; the argmax positions ONNX can also return are not
   // implemented, and saying so beats an arity error.
   if (ctx.node.outputs.size() > 1)
-    ctx.Fail("the Indices output (argmax positions) is not supported; Axon's MaxPool computes Y only");
+    throw Error(ErrorCode::kUnsupported, ctx.node.Describe() +
+                                             ": the Indices output (argmax positions) is not supported; Axon's MaxPool "
+                                             "computes Y only" + ctx.DescribeInputs());
   if (!ctx.attrs.Has("kernel_shape")) ctx.Fail("kernel_shape is required");
   RequireFlag(ctx, "storage_order");
   RequireFlag(ctx, "count_include_pad");

@@ -48,7 +48,13 @@ TEST_CASE("MaxPool refuses the Indices output and bad attributes clearly", "[gra
   InferContext ctx(node, schema);
   ctx.inputs = {F32({1, 1, 4, 4})};
   ctx.input_values = {nullptr};
-  CHECK_THROWS_WITH(schema.RunInference(ctx), Catch::Contains("Indices output") && Catch::Contains("node 'mp' (MaxPool)"));
+  try {
+    schema.RunInference(ctx);
+    FAIL("Indices accepted");
+  } catch (const Error& e) {  // valid ONNX, not implemented: kUnsupported, as importers and the CLI report it
+    CHECK(e.code() == ErrorCode::kUnsupported);
+    CHECK_THAT(e.what(), Catch::Contains("Indices output") && Catch::Contains("node 'mp' (MaxPool)"));
+  }
   CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 4, 4}, {}), Catch::Contains("kernel_shape is required"));
   CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 4, 4}, {{"kernel_shape", Ints{2}}}), Catch::Contains("for 2 spatial dims"));
   CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 4, 4}, {{"kernel_shape", Ints{2, 2}}, {"storage_order", int64_t{2}}}),
