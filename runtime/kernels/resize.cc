@@ -139,13 +139,13 @@ HWY_EXPORT(ResizeRowsF32);
 using resize_detail::AxisTable;
 using resize_detail::Padded;
 
-double ResizeSourceCoordinate(ResizeCoordinates c, int64_t o, int64_t in, int64_t out, double scale) {
+double ResizeSourceCoordinate(ResizeCoordinates c, int64_t o, int64_t in, double resized, double scale) {
   const double x = static_cast<double>(o);
   switch (c) {
     case ResizeCoordinates::kHalfPixel: return (x + 0.5) / scale - 0.5;
-    case ResizeCoordinates::kPytorchHalfPixel: return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case ResizeCoordinates::kPytorchHalfPixel: return resized != 1.0 ? (x + 0.5) / scale - 0.5 : 0.0;
     case ResizeCoordinates::kAlignCorners:
-      return out > 1 ? x * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+      return resized != 1.0 ? x * static_cast<double>(in - 1) / (resized - 1.0) : 0.0;
     case ResizeCoordinates::kAsymmetric: return x / scale;
   }
   return 0.0;
@@ -167,10 +167,10 @@ int64_t Nearest(double x, NearestRounding r) {
   return 0;
 }
 
-void BuildTable(const ResizeLayout& l, int64_t axis, double scale, const AxisTable& t) {
+void BuildTable(const ResizeLayout& l, int64_t axis, double scale, double resized, const AxisTable& t) {
   const int64_t in = l.in_shape[static_cast<std::size_t>(axis)], out = l.out_shape[static_cast<std::size_t>(axis)];
   for (int64_t o = 0; o < out; ++o) {
-    const double src = ResizeSourceCoordinate(l.coordinates, o, in, out, scale);
+    const double src = ResizeSourceCoordinate(l.coordinates, o, in, resized, scale);
     if (l.mode == ResizeMode::kNearest) {
       // Coordinates past the edges clamp: ONNX's reference pads the input with its edge values.
       // (Clamping first keeps the conversion to an integer in range; it changes no result.)
@@ -213,9 +213,9 @@ void ResizeF32(const ResizeLayout& l, const float* x, const float* scales, float
     t.i0 = reinterpret_cast<int32_t*>(at), t.i1 = reinterpret_cast<int32_t*>(at + n);
     t.w0 = reinterpret_cast<float*>(at + 2 * n), t.w1 = reinterpret_cast<float*>(at + 3 * n);
     at += 4 * n;
-    const double scale = scales ? static_cast<double>(scales[a])
-                                : static_cast<double>(l.out_shape[a]) / static_cast<double>(l.in_shape[a]);
-    BuildTable(l, a, scale, t);
+    const double in = static_cast<double>(l.in_shape[a]), out = static_cast<double>(l.out_shape[a]);
+    const double scale = scales ? static_cast<double>(scales[a]) : out / in;
+    BuildTable(l, a, scale, scales ? in * scale : out, t);
   }
   // Outer axes a linear resize blends across: each doubles the input rows an output row reads.
   int blended = 0;

@@ -27,9 +27,12 @@ struct ResizeLayout {
 // Outer axes a linear resize may blend across (2^this input rows per output row at most).
 inline constexpr int kMaxLinearOuterAxes = 4;
 
-// Input coordinate of output index `o` along an axis of in → out elements, for the ONNX
-// transformation (scale: the given scale, or out / in when sizes were given).
-double ResizeSourceCoordinate(ResizeCoordinates c, int64_t o, int64_t in, int64_t out, double scale);
+// Input coordinate of output index `o` along an axis of `in` elements, for the ONNX
+// transformation. scale: the given scale, or out / in when sizes were given. resized: ONNX's
+// length_resized, which is in · scale (not the floored output size) when scales were given, as
+// the spec's scale = length_resized / length_original and ONNX's reference and test data have it:
+// align_corners on 4 → 2 elements at scale 0.6 maps output 1 to 3 / 1.4, not to 3.
+double ResizeSourceCoordinate(ResizeCoordinates c, int64_t o, int64_t in, double resized, double scale);
 
 std::size_t ResizeWorkspaceBytes(const ResizeLayout& layout);
 

@@ -20,11 +20,12 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
-// The ONNX formulas, written out again for the test.
-double Source(const std::string& coord, int64_t o, int64_t in, int64_t out, double scale) {
+// The ONNX formulas, written out again for the test. length_resized is in · scale, a real number
+// when scales are given (ONNX's reference implementation and test data).
+double Source(const std::string& coord, int64_t o, int64_t in, double resized, double scale) {
   if (coord == "half_pixel") return (o + 0.5) / scale - 0.5;
-  if (coord == "pytorch_half_pixel") return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-  if (coord == "align_corners") return out == 1 ? 0.0 : o * double(in - 1) / double(out - 1);
+  if (coord == "pytorch_half_pixel") return resized == 1.0 ? 0.0 : (o + 0.5) / scale - 0.5;
+  if (coord == "align_corners") return resized == 1.0 ? 0.0 : o * double(in - 1) / (resized - 1.0);
   return o / scale;  // asymmetric
 }
 
@@ -41,7 +42,8 @@ struct Expected {
 };
 
 Expected Reference(const std::vector<float>& x, const Ints& in, const Ints& out, const std::vector<double>& scales,
-                   const std::string& mode, const std::string& coord, const std::string& nearest) {
+                   const std::vector<double>& resized, const std::string& mode, const std::string& coord,
+                   const std::string& nearest) {
   const std::size_t rank = in.size();
   Expected e;
   for (int64_t flat = 0; flat < ElementCount(out); ++flat) {
@@ -50,7 +52,7 @@ Expected Reference(const std::vector<float>& x, const Ints& in, const Ints& out,
     // Per axis: up to two (index, weight) pairs.
     std::vector<std::vector<std::pair<int64_t, double>>> taps(rank);
     for (std::size_t a = 0; a < rank; ++a) {
-      const double src = Source(coord, o[a], in[a], out[a], scales[a]);
+      const double src = Source(coord, o[a], in[a], resized[a], scales[a]);
       if (mode == "nearest") {
         taps[a] = {{std::clamp<int64_t>(Round(src, nearest), 0, in[a] - 1), 1.0}};
       } else {
@@ -104,6 +106,7 @@ const Case kCases[] = {
     {{1, 1, 3, 40}, {1, 1, 2, 1.5f}, {}},       // rows long enough for whole vectors
     {{1, 1, 1, 1}, {}, {1, 1, 3, 1}},           // from a single element
     {{2, 5}, {}, {2, 1}},                       // to a single element
+    {{1, 1, 4, 4}, {1, 1, 0.3f, 0.3f}, {}},     // to one element, though in · scale is 1.2
 };
 
 TEST_CASE("Resize matches the ONNX definition in every mode and coordinate transformation",
@@ -113,10 +116,11 @@ TEST_CASE("Resize matches the ONNX definition in every mode and coordinate trans
     const std::vector<float> x = test::RandomFloats(ElementCount(c.in), ++seed, -1, 1);
     const bool sizes = c.scales.empty();
     Ints out;
-    std::vector<double> scales;
+    std::vector<double> scales, resized;
     for (std::size_t a = 0; a < c.in.size(); ++a) {
       out.push_back(sizes ? c.sizes[a] : int64_t(std::floor(double(c.in[a]) * double(c.scales[a]))));
       scales.push_back(sizes ? double(out[a]) / double(c.in[a]) : double(c.scales[a]));
+      resized.push_back(sizes ? double(out[a]) : double(c.in[a]) * scales[a]);
     }
     const auto rank = int64_t(c.in.size());
     const Tensor xt = Tensor::FromVector(x, c.in), roi = Tensor::Zeros(DType::kF32, {0});
@@ -130,7 +134,7 @@ TEST_CASE("Resize matches the ONNX definition in every mode and coordinate trans
           if (std::string(mode) == "linear" && std::string(nearest) != "round_prefer_floor") continue;
           INFO(ShapeToString(c.in) << " -> " << ShapeToString(out) << " " << mode << " " << coord << " " << nearest
                                    << (sizes ? " (sizes)" : " (scales)"));
-          const Expected e = Reference(x, c.in, out, scales, mode, coord, nearest);
+          const Expected e = Reference(x, c.in, out, scales, resized, mode, coord, nearest);
           const std::map<std::string, graph::Attribute> attrs = {{"mode", std::string(mode)},
                                                                  {"coordinate_transformation_mode", std::string(coord)},
                                                                  {"nearest_mode", std::string(nearest)}};
@@ -143,6 +147,18 @@ TEST_CASE("Resize matches the ONNX definition in every mode and coordinate trans
           }
         }
   }
+}
+
+TEST_CASE("Resize with scales measures length_resized as in · scale, as ONNX's test data does", "[kernels][resize]") {
+  // ONNX's test_resize_downsample_scales_linear_align_corners.
+  const Tensor x = Tensor::FromVector(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}, {1, 1, 2, 4});
+  const Tensor roi = Tensor::Zeros(DType::kF32, {0});
+  const Tensor scales = Tensor::FromVector(std::vector<float>{1, 1, 0.6f, 0.6f}, {4});
+  Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 2});
+  test::RunKernel("Resize", {&x, &roi, &scales}, {&y},
+                  {{"mode", std::string("linear")}, {"coordinate_transformation_mode", std::string("align_corners")}});
+  CHECK(y.data<float>()[0] == 1.0f);
+  CHECK(y.data<float>()[1] == Approx(3.142857).epsilon(1e-6));
 }
 
 TEST_CASE("Resize results do not depend on the thread count", "[kernels][resize]") {
