@@ -14,7 +14,9 @@ void RequireFlag(const InferContext& ctx, const char* name) {
 }
 
 void InferPool(InferContext& ctx) {
-  ctx.RequireFloat(0);
+  // MaxPool also takes 8-bit integers (ONNX opset 12); averaging is float only.
+  const DType dtype = ctx.InType(0);
+  if (ctx.node.op_type != "MaxPool" || (dtype != DType::kI8 && dtype != DType::kU8)) ctx.RequireFloat(0);
   // Axon computes the pooled values only; the argmax positions ONNX can also return are not
   // implemented, and saying so beats an arity error.
   if (ctx.node.outputs.size() > 1)
@@ -33,10 +35,10 @@ void InferPool(InferContext& ctx) {
                     " spatial dims");
   }
   const Window w = ReadWindow(ctx.attrs, kernel, FailThrough(ctx));  // checks the attributes either way
-  if (!x.has_rank()) return ctx.SetOutput(0, DType::kF32, Shape::UnknownRank());
+  if (!x.has_rank()) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
   std::vector<Dim> out = {x[0], x[1]};
   for (const Dim& d : InferWindowDims(ctx, w, std::vector<Dim>(x.dims().begin() + 2, x.dims().end()))) out.push_back(d);
-  ctx.SetOutput(0, DType::kF32, Shape(std::move(out)));
+  ctx.SetOutput(0, dtype, Shape(std::move(out)));
 }
 
 // One compare or add per tap of each output.

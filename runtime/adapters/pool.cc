@@ -15,6 +15,10 @@ AdapterFn BindPool(kernels::PoolKind kind) {
     const bool include_pad = kind == kernels::PoolKind::kAverage && b.attrs().Int("count_include_pad") != 0;
     const int threads = b.threads();
     auto layout = std::make_shared<const kernels::PoolLayout>(kernels::MakePoolLayout(kind, xs[0] * xs[1], g, pad_end, include_pad));
+    if (b.InType(0) == DType::kI8)
+      return BoundStep{.run = [layout](const StepArgs& a) { kernels::MaxPoolI8(*layout, a.In<int8_t>(0), a.Out<int8_t>(0)); }};
+    if (b.InType(0) == DType::kU8)
+      return BoundStep{.run = [layout](const StepArgs& a) { kernels::MaxPoolU8(*layout, a.In<uint8_t>(0), a.Out<uint8_t>(0)); }};
     const auto bytes = static_cast<int64_t>(kernels::PoolWorkspaceBytes(*layout, threads));
     return BoundStep{.run = [layout, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](const StepArgs& a) {
                        kernels::PoolF32(*layout, a.In<float>(0), a.Out<float>(0), static_cast<float*>(a.workspace), floats,

@@ -219,6 +219,45 @@ void PoolF32(const PoolLayout& l, const float* x, float* y, float* workspace, st
   });
 }
 
+namespace {
+
+// Rare (quantized models) and byte-sized: a direct loop, the taps outside the image skipped.
+template <class T>
+void MaxPoolInt(const PoolLayout& l, const T* x, T* y) {
+  const WindowGeometry& g = l.window;
+  const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume();
+  if (l.planes == 0 || out_vol == 0) return;
+  runtime::ParallelFor(l.planes, PlaneGrain(in_vol + out_vol), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* plane = x + p * in_vol;
+      T* out = y + p * out_vol;
+      for (int64_t od = 0; od < g.out[0]; ++od)
+        for (int64_t oh = 0; oh < g.out[1]; ++oh)
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            T m = std::numeric_limits<T>::lowest();
+            for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+              const int64_t id = od * g.stride[0] + kd * g.dilation[0] - g.pad[0];
+              if (id < 0 || id >= g.in[0]) continue;
+              for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+                const int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
+                if (ih < 0 || ih >= g.in[1]) continue;
+                for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                  const int64_t iw = ow * g.stride[2] + kw * g.dilation[2] - g.pad[2];
+                  if (iw >= 0 && iw < g.in[2]) m = std::max(m, plane[(id * g.in[1] + ih) * g.in[2] + iw]);
+                }
+              }
+            }
+            *out++ = m;
+          }
+    }
+  });
+}
+
+}  // namespace
+
+void MaxPoolI8(const PoolLayout& l, const int8_t* x, int8_t* y) { MaxPoolInt(l, x, y); }
+void MaxPoolU8(const PoolLayout& l, const uint8_t* x, uint8_t* y) { MaxPoolInt(l, x, y); }
+
 void GlobalAveragePoolF32(const float* x, float* y, int64_t planes, int64_t plane_size) {
   const auto sum = HWY_DYNAMIC_DISPATCH(PlaneSumF32);
   const float n = static_cast<float>(plane_size);

@@ -41,6 +41,11 @@ std::size_t PoolWorkspaceBytes(const PoolLayout& layout, int threads);
 void PoolF32(const PoolLayout& layout, const float* x, float* y, float* workspace = nullptr,
              std::size_t workspace_floats = 0, int workspace_threads = 0);
 
+// MaxPool on 8-bit integers (ONNX opset 12 allows them; quantized models use them): the same
+// windows, in plain C++ with the padding skipped by bounds tests. No workspace.
+void MaxPoolI8(const PoolLayout& layout, const int8_t* x, int8_t* y);
+void MaxPoolU8(const PoolLayout& layout, const uint8_t* x, uint8_t* y);
+
 // y[p] = mean of x's plane p (plane_size elements), for `planes` planes.
 void GlobalAveragePoolF32(const float* x, float* y, int64_t planes, int64_t plane_size);
 

@@ -65,6 +65,11 @@ TEST_CASE("MaxPool refuses the Indices output and bad attributes clearly", "[gra
   CHECK_THROWS_WITH(Pool("MaxPool", {4, 4}, {{"kernel_shape", Ints{2}}}), Catch::Contains("rank >= 3"));
   CHECK_THROWS_WITH(InferOp("MaxPool", {ValueInfo{"", DType::kI64, Shape({1, 1, 4, 4})}}, {{"kernel_shape", Ints{2, 2}}}),
                     Catch::Contains("must be f32"));
+  // 8-bit integers too (ONNX opset 12), keeping their dtype; not for AveragePool.
+  CHECK(InferOp("MaxPool", {ValueInfo{"", DType::kU8, Shape({1, 1, 4, 4})}}, {{"kernel_shape", Ints{2, 2}}})[0].dtype == DType::kU8);
+  CHECK(InferOp("MaxPool", {ValueInfo{"", DType::kI8, Shape({1, 1, 4, 4})}}, {{"kernel_shape", Ints{2, 2}}})[0].dtype == DType::kI8);
+  CHECK_THROWS_WITH(InferOp("AveragePool", {ValueInfo{"", DType::kU8, Shape({1, 1, 4, 4})}}, {{"kernel_shape", Ints{2, 2}}}),
+                    Catch::Contains("must be f32"));
 }
 
 TEST_CASE("AveragePool follows the same window rule", "[graph][infer][infer:AveragePool]") {

@@ -176,6 +176,29 @@ TEST_CASE("MaxPool matches a direct reference on every target, NaN included", "[
   }
 }
 
+TEST_CASE("MaxPool on 8-bit integers matches the float reference", "[kernels][pool]") {
+  const PoolCase cases[] = {{{1, 2, 5, 5}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, true}, {{2, 3, 7}, {2}, {1}, {}, {2}},
+                            {{1, 1, 5, 6}, {2, 2}, {}, {}, {}, false, "SAME_UPPER"}};
+  for (const PoolCase& c : cases) {
+    INFO(Describe(c));
+    std::vector<int8_t> xi(static_cast<std::size_t>(ElementCount(c.x)));
+    std::vector<uint8_t> xu(xi.size());
+    std::vector<float> xf(xi.size()), xfu(xi.size());
+    for (std::size_t i = 0; i < xi.size(); ++i) {
+      xi[i] = static_cast<int8_t>((i * 37) % 256 - 128);
+      xu[i] = static_cast<uint8_t>((i * 91) % 256);
+      xf[i] = xi[i], xfu[i] = xu[i];
+    }
+    const Expected ei = Reference(c, xf, false, false), eu = Reference(c, xfu, false, false);
+    const Tensor ti = Tensor::FromVector(xi, c.x), tu = Tensor::FromVector(xu, c.x);
+    Tensor yi = Tensor::Zeros(DType::kI8, ei.shape), yu = Tensor::Zeros(DType::kU8, eu.shape);
+    test::RunKernel("MaxPool", {&ti}, {&yi}, AttrsOf(c));
+    test::RunKernel("MaxPool", {&tu}, {&yu}, AttrsOf(c));
+    for (int64_t i = 0; i < yi.size(); ++i) CHECK(yi.data<int8_t>()[i] == ei.value[static_cast<std::size_t>(i)]);
+    for (int64_t i = 0; i < yu.size(); ++i) CHECK(yu.data<uint8_t>()[i] == eu.value[static_cast<std::size_t>(i)]);
+  }
+}
+
 TEST_CASE("AveragePool matches a direct reference, with and without the padding counted", "[kernels][pool][kernel:AveragePool]") {
   uint32_t seed = 80;
   for (const PoolCase& c : kCases) {
