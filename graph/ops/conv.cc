@@ -1,0 +1,80 @@
+// Conv (ONNX opset-11..17 semantics): X [N, C, D1..Dn], W [M, C/group, k1..kn], optional B [M]
+// -> Y [N, M, O1..On]. The window rule (pads, strides, dilations, auto_pad) is window.h's.
+#include <algorithm>
+
+#include "graph/ops/infer_helpers.h"
+#include "graph/ops/window.h"
+
+namespace axon::graph {
+
+namespace {
+
+void InferConv(InferContext& ctx) {
+  for (std::size_t i = 0; i < ctx.inputs.size(); ++i)
+    if (ctx.HasInput(i)) ctx.RequireFloat(i);
+  const int64_t group = ctx.attrs.Int("group");
+  ctx.Require(group >= 1, "group must be >= 1, got " + std::to_string(group));
+  const Shape& x = ctx.InShape(0);
+  const Shape& w = ctx.InShape(1);
+  if (!x.has_rank()) return ctx.SetOutput(0, DType::kF32, Shape::UnknownRank());
+  ctx.Require(x.rank() >= 3, "X must be [N, C, spatial...] (rank >= 3), got rank " + std::to_string(x.rank()));
+  const int64_t spatial = x.rank() - 2;
+  const std::vector<int64_t> kernel = KernelOf(ctx, 1, spatial);
+  const Dim channels = x[1];
+  Dim out_channels;
+  if (w.has_rank()) {
+    out_channels = w[0];
+    if (out_channels.known())
+      ctx.Require(out_channels.value() % group == 0, "W's output channels " + out_channels.ToString() +
+                                                         " do not divide into " + std::to_string(group) + " groups");
+    if (channels.known()) {
+      ctx.Require(channels.value() % group == 0,
+                  "X's channels " + channels.ToString() + " do not divide into " + std::to_string(group) + " groups");
+      if (w[1].known() && w[1].value() * group != channels.value())
+        ctx.Fail("W " + w.ToString() + " expects " + std::to_string(w[1].value() * group) + " input channels (" +
+                 w[1].ToString() + " per group x " + std::to_string(group) + " groups), X has " + channels.ToString());
+    }
+  }
+  if (ctx.HasInput(2) && ctx.InShape(2).has_rank()) {
+    const Shape& b = ctx.InShape(2);
+    ctx.Require(b.rank() == 1, "B must be 1-D [M], got " + b.ToString());
+    if (b[0].known() && out_channels.known() && b[0].value() != out_channels.value())
+      ctx.Fail("B " + b.ToString() + " must have one value per output channel (" + out_channels.ToString() + ")");
+  }
+  std::vector<Dim> out = {x[0], out_channels};
+  const bool kernel_known = kernel.size() == static_cast<std::size_t>(spatial) &&
+                            std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k >= 0; });
+  if (!kernel_known) {
+    out.resize(static_cast<std::size_t>(x.rank()));
+    return ctx.SetOutput(0, DType::kF32, Shape(std::move(out)));
+  }
+  const Window window = ReadWindow(ctx.attrs, kernel, FailThrough(ctx));
+  const std::vector<Dim> in(x.dims().begin() + 2, x.dims().end());
+  for (const Dim& d : InferWindowDims(ctx, window, in)) out.push_back(d);
+  ctx.SetOutput(0, DType::kF32, Shape(std::move(out)));
+}
+
+// 2 FLOPs per multiply-add: each output element sums C/group x prod(kernel) products.
+double ConvFlops(const FlopContext& f) {
+  const std::vector<int64_t>& w = f.inputs.at(1);
+  double per_output = 1;
+  for (std::size_t i = 1; i < w.size(); ++i) per_output *= static_cast<double>(w[i]);
+  return 2.0 * per_output * OneFlopPerOutput(f);
+}
+
+}  // namespace
+
+AXON_OP(Conv)
+    .Inputs({"X", "W", "B"}, 2)
+    .Outputs({"Y"})
+    .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
+    .Attr("dilations", AttrType::kInts)
+    .Attr("group", AttrType::kInt, int64_t{1})
+    .Attr("kernel_shape", AttrType::kInts)
+    .Attr("pads", AttrType::kInts)
+    .Attr("strides", AttrType::kInts)
+    .Infer(InferConv)
+    .Flops(ConvFlops)
+    .Since(2);
+
+}  // namespace axon::graph

@@ -1,0 +1,35 @@
+// Adapter of Conv: the window (pads resolved from auto_pad) comes from the same rule the schema
+// inferred the output shape with (graph/ops/window.h), laid out as the kernel's 3-D geometry;
+// the kernel path and its scratch are chosen once per plan. W is the GEMM's A, read in place in
+// its stored [M, C/group·k] layout, so a constant W needs no prepared copy.
+#include "graph/ops/window.h"
+#include "runtime/adapter.h"
+#include "runtime/adapters/window_geometry.h"
+#include "runtime/kernels/conv.h"
+
+namespace axon::runtime {
+namespace {
+
+BoundStep BindConv(const BindContext& b) {
+  const std::vector<int64_t>& xs = b.InShape(0);
+  const std::vector<int64_t>& ws = b.InShape(1);
+  kernels::ConvShape s;
+  s.batch = xs[0], s.in_channels = xs[1], s.out_channels = ws[0], s.group = b.attrs().Int("group");
+  s.window = ResolvedGeometry(b, xs, b.OutShape(0), std::vector<int64_t>(ws.begin() + 2, ws.end()));
+  const int threads = b.threads();
+  const kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads);
+  const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
+  const bool has_bias = b.HasIn(2);
+  return BoundStep{.run = [layout, has_bias, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
+                              const StepArgs& a) {
+                     kernels::ConvF32(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
+                                      a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads);
+                   },
+                   .workspace_bytes = bytes};
+}
+
+}  // namespace
+
+AXON_ADAPTER(Conv, BindConv);
+
+}  // namespace axon::runtime

@@ -1,0 +1,153 @@
+// The convolution driver: path choice, column blocking, per-thread scratch and the GEMM calls.
+// See conv.h for the three paths and why.
+
+#include "runtime/kernels/conv.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "axon/error.h"
+#include "runtime/parallel.h"
+
+namespace axon::kernels {
+namespace {
+
+// Floats rounded up to whole cache lines, so every scratch region starts 64-byte aligned.
+constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+
+GemmArgs GemmShape(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc) {
+  GemmArgs g;
+  g.m = m, g.n = n, g.k = k;
+  g.lda = std::max<int64_t>(1, k), g.ldb = std::max<int64_t>(1, ldb), g.ldc = std::max<int64_t>(1, ldc);
+  return g;
+}
+
+// Scratch for direct calls that bring no workspace (tests, benchmarks): one buffer per thread,
+// grown on demand and kept. runtime::ParallelFor isolates its tasks, so a thread never runs a
+// second convolution task while its own is in flight.
+float* ThreadScratch(std::size_t floats) {
+  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
+  thread_local std::size_t capacity = 0;
+  if (floats > capacity) {
+    capacity = 0;
+    buffer.reset(static_cast<float*>(std::aligned_alloc(64, Lines(floats) * sizeof(float))));
+    if (!buffer) throw Error(ErrorCode::kInternal, "conv: out of memory for scratch");
+    capacity = floats;
+  }
+  return buffer.get();
+}
+
+// This thread's region of the workspace: `scratch` floats for the conv, then the GEMM's region.
+struct Slot {
+  float* scratch;
+  float* gemm;  // null: the GEMM uses its own per-thread buffers
+};
+Slot SlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats, int workspace_threads) {
+  const std::size_t per_slot = l.scratch_floats + l.gemm_floats;
+  const int slot = runtime::ThreadIndex();
+  if (workspace && slot >= 0 && slot < workspace_threads &&
+      per_slot * static_cast<std::size_t>(workspace_threads) <= workspace_floats) {
+    float* base = workspace + per_slot * static_cast<std::size_t>(slot);
+    return {base, l.gemm_floats ? base + l.scratch_floats : nullptr};
+  }
+  return {l.scratch_floats ? ThreadScratch(l.scratch_floats) : nullptr, nullptr};
+}
+
+}  // namespace
+
+ConvLayout MakeConvLayout(const ConvShape& s, int threads) {
+  ConvLayout l;
+  l.shape = s;
+  const WindowGeometry& g = s.window;
+  l.cg = s.group > 0 ? s.in_channels / s.group : 0;
+  l.mg = s.group > 0 ? s.out_channels / s.group : 0;
+  l.kdim = l.cg * g.KernelVolume();
+  const bool unit = g.KernelVolume() == 1 && g.stride == std::array<int64_t, 3>{1, 1, 1} &&
+                    g.pad == std::array<int64_t, 3>{0, 0, 0} && g.in == g.out;
+  const int64_t out_vol = g.OutVolume();
+  threads = std::max(1, threads);
+  if (l.cg == 1 && l.mg == 1 && DepthwiseSupports(g)) {
+    l.path = ConvPath::kDepthwise;
+    l.scratch_floats = Lines(DepthwisePlaneFloats(g));
+  } else if (unit) {
+    l.path = ConvPath::kPointwise;
+    l.gemm_floats = Lines(GemmWorkspaceBytes(GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol), threads) / sizeof(float));
+  } else {
+    l.path = ConvPath::kIm2Col;
+    l.col_block = ColumnBlock(l.kdim, out_vol);
+    l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack));
+    // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
+    const int64_t last = out_vol == 0 ? 0 : out_vol - (out_vol - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;
+    const std::size_t full = GemmWorkspaceBytes(GemmShape(l.mg, l.col_block, l.kdim, l.col_block, out_vol), threads);
+    const std::size_t tail = GemmWorkspaceBytes(GemmShape(l.mg, last, l.kdim, last, out_vol), threads);
+    l.gemm_floats = Lines(std::max(full, tail) / sizeof(float));
+  }
+  return l;
+}
+
+std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
+  return (l.scratch_floats + l.gemm_floats) * static_cast<std::size_t>(std::max(1, threads)) * sizeof(float);
+}
+
+void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
+             std::size_t workspace_floats, int workspace_threads) {
+  const ConvShape& s = l.shape;
+  const WindowGeometry& g = s.window;
+  const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), groups = s.group;
+  if (s.batch == 0 || s.out_channels == 0 || out_vol == 0) return;
+
+  // One GEMM: rows [g·mg, (g+1)·mg) of image n's output, columns [col0, col0 + cols), from B.
+  auto gemm = [&](const Slot& slot, int64_t n, int64_t grp, const float* b, int64_t ldb, int64_t col0, int64_t cols) {
+    GemmArgs a = GemmShape(l.mg, cols, l.kdim, ldb, out_vol);
+    a.a = w + grp * l.mg * l.kdim;
+    a.b = b;
+    a.c = y + (n * s.out_channels + grp * l.mg) * out_vol + col0;
+    if (bias) {
+      a.epilogue.bias_kind = GemmBias::kPerRow;
+      a.epilogue.bias = bias + grp * l.mg;
+    }
+    a.workspace = slot.gemm;
+    a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
+    a.workspace_threads = workspace_threads;
+    Gemm(a);
+  };
+
+  switch (l.path) {
+    case ConvPath::kPointwise:
+      // X's channels of one group are already a K × HW matrix: the GEMM reads them in place.
+      runtime::ParallelFor(s.batch * groups, 1, [&](int64_t t0, int64_t t1) {
+        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t n = t / groups, grp = t % groups;
+          gemm(slot, n, grp, x + (n * s.in_channels + grp * l.cg) * in_vol, in_vol, 0, out_vol);
+        }
+      });
+      return;
+    case ConvPath::kDepthwise:
+      runtime::ParallelFor(s.batch * s.out_channels, 1, [&](int64_t t0, int64_t t1) {
+        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t c = t % s.out_channels;
+          DepthwiseConvPlaneF32(g, x + t * in_vol, w + c * g.KernelVolume(), bias ? bias[c] : 0.0f, y + t * out_vol,
+                                slot.scratch);
+        }
+      });
+      return;
+    case ConvPath::kIm2Col: {
+      const int64_t blocks = (out_vol + l.col_block - 1) / l.col_block;
+      runtime::ParallelFor(s.batch * groups * blocks, 1, [&](int64_t t0, int64_t t1) {
+        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t blk = t % blocks, grp = (t / blocks) % groups, n = t / blocks / groups;
+          const int64_t col0 = blk * l.col_block, cols = std::min(l.col_block, out_vol - col0);
+          Im2Col(g, l.cg, x + (n * s.in_channels + grp * l.cg) * in_vol, col0, cols, slot.scratch);
+          gemm(slot, n, grp, slot.scratch, cols, col0, cols);
+        }
+      });
+      return;
+    }
+  }
+}
+
+}  // namespace axon::kernels

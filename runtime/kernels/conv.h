@@ -1,0 +1,62 @@
+// Convolution (NCHW, 1-D to 3-D, groups) on top of the GEMM, with a direct kernel for depthwise.
+//
+// Per image and group, Y_g [M/g, out] = W_g [M/g, C/g·k] · col [C/g·k, out] + bias (per row):
+// the weight is the GEMM's A, read in place in its stored layout (the GEMM never packs A), the
+// im2col matrix its B, and the bias rides in the GEMM epilogue. Three paths, chosen from the
+// shapes alone:
+//   pointwise  1×1 kernel, stride 1, no padding: X itself is B (no copy at all);
+//   depthwise  group == C == M (C/group == M/group == 1): one filter per channel, where im2col would be a GEMM with M = 1;
+//              a direct Highway kernel over a padded copy of each plane instead;
+//   im2col     everything else: window positions in column blocks sized for L2, each block
+//              copied into per-thread scratch and multiplied there.
+// Results are bit-identical for any thread count: blocks depend on the shapes alone and the GEMM
+// never splits K.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/im2col.h"
+
+namespace axon::kernels {
+
+struct ConvShape {
+  int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
+  WindowGeometry window;  // in: X's spatial dims, out: Y's
+};
+
+enum class ConvPath { kPointwise, kDepthwise, kIm2Col };
+
+// Made once per plan from the shapes (trusted: Conv's schema checked them).
+struct ConvLayout {
+  ConvShape shape;
+  ConvPath path = ConvPath::kIm2Col;
+  int64_t cg = 0, mg = 0;  // channels per group in and out
+  int64_t kdim = 0;        // GEMM K: cg · kernel volume
+  int64_t col_block = 0;   // im2col: window positions per block
+  // Per thread slot: im2col block (or depthwise padded plane), then the GEMM's own scratch.
+  std::size_t scratch_floats = 0, gemm_floats = 0;
+};
+
+ConvLayout MakeConvLayout(const ConvShape& shape, int threads);
+
+// Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).
+std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
+
+// y = conv(x, w) + bias. bias: out_channels values or null. workspace: ConvWorkspaceBytes bytes,
+// 64-byte aligned, one region per thread index of the arena it runs in; null (direct calls) uses
+// per-thread buffers kept between calls.
+void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,
+             float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0);
+
+// The depthwise path on its own (one filter per channel, channels = in = out), for ConvF32 and
+// tests: one plane. scratch: DepthwisePlaneFloats(g) floats. Kernels of at most
+// kMaxDepthwiseRowsPerOut taps over (D, H) and kMaxDepthwiseKernelW along W (DepthwiseSupports);
+// larger ones, unheard of in practice, take the im2col path.
+inline constexpr int64_t kMaxDepthwiseRowsPerOut = 64, kMaxDepthwiseKernelW = 64;
+bool DepthwiseSupports(const WindowGeometry& g);
+std::size_t DepthwisePlaneFloats(const WindowGeometry& g);
+void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y, float* scratch);
+
+}  // namespace axon::kernels

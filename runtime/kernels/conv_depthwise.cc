@@ -1,0 +1,148 @@
+// Depthwise convolution (one filter per channel), direct and Highway-vectorized. As a GEMM it
+// would have M = 1: im2col would copy every input value k times to feed a matrix-vector product.
+// Instead each plane is copied once into scratch, padded and split into stride phases
+// (padded_plane.h), so the inner loop has no bounds tests: every output vector is a sum over taps
+// of w[tap] · (a contiguous load). The copy costs one pass over the plane, against
+// kernel-volume / stride² FMAs per input value.
+//
+// One output vector's FMA chain is as long as the kernel (9 for 3×3): alone it would wait on
+// 4 cycles of FMA latency per tap. Each step therefore computes R output rows × U vectors
+// (R·U = 3 or 4 independent chains, more rows when rows are short), loading each weight once for
+// all of them. Every output sums its taps in the same order (d, h, w) from 0 and adds the bias
+// last, whichever group it was computed in, so results depend on neither the row length nor threads.
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/kernels/conv.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/conv_depthwise.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+#include "runtime/kernels/simd-inl.h"
+#include "runtime/kernels/padded_plane-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace axon::kernels::HWY_NAMESPACE {
+namespace {
+
+namespace pp = padded_plane;
+using D = hn::ScalableTag<float>;
+
+struct Taps {
+  const float* w;             // kernel volume weights, (kd, kh, kw) order
+  int64_t rows_per_out;       // kd·kh: padded rows an output row reads
+  int64_t kw;                 // taps along W
+  const int64_t* offsets;     // per kw: phase row and offset within it
+};
+
+// R output rows × U vectors from column ow0: rows[r·rows_per_out + t] is output row r's t-th input
+// row. count: valid columns from ow0 (the last vector may be partial; its loads stay inside the
+// phase row's slack).
+template <int R, int U>
+HWY_INLINE void Block(const Taps& taps, const float* const* rows, int64_t ow0, float bias, float* const* y,
+                      int64_t count) {
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  hn::Vec<D> acc[R][U];
+  for (int r = 0; r < R; ++r)
+    for (int u = 0; u < U; ++u) acc[r][u] = hn::Zero(d);
+  const float* w = taps.w;
+  for (int64_t t = 0; t < taps.rows_per_out; ++t) {
+    for (int64_t k = 0; k < taps.kw; ++k) {
+      const auto wv = hn::Set(d, *w++);
+      const int64_t off = taps.offsets[k] + ow0;
+      for (int r = 0; r < R; ++r) {
+        const float* p = rows[r * taps.rows_per_out + t] + off;
+        for (int u = 0; u < U; ++u) acc[r][u] = hn::MulAdd(wv, hn::LoadU(d, p + u * N), acc[r][u]);
+      }
+    }
+  }
+  const auto bv = hn::Set(d, bias);
+  for (int r = 0; r < R; ++r)
+    for (int u = 0; u < U; ++u) {
+      const int64_t left = count - u * N;
+      float* out = y[r] + ow0 + u * N;
+      if (left >= N) {
+        hn::StoreU(hn::Add(acc[r][u], bv), d, out);
+      } else if (left > 0) {  // always, by the caller's choice of U; said for the compiler
+        StoreTail(d, hn::Add(acc[r][u], bv), out, static_cast<std::size_t>(left));
+      }
+    }
+}
+
+// Output rows [o0, o0 + R) (flat over (od, oh)), all columns, in groups of U vectors and then the
+// vectors left over.
+template <int R>
+HWY_INLINE void Rows(const WindowGeometry& g, const Taps& taps, const float* scratch, int64_t o0, float bias, float* y,
+                     bool wide) {
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t row_floats = pp::RowFloats(g), ow_count = g.out[2];
+  const float* rows[4 * kMaxDepthwiseRowsPerOut];
+  float* outs[R];
+  for (int r = 0; r < R; ++r) {
+    const int64_t o = o0 + r, od = o / g.out[1], oh = o % g.out[1];
+    outs[r] = y + o * ow_count;
+    for (int64_t t = 0; t < taps.rows_per_out; ++t) {
+      rows[r * taps.rows_per_out + t] = scratch + pp::RowIndex(g, od, oh, t / g.kernel[1], t % g.kernel[1]) * row_floats;
+    }
+  }
+  int64_t ow0 = 0;
+  if (wide)
+    for (; ow0 + 4 * N <= ow_count; ow0 += 4 * N) Block<R, 4>(taps, rows, ow0, bias, outs, 4 * N);
+  const int64_t left = ow_count - ow0;
+  switch ((left + N - 1) / N) {
+    case 0: break;
+    case 1: Block<R, 1>(taps, rows, ow0, bias, outs, left); break;
+    case 2: Block<R, 2>(taps, rows, ow0, bias, outs, left); break;
+    case 3: Block<R, 3>(taps, rows, ow0, bias, outs, left); break;
+    default: Block<R, 4>(taps, rows, ow0, bias, outs, left); break;
+  }
+}
+
+}  // namespace
+
+void DepthwisePlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y, float* scratch) {
+  const int64_t out_rows = g.out[0] * g.out[1];
+  if (out_rows == 0 || g.out[2] == 0) return;
+  PadPlane(g, x, 0.0f, scratch);
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t offsets[kMaxDepthwiseKernelW];
+  for (int64_t k = 0; k < g.kernel[2]; ++k) offsets[k] = pp::TapOffset(g, k);
+  const Taps taps{w, g.kernel[0] * g.kernel[1], g.kernel[2], offsets};
+  const float* plane = scratch;
+  // Short rows take several output rows per step, so that 4 chains are in flight either way.
+  const int64_t vectors = (g.out[2] + N - 1) / N;
+  const int R = vectors == 1 ? 4 : vectors == 2 ? 2 : 1;
+  int64_t o = 0;
+  if (R == 4)
+    for (; o + 4 <= out_rows; o += 4) Rows<4>(g, taps, plane, o, bias, y, false);
+  if (R == 2)
+    for (; o + 2 <= out_rows; o += 2) Rows<2>(g, taps, plane, o, bias, y, false);
+  for (; o < out_rows; ++o) Rows<1>(g, taps, plane, o, bias, y, true);
+}
+
+}  // namespace axon::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace axon::kernels {
+
+HWY_EXPORT(DepthwisePlaneF32);
+
+std::size_t DepthwisePlaneFloats(const WindowGeometry& g) { return padded_plane::Floats(g); }
+
+bool DepthwiseSupports(const WindowGeometry& g) {
+  return g.kernel[0] * g.kernel[1] <= kMaxDepthwiseRowsPerOut && g.kernel[2] <= kMaxDepthwiseKernelW;
+}
+
+void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y,
+                           float* scratch) {
+  HWY_DYNAMIC_DISPATCH(DepthwisePlaneF32)(g, x, w, bias, y, scratch);
+}
+
+}  // namespace axon::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,86 @@
+// Per-target copy of one plane into the padded, phase-split layout of padded_plane.h. Included
+// once per Highway target (toggle guard below), after <hwy/highway.h> and simd-inl.h.
+
+#if defined(AXON_RUNTIME_KERNELS_PADDED_PLANE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef AXON_RUNTIME_KERNELS_PADDED_PLANE_INL_H_
+#undef AXON_RUNTIME_KERNELS_PADDED_PLANE_INL_H_
+#else
+#define AXON_RUNTIME_KERNELS_PADDED_PLANE_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstring>
+
+#include <hwy/highway.h>
+
+#include "runtime/kernels/padded_plane.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace axon::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Fills n floats with v, whole vectors then the rest.
+HWY_INLINE void FillF32(float* p, int64_t n, float v) {
+  if (v == 0.0f) return static_cast<void>(std::memset(p, 0, static_cast<std::size_t>(std::max<int64_t>(0, n)) * sizeof(float)));
+  const hn::ScalableTag<float> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const auto vv = hn::Set(d, v);
+  int64_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(vv, d, p + i);
+  for (; i < n; ++i) p[i] = v;
+}
+
+// Copies plane x (in[0] × in[1] × in[2]) into scratch (padded_plane::Floats(g) floats), with
+// `fill` everywhere outside the image. Stride 1 along W is a memcpy per row; stride 2 is split
+// into its two phases straight from the image with a de-interleaving load (the common strided
+// case: ResNet's stem pool, downsampling convolutions); other strides go element by element.
+HWY_INLINE void PadPlane(const WindowGeometry& g, const float* x, float fill, float* scratch) {
+  namespace pp = padded_plane;
+  const hn::ScalableTag<float> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t ed = pp::Extent(g, 0), eh = pp::Extent(g, 1), ew = pp::Extent(g, 2);
+  const int64_t sw = g.stride[2], len = pp::PhaseLength(g), row_floats = pp::RowFloats(g);
+  // Padded columns q in [first, end) come from the input (column q - pad).
+  const int64_t first = std::min(ew, g.pad[2]), end = std::clamp<int64_t>(g.in[2] + g.pad[2], first, ew);
+  for (int64_t qd = 0; qd < ed; ++qd) {
+    for (int64_t qh = 0; qh < eh; ++qh) {
+      float* row = scratch + (qd * eh + qh) * row_floats;
+      const int64_t id = qd - g.pad[0], ih = qh - g.pad[1];
+      if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+        FillF32(row, row_floats, fill);
+        continue;
+      }
+      // src[q] is padded column q, for q in [first, end).
+      const float* src = x + (id * g.in[1] + ih) * g.in[2] - g.pad[2];
+      if (sw == 1) {
+        FillF32(row, first, fill);
+        if (end > first) std::memcpy(row + first, src + first, static_cast<std::size_t>(end - first) * sizeof(float));
+        FillF32(row + end, row_floats - end, fill);
+        continue;
+      }
+      auto at = [&](int64_t q) { return q >= first && q < end ? src[q] : fill; };
+      if (sw == 2) {
+        // Phase 0 holds columns 2j, phase 1 columns 2j + 1: whole vectors where all 2N columns
+        // are inside the image, element by element at the edges.
+        const int64_t j_lo = (first + 1) / 2;
+        int64_t j = 0;
+        for (; j < std::min(j_lo, len); ++j) row[j] = at(2 * j), row[len + j] = at(2 * j + 1);
+        for (; j + N <= len && 2 * (j + N) <= end; j += N) {
+          hn::Vec<decltype(d)> even, odd;
+          hn::LoadInterleaved2(d, src + 2 * j, even, odd);
+          hn::StoreU(even, d, row + j);
+          hn::StoreU(odd, d, row + len + j);
+        }
+        for (; j < len; ++j) row[j] = at(2 * j), row[len + j] = at(2 * j + 1);
+        continue;
+      }
+      for (int64_t p = 0; p < sw; ++p)
+        for (int64_t j = 0; j < len; ++j) row[p * len + j] = at(j * sw + p);
+    }
+  }
+}
+
+}  // namespace axon::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggle guard

@@ -1,0 +1,249 @@
+// Conv against a direct double-precision convolution: every path (im2col, pointwise, depthwise),
+// 1-D to 3-D, odd sizes, padding, stride, dilation, groups, auto_pad, on every Highway target,
+// through the kernel and through the op's adapter.
+#include "runtime/kernels/conv.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <tbb/task_arena.h>
+
+#include "axon/tensor.h"
+#include "runtime/parallel.h"
+#include "tests/runtime/kernels/for_each_target.h"
+#include "tests/runtime/kernels/kernel_test_util.h"
+
+namespace axon::kernels {
+namespace {
+
+using Ints = std::vector<int64_t>;
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+struct ConvCase {
+  ConvCase(Ints x, Ints w, int64_t group = 1, Ints pads = {}, Ints strides = {}, Ints dilations = {}, bool bias = false,
+           std::string auto_pad = "NOTSET")
+      : x(std::move(x)), w(std::move(w)), group(group), pads(std::move(pads)), strides(std::move(strides)),
+        dilations(std::move(dilations)), bias(bias), auto_pad(std::move(auto_pad)) {}
+  Ints x, w;
+  int64_t group;
+  Ints pads, strides, dilations;  // empty: the ONNX defaults
+  bool bias;
+  std::string auto_pad;
+};
+
+// The window of one case, resolved by the test's own reading of the ONNX spec.
+struct Resolved {
+  ConvShape shape;
+  Ints y;
+};
+Resolved Resolve(const ConvCase& c) {
+  const std::size_t n = c.x.size() - 2;
+  Resolved r;
+  r.shape.batch = c.x[0], r.shape.in_channels = c.x[1], r.shape.out_channels = c.w[0], r.shape.group = c.group;
+  r.y = {c.x[0], c.w[0]};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t at = 3 - n + i;
+    const int64_t in = c.x[2 + i], k = c.w[2 + i];
+    const int64_t s = c.strides.empty() ? 1 : c.strides[i], d = c.dilations.empty() ? 1 : c.dilations[i];
+    int64_t begin = c.pads.empty() ? 0 : c.pads[i], end = c.pads.empty() ? 0 : c.pads[n + i];
+    const int64_t span = (k - 1) * d + 1;
+    int64_t out;
+    if (c.auto_pad == "SAME_UPPER" || c.auto_pad == "SAME_LOWER") {
+      out = (in + s - 1) / s;
+      const int64_t needed = std::max<int64_t>(0, (out - 1) * s + span - in);
+      begin = c.auto_pad == "SAME_UPPER" ? needed / 2 : needed - needed / 2;
+    } else {
+      if (c.auto_pad == "VALID") begin = end = 0;
+      out = (in + begin + end - span) / s + 1;
+    }
+    WindowGeometry& g = r.shape.window;
+    g.in[at] = in, g.out[at] = out, g.kernel[at] = k, g.stride[at] = s, g.dilation[at] = d, g.pad[at] = begin;
+    r.y.push_back(out);
+  }
+  return r;
+}
+
+struct Expected {
+  std::vector<double> value, bound;
+};
+
+// Straight from the definition, in double: y[n, m, o] = b[m] + sum over the group's channels and
+// the taps inside the image of w[m, c, t] · x[n, c, o·stride + t·dilation - pad]. The bound
+// 2 (K + 2) u (sum |w x| + |b|) holds for any summation order, with or without FMA.
+Expected Reference(const Resolved& r, const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b) {
+  const ConvShape& s = r.shape;
+  const WindowGeometry& g = s.window;
+  const int64_t cg = s.in_channels / s.group, mg = s.out_channels / s.group;
+  const int64_t K = cg * g.KernelVolume() + 1;
+  Expected e;
+  const double u = std::ldexp(1.0, -24);
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t m = 0; m < s.out_channels; ++m)
+      for (int64_t od = 0; od < g.out[0]; ++od)
+        for (int64_t oh = 0; oh < g.out[1]; ++oh)
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            double sum = b.empty() ? 0.0 : b[m], abs = std::fabs(sum);
+            const int64_t grp = m / mg;
+            for (int64_t c = 0; c < cg; ++c)
+              for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
+                for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+                  for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                    const int64_t id = od * g.stride[0] + kd * g.dilation[0] - g.pad[0];
+                    const int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
+                    const int64_t iw = ow * g.stride[2] + kw * g.dilation[2] - g.pad[2];
+                    if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1] || iw < 0 || iw >= g.in[2]) continue;
+                    const double t = double(w[(((m * cg + c) * g.kernel[0] + kd) * g.kernel[1] + kh) * g.kernel[2] + kw]) *
+                                     x[(((n * s.in_channels + grp * cg + c) * g.in[0] + id) * g.in[1] + ih) * g.in[2] + iw];
+                    sum += t;
+                    abs += std::fabs(t);
+                  }
+            e.value.push_back(sum);
+            e.bound.push_back(2 * (K + 2) * u * abs + 1e-30);
+          }
+  return e;
+}
+
+const ConvCase kCases[] = {
+    {{1, 3, 8, 8}, {4, 3, 3, 3}, 1, {1, 1, 1, 1}},
+    {{2, 5, 9, 11}, {7, 5, 3, 3}, 1, {1, 0, 2, 1}, {2, 2}, {}, true},            // odd sizes, stride 2, asymmetric pads
+    {{1, 4, 13, 12}, {6, 2, 3, 3}, 2, {2, 2, 2, 2}, {}, {2, 2}, true},           // groups 2, dilation 2
+    {{1, 6, 10, 9}, {4, 3, 2, 4}, 2, {0, 1, 1, 2}, {3, 2}, {1, 2}},              // stride 3, mixed everything
+    {{2, 8, 10, 9}, {8, 1, 3, 3}, 8, {1, 1, 1, 1}, {}, {}, true},                // depthwise
+    {{1, 6, 11, 12}, {6, 1, 3, 3}, 6, {1, 1, 1, 1}, {2, 2}, {}, true},           // depthwise, stride 2
+    {{1, 3, 15, 17}, {3, 1, 5, 3}, 3, {2, 0, 1, 3}, {3, 2}, {2, 3}, true},       // depthwise, stride 3/2, dilation
+    {{1, 2, 5, 100}, {2, 1, 3, 5}, 2, {1, 2, 1, 2}, {}, {}, true},               // depthwise, long rows
+    {{1, 4, 9, 70}, {4, 1, 3, 3}, 4, {1, 1, 1, 1}, {2, 2}, {}, true},            // depthwise, stride 2, long rows
+    {{1, 3, 11, 70}, {4, 3, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}, {}, true},           // im2col, stride 2, long rows
+    {{1, 4, 7, 7}, {8, 1, 3, 3}, 4, {1, 1, 1, 1}, {}, {}, true},                 // channel multiplier 2 (im2col)
+    {{2, 16, 7, 9}, {24, 16, 1, 1}, 1, {}, {}, {}, true},                        // 1x1 stride 1: plain GEMM
+    {{1, 8, 5, 5}, {6, 4, 1, 1}, 2, {}, {}, {}, true},                           // 1x1 grouped
+    {{1, 16, 8, 8}, {8, 16, 1, 1}, 1, {}, {2, 2}},                               // 1x1 stride 2 (im2col)
+    {{1, 3, 8, 8}, {5, 3, 1, 1}, 1, {1, 0, 0, 1}, {}, {}, true},                 // 1x1 with padding (im2col)
+    {{2, 3, 31}, {5, 3, 4}, 1, {1, 2}, {2}, {}, true},                           // 1-D
+    {{1, 4, 20}, {4, 1, 3}, 4, {1, 1}, {2}, {2}, true},                          // 1-D depthwise
+    {{1, 2, 5, 6, 7}, {3, 2, 3, 3, 3}, 1, {1, 1, 1, 1, 1, 1}, {1, 2, 1}, {}, true},  // 3-D
+    {{1, 3, 5, 6, 7}, {3, 1, 2, 3, 3}, 3, {1, 1, 1, 1, 1, 1}, {2, 2, 2}},         // 3-D depthwise
+    {{1, 64, 30, 30}, {8, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},             // several column blocks
+    {{1, 16, 6, 6}, {1100, 16, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},            // M large enough to pack B
+    {{1, 2, 2, 3}, {3, 2, 3, 3}, 1, {1, 1, 1, 1}},                               // kernel larger than the image
+    {{3, 3, 5, 5}, {2, 3, 5, 5}, 1, {}, {}, {}, true},                           // one output position
+    {{1, 1, 1, 1}, {1, 1, 3, 3}, 1, {2, 2, 2, 2}, {}, {}, true},                 // windows entirely in padding
+    {{1, 2, 1, 1}, {2, 2, 3, 3}, 1, {2, 2, 2, 2}, {}, {}, true},
+    {{0, 3, 5, 5}, {2, 3, 3, 3}, 1, {}, {}, {}, true},                           // empty batch
+    {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "SAME_UPPER"},
+    {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "SAME_LOWER"},
+    {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 1}, {2, 1}, false, "SAME_LOWER"},
+    {{1, 4, 9, 9}, {4, 1, 3, 3}, 4, {}, {2, 2}, {}, true, "SAME_UPPER"},        // depthwise, SAME
+    {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "VALID"},
+};
+
+std::string Describe(const ConvCase& c) {
+  return "x " + ShapeToString(c.x) + " w " + ShapeToString(c.w) + " group " + std::to_string(c.group) + " pads " +
+         ShapeToString(c.pads) + " strides " + ShapeToString(c.strides) + " dilations " + ShapeToString(c.dilations) +
+         " auto_pad " + c.auto_pad + (c.bias ? " bias" : "");
+}
+
+void CheckClose(const std::vector<float>& got, const Expected& e) {
+  REQUIRE(got.size() == e.value.size());
+  int64_t bad = 0, first = -1;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (!(std::fabs(got[i] - e.value[i]) <= e.bound[i]) && bad++ == 0) first = static_cast<int64_t>(i);
+  INFO("first bad element " << first << (first >= 0 ? " got " + std::to_string(got[first]) + " want " + std::to_string(e.value[first]) : ""));
+  CHECK(bad == 0);
+}
+
+std::map<std::string, graph::Attribute> AttrsOf(const ConvCase& c) {
+  std::map<std::string, graph::Attribute> a = {{"group", c.group}};
+  if (!c.pads.empty()) a["pads"] = c.pads;
+  if (!c.strides.empty()) a["strides"] = c.strides;
+  if (!c.dilations.empty()) a["dilations"] = c.dilations;
+  if (c.auto_pad != "NOTSET") a["auto_pad"] = c.auto_pad;
+  return a;
+}
+
+TEST_CASE("Conv matches a direct double convolution on every path and target", "[kernels][conv][kernel:Conv]") {
+  uint32_t seed = 500;
+  for (const ConvCase& c : kCases) {
+    INFO(Describe(c));
+    const Resolved r = Resolve(c);
+    const std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+    const std::vector<float> w = test::RandomFloats(ElementCount(c.w), ++seed, -1, 1);
+    const std::vector<float> b = c.bias ? test::RandomFloats(c.w[0], ++seed, -1, 1) : std::vector<float>{};
+    const Expected e = Reference(r, x, w, b);
+    REQUIRE(static_cast<int64_t>(e.value.size()) == ElementCount(r.y));
+    const ConvLayout layout = MakeConvLayout(r.shape, runtime::MaxThreads());
+    test::ForEachTarget([&](const char*) {
+      std::vector<float> y(e.value.size(), kNaN);
+      ConvF32(layout, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data());
+      CheckClose(y, e);
+    });
+    // Through the op's adapter, which reads the attributes (and resolves auto_pad) itself; with
+    // the inputs fed at run time and as constants.
+    for (test::Constants constants : {test::Constants::kNone, test::Constants::kAll}) {
+      const Tensor xt = Tensor::FromVector(x, c.x), wt = Tensor::FromVector(w, c.w);
+      const Tensor bt = c.bias ? Tensor::FromVector(b, {c.w[0]}) : Tensor();
+      Tensor yt = Tensor::Zeros(DType::kF32, r.y);
+      std::vector<const Tensor*> inputs = {&xt, &wt};
+      if (c.bias) inputs.push_back(&bt);
+      test::RunKernel("Conv", inputs, {&yt}, AttrsOf(c), constants);
+      CheckClose(yt.ToFloatVector(), e);
+    }
+  }
+}
+
+TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
+  auto path = [](ConvCase c) { return MakeConvLayout(Resolve(c).shape, 2).path; };
+  CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}}) == ConvPath::kPointwise);
+  CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}, 1, {}, {2, 2}}) == ConvPath::kIm2Col);
+  CHECK(path({{1, 8, 7, 9}, {8, 1, 3, 3}, 8}) == ConvPath::kDepthwise);
+  CHECK(path({{1, 8, 7, 9}, {16, 1, 3, 3}, 8}) == ConvPath::kIm2Col);
+  CHECK(path({{1, 8, 7, 9}, {16, 8, 3, 3}}) == ConvPath::kIm2Col);
+}
+
+TEST_CASE("Conv results do not depend on the thread count", "[kernels][conv]") {
+  const ConvCase cases[] = {
+      {{2, 32, 20, 20}, {48, 32, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},  // im2col, several blocks and tasks
+      {{1, 64, 12, 12}, {600, 64, 1, 1}, 1, {}, {}, {}, true},         // pointwise, threaded GEMM
+      {{2, 24, 17, 19}, {24, 1, 3, 3}, 24, {1, 1, 1, 1}, {2, 2}, {}, true},  // depthwise
+      {{2, 8, 9, 9}, {16, 4, 3, 3}, 2, {1, 1, 1, 1}},                     // grouped
+  };
+  uint32_t seed = 900;
+  for (const ConvCase& c : cases) {
+    INFO(Describe(c));
+    const Resolved r = Resolve(c);
+    const std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+    const std::vector<float> w = test::RandomFloats(ElementCount(c.w), ++seed, -1, 1);
+    const std::vector<float> b = test::RandomFloats(c.w[0], ++seed, -1, 1);
+    auto run = [&](int threads) {
+      std::vector<float> y(static_cast<std::size_t>(ElementCount(r.y)));
+      tbb::task_arena arena(threads);
+      arena.execute([&] {
+        // As a session runs it: a workspace from the plan, sized for this arena.
+        const int slots = runtime::ArenaSlots();
+        const ConvLayout layout = MakeConvLayout(r.shape, slots);
+        std::vector<float> workspace(ConvWorkspaceBytes(layout, slots) / sizeof(float) + 16);
+        auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+        ConvF32(layout, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), aligned,
+                ConvWorkspaceBytes(layout, slots) / sizeof(float), slots);
+      });
+      return y;
+    };
+    const std::vector<float> one = run(1), two = run(2), three = run(3);
+    CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+    CheckClose(one, Reference(r, x, w, c.bias ? b : std::vector<float>{}));
+  }
+}
+
+TEST_CASE("Conv refuses more than 3 spatial dims clearly", "[kernels][conv]") {
+  const Tensor x = Tensor::Zeros(DType::kF32, {1, 1, 2, 2, 2, 2}), w = Tensor::Zeros(DType::kF32, {1, 1, 1, 1, 1, 1});
+  Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 2, 2, 2, 2});
+  CHECK_THROWS_WITH(test::RunKernel("Conv", {&x, &w}, {&y}), Catch::Contains("4 spatial dims are not supported"));
+}
+
+}  // namespace
+}  // namespace axon::kernels
