@@ -4,6 +4,7 @@
 // BinaryLayout keeps exactly two stride lists, and Where needs three.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>

@@ -75,3 +75,12 @@ TEST_CASE("a tensor attribute is read with TensorValue and compares by value", "
   CHECK_FALSE(a == Attribute(TensorAttr{Tensor::FromVector(std::vector<int64_t>{8}, {1})}));
   CHECK_FALSE(a == Attribute(TensorAttr{Tensor::FromVector(std::vector<int32_t>{7}, {1})}));
 }
+
+TEST_CASE("the shape, indexing, comparison and cast ops came with op set 2", "[graph][op_schema]") {
+  for (const char* op : {"Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Shape", "ConstantOfShape", "Expand",
+                         "Cast", "Where", "Equal", "Less", "Greater", "Not", "Range"}) {
+    INFO(op);
+    REQUIRE(FindOpSchema(op) != nullptr);
+    CHECK(FindOpSchema(op)->since_version() == 2);
+  }
+}
