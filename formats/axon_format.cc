@@ -372,9 +372,12 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
       pb::Attribute* a = n->add_attributes();
       a->set_name(name);
       std::visit(
-          [a](const auto& v) {
+          [a, &r, &node, &name](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, int64_t>) a->set_i(v);
+            // Tensor attributes (ConstantOfShape's value) have no field in the format yet.
+            if constexpr (std::is_same_v<T, graph::TensorAttr>)
+              r.Unsupported(node.Describe() + " attribute " + Quote(name) + " is a tensor; the .axon format cannot store tensor attributes yet");
+            else if constexpr (std::is_same_v<T, int64_t>) a->set_i(v);
             else if constexpr (std::is_same_v<T, float>) a->set_f(v);
             else if constexpr (std::is_same_v<T, std::string>) a->set_s(v);
             else if constexpr (std::is_same_v<T, std::vector<int64_t>>) a->mutable_ints()->mutable_values()->Add(v.begin(), v.end());

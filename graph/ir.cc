@@ -1,5 +1,6 @@
 #include "graph/ir.h"
 
+#include <cstring>
 #include <unordered_map>
 
 namespace axon::graph {
@@ -24,8 +25,14 @@ const char* AttrTypeName(AttrType t) {
     case AttrType::kInts: return "ints";
     case AttrType::kFloats: return "floats";
     case AttrType::kStrings: return "strings";
+    case AttrType::kTensor: return "tensor";
   }
   return "?";
+}
+
+bool TensorAttr::operator==(const TensorAttr& other) const {
+  return value.dtype() == other.value.dtype() && value.shape() == other.value.shape() &&
+         (value.nbytes() == 0 || std::memcmp(value.raw_data(), other.value.raw_data(), value.nbytes()) == 0);
 }
 
 std::vector<std::size_t> TopologicalOrder(const Graph& graph) {

@@ -55,6 +55,18 @@ OpSchema& OpSchema::Outputs(std::vector<std::string> names, int min_count) {
   return *this;
 }
 
+OpSchema& OpSchema::VariadicInputs(int min_count) {
+  variadic_inputs_ = true;
+  min_inputs_ = static_cast<std::size_t>(std::max(min_count, 0));
+  return *this;
+}
+
+OpSchema& OpSchema::VariadicOutputs(int min_count) {
+  variadic_outputs_ = true;
+  min_outputs_ = static_cast<std::size_t>(std::max(min_count, 0));
+  return *this;
+}
+
 OpSchema& OpSchema::Attr(std::string name, AttrType type, std::optional<Attribute> default_value) {
   attrs_[std::move(name)] = AttrSpec{type, std::move(default_value)};
   return *this;
@@ -70,16 +82,26 @@ OpSchema& OpSchema::Since(int64_t version) {
 
 void OpSchema::RunInference(InferContext& ctx) const {
   const Node& node = ctx.node;
-  if (node.inputs.size() < min_inputs_ || node.inputs.size() > inputs_.size())
+  if (variadic_inputs_) {
+    if (node.inputs.size() < min_inputs_)
+      ctx.Fail("expects at least " + std::to_string(min_inputs_) + " inputs, got " + std::to_string(node.inputs.size()));
+  } else if (node.inputs.size() < min_inputs_ || node.inputs.size() > inputs_.size()) {
     ctx.Fail("expects " + (min_inputs_ == inputs_.size() ? std::to_string(inputs_.size())
                                                        : std::to_string(min_inputs_) + " to " + std::to_string(inputs_.size())) +
              " inputs, got " + std::to_string(node.inputs.size()));
-  for (std::size_t i = 0; i < min_inputs_; ++i)
-    if (node.inputs[i].empty()) ctx.Fail("required input " + inputs_[i] + " is missing");
-  if (node.outputs.size() < min_outputs_ || node.outputs.size() > outputs_.size())
+  }
+  // A variadic input's repetitions are all required.
+  const std::size_t required = variadic_inputs_ ? node.inputs.size() : min_inputs_;
+  for (std::size_t i = 0; i < required; ++i)
+    if (node.inputs[i].empty()) ctx.Fail("required input " + InputName(i) + " is missing");
+  if (variadic_outputs_) {
+    if (node.outputs.size() < min_outputs_)
+      ctx.Fail("expects at least " + std::to_string(min_outputs_) + " outputs, got " + std::to_string(node.outputs.size()));
+  } else if (node.outputs.size() < min_outputs_ || node.outputs.size() > outputs_.size()) {
     ctx.Fail("expects " + (min_outputs_ == outputs_.size() ? std::to_string(outputs_.size())
                                                          : std::to_string(min_outputs_) + " to " + std::to_string(outputs_.size())) +
              " outputs, got " + std::to_string(node.outputs.size()));
+  }
   for (const auto& [name, value] : node.attrs) {
     auto it = attrs_.find(name);
     if (it == attrs_.end()) ctx.Fail("unknown attribute '" + name + "'");
@@ -132,7 +154,7 @@ std::string InferContext::DescribeInputs() const {
 
 void InferContext::RequireFloat(std::size_t i) const {
   if (inputs[i].dtype != DType::kF32)
-    Fail("input " + schema.input_names()[i] + " must be f32, got " + std::string(DTypeName(inputs[i].dtype)));
+    Fail("input " + schema.InputName(i) + " must be f32, got " + std::string(DTypeName(inputs[i].dtype)));
 }
 
 const Tensor* InferContext::InputValue(std::size_t i) const {
@@ -182,6 +204,9 @@ const std::vector<int64_t>& AttrReader::Ints(const std::string& name) const {
 }
 const std::vector<float>& AttrReader::Floats(const std::string& name) const {
   return As<std::vector<float>>(Get(name, AttrType::kFloats));
+}
+const Tensor& AttrReader::TensorValue(const std::string& name) const {
+  return As<TensorAttr>(Get(name, AttrType::kTensor)).value;
 }
 
 }  // namespace axon::graph

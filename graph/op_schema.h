@@ -4,6 +4,7 @@
 // in the code base switches over op types.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -31,6 +32,7 @@ class AttrReader {
   const std::string& String(const std::string& name) const;
   const std::vector<int64_t>& Ints(const std::string& name) const;
   const std::vector<float>& Floats(const std::string& name) const;
+  const Tensor& TensorValue(const std::string& name) const;  // a kTensor attribute
   bool Has(const std::string& name) const;  // set on the node or defaulted
 
  private:
@@ -94,6 +96,11 @@ class OpSchema {
   // outputs, such as LayerNormalization's Mean and InvStdDev). A value name is never empty
   // (the verifier refuses that), so an output is omitted only by ending the list before it.
   OpSchema& Outputs(std::vector<std::string> names, int min_count = -1);
+  // The last input (output) may be repeated any number of times, as in ONNX's variadic
+  // parameters: Concat's inputs, Split's outputs. With variadic inputs every input is required
+  // (never ""); min_count counts them all, any fixed ones before the variadic one included.
+  OpSchema& VariadicInputs(int min_count = 1);
+  OpSchema& VariadicOutputs(int min_count = 1);
   OpSchema& Attr(std::string name, AttrType type, std::optional<Attribute> default_value = std::nullopt);
   OpSchema& Infer(InferFn fn) { infer_ = std::move(fn); return *this; }
   OpSchema& Flops(FlopFn fn) { flops_ = std::move(fn); return *this; }
@@ -107,6 +114,10 @@ class OpSchema {
   const std::vector<std::string>& output_names() const { return outputs_; }
   std::size_t min_inputs() const { return min_inputs_; }
   std::size_t min_outputs() const { return min_outputs_; }
+  bool variadic_inputs() const { return variadic_inputs_; }
+  bool variadic_outputs() const { return variadic_outputs_; }
+  // Input i's name; a variadic input's repetitions share its name.
+  const std::string& InputName(std::size_t i) const { return inputs_.at(std::min(i, inputs_.size() - 1)); }
   struct AttrSpec { AttrType type; std::optional<Attribute> default_value; };
   const std::map<std::string, AttrSpec>& attrs() const { return attrs_; }
   int64_t since_version() const { return since_version_; }
@@ -122,7 +133,8 @@ class OpSchema {
   std::string name_;
   std::vector<std::string> inputs_, outputs_;
   std::size_t min_inputs_ = 0;
-  std::size_t min_outputs_ = 0;
+  bool variadic_inputs_ = false, variadic_outputs_ = false;
+  std::size_t min_outputs_ = 0;  // outputs a node must have (the rest optional, or variadic repeats)
   std::map<std::string, AttrSpec> attrs_;
   InferFn infer_;
   FlopFn flops_;

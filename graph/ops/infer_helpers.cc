@@ -30,6 +30,28 @@ Shape BroadcastShapes(const InferContext& ctx, const Shape& a, const Shape& b) {
   return Shape(std::move(out));
 }
 
+std::optional<std::vector<int64_t>> IntValues(const InferContext& ctx, std::size_t i) {
+  const Tensor* t = ctx.InputValue(i);
+  if (!t) return std::nullopt;
+  std::vector<int64_t> v(static_cast<std::size_t>(t->size()));
+  if (t->dtype() == DType::kI64) {
+    for (std::size_t k = 0; k < v.size(); ++k) v[k] = t->data<int64_t>()[k];
+  } else if (t->dtype() == DType::kI32) {
+    for (std::size_t k = 0; k < v.size(); ++k) v[k] = t->data<int32_t>()[k];
+  } else {
+    ctx.Fail("input " + ctx.schema.InputName(i) + " must be an integer tensor, got " + std::string(DTypeName(t->dtype())));
+  }
+  return v;
+}
+
+std::optional<int64_t> RequireI64Vector(const InferContext& ctx, std::size_t i, const std::string& what) {
+  ctx.Require(ctx.InType(i) == DType::kI64, what + " must be i64, got " + std::string(DTypeName(ctx.InType(i))));
+  const Shape& s = ctx.InShape(i);
+  if (!s.has_rank()) return std::nullopt;
+  ctx.Require(s.rank() == 1, what + " must be 1-D, got shape " + s.ToString());
+  return s[0].known() ? std::optional<int64_t>(s[0].value()) : std::nullopt;
+}
+
 double OneFlopPerOutput(const FlopContext& f) {
   double n = 1;
   for (int64_t d : f.outputs.at(0)) n *= static_cast<double>(d);

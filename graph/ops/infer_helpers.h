@@ -1,6 +1,10 @@
 // Shape-inference building blocks shared by several op schemas.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "graph/op_schema.h"
 
 namespace axon::graph {
@@ -14,6 +18,15 @@ Shape BroadcastShapes(const InferContext& ctx, const Shape& a, const Shape& b);
 
 // Transpose's permutation: the perm attribute, or (ONNX's default) the dims reversed.
 std::vector<int64_t> TransposePerm(const AttrReader& attrs, int64_t rank);
+
+// The data of integer input i (i64 or i32, any shape, read in row-major order) as i64, when
+// inference knows it (a constant, or a graph input while a plan is made); nullopt otherwise.
+// Reading it marks the input as read (InferContext::values_read).
+std::optional<std::vector<int64_t>> IntValues(const InferContext& ctx, std::size_t i);
+
+// Input i must be a 1-D tensor of dtype i64 (when its rank is known); `what` names it in errors.
+// Returns its length when known.
+std::optional<int64_t> RequireI64Vector(const InferContext& ctx, std::size_t i, const std::string& what);
 
 // FLOPs of an op that does one operation per output element.
 double OneFlopPerOutput(const FlopContext& f);

@@ -1,4 +1,5 @@
-// Ops that move or relabel data without arithmetic: Identity, Reshape, Flatten, Transpose.
+// Ops that move or relabel data without arithmetic: Identity, Reshape, Flatten, Transpose,
+// Squeeze, Unsqueeze (ONNX opset 13: axes as an input, read through InputValue).
 #include <numeric>
 #include <span>
 #include <string>
@@ -104,6 +105,70 @@ void InferTranspose(InferContext& ctx) {
   ctx.SetOutput(0, ctx.InType(0), Shape(std::move(out)));
 }
 
+// Normalizes axes against rank, refusing out-of-range and repeated ones; marks them in a mask.
+std::vector<bool> AxesMask(const InferContext& ctx, const std::vector<int64_t>& axes, int64_t rank) {
+  std::vector<bool> mask(static_cast<std::size_t>(rank), false);
+  for (int64_t a : axes) {
+    const auto k = static_cast<std::size_t>(ctx.Axis(a, rank));
+    ctx.Require(!mask[k], "axes " + ShapeToString(axes) + " name axis " + std::to_string(k) + " twice");
+    mask[k] = true;
+  }
+  return mask;
+}
+
+void InferSqueeze(InferContext& ctx) {
+  const Shape& in = ctx.InShape(0);
+  const DType dtype = ctx.InType(0);
+  if (!ctx.HasInput(1)) {  // every dim of size 1 goes; a dim not known yet might be one
+    if (!in.has_rank()) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+    std::vector<Dim> out;
+    for (const Dim& d : in.dims()) {
+      if (!d.known()) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+      if (d.value() != 1) out.push_back(d);
+    }
+    return ctx.SetOutput(0, dtype, Shape(std::move(out)));
+  }
+  const std::optional<int64_t> count = RequireI64Vector(ctx, 1, "axes");
+  const std::optional<std::vector<int64_t>> axes = IntValues(ctx, 1);
+  if (!in.has_rank()) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+  if (!axes) {  // axes computed at run time: only the rank is known, from their count
+    if (!count) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+    ctx.Require(*count <= in.rank(), std::to_string(*count) + " axes for an input of rank " + std::to_string(in.rank()));
+    return ctx.SetOutput(0, dtype, Shape(std::vector<Dim>(static_cast<std::size_t>(in.rank() - *count))));
+  }
+  const std::vector<bool> squeezed = AxesMask(ctx, *axes, in.rank());
+  std::vector<Dim> out;
+  for (int64_t k = 0; k < in.rank(); ++k) {
+    const Dim& d = in[static_cast<std::size_t>(k)];
+    if (!squeezed[static_cast<std::size_t>(k)]) {
+      out.push_back(d);
+    } else {
+      ctx.Require(!d.known() || d.value() == 1, "cannot squeeze axis " + std::to_string(k) + " of size " + d.ToString());
+    }
+  }
+  ctx.SetOutput(0, dtype, Shape(std::move(out)));
+}
+
+void InferUnsqueeze(InferContext& ctx) {
+  const Shape& in = ctx.InShape(0);
+  const DType dtype = ctx.InType(0);
+  const std::optional<int64_t> count = RequireI64Vector(ctx, 1, "axes");
+  const std::optional<std::vector<int64_t>> axes = IntValues(ctx, 1);
+  if (!in.has_rank()) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+  const std::optional<int64_t> added = axes ? std::optional<int64_t>(static_cast<int64_t>(axes->size())) : count;
+  if (!added) return ctx.SetOutput(0, dtype, Shape::UnknownRank());
+  // The count comes from the file: bounded before a shape is made from it.
+  ctx.Require(*added <= kMaxRank - in.rank(), std::to_string(*added) + " axes added to rank " + std::to_string(in.rank()) +
+                                                  "; at most " + std::to_string(kMaxRank) + " dims are supported");
+  const int64_t rank = in.rank() + *added;
+  if (!axes) return ctx.SetOutput(0, dtype, Shape(std::vector<Dim>(static_cast<std::size_t>(rank))));
+  const std::vector<bool> inserted = AxesMask(ctx, *axes, rank);
+  std::vector<Dim> out;
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(rank); ++k) out.push_back(inserted[k] ? Dim(1) : in[next++]);
+  ctx.SetOutput(0, dtype, Shape(std::move(out)));
+}
+
 }  // namespace
 
 AXON_OP(Identity).Inputs({"input"}).Outputs({"output"}).Infer(InferIdentity);
@@ -111,5 +176,7 @@ AXON_OP(Reshape).Inputs({"data", "shape"}).Outputs({"reshaped"})
     .Attr("allowzero", AttrType::kInt, int64_t{0}).Infer(InferReshape);
 AXON_OP(Flatten).Inputs({"input"}).Outputs({"output"}).Attr("axis", AttrType::kInt, int64_t{1}).Infer(InferFlatten);
 AXON_OP(Transpose).Inputs({"data"}).Outputs({"transposed"}).Attr("perm", AttrType::kInts).Infer(InferTranspose);
+AXON_OP(Squeeze).Inputs({"data", "axes"}, 1).Outputs({"squeezed"}).Infer(InferSqueeze).Since(2);
+AXON_OP(Unsqueeze).Inputs({"data", "axes"}).Outputs({"expanded"}).Infer(InferUnsqueeze).Since(2);
 
 }  // namespace axon::graph

@@ -1,5 +1,6 @@
-// Adapters of the data-movement ops. Identity, Reshape and Flatten relabel their input's storage
-// (the planner gives the output the input's buffer); Transpose copies along a layout made once.
+// Adapters of the data-movement ops. Identity, Reshape, Flatten, Squeeze and Unsqueeze relabel
+// their input's storage (the planner gives the output the input's buffer); Transpose copies along
+// a layout made once.
 #include "graph/ops/infer_helpers.h"
 #include "runtime/adapter.h"
 #include "runtime/kernels/shape_ops.h"
@@ -9,6 +10,8 @@ namespace axon::runtime {
 AXON_ADAPTER(Identity, [](const BindContext&) { return AliasOf(0); });
 AXON_ADAPTER(Reshape, [](const BindContext&) { return AliasOf(0); });
 AXON_ADAPTER(Flatten, [](const BindContext&) { return AliasOf(0); });
+AXON_ADAPTER(Squeeze, [](const BindContext&) { return AliasOf(0); });
+AXON_ADAPTER(Unsqueeze, [](const BindContext&) { return AliasOf(0); });
 
 AXON_ADAPTER(Transpose, [](const BindContext& b) {
   const std::vector<int64_t> perm = graph::TransposePerm(b.attrs(), static_cast<int64_t>(b.InShape(0).size()));

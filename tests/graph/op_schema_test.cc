@@ -50,3 +50,57 @@ TEST_CASE("outputs past the schema's minimum are optional and may be left off th
   CHECK_THROWS_WITH(infer({}), Catch::Contains("expects 1 to 2 outputs, got 0"));
   CHECK(OpSchema("Plain").Outputs({"Y"}).min_outputs() == 1);
 }
+
+TEST_CASE("a variadic input or output repeats its last parameter, each repetition required", "[graph][op_schema]") {
+  OpSchema s("AxonTestVariadic");
+  s.Inputs({"first", "rest"}).VariadicInputs(2).Outputs({"outputs"}).VariadicOutputs(1);
+  CHECK(s.variadic_inputs());
+  CHECK(s.variadic_outputs());
+  CHECK(s.InputName(0) == "first");
+  CHECK(s.InputName(1) == "rest");
+  CHECK(s.InputName(7) == "rest");
+  auto infer = [&](std::vector<std::string> inputs, std::vector<std::string> outputs) {
+    Node node{"v", "AxonTestVariadic", std::move(inputs), std::move(outputs), {}};
+    InferContext ctx(node, s);
+    for (std::size_t i = 0; i < node.inputs.size(); ++i)
+      ctx.inputs.push_back(node.inputs[i].empty() ? ValueInfo{} : ValueInfo{node.inputs[i], DType::kF32, Shape({1})});
+    ctx.input_values.assign(node.inputs.size(), nullptr);
+    s.RunInference(ctx);
+    return ctx.outputs.size();
+  };
+  CHECK(infer({"a", "b"}, {"y"}) == 1);
+  CHECK(infer({"a", "b", "c", "d", "e"}, {"y", "z", "w"}) == 3);
+  CHECK_THROWS_WITH(infer({"a"}, {"y"}), Catch::Contains("expects at least 2 inputs, got 1"));
+  CHECK_THROWS_WITH(infer({"a", "b", ""}, {"y"}), Catch::Contains("required input rest is missing"));
+  CHECK_THROWS_WITH(infer({"a", "b"}, {}), Catch::Contains("expects at least 1 outputs, got 0"));
+}
+
+TEST_CASE("a tensor attribute is read with TensorValue and compares by value", "[graph][op_schema]") {
+  OpSchema s("AxonTestTensorAttr");
+  s.Inputs({"x"}).Outputs({"y"}).Attr("value", AttrType::kTensor,
+                                      TensorAttr{Tensor::FromVector(std::vector<float>{0.0f}, {1})});
+  Node node{"t", "AxonTestTensorAttr", {"x"}, {"y"}, {}};
+  AttrReader defaults(node, s);
+  CHECK(defaults.TensorValue("value").dtype() == DType::kF32);
+  CHECK(defaults.TensorValue("value").ToFloatVector() == std::vector<float>{0.0f});
+  node.attrs["value"] = TensorAttr{Tensor::FromVector(std::vector<int64_t>{7}, {1})};
+  AttrReader set(node, s);
+  CHECK(set.TensorValue("value").data<int64_t>()[0] == 7);
+  CHECK_THROWS_AS(set.Int("value"), Error);
+  CHECK(std::string(AttrTypeName(TypeOf(node.attrs["value"]))) == "tensor");
+  // Equal by dtype, shape and bytes, not by storage.
+  const Attribute a = TensorAttr{Tensor::FromVector(std::vector<int64_t>{7}, {1})};
+  CHECK(a == node.attrs["value"]);
+  CHECK_FALSE(a == Attribute(TensorAttr{Tensor::FromVector(std::vector<int64_t>{7}, {})}));
+  CHECK_FALSE(a == Attribute(TensorAttr{Tensor::FromVector(std::vector<int64_t>{8}, {1})}));
+  CHECK_FALSE(a == Attribute(TensorAttr{Tensor::FromVector(std::vector<int32_t>{7}, {1})}));
+}
+
+TEST_CASE("the shape, indexing, comparison and cast ops came with op set 2", "[graph][op_schema]") {
+  for (const char* op : {"Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Shape", "ConstantOfShape", "Expand",
+                         "Cast", "Where", "Equal", "Less", "Greater", "Not", "Range"}) {
+    INFO(op);
+    REQUIRE(FindOpSchema(op) != nullptr);
+    CHECK(FindOpSchema(op)->since_version() == 2);
+  }
+}

@@ -56,7 +56,17 @@ OnnxModel Unary(int64_t opset, const std::string& op, ::onnx::NodeProto** node, 
 TEST_CASE("attributes that became inputs become constant inputs", "[onnx][translate]") {
   ::onnx::NodeProto* n;
   SECTION("Squeeze and Unsqueeze before 13") {
-    OnnxModel m = Unary(11, "Squeeze", &n);
+    // x f32[2,1,4,5]: dim 1 can be squeezed.
+    auto squeeze = [&](int64_t opset, std::vector<std::string> extra = {}) {
+      OnnxModel m(opset);
+      m.Input("x", kFloat, {2, 1, 4, 5});
+      std::vector<std::string> inputs = {"x"};
+      inputs.insert(inputs.end(), extra.begin(), extra.end());
+      n = &m.Node("Squeeze", inputs, {"y"}, "n");
+      m.Output("y");
+      return m;
+    };
+    OnnxModel m = squeeze(11);
     AttrInts(*n, "axes", {1});
     graph::Model g = Translate(m);
     const graph::Node& sq = ProducerOf(g, "y");
@@ -64,11 +74,12 @@ TEST_CASE("attributes that became inputs become constant inputs", "[onnx][transl
     REQUIRE(sq.inputs.size() == 2);
     CHECK(I64(g, sq.inputs[1]) == std::vector<int64_t>{1});
     CHECK(sq.attrs.empty());
-    CHECK(ProducerOf(Translate(Unary(11, "Squeeze", &n)), "y").inputs.size() == 1);  // no axes: every 1
+    CHECK(ProducerOf(Translate(squeeze(11)), "y").inputs.size() == 1);  // no axes: every 1
     CHECK_THAT(TranslateError(Unary(11, "Unsqueeze", &n), ErrorCode::kInvalidFile),
                Contains("node 'n' (Unsqueeze, opset 11): has no 'axes' attribute"));
-    OnnxModel now = Unary(13, "Squeeze", &n, {"x"});
-    CHECK(ProducerOf(Translate(now), "y").inputs == std::vector<std::string>{"x", "x"});  // 1:1 from 13
+    OnnxModel now = squeeze(13, {"axes"});
+    now.WeightI64("axes", {1});
+    CHECK(ProducerOf(Translate(now), "y").inputs == std::vector<std::string>{"x", "axes"});  // 1:1 from 13
   }
   SECTION("Split before 13") {
     OnnxModel m(11);

@@ -169,3 +169,47 @@ TEST_CASE("Identity, Reshape and Flatten alias the input storage", "[kernels][sh
 
 }  // namespace
 }  // namespace axon::kernels
+
+namespace axon::kernels {
+namespace {
+
+TEST_CASE("Squeeze and Unsqueeze relabel storage, axes read from constants or graph inputs",
+          "[kernels][shape_ops][kernel:Squeeze][kernel:Unsqueeze]") {
+  const Tensor x = Tensor::FromVector(std::vector<int64_t>{1, 2, 3, 4, 5, 6}, {1, 2, 1, 3});
+  const Tensor squeeze_axes = Tensor::FromVector(std::vector<int64_t>{0, -2}, {2});
+  Tensor s = Tensor::Zeros(DType::kI64, {2, 3});
+  test::RunKernel("Squeeze", {&x, &squeeze_axes}, {&s});
+  CHECK(std::vector<int64_t>(s.data<int64_t>(), s.data<int64_t>() + 6) == std::vector<int64_t>{1, 2, 3, 4, 5, 6});
+  Tensor all = Tensor::Zeros(DType::kI64, {2, 3});
+  test::RunKernel("Squeeze", {&x}, {&all});  // no axes: every size-1 dim
+  CHECK(std::vector<int64_t>(all.data<int64_t>(), all.data<int64_t>() + 6) == std::vector<int64_t>{1, 2, 3, 4, 5, 6});
+
+  const Tensor unsqueeze_axes = Tensor::FromVector(std::vector<int64_t>{0, 3}, {2});
+  const Tensor xf = Tensor::FromVector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor u = Tensor::Zeros(DType::kF32, {1, 2, 3, 1});
+  test::RunKernel("Unsqueeze", {&xf, &unsqueeze_axes}, {&u}, {}, test::Constants::kAll);
+  CHECK(u.ToFloatVector() == xf.ToFloatVector());
+  const Tensor scalar = Tensor::FromVector(std::vector<int64_t>{7}, {});
+  const Tensor zero = Tensor::FromVector(std::vector<int64_t>{0}, {1});
+  Tensor v = Tensor::Zeros(DType::kI64, {1});
+  test::RunKernel("Unsqueeze", {&scalar, &zero}, {&v});
+  CHECK(v.data<int64_t>()[0] == 7);
+
+  // Inside a plan neither has a step: both outputs are the input's bytes.
+  graph::Graph g;
+  g.inputs = {{"x", DType::kF32, graph::Shape({2, 3})}};
+  g.initializers["axes"] = unsqueeze_axes;
+  g.initializers["squeeze_axes"] = Tensor::FromVector(std::vector<int64_t>{3}, {1});
+  g.nodes = {graph::Node{"u", "Unsqueeze", {"x", "axes"}, {"u"}, {}},
+             graph::Node{"s", "Squeeze", {"u", "squeeze_axes"}, {"s"}, {}}, graph::Node{"relu", "Relu", {"s"}, {"y"}, {}}};
+  g.outputs = {{"y", DType::kUndefined, graph::Shape()}};
+  runtime::Executor executor(std::move(g), {});
+  const std::vector<Tensor> inputs = {xf};
+  const auto plan = executor.PlanFor(inputs);
+  CHECK(plan->steps.size() == 1);  // only Relu runs
+  CHECK(plan->slots[plan->args[0]].place == runtime::Plan::Place::kInput);
+  CHECK(executor.Run(*plan, inputs)[0].shape() == std::vector<int64_t>{1, 2, 3});
+}
+
+}  // namespace
+}  // namespace axon::kernels
