@@ -18,9 +18,12 @@ AXON_ADAPTER(Shape, [](const BindContext& b) {
   const std::vector<int64_t>& in = b.InShape(0);
   const auto [start, end] = graph::ShapeOpRange(b.attrs(), static_cast<int64_t>(in.size()));
   std::vector<int64_t> dims(in.begin() + start, in.begin() + end);
+  // The dims are the planned shape's: the input's bytes are never read, so a plan can compute a
+  // shape from a tensor that does not exist yet (PyTorch's Shape -> Gather -> Concat -> Reshape).
   return BoundStep{.run = [dims = std::move(dims)](const StepArgs& a) {
-    if (!dims.empty()) std::memcpy(a.Out<int64_t>(0), dims.data(), dims.size() * sizeof(int64_t));
-  }};
+                     if (!dims.empty()) std::memcpy(a.Out<int64_t>(0), dims.data(), dims.size() * sizeof(int64_t));
+                   },
+                   .shape_only_inputs = 1};
 });
 
 AXON_ADAPTER(ConstantOfShape, [](const BindContext& b) {

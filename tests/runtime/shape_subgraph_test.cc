@@ -6,6 +6,7 @@
 // subgraph's results are graph outputs, so every value is computed by a run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "graph/builder.h"
@@ -78,5 +79,31 @@ TEST_CASE("Range, ConstantOfShape and Expand take their shapes from graph-input 
     std::vector<int64_t> twice = positions;
     twice.insert(twice.end(), positions.begin(), positions.end());
     CHECK(Values(out[2]) == twice);
+  }
+}
+
+TEST_CASE("x.view(x.size(0), -1) on a computed tensor plans, for every batch size, without running the network early",
+          "[runtime][shape_subgraph]") {
+  // h = Relu(x); y = Reshape(h, Concat(Unsqueeze(Gather(Shape(h), 0)), [-1])): the shape comes
+  // from h, which exists only during a run; Shape reads only h's planned shape.
+  graph::GraphBuilder b("view");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 3, 4, 5}));
+  auto h = b.Op("Relu", {x}, {}, "relu");
+  auto batch = b.Op("Gather", {b.Op("Shape", {h}, {}, "shape"), b.Weight("zero", I64s({0}, {}))},
+                    {{"axis", int64_t{0}}}, "gather");
+  auto spec = b.Op("Concat", {b.Op("Unsqueeze", {batch, b.Weight("axes0", I64s({0}, {1}))}, {}, "unsqueeze"),
+                              b.Weight("minus_one", I64s({-1}, {1}))},
+                   {{"axis", int64_t{0}}}, "concat");
+  b.Output(b.Op("Reshape", {h, spec}, {}, "view"), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 1}, "view");
+  for (int64_t batch_size : {2, 9, 2}) {
+    INFO(batch_size);
+    std::vector<float> xs(static_cast<std::size_t>(batch_size * 60));
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 7) - 3.0f;
+    const std::vector<Tensor> out = s.Run({{"x", Tensor::View(xs.data(), {batch_size, 3, 4, 5})}});
+    REQUIRE(out[0].shape() == std::vector<int64_t>{batch_size, 60});
+    for (std::size_t i = 0; i < xs.size(); ++i) CHECK(out[0].data<float>()[i] == std::max(xs[i], 0.0f));
   }
 }
