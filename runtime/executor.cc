@@ -54,19 +54,16 @@ Executor::~Executor() {
 
 const PreparedEntry* Executor::Prepare(std::size_t node, int key, std::vector<int> from_slots,
                                        std::function<std::shared_ptr<const void>()> make) {
-  auto& entry = prepared_[{node, key}];
-  if (!entry) {
-    for (int s : from_slots)
-      if (s >= 0 && is_constant_[s] && !constants_[s].defined())
-        throw Error(ErrorCode::kInternal, "an adapter asked for a new prepared form of a released constant ('" +
-                                              slot_names_[s] + "'): its choice changed between plans");
-    auto made = std::make_unique<PreparedEntry>();
-    made->make = std::move(make);
-    made->from_slots = std::move(from_slots);
-    made->value = made->make();
-    entry = std::move(made);
-  }
-  return entry.get();
+  if (auto it = prepared_.find({node, key}); it != prepared_.end()) return it->second.get();
+  for (int s : from_slots)
+    if (s >= 0 && is_constant_[s] && !constants_[s].defined())
+      throw Error(ErrorCode::kInternal, "an adapter asked for a new prepared form of a released constant ('" +
+                                            slot_names_[s] + "'): its choice changed between plans");
+  auto made = std::make_unique<PreparedEntry>();
+  made->make = std::move(make);
+  made->from_slots = std::move(from_slots);
+  made->value = made->make();  // may throw: then nothing is recorded
+  return prepared_.emplace(std::make_pair(node, key), std::move(made)).first->second.get();
 }
 
 bool Executor::Matches(const Plan& plan, std::span<const Tensor> inputs) const {
@@ -676,7 +673,8 @@ void Executor::SetParameter(const std::string& name, const Tensor& value) {
   if (value.dtype() != old.dtype() || value.shape() != old.shape())
     throw Error(ErrorCode::kInvalidArgument, "parameter '" + name + "' is " + TypedShape(old.dtype(), old.shape()) +
                                                  ", got " + TypedShape(value.dtype(), value.shape()));
-  constants_[slot] = value.is_view() ? value.Clone() : value;
+  constants_[slot] = value.is_view() ? value.Clone() : value;  // an owning tensor is shared, not copied
+  graph_.initializers[name] = constants_[slot];
   for (auto& [key, entry] : prepared_)
     if (std::find(entry->from_slots.begin(), entry->from_slots.end(), static_cast<int>(slot)) != entry->from_slots.end())
       entry->value = entry->make();
