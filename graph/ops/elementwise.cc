@@ -4,12 +4,12 @@
 namespace axon::graph {
 namespace {
 
-// Add, Sub, Mul, Div: f32, i32 or i64, both inputs of one dtype (ONNX promotes nothing), which is
-// the output's.
+// Add, Sub, Mul, Div: f32, i32, i64, i8 or u8, both inputs of one dtype (ONNX promotes nothing),
+// which is the output's.
 void InferArithmetic(InferContext& ctx) {
   const DType t = ctx.InType(0);
-  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64)
-    ctx.Fail("input A must be f32, i32 or i64, got " + std::string(DTypeName(t)));
+  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64 && t != DType::kI8 && t != DType::kU8)
+    ctx.Fail("input A must be f32, i32, i64, i8 or u8, got " + std::string(DTypeName(t)));
   if (ctx.InType(1) != t)
     ctx.Fail("inputs A and B must have the same dtype, got " + std::string(DTypeName(t)) + " and " +
              std::string(DTypeName(ctx.InType(1))));
@@ -45,7 +45,7 @@ void InferPRelu(InferContext& ctx) {
 
 }  // namespace
 
-// Since(2): op set 2 added i32 and i64.
+// Since(2): op set 2 added i32, i64, i8 and u8.
 AXON_OP(Add).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
 AXON_OP(Sub).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
 AXON_OP(Mul).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);

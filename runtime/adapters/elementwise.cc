@@ -1,5 +1,6 @@
 // Adapters of the broadcasting binary ops: the broadcast layout is worked out once per plan, and
-// the kernel for the output's dtype chosen (the schemas allow i32 and i64 for Add, Sub, Mul, Div).
+// the kernel for the output's dtype chosen (the schemas allow i32, i64, i8 and u8 for Add, Sub, Mul,
+// Div).
 #include "runtime/adapter.h"
 #include "runtime/kernels/elementwise.h"
 
@@ -10,7 +11,15 @@ AdapterFn Binary(kernels::BinaryOp op) {
   return [op](const BindContext& b) {
     const kernels::BinaryLayout layout = kernels::MakeBinaryLayout(b.InShape(0), b.InShape(1), b.OutShape(0));
     BoundStep step;
-    if (b.OutType(0) == DType::kI64) {
+    if (b.OutType(0) == DType::kU8) {
+      step.run = [op, layout](const StepArgs& a) {
+        kernels::BinaryU8(op, layout, a.In<uint8_t>(0), a.In<uint8_t>(1), a.Out<uint8_t>(0));
+      };
+    } else if (b.OutType(0) == DType::kI8) {
+      step.run = [op, layout](const StepArgs& a) {
+        kernels::BinaryI8(op, layout, a.In<int8_t>(0), a.In<int8_t>(1), a.Out<int8_t>(0));
+      };
+    } else if (b.OutType(0) == DType::kI64) {
       step.run = [op, layout](const StepArgs& a) {
         kernels::BinaryI64(op, layout, a.In<int64_t>(0), a.In<int64_t>(1), a.Out<int64_t>(0));
       };

@@ -38,8 +38,9 @@ struct SubOp {
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Sub(a, b); }
 };
 // Highway 1.0.3 has no 64-bit integer vector multiply on x86 (it would need AVX-512DQ).
+// Nor any 8-bit one (products of 8-bit lanes are only multiplied as 16-bit).
 struct MulOp {
-  template <class T> static constexpr bool kVector = !std::is_same_v<T, int64_t>;
+  template <class T> static constexpr bool kVector = !std::is_same_v<T, int64_t> && sizeof(T) != 1;
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Mul(a, b); }
   template <class T> HWY_INLINE T operator()(T a, T b) const {  // wraps, never signed overflow
     using U = std::make_unsigned_t<T>;
@@ -53,7 +54,9 @@ struct DivOp {
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Div(a, b); }
   template <class T> HWY_INLINE T operator()(T a, T b) const {
     if (b == 0) return 0;
-    if (b == -1) return static_cast<T>(-static_cast<std::make_unsigned_t<T>>(a));  // INT_MIN / -1 wraps
+    if constexpr (std::is_signed_v<T>) {
+      if (b == -1) return static_cast<T>(-static_cast<std::make_unsigned_t<T>>(a));  // INT_MIN / -1 wraps
+    }
     return static_cast<T>(a / b);  // truncates toward zero
   }
 };
@@ -311,6 +314,14 @@ void BinaryItemsI64(BinaryOp op, const BinaryLayout& p, const int64_t* a, const 
                     int64_t end) {
   IntegerItems(op, p, a, b, y, begin, end);
 }
+void BinaryItemsI8(BinaryOp op, const BinaryLayout& p, const int8_t* a, const int8_t* b, int8_t* y, int64_t begin,
+                   int64_t end) {
+  IntegerItems(op, p, a, b, y, begin, end);
+}
+void BinaryItemsU8(BinaryOp op, const BinaryLayout& p, const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t begin,
+                   int64_t end) {
+  IntegerItems(op, p, a, b, y, begin, end);
+}
 
 }  // namespace
 }  // namespace axon::kernels::HWY_NAMESPACE
@@ -322,6 +333,8 @@ namespace axon::kernels {
 HWY_EXPORT(BinaryItemsF32);
 HWY_EXPORT(BinaryItemsI32);
 HWY_EXPORT(BinaryItemsI64);
+HWY_EXPORT(BinaryItemsI8);
+HWY_EXPORT(BinaryItemsU8);
 
 namespace {
 
@@ -402,6 +415,12 @@ void BinaryI32(BinaryOp op, const BinaryLayout& layout, const int32_t* a, const 
 }
 void BinaryI64(BinaryOp op, const BinaryLayout& layout, const int64_t* a, const int64_t* b, int64_t* y) {
   RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsI64), op, layout, a, b, y);
+}
+void BinaryI8(BinaryOp op, const BinaryLayout& layout, const int8_t* a, const int8_t* b, int8_t* y) {
+  RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsI8), op, layout, a, b, y);
+}
+void BinaryU8(BinaryOp op, const BinaryLayout& layout, const uint8_t* a, const uint8_t* b, uint8_t* y) {
+  RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsU8), op, layout, a, b, y);
 }
 
 }  // namespace axon::kernels

@@ -1,5 +1,5 @@
-// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic on f32, i32 and
-// i64, and Pow and PRelu on f32.
+// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic on f32, i32, i64,
+// i8 and u8, and Pow and PRelu on f32.
 #pragma once
 
 #include <cstdint>
@@ -53,12 +53,14 @@ BinaryLayout MakeBinaryLayout(const std::vector<int64_t>& a_shape, const std::ve
 void BinaryF32(BinaryOp op, const BinaryLayout& layout, const float* a, const float* b, float* y);
 
 // Integer arithmetic (op is kAdd, kSub, kMul or kDiv; the others leave y untouched). Add, Sub and
-// Mul wrap around modulo 2^32 / 2^64 (two's complement; never undefined behaviour). Div truncates
-// toward zero as C and ONNX do; it is defined everywhere: x / 0 = 0 (as numpy gives), and
-// INT_MIN / -1 wraps to INT_MIN (as INT_MIN · -1 does). Division runs one element at a time (x86
-// has no SIMD integer divide); the others are vectorized, except 64-bit Mul (Highway 1.0.3 has no
-// 64-bit vector multiply on x86).
+// Mul wrap around modulo 2^8 / 2^32 / 2^64 (two's complement; never undefined behaviour), as
+// numpy's and ONNX Runtime's do. Div truncates toward zero as C and ONNX do; it is defined
+// everywhere: x / 0 = 0 (as numpy gives), and INT_MIN / -1 wraps to INT_MIN (as INT_MIN · -1
+// does). Division runs one element at a time (x86 has no SIMD integer divide); the others are
+// vectorized, except 64-bit and 8-bit Mul (Highway 1.0.3 has neither vector multiply on x86).
 void BinaryI32(BinaryOp op, const BinaryLayout& layout, const int32_t* a, const int32_t* b, int32_t* y);
 void BinaryI64(BinaryOp op, const BinaryLayout& layout, const int64_t* a, const int64_t* b, int64_t* y);
+void BinaryI8(BinaryOp op, const BinaryLayout& layout, const int8_t* a, const int8_t* b, int8_t* y);
+void BinaryU8(BinaryOp op, const BinaryLayout& layout, const uint8_t* a, const uint8_t* b, uint8_t* y);
 
 }  // namespace axon::kernels

@@ -21,19 +21,22 @@ TEST_CASE("broadcasting follows numpy", "[graph][infer][infer:Add]") {
                                              Catch::Contains("node 'n' (Add)"));
 }
 
-TEST_CASE("arithmetic takes f32, i32 or i64, both inputs alike, and makes that dtype", "[graph][infer][infer:Mul]") {
-  for (DType t : {DType::kF32, DType::kI32, DType::kI64}) {
+TEST_CASE("arithmetic takes f32, i32, i64, i8 or u8, both inputs alike, and makes that dtype", "[graph][infer][infer:Mul]") {
+  for (DType t : {DType::kF32, DType::kI32, DType::kI64, DType::kI8, DType::kU8}) {
     INFO(DTypeName(t));
-    const auto out = InferOp("Mul", {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
-    CHECK(out[0].dtype == t);
-    CHECK(out[0].shape == Shape({2, 3}));
+    for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+      const auto out = InferOp(op, {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
+      CHECK(out[0].dtype == t);
+      CHECK(out[0].shape == Shape({2, 3}));
+    }
   }
   ValueInfo i64{"", DType::kI64, Shape({2})}, i32{"", DType::kI32, Shape({2})};
+  ValueInfo u8{"", DType::kU8, Shape({2})}, i8{"", DType::kI8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
   CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("same dtype, got f32 and i64"));
   CHECK_THROWS_WITH(InferOp("Mul", {i32, i64}), Catch::Contains("same dtype, got i32 and i64"));
-  ValueInfo u8{"", DType::kU8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
-  CHECK_THROWS_WITH(InferOp("Mul", {u8, u8}), Catch::Contains("must be f32, i32 or i64, got u8"));
-  CHECK_THROWS_WITH(InferOp("Mul", {boolean, boolean}), Catch::Contains("must be f32, i32 or i64, got bool"));
+  CHECK_THROWS_WITH(InferOp("Add", {u8, i8}), Catch::Contains("same dtype, got u8 and i8"));
+  CHECK_THROWS_WITH(InferOp("Div", {i8, i32}), Catch::Contains("same dtype, got i8 and i32"));
+  CHECK_THROWS_WITH(InferOp("Mul", {boolean, boolean}), Catch::Contains("must be f32, i32, i64, i8 or u8, got bool"));
 }
 
 TEST_CASE("Pow broadcasts both ways and needs f32", "[graph][infer][infer:Pow]") {

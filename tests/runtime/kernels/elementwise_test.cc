@@ -328,7 +328,9 @@ T RefInt(BinaryOp op, T a, T b) {
     case BinaryOp::kMul: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
     case BinaryOp::kDiv:
       if (b == 0) return 0;
-      if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
+      if constexpr (std::is_signed_v<T>) {
+        if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
+      }
       return static_cast<T>(a / b);
     default: return 0;
   }
@@ -338,7 +340,7 @@ T RefInt(BinaryOp op, T a, T b) {
 template <class T>
 std::vector<T> RandomInts(int64_t n, uint32_t seed) {
   const T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  const T edges[] = {0, 1, -1, 2, -2, 7, -7, lo, static_cast<T>(lo + 1), hi, static_cast<T>(hi - 1)};
+  const T edges[] = {T(0), T(1), T(-1), T(2), T(-2), T(7), T(-7), lo, static_cast<T>(lo + 1), hi, static_cast<T>(hi - 1)};
   std::mt19937_64 rng(seed);
   std::vector<T> v(static_cast<std::size_t>(n));
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -358,13 +360,17 @@ template <class T>
 void BinaryInt(BinaryOp op, const BinaryLayout& layout, const T* a, const T* b, T* y) {
   if constexpr (std::is_same_v<T, int32_t>) {
     BinaryI32(op, layout, a, b, y);
+  } else if constexpr (std::is_same_v<T, int8_t>) {
+    BinaryI8(op, layout, a, b, y);
+  } else if constexpr (std::is_same_v<T, uint8_t>) {
+    BinaryU8(op, layout, a, b, y);
   } else {
     BinaryI64(op, layout, a, b, y);
   }
 }
 
 TEMPLATE_TEST_CASE("integer arithmetic wraps, and Div truncates and is defined everywhere, on every target",
-                   "[kernels][elementwise]", int32_t, int64_t) {
+                   "[kernels][elementwise]", int32_t, int64_t, int8_t, uint8_t) {
   using T = TestType;
   const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
   for (const ShapePair& s : kPairs) {
@@ -430,6 +436,63 @@ TEST_CASE("Add, Sub, Mul and Div run on i32 and i64 through their ops, in place 
       std::vector<int32_t> y = a;
       BinaryI32(op, MakeBinaryLayout(ys, {41}, ys), y.data(), b.data(), y.data());
       CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](int32_t x, int32_t z) { return RefInt(op, x, z); }));
+    }
+  });
+}
+
+
+template <class T>
+std::vector<T> Values(const Tensor& t) {
+  return std::vector<T>(t.data<T>(), t.data<T>() + t.size());
+}
+
+TEST_CASE("Add, Sub, Mul and Div on u8 and i8 wrap, and Div truncates, through their ops (hand-computed)",
+          "[kernels][elementwise][kernel:Add][kernel:Sub][kernel:Mul][kernel:Div]") {
+  struct Case {
+    const char* op;
+    std::vector<uint8_t> u8;
+    std::vector<int8_t> i8;
+  };
+  // u8: a = {250, 3, 200, 7, 0, 255}, b = {10, 5, 2, 0, 1, 255}
+  // i8: a = {120, -128, -7, 7, 100, -128}, b = {10, -1, 2, 0, -3, 1}
+  const Case cases[] = {
+      {"Add", {4, 8, 202, 7, 1, 254}, {-126, 127, -5, 7, 97, -127}},
+      {"Sub", {240, 254, 198, 7, 255, 0}, {110, -127, -9, 7, 103, 127}},
+      {"Mul", {196, 15, 144, 0, 0, 1}, {-80, -128, -14, 0, -44, -128}},
+      {"Div", {25, 0, 100, 0, 0, 1}, {12, -128, -3, 0, -33, -128}},  // x / 0 = 0; -128 / -1 wraps
+  };
+  const Tensor au = Tensor::FromVector(std::vector<uint8_t>{250, 3, 200, 7, 0, 255}, {2, 3});
+  const Tensor bu = Tensor::FromVector(std::vector<uint8_t>{10, 5, 2, 0, 1, 255}, {2, 3});
+  const Tensor ai = Tensor::FromVector(std::vector<int8_t>{120, -128, -7, 7, 100, -128}, {2, 3});
+  const Tensor bi = Tensor::FromVector(std::vector<int8_t>{10, -1, 2, 0, -3, 1}, {2, 3});
+  for (const Case& c : cases) {
+    INFO(c.op);
+    Tensor yu = Tensor::Zeros(DType::kU8, {2, 3});
+    test::RunKernel(c.op, {&au, &bu}, {&yu});
+    CHECK(Values<uint8_t>(yu) == c.u8);
+    Tensor yi = Tensor::Zeros(DType::kI8, {2, 3});
+    test::RunKernel(c.op, {&ai, &bi}, {&yi});
+    CHECK(Values<int8_t>(yi) == c.i8);
+    Tensor wrong = Tensor::Zeros(DType::kI8, {2, 3});  // the output is the inputs' dtype
+    CHECK_THROWS_AS(test::RunKernel(c.op, {&au, &bu}, {&wrong}), Error);
+  }
+  // Broadcast: a row of u8 against a column.
+  const Tensor row = Tensor::FromVector(std::vector<uint8_t>{1, 2, 255}, {3});
+  const Tensor col = Tensor::FromVector(std::vector<uint8_t>{1, 200}, {2, 1});
+  Tensor y = Tensor::Zeros(DType::kU8, {2, 3});
+  test::RunKernel("Add", {&row, &col}, {&y});
+  CHECK(Values<uint8_t>(y) == std::vector<uint8_t>{2, 3, 0, 201, 202, 199});
+}
+
+TEST_CASE("8-bit arithmetic over long runs and broadcasts matches the scalar contract on every target",
+          "[kernels][elementwise]") {
+  const Shape ys = {37, 41};
+  const std::vector<uint8_t> a = RandomInts<uint8_t>(37 * 41, 5), b = RandomInts<uint8_t>(41, 6);
+  test::ForEachTarget([&](const char*) {
+    for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
+      std::vector<uint8_t> y = a;  // in place on the full-shape input
+      BinaryU8(op, MakeBinaryLayout(ys, {41}, ys), y.data(), b.data(), y.data());
+      CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](uint8_t x, uint8_t z) { return RefInt(op, x, z); }));
     }
   });
 }
