@@ -497,5 +497,76 @@ TEST_CASE("8-bit arithmetic over long runs and broadcasts matches the scalar con
   });
 }
 
+TEST_CASE("Pow with an integer base or exponent: exact integer powers, mixed types (hand-computed)",
+          "[kernels][elementwise][kernel:Pow]") {
+  const Shape s9 = {9};
+  {  // i32 ** i32: squaring, wrapping like Mul; a negative exponent truncates the real result
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{2, -3, 5, 1, -1, -1, 0, 2, 3}, s9);
+    const Tensor e = Tensor::FromVector(std::vector<int32_t>{10, 3, 0, -5, -3, -4, -1, -1, 21}, s9);
+    Tensor y = Tensor::Zeros(DType::kI32, s9);
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    CHECK(Values<int32_t>(y) == std::vector<int32_t>{1024, -27, 1, 1, -1, 1, 0, 0, 1870418611});  // 3^21 mod 2^32
+  }
+  {  // i64 ** i64, and i64 ** i32, with a broadcast exponent
+    const Tensor x = Tensor::FromVector(std::vector<int64_t>{2, 3, -2}, {3});
+    const Tensor e64 = Tensor::FromVector(std::vector<int64_t>{62, 40, 63}, {3});
+    Tensor y = Tensor::Zeros(DType::kI64, {3});
+    test::RunKernel("Pow", {&x, &e64}, {&y});
+    CHECK(Values<int64_t>(y) ==
+          std::vector<int64_t>{int64_t{1} << 62, -6289078614652622815, std::numeric_limits<int64_t>::min()});
+    const Tensor e32 = Tensor::FromVector(std::vector<int32_t>{3, 0}, {2, 1});
+    Tensor y2 = Tensor::Zeros(DType::kI64, {2, 3});
+    test::RunKernel("Pow", {&x, &e32}, {&y2});
+    CHECK(Values<int64_t>(y2) == std::vector<int64_t>{8, 27, -8, 1, 1, 1});
+  }
+  {  // f32 ** i64 and f32 ** i32: pow(x, (float)e)
+    const Tensor x = Tensor::FromVector(std::vector<float>{2.0f, -2.0f, 0.5f, 0.0f, -0.0f}, {5});
+    const Tensor e = Tensor::FromVector(std::vector<int64_t>{3, 3, -2, -1, -3}, {5});
+    Tensor y = Tensor::Zeros(DType::kF32, {5});
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    const float inf = std::numeric_limits<float>::infinity();
+    CHECK(y.ToFloatVector() == std::vector<float>{8.0f, -8.0f, 4.0f, inf, -inf});
+    const Tensor e32 = Tensor::FromVector(std::vector<int32_t>{2}, {});
+    test::RunKernel("Pow", {&x, &e32}, {&y});
+    CHECK(y.ToFloatVector() == std::vector<float>{4.0f, 4.0f, 0.25f, 0.0f, 0.0f});
+  }
+  {  // i32 ** f32 and i64 ** f32: in double, truncated toward zero; NaN gives 0, out of range saturates
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{4, 2, 10, -8, 2, -2, -2}, {7});
+    const Tensor e = Tensor::FromVector(std::vector<float>{0.5f, -1.0f, 2.5f, 0.5f, 40.0f, 31.0f, 33.0f}, {7});
+    Tensor y = Tensor::Zeros(DType::kI32, {7});
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    const int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+    CHECK(Values<int32_t>(y) == std::vector<int32_t>{2, 0, 316, 0, hi, lo, lo});
+    const Tensor x64 = Tensor::FromVector(std::vector<int64_t>{2, 2, 3}, {3});
+    const Tensor e64 = Tensor::FromVector(std::vector<float>{62.0f, 70.0f, 4.0f}, {3});
+    Tensor y64 = Tensor::Zeros(DType::kI64, {3});
+    test::RunKernel("Pow", {&x64, &e64}, {&y64});
+    CHECK(Values<int64_t>(y64) == std::vector<int64_t>{int64_t{1} << 62, std::numeric_limits<int64_t>::max(), 81});
+  }
+  {  // the output is the base's dtype
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{2}, {1});
+    const Tensor e = Tensor::FromVector(std::vector<float>{2.0f}, {1});
+    Tensor wrong = Tensor::Zeros(DType::kF32, {1});
+    CHECK_THROWS_AS(test::RunKernel("Pow", {&x, &e}, {&wrong}), Error);
+  }
+}
+
+TEST_CASE("PowMixed over long runs and broadcasts does not depend on the layout's chunks",
+          "[kernels][elementwise]") {
+  // 3 x 20000 base against a [20000] exponent row: two chunks per row, the exponent contiguous.
+  const Shape xs = {3, 20000}, es = {20000};
+  std::vector<int64_t> x(60000), e(20000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int64_t>(i % 7) - 3;
+  for (std::size_t i = 0; i < e.size(); ++i) e[i] = static_cast<int64_t>(i % 5);
+  std::vector<int64_t> y(x.size());
+  PowMixed<int64_t, int64_t>(MakeBinaryLayout(xs, es, xs), x.data(), e.data(), y.data());
+  const auto expected = Broadcasted(x, xs, e, es, xs, [](int64_t b, int64_t k) {
+    int64_t r = 1;
+    for (int64_t i = 0; i < k; ++i) r *= b;
+    return r;
+  });
+  CHECK(y == expected);
+}
+
 }  // namespace
 }  // namespace axon::kernels
