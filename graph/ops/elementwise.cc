@@ -4,23 +4,27 @@
 namespace axon::graph {
 namespace {
 
-// Add, Sub, Mul, Div: f32, i32 or i64, both inputs of one dtype (ONNX promotes nothing), which is
-// the output's.
+// Add, Sub, Mul, Div: f32, i32, i64, i8 or u8, both inputs of one dtype (ONNX promotes nothing),
+// which is the output's.
 void InferArithmetic(InferContext& ctx) {
   const DType t = ctx.InType(0);
-  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64)
-    ctx.Fail("input A must be f32, i32 or i64, got " + std::string(DTypeName(t)));
+  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64 && t != DType::kI8 && t != DType::kU8)
+    ctx.Fail("input A must be f32, i32, i64, i8 or u8, got " + std::string(DTypeName(t)));
   if (ctx.InType(1) != t)
     ctx.Fail("inputs A and B must have the same dtype, got " + std::string(DTypeName(t)) + " and " +
              std::string(DTypeName(ctx.InType(1))));
   ctx.SetOutput(0, t, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
 }
 
-// Pow: f32 base and exponent (ONNX allows more types; an importer casts), broadcast both ways.
+// Pow (ONNX Pow-15's types that Axon has): base X and exponent Y each f32, i32 or i64, in any
+// combination; the output has X's dtype. Both broadcast.
 void InferPow(InferContext& ctx) {
-  ctx.RequireFloat(0);
-  ctx.RequireFloat(1);
-  ctx.SetOutput(0, DType::kF32, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
+  const DType x = ctx.InType(0), y = ctx.InType(1);
+  auto allowed = [](DType t) { return t == DType::kF32 || t == DType::kI32 || t == DType::kI64; };
+  if (!allowed(x) || !allowed(y))
+    ctx.Fail("base X and exponent Y must each be f32, i32 or i64, got X " + std::string(DTypeName(x)) + " and Y " +
+             std::string(DTypeName(y)));
+  ctx.SetOutput(0, x, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
 }
 
 // PRelu: the slope broadcasts to X one way only (ONNX "unidirectional broadcasting"): it has at
@@ -45,7 +49,7 @@ void InferPRelu(InferContext& ctx) {
 
 }  // namespace
 
-// Since(2): op set 2 added i32 and i64.
+// Since(2): op set 2 added i32, i64, i8 and u8 (and Pow's integer base and exponent).
 AXON_OP(Add).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
 AXON_OP(Sub).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
 AXON_OP(Mul).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);

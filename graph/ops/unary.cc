@@ -9,20 +9,24 @@ namespace {
 // as 4, as Sigmoid and Tanh are.
 double FourFlopsPerOutput(const FlopContext& f) { return 4 * OneFlopPerOutput(f); }
 
-// Clip (op-set 13 form): min and max are optional inputs holding one value each. ONNX asks for
-// scalars (shape []); shape [1], which exporters also write, is accepted too.
+// Clip (op-set 13 form): min and max are optional inputs holding one value each, of the input's
+// dtype (f32, i32, i64, i8 or u8). ONNX asks for scalars (shape []); shape [1], which exporters also
+// write, is accepted too.
 void InferClip(InferContext& ctx) {
-  ctx.RequireFloat(0);
+  const DType t = ctx.InType(0);
+  if (t != DType::kF32 && t != DType::kI32 && t != DType::kI64 && t != DType::kI8 && t != DType::kU8)
+    ctx.Fail("input input must be f32, i32, i64, i8 or u8, got " + std::string(DTypeName(t)));
   for (std::size_t i : {1, 2}) {
     if (!ctx.HasInput(i)) continue;
-    ctx.RequireFloat(i);
+    const std::string& name = ctx.schema.input_names()[i];
+    ctx.Require(ctx.InType(i) == t, "input " + name + " must have the input's dtype " + std::string(DTypeName(t)) +
+                                        ", got " + std::string(DTypeName(ctx.InType(i))));
     const Shape& s = ctx.InShape(i);
     if (!s.has_rank()) continue;
     const bool one_value = s.rank() == 0 || (s.rank() == 1 && (!s[0].known() || s[0].value() == 1));
-    ctx.Require(one_value, "input " + ctx.schema.input_names()[i] + " must be a scalar (shape [] or [1]), got shape " +
-                               s.ToString());
+    ctx.Require(one_value, "input " + name + " must be a scalar (shape [] or [1]), got shape " + s.ToString());
   }
-  ctx.SetOutput(0, DType::kF32, ctx.InShape(0));
+  ctx.SetOutput(0, t, ctx.InShape(0));
 }
 
 }  // namespace

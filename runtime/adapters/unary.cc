@@ -1,6 +1,7 @@
 // Adapters of the elementwise math ops: one flat pass over the output's elements, in place when the
 // input dies here. Attributes are read once, when the plan is made.
 #include <limits>
+#include <utility>
 
 #include "runtime/adapter.h"
 #include "runtime/kernels/activation.h"
@@ -62,18 +63,32 @@ AXON_ADAPTER(HardSigmoid, [](const BindContext& b) {
 });
 
 // min and max are read on every run: they may be graph inputs rather than constants. An omitted
-// bound is no bound. Their shapes hold one value (the schema checked).
+// bound is no bound. Their shapes hold one value and their dtype is the input's (the schema
+// checked).
+template <class T>
+StepFn ClipRun(int64_t n, bool has_min, bool has_max) {
+  return [n, has_min, has_max](const StepArgs& a) {
+    using L = std::numeric_limits<T>;
+    constexpr T kLowest = L::has_infinity ? -L::infinity() : L::lowest();
+    constexpr T kHighest = L::has_infinity ? L::infinity() : L::max();
+    const T lo = has_min ? *a.In<T>(1) : kLowest;
+    const T hi = has_max ? *a.In<T>(2) : kHighest;
+    kernels::Clip(a.In<T>(0), a.Out<T>(0), n, lo, hi);
+  };
+}
+
 AXON_ADAPTER(Clip, [](const BindContext& b) {
   const int64_t n = b.OutElements(0);
   const bool has_min = b.HasIn(1), has_max = b.HasIn(2);
-  return BoundStep{.run =
-                       [n, has_min, has_max](const StepArgs& a) {
-                         constexpr float kInf = std::numeric_limits<float>::infinity();
-                         const float lo = has_min ? *a.In<float>(1) : -kInf;
-                         const float hi = has_max ? *a.In<float>(2) : kInf;
-                         kernels::Clip(a.In<float>(0), a.Out<float>(0), n, lo, hi);
-                       },
-                   .in_place_input = 0};
+  StepFn run;
+  switch (b.OutType(0)) {
+    case DType::kI8: run = ClipRun<int8_t>(n, has_min, has_max); break;
+    case DType::kU8: run = ClipRun<uint8_t>(n, has_min, has_max); break;
+    case DType::kI32: run = ClipRun<int32_t>(n, has_min, has_max); break;
+    case DType::kI64: run = ClipRun<int64_t>(n, has_min, has_max); break;
+    default: run = ClipRun<float>(n, has_min, has_max); break;
+  }
+  return BoundStep{.run = std::move(run), .in_place_input = 0};
 });
 
 }  // namespace axon::runtime

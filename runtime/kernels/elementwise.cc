@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -38,8 +39,9 @@ struct SubOp {
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Sub(a, b); }
 };
 // Highway 1.0.3 has no 64-bit integer vector multiply on x86 (it would need AVX-512DQ).
+// Nor any 8-bit one (products of 8-bit lanes are only multiplied as 16-bit).
 struct MulOp {
-  template <class T> static constexpr bool kVector = !std::is_same_v<T, int64_t>;
+  template <class T> static constexpr bool kVector = !std::is_same_v<T, int64_t> && sizeof(T) != 1;
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Mul(a, b); }
   template <class T> HWY_INLINE T operator()(T a, T b) const {  // wraps, never signed overflow
     using U = std::make_unsigned_t<T>;
@@ -53,7 +55,9 @@ struct DivOp {
   template <class D, class V> HWY_INLINE V operator()(D, V a, V b) const { return hn::Div(a, b); }
   template <class T> HWY_INLINE T operator()(T a, T b) const {
     if (b == 0) return 0;
-    if (b == -1) return static_cast<T>(-static_cast<std::make_unsigned_t<T>>(a));  // INT_MIN / -1 wraps
+    if constexpr (std::is_signed_v<T>) {
+      if (b == -1) return static_cast<T>(-static_cast<std::make_unsigned_t<T>>(a));  // INT_MIN / -1 wraps
+    }
     return static_cast<T>(a / b);  // truncates toward zero
   }
 };
@@ -311,6 +315,14 @@ void BinaryItemsI64(BinaryOp op, const BinaryLayout& p, const int64_t* a, const 
                     int64_t end) {
   IntegerItems(op, p, a, b, y, begin, end);
 }
+void BinaryItemsI8(BinaryOp op, const BinaryLayout& p, const int8_t* a, const int8_t* b, int8_t* y, int64_t begin,
+                   int64_t end) {
+  IntegerItems(op, p, a, b, y, begin, end);
+}
+void BinaryItemsU8(BinaryOp op, const BinaryLayout& p, const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t begin,
+                   int64_t end) {
+  IntegerItems(op, p, a, b, y, begin, end);
+}
 
 }  // namespace
 }  // namespace axon::kernels::HWY_NAMESPACE
@@ -322,6 +334,8 @@ namespace axon::kernels {
 HWY_EXPORT(BinaryItemsF32);
 HWY_EXPORT(BinaryItemsI32);
 HWY_EXPORT(BinaryItemsI64);
+HWY_EXPORT(BinaryItemsI8);
+HWY_EXPORT(BinaryItemsU8);
 
 namespace {
 
@@ -403,6 +417,95 @@ void BinaryI32(BinaryOp op, const BinaryLayout& layout, const int32_t* a, const 
 void BinaryI64(BinaryOp op, const BinaryLayout& layout, const int64_t* a, const int64_t* b, int64_t* y) {
   RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsI64), op, layout, a, b, y);
 }
+void BinaryI8(BinaryOp op, const BinaryLayout& layout, const int8_t* a, const int8_t* b, int8_t* y) {
+  RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsI8), op, layout, a, b, y);
+}
+void BinaryU8(BinaryOp op, const BinaryLayout& layout, const uint8_t* a, const uint8_t* b, uint8_t* y) {
+  RunParallel(HWY_DYNAMIC_DISPATCH(BinaryItemsU8), op, layout, a, b, y);
+}
+
+// ---- Pow with mixed types (scalar)
+
+namespace {
+
+// x ** e for integers, exact modulo 2^bits (elementwise.h).
+template <class T>
+T IntPow(T x, int64_t e) {
+  using U = std::make_unsigned_t<T>;
+  if (e < 0) {
+    if (x == 1) return 1;
+    if (x == -1) return (e & 1) ? T(-1) : T(1);
+    return 0;  // |x| >= 2 truncates to 0; 0 ** negative is defined as 0
+  }
+  U base = static_cast<U>(x), result = 1;
+  for (uint64_t k = static_cast<uint64_t>(e); k != 0; k >>= 1) {
+    if (k & 1) result = static_cast<U>(result * base);
+    base = static_cast<U>(base * base);
+  }
+  return static_cast<T>(result);
+}
+
+// A double converted to an integer type truncating toward zero, saturating, NaN to 0.
+template <class T>
+T DoubleToInt(double v) {
+  if (std::isnan(v)) return 0;
+  constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+  constexpr double hi = -lo;  // 2^(bits-1): the first value past the top
+  if (v <= lo) return std::numeric_limits<T>::min();
+  if (v >= hi) return std::numeric_limits<T>::max();
+  return static_cast<T>(v);
+}
+
+template <class TX, class TE>
+TX PowElement(TX x, TE e) {
+  if constexpr (std::is_integral_v<TX> && std::is_integral_v<TE>) {
+    return IntPow<TX>(x, static_cast<int64_t>(e));
+  } else if constexpr (std::is_integral_v<TX>) {
+    return DoubleToInt<TX>(std::pow(static_cast<double>(x), static_cast<double>(e)));
+  } else {
+    return static_cast<float>(std::pow(static_cast<double>(x), static_cast<double>(static_cast<float>(e))));
+  }
+}
+
+// y = x ** e over work items [begin, end) of the layout: the same (row, chunk) walk as RunItems.
+template <class TX, class TE>
+void PowMixedItems(const BinaryLayout& p, const TX* px, const TE* pe, TX* py, int64_t begin, int64_t end) {
+  const int64_t rank = static_cast<int64_t>(p.dims.size());
+  for (int64_t item = begin; item < end; ++item) {
+    const int64_t row = item / p.chunks_per_row, c0 = (item % p.chunks_per_row) * p.chunk;
+    int64_t x_off = 0, e_off = 0;
+    for (int64_t k = rank - 1, rest = row; k >= 0; --k) {
+      const int64_t i = rest % p.dims[k];
+      rest /= p.dims[k];
+      x_off += i * p.a_strides[k];
+      e_off += i * p.b_strides[k];
+    }
+    const int64_t n = std::min(p.chunk, p.inner - c0);
+    const TX* x = px + x_off + c0 * p.a_inner;
+    const TE* e = pe + e_off + c0 * p.b_inner;
+    TX* y = py + row * p.inner + c0;
+    for (int64_t i = 0; i < n; ++i) y[i] = PowElement<TX, TE>(x[i * p.a_inner], e[i * p.b_inner]);
+  }
+}
+
+}  // namespace
+
+template <class TX, class TE>
+void PowMixed(const BinaryLayout& layout, const TX* x, const TE* e, TX* y) {
+  if (layout.elements == 0) return;
+  const int64_t count = layout.rows * layout.chunks_per_row;
+  const int64_t grain = std::max<int64_t>(1, kItemElems / layout.chunk);
+  runtime::ParallelFor(count, grain, [&](int64_t begin, int64_t end) { PowMixedItems(layout, x, e, y, begin, end); });
+}
+
+template void PowMixed<float, int32_t>(const BinaryLayout&, const float*, const int32_t*, float*);
+template void PowMixed<float, int64_t>(const BinaryLayout&, const float*, const int64_t*, float*);
+template void PowMixed<int32_t, float>(const BinaryLayout&, const int32_t*, const float*, int32_t*);
+template void PowMixed<int32_t, int32_t>(const BinaryLayout&, const int32_t*, const int32_t*, int32_t*);
+template void PowMixed<int32_t, int64_t>(const BinaryLayout&, const int32_t*, const int64_t*, int32_t*);
+template void PowMixed<int64_t, float>(const BinaryLayout&, const int64_t*, const float*, int64_t*);
+template void PowMixed<int64_t, int32_t>(const BinaryLayout&, const int64_t*, const int32_t*, int64_t*);
+template void PowMixed<int64_t, int64_t>(const BinaryLayout&, const int64_t*, const int64_t*, int64_t*);
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

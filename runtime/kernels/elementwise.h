@@ -1,5 +1,6 @@
-// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic on f32, i32 and
-// i64, and Pow and PRelu on f32.
+// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic on f32, i32, i64,
+// i8 and u8, and Pow and PRelu on f32; Pow with an integer base or exponent (ONNX Pow-15's mixed
+// types) in scalar code.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@ enum class BinaryOp {
   kSub,
   kMul,
   kDiv,
-  kPow,    // a^b, C99/numpy pow (f32 only)
+  kPow,    // a^b, C99/numpy pow (f32 ** f32; an integer base or exponent is PowMixed)
   kPRelu,  // a < 0 ? b·a : a, b the slope (f32 only)
 };
 
@@ -53,12 +54,28 @@ BinaryLayout MakeBinaryLayout(const std::vector<int64_t>& a_shape, const std::ve
 void BinaryF32(BinaryOp op, const BinaryLayout& layout, const float* a, const float* b, float* y);
 
 // Integer arithmetic (op is kAdd, kSub, kMul or kDiv; the others leave y untouched). Add, Sub and
-// Mul wrap around modulo 2^32 / 2^64 (two's complement; never undefined behaviour). Div truncates
-// toward zero as C and ONNX do; it is defined everywhere: x / 0 = 0 (as numpy gives), and
-// INT_MIN / -1 wraps to INT_MIN (as INT_MIN · -1 does). Division runs one element at a time (x86
-// has no SIMD integer divide); the others are vectorized, except 64-bit Mul (Highway 1.0.3 has no
-// 64-bit vector multiply on x86).
+// Mul wrap around modulo 2^8 / 2^32 / 2^64 (two's complement; never undefined behaviour), as
+// numpy's and ONNX Runtime's do. Div truncates toward zero as C and ONNX do; it is defined
+// everywhere: x / 0 = 0 (as numpy gives), and INT_MIN / -1 wraps to INT_MIN (as INT_MIN · -1
+// does). Division runs one element at a time (x86 has no SIMD integer divide); the others are
+// vectorized, except 64-bit and 8-bit Mul (Highway 1.0.3 has neither vector multiply on x86).
 void BinaryI32(BinaryOp op, const BinaryLayout& layout, const int32_t* a, const int32_t* b, int32_t* y);
 void BinaryI64(BinaryOp op, const BinaryLayout& layout, const int64_t* a, const int64_t* b, int64_t* y);
+void BinaryI8(BinaryOp op, const BinaryLayout& layout, const int8_t* a, const int8_t* b, int8_t* y);
+void BinaryU8(BinaryOp op, const BinaryLayout& layout, const uint8_t* a, const uint8_t* b, uint8_t* y);
+
+// Pow with ONNX Pow-15's mixed types: a base X of f32, i32 or i64, an exponent E of f32, i32 or
+// i64, and y of X's type (TX, TE not both float: f32 ** f32 is BinaryF32's kPow). Scalar code,
+// one element at a time; the same results for any thread count. Per element:
+//   int ** int:     the exact power by squaring, wrapping modulo 2^32 / 2^64 like Mul. A negative
+//                   exponent gives the real result truncated toward zero, as ONNX Runtime's
+//                   (T)pow(x, e) does: 1 for x = 1, ±1 for x = -1 (the sign of (-1)^e), 0 for any
+//                   other x; 0 ** negative is 0 (defined, like x / 0).
+//   f32 ** int:     pow(x, (float)e), computed in double and rounded once to float.
+//   int ** f32:     pow((double)x, (double)e) converted to X's type truncating toward zero as a
+//                   C cast does; defined everywhere: NaN gives 0, and a value beyond the type's
+//                   range its nearest end (a C cast would be undefined).
+template <class TX, class TE>
+void PowMixed(const BinaryLayout& layout, const TX* x, const TE* e, TX* y);
 
 }  // namespace axon::kernels

@@ -106,5 +106,19 @@ void Clip(const float* x, float* y, int64_t n, float lo, float hi) {
   RunBlocked(HWY_DYNAMIC_DISPATCH(ClipF32), x, y, n, lo, hi);
 }
 
+namespace {
+template <class T>
+void ClipInt(const T* x, T* y, int64_t n, T lo, T hi) {
+  ForEachFlatBlock(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = std::min(std::max(x[i], lo), hi);
+  });
+}
+}  // namespace
+
+void Clip(const int8_t* x, int8_t* y, int64_t n, int8_t lo, int8_t hi) { ClipInt(x, y, n, lo, hi); }
+void Clip(const uint8_t* x, uint8_t* y, int64_t n, uint8_t lo, uint8_t hi) { ClipInt(x, y, n, lo, hi); }
+void Clip(const int32_t* x, int32_t* y, int64_t n, int32_t lo, int32_t hi) { ClipInt(x, y, n, lo, hi); }
+void Clip(const int64_t* x, int64_t* y, int64_t n, int64_t lo, int64_t hi) { ClipInt(x, y, n, lo, hi); }
+
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

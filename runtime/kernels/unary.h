@@ -53,5 +53,11 @@ void HardSigmoid(const float* x, float* y, int64_t n, float alpha, float beta);
 // min(max(x, lo), hi), as numpy's clip: hi everywhere when lo > hi, and NaN everywhere when a
 // bound is NaN. -inf / +inf mean no bound.
 void Clip(const float* x, float* y, int64_t n, float lo, float hi);
+// Integer Clip: min(max(x, lo), hi), so hi everywhere when lo > hi as numpy's clip; a type's
+// lowest / highest value means no bound. Scalar code the compiler vectorizes.
+void Clip(const int8_t* x, int8_t* y, int64_t n, int8_t lo, int8_t hi);
+void Clip(const uint8_t* x, uint8_t* y, int64_t n, uint8_t lo, uint8_t hi);
+void Clip(const int32_t* x, int32_t* y, int64_t n, int32_t lo, int32_t hi);
+void Clip(const int64_t* x, int64_t* y, int64_t n, int64_t lo, int64_t hi);
 
 }  // namespace axon::kernels

@@ -21,27 +21,44 @@ TEST_CASE("broadcasting follows numpy", "[graph][infer][infer:Add]") {
                                              Catch::Contains("node 'n' (Add)"));
 }
 
-TEST_CASE("arithmetic takes f32, i32 or i64, both inputs alike, and makes that dtype", "[graph][infer][infer:Mul]") {
-  for (DType t : {DType::kF32, DType::kI32, DType::kI64}) {
+TEST_CASE("arithmetic takes f32, i32, i64, i8 or u8, both inputs alike, and makes that dtype", "[graph][infer][infer:Mul]") {
+  for (DType t : {DType::kF32, DType::kI32, DType::kI64, DType::kI8, DType::kU8}) {
     INFO(DTypeName(t));
-    const auto out = InferOp("Mul", {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
-    CHECK(out[0].dtype == t);
-    CHECK(out[0].shape == Shape({2, 3}));
+    for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+      const auto out = InferOp(op, {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
+      CHECK(out[0].dtype == t);
+      CHECK(out[0].shape == Shape({2, 3}));
+    }
   }
   ValueInfo i64{"", DType::kI64, Shape({2})}, i32{"", DType::kI32, Shape({2})};
+  ValueInfo u8{"", DType::kU8, Shape({2})}, i8{"", DType::kI8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
   CHECK_THROWS_WITH(InferOp("Mul", {F32({2}), i64}), Catch::Contains("same dtype, got f32 and i64"));
   CHECK_THROWS_WITH(InferOp("Mul", {i32, i64}), Catch::Contains("same dtype, got i32 and i64"));
-  ValueInfo u8{"", DType::kU8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
-  CHECK_THROWS_WITH(InferOp("Mul", {u8, u8}), Catch::Contains("must be f32, i32 or i64, got u8"));
-  CHECK_THROWS_WITH(InferOp("Mul", {boolean, boolean}), Catch::Contains("must be f32, i32 or i64, got bool"));
+  CHECK_THROWS_WITH(InferOp("Add", {u8, i8}), Catch::Contains("same dtype, got u8 and i8"));
+  CHECK_THROWS_WITH(InferOp("Div", {i8, i32}), Catch::Contains("same dtype, got i8 and i32"));
+  CHECK_THROWS_WITH(InferOp("Mul", {boolean, boolean}), Catch::Contains("must be f32, i32, i64, i8 or u8, got bool"));
 }
 
-TEST_CASE("Pow broadcasts both ways and needs f32", "[graph][infer][infer:Pow]") {
+TEST_CASE("Pow broadcasts both ways; base and exponent each f32, i32 or i64; output the base's dtype",
+          "[graph][infer][infer:Pow]") {
   CHECK(InferOp("Pow", {F32({2, 1, 4}), F32({3, 1})})[0].shape == Shape({2, 3, 4}));
   CHECK(InferOp("Pow", {F32({Dim::Symbol("b"), 4}), F32({})})[0].shape == Shape({Dim::Symbol("b"), 4}));
   CHECK(InferOp("Pow", {F32({}), F32({5})})[0].shape == Shape({5}));  // the exponent may widen the result
   CHECK_THROWS_WITH(InferOp("Pow", {F32({2, 3}), F32({4})}), Catch::Contains("cannot be broadcast"));
-  CHECK_THROWS_WITH(InferOp("Pow", {F32({2}), ValueInfo{"", DType::kI64, Shape({})}}), Catch::Contains("input Y must be f32"));
+  for (DType x : {DType::kF32, DType::kI32, DType::kI64}) {
+    for (DType y : {DType::kF32, DType::kI32, DType::kI64}) {
+      INFO(DTypeName(x) << " ** " << DTypeName(y));
+      const auto out = InferOp("Pow", {ValueInfo{"", x, Shape({2, 1})}, ValueInfo{"", y, Shape({3})}});
+      CHECK(out[0].dtype == x);
+      CHECK(out[0].shape == Shape({2, 3}));
+    }
+  }
+  ValueInfo u8{"", DType::kU8, Shape({2})}, i8{"", DType::kI8, Shape({2})}, boolean{"", DType::kBool, Shape({2})};
+  CHECK_THROWS_WITH(InferOp("Pow", {u8, F32({2})}),
+                    Catch::Contains("base X and exponent Y must each be f32, i32 or i64, got X u8 and Y f32"));
+  CHECK_THROWS_WITH(InferOp("Pow", {F32({2}), i8}), Catch::Contains("got X f32 and Y i8"));
+  CHECK_THROWS_WITH(InferOp("Pow", {ValueInfo{"", DType::kI64, Shape({2})}, boolean}),
+                    Catch::Contains("got X i64 and Y bool"));
   CHECK(FindOpSchema("Pow")->since_version() == 2);
 }
 

@@ -75,8 +75,27 @@ TEST_CASE("Clip takes optional scalar min and max", "[graph][infer][infer:Clip]"
   }
   CHECK_THROWS_WITH(InferOp("Clip", {x, F32({2})}), Catch::Contains("input min must be a scalar (shape [] or [1]), got shape [2]"));
   CHECK_THROWS_WITH(InferOp("Clip", {x, F32({}), F32({1, 1})}), Catch::Contains("input max must be a scalar"));
-  CHECK_THROWS_WITH(InferOp("Clip", {x, Typed(DType::kI64, {})}), Catch::Contains("input min must be f32"));
-  CHECK_THROWS_WITH(InferOp("Clip", {Typed(DType::kI32, {3})}), Catch::Contains("input input must be f32"));
+  CHECK_THROWS_WITH(InferOp("Clip", {x, Typed(DType::kI64, {})}),
+                    Catch::Contains("input min must have the input's dtype f32, got i64"));
+  CHECK_THROWS_WITH(InferOp("Clip", {Typed(DType::kBool, {3})}),
+                    Catch::Contains("input input must be f32, i32, i64, i8 or u8, got bool"));
   CHECK_THROWS_WITH(InferOp("Clip", {x, F32({}), F32({}), F32({})}), Catch::Contains("expects 1 to 3 inputs"));
   CHECK_THROWS_WITH(InferOp("Clip", {x}, {{"min", 0.0f}}), Catch::Contains("unknown attribute 'min'"));
+}
+
+TEST_CASE("Clip on integers: i32, i64, i8 and u8, with bounds of the input's dtype", "[graph][infer][infer:Clip]") {
+  for (DType t : {DType::kI32, DType::kI64, DType::kI8, DType::kU8}) {
+    INFO(DTypeName(t));
+    const ValueInfo x = Typed(t, {Dim::Symbol("n"), 4});
+    CHECK(InferOp("Clip", {x})[0].dtype == t);
+    const auto out = InferOp("Clip", {x, Typed(t, {}), Typed(t, {1})});
+    CHECK(out[0].dtype == t);
+    CHECK(out[0].shape == x.shape);
+    CHECK_THROWS_WITH(InferOp("Clip", {x, F32({})}),
+                      Catch::Contains("input min must have the input's dtype " + std::string(DTypeName(t)) + ", got f32"));
+  }
+  CHECK_THROWS_WITH(InferOp("Clip", {Typed(DType::kI8, {3}), Typed(DType::kI8, {}), Typed(DType::kU8, {})}),
+                    Catch::Contains("input max must have the input's dtype i8, got u8"));
+  CHECK_THROWS_WITH(InferOp("Clip", {Typed(DType::kI8, {3}), Typed(DType::kI8, {2})}),
+                    Catch::Contains("input min must be a scalar"));
 }

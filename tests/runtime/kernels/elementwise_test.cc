@@ -328,7 +328,9 @@ T RefInt(BinaryOp op, T a, T b) {
     case BinaryOp::kMul: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
     case BinaryOp::kDiv:
       if (b == 0) return 0;
-      if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
+      if constexpr (std::is_signed_v<T>) {
+        if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
+      }
       return static_cast<T>(a / b);
     default: return 0;
   }
@@ -338,7 +340,7 @@ T RefInt(BinaryOp op, T a, T b) {
 template <class T>
 std::vector<T> RandomInts(int64_t n, uint32_t seed) {
   const T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  const T edges[] = {0, 1, -1, 2, -2, 7, -7, lo, static_cast<T>(lo + 1), hi, static_cast<T>(hi - 1)};
+  const T edges[] = {T(0), T(1), T(-1), T(2), T(-2), T(7), T(-7), lo, static_cast<T>(lo + 1), hi, static_cast<T>(hi - 1)};
   std::mt19937_64 rng(seed);
   std::vector<T> v(static_cast<std::size_t>(n));
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -358,13 +360,17 @@ template <class T>
 void BinaryInt(BinaryOp op, const BinaryLayout& layout, const T* a, const T* b, T* y) {
   if constexpr (std::is_same_v<T, int32_t>) {
     BinaryI32(op, layout, a, b, y);
+  } else if constexpr (std::is_same_v<T, int8_t>) {
+    BinaryI8(op, layout, a, b, y);
+  } else if constexpr (std::is_same_v<T, uint8_t>) {
+    BinaryU8(op, layout, a, b, y);
   } else {
     BinaryI64(op, layout, a, b, y);
   }
 }
 
 TEMPLATE_TEST_CASE("integer arithmetic wraps, and Div truncates and is defined everywhere, on every target",
-                   "[kernels][elementwise]", int32_t, int64_t) {
+                   "[kernels][elementwise]", int32_t, int64_t, int8_t, uint8_t) {
   using T = TestType;
   const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
   for (const ShapePair& s : kPairs) {
@@ -432,6 +438,134 @@ TEST_CASE("Add, Sub, Mul and Div run on i32 and i64 through their ops, in place 
       CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](int32_t x, int32_t z) { return RefInt(op, x, z); }));
     }
   });
+}
+
+
+template <class T>
+std::vector<T> Values(const Tensor& t) {
+  return std::vector<T>(t.data<T>(), t.data<T>() + t.size());
+}
+
+TEST_CASE("Add, Sub, Mul and Div on u8 and i8 wrap, and Div truncates, through their ops (hand-computed)",
+          "[kernels][elementwise][kernel:Add][kernel:Sub][kernel:Mul][kernel:Div]") {
+  struct Case {
+    const char* op;
+    std::vector<uint8_t> u8;
+    std::vector<int8_t> i8;
+  };
+  // u8: a = {250, 3, 200, 7, 0, 255}, b = {10, 5, 2, 0, 1, 255}
+  // i8: a = {120, -128, -7, 7, 100, -128}, b = {10, -1, 2, 0, -3, 1}
+  const Case cases[] = {
+      {"Add", {4, 8, 202, 7, 1, 254}, {-126, 127, -5, 7, 97, -127}},
+      {"Sub", {240, 254, 198, 7, 255, 0}, {110, -127, -9, 7, 103, 127}},
+      {"Mul", {196, 15, 144, 0, 0, 1}, {-80, -128, -14, 0, -44, -128}},
+      {"Div", {25, 0, 100, 0, 0, 1}, {12, -128, -3, 0, -33, -128}},  // x / 0 = 0; -128 / -1 wraps
+  };
+  const Tensor au = Tensor::FromVector(std::vector<uint8_t>{250, 3, 200, 7, 0, 255}, {2, 3});
+  const Tensor bu = Tensor::FromVector(std::vector<uint8_t>{10, 5, 2, 0, 1, 255}, {2, 3});
+  const Tensor ai = Tensor::FromVector(std::vector<int8_t>{120, -128, -7, 7, 100, -128}, {2, 3});
+  const Tensor bi = Tensor::FromVector(std::vector<int8_t>{10, -1, 2, 0, -3, 1}, {2, 3});
+  for (const Case& c : cases) {
+    INFO(c.op);
+    Tensor yu = Tensor::Zeros(DType::kU8, {2, 3});
+    test::RunKernel(c.op, {&au, &bu}, {&yu});
+    CHECK(Values<uint8_t>(yu) == c.u8);
+    Tensor yi = Tensor::Zeros(DType::kI8, {2, 3});
+    test::RunKernel(c.op, {&ai, &bi}, {&yi});
+    CHECK(Values<int8_t>(yi) == c.i8);
+    Tensor wrong = Tensor::Zeros(DType::kI8, {2, 3});  // the output is the inputs' dtype
+    CHECK_THROWS_AS(test::RunKernel(c.op, {&au, &bu}, {&wrong}), Error);
+  }
+  // Broadcast: a row of u8 against a column.
+  const Tensor row = Tensor::FromVector(std::vector<uint8_t>{1, 2, 255}, {3});
+  const Tensor col = Tensor::FromVector(std::vector<uint8_t>{1, 200}, {2, 1});
+  Tensor y = Tensor::Zeros(DType::kU8, {2, 3});
+  test::RunKernel("Add", {&row, &col}, {&y});
+  CHECK(Values<uint8_t>(y) == std::vector<uint8_t>{2, 3, 0, 201, 202, 199});
+}
+
+TEST_CASE("8-bit arithmetic over long runs and broadcasts matches the scalar contract on every target",
+          "[kernels][elementwise]") {
+  const Shape ys = {37, 41};
+  const std::vector<uint8_t> a = RandomInts<uint8_t>(37 * 41, 5), b = RandomInts<uint8_t>(41, 6);
+  test::ForEachTarget([&](const char*) {
+    for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
+      std::vector<uint8_t> y = a;  // in place on the full-shape input
+      BinaryU8(op, MakeBinaryLayout(ys, {41}, ys), y.data(), b.data(), y.data());
+      CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](uint8_t x, uint8_t z) { return RefInt(op, x, z); }));
+    }
+  });
+}
+
+TEST_CASE("Pow with an integer base or exponent: exact integer powers, mixed types (hand-computed)",
+          "[kernels][elementwise][kernel:Pow]") {
+  const Shape s9 = {9};
+  {  // i32 ** i32: squaring, wrapping like Mul; a negative exponent truncates the real result
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{2, -3, 5, 1, -1, -1, 0, 2, 3}, s9);
+    const Tensor e = Tensor::FromVector(std::vector<int32_t>{10, 3, 0, -5, -3, -4, -1, -1, 21}, s9);
+    Tensor y = Tensor::Zeros(DType::kI32, s9);
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    CHECK(Values<int32_t>(y) == std::vector<int32_t>{1024, -27, 1, 1, -1, 1, 0, 0, 1870418611});  // 3^21 mod 2^32
+  }
+  {  // i64 ** i64, and i64 ** i32, with a broadcast exponent
+    const Tensor x = Tensor::FromVector(std::vector<int64_t>{2, 3, -2}, {3});
+    const Tensor e64 = Tensor::FromVector(std::vector<int64_t>{62, 40, 63}, {3});
+    Tensor y = Tensor::Zeros(DType::kI64, {3});
+    test::RunKernel("Pow", {&x, &e64}, {&y});
+    CHECK(Values<int64_t>(y) ==
+          std::vector<int64_t>{int64_t{1} << 62, -6289078614652622815, std::numeric_limits<int64_t>::min()});
+    const Tensor e32 = Tensor::FromVector(std::vector<int32_t>{3, 0}, {2, 1});
+    Tensor y2 = Tensor::Zeros(DType::kI64, {2, 3});
+    test::RunKernel("Pow", {&x, &e32}, {&y2});
+    CHECK(Values<int64_t>(y2) == std::vector<int64_t>{8, 27, -8, 1, 1, 1});
+  }
+  {  // f32 ** i64 and f32 ** i32: pow(x, (float)e)
+    const Tensor x = Tensor::FromVector(std::vector<float>{2.0f, -2.0f, 0.5f, 0.0f, -0.0f}, {5});
+    const Tensor e = Tensor::FromVector(std::vector<int64_t>{3, 3, -2, -1, -3}, {5});
+    Tensor y = Tensor::Zeros(DType::kF32, {5});
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    const float inf = std::numeric_limits<float>::infinity();
+    CHECK(y.ToFloatVector() == std::vector<float>{8.0f, -8.0f, 4.0f, inf, -inf});
+    const Tensor e32 = Tensor::FromVector(std::vector<int32_t>{2}, {});
+    test::RunKernel("Pow", {&x, &e32}, {&y});
+    CHECK(y.ToFloatVector() == std::vector<float>{4.0f, 4.0f, 0.25f, 0.0f, 0.0f});
+  }
+  {  // i32 ** f32 and i64 ** f32: in double, truncated toward zero; NaN gives 0, out of range saturates
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{4, 2, 10, -8, 2, -2, -2}, {7});
+    const Tensor e = Tensor::FromVector(std::vector<float>{0.5f, -1.0f, 2.5f, 0.5f, 40.0f, 31.0f, 33.0f}, {7});
+    Tensor y = Tensor::Zeros(DType::kI32, {7});
+    test::RunKernel("Pow", {&x, &e}, {&y});
+    const int32_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+    CHECK(Values<int32_t>(y) == std::vector<int32_t>{2, 0, 316, 0, hi, lo, lo});
+    const Tensor x64 = Tensor::FromVector(std::vector<int64_t>{2, 2, 3}, {3});
+    const Tensor e64 = Tensor::FromVector(std::vector<float>{62.0f, 70.0f, 4.0f}, {3});
+    Tensor y64 = Tensor::Zeros(DType::kI64, {3});
+    test::RunKernel("Pow", {&x64, &e64}, {&y64});
+    CHECK(Values<int64_t>(y64) == std::vector<int64_t>{int64_t{1} << 62, std::numeric_limits<int64_t>::max(), 81});
+  }
+  {  // the output is the base's dtype
+    const Tensor x = Tensor::FromVector(std::vector<int32_t>{2}, {1});
+    const Tensor e = Tensor::FromVector(std::vector<float>{2.0f}, {1});
+    Tensor wrong = Tensor::Zeros(DType::kF32, {1});
+    CHECK_THROWS_AS(test::RunKernel("Pow", {&x, &e}, {&wrong}), Error);
+  }
+}
+
+TEST_CASE("PowMixed over long runs and broadcasts does not depend on the layout's chunks",
+          "[kernels][elementwise]") {
+  // 3 x 20000 base against a [20000] exponent row: two chunks per row, the exponent contiguous.
+  const Shape xs = {3, 20000}, es = {20000};
+  std::vector<int64_t> x(60000), e(20000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int64_t>(i % 7) - 3;
+  for (std::size_t i = 0; i < e.size(); ++i) e[i] = static_cast<int64_t>(i % 5);
+  std::vector<int64_t> y(x.size());
+  PowMixed<int64_t, int64_t>(MakeBinaryLayout(xs, es, xs), x.data(), e.data(), y.data());
+  const auto expected = Broadcasted(x, xs, e, es, xs, [](int64_t b, int64_t k) {
+    int64_t r = 1;
+    for (int64_t i = 0; i < k; ++i) r *= b;
+    return r;
+  });
+  CHECK(y == expected);
 }
 
 }  // namespace

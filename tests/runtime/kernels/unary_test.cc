@@ -413,6 +413,49 @@ TEST_CASE("Clip's bounds may be constants or inputs, [] or [1], or omitted", "[k
   CHECK_THROWS_WITH(test::RunKernel("Clip", {&x, &two}, {&y}), Catch::Contains("must be a scalar"));
 }
 
+template <class T>
+std::vector<T> IntValues(const Tensor& t) {
+  return std::vector<T>(t.data<T>(), t.data<T>() + t.size());
+}
+
+TEMPLATE_TEST_CASE("Clip on integers: both bounds, one, none, and lo > hi (hand-computed)", "[kernels][unary][kernel:Clip]",
+                   int8_t, uint8_t, int32_t, int64_t) {
+  using T = TestType;
+  constexpr T kMin = std::numeric_limits<T>::min(), kMax = std::numeric_limits<T>::max();
+  const std::vector<T> values = {kMin, T(2), T(3), T(5), T(9), kMax};
+  const Tensor x = Tensor::FromVector(values, {2, 3});
+  const Tensor lo = Tensor::FromVector(std::vector<T>{T(3)}, {}), hi = Tensor::FromVector(std::vector<T>{T(8)}, {1});
+  const DType t = x.dtype();
+  for (test::Constants constants : {test::Constants::kNone, test::Constants::kAll}) {
+    INFO((constants == test::Constants::kAll ? "constants" : "inputs"));
+    Tensor y = Tensor::Zeros(t, {2, 3});
+    test::RunKernel("Clip", {&x, &lo, &hi}, {&y}, {}, constants);
+    CHECK(IntValues<T>(y) == std::vector<T>{T(3), T(3), T(3), T(5), T(8), T(8)});
+    test::RunKernel("Clip", {&x, &lo}, {&y}, {}, constants);  // max omitted: no upper bound
+    CHECK(IntValues<T>(y) == std::vector<T>{T(3), T(3), T(3), T(5), T(9), kMax});
+    test::RunKernel("Clip", {&x}, {&y}, {}, constants);  // neither: a copy
+    CHECK(IntValues<T>(y) == values);
+    test::RunKernel("Clip", {&x, &hi, &lo}, {&y}, {}, constants);  // lo 8 > hi 3: hi everywhere, as numpy
+    CHECK(IntValues<T>(y) == std::vector<T>(6, T(3)));
+  }
+  const Tensor f = Tensor::FromVector(std::vector<float>{3.0f}, {});
+  Tensor y = Tensor::Zeros(t, {2, 3});
+  CHECK_THROWS_WITH(test::RunKernel("Clip", {&x, &f}, {&y}), Catch::Contains("must have the input's dtype"));
+}
+
+TEST_CASE("Clip on i8 keeps only the max bound when min is omitted", "[kernels][unary][kernel:Clip]") {
+  graph::Model model;
+  model.graph.name = "clip";
+  model.graph.inputs.push_back({"x", DType::kI8, graph::Shape::FromValues({4})});
+  model.graph.initializers["hi"] = Tensor::FromVector(std::vector<int8_t>{-1}, {});
+  model.graph.nodes.push_back(graph::Node{"clip", "Clip", {"x", "", "hi"}, {"y"}, {}});
+  model.graph.outputs.push_back({"y", DType::kUndefined, graph::Shape()});
+  Session session = detail::SessionFactory::FromModel(std::move(model), {}, "clip");
+  const Tensor x = Tensor::FromVector(std::vector<int8_t>{-128, -2, 0, 127}, {4});
+  const std::vector<Tensor> out = session.Run({{"x", x}});
+  CHECK(IntValues<int8_t>(out[0]) == std::vector<int8_t>{-128, -2, -1, -1});
+}
+
 // Every adapter offers in-place: a chain of the ops over one tensor needs no intermediate buffer
 // (each step writes over its dying input; the first writes into the output, never over x).
 TEST_CASE("the elementwise ops run in place in a plan, f32 and integer", "[kernels][unary][runtime]") {
