@@ -25,13 +25,18 @@ void FileBatch::Commit() {
   auto discard_from = [&](std::size_t first) {
     for (std::size_t i = first; i < staged.size(); ++i) ::unlink(staged[i].tmp.c_str());
   };
-  // A directory in a target's place is the usual reason a rename fails: find it before any
-  // earlier target is replaced, so the files that were there stay as they were.
+  // Anything but a regular file in a target's place (a directory, a device, a symlink) is refused
+  // by RenameOver: find it before any earlier target is replaced, so the files that were there
+  // stay as they were.
   for (const Staged& s : staged) {
     struct stat st {};
-    if (::stat(s.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (::lstat(s.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
       discard_from(0);
-      throw Error(ErrorCode::kIo, s.path + ": cannot write: " + std::generic_category().message(EISDIR));
+      if (S_ISDIR(st.st_mode))
+        throw Error(ErrorCode::kIo, s.path + ": cannot write: " + std::generic_category().message(EISDIR));
+      throw Error(ErrorCode::kIo, s.path + ": cannot write: " +
+                                      std::string(S_ISLNK(st.st_mode) ? "a symbolic link" : "something other than a regular file") +
+                                      " is in the way (only a regular file is replaced)");
     }
   }
   for (std::size_t i = 0; i < staged.size(); ++i) {

@@ -19,8 +19,8 @@ class FileBatch {
   // Writes the concatenation of chunks, whole and fsync'ed, to a temporary file beside path.
   // Errors are axon::Error(kIo) naming path. (StageNpyFile and StageModelFile call this.)
   void Add(const std::string& path, std::span<const std::string_view> chunks);
-  // Renames every temporary file over its target. A target that is a directory fails the batch
-  // before anything is renamed; if a rename fails anyway, the targets already renamed by this
+  // Renames every temporary file over its target. A target that is not a regular file (a
+  // directory, a device, a FIFO, a symlink) fails the batch before anything is renamed; if a rename fails anyway, the targets already renamed by this
   // call are removed too. Either way every temporary file is gone and the error names the path.
   void Commit();
 

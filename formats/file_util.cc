@@ -162,6 +162,16 @@ std::string WriteTempFile(const std::string& path, std::span<const std::string_v
 }
 
 void RenameOver(const std::string& tmp, const std::string& path) {
+  // Renaming over a device, a FIFO or a symlink would replace the node itself (as root, even
+  // /dev/null): only a regular file, or nothing yet, may be replaced. A symlink is refused rather
+  // than followed, so a file is never written somewhere its name does not say.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    ::unlink(tmp.c_str());
+    throw Error(ErrorCode::kIo, path + ": cannot write: " +
+                                    (S_ISLNK(st.st_mode) ? std::string("a symbolic link") : std::string(FileKind(st.st_mode))) +
+                                    " is in the way (only a regular file is replaced)");
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());

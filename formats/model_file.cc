@@ -81,9 +81,11 @@ ModelFormat Decide(ModelFormat sniffed, std::string_view name) {
 const ModelImporter& ImporterFor(ModelFormat format, const std::string& origin) {
   const ModelImporter* importer = FindModelImporter(format);
   if (!importer)
-    throw Error(ErrorCode::kUnsupported, origin + ": is an " + ModelFormatName(format) +
-                                             " model, and this program was built without Axon's " +
-                                             ModelFormatName(format) + " importer (link libaxon_onnx)");
+    throw Error(ErrorCode::kUnsupported, origin + ": reads as an " + ModelFormatName(format) +
+                                             " model (by its content, or by its name when the content decides nothing), "
+                                             "and this program has no " + ModelFormatName(format) +
+                                             " importer: link libaxon_onnx (with -Wl,--no-as-needed, since no symbol of it "
+                                             "is called directly)");
   return *importer;
 }
 

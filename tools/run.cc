@@ -34,7 +34,7 @@ gets _2, _3, ... appended when its file would be another output's. The printed l
 output says which file it went to.
 
 options:
-  -i, --input NAME=FILE   bind model input NAME to a .npy file (f32 or i64, C order)
+  -i, --input NAME=FILE   bind model input NAME to a .npy file (f32, i64, i32, i8, u8 or bool; C order)
   -o, --output-dir DIR    where to write the outputs (created if missing)
   --threads N             worker threads (default and most: one per core)
   --memory-limit SIZE     most memory the run may hold for intermediates, scratch and outputs,

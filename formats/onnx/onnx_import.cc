@@ -319,9 +319,26 @@ ImportResult FromProto(const Reporter& r, ModelProto& m, const ImportOptions& op
       graph.inputs.push_back(std::move(in));
     }
   ImportGraph ig(r, graph, s.names, s.used, options.allow_missing_schemas);
+  std::map<std::string, const ::onnx::ValueInfoProto*> listed_inputs;
+  for (const ::onnx::ValueInfoProto& v : g.input()) listed_inputs.emplace(v.name(), &v);
   for (::onnx::TensorProto& t : *g.mutable_initializer()) {
     const std::string name = t.name();
-    ig.AddInitializer(name, TensorFromOnnx(r, t, "initializer " + Quote(name)));
+    Tensor value = TensorFromOnnx(r, t, "initializer " + Quote(name));
+    // Listed as an input too: the declaration must describe the value it defaults to.
+    if (auto it = listed_inputs.find(name); it != listed_inputs.end()) {
+      const graph::ValueInfo declared =
+          ValueInfoFromOnnx(r, *it->second, "graph input " + Quote(name), /*type_required=*/false);
+      bool fits = declared.dtype == DType::kUndefined || declared.dtype == value.dtype();
+      if (declared.shape.has_rank()) {
+        fits = fits && declared.shape.rank() == value.rank();
+        for (int64_t d = 0; fits && d < declared.shape.rank(); ++d)
+          fits = !declared.shape[d].known() || declared.shape[d].value() == value.shape()[d];
+      }
+      if (!fits)
+        r.Invalid("graph input " + declared.ToString() + " is also an initializer of " +
+                  std::string(DTypeName(value.dtype())) + ShapeToString(value.shape()) + ": they must agree");
+    }
+    ig.AddInitializer(name, std::move(value));
   }
   for (int index : s.order) {
     NodeProto& n = *g.mutable_node(index);

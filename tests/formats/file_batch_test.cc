@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -70,4 +75,29 @@ TEST_CASE("file batch: a failed rename removes the targets renamed before it", "
   fs::remove_all(dir.File("sub"));  // b's temporary file and directory vanish: its rename fails
   CHECK_THAT(ErrorOf([&] { batch.Commit(); }, ErrorCode::kIo), StartsWith(dir.File("sub/b") + ": cannot write"));
   CHECK(dir.Entries().empty());  // a was renamed and removed again; c's temporary file is gone
+}
+
+TEST_CASE("file batch: a device, FIFO or symlink in a target's place is refused, never replaced", "[formats][file_batch]") {
+  const fs::path dir = fs::temp_directory_path() / ("axon_batch_special_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path fifo = dir / "f.npy", link = dir / "l.npy", target = dir / "target.npy";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  { std::ofstream(target) << "kept"; }
+  fs::create_symlink(target, link);
+  for (const fs::path& p : {fifo, link}) {
+    INFO(p);
+    FileBatch batch;
+    Stage(batch, p.string(), "new");
+    CHECK_THROWS_WITH(batch.Commit(), Catch::Contains("is in the way (only a regular file is replaced)"));
+  }
+  CHECK(fs::is_fifo(fs::symlink_status(fifo)));
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  std::ifstream in(target);
+  std::string kept;
+  in >> kept;
+  CHECK(kept == "kept");
+  // No temporary file is left behind.
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}) == 3);
+  fs::remove_all(dir);
 }

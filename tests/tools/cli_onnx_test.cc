@@ -161,6 +161,8 @@ TEST_CASE("an application built without the ONNX importer says so in one line", 
   const Result r = Run(AXON_EMBED_EXAMPLE_PATH, "m.onnx", dir);
   CHECK(r.code == 1);
   CHECK(r.out + r.err ==
-        "m.onnx: is an ONNX model, and this program was built without Axon's ONNX importer (link libaxon_onnx)\n");
+        "m.onnx: reads as an ONNX model (by its content, or by its name when the content decides nothing), and this "
+        "program has no ONNX importer: link libaxon_onnx (with -Wl,--no-as-needed, since no symbol of it is called "
+        "directly)\n");
   fs::remove_all(dir);
 }

@@ -128,6 +128,20 @@ TEST_CASE("ONNX initializers listed as graph inputs (IR < 4) are initializers, n
   CHECK(s.Run({{"x", Tensor::View(x.data(), {2, 2})}})[0].ToFloatVector() == std::vector<float>{2, 3, 4, 5});
 }
 
+TEST_CASE("an input that is also an initializer must be declared as the initializer is", "[onnx][import]") {
+  for (int64_t ir : {3, 7}) {
+    INFO("IR " << ir);
+    OnnxModel m(9, ir);
+    m.Input("x", kFloat, {2, 3});
+    m.Input("w", kFloat, {4, 4});  // the initializer below is [2,3]
+    m.Weight("w", {2, 3}, {1, 1, 1, 1, 1, 1});
+    m.Node("Add", {"x", "w"}, {"y"});
+    m.Output("y");
+    CHECK_THAT(ErrorOf([&] { m.Import(); }, ErrorCode::kInvalidFile),
+               Contains("graph input w: f32[4,4] is also an initializer of f32[2,3]: they must agree"));
+  }
+}
+
 TEST_CASE("ONNX Constant nodes of every value kind become initializers", "[onnx][import]") {
   OnnxModel m(13);
   m.Input("x", kFloat, {2});
