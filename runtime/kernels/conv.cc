@@ -8,13 +8,11 @@
 #include <memory>
 
 #include "axon/error.h"
+#include "runtime/kernels/thread_scratch.h"
 #include "runtime/parallel.h"
 
 namespace axon::kernels {
 namespace {
-
-// Floats rounded up to whole cache lines, so every scratch region starts 64-byte aligned.
-constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 GemmArgs GemmShape(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc) {
   GemmArgs g;
@@ -23,20 +21,6 @@ GemmArgs GemmShape(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc) {
   return g;
 }
 
-// Scratch for direct calls that bring no workspace (tests, benchmarks): one buffer per thread,
-// grown on demand and kept. runtime::ParallelFor isolates its tasks, so a thread never runs a
-// second convolution task while its own is in flight.
-float* ThreadScratch(std::size_t floats) {
-  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
-  thread_local std::size_t capacity = 0;
-  if (floats > capacity) {
-    capacity = 0;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, Lines(floats) * sizeof(float))));
-    if (!buffer) throw Error(ErrorCode::kInternal, "conv: out of memory for scratch");
-    capacity = floats;
-  }
-  return buffer.get();
-}
 
 // This thread's region of the workspace: `scratch` floats for the conv, then the GEMM's region.
 struct Slot {
@@ -51,7 +35,7 @@ Slot SlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats
     float* base = workspace + per_slot * static_cast<std::size_t>(slot);
     return {base, l.gemm_floats ? base + l.scratch_floats : nullptr};
   }
-  return {l.scratch_floats ? ThreadScratch(l.scratch_floats) : nullptr, nullptr};
+  return {l.scratch_floats ? ThreadScratch<ScratchPurpose::kConv>(l.scratch_floats) : nullptr, nullptr};
 }
 
 }  // namespace

@@ -7,12 +7,11 @@
 
 #include "axon/error.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/thread_scratch.h"
 #include "runtime/parallel.h"
 
 namespace axon::kernels {
 namespace {
-
-constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 GemmArgs GemmShape(const ConvTransposeLayout& l, int64_t n, int64_t ldb, int64_t ldc) {
   GemmArgs g;
@@ -23,17 +22,6 @@ GemmArgs GemmShape(const ConvTransposeLayout& l, int64_t n, int64_t ldb, int64_t
   return g;
 }
 
-float* ThreadScratch(std::size_t floats) {
-  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
-  thread_local std::size_t capacity = 0;
-  if (floats > capacity) {
-    capacity = 0;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, Lines(floats) * sizeof(float))));
-    if (!buffer) throw Error(ErrorCode::kInternal, "conv_transpose: out of memory for scratch");
-    capacity = floats;
-  }
-  return buffer.get();
-}
 
 }  // namespace
 
@@ -95,7 +83,7 @@ void ConvTransposeF32(const ConvTransposeLayout& l, const float* x, const float*
       scratch = workspace + per_slot * static_cast<std::size_t>(slot);
       gemm_ws = l.gemm_floats ? scratch + l.scratch_floats : nullptr;
     } else if (l.scratch_floats) {
-      scratch = ThreadScratch(l.scratch_floats);
+      scratch = ThreadScratch<ScratchPurpose::kConvTranspose>(l.scratch_floats);
     }
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / groups, grp = t % groups;

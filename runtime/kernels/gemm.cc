@@ -24,32 +24,15 @@
 
 #include "axon/error.h"
 #include "runtime/parallel.h"
+#include "runtime/kernels/thread_scratch.h"
 
 #ifndef AXON_RUNTIME_KERNELS_GEMM_SHARED_
 #define AXON_RUNTIME_KERNELS_GEMM_SHARED_
 namespace axon::kernels::detail {
 
-// Scratch for direct calls (benchmarks, tests) that bring no workspace: one buffer per thread and
-// purpose, grown on demand and kept, so steady-state GEMMs do not allocate. (runtime::ParallelFor
-// isolates its tasks, so a thread waiting inside a GEMM never starts another GEMM that would
-// reuse these buffers.) Sessions pass a workspace from their plan instead, which counts against
-// the session's memory limit and is freed with it.
-template <int kPurpose>
-float* ThreadScratch(std::size_t floats) {
-  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
-  thread_local std::size_t capacity = 0;
-  if (floats > capacity) {
-    capacity = 0;  // stays 0 if the allocation fails, so a later call retries instead of using null
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)));
-    if (!buffer) throw Error(ErrorCode::kInternal, "gemm: out of memory for scratch");
-    capacity = floats;
-  }
-  return buffer.get();
-}
-enum Scratch { kScratchA = 0, kScratchGemv = 1, kScratchPackB = 2, kScratchStrip = 3 };
-
-// Floats rounded up to whole cache lines, so each region of a workspace starts 64-byte aligned.
-constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+// Per-thread scratch for calls without a workspace: thread_scratch.h. GEMM's purposes:
+constexpr ScratchPurpose kScratchA = ScratchPurpose::kGemmA, kScratchGemv = ScratchPurpose::kGemmGemv,
+                         kScratchPackB = ScratchPurpose::kGemmPackB, kScratchStrip = ScratchPurpose::kGemmStrip;
 
 // A workspace holds, in this order: packed B and B's zero-padded strip (one each per call, made
 // by the calling thread, read by all), then one slot per thread for transposed-A blocks or a
@@ -59,7 +42,7 @@ struct WorkspaceLayout {
   std::size_t Floats(int threads) const { return Lines(pack_b) + Lines(strip) + Lines(per_thread) * threads; }
 };
 
-template <int kPurpose>
+template <ScratchPurpose kPurpose>
 float* Scratch(const GemmArgs& g, const WorkspaceLayout& w, std::size_t floats) {
   // No workspace, or one sized for other path choices (the plan was made under another thread
   // count): per-thread buffers instead, never a write past the workspace.
@@ -307,7 +290,7 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
   return w;
 }
 
-template <int kPurpose>
+template <ScratchPurpose kPurpose>
 float* Scratch(const GemmArgs& g, std::size_t floats) {
   return detail::Scratch<kPurpose>(g, g.workspace ? LayoutOf(g) : detail::WorkspaceLayout{}, floats);
 }

@@ -16,6 +16,7 @@
 
 #include "axon/error.h"
 #include "runtime/kernels/padded_plane.h"
+#include "runtime/kernels/thread_scratch.h"
 #include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -145,8 +146,6 @@ HWY_EXPORT(PlaneSumF32);
 
 namespace {
 
-constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
-
 // Taps t in [0, k) of the window starting at `start` with position start + t·dilation in [lo, hi).
 int64_t TapsWithin(int64_t start, int64_t k, int64_t dilation, int64_t lo, int64_t hi) {
   auto first_at_or_after = [&](int64_t bound) {  // smallest t with start + t·dilation >= bound
@@ -168,18 +167,6 @@ std::vector<float> Counts(const WindowGeometry& g, int i, int64_t pad_end, bool 
   return c;
 }
 
-// Scratch for direct calls without a workspace: one buffer per thread, kept (see conv.cc).
-float* ThreadScratch(std::size_t floats) {
-  thread_local std::unique_ptr<float, void (*)(void*)> buffer(nullptr, &std::free);
-  thread_local std::size_t capacity = 0;
-  if (floats > capacity) {
-    capacity = 0;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, Lines(floats) * sizeof(float))));
-    if (!buffer) throw Error(ErrorCode::kInternal, "pool: out of memory for scratch");
-    capacity = floats;
-  }
-  return buffer.get();
-}
 
 // Planes per task: about 32K floats of input and output, so small planes are batched and a
 // task is worth its hand-off. A function of the shapes alone.
@@ -214,7 +201,7 @@ void PoolF32(const PoolLayout& l, const float* x, float* y, float* workspace, st
     float* scratch = workspace && slot >= 0 && slot < workspace_threads &&
                              l.scratch_floats * static_cast<std::size_t>(workspace_threads) <= workspace_floats
                          ? workspace + l.scratch_floats * static_cast<std::size_t>(slot)
-                         : ThreadScratch(l.scratch_floats);
+                         : ThreadScratch<ScratchPurpose::kPool>(l.scratch_floats);
     for (int64_t p = p0; p < p1; ++p) fn(l, x + p * in_vol, y + p * out_vol, scratch);
   });
 }
