@@ -46,6 +46,7 @@ const std::vector<OpEntry>& OpTable() {
         {"LogSoftmax",             1,  13,                SoftmaxBefore13,           {"LogSoftmax", "Flatten", "Reshape"}},
         {"MatMul",                 1,  1,                 nullptr,                   {"MatMul"}},
         {"MaxPool",                1,  1,                 nullptr,                   {"MaxPool"}},
+        {"Mod",                   10,  10,                nullptr,                   {"Mod"}},
         {"Mul",                    1,  7,                 LegacyBroadcast,           {"Mul"}},
         {"Neg",                    1,  6,                 DropConsumedInputs,        {"Neg"}},
         {"Not",                    1,  1,                 nullptr,                   {"Not"}},
