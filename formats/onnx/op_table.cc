@@ -62,6 +62,8 @@ const std::vector<OpEntry>& OpTable() {
         {"Relu",                   1,  6,                 DropConsumedInputs,        {"Relu"}},
         {"Reshape",                1,  5,                 ReshapeBefore5,            {"Reshape"}},
         {"Resize",                10,  13,                ResizeBefore13,            {"Resize"}},
+        // reduction (opset 16) defaults to none, ScatterND-11's behaviour; 18's max and min are past 17.
+        {"ScatterND",             11,  11,                nullptr,                   {"ScatterND"}},
         {"Selu",                   1,  6,                 DropConsumedInputs,        {"Selu"}},
         {"Shape",                  1,  1,                 nullptr,                   {"Shape"}},
         {"Sigmoid",                1,  6,                 DropConsumedInputs,        {"Sigmoid"}},

@@ -81,3 +81,28 @@ TEST_CASE("ONNX Mod imports with its fmod attribute: Python's remainder on integ
   bad.Output("y");
   CHECK_THROWS_WITH(bad.Load(), Catch::Contains("mod") && Catch::Contains("needs fmod=1"));
 }
+
+TEST_CASE("Swin's attention mask: ScatterND writes region numbers into a constant zero mask; opset 16's add",
+          "[onnx][import][real_models]") {
+  // img_mask[h0:h1, w0:w1] = cnt exports as ScatterND of a [rows, cols, 1] update block at the
+  // region's [row, col] index tuples; here a [3, 3] mask with region 1 at rows 1..2, cols 2..2.
+  for (int64_t opset : {13, 16}) {
+    INFO("opset " << opset);
+    OnnxModel m(opset);
+    m.Input("x", kFloat, {3, 3});
+    auto* idx = m.g().add_initializer();
+    idx->set_name("idx");
+    idx->set_data_type(kInt64);
+    for (int64_t d : {2, 1, 2}) idx->add_dims(d);
+    for (int64_t v : {1, 2, 2, 2}) idx->add_int64_data(v);
+    m.Weight("region", {2, 1}, {1.0f, 1.0f});
+    auto& scatter = m.Node("ScatterND", {"x", "idx", "region"}, {"y"});
+    if (opset == 16) AttrString(scatter, "reduction", "add");
+    m.Output("y");
+    Session s = m.Load();
+    std::vector<float> x(9, opset == 16 ? 5.0f : 0.0f);
+    const auto out = s.Run({{"x", Tensor::View(x.data(), {3, 3})}});
+    const float base = opset == 16 ? 5.0f : 0.0f, hit = opset == 16 ? 6.0f : 1.0f;
+    CHECK(Floats(out[0]) == std::vector<float>{base, base, base, base, base, hit, base, base, hit});
+  }
+}
