@@ -50,11 +50,10 @@ int main(int argc, char** argv) {
     if (session.inputs().size() != 1 || session.outputs().size() != 1)
       throw axon::Error(axon::ErrorCode::kUnsupported, std::string(argv[1]) + ": the bench takes one input and one output");
 
-    const std::vector<axon::Tensor> inputs = {axon::Tensor::View(input.data<float>(), input.shape())};
+    const std::vector<axon::Tensor> inputs = {input};
     t0 = std::chrono::steady_clock::now();
     const std::vector<std::vector<int64_t>> shapes = session.OutputShapes(inputs);
-    axon::Tensor out = axon::Tensor::Zeros(session.outputs()[0].dtype, shapes[0]);
-    std::vector<axon::Tensor> outputs = {axon::Tensor::View(out.data<float>(), out.shape())};
+    std::vector<axon::Tensor> outputs = {axon::Tensor::Zeros(session.outputs()[0].dtype, shapes[0])};
     session.RunInto(inputs, outputs);
     const double first_ms = MsSince(t0);
 
@@ -69,7 +68,7 @@ int main(int argc, char** argv) {
     std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
     const double median_ms = times[times.size() / 2];
 
-    axon::formats::WriteNpyFile(argv[3], out);
+    axon::formats::WriteNpyFile(argv[3], outputs[0]);
     std::printf(
         "{\"load_ms\": %.3f, \"first_ms\": %.3f, \"median_ms\": %.4f, \"runs\": %zu, \"threads\": %d, "
         "\"rss_base_mb\": %.1f, \"rss_peak_mb\": %.1f}\n",
