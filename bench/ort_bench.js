@@ -5,8 +5,10 @@
 // to OUTPUT.f32 and prints one JSON line with the fields model_bench prints:
 //   load_ms   InferenceSession.create (read, graph optimizations, weight prepacking)
 //   first_ms  the first run; median_ms: median of the timed runs after warmup (at least 20 and
-//             at least a second's worth); rss_base_mb, rss_peak_mb: the process's peak resident
-//             set before creating the session (node and ORT's library loaded), and at the end
+//             at least a second's worth); cpu_ms: the process's CPU time per timed run (all its
+//             threads, node's own included); rss_base_mb, rss_peak_mb: the process's peak
+//             resident set before creating the session (node and ORT's library loaded), and at
+//             the end
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -51,17 +53,21 @@ async function main() {
   const firstMs = ms();
   for (let i = 0; i < 3; ++i) out = await session.run(feeds);
   const times = [];
+  const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   while (times.length < 20 || (Number(process.hrtime.bigint() - start) / 1e6 < 1000 && times.length < 5000)) {
     t0 = process.hrtime.bigint();
     out = await session.run(feeds);
     times.push(ms());
   }
+  const cpu = process.cpuUsage(cpuStart);  // microseconds, this process's threads together
+  const cpuMs = (cpu.user + cpu.system) / 1000 / times.length;
   times.sort((a, b) => a - b);
   const y = out[session.outputNames[0]].data;
   fs.writeFileSync(outputPath, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
   console.log(JSON.stringify({
-    load_ms: loadMs, first_ms: firstMs, median_ms: times[Math.floor(times.length / 2)], runs: times.length,
+    load_ms: loadMs, first_ms: firstMs, median_ms: times[Math.floor(times.length / 2)], cpu_ms: cpuMs,
+    runs: times.length,
     threads, rss_base_mb: rssBase, rss_peak_mb: peakRssMb(),
   }));
 }
