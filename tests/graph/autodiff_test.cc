@@ -304,3 +304,106 @@ TEST_CASE("autodiff: one backward graph serves two batch sizes (symbolic batch d
   CheckOnce(c, ins_for(5), 6);
   CheckOnce(c, ins_for(1), 7);
 }
+
+TEST_CASE("autodiff: Pow with a constant, an integer or a general exponent", "[autodiff]") {
+  for (float p : {2.0f, 3.0f, 0.5f, -1.5f, 1.0f}) {
+    INFO("exponent " << p);
+    CheckGradients({{"x", {2, 3}, 0.5f, 2.0f}}, [p](GraphBuilder& g, auto& in) {
+      return g.Op("Pow", {in.at("x"), g.Weight("p", Tensor::FromVector(std::vector<float>{p}, {}))});
+    });
+  }
+  CheckGradients({{"x", {2, 3}, 0.5f, 2.0f}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Pow", {in.at("x"), g.Weight("p", Tensor::FromVector(std::vector<int64_t>{3}, {}))});
+  });
+  // Both differentiated, the exponent broadcast.
+  CheckGradients({{"x", {2, 3}, 0.5f, 2.0f}, {"e", {3}, -1.0f, 2.0f}},
+                 [](GraphBuilder& g, auto& in) { return g.Op("Pow", {in.at("x"), in.at("e")}); });
+}
+
+TEST_CASE("autodiff: Reshape, Flatten, Transpose, Squeeze, Unsqueeze", "[autodiff]") {
+  CheckGradients({{"x", {2, 3, 4}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Reshape", {in.at("x"), Ints(g, "s", {4, -1})});
+  });
+  for (int64_t axis : {0, 1, 2, 3, -1}) {
+    INFO("Flatten axis " << axis);
+    CheckGradients({{"x", {2, 3, 4}}}, [axis](GraphBuilder& g, auto& in) { return g.Op("Flatten", {in.at("x")}, {{"axis", axis}}); });
+  }
+  CheckGradients({{"x", {2, 3, 4}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Transpose", {in.at("x")}, {{"perm", std::vector<int64_t>{1, 2, 0}}});
+  });
+  CheckGradients({{"x", {2, 3, 4}}}, [](GraphBuilder& g, auto& in) { return g.Op("Transpose", {in.at("x")}); });
+  CheckGradients({{"x", {2, 1, 4, 1}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Squeeze", {in.at("x"), Ints(g, "axes", {1, -1})});
+  });
+  CheckGradients({{"x", {2, 4}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Unsqueeze", {in.at("x"), Ints(g, "axes", {0, 2})});
+  });
+}
+
+TEST_CASE("autodiff: ReduceSum and ReduceMean over axes, with and without keepdims", "[autodiff]") {
+  struct Case {
+    std::vector<int64_t> axes;
+    int64_t keepdims;
+  };
+  for (const Case& c : {Case{{1}, 1}, Case{{1}, 0}, Case{{0, 2}, 0}, Case{{-1}, 1}, Case{{}, 0}, Case{{}, 1}}) {
+    INFO("axes " << ShapeToString(c.axes) << " keepdims " << c.keepdims);
+    CheckGradients({{"x", {2, 3, 4}}}, [&](GraphBuilder& g, auto& in) {
+      std::vector<std::string> args = {in.at("x")};
+      if (!c.axes.empty()) args.push_back(Ints(g, "axes", c.axes));
+      return g.Op("ReduceSum", args, {{"keepdims", c.keepdims}});
+    });
+    CheckGradients({{"x", {2, 3, 4}}}, [&](GraphBuilder& g, auto& in) {
+      std::map<std::string, graph::Attribute> attrs = {{"keepdims", c.keepdims}};
+      if (!c.axes.empty()) attrs["axes"] = c.axes;
+      return g.Op("ReduceMean", {in.at("x")}, attrs);
+    });
+  }
+  // noop_with_empty_axes: the identity.
+  CheckGradients({{"x", {2, 3}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("ReduceSum", {in.at("x")}, {{"noop_with_empty_axes", int64_t{1}}});
+  });
+}
+
+TEST_CASE("autodiff: Concat, Split (an output unused) and Slice", "[autodiff]") {
+  CheckGradients({{"a", {2, 3}}, {"b", {2, 1}}, {"c", {2, 2}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Concat", {in.at("a"), in.at("b"), in.at("c")}, {{"axis", int64_t{1}}});
+  });
+  CheckGradients({{"x", {6, 2}}}, [](GraphBuilder& g, auto& in) {
+    const auto parts = g.OpN("Split", {in.at("x"), Ints(g, "split", {1, 3, 2})}, 3, {{"axis", int64_t{0}}});
+    return g.Op("Add", {g.Op("Tanh", {parts[0]}), g.Op("Mul", {parts[2], parts[2]})});  // parts[1] unused
+  });
+  CheckGradients({{"x", {4, 5}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {1, -4}), Ints(g, "ends", {3, 100}), Ints(g, "axes", {0, 1})});
+  });
+  CheckGradients({{"x", {4, 5}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {2}), Ints(g, "ends", {-1})});
+  });
+}
+
+TEST_CASE("autodiff: shape-dependent rules with a symbolic batch dim (Concat, ReduceMean over the batch, "
+          "Flatten, SumTo over the batch)", "[autodiff]") {
+  const Dim batch = Dim::Symbol("batch");
+  auto ins_for = [&](int64_t n) {
+    return std::vector<In>{{"x", {n, 2, 3}, -2, 2, true, {batch, 2, 3}}, {"z", {n, 1, 3}, -2, 2, true, {batch, 1, 3}},
+                           {"w", {2, 3}}};
+  };
+  const BuildFn build = [](GraphBuilder& b, auto& in) {
+    auto xw = b.Op("Mul", {in.at("x"), in.at("w")});                              // w summed over the batch
+    auto cat = b.Op("Concat", {xw, in.at("z")}, {{"axis", int64_t{1}}});         // [batch, 3, 3]
+    auto mean = b.Op("ReduceMean", {cat}, {{"axes", std::vector<int64_t>{0}}});  // over the batch
+    return b.Op("Add", {b.Op("Flatten", {cat}), b.Op("Flatten", {mean})});
+  };
+  Compiled c = Compile(ins_for(2), build);
+  CheckOnce(c, ins_for(2), 8);
+  CheckOnce(c, ins_for(3), 9);
+  // Concat along the symbolic dim itself: the Split sizes come from Shape nodes.
+  auto ins2 = [&](int64_t n, int64_t m) {
+    return std::vector<In>{{"x", {n, 3}, -2, 2, true, {batch, 3}}, {"v", {m, 3}, -2, 2, true, {Dim::Symbol("m"), 3}}};
+  };
+  const BuildFn build2 = [](GraphBuilder& b, auto& in) {
+    return b.Op("Tanh", {b.Op("Concat", {in.at("x"), in.at("v")}, {{"axis", int64_t{0}}})});
+  };
+  Compiled c2 = Compile(ins2(2, 1), build2);
+  CheckOnce(c2, ins2(2, 1), 10);
+  CheckOnce(c2, ins2(1, 3), 11);
+}

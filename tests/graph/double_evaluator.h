@@ -282,6 +282,8 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       for (int64_t& a : axes) a = Axis(a, r);
       std::sort(axes.begin(), axes.end());
       for (int64_t a : axes) y.shape.insert(y.shape.begin() + a, 1);
+    } else if (op == "ReduceSum" && !has(1) && attrs.Int("noop_with_empty_axes")) {
+      y = in(0);
     } else if (op == "ReduceSum") {
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
