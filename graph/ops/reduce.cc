@@ -4,7 +4,7 @@
 // refuses it too, where ONNX is silent).
 #include "graph/ops/reduce_axes.h"
 
-#include "graph/autodiff.h"
+#include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -124,23 +124,29 @@ void ReduceGrad(GradContext& g, bool mean) {
     if (mask >> i & 1) reduced.push_back(i);
   std::string dy = g.OutGrad(0);
   if (g.attrs().Int("keepdims") == 0) dy = g.Op("Unsqueeze", {dy, g.Ints(reduced)});
+  g.SetInputGrad(0, ExpandReduced(g, dy, x, reduced, mean));
+}
+
+}  // namespace
+
+std::string ExpandReduced(GradContext& g, const std::string& dy_kept, const std::string& x,
+                          const std::vector<int64_t>& axes, bool mean) {
+  std::string dy = dy_kept;
   if (mean) {
-    const Shape& shape = g.InInfo(0).shape;
+    const Shape& shape = g.InfoOf(x).shape;
     std::vector<Dim> dims;
-    for (int64_t a : reduced) dims.push_back(shape[static_cast<std::size_t>(a)]);
+    for (int64_t a : axes) dims.push_back(shape[static_cast<std::size_t>(a)]);
     const DimProduct count = MultiplyDims(dims);
     if (count.value) {
       dy = g.Mul(dy, g.Scalar(1.0f / static_cast<float>(*count.value)));
     } else {  // a symbolic dim is reduced: the count is known only when a plan is made
       const std::string ones = g.Op("ConstantOfShape", {g.ShapeOf(x)},
                                     {{"value", TensorAttr{Tensor::FromVector(std::vector<float>{1.0f}, {1})}}});
-      dy = g.Div(dy, g.Op("ReduceSum", {ones, g.Ints(reduced)}, {{"keepdims", int64_t{1}}}));
+      dy = g.Div(dy, g.Op("ReduceSum", {ones, g.Ints(axes)}, {{"keepdims", int64_t{1}}}));
     }
   }
-  g.SetInputGrad(0, g.Op("Expand", {dy, g.ShapeOf(x)}));
+  return g.Op("Expand", {dy, g.ShapeOf(x)});
 }
-
-}  // namespace
 
 AXON_OP(ReduceSum).Since(2).Inputs({"data", "axes"}, 1).Outputs({"reduced"})
     .Attr("keepdims", AttrType::kInt, int64_t{1}).Attr("noop_with_empty_axes", AttrType::kInt, int64_t{0})

@@ -407,3 +407,17 @@ TEST_CASE("autodiff: shape-dependent rules with a symbolic batch dim (Concat, Re
   CheckOnce(c2, ins2(2, 1), 10);
   CheckOnce(c2, ins2(1, 3), 11);
 }
+
+TEST_CASE("autodiff: LayerNormalization (X, Scale, B) and GlobalAveragePool", "[autodiff]") {
+  for (int64_t axis : {-1, 1}) {
+    INFO("axis " << axis);
+    CheckGradients({{"x", {2, 3, 4}}, {"scale", {4}}, {"b", {4}}}, [axis](GraphBuilder& g, auto& in) {
+      auto s = axis == 1 ? g.Op("Reshape", {in.at("scale"), Ints(g, "s", {1, 4})}) : in.at("scale");
+      return g.Op("LayerNormalization", {in.at("x"), s, in.at("b")}, {{"axis", axis}, {"epsilon", 1e-3f}});
+    });
+  }
+  CheckGradients({{"x", {2, 5}}, {"scale", {5}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("LayerNormalization", {in.at("x"), in.at("scale")});
+  });
+  CheckGradients({{"x", {2, 3, 2, 3}}}, [](GraphBuilder& g, auto& in) { return g.Op("GlobalAveragePool", {in.at("x")}); });
+}

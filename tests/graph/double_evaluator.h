@@ -288,6 +288,21 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
       y = Reduce(in(0), attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, true);
+    } else if (op == "GlobalAveragePool") {
+      std::vector<int64_t> spatial;
+      for (std::size_t i = 2; i < in(0).shape.size(); ++i) spatial.push_back(static_cast<int64_t>(i));
+      y = Reduce(in(0), spatial, true, true);
+    } else if (op == "LayerNormalization") {
+      const DTensor& x = in(0);
+      std::vector<int64_t> axes;
+      for (int64_t i = Axis(attrs.Int("axis"), x.shape.size()); i < static_cast<int64_t>(x.shape.size()); ++i) axes.push_back(i);
+      const DTensor mean = Reduce(x, axes, true, true);
+      const DTensor centred = Binary(x, mean, [](double a, double m) { return a - m; });
+      const DTensor var = Reduce(Unary(centred, [](double c) { return c * c; }), axes, true, true);
+      const double eps = attrs.Float("epsilon");
+      y = Binary(centred, var, [eps](double c, double v) { return c / std::sqrt(v + eps); });
+      y = Binary(y, in(1), [](double a, double s) { return a * s; });
+      if (has(2)) y = Binary(y, in(2), [](double a, double b) { return a + b; });
     } else if (op == "Concat") {
       const int64_t axis = Axis(attrs.Int("axis"), in(0).shape.size());
       y.shape = in(0).shape;
