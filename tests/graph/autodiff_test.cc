@@ -38,7 +38,7 @@ struct In {
   std::vector<int64_t> shape;  // the concrete shape fed
   float lo = -2.0f, hi = 2.0f;
   bool wrt = true;             // differentiated for
-  std::vector<Dim> declared;   // the declared shape when it differs (symbolic dims)
+  std::vector<Dim> declared = {};  // the declared shape when it differs (symbolic dims)
 };
 
 using BuildFn = std::function<std::string(GraphBuilder&, const std::map<std::string, std::string>&)>;
@@ -420,4 +420,18 @@ TEST_CASE("autodiff: LayerNormalization (X, Scale, B) and GlobalAveragePool", "[
     return g.Op("LayerNormalization", {in.at("x"), in.at("scale")});
   });
   CheckGradients({{"x", {2, 3, 2, 3}}}, [](GraphBuilder& g, auto& in) { return g.Op("GlobalAveragePool", {in.at("x")}); });
+}
+
+TEST_CASE("autodiff: Gather adds each picked row's gradient back (repeated and negative indices)", "[autodiff]") {
+  for (int64_t axis : {0, 1, -1}) {
+    INFO("axis " << axis);
+    CheckGradients({{"x", {3, 4, 2}}}, [axis](GraphBuilder& g, auto& in) {
+      auto idx = g.Weight("idx", Tensor::FromVector(std::vector<int64_t>{1, -1, 1, 0, 0, 1}, {2, 3}));
+      return g.Op("Gather", {in.at("x"), idx}, {{"axis", axis}});
+    });
+  }
+  CheckGradients({{"x", {5, 3}}}, [](GraphBuilder& g, auto& in) {
+    auto idx = g.Weight("idx", Tensor::FromVector(std::vector<int32_t>{4, 4, 2}, {3}));
+    return g.Op("Gather", {in.at("x"), idx});
+  });
 }

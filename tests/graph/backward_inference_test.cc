@@ -38,3 +38,12 @@ TEST_CASE("activation gradients keep dY's shape and need two f32 inputs of one s
                     Catch::Contains("axis"));
   CHECK_THROWS_WITH(InferOp("LogSoftmaxGrad", {F32({}), F32({})}), Catch::Contains("rank >= 1"));
 }
+
+TEST_CASE("GatherGrad gives Like's shape and checks dY against Gather's output", "[graph][infer][infer:GatherGrad]") {
+  const Dim batch = Dim::Symbol("batch");
+  CHECK(InferOp("GatherGrad", {F32({batch, 7, 2}), I64({batch, 7}), F32({100, 2})})[0].shape == Shape({100, 2}));
+  CHECK(InferOp("GatherGrad", {F32({3, 5}), I64({5}), F32({3, 9})}, {{"axis", int64_t{1}}})[0].shape == Shape({3, 9}));
+  CHECK_THROWS_WITH(InferOp("GatherGrad", {F32({3, 4}), I64({5}), F32({3, 9})}, {{"axis", int64_t{1}}}),
+                    Catch::Contains("not Gather's output"));
+  CHECK_THROWS_WITH(InferOp("GatherGrad", {F32({5, 9}), F32({5}), F32({3, 9})}), Catch::Contains("indices must be"));
+}

@@ -303,6 +303,21 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Binary(centred, var, [eps](double c, double v) { return c / std::sqrt(v + eps); });
       y = Binary(y, in(1), [](double a, double s) { return a * s; });
       if (has(2)) y = Binary(y, in(2), [](double a, double b) { return a + b; });
+    } else if (op == "Gather") {
+      const DTensor& data = in(0);
+      const int64_t axis = Axis(attrs.Int("axis"), data.shape.size());
+      const std::vector<int64_t> idx = Ints(in(1));
+      y.shape.assign(data.shape.begin(), data.shape.begin() + axis);
+      y.shape.insert(y.shape.end(), in(1).shape.begin(), in(1).shape.end());
+      y.shape.insert(y.shape.end(), data.shape.begin() + axis + 1, data.shape.end());
+      int64_t outer = 1, inner = 1;
+      for (int64_t i = 0; i < axis; ++i) outer *= data.shape[i];
+      for (std::size_t i = axis + 1; i < data.shape.size(); ++i) inner *= data.shape[i];
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j : idx) {
+          const int64_t r = j < 0 ? j + data.shape[axis] : j;
+          for (int64_t k = 0; k < inner; ++k) y.v.push_back(data.v[(o * data.shape[axis] + r) * inner + k]);
+        }
     } else if (op == "Concat") {
       const int64_t axis = Axis(attrs.Int("axis"), in(0).shape.size());
       y.shape = in(0).shape;

@@ -124,3 +124,30 @@ TEST_CASE("SumTo sums over the dims along which Like was broadcast", "[kernels][
 }
 
 }  // namespace axon
+
+namespace axon {
+
+TEST_CASE("GatherGrad adds rows back where they were gathered from", "[kernels][backward][kernel:GatherGrad]") {
+  test::ForEachTarget([](const char*) {
+    for (int64_t inner : {1, 5, 37}) {
+      INFO("inner " << inner);
+      const std::vector<int64_t> idx = {2, -1, 2, 0, 3, 3, 3};
+      const Tensor indices = Tensor::FromVector(idx, {7});
+      const Tensor dy = RandomTensor({2, 7, inner}, 9);
+      const Tensor like = Tensor::Zeros(DType::kF32, {2, 4, inner});
+      Tensor out = Tensor::Zeros(DType::kF32, {2, 4, inner});
+      test::RunKernel("GatherGrad", {&dy, &indices, &like}, {&out}, {{"axis", int64_t{1}}});
+      std::vector<double> ref(static_cast<std::size_t>(2 * 4 * inner), 0.0);
+      for (int64_t o = 0; o < 2; ++o)
+        for (int64_t j = 0; j < 7; ++j)
+          for (int64_t k = 0; k < inner; ++k)
+            ref[(o * 4 + (idx[j] + 4) % 4) * inner + k] += dy.data<float>()[(o * 7 + j) * inner + k];
+      for (std::size_t i = 0; i < ref.size(); ++i) CHECK(std::fabs(out.data<float>()[i] - ref[i]) <= 1e-6 * (std::fabs(ref[i]) + 1));
+      const Tensor bad = Tensor::FromVector(std::vector<int64_t>{0, 4, 0, 0, 0, 0, 0}, {7});
+      CHECK_THROWS_WITH(test::RunKernel("GatherGrad", {&dy, &bad, &like}, {&out}, {{"axis", int64_t{1}}}),
+                        Catch::Contains("index 4") && Catch::Contains("out of range"));
+    }
+  });
+}
+
+}  // namespace axon
