@@ -435,3 +435,31 @@ TEST_CASE("autodiff: Gather adds each picked row's gradient back (repeated and n
     return g.Op("Gather", {in.at("x"), idx});
   });
 }
+
+TEST_CASE("autodiff: MaxPool and AveragePool (strides, pads, dilations, count_include_pad, 1-D to 3-D)", "[autodiff]") {
+  using Attrs = std::map<std::string, graph::Attribute>;
+  using V = std::vector<int64_t>;
+  struct Case {
+    V x;
+    Attrs attrs;
+  };
+  const std::vector<Case> cases = {
+      {{2, 2, 5, 5}, {{"kernel_shape", V{2, 2}}}},
+      {{1, 2, 5, 6}, {{"kernel_shape", V{3, 3}}, {"strides", V{2, 2}}, {"pads", V{1, 1, 1, 1}}}},
+      {{1, 1, 7}, {{"kernel_shape", V{3}}, {"strides", V{1}}, {"pads", V{2, 1}}}},
+      {{1, 1, 3, 4, 4}, {{"kernel_shape", V{2, 2, 2}}, {"strides", V{1, 2, 1}}}},
+  };
+  for (const Case& c : cases)
+    for (const char* op : {"MaxPool", "AveragePool"})
+      for (int include_pad = 0; include_pad < 2; ++include_pad) {
+        Attrs attrs = c.attrs;
+        if (std::string(op) == "AveragePool") {
+          attrs["count_include_pad"] = int64_t{include_pad};
+        } else if (include_pad) {
+          if (c.x.size() != 4) continue;
+          attrs["dilations"] = V{2, 1};  // MaxPool's second variant: dilated
+        }
+        INFO(op << " X " << ShapeToString(c.x) << " variant " << include_pad);
+        CheckGradients({{"x", c.x}}, [&](GraphBuilder& g, auto& in) { return g.Op(op, {in.at("x")}, attrs); });
+      }
+}

@@ -47,3 +47,14 @@ TEST_CASE("GatherGrad gives Like's shape and checks dY against Gather's output",
                     Catch::Contains("not Gather's output"));
   CHECK_THROWS_WITH(InferOp("GatherGrad", {F32({5, 9}), F32({5}), F32({3, 9})}), Catch::Contains("indices must be"));
 }
+
+TEST_CASE("MaxPoolGrad and AveragePoolGrad give X's shape", "[graph][infer][infer:MaxPoolGrad][infer:AveragePoolGrad]") {
+  const Dim batch = Dim::Symbol("batch");
+  const std::map<std::string, Attribute> attrs = {{"kernel_shape", std::vector<int64_t>{2, 2}}};
+  for (const char* op : {"MaxPoolGrad", "AveragePoolGrad"}) {
+    INFO(op);
+    CHECK(InferOp(op, {F32({batch, 3, 2, 2}), F32({batch, 3, 4, 5})}, attrs)[0].shape == Shape({batch, 3, 4, 5}));
+    CHECK_THROWS_WITH(InferOp(op, {F32({1, 3, 2}), F32({1, 3, 4, 5})}, attrs), Catch::Contains("differ in rank"));
+    CHECK_THROWS_WITH(InferOp(op, {F32({1, 3, 2, 2}), F32({1, 3, 4, 5})}), Catch::Contains("kernel_shape"));
+  }
+}

@@ -201,6 +201,44 @@ inline DTensor FromTensor(const Tensor& t) {
   return d;
 }
 
+// MaxPool / AveragePool with explicit pads (auto_pad NOTSET, ceil_mode 0), any number of
+// spatial dims, straight from the definition: each output is the max or mean of its window's taps
+// inside the image (the mean's divisor counts the padding too when count_include_pad).
+inline DTensor Pool(const DTensor& x, const graph::AttrReader& attrs, bool max) {
+  const std::vector<int64_t>& k = attrs.Ints("kernel_shape");
+  const std::size_t n = k.size();
+  auto ints = [&](const char* name, int64_t def, std::size_t count) {
+    return attrs.Has(name) ? attrs.Ints(name) : std::vector<int64_t>(count, def);
+  };
+  const std::vector<int64_t> s = ints("strides", 1, n), pads = ints("pads", 0, 2 * n);
+  const std::vector<int64_t> dil = max ? ints("dilations", 1, n) : std::vector<int64_t>(n, 1);
+  const bool include_pad = !max && attrs.Int("count_include_pad") != 0;
+  DTensor y{{x.shape[0], x.shape[1]}, {}};
+  for (std::size_t i = 0; i < n; ++i)
+    y.shape.push_back((x.shape[2 + i] + pads[i] + pads[n + i] - ((k[i] - 1) * dil[i] + 1)) / s[i] + 1);
+  const auto xs = Strides(x.shape);
+  ForEachIndex(y.shape, [&](const std::vector<int64_t>& o) {
+    double best = -INFINITY, sum = 0;
+    int64_t count = 0;
+    ForEachIndex(k, [&](const std::vector<int64_t>& t) {
+      int64_t off = o[0] * xs[0] + o[1] * xs[1];
+      bool inside = true, in_padded = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        const int64_t p = o[2 + i] * s[i] - pads[i] + t[i] * dil[i];
+        inside = inside && p >= 0 && p < x.shape[2 + i];
+        in_padded = in_padded && p >= -pads[i] && p < x.shape[2 + i] + pads[n + i];
+        off += p * xs[2 + i];
+      }
+      if (include_pad ? in_padded : inside) ++count;
+      if (!inside) return;
+      best = std::max(best, x.v[off]);
+      sum += x.v[off];
+    });
+    y.v.push_back(max ? best : sum / static_cast<double>(count));
+  });
+  return y;
+}
+
 // Evaluates every node of a forward graph from the given values (graph inputs; initializers are
 // read from the graph) and returns all values by name; nodes with an input not given are skipped.
 inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std::map<std::string, DTensor> values) {
@@ -288,6 +326,8 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
       y = Reduce(in(0), attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, true);
+    } else if (op == "MaxPool" || op == "AveragePool") {
+      y = Pool(in(0), attrs, op == "MaxPool");
     } else if (op == "GlobalAveragePool") {
       std::vector<int64_t> spatial;
       for (std::size_t i = 2; i < in(0).shape.size(); ++i) spatial.push_back(static_cast<int64_t>(i));

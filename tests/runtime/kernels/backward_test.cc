@@ -151,3 +151,32 @@ TEST_CASE("GatherGrad adds rows back where they were gathered from", "[kernels][
 }
 
 }  // namespace axon
+
+namespace axon {
+
+TEST_CASE("MaxPoolGrad routes dY to each window's maximum; AveragePoolGrad spreads it over the taps",
+          "[kernels][backward][kernel:MaxPoolGrad][kernel:AveragePoolGrad]") {
+  // x [1, 1, 3, 4], 2x2 windows with stride 2 and one row of end padding: windows {0,1,4,5} and
+  // {2,3,6,7}, then the half-padded {8,9} and {10,11} (image row 2 and the padding row).
+  const std::vector<float> xv = {1, 5, 2, 0,  //
+                                 3, 4, 8, 8,  //
+                                 9, 7, 6, 6.5f};
+  const Tensor x = Tensor::FromVector(xv, {1, 1, 3, 4});
+  const Tensor dy = Tensor::FromVector(std::vector<float>{10, 20, 30, 40}, {1, 1, 2, 2});
+  const std::map<std::string, graph::Attribute> attrs = {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                                                         {"strides", std::vector<int64_t>{2, 2}},
+                                                         {"pads", std::vector<int64_t>{0, 0, 1, 0}}};
+  Tensor out = Tensor::Zeros(DType::kF32, {1, 1, 3, 4});
+  test::RunKernel("MaxPoolGrad", {&dy, &x}, {&out}, attrs);
+  // Maxima: 5 (index 1), the first 8 (index 6, a tie with index 7), 9 (index 8), 6.5 (index 11).
+  CHECK(out.ToFloatVector() == std::vector<float>{0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 40});
+  auto avg_attrs = attrs;
+  test::RunKernel("AveragePoolGrad", {&dy, &x}, {&out}, avg_attrs);
+  // Divisors exclude the padding: 4, 4, 2, 2.
+  CHECK(out.ToFloatVector() == std::vector<float>{2.5f, 2.5f, 5, 5, 2.5f, 2.5f, 5, 5, 15, 15, 20, 20});
+  avg_attrs["count_include_pad"] = int64_t{1};
+  test::RunKernel("AveragePoolGrad", {&dy, &x}, {&out}, avg_attrs);
+  CHECK(out.ToFloatVector() == std::vector<float>{2.5f, 2.5f, 5, 5, 2.5f, 2.5f, 5, 5, 7.5f, 7.5f, 10, 10});
+}
+
+}  // namespace axon
