@@ -463,3 +463,31 @@ TEST_CASE("autodiff: MaxPool and AveragePool (strides, pads, dilations, count_in
         CheckGradients({{"x", c.x}}, [&](GraphBuilder& g, auto& in) { return g.Op(op, {in.at("x")}, attrs); });
       }
 }
+
+TEST_CASE("autodiff: Conv (X, W, B) with strides, pads, dilations and groups, 1-D to 3-D", "[autodiff]") {
+  using Attrs = std::map<std::string, graph::Attribute>;
+  using V = std::vector<int64_t>;
+  struct Case {
+    V x, w;
+    Attrs attrs;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{2, 3, 5, 5}, {4, 3, 3, 3}, {}, true},
+      {{1, 2, 6, 5}, {3, 2, 3, 2}, {{"strides", V{2, 2}}, {"pads", V{1, 0, 1, 1}}}, true},
+      {{1, 4, 7, 7}, {4, 2, 3, 3}, {{"group", int64_t{2}}, {"dilations", V{2, 1}}, {"pads", V{1, 1, 1, 1}}}, false},
+      {{2, 2, 8}, {3, 2, 3}, {{"strides", V{3}}, {"pads", V{2, 0}}}, true},
+      {{1, 1, 3, 4, 4}, {2, 1, 2, 2, 2}, {{"strides", V{1, 2, 1}}}, true},
+      {{1, 2, 5, 5}, {2, 2, 3, 3}, {{"auto_pad", std::string("SAME_UPPER")}, {"strides", V{2, 2}}}, false},
+  };
+  for (const Case& c : cases) {
+    INFO("X " << ShapeToString(c.x) << " W " << ShapeToString(c.w));
+    std::vector<In> ins = {{"x", c.x}, {"w", c.w}};
+    if (c.bias) ins.push_back({"b", {c.w[0]}});
+    CheckGradients(ins, [&](GraphBuilder& g, auto& in) {
+      std::vector<std::string> args = {in.at("x"), in.at("w")};
+      if (c.bias) args.push_back(in.at("b"));
+      return g.Op("Conv", args, c.attrs);
+    });
+  }
+}

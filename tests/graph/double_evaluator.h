@@ -239,6 +239,47 @@ inline DTensor Pool(const DTensor& x, const graph::AttrReader& attrs, bool max) 
   return y;
 }
 
+// Conv with explicit pads (auto_pad NOTSET), any number of spatial dims and groups.
+inline DTensor Conv(const DTensor& x, const DTensor& w, const DTensor* b, const graph::AttrReader& attrs) {
+  const std::size_t n = x.shape.size() - 2;
+  auto ints = [&](const char* name, int64_t def, std::size_t count) {
+    return attrs.Has(name) ? attrs.Ints(name) : std::vector<int64_t>(count, def);
+  };
+  const std::vector<int64_t> s = ints("strides", 1, n), dil = ints("dilations", 1, n);
+  std::vector<int64_t> pads = ints("pads", 0, 2 * n);
+  const int64_t group = attrs.Int("group"), m = w.shape[0], cg = w.shape[1], mg = m / group;
+  const std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  if (attrs.String("auto_pad") == "SAME_UPPER") {  // out = ceil(in / stride), the odd pad at the end
+    for (std::size_t i = 0; i < n; ++i) {
+      const int64_t in = x.shape[2 + i], out = (in + s[i] - 1) / s[i];
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s[i] + (k[i] - 1) * dil[i] + 1 - in);
+      pads[i] = total / 2;
+      pads[n + i] = total - total / 2;
+    }
+  }
+  DTensor y{{x.shape[0], m}, {}};
+  for (std::size_t i = 0; i < n; ++i)
+    y.shape.push_back((x.shape[2 + i] + pads[i] + pads[n + i] - ((k[i] - 1) * dil[i] + 1)) / s[i] + 1);
+  const auto xs = Strides(x.shape), ws = Strides(w.shape);
+  ForEachIndex(y.shape, [&](const std::vector<int64_t>& o) {
+    double sum = b ? b->v[o[1]] : 0.0;
+    const int64_t g = o[1] / mg;
+    for (int64_t c = 0; c < cg; ++c)
+      ForEachIndex(k, [&](const std::vector<int64_t>& t) {
+        int64_t xo = o[0] * xs[0] + (g * cg + c) * xs[1], wo = o[1] * ws[0] + c * ws[1];
+        for (std::size_t i = 0; i < n; ++i) {
+          const int64_t p = o[2 + i] * s[i] - pads[i] + t[i] * dil[i];
+          if (p < 0 || p >= x.shape[2 + i]) return;
+          xo += p * xs[2 + i];
+          wo += t[i] * ws[2 + i];
+        }
+        sum += x.v[xo] * w.v[wo];
+      });
+    y.v.push_back(sum);
+  });
+  return y;
+}
+
 // Evaluates every node of a forward graph from the given values (graph inputs; initializers are
 // read from the graph) and returns all values by name; nodes with an input not given are skipped.
 inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std::map<std::string, DTensor> values) {
@@ -326,6 +367,8 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
       y = Reduce(in(0), attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, true);
+    } else if (op == "Conv") {
+      y = Conv(in(0), in(1), has(2) ? &in(2) : nullptr, attrs);
     } else if (op == "MaxPool" || op == "AveragePool") {
       y = Pool(in(0), attrs, op == "MaxPool");
     } else if (op == "GlobalAveragePool") {
