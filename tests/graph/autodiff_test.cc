@@ -491,3 +491,31 @@ TEST_CASE("autodiff: Conv (X, W, B) with strides, pads, dilations and groups, 1-
     });
   }
 }
+
+TEST_CASE("autodiff: initializers as the values differentiated for give the same gradients as inputs", "[autodiff]") {
+  std::mt19937 rng(12);
+  const Tensor x = Random({3, 4}, rng, -1, 1), w = Random({4, 2}, rng, -1, 1), b = Random({2}, rng, -1, 1),
+               r = Random({3, 2}, rng, -1, 1);
+  auto run = [&](bool weights_as_inputs) {
+    GraphBuilder g("init");
+    auto xi = g.Input("x", DType::kF32, Shape({3, 4}));
+    auto wi = weights_as_inputs ? g.Input("w", DType::kF32, Shape({4, 2})) : g.Weight("w", w);
+    auto bi = weights_as_inputs ? g.Input("b", DType::kF32, Shape({2})) : g.Weight("b", b);
+    auto ri = g.Input("r", DType::kF32, Shape({3, 2}));
+    auto y = g.Op("Sigmoid", {g.Op("Gemm", {xi, wi, bi})});
+    g.Output(g.Op("ReduceSum", {g.Op("Mul", {y, ri})}, {{"keepdims", int64_t{0}}}), "loss");
+    graph::Model m;
+    m.graph = g.Build();
+    const auto names = graph::AppendGradients(m.graph, "loss", {"w", "b"});
+    CHECK(names == std::vector<std::string>{"grad:w", "grad:b"});
+    Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 1}, "init");
+    std::vector<NamedTensor> feeds = {{"x", x}, {"r", r}};
+    if (weights_as_inputs) {
+      feeds.push_back({"w", w});
+      feeds.push_back({"b", b});
+    }
+    return s.Run(feeds);
+  };
+  const auto as_inputs = run(true), as_initializers = run(false);
+  for (std::size_t i = 1; i < 3; ++i) CHECK(as_inputs[i].ToFloatVector() == as_initializers[i].ToFloatVector());
+}
