@@ -311,7 +311,82 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
     else if (op == "LeakyRelu") {
       const double alpha = attrs.Float("alpha");
       y = Unary(in(0), [alpha](double a) { return a > 0 ? a : alpha * a; });
-    } else if (op == "Identity") y = in(0);
+    } else if (op == "Identity" || op == "Cast") y = in(0);  // Cast: f32 to f32 in these tests
+    else if (op == "Abs") y = Unary(in(0), [](double a) { return std::fabs(a); });
+    else if (op == "Reciprocal") y = Unary(in(0), [](double a) { return 1 / a; });
+    else if (op == "Softplus") y = Unary(in(0), [](double a) { return std::log1p(std::exp(a)); });
+    else if (op == "Elu") {
+      const double alpha = attrs.Float("alpha");
+      y = Unary(in(0), [alpha](double a) { return a > 0 ? a : alpha * std::expm1(a); });
+    } else if (op == "Selu") {
+      const double alpha = attrs.Float("alpha"), gamma = attrs.Float("gamma");
+      y = Unary(in(0), [=](double a) { return gamma * (a > 0 ? a : alpha * std::expm1(a)); });
+    } else if (op == "HardSigmoid") {
+      const double alpha = attrs.Float("alpha"), beta = attrs.Float("beta");
+      y = Unary(in(0), [=](double a) { return std::clamp(alpha * a + beta, 0.0, 1.0); });
+    } else if (op == "HardSwish") {
+      y = Unary(in(0), [](double a) { return a * std::clamp(a / 6 + 0.5, 0.0, 1.0); });
+    } else if (op == "Clip") {
+      const double lo = has(1) ? in(1).v[0] : -INFINITY, hi = has(2) ? in(2).v[0] : INFINITY;
+      y = Unary(in(0), [=](double a) { return std::clamp(a, lo, hi); });
+    } else if (op == "PRelu") y = Binary(in(0), in(1), [](double a, double s) { return a > 0 ? a : s * a; });
+    else if (op == "Greater") y = Binary(in(0), in(1), [](double a, double b) { return a > b ? 1.0 : 0.0; });
+    else if (op == "Less") y = Binary(in(0), in(1), [](double a, double b) { return a < b ? 1.0 : 0.0; });
+    else if (op == "Where") {
+      y.shape = BroadcastShape(in(0).shape, BroadcastShape(in(1).shape, in(2).shape));
+      ForEachIndex(y.shape, [&](const std::vector<int64_t>& i) {
+        const bool c = in(0).v[BroadcastOffset(in(0).shape, i)] != 0;
+        y.v.push_back(c ? in(1).v[BroadcastOffset(in(1).shape, i)] : in(2).v[BroadcastOffset(in(2).shape, i)]);
+      });
+    } else if (op == "Expand") {
+      std::vector<int64_t> shape = Ints(in(1));
+      y = Binary(in(0), DTensor{shape, std::vector<double>(static_cast<std::size_t>(Count(shape)), 0.0)},
+                 [](double a, double) { return a; });
+    } else if (op == "Pad") {
+      const DTensor& x = in(0);
+      const std::vector<int64_t> p = Ints(in(1));
+      const std::size_t r = x.shape.size();
+      for (std::size_t i = 0; i < r; ++i) y.shape.push_back(x.shape[i] + p[i] + p[r + i]);
+      const auto xs = Strides(x.shape);
+      ForEachIndex(y.shape, [&](const std::vector<int64_t>& o) {
+        int64_t off = 0;
+        for (std::size_t i = 0; i < r; ++i) {
+          const int64_t q = o[i] - p[i];
+          if (q < 0 || q >= x.shape[i]) return y.v.push_back(0.0);
+          off += q * xs[i];
+        }
+        y.v.push_back(x.v[off]);
+      });
+    } else if (op == "ReduceMax") {
+      const DTensor& x = in(0);
+      std::vector<int64_t> axes = attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{};
+      const std::size_t r = x.shape.size();
+      if (axes.empty())
+        for (std::size_t i = 0; i < r; ++i) axes.push_back(static_cast<int64_t>(i));
+      std::vector<int64_t> kept = x.shape;
+      for (int64_t a : axes) kept[Axis(a, r)] = 1;
+      y = DTensor{kept, std::vector<double>(static_cast<std::size_t>(Count(kept)), -INFINITY)};
+      int64_t k = 0;
+      ForEachIndex(x.shape, [&](const std::vector<int64_t>& i) {
+        double& m = y.v[BroadcastOffset(kept, i)];
+        m = std::max(m, x.v[k++]);
+      });
+      if (attrs.Int("keepdims") == 0) {
+        y.shape.clear();
+        for (std::size_t i = 0; i < r; ++i)
+          if (std::none_of(axes.begin(), axes.end(), [&](int64_t a) { return Axis(a, r) == static_cast<int64_t>(i); }))
+            y.shape.push_back(x.shape[i]);
+      }
+    } else if (op == "BatchNormalization") {
+      const DTensor& x = in(0);
+      const double eps = attrs.Float("epsilon");
+      const auto xs = Strides(x.shape);
+      y = x;
+      for (int64_t i = 0; i < x.size(); ++i) {
+        const int64_t c = (i / xs[1]) % x.shape[1];
+        y.v[i] = in(1).v[c] * (x.v[i] - in(3).v[c]) / std::sqrt(in(4).v[c] + eps) + in(2).v[c];
+      }
+    }
     else if (op == "Softmax" || op == "LogSoftmax") y = Softmax(in(0), attrs.Int("axis"), op == "LogSoftmax");
     else if (op == "MatMul") y = MatMul(in(0), in(1));
     else if (op == "Gemm") {
