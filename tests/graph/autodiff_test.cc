@@ -584,3 +584,30 @@ TEST_CASE("autodiff: PRelu, Where, Expand, Pad, Cast, ReduceMax, BatchNormalizat
                    });
   }
 }
+
+TEST_CASE("autodiff: ConvTranspose (X, W, B) with strides, pads, output_padding, dilations and groups", "[autodiff]") {
+  using Attrs = std::map<std::string, graph::Attribute>;
+  using V = std::vector<int64_t>;
+  struct Case {
+    V x, w;
+    Attrs attrs;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{2, 3, 3, 3}, {3, 2, 3, 3}, {}, true},
+      {{1, 2, 3, 4}, {2, 3, 3, 2}, {{"strides", V{2, 2}}, {"pads", V{1, 0, 1, 1}}, {"output_padding", V{1, 0}}}, true},
+      {{1, 4, 3, 3}, {4, 1, 2, 3}, {{"group", int64_t{2}}, {"dilations", V{2, 1}}}, false},
+      {{2, 2, 4}, {2, 2, 3}, {{"strides", V{3}}, {"pads", V{2, 0}}, {"output_padding", V{2}}}, true},
+  };
+  for (const Case& c : cases) {
+    INFO("X " << ShapeToString(c.x) << " W " << ShapeToString(c.w));
+    std::vector<In> ins = {{"x", c.x}, {"w", c.w}};
+    const int64_t group = c.attrs.count("group") ? std::get<int64_t>(c.attrs.at("group")) : 1;
+    if (c.bias) ins.push_back({"b", {c.w[1] * group}});
+    CheckGradients(ins, [&](GraphBuilder& g, auto& in) {
+      std::vector<std::string> args = {in.at("x"), in.at("w")};
+      if (c.bias) args.push_back(in.at("b"));
+      return g.Op("ConvTranspose", args, c.attrs);
+    });
+  }
+}

@@ -280,6 +280,41 @@ inline DTensor Conv(const DTensor& x, const DTensor& w, const DTensor* b, const 
   return y;
 }
 
+// ConvTranspose with explicit pads and output_padding (auto_pad NOTSET, no output_shape), groups.
+inline DTensor ConvTranspose(const DTensor& x, const DTensor& w, const DTensor* b, const graph::AttrReader& attrs) {
+  const std::size_t n = x.shape.size() - 2;
+  auto ints = [&](const char* name, int64_t def, std::size_t count) {
+    return attrs.Has(name) ? attrs.Ints(name) : std::vector<int64_t>(count, def);
+  };
+  const std::vector<int64_t> s = ints("strides", 1, n), dil = ints("dilations", 1, n), pads = ints("pads", 0, 2 * n),
+                             op = ints("output_padding", 0, n);
+  const int64_t group = attrs.Int("group"), cin = x.shape[1], cg = cin / group, mg = w.shape[1];
+  const std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  DTensor y{{x.shape[0], mg * group}, {}};
+  for (std::size_t i = 0; i < n; ++i)
+    y.shape.push_back(s[i] * (x.shape[2 + i] - 1) + op[i] + (k[i] - 1) * dil[i] + 1 - pads[i] - pads[n + i]);
+  y.v.assign(static_cast<std::size_t>(Count(y.shape)), 0.0);
+  const auto xs = Strides(x.shape), ws = Strides(w.shape), ys = Strides(y.shape);
+  ForEachIndex(x.shape, [&](const std::vector<int64_t>& xi) {
+    const double xv = x.v[BroadcastOffset(x.shape, xi)];
+    const int64_t g = xi[1] / cg;
+    for (int64_t co = 0; co < mg; ++co)
+      ForEachIndex(k, [&](const std::vector<int64_t>& t) {
+        int64_t yo = xi[0] * ys[0] + (g * mg + co) * ys[1], wo = xi[1] * ws[0] + co * ws[1];
+        for (std::size_t i = 0; i < n; ++i) {
+          const int64_t p = xi[2 + i] * s[i] + t[i] * dil[i] - pads[i];
+          if (p < 0 || p >= y.shape[2 + i]) return;
+          yo += p * ys[2 + i];
+          wo += t[i] * ws[2 + i];
+        }
+        y.v[yo] += xv * w.v[wo];
+      });
+  });
+  if (b)
+    for (int64_t i = 0; i < y.size(); ++i) y.v[i] += b->v[(i / ys[1]) % y.shape[1]];
+  return y;
+}
+
 // Evaluates every node of a forward graph from the given values (graph inputs; initializers are
 // read from the graph) and returns all values by name; nodes with an input not given are skipped.
 inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std::map<std::string, DTensor> values) {
@@ -442,6 +477,8 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
       y = Reduce(in(0), attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, true);
+    } else if (op == "ConvTranspose") {
+      y = ConvTranspose(in(0), in(1), has(2) ? &in(2) : nullptr, attrs);
     } else if (op == "Conv") {
       y = Conv(in(0), in(1), has(2) ? &in(2) : nullptr, attrs);
     } else if (op == "MaxPool" || op == "AveragePool") {
