@@ -383,6 +383,15 @@ TEST_CASE("autodiff: Concat, Split (an output unused) and Slice", "[autodiff]") 
   CheckGradients({{"x", {4, 5}}}, [](GraphBuilder& g, auto& in) {
     return g.Op("Slice", {in.at("x"), Ints(g, "starts", {2}), Ints(g, "ends", {-1})});
   });
+  // Steps: every second row from 1, every third column from 0 (the last stride runs past the end).
+  CheckGradients({{"x", {2, 6, 7}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {1, 0}), Ints(g, "ends", {100, 7}), Ints(g, "axes", {1, 2}),
+                          Ints(g, "steps", {2, 3})});
+  });
+  CheckGradients({{"x", {5, 4}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {0}), Ints(g, "ends", {4}), Ints(g, "axes", {0}),
+                          Ints(g, "steps", {3})});
+  });
 }
 
 TEST_CASE("autodiff: shape-dependent rules with a symbolic batch dim (Concat, ReduceMean over the batch, "
