@@ -620,3 +620,30 @@ TEST_CASE("autodiff: ConvTranspose (X, W, B) with strides, pads, output_padding,
     });
   }
 }
+
+TEST_CASE("autodiff: gradients do not depend on the thread count", "[autodiff]") {
+  std::mt19937 rng(13);
+  const int64_t batch = 96;
+  std::vector<NamedTensor> feeds = {{"x", Random({batch, 64}, rng, -1, 1)},  {"w1", Random({64, 128}, rng, -0.2f, 0.2f)},
+                                    {"b1", Random({128}, rng, -1, 1)},         {"w2", Random({10, 128}, rng, -0.2f, 0.2f)},
+                                    {"b2", Random({10}, rng, -1, 1)},          {"r", Random({batch, 10}, rng, -1, 1)}};
+  auto run = [&](int threads) {
+    GraphBuilder g("threads");
+    std::map<std::string, std::string> in;
+    for (const auto& [name, t] : feeds) {
+      std::vector<Dim> dims(t.shape().begin(), t.shape().end());
+      in[name] = g.Input(name, DType::kF32, Shape(dims));
+    }
+    auto h = g.Op("Tanh", {g.Op("Gemm", {in["x"], in["w1"], in["b1"]})});
+    auto z = g.Op("LogSoftmax", {g.Op("Gemm", {h, in["w2"], in["b2"]}, {{"transB", int64_t{1}}})});
+    g.Output(g.Op("ReduceSum", {g.Op("Mul", {z, in["r"]})}, {{"keepdims", int64_t{0}}}), "loss");
+    graph::Model m;
+    m.graph = g.Build();
+    graph::AppendGradients(m.graph, "loss", {"w1", "b1", "w2", "b2"});
+    Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = threads}, "threads");
+    return s.Run(feeds);
+  };
+  const auto one = run(1), two = run(2);
+  REQUIRE(one.size() == 5);
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK(one[i].ToFloatVector() == two[i].ToFloatVector());
+}
