@@ -24,11 +24,22 @@ int64_t Elements(const std::vector<int64_t>& shape) {
   return n;
 }
 
+// BCELoss's input must be probabilities, as PyTorch checks: a model that forgot its sigmoid is
+// told so rather than trained on NaN.
+void CheckProbabilities(const float* x, int64_t n) {
+  const int64_t bad = kernels::FindNonProbability(x, n);
+  if (bad < 0) return;
+  throw Error(ErrorCode::kInvalidArgument,
+              "input element " + std::to_string(bad) + " is " + std::to_string(x[bad]) +
+                  ": BCELoss takes probabilities in [0, 1] (BCEWithLogitsLoss takes logits)");
+}
+
 AdapterFn BindPointwise(PointwiseLoss loss) {
   return [loss](const BindContext& b) {
     const LossReduction reduction = ReductionOf(b);
     const int64_t n = Elements(b.InShape(0));
     return BoundStep{.run = [loss, reduction, n](const StepArgs& a) {
+                       if (loss == PointwiseLoss::kBCE) CheckProbabilities(a.In<float>(0), n);
                        kernels::PointwiseLossF32(loss, reduction, a.In<float>(0), a.In<float>(1), n, a.Out<float>(0),
                                                  a.workspace);
                      },

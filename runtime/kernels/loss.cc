@@ -332,6 +332,20 @@ float ScalarGrad(const ClassLossLayout& l, const float* dloss, const void* label
 
 }  // namespace
 
+int64_t FindNonProbability(const float* x, int64_t n) {
+  // Blocks without a bad value (the usual case) are one branch-free pass the compiler vectorizes.
+  constexpr int64_t kBlock = 1024;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    bool bad = false;
+    for (int64_t i = b; i < e; ++i) bad |= !(x[i] >= 0.0f && x[i] <= 1.0f);
+    if (!bad) continue;
+    for (int64_t i = b; i < e; ++i)
+      if (!(x[i] >= 0.0f && x[i] <= 1.0f)) return i;
+  }
+  return -1;
+}
+
 std::size_t PointwiseLossWorkspaceBytes(int64_t n, LossReduction reduction) {
   if (reduction == LossReduction::kNone) return 0;
   return AlignUp(static_cast<std::size_t>(n) * sizeof(float)) + SumWorkspaceBytes(n);

@@ -23,6 +23,10 @@ enum class PointwiseLoss {
   kBCEWithLogits,  // max(x, 0) - x·t + log(1 + exp(-|x|)): x is a logit; never overflows
 };
 
+// The position of the first x[i] outside [0, 1] (NaN included), or -1: PyTorch's BCELoss refuses
+// such input rather than return NaN.
+int64_t FindNonProbability(const float* x, int64_t n);
+
 // Scratch PointwiseLossF32 needs (64-byte aligned).
 std::size_t PointwiseLossWorkspaceBytes(int64_t n, LossReduction reduction);
 // kNone: y[i] = loss(x[i], t[i]) for i < n; kSum, kMean: y[0] is their sum or mean.

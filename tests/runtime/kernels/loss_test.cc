@@ -204,12 +204,28 @@ TEST_CASE("BCELoss clamps log at -100 and its gradient's divisor at 1e-12, as Py
   CHECK(dx[2] == 0.0f);
   CHECK(dx[3] == Approx(-2e11f).epsilon(1e-6));
   CHECK(dx[4] == Approx(2e11f).epsilon(1e-6));
-  // Outside [0, 1] there is no loss: NaN (PyTorch refuses such input).
-  const Tensor bad = Tensor::FromVector<float>({1.5f, -0.5f}, {2});
+  // Outside [0, 1] there is no loss: PyTorch refuses such input, and so does the op; the kernel
+  // itself gives NaN.
+  const std::vector<float> outside = {0.5f, 1.5f, -0.5f, std::numeric_limits<float>::quiet_NaN()};
   const Tensor bt = Tensor::FromVector<float>({0, 0}, {2});
-  const std::vector<float> nan = Values(Run1("BCELoss", {&bad, &bt}, {2}, WithReduction("none")));
-  CHECK(std::isnan(nan[0]));
-  CHECK(std::isnan(nan[1]));
+  for (int64_t at : {1, 2, 3}) {
+    INFO("element " << at);
+    const Tensor bad = Tensor::FromVector<float>({outside[0], outside[static_cast<std::size_t>(at)]}, {2});
+    CHECK_THROWS_WITH(Run1("BCELoss", {&bad, &bt}, {}),
+                      Catch::Contains("BCELoss") && Catch::Contains("input element 1 is ") &&
+                          Catch::Contains("takes probabilities in [0, 1]"));
+  }
+  CHECK(FindNonProbability(outside.data(), 1) == -1);
+  std::vector<float> many(5000, 1.0f);
+  CHECK(FindNonProbability(many.data(), 5000) == -1);
+  many[4321] = 1.0000001f;
+  CHECK(FindNonProbability(many.data(), 5000) == 4321);
+  test::ForEachTarget([&](const char*) {
+    float y[2];
+    PointwiseLossF32(PointwiseLoss::kBCE, LossReduction::kNone, outside.data() + 1, bt.data<float>(), 2, y, nullptr);
+    CHECK(std::isnan(y[0]));
+    CHECK(std::isnan(y[1]));
+  });
 }
 
 TEST_CASE("BCEWithLogitsLoss is stable for large logits", "[kernels][loss][kernel:BCEWithLogitsLoss]"
