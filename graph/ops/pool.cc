@@ -1,6 +1,7 @@
 // Pooling (ONNX opset-17 semantics): MaxPool (opset 12: dilations, ceil_mode, storage_order;
 // output Y only), AveragePool (opset 11: count_include_pad, ceil_mode; no dilations before
 // opset 19) and GlobalAveragePool. The window rule is window.h's, shared with Conv.
+#include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 #include "graph/ops/window.h"
 
@@ -94,6 +95,12 @@ AXON_OP(AveragePool)
     .Flops(PoolFlops)
     .Since(2);
 
-AXON_OP(GlobalAveragePool).Inputs({"X"}).Outputs({"Y"}).Infer(InferGlobalPool).Flops(GlobalPoolFlops).Since(2);
+// The mean over the spatial dims: dY spread evenly back over them.
+AXON_OP(GlobalAveragePool).Inputs({"X"}).Outputs({"Y"}).Infer(InferGlobalPool).Flops(GlobalPoolFlops).Since(2)
+    .Grad([](GradContext& g) {
+      std::vector<int64_t> spatial;
+      for (int64_t i = 2; i < g.InRank(0); ++i) spatial.push_back(i);
+      g.SetInputGrad(0, ExpandReduced(g, g.OutGrad(0), g.Input(0), spatial, /*mean=*/true));
+    });
 
 }  // namespace axon::graph
