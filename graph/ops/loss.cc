@@ -5,6 +5,7 @@
 // "sum", "none": then the loss keeps the per-element or per-sample shape). A gradient op takes the
 // gradient of the loss output, then the forward op's inputs, and returns the gradient of the first
 // input; the forward op's gradient rule emits it.
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -103,8 +104,22 @@ void InferClassLossGrad(InferContext& ctx) {
   ctx.SetOutput(0, DType::kF32, ctx.InShape(1));
 }
 
-// A few operations per element (subtract, square or a log or two, add to the sum).
-// Counted over the first input of the forward op (the second of a gradient op).
+// dX of a loss: its gradient op on (dLoss, the forward op's inputs), with the forward node's
+// attributes (the same names and meanings). Only the first input gets a gradient: the others are
+// targets, labels and class weights, data rather than parameters.
+void LossGradRule(GradContext& g, const std::string& grad_op) {
+  if (!g.NeedsGrad(0)) return;
+  std::vector<std::string> inputs = {g.OutGrad(0)};
+  for (std::size_t i = 0; i < g.NumInputs(); ++i) inputs.push_back(g.Input(i));
+  g.SetInputGrad(0, g.Op(grad_op, std::move(inputs), g.node().attrs));
+}
+
+GradFn LossGrad(std::string grad_op) {
+  return [grad_op = std::move(grad_op)](GradContext& g) { LossGradRule(g, grad_op); };
+}
+
+// A few operations per element (subtract, square or a log or two, add to the sum), counted over
+// the first input of the forward op (the second of a gradient op).
 template <std::size_t kInput>
 double LossFlops(const FlopContext& f) {
   double n = 1;
@@ -115,17 +130,20 @@ double LossFlops(const FlopContext& f) {
 }  // namespace
 
 AXON_OP(MSELoss).Inputs({"X", "Target"}).Outputs({"loss"}).Attr("reduction", AttrType::kString, kMean)
-    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3);
+    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3)
+    .Grad(LossGrad("MSELossGrad"));
 AXON_OP(MSELossGrad).Inputs({"dLoss", "X", "Target"}).Outputs({"dX"}).Attr("reduction", AttrType::kString, kMean)
     .Infer(InferPointwiseLossGrad).Flops(LossFlops<1>).Since(3);
 
 AXON_OP(BCELoss).Inputs({"X", "Target"}).Outputs({"loss"}).Attr("reduction", AttrType::kString, kMean)
-    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3);
+    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3)
+    .Grad(LossGrad("BCELossGrad"));
 AXON_OP(BCELossGrad).Inputs({"dLoss", "X", "Target"}).Outputs({"dX"}).Attr("reduction", AttrType::kString, kMean)
     .Infer(InferPointwiseLossGrad).Flops(LossFlops<1>).Since(3);
 
 AXON_OP(BCEWithLogitsLoss).Inputs({"X", "Target"}).Outputs({"loss"}).Attr("reduction", AttrType::kString, kMean)
-    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3);
+    .Infer(InferPointwiseLoss).Flops(LossFlops<0>).Since(3)
+    .Grad(LossGrad("BCEWithLogitsLossGrad"));
 AXON_OP(BCEWithLogitsLossGrad).Inputs({"dLoss", "X", "Target"}).Outputs({"dX"})
     .Attr("reduction", AttrType::kString, kMean)
     .Infer(InferPointwiseLossGrad).Flops(LossFlops<1>).Since(3);
@@ -133,14 +151,22 @@ AXON_OP(BCEWithLogitsLossGrad).Inputs({"dLoss", "X", "Target"}).Outputs({"dX"})
 // ignore_index has no default: without it, every label must be a class.
 AXON_OP(SoftmaxCrossEntropyLoss).Inputs({"scores", "labels", "weights"}, 2).Outputs({"output", "log_prob"}, 1)
     .Attr("reduction", AttrType::kString, kMean).Attr("ignore_index", AttrType::kInt)
-    .Infer(InferClassLoss).Flops(LossFlops<0>).Since(3);
+    .Infer(InferClassLoss).Flops(LossFlops<0>).Since(3)
+    .Grad([](GradContext& g) {
+      // Either output may carry a gradient: the loss, and log_prob = log_softmax(scores) along dim 1.
+      // SetInputGrad adds up the parts.
+      if (!g.OutGrad(0).empty()) LossGradRule(g, "SoftmaxCrossEntropyLossGrad");
+      if (g.NeedsGrad(0) && g.NumOutputs() > 1 && !g.OutGrad(1).empty())
+        g.SetInputGrad(0, g.Op("LogSoftmaxGrad", {g.OutGrad(1), g.Output(1)}, {{"axis", int64_t{1}}}));
+    });
 AXON_OP(SoftmaxCrossEntropyLossGrad).Inputs({"dLoss", "scores", "labels", "weights"}, 3).Outputs({"dScores"})
     .Attr("reduction", AttrType::kString, kMean).Attr("ignore_index", AttrType::kInt)
     .Infer(InferClassLossGrad).Flops(LossFlops<1>).Since(3);
 
 AXON_OP(NegativeLogLikelihoodLoss).Inputs({"input", "target", "weight"}, 2).Outputs({"loss"})
     .Attr("reduction", AttrType::kString, kMean).Attr("ignore_index", AttrType::kInt)
-    .Infer(InferClassLoss).Since(3);
+    .Infer(InferClassLoss).Since(3)
+    .Grad(LossGrad("NegativeLogLikelihoodLossGrad"));
 AXON_OP(NegativeLogLikelihoodLossGrad).Inputs({"dLoss", "input", "target", "weight"}, 3).Outputs({"dInput"})
     .Attr("reduction", AttrType::kString, kMean).Attr("ignore_index", AttrType::kInt)
     .Infer(InferClassLossGrad).Since(3);
