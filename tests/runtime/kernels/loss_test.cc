@@ -482,5 +482,34 @@ TEST_CASE("loss results do not depend on the thread count", "[kernels][loss]") {
   }
 }
 
+TEST_CASE("loss gradient kernels may write over their input", "[kernels][loss]") {
+  test::ForEachTarget([&](const char*) {
+    const int64_t n = 1001;
+    const std::vector<float> x = test::RandomFloats(n, 31, 0.05f, 0.95f), t = test::RandomFloats(n, 32, 0, 1);
+    for (PointwiseLoss loss : {PointwiseLoss::kMSE, PointwiseLoss::kBCE, PointwiseLoss::kBCEWithLogits}) {
+      INFO(PointwiseName(loss));
+      const float g = 0.5f;
+      std::vector<float> apart(x.size()), in_place = x;
+      PointwiseLossGradF32(loss, LossReduction::kSum, &g, x.data(), t.data(), n, apart.data());
+      PointwiseLossGradF32(loss, LossReduction::kSum, &g, in_place.data(), t.data(), n, in_place.data());
+      CHECK(apart == in_place);
+    }
+    for (const std::vector<int64_t>& shape : {std::vector<int64_t>{9, 37}, std::vector<int64_t>{2, 5, 37}}) {
+      INFO(ShapeToString(shape));
+      const ClassCase c{shape, false, 2, "mean"};
+      const ClassLossLayout l = LayoutOf(c);
+      const std::vector<float> scores = test::RandomFloats(Count(shape), 33, -5, 5);
+      const std::vector<int64_t> labels = RandomLabels(c, 34);
+      std::vector<std::byte> ws(ClassLossWorkspaceBytes(l) + 64);
+      void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ws.data()) + 63) / 64 * 64);
+      const float dloss = 1;
+      std::vector<float> apart(scores.size()), in_place = scores;
+      SoftmaxCrossEntropyGradF32(l, &dloss, scores.data(), labels.data(), nullptr, apart.data(), aligned);
+      SoftmaxCrossEntropyGradF32(l, &dloss, in_place.data(), labels.data(), nullptr, in_place.data(), aligned);
+      CHECK(apart == in_place);
+    }
+  });
+}
+
 }  // namespace
 }  // namespace axon::kernels
