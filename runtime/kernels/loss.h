@@ -1,8 +1,8 @@
 // Loss kernels and their gradients (docs/training.md, "Losses"), Highway-dispatched, with
 // PyTorch's torch.nn semantics and ONNX's for the two class losses. Results never depend on the
 // thread count: per-element work is split in blocks fixed by the sizes, and sums are pairwise
-// (ReduceF32) over per-element losses that are first written out (to the output for reduction
-// "none", else to the workspace).
+// (reduce-inl.h's tree, on one thread) over per-element losses that are first written out (to the
+// output for reduction "none", else to the workspace).
 #pragma once
 
 #include <cstddef>
