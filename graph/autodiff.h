@@ -65,9 +65,29 @@ class GradContext {
   std::string Mul(const std::string& a, const std::string& b) { return Op("Mul", {a, b}); }
   std::string Div(const std::string& a, const std::string& b) { return Op("Div", {a, b}); }
   std::string Neg(const std::string& a) { return Op("Neg", {a}); }
+  std::string Pow(const std::string& a, const std::string& b) { return Op("Pow", {a, b}); }
   // `grad` summed over the dims along which `like` was broadcast to it (numpy rules), giving
   // like's shape; grad itself when the shapes are statically equal.
   std::string SumTo(const std::string& grad, const std::string& like);
+
+  // --- helpers for rules (additions) -----------------------------------------------------------
+  // Dtype and shape of any forward value (graph input, initializer or node output).
+  const ValueInfo& InfoOf(const std::string& value) const;
+  // Input i's data when it is an initializer (a constant shape, axes, exponent), else null.
+  const Tensor* ConstantInput(std::size_t i) const;
+  // The i64 shape of a forward value: a constant when its shape is fully known, else a Shape node
+  // (read only for the shape when a plan is made, so it works for every batch size).
+  std::string ShapeOf(const std::string& value);
+  // `grad` (with like's element count) reshaped to like's shape.
+  std::string ReshapeLike(const std::string& grad, const std::string& like);
+  // f32 zeros of a forward value's shape.
+  std::string ZerosLike(const std::string& value);
+  // An i64 1-D initializer.
+  std::string Ints(const std::vector<int64_t>& values);
+  // Throws axon::Error naming the forward node (a case the rule cannot differentiate).
+  [[noreturn]] void Fail(const std::string& message) const;
+  // Input i's rank; fails when it is not known.
+  int64_t InRank(std::size_t i) const;
 
   GradContext(GraphEditor& editor, const Node& node, const OpSchema& schema, std::vector<std::string> out_grads,
               std::vector<bool> needs, std::map<std::string, std::vector<std::string>>& input_grads);

@@ -2,6 +2,7 @@
 // an optional input read through InputValue, equal parts otherwise; one output per part).
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -101,11 +102,44 @@ void InferSplit(InferContext& ctx) {
   }
 }
 
+// dY split back into the inputs' pieces along the axis, by one Split. The sizes are constants when
+// every input's dim there is known, else Shape slices read when a plan is made.
+void ConcatGrad(GradContext& g) {
+  const std::size_t n = g.NumInputs();
+  const int64_t rank = g.InRank(0);
+  const int64_t axis = NormalizeAxis(g.attrs().Int("axis"), rank).value();
+  std::vector<int64_t> sizes;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Dim& d = g.InInfo(i).shape[static_cast<std::size_t>(axis)];
+    if (d.known()) sizes.push_back(d.value());
+  }
+  std::string split;
+  if (sizes.size() == n) {
+    split = g.Ints(sizes);
+  } else {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < n; ++i)
+      parts.push_back(g.Op("Shape", {g.Input(i)}, {{"start", axis}, {"end", axis + 1}}));
+    split = g.Op("Concat", parts, {{"axis", int64_t{0}}});
+  }
+  const std::vector<std::string> pieces = g.OpN("Split", {g.OutGrad(0), split}, n, {{"axis", axis}});
+  for (std::size_t i = 0; i < n; ++i) g.SetInputGrad(i, pieces[i]);
+}
+
+// The output gradients joined again; an output no gradient reaches contributes zeros.
+void SplitGrad(GradContext& g) {
+  std::vector<std::string> parts;
+  for (std::size_t o = 0; o < g.NumOutputs(); ++o)
+    parts.push_back(g.OutGrad(o).empty() ? g.ZerosLike(g.Output(o)) : g.OutGrad(o));
+  g.SetInputGrad(0, g.Op("Concat", parts, {{"axis", g.attrs().Int("axis")}}));
+}
+
 }  // namespace
 
 AXON_OP(Concat).Inputs({"inputs"}).VariadicInputs(1).Outputs({"concat_result"}).Attr("axis", AttrType::kInt)
-    .Infer(InferConcat).Since(2);
+    .Infer(InferConcat).Since(2).Grad(ConcatGrad);
 AXON_OP(Split).Inputs({"input", "split"}, 1).Outputs({"outputs"}).VariadicOutputs(1)
-    .Attr("axis", AttrType::kInt, int64_t{0}).Infer(InferSplit).Since(2);
+    .Attr("axis", AttrType::kInt, int64_t{0}).Infer(InferSplit).Since(2)
+    .Grad(SplitGrad);
 
 }  // namespace axon::graph

@@ -1,4 +1,7 @@
 // Binary elementwise ops with numpy broadcasting.
+#include <cmath>
+
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -47,17 +50,68 @@ void InferPRelu(InferContext& ctx) {
   ctx.SetOutput(0, DType::kF32, x);
 }
 
+// Gradients of the broadcasting ops: each part is summed back to its input's shape (SumTo), after
+// any elementwise factor and before a Neg or scalar factor (which are cheaper on the smaller value).
+void AddGrad(GradContext& g) {
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.SumTo(g.OutGrad(0), g.Input(0)));
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.OutGrad(0), g.Input(1)));
+}
+
+void SubGrad(GradContext& g) {
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.SumTo(g.OutGrad(0), g.Input(0)));
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.Neg(g.SumTo(g.OutGrad(0), g.Input(1))));
+}
+
+void MulGrad(GradContext& g) {
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.SumTo(g.Mul(g.OutGrad(0), g.Input(1)), g.Input(0)));
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.Mul(g.OutGrad(0), g.Input(0)), g.Input(1)));
+}
+
+// C = A / B: dA = dC / B, dB = −dC·A/B² = −dC·C/B.
+void DivGrad(GradContext& g) {
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.SumTo(g.Div(g.OutGrad(0), g.Input(1)), g.Input(0)));
+  if (g.NeedsGrad(1))
+    g.SetInputGrad(1, g.Neg(g.SumTo(g.Mul(g.OutGrad(0), g.Div(g.Output(0), g.Input(1))), g.Input(1))));
+}
+
+// Z = X^Y: dX = dZ·Y·X^(Y−1), dY = dZ·Z·ln X. A constant exponent folds Y − 1 (and the common
+// Y = 2, Y = 1 need no Pow at all); an integer exponent is taken as f32.
+void PowGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string& dz = g.OutGrad(0);
+  if (g.NeedsGrad(0)) {
+    std::string factor;  // d(X^Y)/dX
+    if (const Tensor* y = g.ConstantInput(1); y && y->size() == 1) {
+      const double p = y->dtype() == DType::kF32 ? double{y->data<float>()[0]}
+                       : y->dtype() == DType::kI64 ? static_cast<double>(y->data<int64_t>()[0])
+                                                   : double{y->data<int32_t>()[0]};
+      if (p == 1.0) {
+        factor = "";
+      } else if (p == 2.0) {
+        factor = g.Mul(x, g.Scalar(2.0f));
+      } else {
+        factor = g.Mul(g.Pow(x, g.Scalar(static_cast<float>(p - 1.0))), g.Scalar(static_cast<float>(p)));
+      }
+    } else {
+      std::string e = g.Input(1);
+      if (g.InInfo(1).dtype != DType::kF32) e = g.Op("Cast", {e}, {{"to", int64_t{1}}});  // ONNX's FLOAT
+      factor = g.Mul(g.Pow(x, g.Sub(e, g.Scalar(1.0f))), e);
+    }
+    g.SetInputGrad(0, g.SumTo(factor.empty() ? dz : g.Mul(dz, factor), x));
+  }
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.Mul(g.Mul(dz, g.Output(0)), g.Op("Log", {x})), g.Input(1)));
+}
+
 }  // namespace
 
 // Since(2): op set 2 added i32, i64, i8 and u8 (and Pow's integer base and exponent).
-AXON_OP(Add).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
-AXON_OP(Sub).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
-AXON_OP(Mul).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
-AXON_OP(Div).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput);
+AXON_OP(Add).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput).Grad(AddGrad);
+AXON_OP(Sub).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput).Grad(SubGrad);
+AXON_OP(Mul).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput).Grad(MulGrad);
+AXON_OP(Div).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).Flops(OneFlopPerOutput).Grad(DivGrad);
 // exp(y·ln|x|) and its special cases: counted as 4, as the other exp/log ops are.
-AXON_OP(Pow).Since(2).Inputs({"X", "Y"}).Outputs({"Z"}).Infer(InferPow).Flops([](const FlopContext& f) {
-  return 4 * OneFlopPerOutput(f);
-});
+AXON_OP(Pow).Since(2).Inputs({"X", "Y"}).Outputs({"Z"}).Infer(InferPow)
+    .Flops([](const FlopContext& f) { return 4 * OneFlopPerOutput(f); }).Grad(PowGrad);
 AXON_OP(PRelu).Since(2).Inputs({"X", "slope"}).Outputs({"Y"}).Infer(InferPRelu).Flops(OneFlopPerOutput);
 
 }  // namespace axon::graph

@@ -1,4 +1,5 @@
 // MatMul (numpy semantics, batched with broadcast) and Gemm (ONNX: alpha·op(A)·op(B) + beta·C).
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -68,9 +69,86 @@ double GemmFlops(const FlopContext& f) {
   return 2.0 * k * OneFlopPerOutput(f);
 }
 
+using Attrs = std::map<std::string, Attribute>;
+
+// The last two dims swapped.
+std::string TransposeLast2(GradContext& g, const std::string& v, int64_t rank) {
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i) perm.push_back(i);
+  std::swap(perm[static_cast<std::size_t>(rank - 1)], perm[static_cast<std::size_t>(rank - 2)]);
+  return g.Op("Transpose", {v}, {{"perm", perm}});
+}
+
+// Y = A·B with numpy's rules. 2-D operands use Gemm's transpose flags (no Transpose copies); a
+// batched A times a 2-D B folds the batch into Gemm's rows; the rest goes through batched MatMul
+// and SumTo over broadcast batch dims, with 1-D operands made matrices first.
+void MatMulGrad(GradContext& g) {
+  const int64_t ra = g.InRank(0), rb = g.InRank(1);
+  const std::string& a = g.Input(0);
+  const std::string& b = g.Input(1);
+  const std::string& dy = g.OutGrad(0);
+  if (ra == 2 && rb == 2) {
+    if (g.NeedsGrad(0)) g.SetInputGrad(0, g.Op("Gemm", {dy, b}, {{"transB", int64_t{1}}}));
+    if (g.NeedsGrad(1)) g.SetInputGrad(1, g.Op("Gemm", {a, dy}, {{"transA", int64_t{1}}}));
+    return;
+  }
+  if (ra >= 3 && rb == 2) {
+    const std::string dy2 = g.Op("Flatten", {dy}, {{"axis", ra - 1}});
+    if (g.NeedsGrad(0)) g.SetInputGrad(0, g.ReshapeLike(g.Op("Gemm", {dy2, b}, {{"transB", int64_t{1}}}), a));
+    if (g.NeedsGrad(1)) {
+      const std::string a2 = g.Op("Flatten", {a}, {{"axis", ra - 1}});
+      g.SetInputGrad(1, g.Op("Gemm", {a2, dy2}, {{"transA", int64_t{1}}}));
+    }
+    return;
+  }
+  // Matrices: A' [.., m, k], B' [.., k, n], dY' [.., m, n].
+  std::string a2 = a, b2 = b, dy2 = dy;
+  if (ra == 1) a2 = g.Op("Unsqueeze", {a, g.Ints({0})});
+  if (rb == 1) b2 = g.Op("Unsqueeze", {b, g.Ints({1})});
+  if (ra == 1 && rb == 1) {
+    dy2 = g.Op("Reshape", {dy, g.Ints({1, 1})});
+  } else if (ra == 1) {
+    dy2 = g.Op("Unsqueeze", {dy, g.Ints({-2})});
+  } else if (rb == 1) {
+    dy2 = g.Op("Unsqueeze", {dy, g.Ints({-1})});
+  }
+  const int64_t ra2 = std::max<int64_t>(ra, 2), rb2 = std::max<int64_t>(rb, 2);
+  if (g.NeedsGrad(0)) {
+    std::string da = g.Op("MatMul", {dy2, TransposeLast2(g, b2, rb2)});  // [.., m, k]
+    if (ra == 1) da = g.Op("Squeeze", {da, g.Ints({-2})});
+    g.SetInputGrad(0, g.SumTo(da, a));
+  }
+  if (g.NeedsGrad(1)) {
+    std::string db = g.Op("MatMul", {TransposeLast2(g, a2, ra2), dy2});  // [.., k, n]
+    if (rb == 1) db = g.Op("Squeeze", {db, g.Ints({-1})});
+    g.SetInputGrad(1, g.SumTo(db, b));
+  }
+}
+
+// Y = alpha·op(A)·op(B) + beta·C. Each gradient is one Gemm with transpose flags:
+//   dop(A) = alpha·dY·op(B)ᵀ, dop(B) = alpha·op(A)ᵀ·dY, and dA = dop(A)ᵀ when transA (so for B).
+void GemmGrad(GradContext& g) {
+  const float alpha = g.attrs().Float("alpha"), beta = g.attrs().Float("beta");
+  const bool ta = g.attrs().Int("transA") != 0, tb = g.attrs().Int("transB") != 0;
+  const std::string& a = g.Input(0);
+  const std::string& b = g.Input(1);
+  const std::string& dy = g.OutGrad(0);
+  auto gemm = [&](const std::string& x, const std::string& y, bool tx, bool ty) {
+    Attrs attrs{{"transA", int64_t{tx}}, {"transB", int64_t{ty}}};
+    if (alpha != 1.0f) attrs["alpha"] = alpha;
+    return g.Op("Gemm", {x, y}, attrs);
+  };
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, ta ? gemm(b, dy, tb, true) : gemm(dy, b, false, !tb));
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, tb ? gemm(dy, a, true, ta) : gemm(a, dy, !ta, false));
+  if (g.NumInputs() > 2 && !g.Input(2).empty() && g.NeedsGrad(2)) {
+    const std::string dc = g.SumTo(dy, g.Input(2));
+    g.SetInputGrad(2, beta == 1.0f ? dc : g.Mul(dc, g.Scalar(beta)));
+  }
+}
+
 }  // namespace
 
-AXON_OP(MatMul).Inputs({"A", "B"}).Outputs({"Y"}).Infer(InferMatMul).Flops(MatMulFlops);
+AXON_OP(MatMul).Inputs({"A", "B"}).Outputs({"Y"}).Infer(InferMatMul).Flops(MatMulFlops).Grad(MatMulGrad);
 AXON_OP(Gemm)
     .Inputs({"A", "B", "C"}, 2)
     .Outputs({"Y"})
@@ -79,6 +157,7 @@ AXON_OP(Gemm)
     .Attr("transA", AttrType::kInt, int64_t{0})
     .Attr("transB", AttrType::kInt, int64_t{0})
     .Infer(InferGemm)
-    .Flops(GemmFlops);
+    .Flops(GemmFlops)
+    .Grad(GemmGrad);
 
 }  // namespace axon::graph

@@ -1,5 +1,6 @@
 // LayerNormalization (ONNX opset 17) and BatchNormalization in its inference form (opset 15,
 // training_mode 0).
+#include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -78,12 +79,38 @@ void InferBatchNorm(InferContext& ctx) {
 // A subtraction and a multiply-add per element.
 double BatchNormFlops(const FlopContext& f) { return 2 * OneFlopPerOutput(f); }
 
+// With x̂ = (X − mean)·inv over the normalized dims (N elements) and g = dY·Scale:
+//   dX = inv·(g − mean(g) − x̂·mean(g·x̂)), dScale = Σ dY·x̂, dB = Σ dY (over the other dims).
+// The statistics are recomputed from X (in f32, as the forward kernel does).
+void LayerNormGrad(GradContext& g) {
+  for (std::size_t o = 1; o < g.NumOutputs(); ++o)
+    if (!g.OutGrad(o).empty()) g.Fail("a gradient reaches output " + g.Output(o) + "; only Y is differentiated");
+  const int64_t rank = g.InRank(0);
+  const int64_t axis = NormalizeAxis(g.attrs().Int("axis"), rank).value();
+  std::vector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i) axes.push_back(i);
+  const std::string& x = g.Input(0);
+  const std::string& dy = g.OutGrad(0);
+  auto mean = [&](const std::string& v) { return g.Op("ReduceMean", {v}, {{"axes", axes}, {"keepdims", int64_t{1}}}); };
+  const std::string centred = g.Sub(x, mean(x));
+  const std::string var = mean(g.Mul(centred, centred));
+  const std::string inv = g.Op("Reciprocal", {g.Op("Sqrt", {g.Add(var, g.Scalar(g.attrs().Float("epsilon")))})});
+  const std::string xhat = g.Mul(centred, inv);
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.Mul(dy, xhat), g.Input(1)));
+  if (g.NumInputs() > 2 && !g.Input(2).empty() && g.NeedsGrad(2)) g.SetInputGrad(2, g.SumTo(dy, g.Input(2)));
+  if (g.NeedsGrad(0)) {
+    const std::string gy = g.Mul(dy, g.Input(1));
+    const std::string inner = g.Sub(g.Sub(gy, mean(gy)), g.Mul(xhat, mean(g.Mul(gy, xhat))));
+    g.SetInputGrad(0, g.Mul(inner, inv));
+  }
+}
+
 }  // namespace
 
 AXON_OP(LayerNormalization).Since(2).Inputs({"X", "Scale", "B"}, 2).Outputs({"Y", "Mean", "InvStdDev"}, 1)
     .Attr("axis", AttrType::kInt, int64_t{-1}).Attr("epsilon", AttrType::kFloat, 1e-5f)
     .Attr("stash_type", AttrType::kInt, int64_t{1})
-    .Infer(InferLayerNorm).Flops(LayerNormFlops);
+    .Infer(InferLayerNorm).Flops(LayerNormFlops).Grad(LayerNormGrad);
 // momentum only shapes the running statistics of training mode; it is accepted and ignored.
 AXON_OP(BatchNormalization).Since(2).Inputs({"X", "scale", "B", "input_mean", "input_var"})
     .Outputs({"Y", "running_mean", "running_var"}, 1)

@@ -1,6 +1,7 @@
 // Pooling (ONNX opset-17 semantics): MaxPool (opset 12: dilations, ceil_mode, storage_order;
 // output Y only), AveragePool (opset 11: count_include_pad, ceil_mode; no dilations before
 // opset 19) and GlobalAveragePool. The window rule is window.h's, shared with Conv.
+#include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 #include "graph/ops/window.h"
 
@@ -65,6 +66,27 @@ double GlobalPoolFlops(const FlopContext& f) {
   return n;
 }
 
+// MaxPoolGrad / AveragePoolGrad (dY, X) -> dX of X's shape, with the forward node's attributes.
+void InferPoolGrad(InferContext& ctx) {
+  ctx.RequireFloat(0);
+  ctx.RequireFloat(1);
+  const Shape& dy = ctx.InShape(0);
+  const Shape& x = ctx.InShape(1);
+  if (dy.has_rank() && x.has_rank())
+    ctx.Require(dy.rank() == x.rank(), "dY " + dy.ToString() + " and X " + x.ToString() + " differ in rank");
+  if (!ctx.attrs.Has("kernel_shape")) ctx.Fail("kernel_shape is required");
+  ReadWindow(ctx.attrs, ctx.attrs.Ints("kernel_shape"), FailThrough(ctx));
+  ctx.SetOutput(0, DType::kF32, x);
+}
+
+// The gradient ops take the forward node's attributes as they are.
+GradFn PoolGrad(const char* grad_op) {
+  return [grad_op](GradContext& g) {
+    if (g.NumOutputs() > 1 && !g.OutGrad(1).empty()) g.Fail("Indices has no gradient");
+    g.SetInputGrad(0, g.Op(grad_op, {g.OutGrad(0), g.Input(0)}, g.node().attrs));
+  };
+}
+
 }  // namespace
 
 AXON_OP(MaxPool)
@@ -79,7 +101,8 @@ AXON_OP(MaxPool)
     .Attr("strides", AttrType::kInts)
     .Infer(InferPool)
     .Flops(PoolFlops)
-    .Since(2);
+    .Since(2)
+    .Grad(PoolGrad("MaxPoolGrad"));
 
 AXON_OP(AveragePool)
     .Inputs({"X"})
@@ -92,8 +115,42 @@ AXON_OP(AveragePool)
     .Attr("strides", AttrType::kInts)
     .Infer(InferPool)
     .Flops(PoolFlops)
-    .Since(2);
+    .Since(2)
+    .Grad(PoolGrad("AveragePoolGrad"));
 
-AXON_OP(GlobalAveragePool).Inputs({"X"}).Outputs({"Y"}).Infer(InferGlobalPool).Flops(GlobalPoolFlops).Since(2);
+AXON_OP(MaxPoolGrad)
+    .Inputs({"dY", "X"})
+    .Outputs({"dX"})
+    .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
+    .Attr("ceil_mode", AttrType::kInt, int64_t{0})
+    .Attr("dilations", AttrType::kInts)
+    .Attr("kernel_shape", AttrType::kInts)
+    .Attr("pads", AttrType::kInts)
+    .Attr("storage_order", AttrType::kInt, int64_t{0})
+    .Attr("strides", AttrType::kInts)
+    .Infer(InferPoolGrad)
+    .Flops(PoolFlops)
+    .Since(3);
+
+AXON_OP(AveragePoolGrad)
+    .Inputs({"dY", "X"})
+    .Outputs({"dX"})
+    .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
+    .Attr("ceil_mode", AttrType::kInt, int64_t{0})
+    .Attr("count_include_pad", AttrType::kInt, int64_t{0})
+    .Attr("kernel_shape", AttrType::kInts)
+    .Attr("pads", AttrType::kInts)
+    .Attr("strides", AttrType::kInts)
+    .Infer(InferPoolGrad)
+    .Flops(PoolFlops)
+    .Since(3);
+
+// The mean over the spatial dims: dY spread evenly back over them.
+AXON_OP(GlobalAveragePool).Inputs({"X"}).Outputs({"Y"}).Infer(InferGlobalPool).Flops(GlobalPoolFlops).Since(2)
+    .Grad([](GradContext& g) {
+      std::vector<int64_t> spatial;
+      for (int64_t i = 2; i < g.InRank(0); ++i) spatial.push_back(i);
+      g.SetInputGrad(0, ExpandReduced(g, g.OutGrad(0), g.Input(0), spatial, /*mean=*/true));
+    });
 
 }  // namespace axon::graph

@@ -4,6 +4,7 @@
 // refuses it too, where ONNX is silent).
 #include "graph/ops/reduce_axes.h"
 
+#include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -99,14 +100,62 @@ double ReduceFlops(const FlopContext& f) {
   return n;
 }
 
+// dX = dY broadcast back over the reduced axes (a mean also divides by the count). The axes
+// must be known when the gradient graph is made: an attribute or a constant input.
+void ReduceGrad(GradContext& g, bool mean) {
+  const int64_t rank = g.InRank(0);
+  std::vector<int64_t> axes;
+  bool noop = false;
+  if (!mean) {
+    noop = g.attrs().Int("noop_with_empty_axes") != 0;
+    if (g.NumInputs() > 1 && !g.Input(1).empty()) {
+      const Tensor* t = g.ConstantInput(1);
+      if (!t) g.Fail("the axes are computed at run time; they must be a constant");
+      axes.assign(t->data<int64_t>(), t->data<int64_t>() + t->size());
+    }
+  } else if (g.attrs().Has("axes")) {
+    axes = g.attrs().Ints("axes");
+  }
+  const uint64_t mask = ReducedAxesMask(axes, rank, noop, nullptr).value();  // inference checked them
+  const std::string& x = g.Input(0);
+  if (mask == 0) return g.SetInputGrad(0, g.OutGrad(0));
+  std::vector<int64_t> reduced;
+  for (int64_t i = 0; i < rank; ++i)
+    if (mask >> i & 1) reduced.push_back(i);
+  std::string dy = g.OutGrad(0);
+  if (g.attrs().Int("keepdims") == 0) dy = g.Op("Unsqueeze", {dy, g.Ints(reduced)});
+  g.SetInputGrad(0, ExpandReduced(g, dy, x, reduced, mean));
+}
+
 }  // namespace
+
+std::string ExpandReduced(GradContext& g, const std::string& dy_kept, const std::string& x,
+                          const std::vector<int64_t>& axes, bool mean) {
+  std::string dy = dy_kept;
+  if (mean) {
+    const Shape& shape = g.InfoOf(x).shape;
+    std::vector<Dim> dims;
+    for (int64_t a : axes) dims.push_back(shape[static_cast<std::size_t>(a)]);
+    const DimProduct count = MultiplyDims(dims);
+    if (count.value) {
+      dy = g.Mul(dy, g.Scalar(1.0f / static_cast<float>(*count.value)));
+    } else {  // a symbolic dim is reduced: the count is known only when a plan is made
+      const std::string ones = g.Op("ConstantOfShape", {g.ShapeOf(x)},
+                                    {{"value", TensorAttr{Tensor::FromVector(std::vector<float>{1.0f}, {1})}}});
+      dy = g.Div(dy, g.Op("ReduceSum", {ones, g.Ints(axes)}, {{"keepdims", int64_t{1}}}));
+    }
+  }
+  return g.Op("Expand", {dy, g.ShapeOf(x)});
+}
 
 AXON_OP(ReduceSum).Since(2).Inputs({"data", "axes"}, 1).Outputs({"reduced"})
     .Attr("keepdims", AttrType::kInt, int64_t{1}).Attr("noop_with_empty_axes", AttrType::kInt, int64_t{0})
-    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/true, /*i64=*/true); }).Flops(ReduceFlops);
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/true, /*i64=*/true); }).Flops(ReduceFlops)
+    .Grad([](GradContext& g) { ReduceGrad(g, /*mean=*/false); });
 AXON_OP(ReduceMean).Since(2).Inputs({"data"}).Outputs({"reduced"})
     .Attr("axes", AttrType::kInts).Attr("keepdims", AttrType::kInt, int64_t{1})
-    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/false); }).Flops(ReduceFlops);
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/false); }).Flops(ReduceFlops)
+    .Grad([](GradContext& g) { ReduceGrad(g, /*mean=*/true); });
 AXON_OP(ReduceMax).Since(2).Inputs({"data"}).Outputs({"reduced"})
     .Attr("axes", AttrType::kInts).Attr("keepdims", AttrType::kInt, int64_t{1})
     .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/true); }).Flops(ReduceFlops);

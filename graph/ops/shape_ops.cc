@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -169,14 +170,27 @@ void InferUnsqueeze(InferContext& ctx) {
   ctx.SetOutput(0, dtype, Shape(std::move(out)));
 }
 
+// Reshape, Flatten, Squeeze, Unsqueeze only relabel: the gradient is dY relabelled as X.
+void RelabelGrad(GradContext& g) { g.SetInputGrad(0, g.ReshapeLike(g.OutGrad(0), g.Input(0))); }
+
+void TransposeGrad(GradContext& g) {
+  const std::vector<int64_t> perm = TransposePerm(g.attrs(), g.InRank(0));
+  std::vector<int64_t> inverse(perm.size());
+  for (std::size_t i = 0; i < perm.size(); ++i) inverse[static_cast<std::size_t>(perm[i])] = static_cast<int64_t>(i);
+  g.SetInputGrad(0, g.Op("Transpose", {g.OutGrad(0)}, {{"perm", inverse}}));
+}
+
 }  // namespace
 
-AXON_OP(Identity).Inputs({"input"}).Outputs({"output"}).Infer(InferIdentity);
+AXON_OP(Identity).Inputs({"input"}).Outputs({"output"}).Infer(InferIdentity)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.OutGrad(0)); });
 AXON_OP(Reshape).Inputs({"data", "shape"}).Outputs({"reshaped"})
-    .Attr("allowzero", AttrType::kInt, int64_t{0}).Infer(InferReshape);
-AXON_OP(Flatten).Inputs({"input"}).Outputs({"output"}).Attr("axis", AttrType::kInt, int64_t{1}).Infer(InferFlatten);
-AXON_OP(Transpose).Inputs({"data"}).Outputs({"transposed"}).Attr("perm", AttrType::kInts).Infer(InferTranspose);
-AXON_OP(Squeeze).Inputs({"data", "axes"}, 1).Outputs({"squeezed"}).Infer(InferSqueeze).Since(2);
-AXON_OP(Unsqueeze).Inputs({"data", "axes"}).Outputs({"expanded"}).Infer(InferUnsqueeze).Since(2);
+    .Attr("allowzero", AttrType::kInt, int64_t{0}).Infer(InferReshape).Grad(RelabelGrad);
+AXON_OP(Flatten).Inputs({"input"}).Outputs({"output"}).Attr("axis", AttrType::kInt, int64_t{1}).Infer(InferFlatten)
+    .Grad(RelabelGrad);
+AXON_OP(Transpose).Inputs({"data"}).Outputs({"transposed"}).Attr("perm", AttrType::kInts).Infer(InferTranspose)
+    .Grad(TransposeGrad);
+AXON_OP(Squeeze).Inputs({"data", "axes"}, 1).Outputs({"squeezed"}).Infer(InferSqueeze).Since(2).Grad(RelabelGrad);
+AXON_OP(Unsqueeze).Inputs({"data", "axes"}).Outputs({"expanded"}).Infer(InferUnsqueeze).Since(2).Grad(RelabelGrad);
 
 }  // namespace axon::graph

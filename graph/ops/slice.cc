@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 #include "graph/ops/slice_rule.h"
 
@@ -104,8 +105,45 @@ void InferSlice(InferContext& ctx) {
   ctx.SetOutput(0, dtype, Shape(std::move(out)));
 }
 
+std::vector<int64_t> ConstantInts(GradContext& g, std::size_t i, const char* what) {
+  const Tensor* t = g.ConstantInput(i);
+  if (!t) g.Fail(std::string(what) + " are computed at run time; the gradient needs them constant");
+  std::vector<int64_t> v(static_cast<std::size_t>(t->size()));
+  for (std::size_t k = 0; k < v.size(); ++k)
+    v[k] = t->dtype() == DType::kI64 ? t->data<int64_t>()[k] : int64_t{t->data<int32_t>()[k]};
+  return v;
+}
+
+// dX = dY padded with zeros back to X's shape. Needs constant starts/ends/axes, steps of 1, and
+// X's sliced dims known (the pads are constants).
+void SliceGrad(GradContext& g) {
+  const int64_t rank = g.InRank(0);
+  const Shape& x = g.InInfo(0).shape;
+  const std::vector<int64_t> starts = ConstantInts(g, 1, "starts"), ends = ConstantInts(g, 2, "ends");
+  std::vector<int64_t> axes;
+  if (g.NumInputs() > 3 && !g.Input(3).empty()) {
+    axes = ConstantInts(g, 3, "axes");
+  } else {
+    for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
+  }
+  if (g.NumInputs() > 4 && !g.Input(4).empty())
+    for (int64_t s : ConstantInts(g, 4, "steps"))
+      if (s != 1) g.Fail("steps other than 1 have no gradient rule yet");
+  std::vector<int64_t> pads(static_cast<std::size_t>(2 * rank), 0);
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    const int64_t a = NormalizeAxis(axes[k], rank).value();
+    const Dim& d = x[static_cast<std::size_t>(a)];
+    if (!d.known()) g.Fail("sliced dim " + std::to_string(a) + " has no known size");
+    const SliceAxis s = ResolveSliceAxis(d.value(), starts[k], ends[k], 1);
+    pads[static_cast<std::size_t>(a)] = s.count ? s.start : d.value();
+    pads[static_cast<std::size_t>(rank + a)] = d.value() - pads[static_cast<std::size_t>(a)] - s.count;
+  }
+  g.SetInputGrad(0, g.Op("Pad", {g.OutGrad(0), g.Ints(pads)}));
+}
+
 }  // namespace
 
-AXON_OP(Slice).Inputs({"data", "starts", "ends", "axes", "steps"}, 3).Outputs({"output"}).Infer(InferSlice).Since(2);
+AXON_OP(Slice).Inputs({"data", "starts", "ends", "axes", "steps"}, 3).Outputs({"output"}).Infer(InferSlice).Since(2)
+    .Grad(SliceGrad);
 
 }  // namespace axon::graph

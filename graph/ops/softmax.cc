@@ -1,4 +1,5 @@
 // Softmax and LogSoftmax along one axis (ONNX opset-13 semantics: axis defaults to -1).
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -17,11 +18,18 @@ void InferSoftmax(InferContext& ctx) {
 // max, subtract, exp, sum, divide (or log): about 5 per element.
 double SoftmaxFlops(const FlopContext& f) { return 5 * OneFlopPerOutput(f); }
 
+// Both gradients read the forward output Y, with the forward axis.
+GradFn AlongAxisGrad(const char* grad_op) {
+  return [grad_op](GradContext& g) {
+    g.SetInputGrad(0, g.Op(grad_op, {g.OutGrad(0), g.Output(0)}, {{"axis", g.attrs().Int("axis")}}));
+  };
+}
+
 }  // namespace
 
 AXON_OP(Softmax).Inputs({"input"}).Outputs({"output"}).Attr("axis", AttrType::kInt, int64_t{-1})
-    .Infer(InferSoftmax).Flops(SoftmaxFlops);
+    .Infer(InferSoftmax).Flops(SoftmaxFlops).Grad(AlongAxisGrad("SoftmaxGrad"));
 AXON_OP(LogSoftmax).Inputs({"input"}).Outputs({"output"}).Attr("axis", AttrType::kInt, int64_t{-1})
-    .Infer(InferSoftmax).Flops(SoftmaxFlops);
+    .Infer(InferSoftmax).Flops(SoftmaxFlops).Grad(AlongAxisGrad("LogSoftmaxGrad"));
 
 }  // namespace axon::graph

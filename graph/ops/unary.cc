@@ -1,5 +1,8 @@
 // Elementwise math ops (ONNX op-set 17 semantics) beyond the activations of activation.cc: f32 in,
 // the input's shape and dtype out. Input, output and attribute names and defaults are ONNX's.
+#include <cmath>
+
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -29,14 +32,35 @@ void InferClip(InferContext& ctx) {
   ctx.SetOutput(0, t, ctx.InShape(0));
 }
 
+// d erf(x)/dx = 2/√π · exp(−x²).
+void ErfGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string gauss = g.Op("Exp", {g.Neg(g.Mul(x, x))});
+  g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Mul(gauss, g.Scalar(static_cast<float>(2.0 / std::sqrt(M_PI))))));
+}
+
+// With alpha >= 0 the output is > 0 exactly where the input is, so the gradient reads Y (which
+// the forward pass keeps anyway) rather than X.
+void LeakyReluGrad(GradContext& g) {
+  const float alpha = g.attrs().Float("alpha");
+  const std::string& saved = alpha >= 0.0f ? g.Output(0) : g.Input(0);
+  g.SetInputGrad(0, g.Op("LeakyReluGrad", {g.OutGrad(0), saved}, {{"alpha", alpha}}));
+}
+
 }  // namespace
 
-AXON_OP(Exp).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
-AXON_OP(Log).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
-AXON_OP(Sqrt).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
-AXON_OP(Neg).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
+AXON_OP(Exp).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Output(0))); });
+AXON_OP(Log).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Div(g.OutGrad(0), g.Input(0))); });
+// d√x/dx = 1 / (2√x) = 0.5 / Y.
+AXON_OP(Sqrt).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Div(g.Mul(g.OutGrad(0), g.Scalar(0.5f)), g.Output(0))); });
+AXON_OP(Neg).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Neg(g.OutGrad(0))); });
 AXON_OP(Abs).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
-AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
+AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
+    .Grad(ErfGrad);
 AXON_OP(Reciprocal).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
 AXON_OP(Softplus).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
 AXON_OP(HardSwish).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
@@ -46,7 +70,8 @@ AXON_OP(LeakyRelu)
     .Outputs({"Y"})
     .Attr("alpha", AttrType::kFloat, 0.01f)
     .Infer(SameShapeAndType)
-    .Flops(OneFlopPerOutput);
+    .Flops(OneFlopPerOutput)
+    .Grad(LeakyReluGrad);
 AXON_OP(Elu)
     .Since(2)
     .Inputs({"X"})

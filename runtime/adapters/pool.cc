@@ -3,6 +3,7 @@
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
 #include "runtime/kernels/pool.h"
+#include "runtime/kernels/pool_grad.h"
 
 namespace axon::runtime {
 namespace {
@@ -38,8 +39,32 @@ BoundStep BindGlobalAveragePool(const BindContext& b) {
   }};
 }
 
+// MaxPoolGrad(dY, X) and AveragePoolGrad(dY, X): the forward window over X's shape, dY's
+// shape the grid; AveragePoolGrad reads only X's shape.
+BoundStep BindMaxPoolGrad(const BindContext& b) {
+  const std::vector<int64_t>& xs = b.InShape(1);
+  const kernels::WindowGeometry g = ResolvedGeometry(b, xs, b.InShape(0), b.attrs().Ints("kernel_shape"));
+  const int64_t planes = xs[0] * xs[1];
+  return BoundStep{.run = [g, planes](const StepArgs& a) {
+    kernels::MaxPoolGradF32(g, planes, a.In<float>(1), a.In<float>(0), a.Out<float>(0));
+  }};
+}
+
+BoundStep BindAveragePoolGrad(const BindContext& b) {
+  const std::vector<int64_t>& xs = b.InShape(1);
+  std::array<int64_t, 3> pad_end{};
+  const kernels::WindowGeometry g = ResolvedGeometry(b, xs, b.InShape(0), b.attrs().Ints("kernel_shape"), &pad_end);
+  auto layout = std::make_shared<const kernels::PoolLayout>(kernels::MakePoolLayout(
+      kernels::PoolKind::kAverage, xs[0] * xs[1], g, pad_end, b.attrs().Int("count_include_pad") != 0));
+  BoundStep step{.run = [layout](const StepArgs& a) { kernels::AveragePoolGradF32(*layout, a.In<float>(0), a.Out<float>(0)); }};
+  step.shape_only_inputs = uint64_t{1} << 1;
+  return step;
+}
+
 }  // namespace
 
+AXON_ADAPTER(MaxPoolGrad, BindMaxPoolGrad);
+AXON_ADAPTER(AveragePoolGrad, BindAveragePoolGrad);
 AXON_ADAPTER(MaxPool, BindPool(kernels::PoolKind::kMax));
 AXON_ADAPTER(AveragePool, BindPool(kernels::PoolKind::kAverage));
 AXON_ADAPTER(GlobalAveragePool, BindGlobalAveragePool);

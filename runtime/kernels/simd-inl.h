@@ -56,6 +56,15 @@ HWY_INLINE void TransformF32(D d, const float* x, float* y, std::size_t n, const
   if (i < n) StoreTail(d, op(d, LoadTail(d, x + i, n - i)), y + i, n - i);
 }
 
+// y[i] = op(d, a[i], b[i]) for i < n; y may be a or b (the same argument as TransformF32's).
+template <class D, class Op>
+HWY_INLINE void Transform2F32(D d, const float* a, const float* b, float* y, std::size_t n, const Op& op) {
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(op(d, hn::LoadU(d, a + i), hn::LoadU(d, b + i)), d, y + i);
+  if (i < n) StoreTail(d, op(d, LoadTail(d, a + i, n - i), LoadTail(d, b + i, n - i)), y + i, n - i);
+}
+
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
