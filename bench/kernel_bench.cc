@@ -12,6 +12,7 @@
 
 #include "runtime/kernels/activation.h"
 #include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/loss.h"
 #include "runtime/kernels/shape_ops.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/kernels/target.h"
@@ -146,6 +147,49 @@ void BM_Softmax(benchmark::State& state, bool log, SoftmaxShape s) {
   SetRate(state, n, 8);
 }
 
+// ---- softmax cross-entropy (forward, or forward and backward as a training step runs them)
+const SoftmaxShape kCrossEntropyShapes[] = {
+    {"mlp_64x10", 64, 10, 1},
+    {"mlp_256x10", 256, 10, 1},
+    {"imagenet_64x1000", 64, 1000, 1},
+    {"segmentation_8x21x1024", 8, 21, 1024},  // strided: classes along dim 1 of [N, C, H·W]
+};
+
+void BM_CrossEntropy(benchmark::State& state, bool with_grad, SoftmaxShape s) {
+  const int64_t n = s.outer * s.len * s.inner;
+  const std::vector<float> x = Data(n);
+  std::vector<int64_t> labels(static_cast<std::size_t>(s.outer * s.inner));
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(i * 7 % static_cast<std::size_t>(s.len));
+  const kernels::ClassLossLayout l{.batch = s.outer, .classes = s.len, .inner = s.inner};
+  std::vector<std::byte> workspace(kernels::ClassLossWorkspaceBytes(l) + 64);
+  void* ws = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+  std::vector<float> dx(x.size());
+  float loss = 0, dloss = 1;
+  for (auto _ : state) {
+    kernels::SoftmaxCrossEntropyF32(l, x.data(), labels.data(), nullptr, &loss, nullptr, ws);
+    if (with_grad) kernels::SoftmaxCrossEntropyGradF32(l, &dloss, x.data(), labels.data(), nullptr, dx.data(), ws);
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, n, with_grad ? 12 : 4);
+}
+
+// ---- MSE (forward and backward): the seed's XOR net has 4 outputs, where per-call overhead is all
+void BM_MseFwdBwd(benchmark::State& state, int64_t n) {
+  const std::vector<float> x = Data(n), t = Data(n + 1);
+  std::vector<std::byte> workspace(kernels::PointwiseLossWorkspaceBytes(n, kernels::LossReduction::kMean) + 64);
+  void* ws = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+  std::vector<float> dx(x.size());
+  float loss = 0, dloss = 1;
+  for (auto _ : state) {
+    kernels::PointwiseLossF32(kernels::PointwiseLoss::kMSE, kernels::LossReduction::kMean, x.data(), t.data(), n,
+                              &loss, ws);
+    kernels::PointwiseLossGradF32(kernels::PointwiseLoss::kMSE, kernels::LossReduction::kMean, &dloss, x.data(),
+                                  t.data(), n, dx.data());
+    benchmark::ClobberMemory();
+  }
+  SetRate(state, n, 12);
+}
+
 // ---- transpose
 struct TransposeCase {
   const char* name;
@@ -192,6 +236,13 @@ const bool registered = [] {
     for (const SoftmaxShape& s : kSoftmaxShapes)
       benchmark::RegisterBenchmark((std::string(log ? "logsoftmax/" : "softmax/") + s.name).c_str(), BM_Softmax, log, s)
           ->UseRealTime();
+  for (bool grad : {false, true})
+    for (const SoftmaxShape& s : kCrossEntropyShapes)
+      benchmark::RegisterBenchmark((std::string(grad ? "cross_entropy_fwd_bwd/" : "cross_entropy/") + s.name).c_str(),
+                                   BM_CrossEntropy, grad, s)
+          ->UseRealTime();
+  for (int64_t n : {4, 640, 65536})
+    benchmark::RegisterBenchmark(("mse_fwd_bwd/" + std::to_string(n)).c_str(), BM_MseFwdBwd, n)->UseRealTime();
   for (const TransposeCase& s : kTransposeCases)
     benchmark::RegisterBenchmark((std::string("transpose/") + s.name).c_str(), BM_Transpose, s)->UseRealTime();
   return true;
