@@ -52,6 +52,15 @@ std::optional<int64_t> RequireI64Vector(const InferContext& ctx, std::size_t i, 
   return s[0].known() ? std::optional<int64_t>(s[0].value()) : std::nullopt;
 }
 
+void RequireScalar(const InferContext& ctx, std::size_t i, DType dtype) {
+  const std::string& name = ctx.schema.InputName(i);
+  ctx.Require(ctx.InType(i) == dtype, "input " + name + " must be " + std::string(DTypeName(dtype)) + ", got " +
+                                          std::string(DTypeName(ctx.InType(i))));
+  const Shape& s = ctx.InShape(i);
+  ctx.Require(!s.has_rank() || s.rank() == 0 || (s.rank() == 1 && (!s[0].known() || s[0].value() == 1)),
+              "input " + name + " must be a scalar (shape [] or [1]), got shape " + s.ToString());
+}
+
 double OneFlopPerOutput(const FlopContext& f) {
   double n = 1;
   for (int64_t d : f.outputs.at(0)) n *= static_cast<double>(d);

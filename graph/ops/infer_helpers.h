@@ -28,6 +28,10 @@ std::optional<std::vector<int64_t>> IntValues(const InferContext& ctx, std::size
 // Returns its length when known.
 std::optional<int64_t> RequireI64Vector(const InferContext& ctx, std::size_t i, const std::string& what);
 
+// Input i must have the given dtype and hold one value: shape [] or [1] (as ONNX Runtime accepts
+// for its scalar inputs), when its rank is known. Never reads the value.
+void RequireScalar(const InferContext& ctx, std::size_t i, DType dtype);
+
 // FLOPs of an op that does one operation per output element.
 double OneFlopPerOutput(const FlopContext& f);
 

@@ -1,0 +1,59 @@
+// Adapters of the optimizer ops: hyperparameters read once per plan; LR and Step read from their
+// buffers on every run (a training session changes them each step under the same plan). X_new may
+// take X's buffer: the kernels read each element before writing it.
+#include <string>
+
+#include "runtime/adapter.h"
+#include "runtime/kernels/optimizer.h"
+
+namespace axon::runtime {
+namespace {
+
+// The step number of this run, refused before anything is written when it is not 1-based.
+int64_t StepOf(const StepArgs& a) {
+  const int64_t step = *a.In<int64_t>(3);
+  if (step < 1)
+    throw Error(ErrorCode::kInvalidArgument, "Step must be >= 1 (the 1-based number of the step being taken), got " +
+                                                 std::to_string(step));
+  return step;
+}
+
+double LearningRate(const StepArgs& a) { return kernels::DecimalValue(*a.In<float>(2)); }
+
+double Hyper(const BindContext& b, const char* attr) { return kernels::DecimalValue(b.attrs().Float(attr)); }
+
+}  // namespace
+
+AXON_ADAPTER(SGD, [](const BindContext& b) {
+  const kernels::SgdConfig c{.momentum = Hyper(b, "momentum"),
+                             .dampening = Hyper(b, "dampening"),
+                             .weight_decay = Hyper(b, "weight_decay"),
+                             .nesterov = b.attrs().Int("nesterov") != 0};
+  const int64_t n = b.OutElements(0);
+  const bool buffer = c.momentum != 0;  // then the schema made sure V and V_new are there
+  return BoundStep{.run =
+                       [c, n, buffer](const StepArgs& a) {
+                         kernels::SgdF32(c, LearningRate(a), StepOf(a), a.In<float>(0), a.In<float>(1),
+                                         buffer ? a.In<float>(4) : nullptr, a.Out<float>(0),
+                                         buffer ? a.Out<float>(1) : nullptr, n);
+                       },
+                   .in_place_input = 0};
+});
+
+AXON_ADAPTER(Adam, [](const BindContext& b) {
+  const kernels::AdamConfig c{.beta1 = Hyper(b, "beta1"),
+                              .beta2 = Hyper(b, "beta2"),
+                              .epsilon = Hyper(b, "epsilon"),
+                              .weight_decay = Hyper(b, "weight_decay"),
+                              .decoupled = b.attrs().Int("decoupled") != 0};
+  const int64_t n = b.OutElements(0);
+  return BoundStep{.run =
+                       [c, n](const StepArgs& a) {
+                         kernels::AdamF32(c, LearningRate(a), StepOf(a), a.In<float>(0), a.In<float>(1),
+                                          a.In<float>(4), a.In<float>(5), a.Out<float>(0), a.Out<float>(1),
+                                          a.Out<float>(2), n);
+                       },
+                   .in_place_input = 0};
+});
+
+}  // namespace axon::runtime
