@@ -118,7 +118,7 @@ int64_t CountCorrect(const std::string& loss, const Tensor& predictions, const T
   if (loss == "ce" || loss == "nll") {
     // Scores [N, C, inner...] against labels [N, inner...].
     const int64_t n = predictions.shape()[0], classes = predictions.shape()[1];
-    const int64_t inner = n * classes ? predictions.size() / (n * classes) : 0;
+    const int64_t inner = n * classes != 0 ? predictions.size() / (n * classes) : 0;
     const float* p = predictions.data<float>();
     const int64_t* y = labels.data<int64_t>();
     int64_t correct = 0;

@@ -34,16 +34,16 @@ struct OptimizerOptions {
   std::string name = "sgd";
   float lr = 0.01f;
   // sgd and momentum only.
-  std::optional<float> momentum;  // sgd: 0; momentum: 0.9
+  std::optional<float> momentum{};  // sgd: 0; momentum: 0.9
   float dampening = 0.0f;
   bool nesterov = false;          // needs momentum > 0 and dampening 0, as in torch
-  std::optional<float> weight_decay;  // 0, or 0.01 for adamw
+  std::optional<float> weight_decay{};  // 0, or 0.01 for adamw
   // adam and adamw only.
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
 };
 
 struct TrainingOptions {
-  SessionOptions session;
+  SessionOptions session{};
   // The loss on the model's single output, mean over the batch as torch.nn's:
   //   "mse"        MSELoss; labels f32 of the output's shape
   //   "bce"        BCELoss on probabilities (the output of a Sigmoid); labels f32 of the output's shape
@@ -51,9 +51,9 @@ struct TrainingOptions {
   //   "ce"         CrossEntropyLoss on logits [N,C,...]; labels i64 class indices [N,...]
   //   "nll"        NLLLoss on log-probabilities [N,C,...]; labels i64 class indices [N,...]
   std::string loss = "mse";
-  OptimizerOptions optimizer;
+  OptimizerOptions optimizer{};
   // Initializers to keep as they are (named as in the model); each must be a trainable one.
-  std::vector<std::string> frozen;
+  std::vector<std::string> frozen{};
 };
 
 // What a training loop keeps in a checkpoint besides the session's own state, so that a resumed
@@ -62,7 +62,7 @@ struct TrainingOptions {
 struct TrainingLoopState {
   int64_t epoch = 0;
   uint64_t shuffle_seed = 0;
-  std::map<std::string, double> settings;
+  std::map<std::string, double> settings{};
 };
 
 // Used from one thread at a time (a step's kernels run on the session's threads).
