@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "formats/npy.h"
+#include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
 
 namespace fs = std::filesystem;
@@ -169,5 +170,34 @@ TEST_CASE("train: --resume from a checkpoint ends bit for bit where an uninterru
   CHECK(Slurp(dir / "part.axon") == Slurp(dir / "whole.axon"));
   CHECK(Slurp(dir / "part.ckpt") == Slurp(dir / "whole.ckpt"));
   CHECK(Slurp(dir / "half.axon") != Slurp(dir / "whole.axon"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: an ONNX model as PyTorch exports it trains too, into an .axon model", "[cli][train]") {
+  const fs::path dir = TempDir("train_onnx");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {std::string("batch"), 2});
+  m.Weight("fc1.weight", {4, 2}, {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f, 0.2f, -0.3f});
+  m.Weight("fc1.bias", {4}, {0.1f, -0.1f, 0.05f, 0.0f});
+  m.Weight("fc2.weight", {3, 4}, {0.2f, -0.5f, 0.3f, 0.1f, -0.1f, 0.4f, -0.2f, 0.3f, 0.5f, 0.1f, -0.3f, -0.2f});
+  m.Weight("fc2.bias", {3}, {0.0f, 0.1f, -0.1f});
+  AttrInt(m.Node("Gemm", {"x", "fc1.weight", "fc1.bias"}, {"h"}, "fc1"), "transB", 1);
+  m.Node("Tanh", {"h"}, {"t"}, "tanh");
+  AttrInt(m.Node("Gemm", {"t", "fc2.weight", "fc2.bias"}, {"z"}, "fc2"), "transB", 1);
+  AttrInt(m.Node("LogSoftmax", {"z"}, {"y"}, "log_softmax"), "axis", 1);
+  m.Output("y");
+  std::ofstream(dir / "mlp.onnx", std::ios::binary) << m.Bytes();
+  const Result r = Axon("train mlp.onnx --data x.npy --labels c.npy --loss nll --lr 0.5 --epochs 20 --batch-size 8 -o out.axon", dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("training mlp.onnx: 27 parameters in 4 tensors; loss nll") != std::string::npos);
+  const std::vector<double> losses = EpochLosses(r.out);
+  REQUIRE(losses.size() == 20);
+  CHECK(losses.back() < losses.front());
+  const Result run = Axon("run out.axon -i x.npy --no-save", dir);
+  CHECK(run.code == 0);
+  CHECK(run.out.find("y: f32[16,3]") != std::string::npos);
   fs::remove_all(dir);
 }
