@@ -70,8 +70,9 @@ class GradContext {
   // like's shape; grad itself when the shapes are statically equal.
   std::string SumTo(const std::string& grad, const std::string& like);
 
-  // --- helpers for rules (additions) -----------------------------------------------------------
-  // Dtype and shape of any forward value (graph input, initializer or node output).
+  // --- helpers for rules -------------------------------------------------------------------
+  // Dtype and shape of a value: any forward value (graph input, initializer, node output), and
+  // every value emitted so far (each backward node is inferred as it is added).
   const ValueInfo& InfoOf(const std::string& value) const;
   // Input i's data when it is an initializer (a constant shape, axes, exponent), else null.
   const Tensor* ConstantInput(std::size_t i) const;

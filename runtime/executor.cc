@@ -315,11 +315,16 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   // buffer of an input whose last reader it is.
   constexpr int kNever = -1;
   const int end_step = static_cast<int>(steps_.size());  // "read after the last step": outputs
+  // A step that reads only an input's shape (Shape, SumTo's Like) does not keep its bytes alive:
+  // the backward pass asks for many forward values' shapes, long after their data is done with.
   std::vector<int> last_reader(num_slots, kNever);
   for (int s = 0; s < end_step; ++s) {
     for (int out : steps_[s].outputs) last_reader[out] = std::max(last_reader[out], s);
-    for (int in : steps_[s].inputs)
-      if (in >= 0) last_reader[in] = std::max(last_reader[in], s);
+    const uint64_t shape_only = bound[static_cast<std::size_t>(s)].shape_only_inputs;
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i) {
+      const int in = steps_[s].inputs[i];
+      if (in >= 0 && !(i < 64 && (shape_only >> i & 1))) last_reader[in] = std::max(last_reader[in], s);
+    }
   }
   for (int out : output_slots_) last_reader[out] = end_step;
 

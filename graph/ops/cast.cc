@@ -2,6 +2,7 @@
 // importer passes the attribute through unchanged. Axon's dtypes cover six of those codes.
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -36,6 +37,9 @@ void InferCast(InferContext& ctx) {
 
 }  // namespace
 
-AXON_OP(Cast).Inputs({"input"}).Outputs({"output"}).Attr("to", AttrType::kInt).Infer(InferCast).Since(2);
+// Differentiated only f32 to f32 (a copy): an integer output carries no gradient, and an integer
+// input needs none.
+AXON_OP(Cast).Inputs({"input"}).Outputs({"output"}).Attr("to", AttrType::kInt).Infer(InferCast).Since(2)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.OutGrad(0)); });
 
 }  // namespace axon::graph

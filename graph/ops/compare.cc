@@ -2,6 +2,7 @@
 // (ONNX opset 13 Equal/Less/Greater, 1 Not, 16 Where).
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -45,6 +46,13 @@ AXON_OP(Equal).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferEqual).Flops(OneFlop
 AXON_OP(Less).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferOrder).Flops(OneFlopPerOutput).Since(2);
 AXON_OP(Greater).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferOrder).Flops(OneFlopPerOutput).Since(2);
 AXON_OP(Not).Inputs({"X"}).Outputs({"Y"}).Infer(InferNot).Flops(OneFlopPerOutput).Since(2);
-AXON_OP(Where).Inputs({"condition", "X", "Y"}).Outputs({"output"}).Infer(InferWhere).Since(2);
+// Each branch gets dY where it was chosen (zeros elsewhere), summed back over its broadcast.
+AXON_OP(Where).Inputs({"condition", "X", "Y"}).Outputs({"output"}).Infer(InferWhere).Since(2)
+    .Grad([](GradContext& g) {
+      const std::string& cond = g.Input(0);
+      const std::string& dy = g.OutGrad(0);
+      if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.Op("Where", {cond, dy, g.Scalar(0)}), g.Input(1)));
+      if (g.NeedsGrad(2)) g.SetInputGrad(2, g.SumTo(g.Op("Where", {cond, g.Scalar(0), dy}), g.Input(2)));
+    });
 
 }  // namespace axon::graph

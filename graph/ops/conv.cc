@@ -2,6 +2,7 @@
 // -> Y [N, M, O1..On]. The window rule (pads, strides, dilations, auto_pad) is window.h's.
 #include <algorithm>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 #include "graph/ops/window.h"
 
@@ -62,6 +63,58 @@ double ConvFlops(const FlopContext& f) {
   return 2.0 * per_output * OneFlopPerOutput(f);
 }
 
+// ConvWeightGrad(dY, X, W) -> W's shape; W is read for its shape only.
+void InferConvWeightGrad(InferContext& ctx) {
+  for (std::size_t i = 0; i < 3; ++i) ctx.RequireFloat(i);
+  const Shape& dy = ctx.InShape(0);
+  const Shape& x = ctx.InShape(1);
+  const Shape& w = ctx.InShape(2);
+  if (dy.has_rank() && x.has_rank() && w.has_rank())
+    ctx.Require(dy.rank() == x.rank() && w.rank() == x.rank(),
+                "dY " + dy.ToString() + ", X " + x.ToString() + " and W " + w.ToString() + " must have one rank");
+  ctx.SetOutput(0, DType::kF32, w);
+}
+
+// Y = conv(X, W) + B. dX is the transposed convolution of dY with the same W (its [M, C/group, k]
+// layout is ConvTranspose's [in, out/group, k]), with the forward pads resolved and the
+// output_padding that gives back X's size; dW is ConvWeightGrad; dB sums dY over all but channels.
+void ConvGrad(GradContext& g) {
+  const std::string& dy = g.OutGrad(0);
+  const int64_t rank = g.InRank(0);
+  if (g.NeedsGrad(0)) {
+    const Shape& x = g.InInfo(0).shape;
+    const Shape& w = g.InInfo(1).shape;
+    std::vector<int64_t> kernel;
+    for (int64_t i = 2; i < rank; ++i) {
+      const Dim& k = w.has_rank() && w.rank() == rank ? w[static_cast<std::size_t>(i)] : Dim();
+      const Dim& in = x[static_cast<std::size_t>(i)];
+      if (!k.known() || !in.known()) g.Fail("dX needs X's spatial dims and W's kernel size known");
+      kernel.push_back(k.value());
+    }
+    const WindowFail fail = [&g](const std::string& m) { g.Fail(m); };
+    const Window win = ReadWindow(g.attrs(), kernel, fail);
+    const auto spatial = static_cast<std::size_t>(rank - 2);
+    std::vector<int64_t> pads(2 * spatial), output_padding(spatial);
+    for (std::size_t i = 0; i < spatial; ++i) {
+      const int64_t in = x[i + 2].value();
+      const WindowDim d = ResolveWindowDim(win, static_cast<int64_t>(i), in, fail);
+      pads[i] = d.pad_begin;
+      pads[spatial + i] = d.pad_end;
+      const int64_t full = win.strides[i] * (d.out - 1) + (kernel[i] - 1) * win.dilations[i] + 1;
+      output_padding[i] = in - (full - d.pad_begin - d.pad_end);
+    }
+    g.SetInputGrad(0, g.Op("ConvTranspose", {dy, g.Input(1)},
+                           {{"strides", win.strides}, {"dilations", win.dilations}, {"pads", pads},
+                            {"output_padding", output_padding}, {"group", g.attrs().Int("group")}}));
+  }
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.Op("ConvWeightGrad", {dy, g.Input(0), g.Input(1)}, g.node().attrs));
+  if (g.NumInputs() > 2 && !g.Input(2).empty() && g.NeedsGrad(2)) {
+    std::vector<int64_t> axes = {0};
+    for (int64_t i = 2; i < rank; ++i) axes.push_back(i);
+    g.SetInputGrad(2, g.Op("ReduceSum", {dy, g.Ints(axes)}, {{"keepdims", int64_t{0}}}));
+  }
+}
+
 }  // namespace
 
 AXON_OP(Conv)
@@ -75,6 +128,26 @@ AXON_OP(Conv)
     .Attr("strides", AttrType::kInts)
     .Infer(InferConv)
     .Flops(ConvFlops)
-    .Since(2);
+    .Since(2)
+    .Grad(ConvGrad);
+
+// The gradient of Conv's W, with the forward node's attributes.
+AXON_OP(ConvWeightGrad)
+    .Inputs({"dY", "X", "W"})
+    .Outputs({"dW"})
+    .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
+    .Attr("dilations", AttrType::kInts)
+    .Attr("group", AttrType::kInt, int64_t{1})
+    .Attr("kernel_shape", AttrType::kInts)
+    .Attr("pads", AttrType::kInts)
+    .Attr("strides", AttrType::kInts)
+    .Infer(InferConvWeightGrad)
+    .Flops([](const FlopContext& f) {  // as the forward Conv: 2 FLOPs per weight per output element
+      double n = 2;
+      for (std::size_t i = 1; i < f.inputs.at(2).size(); ++i) n *= static_cast<double>(f.inputs.at(2)[i]);
+      for (int64_t d : f.inputs.at(0)) n *= static_cast<double>(d);
+      return n;
+    })
+    .Since(3);
 
 }  // namespace axon::graph

@@ -4,6 +4,7 @@
 // auto_pad, pads).
 #include <algorithm>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 #include "graph/ops/window.h"
 
@@ -68,6 +69,44 @@ double ConvTransposeFlops(const FlopContext& f) {
   return 2.0 * per_input * inputs;
 }
 
+// The adjoint of the adjoint: dX is the Conv of dY with the same W, strides, dilations, group and
+// the resolved pads (the output_padding positions get no input, so their dY is not read); dW is
+// ConvWeightGrad with X and dY in each other's places; dB sums dY over all but the channels.
+void ConvTransposeGrad(GradContext& g) {
+  const std::string& dy = g.OutGrad(0);
+  const int64_t rank = g.InRank(0);
+  const Shape& x = g.InInfo(0).shape;
+  const Shape& w = g.InInfo(1).shape;
+  std::vector<int64_t> kernel;
+  for (int64_t i = 2; i < rank; ++i) {
+    const Dim& k = w.has_rank() && w.rank() == rank ? w[static_cast<std::size_t>(i)] : Dim();
+    if (!k.known() || !x[static_cast<std::size_t>(i)].known()) g.Fail("needs X's spatial dims and W's kernel size known");
+    kernel.push_back(k.value());
+  }
+  const WindowFail fail = [&g](const std::string& m) { g.Fail(m); };
+  const TransposedWindow t = ReadTransposedWindow(g.attrs(), kernel, fail);
+  const auto spatial = static_cast<std::size_t>(rank - 2);
+  std::vector<int64_t> pads(2 * spatial);
+  for (std::size_t i = 0; i < spatial; ++i) {
+    const int64_t in = x[i + 2].value();
+    const WindowDim d = ResolveTransposedDim(t, static_cast<int64_t>(i), in, fail);
+    pads[i] = d.pad_begin;
+    pads[spatial + i] = d.pad_end;
+    const int64_t dilated = (kernel[i] - 1) * t.window.dilations[i] + 1;
+    if ((d.out + d.pad_begin + d.pad_end - dilated) / t.window.strides[i] + 1 != in)
+      g.Fail("an output_shape past the transposed convolution's full result has no gradient rule");
+  }
+  const std::map<std::string, Attribute> conv = {{"strides", t.window.strides}, {"dilations", t.window.dilations},
+                                                 {"pads", pads}, {"group", g.attrs().Int("group")}};
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.Op("Conv", {dy, g.Input(1)}, conv));
+  if (g.NeedsGrad(1)) g.SetInputGrad(1, g.Op("ConvWeightGrad", {g.Input(0), dy, g.Input(1)}, conv));
+  if (g.NumInputs() > 2 && !g.Input(2).empty() && g.NeedsGrad(2)) {
+    std::vector<int64_t> axes = {0};
+    for (int64_t i = 2; i < rank; ++i) axes.push_back(i);
+    g.SetInputGrad(2, g.Op("ReduceSum", {dy, g.Ints(axes)}, {{"keepdims", int64_t{0}}}));
+  }
+}
+
 }  // namespace
 
 AXON_OP(ConvTranspose)
@@ -83,6 +122,7 @@ AXON_OP(ConvTranspose)
     .Attr("strides", AttrType::kInts)
     .Infer(InferConvTranspose)
     .Flops(ConvTransposeFlops)
-    .Since(2);
+    .Since(2)
+    .Grad(ConvTransposeGrad);
 
 }  // namespace axon::graph

@@ -84,7 +84,7 @@ void PowGrad(GradContext& g) {
     if (const Tensor* y = g.ConstantInput(1); y && y->size() == 1) {
       const double p = y->dtype() == DType::kF32 ? double{y->data<float>()[0]}
                        : y->dtype() == DType::kI64 ? static_cast<double>(y->data<int64_t>()[0])
-                                                   : double{y->data<int32_t>()[0]};
+                                                   : static_cast<double>(y->data<int32_t>()[0]);
       if (p == 1.0) {
         factor = "";
       } else if (p == 2.0) {
@@ -102,6 +102,16 @@ void PowGrad(GradContext& g) {
   if (g.NeedsGrad(1)) g.SetInputGrad(1, g.SumTo(g.Mul(g.Mul(dz, g.Output(0)), g.Op("Log", {x})), g.Input(1)));
 }
 
+// x > 0: dY, else slope·dY; dSlope sums dY·x where x <= 0 back to the slope's shape.
+void PReluGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string& dy = g.OutGrad(0);
+  const std::string positive = g.Op("Greater", {x, g.Scalar(0)});
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.Op("Where", {positive, dy, g.Mul(dy, g.Input(1))}));
+  if (g.NeedsGrad(1))
+    g.SetInputGrad(1, g.SumTo(g.Op("Where", {positive, g.Scalar(0), g.Mul(dy, x)}), g.Input(1)));
+}
+
 }  // namespace
 
 // Since(2): op set 2 added i32, i64, i8 and u8 (and Pow's integer base and exponent).
@@ -112,6 +122,6 @@ AXON_OP(Div).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).F
 // exp(y·ln|x|) and its special cases: counted as 4, as the other exp/log ops are.
 AXON_OP(Pow).Since(2).Inputs({"X", "Y"}).Outputs({"Z"}).Infer(InferPow)
     .Flops([](const FlopContext& f) { return 4 * OneFlopPerOutput(f); }).Grad(PowGrad);
-AXON_OP(PRelu).Since(2).Inputs({"X", "slope"}).Outputs({"Y"}).Infer(InferPRelu).Flops(OneFlopPerOutput);
+AXON_OP(PRelu).Since(2).Inputs({"X", "slope"}).Outputs({"Y"}).Infer(InferPRelu).Flops(OneFlopPerOutput).Grad(PReluGrad);
 
 }  // namespace axon::graph

@@ -105,6 +105,29 @@ void LayerNormGrad(GradContext& g) {
   }
 }
 
+// The inference form, Y = scale·(X − mean)/√(var + ε) + B per channel (dim 1), with mean and var
+// given: dX = dY·scale/√(var + ε), dScale = Σ dY·(X − mean)/√(var + ε), dB = Σ dY, the sums over
+// every dim but the channels. The statistics themselves are not differentiated.
+void BatchNormGrad(GradContext& g) {
+  if (g.NeedsGrad(3) || g.NeedsGrad(4)) g.Fail("input_mean and input_var are not differentiated");
+  const int64_t rank = g.InRank(0);
+  std::vector<int64_t> spatial, sum_axes = {0};
+  for (int64_t i = 2; i < rank; ++i) {
+    spatial.push_back(i - 1);
+    sum_axes.push_back(i);
+  }
+  // A [C] vector as [C, 1, ...], to broadcast against X's [N, C, spatial...].
+  auto per_channel = [&](const std::string& v) { return spatial.empty() ? v : g.Op("Unsqueeze", {v, g.Ints(spatial)}); };
+  const std::string& dy = g.OutGrad(0);
+  const std::string inv =
+      g.Op("Reciprocal", {g.Op("Sqrt", {g.Add(g.Input(4), g.Scalar(g.attrs().Float("epsilon")))})});
+  auto sum = [&](const std::string& v) { return g.Op("ReduceSum", {v, g.Ints(sum_axes)}, {{"keepdims", int64_t{0}}}); };
+  if (g.NeedsGrad(0)) g.SetInputGrad(0, g.Mul(dy, per_channel(g.Mul(g.Input(1), inv))));
+  if (g.NeedsGrad(1))
+    g.SetInputGrad(1, sum(g.Mul(dy, g.Mul(g.Sub(g.Input(0), per_channel(g.Input(3))), per_channel(inv)))));
+  if (g.NeedsGrad(2)) g.SetInputGrad(2, sum(dy));
+}
+
 }  // namespace
 
 AXON_OP(LayerNormalization).Since(2).Inputs({"X", "Scale", "B"}, 2).Outputs({"Y", "Mean", "InvStdDev"}, 1)
@@ -116,6 +139,6 @@ AXON_OP(BatchNormalization).Since(2).Inputs({"X", "scale", "B", "input_mean", "i
     .Outputs({"Y", "running_mean", "running_var"}, 1)
     .Attr("epsilon", AttrType::kFloat, 1e-5f).Attr("momentum", AttrType::kFloat, 0.9f)
     .Attr("training_mode", AttrType::kInt, int64_t{0})
-    .Infer(InferBatchNorm).Flops(BatchNormFlops);
+    .Infer(InferBatchNorm).Flops(BatchNormFlops).Grad(BatchNormGrad);
 
 }  // namespace axon::graph

@@ -1,6 +1,7 @@
 // Pad (ONNX opset-13 semantics: pads and constant_value are inputs; modes constant, reflect,
 // edge; opset 18's axes input and opset 19's wrap mode are not part of it). Any dtype: it moves
 // data. pads may be negative (crop): a dim is cropped first, then padded, as ONNX Runtime does.
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -51,6 +52,18 @@ void InferPad(InferContext& ctx) {
   ctx.SetOutput(0, dtype, Shape(std::move(out)));
 }
 
+// Constant mode only: the adjoint of padding by `pads` (crops where negative) is padding dY by
+// −pads, which crops what was added and puts zeros where was cropped. The pads must be a constant.
+void PadGrad(GradContext& g) {
+  if (g.attrs().String("mode") != "constant") g.Fail("only mode 'constant' has a gradient rule");
+  if (g.NumInputs() > 2 && g.NeedsGrad(2)) g.Fail("constant_value is not differentiated");
+  const Tensor* pads = g.ConstantInput(1);
+  if (!pads) g.Fail("the pads are computed at run time; the gradient needs them constant");
+  std::vector<int64_t> negated(static_cast<std::size_t>(pads->size()));
+  for (std::size_t i = 0; i < negated.size(); ++i) negated[i] = -pads->data<int64_t>()[i];
+  g.SetInputGrad(0, g.Op("Pad", {g.OutGrad(0), g.Ints(negated)}));
+}
+
 }  // namespace
 
 AXON_OP(Pad)
@@ -58,6 +71,7 @@ AXON_OP(Pad)
     .Outputs({"output"})
     .Attr("mode", AttrType::kString, std::string("constant"))
     .Infer(InferPad)
-    .Since(2);
+    .Since(2)
+    .Grad(PadGrad);
 
 }  // namespace axon::graph

@@ -127,6 +127,25 @@ void ReduceGrad(GradContext& g, bool mean) {
   g.SetInputGrad(0, ExpandReduced(g, dy, x, reduced, mean));
 }
 
+// dY shared evenly among the elements equal to their maximum (PyTorch's amax: ties split it).
+void ReduceMaxGrad(GradContext& g) {
+  const int64_t rank = g.InRank(0);
+  const std::vector<int64_t> axes = g.attrs().Has("axes") ? g.attrs().Ints("axes") : std::vector<int64_t>{};
+  const uint64_t mask = ReducedAxesMask(axes, rank, false, nullptr).value();
+  std::vector<int64_t> reduced;
+  for (int64_t i = 0; i < rank; ++i)
+    if (mask >> i & 1) reduced.push_back(i);
+  if (reduced.empty()) return g.SetInputGrad(0, g.OutGrad(0));
+  std::string y = g.Output(0), dy = g.OutGrad(0);
+  if (g.attrs().Int("keepdims") == 0) {
+    y = g.Op("Unsqueeze", {y, g.Ints(reduced)});
+    dy = g.Op("Unsqueeze", {dy, g.Ints(reduced)});
+  }
+  const std::string at_max = g.Op("Cast", {g.Op("Equal", {g.Input(0), y})}, {{"to", int64_t{1}}});  // ONNX's FLOAT
+  const std::string ties = g.Op("ReduceSum", {at_max, g.Ints(reduced)}, {{"keepdims", int64_t{1}}});
+  g.SetInputGrad(0, g.Mul(at_max, g.Div(dy, ties)));
+}
+
 }  // namespace
 
 std::string ExpandReduced(GradContext& g, const std::string& dy_kept, const std::string& x,
@@ -158,6 +177,7 @@ AXON_OP(ReduceMean).Since(2).Inputs({"data"}).Outputs({"reduced"})
     .Grad([](GradContext& g) { ReduceGrad(g, /*mean=*/true); });
 AXON_OP(ReduceMax).Since(2).Inputs({"data"}).Outputs({"reduced"})
     .Attr("axes", AttrType::kInts).Attr("keepdims", AttrType::kInt, int64_t{1})
-    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/true); }).Flops(ReduceFlops);
+    .Infer([](InferContext& ctx) { InferReduce(ctx, /*axes_input=*/false, /*i64=*/true); }).Flops(ReduceFlops)
+    .Grad(ReduceMaxGrad);
 
 }  // namespace axon::graph

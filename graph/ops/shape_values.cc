@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -125,7 +126,8 @@ AXON_OP(Shape).Inputs({"data"}).Outputs({"shape"}).Attr("start", AttrType::kInt,
 AXON_OP(ConstantOfShape).Inputs({"input"}).Outputs({"output"})
     .Attr("value", AttrType::kTensor, TensorAttr{Tensor::FromVector(std::vector<float>{0.0f}, {1})})
     .Infer(InferConstantOfShape).Since(2);
-AXON_OP(Expand).Inputs({"input", "shape"}).Outputs({"output"}).Infer(InferExpand).Since(2);
+AXON_OP(Expand).Inputs({"input", "shape"}).Outputs({"output"}).Infer(InferExpand).Since(2)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.SumTo(g.OutGrad(0), g.Input(0))); });
 AXON_OP(Range).Inputs({"start", "limit", "delta"}).Outputs({"output"}).Infer(InferRange).Since(2);
 
 }  // namespace axon::graph

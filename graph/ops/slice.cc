@@ -114,31 +114,57 @@ std::vector<int64_t> ConstantInts(GradContext& g, std::size_t i, const char* wha
   return v;
 }
 
-// dX = dY padded with zeros back to X's shape. Needs constant starts/ends/axes, steps of 1, and
-// X's sliced dims known (the pads are constants).
+// dX = dY put back where it was taken, zeros elsewhere: along an axis with step s > 1 each dY
+// element is first followed by s − 1 zeros (Unsqueeze, Pad, Reshape), then one Pad (cropping
+// where the last stride runs past the end) puts the run at its start. Needs constant starts,
+// ends, axes and steps, positive steps, and X's dims known on the sliced axes (and after a
+// stepped one).
 void SliceGrad(GradContext& g) {
   const int64_t rank = g.InRank(0);
   const Shape& x = g.InInfo(0).shape;
   const std::vector<int64_t> starts = ConstantInts(g, 1, "starts"), ends = ConstantInts(g, 2, "ends");
-  std::vector<int64_t> axes;
+  std::vector<int64_t> axes, steps(starts.size(), 1);
   if (g.NumInputs() > 3 && !g.Input(3).empty()) {
     axes = ConstantInts(g, 3, "axes");
   } else {
     for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
   }
-  if (g.NumInputs() > 4 && !g.Input(4).empty())
-    for (int64_t s : ConstantInts(g, 4, "steps"))
-      if (s != 1) g.Fail("steps other than 1 have no gradient rule yet");
+  if (g.NumInputs() > 4 && !g.Input(4).empty()) steps = ConstantInts(g, 4, "steps");
+  // dY's dims as they become known: X's, with each sliced axis's count.
+  std::vector<Dim> dims = x.dims();
+  std::vector<SliceAxis> resolved(axes.size());
+  std::vector<int64_t> norm(axes.size());
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    norm[k] = NormalizeAxis(axes[k], rank).value();
+    const Dim& d = x[static_cast<std::size_t>(norm[k])];
+    if (!d.known()) g.Fail("sliced dim " + std::to_string(norm[k]) + " has no known size");
+    if (steps[k] < 1) g.Fail("negative steps have no gradient rule yet");
+    resolved[k] = ResolveSliceAxis(d.value(), starts[k], ends[k], steps[k]);
+    dims[static_cast<std::size_t>(norm[k])] = Dim(resolved[k].count);
+  }
+  std::string dx = g.OutGrad(0);
   std::vector<int64_t> pads(static_cast<std::size_t>(2 * rank), 0);
   for (std::size_t k = 0; k < axes.size(); ++k) {
-    const int64_t a = NormalizeAxis(axes[k], rank).value();
-    const Dim& d = x[static_cast<std::size_t>(a)];
-    if (!d.known()) g.Fail("sliced dim " + std::to_string(a) + " has no known size");
-    const SliceAxis s = ResolveSliceAxis(d.value(), starts[k], ends[k], 1);
-    pads[static_cast<std::size_t>(a)] = s.count ? s.start : d.value();
-    pads[static_cast<std::size_t>(rank + a)] = d.value() - pads[static_cast<std::size_t>(a)] - s.count;
+    const auto a = static_cast<std::size_t>(norm[k]);
+    const int64_t dim = x[a].value(), count = resolved[k].count, step = count > 1 ? steps[k] : 1;
+    if (step > 1) {
+      std::vector<int64_t> spread(static_cast<std::size_t>(2 * (rank + 1)), 0);
+      spread[static_cast<std::size_t>(rank + 1) + a + 1] = step - 1;
+      std::vector<int64_t> merged(a, 0);  // 0: the dims before the axis are copied
+      merged.push_back(count * step);
+      for (std::size_t i = a + 1; i < dims.size(); ++i) {
+        if (!dims[i].known()) g.Fail("dim " + std::to_string(i) + " after the stepped axis has no known size");
+        merged.push_back(dims[i].value());
+      }
+      dx = g.Op("Unsqueeze", {dx, g.Ints({static_cast<int64_t>(a) + 1})});
+      dx = g.Op("Pad", {dx, g.Ints(spread)});
+      dx = g.Op("Reshape", {dx, g.Ints(merged)});
+    }
+    const int64_t begin = count ? resolved[k].start : dim;
+    pads[a] = begin;
+    pads[static_cast<std::size_t>(rank) + a] = dim - begin - count * step;
   }
-  g.SetInputGrad(0, g.Op("Pad", {g.OutGrad(0), g.Ints(pads)}));
+  g.SetInputGrad(0, g.Op("Pad", {dx, g.Ints(pads)}));
 }
 
 }  // namespace

@@ -47,6 +47,63 @@ void LeakyReluGrad(GradContext& g) {
   g.SetInputGrad(0, g.Op("LeakyReluGrad", {g.OutGrad(0), saved}, {{"alpha", alpha}}));
 }
 
+// Rules built from comparisons and Where, as PyTorch's derivatives are defined (at a kink the
+// one-sided value PyTorch picks).
+std::string Where(GradContext& g, const std::string& cond, const std::string& a, const std::string& b) {
+  return g.Op("Where", {cond, a, b});
+}
+std::string Greater(GradContext& g, const std::string& a, float b) { return g.Op("Greater", {a, g.Scalar(b)}); }
+std::string Less(GradContext& g, const std::string& a, float b) { return g.Op("Less", {a, g.Scalar(b)}); }
+
+// sign(x)·dY, 0 at 0.
+void AbsGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string& dy = g.OutGrad(0);
+  g.SetInputGrad(0, Where(g, Greater(g, x, 0), dy, Where(g, Less(g, x, 0), g.Neg(dy), g.Scalar(0))));
+}
+
+// x > 0: dY; else dY·(Y + alpha) (= dY·alpha·eˣ).
+void EluGrad(GradContext& g) {
+  const std::string& dy = g.OutGrad(0);
+  const std::string neg = g.Mul(dy, g.Add(g.Output(0), g.Scalar(g.attrs().Float("alpha"))));
+  g.SetInputGrad(0, Where(g, Greater(g, g.Input(0), 0), dy, neg));
+}
+
+// x > 0: gamma·dY; else dY·(Y + gamma·alpha).
+void SeluGrad(GradContext& g) {
+  const float alpha = g.attrs().Float("alpha"), gamma = g.attrs().Float("gamma");
+  const std::string& dy = g.OutGrad(0);
+  const std::string neg = g.Mul(dy, g.Add(g.Output(0), g.Scalar(gamma * alpha)));
+  g.SetInputGrad(0, Where(g, Greater(g, g.Input(0), 0), g.Mul(dy, g.Scalar(gamma)), neg));
+}
+
+// alpha·dY where 0 < alpha·x + beta < 1 (Y strictly inside), else 0.
+void HardSigmoidGrad(GradContext& g) {
+  const std::string& y = g.Output(0);
+  const std::string zero = g.Scalar(0);
+  const std::string inside = Where(g, Greater(g, y, 0), g.Mul(g.OutGrad(0), g.Scalar(g.attrs().Float("alpha"))), zero);
+  g.SetInputGrad(0, Where(g, Less(g, y, 1), inside, zero));
+}
+
+// PyTorch's hardswish_backward: 0 below −3, dY·(x/3 + 1/2) up to 3, dY above.
+void HardSwishGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string& dy = g.OutGrad(0);
+  const std::string mid = g.Mul(dy, g.Add(g.Mul(x, g.Scalar(1.0f / 3.0f)), g.Scalar(0.5f)));
+  g.SetInputGrad(0, Where(g, Less(g, x, -3), g.Scalar(0), Where(g, Greater(g, x, 3), dy, mid)));
+}
+
+// dY where min <= x <= max (the bounds themselves included, as PyTorch's clamp), else 0.
+void ClipGrad(GradContext& g) {
+  if (g.NeedsGrad(1) || g.NeedsGrad(2)) g.Fail("the bounds min and max are not differentiated");
+  const std::string& x = g.Input(0);
+  std::string dx = g.OutGrad(0);
+  const std::string zero = g.Scalar(0);
+  if (g.NumInputs() > 1 && !g.Input(1).empty()) dx = Where(g, g.Op("Less", {x, g.Input(1)}), zero, dx);
+  if (g.NumInputs() > 2 && !g.Input(2).empty()) dx = Where(g, g.Op("Greater", {x, g.Input(2)}), zero, dx);
+  g.SetInputGrad(0, dx);
+}
+
 }  // namespace
 
 AXON_OP(Exp).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
@@ -58,12 +115,17 @@ AXON_OP(Sqrt).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flop
     .Grad([](GradContext& g) { g.SetInputGrad(0, g.Div(g.Mul(g.OutGrad(0), g.Scalar(0.5f)), g.Output(0))); });
 AXON_OP(Neg).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
     .Grad([](GradContext& g) { g.SetInputGrad(0, g.Neg(g.OutGrad(0))); });
-AXON_OP(Abs).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
+AXON_OP(Abs).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput).Grad(AbsGrad);
 AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
     .Grad(ErfGrad);
-AXON_OP(Reciprocal).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput);
-AXON_OP(Softplus).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
-AXON_OP(HardSwish).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput);
+// d(1/x)/dx = −Y².
+AXON_OP(Reciprocal).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Neg(g.Mul(g.OutGrad(0), g.Mul(g.Output(0), g.Output(0))))); });
+// d log(1 + eˣ)/dx = sigmoid(x).
+AXON_OP(Softplus).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
+    .Grad([](GradContext& g) { g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Op("Sigmoid", {g.Input(0)}))); });
+AXON_OP(HardSwish).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
+    .Grad(HardSwishGrad);
 AXON_OP(LeakyRelu)
     .Since(2)
     .Inputs({"X"})
@@ -78,7 +140,8 @@ AXON_OP(Elu)
     .Outputs({"Y"})
     .Attr("alpha", AttrType::kFloat, 1.0f)
     .Infer(SameShapeAndType)
-    .Flops(FourFlopsPerOutput);
+    .Flops(FourFlopsPerOutput)
+    .Grad(EluGrad);
 // ONNX's defaults, 1.67326319217681884765625 and 1.05070102214813232421875, are exactly floats.
 AXON_OP(Selu)
     .Since(2)
@@ -87,7 +150,8 @@ AXON_OP(Selu)
     .Attr("alpha", AttrType::kFloat, 1.67326319217681884765625f)
     .Attr("gamma", AttrType::kFloat, 1.05070102214813232421875f)
     .Infer(SameShapeAndType)
-    .Flops(FourFlopsPerOutput);
+    .Flops(FourFlopsPerOutput)
+    .Grad(SeluGrad);
 AXON_OP(HardSigmoid)
     .Since(2)
     .Inputs({"X"})
@@ -95,7 +159,9 @@ AXON_OP(HardSigmoid)
     .Attr("alpha", AttrType::kFloat, 0.2f)
     .Attr("beta", AttrType::kFloat, 0.5f)
     .Infer(SameShapeAndType)
-    .Flops(OneFlopPerOutput);
-AXON_OP(Clip).Since(2).Inputs({"input", "min", "max"}, 1).Outputs({"output"}).Infer(InferClip).Flops(OneFlopPerOutput);
+    .Flops(OneFlopPerOutput)
+    .Grad(HardSigmoidGrad);
+AXON_OP(Clip).Since(2).Inputs({"input", "min", "max"}, 1).Outputs({"output"}).Infer(InferClip).Flops(OneFlopPerOutput)
+    .Grad(ClipGrad);
 
 }  // namespace axon::graph

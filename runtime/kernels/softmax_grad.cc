@@ -4,6 +4,7 @@
 #include "runtime/kernels/softmax_grad.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "runtime/parallel.h"
 
@@ -35,9 +36,17 @@ HWY_INLINE void Store(D d, hn::Vec<D> v, float* p, std::size_t count) {
 }
 
 // One contiguous row. Two accumulators halve the add chain; zero-padded tail lanes add nothing.
+// A row shorter than a vector (a 10-class classifier) is done in scalar code: the tail buffers'
+// copies would cost more than the arithmetic.
 template <bool kLog, class D>
 HWY_INLINE void GradRow(D d, const float* dy, const float* y, float* dx, int64_t len) {
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  if (len < N) {
+    float s = 0;
+    for (int64_t i = 0; i < len; ++i) s += kLog ? dy[i] : dy[i] * y[i];
+    for (int64_t i = 0; i < len; ++i) dx[i] = kLog ? dy[i] - std::exp(y[i]) * s : y[i] * (dy[i] - s);
+    return;
+  }
   auto s0 = hn::Zero(d), s1 = hn::Zero(d);
   int64_t i = 0;
   for (; i + 2 * N <= len; i += 2 * N) {

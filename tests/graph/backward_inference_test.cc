@@ -58,3 +58,11 @@ TEST_CASE("MaxPoolGrad and AveragePoolGrad give X's shape", "[graph][infer][infe
     CHECK_THROWS_WITH(InferOp(op, {F32({1, 3, 2, 2}), F32({1, 3, 4, 5})}), Catch::Contains("kernel_shape"));
   }
 }
+
+TEST_CASE("ConvWeightGrad gives W's shape", "[graph][infer][infer:ConvWeightGrad]") {
+  const Dim batch = Dim::Symbol("batch");
+  CHECK(InferOp("ConvWeightGrad", {F32({batch, 4, 3, 3}), F32({batch, 3, 5, 5}), F32({4, 3, 3, 3})})[0].shape ==
+        Shape({4, 3, 3, 3}));
+  CHECK_THROWS_WITH(InferOp("ConvWeightGrad", {F32({1, 4, 3}), F32({1, 3, 5, 5}), F32({4, 3, 3, 3})}),
+                    Catch::Contains("one rank"));
+}

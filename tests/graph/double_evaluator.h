@@ -239,6 +239,82 @@ inline DTensor Pool(const DTensor& x, const graph::AttrReader& attrs, bool max) 
   return y;
 }
 
+// Conv with explicit pads (auto_pad NOTSET), any number of spatial dims and groups.
+inline DTensor Conv(const DTensor& x, const DTensor& w, const DTensor* b, const graph::AttrReader& attrs) {
+  const std::size_t n = x.shape.size() - 2;
+  auto ints = [&](const char* name, int64_t def, std::size_t count) {
+    return attrs.Has(name) ? attrs.Ints(name) : std::vector<int64_t>(count, def);
+  };
+  const std::vector<int64_t> s = ints("strides", 1, n), dil = ints("dilations", 1, n);
+  std::vector<int64_t> pads = ints("pads", 0, 2 * n);
+  const int64_t group = attrs.Int("group"), m = w.shape[0], cg = w.shape[1], mg = m / group;
+  const std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  if (attrs.String("auto_pad") == "SAME_UPPER") {  // out = ceil(in / stride), the odd pad at the end
+    for (std::size_t i = 0; i < n; ++i) {
+      const int64_t in = x.shape[2 + i], out = (in + s[i] - 1) / s[i];
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s[i] + (k[i] - 1) * dil[i] + 1 - in);
+      pads[i] = total / 2;
+      pads[n + i] = total - total / 2;
+    }
+  }
+  DTensor y{{x.shape[0], m}, {}};
+  for (std::size_t i = 0; i < n; ++i)
+    y.shape.push_back((x.shape[2 + i] + pads[i] + pads[n + i] - ((k[i] - 1) * dil[i] + 1)) / s[i] + 1);
+  const auto xs = Strides(x.shape), ws = Strides(w.shape);
+  ForEachIndex(y.shape, [&](const std::vector<int64_t>& o) {
+    double sum = b ? b->v[o[1]] : 0.0;
+    const int64_t g = o[1] / mg;
+    for (int64_t c = 0; c < cg; ++c)
+      ForEachIndex(k, [&](const std::vector<int64_t>& t) {
+        int64_t xo = o[0] * xs[0] + (g * cg + c) * xs[1], wo = o[1] * ws[0] + c * ws[1];
+        for (std::size_t i = 0; i < n; ++i) {
+          const int64_t p = o[2 + i] * s[i] - pads[i] + t[i] * dil[i];
+          if (p < 0 || p >= x.shape[2 + i]) return;
+          xo += p * xs[2 + i];
+          wo += t[i] * ws[2 + i];
+        }
+        sum += x.v[xo] * w.v[wo];
+      });
+    y.v.push_back(sum);
+  });
+  return y;
+}
+
+// ConvTranspose with explicit pads and output_padding (auto_pad NOTSET, no output_shape), groups.
+inline DTensor ConvTranspose(const DTensor& x, const DTensor& w, const DTensor* b, const graph::AttrReader& attrs) {
+  const std::size_t n = x.shape.size() - 2;
+  auto ints = [&](const char* name, int64_t def, std::size_t count) {
+    return attrs.Has(name) ? attrs.Ints(name) : std::vector<int64_t>(count, def);
+  };
+  const std::vector<int64_t> s = ints("strides", 1, n), dil = ints("dilations", 1, n), pads = ints("pads", 0, 2 * n),
+                             op = ints("output_padding", 0, n);
+  const int64_t group = attrs.Int("group"), cin = x.shape[1], cg = cin / group, mg = w.shape[1];
+  const std::vector<int64_t> k(w.shape.begin() + 2, w.shape.end());
+  DTensor y{{x.shape[0], mg * group}, {}};
+  for (std::size_t i = 0; i < n; ++i)
+    y.shape.push_back(s[i] * (x.shape[2 + i] - 1) + op[i] + (k[i] - 1) * dil[i] + 1 - pads[i] - pads[n + i]);
+  y.v.assign(static_cast<std::size_t>(Count(y.shape)), 0.0);
+  const auto xs = Strides(x.shape), ws = Strides(w.shape), ys = Strides(y.shape);
+  ForEachIndex(x.shape, [&](const std::vector<int64_t>& xi) {
+    const double xv = x.v[BroadcastOffset(x.shape, xi)];
+    const int64_t g = xi[1] / cg;
+    for (int64_t co = 0; co < mg; ++co)
+      ForEachIndex(k, [&](const std::vector<int64_t>& t) {
+        int64_t yo = xi[0] * ys[0] + (g * mg + co) * ys[1], wo = xi[1] * ws[0] + co * ws[1];
+        for (std::size_t i = 0; i < n; ++i) {
+          const int64_t p = xi[2 + i] * s[i] + t[i] * dil[i] - pads[i];
+          if (p < 0 || p >= y.shape[2 + i]) return;
+          yo += p * ys[2 + i];
+          wo += t[i] * ws[2 + i];
+        }
+        y.v[yo] += xv * w.v[wo];
+      });
+  });
+  if (b)
+    for (int64_t i = 0; i < y.size(); ++i) y.v[i] += b->v[(i / ys[1]) % y.shape[1]];
+  return y;
+}
+
 // Evaluates every node of a forward graph from the given values (graph inputs; initializers are
 // read from the graph) and returns all values by name; nodes with an input not given are skipped.
 inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std::map<std::string, DTensor> values) {
@@ -270,7 +346,82 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
     else if (op == "LeakyRelu") {
       const double alpha = attrs.Float("alpha");
       y = Unary(in(0), [alpha](double a) { return a > 0 ? a : alpha * a; });
-    } else if (op == "Identity") y = in(0);
+    } else if (op == "Identity" || op == "Cast") y = in(0);  // Cast: f32 to f32 in these tests
+    else if (op == "Abs") y = Unary(in(0), [](double a) { return std::fabs(a); });
+    else if (op == "Reciprocal") y = Unary(in(0), [](double a) { return 1 / a; });
+    else if (op == "Softplus") y = Unary(in(0), [](double a) { return std::log1p(std::exp(a)); });
+    else if (op == "Elu") {
+      const double alpha = attrs.Float("alpha");
+      y = Unary(in(0), [alpha](double a) { return a > 0 ? a : alpha * std::expm1(a); });
+    } else if (op == "Selu") {
+      const double alpha = attrs.Float("alpha"), gamma = attrs.Float("gamma");
+      y = Unary(in(0), [=](double a) { return gamma * (a > 0 ? a : alpha * std::expm1(a)); });
+    } else if (op == "HardSigmoid") {
+      const double alpha = attrs.Float("alpha"), beta = attrs.Float("beta");
+      y = Unary(in(0), [=](double a) { return std::clamp(alpha * a + beta, 0.0, 1.0); });
+    } else if (op == "HardSwish") {
+      y = Unary(in(0), [](double a) { return a * std::clamp(a / 6 + 0.5, 0.0, 1.0); });
+    } else if (op == "Clip") {
+      const double lo = has(1) ? in(1).v[0] : -INFINITY, hi = has(2) ? in(2).v[0] : INFINITY;
+      y = Unary(in(0), [=](double a) { return std::clamp(a, lo, hi); });
+    } else if (op == "PRelu") y = Binary(in(0), in(1), [](double a, double s) { return a > 0 ? a : s * a; });
+    else if (op == "Greater") y = Binary(in(0), in(1), [](double a, double b) { return a > b ? 1.0 : 0.0; });
+    else if (op == "Less") y = Binary(in(0), in(1), [](double a, double b) { return a < b ? 1.0 : 0.0; });
+    else if (op == "Where") {
+      y.shape = BroadcastShape(in(0).shape, BroadcastShape(in(1).shape, in(2).shape));
+      ForEachIndex(y.shape, [&](const std::vector<int64_t>& i) {
+        const bool c = in(0).v[BroadcastOffset(in(0).shape, i)] != 0;
+        y.v.push_back(c ? in(1).v[BroadcastOffset(in(1).shape, i)] : in(2).v[BroadcastOffset(in(2).shape, i)]);
+      });
+    } else if (op == "Expand") {
+      std::vector<int64_t> shape = Ints(in(1));
+      y = Binary(in(0), DTensor{shape, std::vector<double>(static_cast<std::size_t>(Count(shape)), 0.0)},
+                 [](double a, double) { return a; });
+    } else if (op == "Pad") {
+      const DTensor& x = in(0);
+      const std::vector<int64_t> p = Ints(in(1));
+      const std::size_t r = x.shape.size();
+      for (std::size_t i = 0; i < r; ++i) y.shape.push_back(x.shape[i] + p[i] + p[r + i]);
+      const auto xs = Strides(x.shape);
+      ForEachIndex(y.shape, [&](const std::vector<int64_t>& o) {
+        int64_t off = 0;
+        for (std::size_t i = 0; i < r; ++i) {
+          const int64_t q = o[i] - p[i];
+          if (q < 0 || q >= x.shape[i]) return y.v.push_back(0.0);
+          off += q * xs[i];
+        }
+        y.v.push_back(x.v[off]);
+      });
+    } else if (op == "ReduceMax") {
+      const DTensor& x = in(0);
+      std::vector<int64_t> axes = attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{};
+      const std::size_t r = x.shape.size();
+      if (axes.empty())
+        for (std::size_t i = 0; i < r; ++i) axes.push_back(static_cast<int64_t>(i));
+      std::vector<int64_t> kept = x.shape;
+      for (int64_t a : axes) kept[Axis(a, r)] = 1;
+      y = DTensor{kept, std::vector<double>(static_cast<std::size_t>(Count(kept)), -INFINITY)};
+      int64_t k = 0;
+      ForEachIndex(x.shape, [&](const std::vector<int64_t>& i) {
+        double& m = y.v[BroadcastOffset(kept, i)];
+        m = std::max(m, x.v[k++]);
+      });
+      if (attrs.Int("keepdims") == 0) {
+        y.shape.clear();
+        for (std::size_t i = 0; i < r; ++i)
+          if (std::none_of(axes.begin(), axes.end(), [&](int64_t a) { return Axis(a, r) == static_cast<int64_t>(i); }))
+            y.shape.push_back(x.shape[i]);
+      }
+    } else if (op == "BatchNormalization") {
+      const DTensor& x = in(0);
+      const double eps = attrs.Float("epsilon");
+      const auto xs = Strides(x.shape);
+      y = x;
+      for (int64_t i = 0; i < x.size(); ++i) {
+        const int64_t c = (i / xs[1]) % x.shape[1];
+        y.v[i] = in(1).v[c] * (x.v[i] - in(3).v[c]) / std::sqrt(in(4).v[c] + eps) + in(2).v[c];
+      }
+    }
     else if (op == "Softmax" || op == "LogSoftmax") y = Softmax(in(0), attrs.Int("axis"), op == "LogSoftmax");
     else if (op == "MatMul") y = MatMul(in(0), in(1));
     else if (op == "Gemm") {
@@ -326,6 +477,10 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       y = Reduce(in(0), has(1) ? Ints(in(1)) : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, false);
     } else if (op == "ReduceMean") {
       y = Reduce(in(0), attrs.Has("axes") ? attrs.Ints("axes") : std::vector<int64_t>{}, attrs.Int("keepdims") != 0, true);
+    } else if (op == "ConvTranspose") {
+      y = ConvTranspose(in(0), in(1), has(2) ? &in(2) : nullptr, attrs);
+    } else if (op == "Conv") {
+      y = Conv(in(0), in(1), has(2) ? &in(2) : nullptr, attrs);
     } else if (op == "MaxPool" || op == "AveragePool") {
       y = Pool(in(0), attrs, op == "MaxPool");
     } else if (op == "GlobalAveragePool") {
@@ -384,12 +539,13 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
     } else if (op == "Slice") {
       y = in(0);
       const std::vector<int64_t> starts = Ints(in(1)), ends = Ints(in(2));
-      for (std::size_t k = 0; k < starts.size(); ++k) {
+      for (std::size_t k = 0; k < starts.size(); ++k) {  // positive steps
         const int64_t axis = has(3) ? Axis(Ints(in(3))[k], y.shape.size()) : static_cast<int64_t>(k);
+        const int64_t step = has(4) ? Ints(in(4))[k] : 1;
         const int64_t dim = y.shape[axis];
         const int64_t b = std::clamp<int64_t>(starts[k] < 0 ? starts[k] + dim : starts[k], 0, dim);
         const int64_t e = std::clamp<int64_t>(ends[k] < 0 ? ends[k] + dim : ends[k], 0, dim);
-        y = Take(y, axis, b, std::max<int64_t>(0, e - b));
+        y = Take(y, axis, b, e > b ? (e - b + step - 1) / step : 0, step);
       }
     } else {
       throw std::runtime_error("reference: no double evaluation of " + op);

@@ -373,3 +373,21 @@ TEST_CASE("a constant prepared together with a parameter is kept, so the paramet
   executor.SetParameter("c", RandomTensor({3}, 4));               // re-scales from the new c
   CHECK(executor.Run(*executor.PlanFor(inputs), inputs)[0].shape() == std::vector<int64_t>{2, 3});
 }
+
+TEST_CASE("a value read only for its shape dies at its last reader of data", "[runtime][plan]") {
+  // h's data is last read by Neg (which may then write over it); SumTo, much later, reads only
+  // its shape. Without the rule h would stay live next to a and e.
+  graph::GraphBuilder b("shape_only");
+  auto x = b.Input("x", DType::kF32, Shape({1000}));
+  auto h = b.Op("Exp", {x});
+  auto a = b.Op("Neg", {h});
+  auto e = b.Op("Expand", {a, b.Weight("shape", Tensor::FromVector(std::vector<int64_t>{2, 1000}, {2}))});
+  b.Output(b.Op("SumTo", {e, h}), "y");
+  runtime::Executor executor(b.Build(), {});
+  const Tensor xv = RandomTensor({1000}, 3);
+  const std::vector<Tensor> inputs = {xv};
+  auto plan = executor.PlanFor(inputs);
+  CHECK(plan->arena_bytes - plan->buffers_offset < 16000);  // h (and a, in its place) + e: 12000 and padding
+  const auto y = executor.Run(*plan, inputs)[0].ToFloatVector();
+  for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(-2 * std::exp(xv.data<float>()[i])).epsilon(1e-6));
+}

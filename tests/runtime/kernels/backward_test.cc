@@ -180,3 +180,32 @@ TEST_CASE("MaxPoolGrad routes dY to each window's maximum; AveragePoolGrad sprea
 }
 
 }  // namespace axon
+
+namespace axon {
+
+TEST_CASE("ConvWeightGrad sums dY times the input under each tap", "[kernels][backward][kernel:ConvWeightGrad]") {
+  // X [2, 2, 4, 5], W [3, 1, 2, 3] in 2 groups? No: group 1, C 2 -> W [3, 2, 2, 3], stride 1, pads
+  // (1, 0, 0, 1): dW[m, c, kh, kw] = Σ_n,oh,ow dY[n, m, oh, ow] · X[n, c, oh + kh − 1, ow + kw].
+  const int64_t N = 2, C = 2, H = 4, Wd = 5, M = 3, KH = 2, KW = 3;
+  const int64_t OH = H + 1 - KH + 1, OW = Wd + 1 - KW + 1;
+  const Tensor x = RandomTensor({N, C, H, Wd}, 11), dy = RandomTensor({N, M, OH, OW}, 12);
+  const Tensor w = Tensor::Zeros(DType::kF32, {M, C, KH, KW});
+  Tensor out = Tensor::Zeros(DType::kF32, {M, C, KH, KW});
+  test::RunKernel("ConvWeightGrad", {&dy, &x, &w}, {&out}, {{"pads", std::vector<int64_t>{1, 0, 0, 1}}});
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          double r = 0;
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t oh = 0; oh < OH; ++oh)
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                const int64_t ih = oh + kh - 1, iw = ow + kw;
+                if (ih < 0 || ih >= H || iw >= Wd) continue;
+                r += double{dy.data<float>()[((n * M + m) * OH + oh) * OW + ow]} * x.data<float>()[((n * C + c) * H + ih) * Wd + iw];
+              }
+          CHECK(std::fabs(out.data<float>()[((m * C + c) * KH + kh) * KW + kw] - r) <= 1e-5 * (std::fabs(r) + 1));
+        }
+}
+
+}  // namespace axon
