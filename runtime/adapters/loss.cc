@@ -47,8 +47,7 @@ AdapterFn BindPointwise(PointwiseLoss loss) {
   };
 }
 
-// Inputs dLoss, X, Target. For "none", dX may take dLoss's or X's buffer (same shape, each element
-// read before it is written).
+// Inputs dLoss, X, Target. dX may take X's buffer (the kernel reads each element before writing it).
 AdapterFn BindPointwiseGrad(PointwiseLoss loss) {
   return [loss](const BindContext& b) {
     const LossReduction reduction = ReductionOf(b);

@@ -13,7 +13,6 @@
 #include <limits>
 
 #include "runtime/kernels/flat_blocks.h"
-#include "runtime/kernels/reduce.h"
 #include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -22,6 +21,7 @@
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
 #include "runtime/kernels/activation-inl.h"
+#include "runtime/kernels/reduce-inl.h"
 #include "runtime/kernels/simd-inl.h"
 #include "runtime/kernels/softmax-inl.h"
 #include "runtime/kernels/unary-inl.h"
@@ -106,6 +106,13 @@ HWY_INLINE void GradBlock(const float* dy, float g, const float* x, const float*
     const auto gi = dy ? LoadTail(d, dy + i, count) : vg;
     StoreTail(d, op.Grad(d, LoadTail(d, x + i, count), LoadTail(d, t + i, count), gi), dx + i, count);
   }
+}
+
+// The pairwise sum of v[0, n) (reduce-inl.h), serial: a loss's per-element values are few next to
+// the work that made them, and one thread's tree gives the same bits on any thread count.
+float SumF32(const float* v, int64_t n) {
+  const hn::ScalableTag<float> d;
+  return CombineLanes<SumOp<float>>(d, ContigReduce<SumOp<float>>(d, v, n));
 }
 
 void PointwiseLossBlockF32(PointwiseLoss loss, const float* x, const float* t, float* y, int64_t n) {
@@ -260,6 +267,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace axon::kernels {
 
+HWY_EXPORT(SumF32);
 HWY_EXPORT(PointwiseLossBlockF32);
 HWY_EXPORT(PointwiseGradBlockF32);
 HWY_EXPORT(SceRowsF32);
@@ -274,51 +282,26 @@ constexpr int64_t kItemElems = 16384;
 // Samples per strided work item: a multiple of every vector length (as in softmax.cc).
 constexpr int64_t kColsPerItem = 256;
 
-std::size_t AlignUp(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
-
-kernels::ReduceLayout SumLayout(int64_t n) {
-  const int64_t shape[1] = {n};
-  return MakeReduceLayout(shape, /*axes_mask=*/1);
-}
-
-std::size_t SumWorkspaceBytes(int64_t n) { return n <= 1 ? 0 : ReduceWorkspaceBytes(SumLayout(n), sizeof(float)); }
-
-// The pairwise sum of v[0, n).
-float Sum(const float* v, int64_t n, void* workspace) {
-  if (n <= 1) return n == 1 ? v[0] : 0.0f;
-  float s;
-  ReduceF32(ReduceOp::kSum, SumLayout(n), v, &s, workspace);
-  return s;
-}
+float Sum(const float* v, int64_t n) { return HWY_DYNAMIC_DISPATCH(SumF32)(v, n); }
 
 // The divisor of "mean": the sum of the samples' weights (the count of samples not ignored when
-// there are no weights). buf holds Samples() floats, workspace SumWorkspaceBytes(Samples()).
-float WeightSum(const ClassLossLayout& l, const void* labels, const float* weights, float* buf, void* workspace) {
+// there are no weights). buf holds Samples() floats.
+float WeightSum(const ClassLossLayout& l, const void* labels, const float* weights, float* buf) {
   const int64_t samples = l.Samples();
   if (!weights && !l.has_ignore) return static_cast<float>(samples);
   int64_t label;
   for (int64_t s = 0; s < samples; ++s) buf[s] = SampleWeight(l, labels, weights, s, &label);
-  return Sum(buf, samples, workspace);
-}
-
-// Splits the class-loss workspace: per-sample values, then the sum's scratch.
-struct ClassScratch {
-  float* samples;
-  void* sum;
-};
-ClassScratch SplitClassWorkspace(const ClassLossLayout& l, void* workspace) {
-  return {static_cast<float*>(workspace),
-          static_cast<char*>(workspace) + AlignUp(static_cast<std::size_t>(l.Samples()) * sizeof(float))};
+  return Sum(buf, samples);
 }
 
 // Reduces per-sample losses into loss[0] (sum or weighted mean); kNone wrote them in place.
 void ReduceSamples(const ClassLossLayout& l, const void* labels, const float* weights, const float* sample_loss,
                    float* loss, void* workspace) {
   if (l.reduction == LossReduction::kNone) return;
-  const ClassScratch ws = SplitClassWorkspace(l, workspace);
-  const float total = Sum(sample_loss, l.Samples(), ws.sum);
-  // sample_loss lives in ws.samples: it is summed before the weights overwrite it.
-  loss[0] = l.reduction == LossReduction::kSum ? total : total / WeightSum(l, labels, weights, ws.samples, ws.sum);
+  const float total = Sum(sample_loss, l.Samples());
+  // sample_loss lives in the workspace: it is summed before the weights overwrite it.
+  loss[0] = l.reduction == LossReduction::kSum ? total
+                                               : total / WeightSum(l, labels, weights, static_cast<float*>(workspace));
 }
 
 // The incoming gradient of each sample for kSum and kMean (kNone reads dloss per sample).
@@ -326,8 +309,7 @@ float ScalarGrad(const ClassLossLayout& l, const float* dloss, const void* label
                  void* workspace) {
   if (l.reduction == LossReduction::kNone) return 0.0f;
   if (l.reduction == LossReduction::kSum) return dloss[0];
-  const ClassScratch ws = SplitClassWorkspace(l, workspace);
-  return dloss[0] / WeightSum(l, labels, weights, ws.samples, ws.sum);
+  return dloss[0] / WeightSum(l, labels, weights, static_cast<float*>(workspace));
 }
 
 }  // namespace
@@ -347,8 +329,7 @@ int64_t FindNonProbability(const float* x, int64_t n) {
 }
 
 std::size_t PointwiseLossWorkspaceBytes(int64_t n, LossReduction reduction) {
-  if (reduction == LossReduction::kNone) return 0;
-  return AlignUp(static_cast<std::size_t>(n) * sizeof(float)) + SumWorkspaceBytes(n);
+  return reduction == LossReduction::kNone ? 0 : static_cast<std::size_t>(n) * sizeof(float);
 }
 
 void PointwiseLossF32(PointwiseLoss loss, LossReduction reduction, const float* x, const float* t, int64_t n,
@@ -357,8 +338,7 @@ void PointwiseLossF32(PointwiseLoss loss, LossReduction reduction, const float* 
   const auto fn = HWY_DYNAMIC_DISPATCH(PointwiseLossBlockF32);
   ForEachFlatBlock(n, [&](int64_t b, int64_t e) { fn(loss, x + b, t + b, per + b, e - b); });
   if (reduction == LossReduction::kNone) return;
-  const float total =
-      Sum(per, n, static_cast<char*>(workspace) + AlignUp(static_cast<std::size_t>(n) * sizeof(float)));
+  const float total = Sum(per, n);
   y[0] = reduction == LossReduction::kMean ? total / static_cast<float>(n) : total;
 }
 
@@ -382,13 +362,12 @@ int64_t FindBadLabel(const ClassLossLayout& l, const void* labels) {
 }
 
 std::size_t ClassLossWorkspaceBytes(const ClassLossLayout& l) {
-  if (l.reduction == LossReduction::kNone) return 0;
-  return AlignUp(static_cast<std::size_t>(l.Samples()) * sizeof(float)) + SumWorkspaceBytes(l.Samples());
+  return l.reduction == LossReduction::kNone ? 0 : static_cast<std::size_t>(l.Samples()) * sizeof(float);
 }
 
 void SoftmaxCrossEntropyF32(const ClassLossLayout& l, const float* scores, const void* labels,
                             const float* weights, float* loss, float* log_prob, void* workspace) {
-  float* sample_loss = l.reduction == LossReduction::kNone ? loss : SplitClassWorkspace(l, workspace).samples;
+  float* sample_loss = l.reduction == LossReduction::kNone ? loss : static_cast<float*>(workspace);
   const int64_t samples = l.Samples();
   if (l.classes == 0) {
     // Every label was ignore_index (FindBadLabel): nothing to read, and log_prob is empty.
@@ -430,7 +409,7 @@ void SoftmaxCrossEntropyGradF32(const ClassLossLayout& l, const float* dloss, co
 
 void NegativeLogLikelihoodF32(const ClassLossLayout& l, const float* input, const void* labels,
                               const float* weights, float* loss, void* workspace) {
-  float* sample_loss = l.reduction == LossReduction::kNone ? loss : SplitClassWorkspace(l, workspace).samples;
+  float* sample_loss = l.reduction == LossReduction::kNone ? loss : static_cast<float*>(workspace);
   const int64_t samples = l.Samples();
   for (int64_t s = 0; s < samples; ++s) {
     int64_t label;

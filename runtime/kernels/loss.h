@@ -1,8 +1,8 @@
 // Loss kernels and their gradients (docs/training.md, "Losses"), Highway-dispatched, with
 // PyTorch's torch.nn semantics and ONNX's for the two class losses. Results never depend on the
 // thread count: per-element work is split in blocks fixed by the sizes, and sums are pairwise
-// (ReduceF32) over per-element losses that are first written out (to the output for reduction
-// "none", else to the workspace).
+// (reduce-inl.h's tree, on one thread) over per-element losses that are first written out (to the
+// output for reduction "none", else to the workspace).
 #pragma once
 
 #include <cstddef>
@@ -34,6 +34,7 @@ void PointwiseLossF32(PointwiseLoss loss, LossReduction reduction, const float* 
                       float* y, void* workspace);
 // dx[i] = d loss(x[i], t[i]) / dx[i] · g, with g = dy[i] (kNone), dy[0] (kSum) or dy[0] / n (kMean):
 //   MSE 2·(x - t); BCE (x - t) / max((1 - x)·x, 1e-12), PyTorch's clamp; BCEWithLogits sigmoid(x) - t.
+// dx may be x (in place).
 void PointwiseLossGradF32(PointwiseLoss loss, LossReduction reduction, const float* dy, const float* x,
                           const float* t, int64_t n, float* dx);
 
@@ -79,7 +80,8 @@ std::size_t ClassLossWorkspaceBytes(const ClassLossLayout& layout);
 void SoftmaxCrossEntropyF32(const ClassLossLayout& layout, const float* scores, const void* labels,
                             const float* weights, float* loss, float* log_prob, void* workspace);
 // dscores = (softmax(scores) - onehot(label))·weight·g per sample, g from dloss as for the
-// pointwise losses (kMean: divided by the weight sum); zero for ignored samples.
+// pointwise losses (kMean: divided by the weight sum); zero for ignored samples. dscores may be
+// scores (in place).
 void SoftmaxCrossEntropyGradF32(const ClassLossLayout& layout, const float* dloss, const float* scores,
                                 const void* labels, const float* weights, float* dscores, void* workspace);
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <tbb/task_arena.h>
 
 #include "axon/tensor.h"
 #include "tests/runtime/kernels/for_each_target.h"
@@ -430,6 +431,84 @@ TEST_CASE("class loss gradients match central differences of the double referenc
       test::ForEachTarget([&](const char*) { CheckClose(Values(Run1(op, inputs, c.shape, attrs)), want, 1e-4, 1e-6); });
     }
   }
+}
+
+TEST_CASE("loss results do not depend on the thread count", "[kernels][loss]") {
+  // Large enough for several parallel blocks (pointwise), row blocks and strided items, and a
+  // chunked pairwise sum.
+  const int64_t n = 300000;
+  const std::vector<float> x = test::RandomFloats(n, 21, 0.01f, 0.99f), t = test::RandomFloats(n, 22, 0, 1);
+  const std::vector<float> dy = test::RandomFloats(n, 23, -1, 1);
+  for (PointwiseLoss loss : {PointwiseLoss::kMSE, PointwiseLoss::kBCE, PointwiseLoss::kBCEWithLogits}) {
+    INFO(PointwiseName(loss));
+    std::vector<std::byte> ws(PointwiseLossWorkspaceBytes(n, LossReduction::kMean) + 64);
+    void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ws.data()) + 63) / 64 * 64);
+    float y1 = 0, y2 = 0;
+    std::vector<float> g1(x.size()), g2(x.size());
+    tbb::task_arena one(1), four(4);
+    one.execute([&] {
+      PointwiseLossF32(loss, LossReduction::kMean, x.data(), t.data(), n, &y1, aligned);
+      PointwiseLossGradF32(loss, LossReduction::kNone, dy.data(), x.data(), t.data(), n, g1.data());
+    });
+    four.execute([&] {
+      PointwiseLossF32(loss, LossReduction::kMean, x.data(), t.data(), n, &y2, aligned);
+      PointwiseLossGradF32(loss, LossReduction::kNone, dy.data(), x.data(), t.data(), n, g2.data());
+    });
+    CHECK(y1 == y2);
+    CHECK(g1 == g2);
+  }
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{3000, 100}, std::vector<int64_t>{4, 10, 3000}}) {
+    INFO(ShapeToString(shape));
+    const ClassCase c{shape, true, 1, "mean"};
+    const ClassLossLayout l = LayoutOf(c);
+    const std::vector<float> scores = test::RandomFloats(Count(shape), 24, -5, 5);
+    const std::vector<int64_t> labels = RandomLabels(c, 25);
+    const std::vector<float> weights = test::RandomFloats(l.classes, 26, 0.5f, 2);
+    std::vector<std::byte> ws(ClassLossWorkspaceBytes(l) + 64);
+    void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ws.data()) + 63) / 64 * 64);
+    float y1 = 0, y2 = 0, dloss = 1;
+    std::vector<float> g1(scores.size()), g2(scores.size());
+    tbb::task_arena one(1), four(4);
+    one.execute([&] {
+      SoftmaxCrossEntropyF32(l, scores.data(), labels.data(), weights.data(), &y1, nullptr, aligned);
+      SoftmaxCrossEntropyGradF32(l, &dloss, scores.data(), labels.data(), weights.data(), g1.data(), aligned);
+    });
+    four.execute([&] {
+      SoftmaxCrossEntropyF32(l, scores.data(), labels.data(), weights.data(), &y2, nullptr, aligned);
+      SoftmaxCrossEntropyGradF32(l, &dloss, scores.data(), labels.data(), weights.data(), g2.data(), aligned);
+    });
+    CHECK(y1 == y2);
+    CHECK(g1 == g2);
+  }
+}
+
+TEST_CASE("loss gradient kernels may write over their input", "[kernels][loss]") {
+  test::ForEachTarget([&](const char*) {
+    const int64_t n = 1001;
+    const std::vector<float> x = test::RandomFloats(n, 31, 0.05f, 0.95f), t = test::RandomFloats(n, 32, 0, 1);
+    for (PointwiseLoss loss : {PointwiseLoss::kMSE, PointwiseLoss::kBCE, PointwiseLoss::kBCEWithLogits}) {
+      INFO(PointwiseName(loss));
+      const float g = 0.5f;
+      std::vector<float> apart(x.size()), in_place = x;
+      PointwiseLossGradF32(loss, LossReduction::kSum, &g, x.data(), t.data(), n, apart.data());
+      PointwiseLossGradF32(loss, LossReduction::kSum, &g, in_place.data(), t.data(), n, in_place.data());
+      CHECK(apart == in_place);
+    }
+    for (const std::vector<int64_t>& shape : {std::vector<int64_t>{9, 37}, std::vector<int64_t>{2, 5, 37}}) {
+      INFO(ShapeToString(shape));
+      const ClassCase c{shape, false, 2, "mean"};
+      const ClassLossLayout l = LayoutOf(c);
+      const std::vector<float> scores = test::RandomFloats(Count(shape), 33, -5, 5);
+      const std::vector<int64_t> labels = RandomLabels(c, 34);
+      std::vector<std::byte> ws(ClassLossWorkspaceBytes(l) + 64);
+      void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(ws.data()) + 63) / 64 * 64);
+      const float dloss = 1;
+      std::vector<float> apart(scores.size()), in_place = scores;
+      SoftmaxCrossEntropyGradF32(l, &dloss, scores.data(), labels.data(), nullptr, apart.data(), aligned);
+      SoftmaxCrossEntropyGradF32(l, &dloss, in_place.data(), labels.data(), nullptr, in_place.data(), aligned);
+      CHECK(apart == in_place);
+    }
+  });
 }
 
 }  // namespace
