@@ -342,3 +342,23 @@ TEST_CASE("training: what is trained, and errors that name the problem", "[train
   CHECK_THROWS_WITH(Load(two, ce).Step(Tensor::View(xs.data(), {1, 2}), Tensor::View(classes.data(), {1, 1})),
                     Catch::Contains("(labels: i64[batch])"));
 }
+
+TEST_CASE("training: BatchNormalization's scale and bias train, its running statistics do not", "[training]") {
+  // PyTorch keeps running_mean and running_var as buffers, outside the optimizer.
+  graph::GraphBuilder b("bn");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 2}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{0.5f, -0.25f, 1.0f, 0.75f}, {2, 2}));
+  auto h = b.Op("Gemm", {x, w}, {{"transB", int64_t{1}}});
+  auto scale = b.Weight("bn.weight", Tensor::FromVector(std::vector<float>{1.0f, 0.5f}, {2}));
+  auto bias = b.Weight("bn.bias", Tensor::FromVector(std::vector<float>{0.0f, 0.1f}, {2}));
+  auto mean = b.Weight("bn.running_mean", Tensor::FromVector(std::vector<float>{0.2f, -0.1f}, {2}));
+  auto var = b.Weight("bn.running_var", Tensor::FromVector(std::vector<float>{1.5f, 0.8f}, {2}));
+  b.Output(b.Op("BatchNormalization", {h, scale, bias, mean, var}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  TrainingSession s = Load(m, {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.1f}});
+  CHECK(s.parameters() == std::vector<std::string>{"bn.bias", "bn.weight", "w"});
+  const std::vector<float> t = {1, 0, 0, 1, 0.5f, 0.5f};
+  s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(t.data(), {3, 2}));
+  CHECK(s.step() == 1);
+}
