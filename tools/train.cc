@@ -234,9 +234,9 @@ int TrainMain(const std::vector<std::string>& argv) {
         throw Error(ErrorCode::kInvalidArgument,
                     "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
                         " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
-                        (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, " + out_path +
+                        (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
                         (checkpoint ? " and " + *checkpoint : std::string()) +
-                        " not written (a lower --lr may help)");
+                        " as they were (a lower --lr may help)");
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
       if (tty) {

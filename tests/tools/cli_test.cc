@@ -56,7 +56,7 @@ TEST_CASE("every command has --help", "[cli]") {
   const fs::path dir = TempDir("help");
   Result top = Axon("--help", dir);
   CHECK(top.code == 0);
-  for (const char* cmd : {"run", "inspect", "info", "demo"}) {
+  for (const char* cmd : {"run", "inspect", "info", "demo", "train", "init"}) {
     CHECK(top.out.find(cmd) != std::string::npos);
     Result r = Axon(std::string(cmd) + " --help", dir);
     CHECK(r.code == 0);
