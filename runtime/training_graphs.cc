@@ -4,6 +4,7 @@
 #include <set>
 
 #include "graph/autodiff.h"
+#include "graph/op_schema.h"
 #include "graph/rewrite.h"
 #include "graph/verifier.h"
 
@@ -126,10 +127,17 @@ std::vector<std::string> TrainableParameters(const graph::Graph& forward, const 
       throw Error(ErrorCode::kInvalidArgument, "cannot freeze '" + name + "': the model has no initializer of that name");
   const graph::ValueInfo output = ModelOutput(forward);
   graph::Graph copy = forward;
-  const std::set<std::string> reach = Ancestors(graph::GraphEditor(copy), output.name);
+  const graph::GraphEditor editor(copy);
+  const std::set<std::string> reach = Ancestors(editor, output.name);
+  // Read only by ops without a gradient rule (a Resize scale): nothing could differentiate it, and
+  // asking autodiff to would fail the whole model.
+  auto differentiable_use = [&](const std::string& name) {
+    const auto& uses = editor.Consumers(name);
+    return std::any_of(uses.begin(), uses.end(), [&](const graph::Use& u) { return graph::SchemaFor(copy.nodes[u.node]).has_grad(); });
+  };
   std::vector<std::string> candidates;
   for (const auto& [name, t] : forward.initializers)
-    if (t.dtype() == DType::kF32 && t.rank() >= 1 && reach.count(name) &&
+    if (t.dtype() == DType::kF32 && t.rank() >= 1 && reach.count(name) && differentiable_use(name) &&
         std::find(frozen.begin(), frozen.end(), name) == frozen.end())
       candidates.push_back(name);
   if (candidates.empty()) return candidates;

@@ -37,9 +37,11 @@ graph::Graph BuildTrainingGraph(const graph::Graph& forward, const std::vector<s
                                 const LossSpec& loss, GraphKind kind);
 
 // The parameters a loss trains: the f32 initializers of rank >= 1 whose gradient the loss
-// determines (it depends on the labels: a value that reaches the loss only through an input that
-// no gradient rule differentiates, such as a Resize scale, gets none), less `frozen`. Throws
-// axon::Error for a frozen name that is no initializer.
+// determines, less `frozen`. A value read only by ops without a gradient rule (a Resize scale) is
+// left out first; then one whose gradient does not depend on the labels (every loss's gradient
+// op reads them) is left out too: autodiff gave it zeros, as for BatchNormalization's running
+// statistics, which its rule does not differentiate. Throws axon::Error for a frozen name that
+// is no initializer.
 std::vector<std::string> TrainableParameters(const graph::Graph& forward, const LossSpec& loss,
                                              const std::vector<std::string>& frozen);
 

@@ -362,3 +362,25 @@ TEST_CASE("training: BatchNormalization's scale and bias train, its running stat
   s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(t.data(), {3, 2}));
   CHECK(s.step() == 1);
 }
+
+TEST_CASE("training: a value read only by an op without a gradient rule is not trained", "[training]") {
+  // Resize has no gradient rule: its f32 scales stay constant, the weight after it trains.
+  graph::GraphBuilder b("resize");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 1, 2, 2}));
+  auto scales = b.Weight("scales", Tensor::FromVector(std::vector<float>{1, 1, 2, 2}, {4}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{0.5f}, {1, 1, 1, 1}));
+  b.Output(b.Op("Mul", {b.Op("Resize", {x, "", scales}), w}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  TrainingSession s = Load(m, {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.1f}});
+  CHECK(s.parameters() == std::vector<std::string>{"w"});
+  // y = w·up(x) with every target 2·up(x): the loss falls and w heads for 2.
+  const std::vector<float> xs = {1, 2, 3, 4};
+  std::vector<float> t;
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) t.push_back(2 * xs[static_cast<std::size_t>((r / 2) * 2 + c / 2)]);
+  const float first = s.Step(Tensor::View(xs.data(), {1, 1, 2, 2}), Tensor::View(t.data(), {1, 1, 4, 4}));
+  const float second = s.Step(Tensor::View(xs.data(), {1, 1, 2, 2}), Tensor::View(t.data(), {1, 1, 4, 4}));
+  CHECK(second < first);
+  CHECK(s.Parameter("w").ToFloatVector()[0] > 0.5f);
+}
