@@ -21,7 +21,7 @@ constexpr const char* kUsage = R"(usage: axon train MODEL --data X.npy --labels 
                   [--optimizer sgd|momentum|adam|adamw] [--lr F] [--epochs N] [--batch-size B]
                   [--momentum F] [--dampening F] [--nesterov] [--weight-decay F]
                   [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle [--seed S]] [--val-split F]
-                  [--checkpoint PATH [--resume]] [--threads N] [--log-every N]
+                  [--checkpoint PATH [--resume] [--checkpoint-every N]] [--threads N] [--log-every N]
 
 Trains MODEL (.axon, or ONNX: recognized by content) on the samples of X.npy (one per row, dim 0)
 and the labels of Y.npy, then writes the trained model to OUT.axon: a plain inference model that
@@ -63,7 +63,7 @@ options:
   --val-split F         hold out the last fraction F of the samples (before any shuffling) to
                         report validation loss and accuracy after each epoch; 0 <= F < 1
   --checkpoint PATH     write a checkpoint (model, optimizer state, epoch, seed) to PATH after
-                        every epoch, atomically
+                        every epoch (or every Nth, and the last: --checkpoint-every N), atomically
   --resume              continue from --checkpoint PATH: its parameters, optimizer state, epoch
                         and settings (MODEL is not read); --epochs counts from the start, and
                         options given must equal the checkpoint's. The result equals a run that
@@ -112,7 +112,7 @@ int TrainMain(const std::vector<std::string>& argv) {
   Args args("train", argv,
             {"--data", "--labels", "--loss", "-o", "--optimizer", "--lr", "--epochs", "--batch-size", "--momentum",
              "--dampening", "--weight-decay", "--beta1", "--beta2", "--epsilon", "--seed", "--val-split",
-             "--checkpoint", "--threads", "--log-every"},
+             "--checkpoint", "--checkpoint-every", "--threads", "--log-every"},
             {"--nesterov", "--shuffle", "--resume"}, {{"--output", "-o"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
@@ -136,6 +136,8 @@ int TrainMain(const std::vector<std::string>& argv) {
   const int epochs = args.IntValue("--epochs", 10, 1);
   const int batch_size = args.IntValue("--batch-size", 32, 1);
   const int log_every = args.IntValue("--log-every", 1, 1);
+  const int checkpoint_every = args.IntValue("--checkpoint-every", 1, 1);
+  if (args.Value("--checkpoint-every") && !checkpoint) args.Fail("--checkpoint-every needs --checkpoint PATH");
   const double val_split = args.DoubleValue("--val-split", 0.0, 0.0, 0.999999);
   bool shuffle = args.Flag("--shuffle");
   uint64_t seed = args.Uint64Value("--seed", 0);
@@ -254,7 +256,7 @@ int TrainMain(const std::vector<std::string>& argv) {
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    if (checkpoint) {
+    if (checkpoint && ((epoch + 1) % checkpoint_every == 0 || epoch + 1 == epochs)) {
       TrainingLoopState loop{epoch + 1, seed, {{"batch_size", static_cast<double>(batch)}, {"shuffle", shuffle ? 1.0 : 0.0}, {"val_split", split}}};
       session.SaveCheckpoint(*checkpoint, loop);
     }

@@ -300,6 +300,27 @@ TEST_CASE("training: a step allocates nothing once its batch shape has been seen
   CHECK(count.count() == 0);
 }
 
+TEST_CASE("training: class labels are data, not part of a plan's key", "[training]") {
+  graph::GraphBuilder b("classes");
+  auto in = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 2}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{0.5f, -0.25f, 1.0f, 0.75f}, {2, 2}));
+  auto bias = b.Weight("b", Tensor::FromVector(std::vector<float>{0.1f, -0.1f}, {2}));
+  b.Output(b.Op("Gemm", {in, w, bias}, {{"transB", int64_t{1}}}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  TrainingOptions options;
+  options.loss = "ce";
+  options.optimizer.name = "momentum";
+  TrainingSession s = Load(m, options);
+  const std::vector<int64_t> a = {0, 1, 1}, c = {1, 0, 1};
+  const Tensor x = Tensor::View(kX.data(), {3, 2}), ta = Tensor::View(a.data(), {3}), tc = Tensor::View(c.data(), {3});
+  s.Step(x, ta);
+  s.Step(x, tc);
+  test::CountAllocations count;
+  for (int i = 0; i < 4; ++i) s.Step(x, i % 2 ? ta : tc);
+  CHECK(count.count() == 0);
+}
+
 TEST_CASE("training: what is trained, and errors that name the problem", "[training]") {
   graph::GraphBuilder b("mixed");
   auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 2}));
