@@ -132,6 +132,16 @@ int TrainMain(const std::vector<std::string>& argv) {
     if (std::filesystem::weakly_canonical(*checkpoint, ec) == std::filesystem::weakly_canonical(out_path, ec))
       args.Fail("--checkpoint and -o name the same file");
   }
+  // Where the results go is checked now, not after the training it would waste.
+  for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
+    if (!target) continue;
+    const std::filesystem::path file(*target);
+    const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(parent, ec))
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
+    if (std::filesystem::is_directory(file, ec)) throw Error(ErrorCode::kIo, *target + ": is a directory");
+  }
   if (args.Value("--seed") && !args.Flag("--shuffle")) args.Fail("--seed sets the order of --shuffle: give --shuffle too");
   const int epochs = args.IntValue("--epochs", 10, 1);
   const int batch_size = args.IntValue("--batch-size", 32, 1);

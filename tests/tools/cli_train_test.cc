@@ -120,6 +120,9 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
       {"train m.axon --data x.npy --labels c.npy --loss ce --seed 3 -o out.axon", "--seed sets the order of --shuffle"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --resume -o out.axon", "--resume needs --checkpoint PATH"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
+       "no/such/out.axon: cannot write there: no/such is not a directory"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: is a directory"},
   };
   for (const auto& c : cases) {
     INFO(c.args);
