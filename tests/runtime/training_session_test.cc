@@ -405,3 +405,27 @@ TEST_CASE("training: a value read only by an op without a gradient rule is not t
   CHECK(second < first);
   CHECK(s.Parameter("w").ToFloatVector()[0] > 0.5f);
 }
+
+TEST_CASE("training: a learning-rate schedule, and what Resume refuses", "[training]") {
+  TrainingSession s = Load(ModelOf(Net{}), {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.1f}});
+  s.set_learning_rate(0.0f);  // a step with lr 0 changes nothing (no weight decay)
+  const std::vector<char> before = Bytes(s.Parameter("w1"));
+  s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}));
+  CHECK(Bytes(s.Parameter("w1")) == before);
+  CHECK(s.options().optimizer.lr == 0.0f);
+  CHECK_THROWS_WITH(s.set_learning_rate(-1.0f), Catch::Contains("learning rate must be finite and >= 0"));
+  s.set_learning_rate(0.25f);
+  ScratchFile file;
+  s.SaveCheckpoint(file.path);
+  CHECK(TrainingSession::Resume(file.path).options().optimizer.lr == 0.25f);
+  CHECK_THROWS_WITH(s.SaveCheckpoint(file.path, {.settings = {{"lr", 1}}}),
+                    Catch::Contains("loop setting 'lr' has the name of one of the optimizer's hyper-parameters"));
+
+  // A plain model is no checkpoint; a checkpoint must say which loss it was trained with.
+  s.SaveModel(file.path);
+  CHECK_THROWS_WITH(TrainingSession::Resume(file.path), Catch::Contains("has no training state: not a checkpoint"));
+  formats::Checkpoint c{formats::ReadModelFile(file.path), formats::TrainingState{}};
+  c.training->optimizer = "sgd";
+  formats::WriteCheckpointFile(c, file.path);
+  CHECK_THROWS_WITH(TrainingSession::Resume(file.path), Catch::Contains("does not record its loss"));
+}
