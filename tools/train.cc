@@ -103,9 +103,11 @@ Totals Validate(TrainingSession& session, const Dataset& data, int64_t batch_siz
 
 // Options given on the command line that a resumed run must share with its checkpoint.
 void CheckSame(const Args& args, const std::string& option, double given, double saved) {
-  if (args.Value(option) && static_cast<float>(given) != static_cast<float>(saved))
-    args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + std::to_string(saved) +
-              ": a resumed run keeps the settings it started with");
+  if (!args.Value(option) || static_cast<float>(given) == static_cast<float>(saved)) return;
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", saved);
+  args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + text +
+            ": a resumed run keeps the settings it started with");
 }
 
 int TrainMain(const std::vector<std::string>& argv) {
@@ -173,6 +175,11 @@ int TrainMain(const std::vector<std::string>& argv) {
     CheckSame(args, "--lr", args.DoubleValue("--lr", 0, 0), o.lr);
     CheckSame(args, "--weight-decay", args.DoubleValue("--weight-decay", 0, 0), o.weight_decay.value_or(0));
     CheckSame(args, "--momentum", args.DoubleValue("--momentum", 0, 0), o.momentum.value_or(0));
+    CheckSame(args, "--dampening", args.DoubleValue("--dampening", 0, 0), o.dampening);
+    CheckSame(args, "--beta1", args.DoubleValue("--beta1", 0, 0), o.beta1);
+    CheckSame(args, "--beta2", args.DoubleValue("--beta2", 0, 0), o.beta2);
+    CheckSame(args, "--epsilon", args.DoubleValue("--epsilon", 0, 0), o.epsilon);
+    if (args.Flag("--nesterov") && !o.nesterov) args.Fail("--nesterov: the checkpoint's run did not use Nesterov momentum");
     CheckSame(args, "--batch-size", batch_size, setting("batch_size", batch_size));
     CheckSame(args, "--val-split", val_split, setting("val_split", val_split));
     if (args.Flag("--shuffle") && setting("shuffle", 1) == 0) args.Fail("--shuffle: the checkpoint's run did not shuffle");
