@@ -5,17 +5,16 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bench/kernel_bench_copy.h"
 #include "runtime/kernels/activation.h"
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/loss.h"
 #include "runtime/kernels/shape_ops.h"
 #include "runtime/kernels/softmax.h"
-#include "runtime/kernels/target.h"
 #include "runtime/kernels/unary.h"
 
 namespace axon::bench {
@@ -87,13 +86,13 @@ void BM_Unary(benchmark::State& state, UnaryFn f, int64_t n) {
   SetRate(state, n, 8);
 }
 
-// The anchor: a memcpy of the same output size, read + write, so an elementwise kernel's GB/s
+// The anchor: a copy of the same output size, read + write, so an elementwise kernel's GB/s
 // reads as a fraction of what moving its bytes costs on this machine in this run.
-void BM_Memcpy(benchmark::State& state, int64_t n) {
+void BM_Copy(benchmark::State& state, int64_t n) {
   const std::vector<float> x = Data(n);
   std::vector<float> y(x.size());
   for (auto _ : state) {
-    std::memcpy(y.data(), x.data(), x.size() * sizeof(float));
+    CopyAnchor(x.data(), y.data(), x.size() * sizeof(float));
     benchmark::ClobberMemory();
   }
   SetRate(state, n, 8);
@@ -213,9 +212,8 @@ void BM_Transpose(benchmark::State& state, TransposeCase s) {
 }
 
 const bool registered = [] {
-  benchmark::AddCustomContext("highway_target", kernels::DispatchedTargetName());
   for (const UnaryShape& s : kUnaryShapes)
-    benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy, s.n)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string("copy/") + s.name).c_str(), BM_Copy, s.n)->UseRealTime();
   for (const UnaryFn& f : kUnaryFns)
     for (const UnaryShape& s : kUnaryShapes)
       benchmark::RegisterBenchmark((std::string(f.name) + "/" + s.name).c_str(), BM_Unary, f, s.n)->UseRealTime();
@@ -227,7 +225,7 @@ const bool registered = [] {
                                                   {"pow", BinaryOp::kPow},
                                                   {"prelu", BinaryOp::kPRelu}};
   for (const BinaryShape& s : kBinaryShapes)
-    benchmark::RegisterBenchmark((std::string("memcpy/") + s.name).c_str(), BM_Memcpy,
+    benchmark::RegisterBenchmark((std::string("copy/") + s.name).c_str(), BM_Copy,
                                  Count(s.y))->UseRealTime();
   for (const auto& [name, op] : ops)
     for (const BinaryShape& s : kBinaryShapes)
