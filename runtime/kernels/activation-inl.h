@@ -17,13 +17,11 @@ HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Compares rather than taking Max(x, 0): x86 MAXPS returns its second operand when either is
-// NaN, so Max would silently turn NaN into 0 on some targets and not on others.
+// max(x, 0) that keeps NaN, which a plain Max does not on every target (AtLeastKeepNaN); -0 stays
+// -0 (x86 MAXPS returns its second operand, x, for two zeros; the compare elsewhere is false).
 struct ReluOp {
   template <class D, class V>
-  HWY_INLINE V operator()(D d, V x) const {
-    return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);
-  }
+  HWY_INLINE V operator()(D d, V x) const { return AtLeastKeepNaN(d, x, 0.0f); }
 };
 
 struct ExpOp {
@@ -53,20 +51,16 @@ struct SigmoidOp {
 };
 
 // tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)): with u = -expm1(-2|x|) in [0, 1), tanh|x| =
-// u / (2 - u), no cancellation for small |x| (u = 2|x|·P(-2|x|) when n = 0), and the divisor
-// lies in [1, 2]. |x| is clamped at 10, where tanh rounds to 1 already (1 - tanh 9.1 < 2^-25),
-// so 2^n stays normal and no lane needs a slow path. u = (1 - 2^n) - t·2^n·P(t) keeps
-// u = +0 at x = ±0, so the sign of x, or-ed in last, makes tanh(±0) = ±0.
+// u / (2 - u), no cancellation for small |x| (NegExpm1 is relatively precise near 0), and the
+// divisor lies in [1, 2]. |x| is clamped at 10, where tanh rounds to 1 already
+// (1 - tanh 9.1 < 2^-25), so 2^n stays normal and no lane needs a slow path. u = +0 at x = ±0,
+// so the sign of x, or-ed in last, makes tanh(±0) = ±0.
 struct TanhOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     const V sign = hn::SignBit(d);
     const V z = AtLeastKeepNaN(d, hn::Or(x, sign), -10.0f);  // -|x|; NaN stays NaN to the end
-    V t;
-    const V nb = exp_detail::Reduce<2>(d, z, &t);
-    const V s = exp_detail::Pow2(d, nb);
-    const V one = hn::Set(d, 1.0f);
-    const V u = hn::NegMulAdd(hn::Mul(t, s), Expm1PolyOverT<2>(d, t), hn::Sub(one, s));
+    const V u = NegExpm1<2>(d, z);
     const V y = hn::Div(u, hn::Sub(hn::Set(d, 2.0f), u));
     return hn::Or(y, hn::And(x, sign));
   }

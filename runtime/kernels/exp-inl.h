@@ -102,6 +102,18 @@ HWY_INLINE V Expm1PolyOverT(D d, V t) {
   return hn::MulAdd(p, t, hn::Set(d, s));
 }
 
+// 1 - e^(kScale·z) = -expm1(kScale·z) for kScale·z in [-87, 0] (NaN stays NaN), as
+// (1 - 2^n) - t·2^n·P(t): exact at z = 0 (n = 0 gives -t·P(t), so the relative precision of
+// P carries over near 0; and +0 for z = ±0), and with no cancellation beyond one bit elsewhere.
+// Negated because both users want it so: tanh's u / (2 - u), and ELU's -alpha·u.
+template <int kScale = 1, class D, class V>
+HWY_INLINE V NegExpm1(D d, V z) {
+  V t;
+  const V nb = exp_detail::Reduce<kScale>(d, z, &t);
+  const V s = exp_detail::Pow2(d, nb);
+  return hn::NegMulAdd(hn::Mul(t, s), Expm1PolyOverT<kScale>(d, t), hn::Sub(hn::Set(d, 1.0f), s));
+}
+
 // |x| below this takes the short path: n stays in [-126, 126], so 2^n is a normal float, and
 // e^x is normal too (e^-87 > FLT_MIN = e^-87.34), so one rounding of m·2^n is exact scaling.
 inline constexpr float kExpShortRange = 87.0f;

@@ -82,7 +82,7 @@ const Function kFunctions[] = {
     {"Abs", Abs, RefAbs, 0},
     {"Erf", Erf, RefErf, 1.5e-7},
     {"Reciprocal", Reciprocal, RefReciprocal, 0},
-    {"Softplus", Softplus, RefSoftplus, 3e-7},
+    {"Softplus", Softplus, RefSoftplus, 4e-7},
     {"HardSwish", HardSwish, RefHardSwish, 2.5e-7},
     {"LeakyRelu", LeakyReluDefault, RefLeakyRelu, 0},
     {"Elu", EluDefault, RefElu, 2e-7},
