@@ -162,6 +162,16 @@ HWY_INLINE V AtLeastKeepNaN(D d, V v, float lo) {
 #endif
 }
 
+// min(v, hi) that keeps a NaN v NaN (AtLeastKeepNaN's mirror: MINPS returns its second operand).
+template <class D, class V>
+HWY_INLINE V AtMostKeepNaN(D d, V v, float hi) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  return hn::Min(hn::Set(d, hi), v);
+#else
+  return hn::IfThenElse(hn::Gt(v, hn::Set(d, hi)), hn::Set(d, hi), v);
+#endif
+}
+
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
