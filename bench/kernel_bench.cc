@@ -15,6 +15,7 @@
 #include "bench/kernel_bench_copy.h"
 #include "runtime/kernels/activation.h"
 #include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/flat_blocks.h"
 #include "runtime/kernels/loss.h"
 #include "runtime/kernels/shape_ops.h"
 #include "runtime/kernels/softmax.h"
@@ -103,11 +104,17 @@ void BM_Unary(benchmark::State& state, UnaryFn f, int64_t n) {
 }
 
 // The anchor: a copy of the same output size, read + write, so an elementwise kernel's GB/s
-// reads as a fraction of what moving its bytes costs on this machine in this run.
+// reads as a fraction of what moving its bytes costs on this machine in this run. Split into the
+// elementwise kernels' blocks (flat_blocks.h) over the same threads, so that at AXON_THREADS=2
+// the anchor gets both cores too.
 void BM_Copy(benchmark::State& state, int64_t n) {
   const std::vector<float> x = Data(n);
   std::vector<float> y(x.size());
-  RunTimed(state, n, 8, [&] { CopyAnchor(x.data(), y.data(), x.size() * sizeof(float)); });
+  RunTimed(state, n, 8, [&] {
+    kernels::ForEachFlatBlock(n, [&](int64_t begin, int64_t end) {
+      CopyAnchor(x.data() + begin, y.data() + begin, static_cast<std::size_t>(end - begin) * sizeof(float));
+    });
+  });
 }
 
 // ---- binary elementwise
