@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -218,6 +219,9 @@ HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, co
   }
 }
 
+// Largest row stride of B whose kLanes-row gather offsets fit in 32 bits.
+constexpr int64_t kMaxGatherStride = std::numeric_limits<int32_t>::max() / std::max<int64_t>(1, kLanes);
+
 // Floats a PackedB of k × n needs on this target.
 std::size_t PackedFloats(int64_t k, int64_t n) { return static_cast<std::size_t>(PaddedN(n) * k); }
 
@@ -239,10 +243,21 @@ void PackB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, floa
           std::memset(out + cols, 0, static_cast<std::size_t>(width - cols) * sizeof(float));
         }
       } else {
-        // Column j of op(B) is row j of B: read each row once, in order.
-        for (int64_t j = 0; j < width; ++j) {
-          const float* src = b + (j0 + j) * ldb + k0;
-          for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + j] = j < cols ? src[kk] : 0.0f;
+        // Column j of op(B) is row j of B. A whole vector of columns is gathered from kLanes rows
+        // at once (B is re-packed every step when it is a trained weight, so this is hot): the
+        // kLanes rows' current cache lines serve kLanes consecutive k. A partial vector (and a B
+        // too wide for 32-bit gather offsets) goes element by element.
+        for (int64_t v = 0; v < width; v += kLanes) {
+          const int64_t live = std::clamp<int64_t>(cols - v, 0, kLanes);
+          const float* src = b + (j0 + v) * ldb + k0;
+          if (live == kLanes && kLanes > 1 && ldb <= kMaxGatherStride) {
+            const hn::RebindToSigned<D> di;
+            const auto rows = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(ldb)));
+            for (int64_t kk = 0; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
+            continue;
+          }
+          for (int64_t j = 0; j < kLanes; ++j)
+            for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + v + j] = j < live ? src[j * ldb + kk] : 0.0f;
         }
       }
     }
