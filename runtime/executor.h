@@ -34,6 +34,13 @@ struct ExecutorOptions {
   std::size_t max_idle_arenas = 2;
 };
 
+// When and where one plan step ran, for profiling (axon profile): steady-clock nanoseconds and
+// the thread's index in the session's task arena.
+struct StepRecord {
+  int64_t start_ns = 0, end_ns = 0;
+  int thread = -1;
+};
+
 class Executor final : private BindHost {
  public:
   // Takes a graph that passed graph::Verify. Throws axon::Error for an op with no adapter.
@@ -56,7 +63,9 @@ class Executor final : private BindHost {
   // writable. Allocates nothing once an arena for this plan is pooled.
   void Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs);
   // Runs and returns new output tensors (an output listed twice is returned twice as one tensor).
-  std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs);
+  // With `records` (plan.steps.size() of them), each step's time is recorded there; without, a
+  // run costs what it did before profiling existed (one predictable branch per step).
+  std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs, StepRecord* records = nullptr);
 
   // Bytes the runs of this executor hold now: arenas (in use or kept idle) and outputs being made.
   int64_t held_bytes() const;
@@ -84,7 +93,8 @@ class Executor final : private BindHost {
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);
-  void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const;
+  void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
+               StepRecord* records) const;
 
   graph::Graph graph_;
   ExecutorOptions options_;

@@ -29,6 +29,9 @@ struct Plan {
     int64_t offset = 0;   // bytes into the arena (kArena)
   };
   std::vector<Where> slots;  // per value slot
+  // Per value slot, as planned: what tools (axon profile) show of a step's inputs; runs never read them.
+  std::vector<std::vector<int64_t>> slot_shapes;
+  std::vector<DType> slot_types;
 
   struct Step {
     StepFn run;

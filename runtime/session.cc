@@ -196,7 +196,9 @@ std::shared_ptr<const runtime::Plan> PlanFor(Session::Impl& impl, std::span<cons
   return plan;
 }
 
-std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named) {
+// `profiled`, when given, gets the plan and each step's time.
+std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named,
+                            detail::SessionFactory::ProfiledRun* profiled = nullptr) {
   const auto& declared = impl.executor.graph().inputs;
   std::vector<std::optional<Tensor>> bound(declared.size());
   for (const auto& [name, tensor] : named) {
@@ -220,8 +222,14 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
     inputs.push_back(*bound[i]);
   }
   const auto plan = PlanFor(impl, inputs);
+  runtime::StepRecord* records = nullptr;
+  if (profiled) {
+    profiled->plan = plan;
+    profiled->steps.assign(plan->steps.size(), {});
+    records = profiled->steps.data();
+  }
   std::vector<Tensor> outputs;
-  impl.arena.execute([&] { outputs = impl.executor.Run(*plan, inputs); });
+  impl.arena.execute([&] { outputs = impl.executor.Run(*plan, inputs, records); });
   return outputs;
 }
 
@@ -230,6 +238,14 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
 std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
   Impl& self = impl();
   return WithOrigin(self.origin, [&] { return RunImpl(self, named); });
+}
+
+detail::SessionFactory::ProfiledRun detail::SessionFactory::RunProfiled(Session& session,
+                                                                         const std::vector<NamedTensor>& inputs) {
+  Session::Impl& self = session.impl();
+  ProfiledRun run;
+  run.outputs = WithOrigin(self.origin, [&] { return RunImpl(self, inputs, &run); });
+  return run;
 }
 
 void Session::RunInto(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
