@@ -18,6 +18,7 @@
 #include "graph/ir.h"
 #include "graph/op_schema.h"
 #include "runtime/adapter.h"
+#include "runtime/inter_op.h"
 #include "runtime/plan.h"
 
 namespace axon::runtime {
@@ -32,6 +33,9 @@ struct ExecutorOptions {
   // Arenas kept for reuse between runs: as many as runs can be in progress at once (a session
   // runs at most one per thread of its task arena).
   std::size_t max_idle_arenas = 2;
+  // Run independent branches of a plan at once where they are large enough to gain from it
+  // (runtime/inter_op.h). Worth it only with more than one thread; off, every plan is serial.
+  bool inter_op = false;
 };
 
 // When and where one plan step ran, for profiling (axon profile): steady-clock nanoseconds and
@@ -80,6 +84,7 @@ class Executor final : private BindHost {
     const graph::OpSchema* schema;
     const AdapterFn* adapter;
     std::vector<int> inputs, outputs;  // value slots; -1 for an omitted optional input
+    int level = 0;                     // dependency level (runtime/inter_op.h)
   };
   struct Arena {
     char* data = nullptr;
@@ -91,6 +96,9 @@ class Executor final : private BindHost {
   // Makes a plan; `releasable` gets the constants that every step reads only in prepared form.
   std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs, std::vector<int>& releasable);
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
+  // Which steps run at once, from each step's work at these shapes (runtime/inter_op.h).
+  InterOpSchedule Schedule(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                           const std::vector<BoundStep>& bound) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);
   void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,

@@ -136,6 +136,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     const int threads = options.threads > 0 ? std::min(options.threads, allowed) : allowed;
     runtime::ExecutorOptions executor_options;
     executor_options.max_idle_arenas = static_cast<std::size_t>(threads);
+    executor_options.inter_op = threads > 1;
     executor_options.memory_limit_bytes =
         options.memory_limit_bytes > 0 ? options.memory_limit_bytes : DefaultMemoryLimitBytes();
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);
