@@ -79,7 +79,7 @@ void WriteBranches(const fs::path& path) {
 TEST_CASE("bench: latency figures, and --json as the last line", "[cli][bench]") {
   const fs::path dir = TempDir("bench");
   WriteBranches(dir / "m.axon");
-  const Result r = Axon("bench m.axon --dim batch=8 --runs 7 --warmup 2 --threads 1 --json", dir);
+  const Result r = Axon("bench m.axon --dim batch=8 --runs 7 --warmup 2 --threads 1 --opt-level 1 --json", dir);
   REQUIRE(r.code == 0);
   CHECK(r.err.empty());  // no progress line when stderr is no terminal
   CHECK(r.out.find("made-up input x: f32[8,32] uniform in [-1, 1)") != std::string::npos);
@@ -126,7 +126,8 @@ TEST_CASE("profile: one line per node, slowest first, and a Chrome trace with on
   CHECK(d.code == 1);
   CHECK(d.err == "axon profile: a_dir: cannot write the trace: it is a directory\n");
 
-  const Result p = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --trace trace.json", dir);
+  // Opt level 0: the five nodes as built (fusion would make them fewer).
+  const Result p = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --opt-level 0 --trace trace.json", dir);
   REQUIRE(p.code == 0);
   // The table: a header, one line per node, the total.
   std::istringstream lines(p.out);
