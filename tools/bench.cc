@@ -78,7 +78,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   std::printf("axon bench %s: %d thread%s, opt level %d\n", Escaped(model_path).c_str(), session.threads(),
               session.threads() == 1 ? "" : "s", opt_level);
   for (const std::string& line : made) std::printf("made-up input %s\n", Escaped(line).c_str());
-  std::printf("warmup: %d runs (the first, which plans, %.3f ms); timed: %d runs in %.3f ms\n", warmup, first_ms, runs,
+  std::printf("warmup: %d runs (the first %.3f ms); timed: %d runs in %.3f ms\n", warmup, first_ms, runs,
               s.total);
   std::printf("latency ms: min %.4f  median %.4f  p90 %.4f  max %.4f  mean %.4f\n", s.min, s.median, s.p90, s.max, s.mean);
   std::printf("throughput: %.2f runs/s\n", per_s);

@@ -24,8 +24,8 @@ constexpr const char* kUsage = R"(usage: axon profile MODEL [-i NAME=FILE.npy ..
                     [--opt-level N] [--trace FILE.json]
 
 Runs MODEL (.axon, or ONNX: recognized by content) once to plan it, then N more times timing
-every node, and prints one line per node, slowest first: its mean time per run, its share of the
-total, GFLOP/s (from the op's FLOP estimate), the bytes it reads and writes, the op (and the ops
+every node, and prints one line per node, slowest first: its median time over the runs, its share
+of the total, GFLOP/s (from the op's FLOP estimate), the bytes it reads and writes, the op (and the ops
 a fused node covers), the node, and its input shapes; then the totals. Nodes that only relabel
 memory (Reshape, Flatten, Identity) take no time and are not listed.
 
@@ -167,14 +167,17 @@ int ProfileMain(const std::vector<std::string>& argv) {
   }
   const std::vector<StepInfo> infos = DescribeSteps(g, *plan);
 
-  std::vector<double> mean_ms(infos.size(), 0.0);
-  for (const auto& run : records)
-    for (std::size_t k = 0; k < run.size(); ++k)
-      mean_ms[k] += static_cast<double>(run[k].end_ns - run[k].start_ns) / 1e6 / runs;
-  const double total_ms = std::accumulate(mean_ms.begin(), mean_ms.end(), 0.0);
+  // Per node the median over the runs: one run preempted on a busy machine moves no figure.
+  std::vector<double> node_ms(infos.size(), 0.0);
+  for (std::size_t k = 0; k < infos.size(); ++k) {
+    std::vector<double> times;
+    for (const auto& run : records) times.push_back(static_cast<double>(run[k].end_ns - run[k].start_ns) / 1e6);
+    node_ms[k] = Summarize(std::move(times)).median;
+  }
+  const double total_ms = std::accumulate(node_ms.begin(), node_ms.end(), 0.0);
   std::vector<std::size_t> order(infos.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return mean_ms[a] > mean_ms[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return node_ms[a] > node_ms[b]; });
 
   // Written before anything is printed: a failure leaves one line on stderr and no table.
   if (trace_path) {
@@ -202,8 +205,8 @@ int ProfileMain(const std::vector<std::string>& argv) {
     const StepInfo& info = infos[k];
     total_flops += info.flops, total_bytes += info.bytes;
     const std::string op = info.fused.empty() ? info.op : info.op + " [" + info.fused + "]";
-    std::printf("%10.4f %6.2f%% %9s %11s  %-14s %s  %s\n", mean_ms[k], total_ms > 0 ? 100 * mean_ms[k] / total_ms : 0.0,
-                gflops(info.flops, mean_ms[k]).c_str(), HumanBytes(info.bytes).c_str(), Escaped(op).c_str(),
+    std::printf("%10.4f %6.2f%% %9s %11s  %-14s %s  %s\n", node_ms[k], total_ms > 0 ? 100 * node_ms[k] / total_ms : 0.0,
+                gflops(info.flops, node_ms[k]).c_str(), HumanBytes(info.bytes).c_str(), Escaped(op).c_str(),
                 Escaped(info.label).c_str(), Escaped(info.inputs).c_str());
   }
   std::printf("%10.4f %6.2f%% %9s %11s  total: %zu nodes, %.4g GFLOP per run\n", total_ms, 100.0,
