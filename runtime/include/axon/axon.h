@@ -93,3 +93,5 @@ class Session {
 };
 
 }  // namespace axon
+
+#include "axon/training.h"  // TrainingSession: after Session, whose options it uses
