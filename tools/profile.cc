@@ -58,15 +58,21 @@ struct StepInfo {
   double flops = 0, bytes = 0;
 };
 
-// The ops a fused node covers, when the pass that made it recorded them in a "fused_ops" string
-// list attribute ("MatMul+Add+Relu"); "" for a node that is one op.
+// The ops a fused node covers, as its fusion pass records them: a list of op names in a strings
+// attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op> followed by the op
+// names in its string attributes (FusedGemm's activation): "Gemm+Relu". "" for a node of one op.
 std::string FusedOps(const graph::Node& node) {
-  const auto it = node.attrs.find("fused_ops");
-  if (it == node.attrs.end()) return "";
-  const auto* ops = std::get_if<std::vector<std::string>>(&it->second);
-  if (!ops) return "";
+  std::vector<std::string> ops;
+  if (const auto it = node.attrs.find("ops"); it != node.attrs.end())
+    if (const auto* list = std::get_if<std::vector<std::string>>(&it->second)) ops = *list;
+  constexpr std::string_view kFused = "Fused";
+  if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
+    ops.push_back(node.op_type.substr(kFused.size()));
+    for (const auto& [name, value] : node.attrs)
+      if (const auto* op = std::get_if<std::string>(&value); op && !op->empty()) ops.push_back(*op);
+  }
   std::string text;
-  for (const std::string& op : *ops) text += (text.empty() ? "" : "+") + op;
+  for (const std::string& op : ops) text += (text.empty() ? "" : "+") + op;
   return text;
 }
 
