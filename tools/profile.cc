@@ -43,15 +43,6 @@ options:
                           event per node per run, on the thread that ran it; written atomically
 )";
 
-std::string HumanBytes(double bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  while (bytes >= 1000 && u < 4) bytes /= 1000, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", bytes, units[u]);
-  return buf;
-}
-
 // What a plan step is, for the table and the trace: the same for every run.
 struct StepInfo {
   std::string op, label, fused, inputs;
@@ -212,11 +203,11 @@ int ProfileMain(const std::vector<std::string>& argv) {
     total_flops += info.flops, total_bytes += info.bytes;
     const std::string op = info.fused.empty() ? info.op : info.op + " [" + info.fused + "]";
     std::printf("%10.4f %6.2f%% %9s %11s  %-14s %s  %s\n", node_ms[k], total_ms > 0 ? 100 * node_ms[k] / total_ms : 0.0,
-                gflops(info.flops, node_ms[k]).c_str(), HumanBytes(info.bytes).c_str(), Escaped(op).c_str(),
+                gflops(info.flops, node_ms[k]).c_str(), (HumanCount(info.bytes) + "B").c_str(), Escaped(op).c_str(),
                 Escaped(info.label).c_str(), Escaped(info.inputs).c_str());
   }
   std::printf("%10.4f %6.2f%% %9s %11s  total: %zu nodes, %.4g GFLOP per run\n", total_ms, 100.0,
-              gflops(total_flops, total_ms).c_str(), HumanBytes(total_bytes).c_str(), infos.size(), total_flops / 1e9);
+              gflops(total_flops, total_ms).c_str(), (HumanCount(total_bytes) + "B").c_str(), infos.size(), total_flops / 1e9);
 
   if (trace_path)
     std::printf("trace: %s (%zu events: %zu nodes x %d runs)\n", Escaped(*trace_path).c_str(), infos.size() * records.size(),
