@@ -168,6 +168,32 @@ TEST_CASE("a chain keeps the serial plan: same order, same arena, no groups", "[
   CHECK(small.plan->concurrent.size() == 1);  // only the four Gemms (256 KB of weights each) pay
 }
 
+TEST_CASE("an error in a step that runs beside others names its node, and the session runs on", "[runtime][interop]") {
+  // Two Gathers of 512 KB each from one index input, at one level: a concurrent group.
+  graph::GraphBuilder b("gathers");
+  auto idx = b.Input("idx", DType::kI64, Shape({2048}));
+  auto g1 = b.Op("Gather", {b.Weight("d1", Filled({4096, 64}, 1.0f, 0.0f)), idx}, {}, "gather1");
+  auto g2 = b.Op("Gather", {b.Weight("d2", Filled({8192, 64}, 1.0f, 1.0f)), idx}, {}, "gather2");
+  b.Output(b.Op("Add", {g1, g2}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  const Ran planned = RunExecutor(m.graph, true, 2, Tensor::Zeros(DType::kI64, {2048}));
+  REQUIRE(planned.plan->concurrent.size() == 1);
+  Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 2}, "gathers");
+  Tensor bad = Tensor::Zeros(DType::kI64, {2048});
+  bad.data<int64_t>()[7] = 5000;  // in range for d2 only
+  CHECK_THROWS_WITH(s.Run({{"idx", bad}}), Catch::Contains("node 'gather1' (Gather): index 5000 (indices element 7) is out of range"));
+  Tensor good = Tensor::Zeros(DType::kI64, {2048});
+  good.data<int64_t>()[7] = 4095;
+  const auto y = s.Run({{"idx", good}})[0];
+  // Row 4095 of d1 plus row 4095 of d2, by the fill formula.
+  for (int64_t j = 0; j < 64; ++j) {
+    const float d1 = std::sin(0.37f * static_cast<float>(4095 * 64 + j));
+    const float d2 = std::sin(1.0f + 0.37f * static_cast<float>(4095 * 64 + j));
+    CHECK(y.data<float>()[7 * 64 + j] == Approx(d1 + d2).margin(1e-5));
+  }
+}
+
 TEST_CASE("two sessions run concurrently from two threads give correct results", "[runtime][interop]") {
   graph::Model branches, chain;
   branches.graph = Branches();
