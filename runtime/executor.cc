@@ -138,8 +138,7 @@ int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Out of line, so that the unprofiled loop stays as small as it was.
-[[gnu::noinline]] void RunRecorded(const StepFn& run, const StepArgs& args, StepRecord& record) {
+void RunRecorded(const StepFn& run, const StepArgs& args, StepRecord& record) {
   record.thread = ThreadIndex();
   record.start_ns = NowNs();
   run(args);
@@ -640,6 +639,29 @@ void Executor::Release(Arena arena, int64_t extra_bytes) {
   std::free(arena.data);
 }
 
+void Executor::ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const {
+  auto run_step = [&](std::size_t k) {
+    const Plan::Step& step = plan.steps[k];
+    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace + step.workspace};
+    try {
+      if (records) {
+        RunRecorded(step.run, args, records[k]);
+      } else {
+        step.run(args);
+      }
+    } catch (const Error& e) {
+      throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
+    }
+  };
+  std::size_t k = 0;
+  for (const auto& [begin, end] : plan.concurrent) {
+    for (; k < begin; ++k) run_step(k);
+    RunConcurrently(begin, end, run_step);
+    k = end;
+  }
+  for (; k < plan.steps.size(); ++k) run_step(k);
+}
+
 void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
                        StepRecord* records) const {
   const std::size_t num_slots = plan.slots.size();
@@ -657,26 +679,19 @@ void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* c
   }
   for (std::size_t a = 0; a < plan.args.size(); ++a) argv[a] = plan.args[a] < 0 ? nullptr : ptrs[plan.args[a]];
   char* workspace = arena.data + plan.workspace_offset;
-  auto run_step = [&](std::size_t k) {
-    const Plan::Step& step = plan.steps[k];
-    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace + step.workspace};
-    try {
-      if (records) [[unlikely]] {
-        RunRecorded(step.run, args, records[k]);
-      } else {
+  if (records || !plan.concurrent.empty()) [[unlikely]] {
+    ExecuteScheduled(plan, argv, workspace, records);
+  } else {
+    // The serial loop, untouched by profiling and inter-op scheduling: it costs what it always did.
+    for (const Plan::Step& step : plan.steps) {
+      const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
+      try {
         step.run(args);
+      } catch (const Error& e) {
+        throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
       }
-    } catch (const Error& e) {
-      throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
     }
-  };
-  std::size_t k = 0;
-  for (const auto& [begin, end] : plan.concurrent) {  // none for a plan that runs serially
-    for (; k < begin; ++k) run_step(k);
-    RunConcurrently(begin, end, run_step);
-    k = end;
   }
-  for (; k < plan.steps.size(); ++k) run_step(k);
   for (std::size_t o = 0; o < plan.outputs.size(); ++o) {
     const Plan::Output& out = plan.outputs[o];
     const void* from = out.same_as >= 0 ? output_data[out.same_as] : out.copy_from >= 0 ? ptrs[out.copy_from] : nullptr;

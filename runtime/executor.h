@@ -68,7 +68,7 @@ class Executor final : private BindHost {
   void Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs);
   // Runs and returns new output tensors (an output listed twice is returned twice as one tensor).
   // With `records` (plan.steps.size() of them), each step's time is recorded there; without, a
-  // run costs what it did before profiling existed (one predictable branch per step).
+  // run costs what it did before profiling existed (the plain serial loop; see Execute).
   std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs, StepRecord* records = nullptr);
 
   // Bytes the runs of this executor hold now: arenas (in use or kept idle) and outputs being made.
@@ -103,6 +103,9 @@ class Executor final : private BindHost {
   void Release(Arena arena, int64_t extra_bytes);
   void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
                StepRecord* records) const;
+  // The steps of a plan with concurrent groups, or of a profiled run (Execute's other loop is the
+  // plain serial one).
+  void ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const;
 
   graph::Graph graph_;
   ExecutorOptions options_;
