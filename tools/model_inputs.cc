@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <string_view>
+#include <utility>
 #include <random>
 
 #include "formats/npy.h"
@@ -18,7 +21,9 @@ std::string InputList(const Session& session) {
   return s;
 }
 
-// Decided from the model's input names alone, so a file name may hold '=' and nothing is opened
+namespace {
+
+// The input an -i value binds and the file to read. Decided from the model's input names alone, so a file name may hold '=' and nothing is opened
 // before the binding is known to be good. The longest name wins, so that every input can be
 // reached, even "a=b" beside "a".
 std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
@@ -38,8 +43,6 @@ std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Sessi
               InputList(session) + ") and there is no file '" + spec + "'");
   return {session.inputs()[0].name, spec};
 }
-
-namespace {
 
 // Reads the file an -i value binds. When the rule split the value but the whole of it names a
 // file ("-i x=1.npy" reads 1.npy; the user may have meant x=1.npy), a failure says how to read

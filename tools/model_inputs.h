@@ -2,10 +2,7 @@
 // for profile and bench, made-up inputs of the declared shapes for those not given.
 #pragma once
 
-#include <set>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 #include "axon/axon.h"
@@ -16,13 +13,9 @@ namespace axon::cli {
 // "x: f32[batch,2], y: f32[3]", cut short for a file with very many inputs.
 std::string InputList(const Session& session);
 
-// The input an -i value binds and the file to read: split at the '=' whose left side is the
-// longest name of one of the model's inputs; any other value is a file for the only input.
-std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
-                                                   const std::set<std::string_view>& input_names,
-                                                   const std::string& spec);
-
-// Every -i of args read into a tensor, in the order given; an input given twice fails.
+// Every -i of args read into a tensor, in the order given. An -i value is split at the '=' whose
+// left side is the longest name of one of the model's inputs; any other value is a file for the
+// only input (axon run --help). An input given twice fails.
 std::vector<NamedTensor> ReadInputs(const Args& args, const Session& session);
 
 // The inputs that `given` lacks, made up so that a model can be timed without data: the declared
