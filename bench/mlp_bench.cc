@@ -17,7 +17,10 @@
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/matmul.h"
 #include "runtime/kernels/softmax.h"
+#include "runtime/executor.h"
 #include "runtime/session_factory.h"
+
+#include <tbb/task_arena.h>
 
 namespace axon::bench {
 namespace {
@@ -39,16 +42,16 @@ std::vector<float> Input(int64_t n) {
   return x;
 }
 
-Session Compile(graph::GraphBuilder& b) {
+Session Compile(graph::GraphBuilder& b, int threads = Threads()) {
   graph::Model m;
   m.graph = b.Build();
-  return detail::SessionFactory::FromModel(std::move(m), {.threads = Threads()}, "bench");
+  return detail::SessionFactory::FromModel(std::move(m), {.threads = threads}, "bench");
 }
 
 // ---- MLP 784-512-512-10
 constexpr int64_t kWidths[] = {784, 512, 512, 10};
 
-Session MlpSession() {
+Session MlpSession(int threads = Threads()) {
   graph::GraphBuilder b("mlp_784_512_512_10");
   std::string h = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 784}));
   for (int layer = 0; layer < 3; ++layer) {
@@ -59,7 +62,7 @@ Session MlpSession() {
     h = b.Op(layer < 2 ? "Relu" : "Softmax", {h});
   }
   b.Output(h, "probs");
-  return Compile(b);
+  return Compile(b, threads);
 }
 
 void SetMlpFlops(benchmark::State& state, int64_t batch) {
@@ -183,6 +186,70 @@ void BM_ChainBare(benchmark::State& state) {
   SetPerNode(state);
 }
 
+// ---- Threads: the same run on 1 and 2 threads in one process (bench/compare_threads).
+// The MLP is a chain: its second thread can only come from inside the ops (GEMM blocks). The
+// branches model (4 Gemm 256x256 + activation branches of one input, summed) is where inter-op
+// parallelism can help: it runs at 2 threads with it (the session's default) and without it.
+Session BranchesSession(int threads) {
+  graph::GraphBuilder b("branches");
+  const std::string x = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 256}));
+  std::string sum;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "fc" + std::to_string(i);
+    const auto w = b.Weight(name + ".weight", Weights(256, 256, 0.05f));
+    const auto h = b.Op(i % 2 ? "Tanh" : "Relu", {b.Op("Gemm", {x, w}, {{"transB", int64_t{1}}}, name)});
+    sum = sum.empty() ? h : b.Op("Add", {sum, h});
+  }
+  b.Output(sum, "y");
+  return Compile(b, threads);
+}
+
+void RunIntoLoop(benchmark::State& state, Session& s, int64_t batch, int64_t in_width, int64_t out_width) {
+  const std::vector<float> x = Input(batch * in_width);
+  std::vector<float> y(static_cast<std::size_t>(batch * out_width));
+  const std::vector<Tensor> inputs = {Tensor::View(x.data(), {batch, in_width})};
+  std::vector<Tensor> outputs = {Tensor::View(y.data(), {batch, out_width})};
+  for (auto _ : state) {
+    s.RunInto(inputs, outputs);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["runs_per_s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_MlpThreads(benchmark::State& state) {
+  Session s = MlpSession(static_cast<int>(state.range(1)));
+  RunIntoLoop(state, s, state.range(0), 784, 10);
+}
+
+void BM_BranchesThreads(benchmark::State& state) {
+  Session s = BranchesSession(static_cast<int>(state.range(1)));
+  RunIntoLoop(state, s, state.range(0), 256, 256);
+}
+
+// 2 threads with inter-op parallelism off: what the GEMM's own blocks give alone.
+void BM_BranchesIntraOnly(benchmark::State& state) {
+  graph::Model m;
+  {
+    Session s = BranchesSession(1);
+    m.graph = detail::SessionFactory::GraphOf(s);
+  }
+  runtime::ExecutorOptions options;
+  runtime::Executor executor(std::move(m.graph), options);
+  tbb::task_arena arena(2);
+  const int64_t batch = state.range(0);
+  const std::vector<float> x = Input(batch * 256);
+  std::vector<float> y(static_cast<std::size_t>(batch * 256));
+  const std::vector<Tensor> inputs = {Tensor::View(x.data(), {batch, 256})};
+  std::vector<Tensor> outputs = {Tensor::View(y.data(), {batch, 256})};
+  std::shared_ptr<const runtime::Plan> plan;
+  arena.execute([&] { plan = executor.PlanFor(inputs); });
+  for (auto _ : state) {
+    arena.execute([&] { executor.Run(*plan, inputs, outputs); });
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["runs_per_s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 const bool registered = [] {
   auto add = [](const char* name, void (*fn)(benchmark::State&)) {
     return benchmark::RegisterBenchmark(name, fn)->UseRealTime()->Unit(benchmark::kMicrosecond);
@@ -195,6 +262,11 @@ const bool registered = [] {
   add("chain500/run", BM_ChainRun);
   add("chain500/run_into", BM_ChainRunInto);
   add("chain500/bare_kernels", BM_ChainBare);
+  for (int64_t threads : {1, 2}) {
+    add("threads/mlp_784_512_512_10", BM_MlpThreads)->Args({256, threads});
+    add("threads/branches_4x256", BM_BranchesThreads)->Args({64, threads});
+  }
+  add("threads/branches_4x256_intra_only", BM_BranchesIntraOnly)->Args({64, 2});
   return true;
 }();
 

@@ -1,6 +1,7 @@
 #include "runtime/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -31,6 +32,15 @@ Executor::Executor(graph::Graph graph, ExecutorOptions options)
     steps_.push_back(std::move(step));
   }
   for (const auto& out : graph_.outputs) output_slots_.push_back(slot_of(out.name));
+  {
+    std::vector<std::vector<int>> ins, outs;
+    for (const CompiledStep& step : steps_) ins.push_back(step.inputs), outs.push_back(step.outputs);
+    const std::vector<int> levels = DependencyLevels(ins, outs, slot.size());
+    for (std::size_t k = 0; k < steps_.size(); ++k) steps_[k].level = levels[k];
+    // Level order is a topological order too; it puts the steps that may run at once side by side.
+    if (options_.inter_op)
+      std::stable_sort(steps_.begin(), steps_.end(), [](const CompiledStep& a, const CompiledStep& b) { return a.level < b.level; });
+  }
   constants_.resize(slot.size());
   is_constant_.assign(slot.size(), false);
   is_parameter_.assign(slot.size(), false);
@@ -122,6 +132,17 @@ std::string Described(const graph::Node& node, const std::string& message) {
 
 std::string TypedShape(DType dtype, const std::vector<int64_t>& shape) {
   return std::string(DTypeName(dtype)) + ShapeToString(shape);
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void RunRecorded(const StepFn& run, const StepArgs& args, StepRecord& record) {
+  record.thread = ThreadIndex();
+  record.start_ns = NowNs();
+  run(args);
+  record.end_ns = NowNs();
 }
 
 }  // namespace
@@ -309,6 +330,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   // 2. Kernels: each op's adapter binds it to these shapes.
   std::vector<BoundStep> bound;
   for (const CompiledStep& step : steps_) bound.push_back(bind(step));
+  const InterOpSchedule schedule = options_.inter_op ? Schedule(shapes, types, bound) : InterOpSchedule();
 
   // 3. Buffers. Every value lives in a buffer: a graph input's, a constant's, or one a step
   // writes. An alias step's output joins its input's buffer; an in-place step's output joins the
@@ -376,8 +398,9 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       } else if (o == 0 && b.in_place_input >= 0) {
         const int in = step.inputs[static_cast<std::size_t>(b.in_place_input)];
         const int candidate = in >= 0 ? buffer_of[in] : -1;
+        // Not beside other steps: one of them may still be reading the input.
         if (candidate >= 0 && buffers[candidate].place == Plan::Place::kArena && buffers[candidate].last == s &&
-            buffers[candidate].bytes == bytes_of(out))
+            buffers[candidate].bytes == bytes_of(out) && !schedule.Concurrent(s))
           joined = candidate;
       }
       if (joined >= 0) {
@@ -461,19 +484,37 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   for (std::size_t i = 0; i < buffers.size(); ++i)
     if (buffers[i].place == Plan::Place::kArena) {
       arena_buffers.push_back(static_cast<int>(i));
-      lifetimes.push_back({buffers[i].bytes, buffers[i].first, buffers[i].last});
+      lifetimes.push_back({buffers[i].bytes, schedule.Time(buffers[i].first), schedule.Time(buffers[i].last)});
     }
   const ArenaLayout layout = PlanArena(lifetimes);
 
+  // Scratch: one region that each step uses in turn, but steps that run at once get a share each.
+  auto group = schedule.groups().begin();
+  int64_t group_scratch = 0;
   for (int s = 0; s < end_step; ++s) {
     const BoundStep& b = bound[s];
-    plan->workspace_offset = std::max<int64_t>(plan->workspace_offset, (b.workspace_bytes + 63) / 64 * 64);
-    if (!b.run) continue;  // an alias: nothing to call
-    const CompiledStep& step = steps_[s];
-    plan->steps.push_back({b.run, step.node, static_cast<uint32_t>(plan->args.size()),
-                           static_cast<uint32_t>(step.inputs.size()), static_cast<uint32_t>(step.outputs.size())});
-    plan->args.insert(plan->args.end(), step.inputs.begin(), step.inputs.end());
-    plan->args.insert(plan->args.end(), step.outputs.begin(), step.outputs.end());
+    const int64_t scratch = (b.workspace_bytes + 63) / 64 * 64;
+    int64_t at = 0;
+    if (group != schedule.groups().end() && s >= group->first) {
+      if (s == group->first) {
+        group_scratch = 0;
+        plan->concurrent.emplace_back(static_cast<uint32_t>(plan->steps.size()), 0);
+      }
+      at = group_scratch;
+      group_scratch += b.run ? scratch : 0;
+    }
+    plan->workspace_offset = std::max<int64_t>(plan->workspace_offset, at + scratch);
+    if (b.run) {
+      const CompiledStep& step = steps_[s];
+      plan->steps.push_back({b.run, step.node, static_cast<uint32_t>(plan->args.size()),
+                             static_cast<uint32_t>(step.inputs.size()), static_cast<uint32_t>(step.outputs.size()), at});
+      plan->args.insert(plan->args.end(), step.inputs.begin(), step.inputs.end());
+      plan->args.insert(plan->args.end(), step.outputs.begin(), step.outputs.end());
+    }
+    if (group != schedule.groups().end() && s + 1 == group->second) {
+      plan->concurrent.back().second = static_cast<uint32_t>(plan->steps.size());
+      ++group;
+    }
   }
   const int64_t workspace = plan->workspace_offset;
   const int64_t table = static_cast<int64_t>((num_slots + plan->args.size()) * sizeof(void*) + 63) / 64 * 64;
@@ -501,7 +542,34 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     if (buf.place == Plan::Place::kOutput) w.index = buf.output;
     if (buf.place == Plan::Place::kArena) w.offset = plan->buffers_offset + arena_offset[buffer_of[s]];
   }
+  plan->slot_shapes = std::move(shapes);
+  plan->slot_types = std::move(types);
   return plan;
+}
+
+InterOpSchedule Executor::Schedule(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                                   const std::vector<BoundStep>& bound) const {
+  std::vector<int> levels;
+  std::vector<bool> heavy;
+  for (std::size_t k = 0; k < steps_.size(); ++k) {
+    const CompiledStep& step = steps_[k];
+    levels.push_back(step.level);
+    if (!bound[k].run) {
+      heavy.push_back(false);
+      continue;
+    }
+    std::vector<std::vector<int64_t>> ins, outs;
+    double work = 0;
+    for (int s : step.inputs) ins.push_back(s < 0 ? std::vector<int64_t>{} : shapes[static_cast<std::size_t>(s)]);
+    for (int s : step.outputs) outs.push_back(shapes[static_cast<std::size_t>(s)]);
+    for (int s : step.inputs)
+      if (s >= 0) work += static_cast<double>(ElementCount(shapes[s]) * DTypeSize(types[s]));
+    for (int s : step.outputs) work += static_cast<double>(ElementCount(shapes[s]) * DTypeSize(types[s]));
+    const graph::Node& node = graph_.nodes[step.node];
+    work += step.schema->EstimateFlops({ins, outs, graph::AttrReader(node, *step.schema)});
+    heavy.push_back(work >= kInterOpMinWork);
+  }
+  return InterOpSchedule(levels, heavy);
 }
 
 Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {
@@ -571,7 +639,31 @@ void Executor::Release(Arena arena, int64_t extra_bytes) {
   std::free(arena.data);
 }
 
-void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const {
+void Executor::ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const {
+  auto run_step = [&](std::size_t k) {
+    const Plan::Step& step = plan.steps[k];
+    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace + step.workspace};
+    try {
+      if (records) {
+        RunRecorded(step.run, args, records[k]);
+      } else {
+        step.run(args);
+      }
+    } catch (const Error& e) {
+      throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
+    }
+  };
+  std::size_t k = 0;
+  for (const auto& [begin, end] : plan.concurrent) {
+    for (; k < begin; ++k) run_step(k);
+    RunConcurrently(begin, end, run_step);
+    k = end;
+  }
+  for (; k < plan.steps.size(); ++k) run_step(k);
+}
+
+void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
+                       StepRecord* records) const {
   const std::size_t num_slots = plan.slots.size();
   auto** ptrs = reinterpret_cast<void**>(arena.data);
   void** argv = ptrs + num_slots;
@@ -586,13 +678,18 @@ void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* c
     }
   }
   for (std::size_t a = 0; a < plan.args.size(); ++a) argv[a] = plan.args[a] < 0 ? nullptr : ptrs[plan.args[a]];
-  void* workspace = arena.data + plan.workspace_offset;
-  for (const Plan::Step& step : plan.steps) {
-    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
-    try {
-      step.run(args);
-    } catch (const Error& e) {
-      throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
+  char* workspace = arena.data + plan.workspace_offset;
+  if (records || !plan.concurrent.empty()) [[unlikely]] {
+    ExecuteScheduled(plan, argv, workspace, records);
+  } else {
+    // The serial loop, untouched by profiling and inter-op scheduling: it costs what it always did.
+    for (const Plan::Step& step : plan.steps) {
+      const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
+      try {
+        step.run(args);
+      } catch (const Error& e) {
+        throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
+      }
     }
   }
   for (std::size_t o = 0; o < plan.outputs.size(); ++o) {
@@ -638,7 +735,7 @@ void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<T
   std::shared_lock params(params_);
   Arena arena = Acquire(plan.arena_bytes, 0);
   try {
-    Execute(plan, inputs, data, arena);
+    Execute(plan, inputs, data, arena, nullptr);
   } catch (...) {
     Release(arena, 0);
     throw;
@@ -646,7 +743,7 @@ void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<T
   Release(arena, 0);
 }
 
-std::vector<Tensor> Executor::Run(const Plan& plan, std::span<const Tensor> inputs) {
+std::vector<Tensor> Executor::Run(const Plan& plan, std::span<const Tensor> inputs, StepRecord* records) {
   std::shared_lock params(params_);
   Arena arena = Acquire(plan.arena_bytes, plan.output_bytes);
   try {
@@ -658,7 +755,7 @@ std::vector<Tensor> Executor::Run(const Plan& plan, std::span<const Tensor> inpu
                                          : Tensor::Uninitialized(out.dtype, out.shape));  // written whole
       data.push_back(outputs.back().raw_data());
     }
-    Execute(plan, inputs, data.data(), arena);
+    Execute(plan, inputs, data.data(), arena, records);
     Release(arena, plan.output_bytes);
     return outputs;
   } catch (...) {

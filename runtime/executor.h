@@ -18,6 +18,7 @@
 #include "graph/ir.h"
 #include "graph/op_schema.h"
 #include "runtime/adapter.h"
+#include "runtime/inter_op.h"
 #include "runtime/plan.h"
 
 namespace axon::runtime {
@@ -32,6 +33,16 @@ struct ExecutorOptions {
   // Arenas kept for reuse between runs: as many as runs can be in progress at once (a session
   // runs at most one per thread of its task arena).
   std::size_t max_idle_arenas = 2;
+  // Run independent branches of a plan at once where they are large enough to gain from it
+  // (runtime/inter_op.h). Worth it only with more than one thread; off, every plan is serial.
+  bool inter_op = false;
+};
+
+// When and where one plan step ran, for profiling (axon profile): steady-clock nanoseconds and
+// the thread's index in the session's task arena.
+struct StepRecord {
+  int64_t start_ns = 0, end_ns = 0;
+  int thread = -1;
 };
 
 class Executor final : private BindHost {
@@ -56,7 +67,9 @@ class Executor final : private BindHost {
   // writable. Allocates nothing once an arena for this plan is pooled.
   void Run(const Plan& plan, std::span<const Tensor> inputs, std::span<Tensor> outputs);
   // Runs and returns new output tensors (an output listed twice is returned twice as one tensor).
-  std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs);
+  // With `records` (plan.steps.size() of them), each step's time is recorded there; without, a
+  // run costs what it did before profiling existed (the plain serial loop; see Execute).
+  std::vector<Tensor> Run(const Plan& plan, std::span<const Tensor> inputs, StepRecord* records = nullptr);
 
   // Bytes the runs of this executor hold now: arenas (in use or kept idle) and outputs being made.
   int64_t held_bytes() const;
@@ -71,6 +84,7 @@ class Executor final : private BindHost {
     const graph::OpSchema* schema;
     const AdapterFn* adapter;
     std::vector<int> inputs, outputs;  // value slots; -1 for an omitted optional input
+    int level = 0;                     // dependency level (runtime/inter_op.h)
   };
   struct Arena {
     char* data = nullptr;
@@ -82,9 +96,16 @@ class Executor final : private BindHost {
   // Makes a plan; `releasable` gets the constants that every step reads only in prepared form.
   std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs, std::vector<int>& releasable);
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
+  // Which steps run at once, from each step's work at these shapes (runtime/inter_op.h).
+  InterOpSchedule Schedule(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                           const std::vector<BoundStep>& bound) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);
-  void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena) const;
+  void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
+               StepRecord* records) const;
+  // The steps of a plan with concurrent groups, or of a profiled run (Execute's other loop is the
+  // plain serial one).
+  void ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const;
 
   graph::Graph graph_;
   ExecutorOptions options_;

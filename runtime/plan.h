@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "axon/tensor.h"
@@ -29,13 +30,19 @@ struct Plan {
     int64_t offset = 0;   // bytes into the arena (kArena)
   };
   std::vector<Where> slots;  // per value slot
+  // Per value slot, as planned: what tools (axon profile) show of a step's inputs; runs never read them.
+  std::vector<std::vector<int64_t>> slot_shapes;
+  std::vector<DType> slot_types;
 
   struct Step {
     StepFn run;
     std::size_t node;           // index into graph.nodes, for error messages
     uint32_t args, num_in, num_out;  // this step's pointers are args_[args, args + num_in + num_out)
+    int64_t workspace = 0;      // its scratch: bytes into the workspace (steps that run at once differ)
   };
   std::vector<Step> steps;      // alias steps need no call and are left out
+  // Ranges [begin, end) of steps that run at once (runtime/inter_op.h); empty: all one by one.
+  std::vector<std::pair<uint32_t, uint32_t>> concurrent;
   std::vector<int32_t> args;    // slot per step argument; -1 for an omitted optional input
 
   struct Output {

@@ -60,6 +60,8 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     // Graph passes run between verification and planning; the plans see the optimized graph.
     if (options.opt_level > 0) graph::DefaultPipeline(options.opt_level).Run(model.graph);
     runtime::ExecutorOptions executor_options = detail::ExecutorOptionsFor(options, threads);
+    // Independent branches run at once where a second thread can take one (runtime/inter_op.h).
+    executor_options.inter_op = threads > 1;
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);
     for (const auto& v : impl->executor.graph().inputs) {
       impl->input_index.emplace(v.name, impl->inputs.size());
@@ -102,7 +104,9 @@ std::shared_ptr<const runtime::Plan> PlanFor(Session::Impl& impl, std::span<cons
   return detail::PlanFor(impl.executor, impl.inputs, impl.arena, inputs);
 }
 
-std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named) {
+// `profiled`, when given, gets the plan and each step's time.
+std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>& named,
+                            detail::SessionFactory::ProfiledRun* profiled = nullptr) {
   const auto& declared = impl.executor.graph().inputs;
   std::vector<std::optional<Tensor>> bound(declared.size());
   for (const auto& [name, tensor] : named) {
@@ -126,8 +130,14 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
     inputs.push_back(*bound[i]);
   }
   const auto plan = PlanFor(impl, inputs);
+  runtime::StepRecord* records = nullptr;
+  if (profiled) {
+    profiled->plan = plan;
+    profiled->steps.assign(plan->steps.size(), {});
+    records = profiled->steps.data();
+  }
   std::vector<Tensor> outputs;
-  impl.arena.execute([&] { outputs = impl.executor.Run(*plan, inputs); });
+  impl.arena.execute([&] { outputs = impl.executor.Run(*plan, inputs, records); });
   return outputs;
 }
 
@@ -136,6 +146,14 @@ std::vector<Tensor> RunImpl(Session::Impl& impl, const std::vector<NamedTensor>&
 std::vector<Tensor> Session::Run(const std::vector<NamedTensor>& named) {
   Impl& self = impl();
   return WithOrigin(self.origin, [&] { return RunImpl(self, named); });
+}
+
+detail::SessionFactory::ProfiledRun detail::SessionFactory::RunProfiled(Session& session,
+                                                                         const std::vector<NamedTensor>& inputs) {
+  Session::Impl& self = session.impl();
+  ProfiledRun run;
+  run.outputs = WithOrigin(self.origin, [&] { return RunImpl(self, inputs, &run); });
+  return run;
 }
 
 void Session::RunInto(std::span<const Tensor> inputs, std::span<Tensor> outputs) {

@@ -27,15 +27,6 @@ options:
   --batch N   size given to every symbolic dim for the FLOP estimate (default 1)
 )";
 
-std::string HumanCount(double n) {
-  const char* units[] = {"", "K", "M", "G", "T"};
-  int u = 0;
-  while (n >= 1000 && u < 4) n /= 1000, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.2f%s" : "%.0f%s", n, units[u]);
-  return buf;
-}
-
 // FLOPs of one run with every unknown input dim set to `batch`. Nodes whose shapes stay unknown
 // even then (a shape computed at run time, an input of unknown rank) are counted apart.
 struct FlopEstimate {

@@ -85,4 +85,13 @@ std::string PreviewValues(const Tensor& t, int64_t max_elements) {
   return s + "]";
 }
 
+std::string HumanCount(double n) {
+  const char* units[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  while (n >= 1000 && u < 4) n /= 1000, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.2f%s" : "%.0f%s", n, units[u]);
+  return buf;
+}
+
 }  // namespace axon::cli

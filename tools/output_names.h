@@ -22,6 +22,8 @@ std::vector<std::string> FileNamesFor(const std::vector<std::string>& value_name
 std::string Escaped(std::string_view text);
 // text as one shell word: unchanged when it needs no quoting, else in single quotes.
 std::string ShellQuoted(std::string_view text);
+// 1234567 -> "1.23M": K, M, G, T in powers of 1000, two decimals ("512" below 1000).
+std::string HumanCount(double n);
 // "[0.5, 0.25, ...]" for small tensors, "" for large ones.
 std::string PreviewValues(const Tensor& t, int64_t max_elements = 16);
 

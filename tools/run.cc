@@ -2,14 +2,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <set>
-#include <string_view>
-#include <utility>
 
 #include "axon/axon.h"
 #include "formats/npy.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/model_inputs.h"
 #include "tools/output_names.h"
 
 namespace axon::cli {
@@ -43,52 +41,6 @@ options:
   --no-save               print the outputs without writing them
 )";
 
-// "x: f32[batch,2], y: f32[3]", cut short for a file with very many inputs.
-std::string InputList(const Session& session) {
-  constexpr std::size_t kMaxListed = 16;
-  const auto& ins = session.inputs();
-  std::string s;
-  for (std::size_t i = 0; i < ins.size() && i < kMaxListed; ++i) s += (i ? ", " : "") + ins[i].ToString();
-  if (ins.size() > kMaxListed) s += ", ... " + std::to_string(ins.size() - kMaxListed) + " more";
-  return s;
-}
-
-// The input an -i value binds and the file to read (the rule is in kUsage). Decided from the
-// model's input names alone, so a file name may hold '=' and nothing is opened before the
-// binding is known to be good. The longest name wins, so that every input can be reached, even
-// "a=b" beside "a".
-std::pair<std::string, std::string> ParseInputSpec(const Args& args, const Session& session,
-                                                   const std::set<std::string_view>& input_names,
-                                                   const std::string& spec) {
-  std::size_t split = std::string::npos;
-  for (auto eq = spec.find('='); eq != std::string::npos; eq = spec.find('=', eq + 1))
-    if (input_names.count(std::string_view(spec).substr(0, eq))) split = eq;  // a longer name than the last
-  if (split != std::string::npos) return {spec.substr(0, split), spec.substr(split + 1)};
-  if (session.inputs().size() != 1)
-    args.Fail("-i " + spec + " names none of the model's " + std::to_string(session.inputs().size()) +
-              " inputs (" + InputList(session) + "): give each as -i NAME=FILE.npy");
-  // A mistyped name reads better as such than as a missing file called "nmae=x.npy".
-  std::error_code ec;  // a name the OS refuses (too long) is no file either
-  if (auto eq = spec.find('='); eq != std::string::npos && !std::filesystem::exists(spec, ec))
-    args.Fail("-i " + spec + ": the model has no input '" + spec.substr(0, eq) + "' (its input is " +
-              InputList(session) + ") and there is no file '" + spec + "'");
-  return {session.inputs()[0].name, spec};
-}
-
-// Reads the file an -i value binds. When the rule split the value but the whole of it names a
-// file ("-i x=1.npy" reads 1.npy; the user may have meant x=1.npy), a failure says how to read
-// that file instead.
-Tensor ReadInput(const std::string& spec, const std::string& file) {
-  try {
-    return formats::ReadNpyFile(file);
-  } catch (const Error& e) {
-    std::error_code ec;
-    if (file == spec || !std::filesystem::exists(spec, ec)) throw;
-    const std::string whole = (spec[0] == '/' ? "/." : "./") + spec;  // the same file, which the rule reads whole
-    throw Error(e.code(), std::string(e.what()) + " (to read the file '" + spec + "', write -i " + ShellQuoted(whole) + ")");
-  }
-}
-
 // -o's directory, made if missing; its errors are one line naming it, not std::filesystem's text.
 void MakeOutputDir(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -110,19 +62,7 @@ int RunMain(const std::vector<std::string>& argv) {
     MakeOutputDir(dir);
   Session session = Session::Load(model_path, {.threads = threads, .memory_limit_bytes = memory_limit});
 
-  std::set<std::string_view> input_names;
-  for (const TensorInfo& in : session.inputs()) input_names.insert(in.name);
-  std::vector<std::pair<std::string, std::string>> bindings;  // input name, file
-  std::set<std::string> bound;
-  const std::vector<std::string> specs = args.Values("-i");
-  for (const std::string& spec : specs) {
-    auto binding = ParseInputSpec(args, session, input_names, spec);
-    if (!bound.insert(binding.first).second) args.Fail("input '" + binding.first + "' is given twice");
-    bindings.push_back(std::move(binding));
-  }
-  std::vector<NamedTensor> inputs;
-  for (std::size_t i = 0; i < bindings.size(); ++i)
-    inputs.emplace_back(bindings[i].first, ReadInput(specs[i], bindings[i].second));
+  const std::vector<NamedTensor> inputs = ReadInputs(args, session);
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.Run(inputs);

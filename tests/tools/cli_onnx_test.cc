@@ -169,3 +169,18 @@ TEST_CASE("an application built without the ONNX importer says so in one line", 
         "directly)\n");
   fs::remove_all(dir);
 }
+
+TEST_CASE("profile and bench read ONNX models as they are", "[cli][onnx][profile][bench]") {
+  const fs::path dir = TempDir("profile_bench");
+  Write(dir / "mlp.onnx", SmallMlp().Bytes());
+  const Result bench = Axon("bench mlp.onnx --dim batch=4 --runs 3 --json", dir);
+  CHECK(bench.code == 0);
+  CHECK(bench.out.find("made-up input x: f32[4,3]") != std::string::npos);
+  CHECK(bench.out.find("\"runs\":3") != std::string::npos);
+  // Opt level 0: the nodes as imported (fusion would make them fewer).
+  const Result profile = Axon("profile mlp.onnx --runs 2 --opt-level 0 --trace t.json", dir);
+  CHECK(profile.code == 0);
+  for (const char* node : {" fc ", " relu ", " softmax "}) CHECK(profile.out.find(node) != std::string::npos);
+  CHECK(profile.out.find("trace: t.json (6 events: 3 nodes x 2 runs)") != std::string::npos);
+  fs::remove_all(dir);
+}

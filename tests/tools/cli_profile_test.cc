@@ -1,0 +1,216 @@
+// axon profile and axon bench, run as a user would: the table, the JSON line, the trace file.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "formats/axon_format.h"
+#include "formats/npy.h"
+#include "graph/builder.h"
+#include "tests/tools/json_parse.h"
+
+namespace fs = std::filesystem;
+namespace graph = axon::graph;
+using axon::test::Json;
+using axon::test::JsonReader;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+Result Axon(const std::string& args, const fs::path& dir) {
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
+}
+
+fs::path TempDir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("axon_cli_profile_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string LastLine(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  const auto nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+axon::Tensor Filled(std::vector<int64_t> shape, float scale) {
+  axon::Tensor t = axon::Tensor::Zeros(axon::DType::kF32, std::move(shape));
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = scale * std::sin(0.37f * static_cast<float>(i));
+  return t;
+}
+
+// Two branches from x, joined: y = relu(x W1^T + b1) + tanh(x W2^T), x: f32[batch,32]; 5 nodes.
+void WriteBranches(const fs::path& path) {
+  graph::GraphBuilder b("branches");
+  auto x = b.Input("x", axon::DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 32}));
+  auto w1 = b.Weight("w1", Filled({16, 32}, 0.2f));
+  auto b1 = b.Weight("b1", Filled({16}, 0.1f));
+  auto w2 = b.Weight("w2", Filled({16, 32}, 0.3f));
+  auto left = b.Op("Relu", {b.Op("Gemm", {x, w1, b1}, {{"transB", int64_t{1}}}, "left_fc")}, {}, "left_act");
+  auto right = b.Op("Tanh", {b.Op("Gemm", {x, w2}, {{"transB", int64_t{1}}}, "right_fc")}, {}, "right_act");
+  b.Output(b.Op("Add", {left, right}, {}, "join"), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  axon::formats::WriteModelFile(m, path.string());
+}
+
+}  // namespace
+
+TEST_CASE("bench: latency figures, and --json as the last line", "[cli][bench]") {
+  const fs::path dir = TempDir("bench");
+  WriteBranches(dir / "m.axon");
+  const Result r = Axon("bench m.axon --dim batch=8 --runs 7 --warmup 2 --threads 1 --opt-level 1 --json", dir);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.empty());  // no progress line when stderr is no terminal
+  CHECK(r.out.find("made-up input x: f32[8,32] uniform in [-1, 1)") != std::string::npos);
+  CHECK(r.out.find("latency ms: min ") != std::string::npos);
+  const Json j = JsonReader::Parse(LastLine(r.out));
+  for (const char* key : {"median_ms", "p90_ms", "min_ms", "max_ms", "mean_ms", "runs_per_s", "threads", "runs", "opt_level"}) {
+    INFO(key);
+    REQUIRE(j.Has(key));
+    CHECK(j[key].kind == Json::Kind::kNumber);
+  }
+  CHECK(j["runs"].number == 7);
+  CHECK(j["warmup"].number == 2);
+  CHECK(j["threads"].number == 1);
+  CHECK(j["opt_level"].number == 1);
+  CHECK(j["model"].string == "m.axon");
+  CHECK(j["min_ms"].number > 0);
+  CHECK(j["min_ms"].number <= j["median_ms"].number);
+  CHECK(j["median_ms"].number <= j["p90_ms"].number);
+  CHECK(j["p90_ms"].number <= j["max_ms"].number);
+  // Throughput is runs over their summed latency: 1000 / mean.
+  CHECK(j["runs_per_s"].number == Approx(1000 / j["mean_ms"].number).epsilon(1e-3));
+
+  // An input given with -i binds the symbolic dim; without --json no JSON line.
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), Filled({3, 32}, 1.0f));
+  const Result given = Axon("bench m.axon -i x=x.npy --runs 2 --opt-level 0", dir);
+  REQUIRE(given.code == 0);
+  CHECK(given.out.find("made-up") == std::string::npos);
+  CHECK(given.out.find("opt level 0") != std::string::npos);
+  CHECK(LastLine(given.out).rfind("throughput: ", 0) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("profile: one line per node, slowest first, and a Chrome trace with one event per node per run",
+          "[cli][profile]") {
+  const fs::path dir = TempDir("profile");
+  WriteBranches(dir / "m.axon");
+  const Result r = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --trace out/trace.json", dir);
+  CHECK(r.code == 1);  // out/ does not exist: one line, nothing written
+  CHECK(r.err.find("out/trace.json: cannot write the trace: no directory out") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
+  fs::create_directories(dir / "a_dir");
+  const Result d = Axon("profile m.axon --runs 1 --trace a_dir", dir);
+  CHECK(d.code == 1);
+  CHECK(d.err == "axon profile: a_dir: cannot write the trace: it is a directory\n");
+
+  // Opt level 0: the five nodes as built (fusion would make them fewer).
+  const Result p = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --opt-level 0 --trace trace.json", dir);
+  REQUIRE(p.code == 0);
+  // The table: a header, one line per node, the total.
+  std::istringstream lines(p.out);
+  std::vector<std::string> rows;
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("time ms") != std::string::npos) {
+      in_table = true;
+      continue;
+    }
+    if (in_table && !line.empty()) rows.push_back(line);
+  }
+  REQUIRE(rows.size() >= 6);
+  CHECK(rows[5].find("total: 5 nodes") != std::string::npos);
+  double previous = 1e300, sum = 0;
+  std::map<std::string, int> ops;
+  for (int i = 0; i < 5; ++i) {
+    std::istringstream row(rows[i]);
+    double ms = 0;
+    std::string pct, gflops, size, op, node;
+    row >> ms >> pct >> gflops >> size >> op >> node;
+    CHECK(ms <= previous);  // slowest first
+    previous = ms;
+    sum += ms;
+    ++ops[op];
+    if (node == "left_fc") {
+      CHECK(rows[i].find("f32[64,32], f32[16,32], f32[16]") != std::string::npos);
+      // Moved: x (8192 bytes), W1 (2048) and b1 (64) read, the [64,16] output (4096) written.
+      CHECK(size == "14.40KB");
+      CHECK(gflops != "-");
+    }
+    if (node == "join") CHECK(gflops != "-");
+  }
+  CHECK(ops == std::map<std::string, int>{{"Add", 1}, {"Gemm", 2}, {"Relu", 1}, {"Tanh", 1}});
+  std::istringstream total(rows[5]);
+  double total_ms = 0;
+  total >> total_ms;
+  CHECK(total_ms == Approx(sum).margin(5e-4));  // rows are rounded to 0.1 us
+
+  const Json trace = JsonReader::Parse(Slurp(dir / "trace.json"));
+  REQUIRE(trace.Has("traceEvents"));
+  std::map<std::pair<std::string, int>, int> events;  // (node, run) -> count
+  for (const Json& e : trace["traceEvents"].array) {
+    if (e["ph"].string != "X") continue;
+    CHECK(e["pid"].number == 1);
+    CHECK(e["tid"].number >= 0);
+    CHECK(e["tid"].number < 2);
+    CHECK(e["ts"].number >= 0);
+    CHECK(e["dur"].number >= 0);
+    ++events[{e["name"].string, static_cast<int>(e["args"]["run"].number)}];
+  }
+  CHECK(events.size() == 15);
+  for (const auto& [key, count] : events) CHECK(count == 1);
+  for (const char* node : {"left_fc", "left_act", "right_fc", "right_act", "join"})
+    for (int run = 0; run < 3; ++run) CHECK(events.count({node, run}) == 1);
+  CHECK(p.out.find("trace: trace.json (15 events: 5 nodes x 3 runs)") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][bench]") {
+  const fs::path dir = TempDir("errors");
+  WriteBranches(dir / "m.axon");
+  for (const char* cmd : {"profile", "bench"}) {
+    const Result help = Axon(std::string(cmd) + " --help", dir);
+    CHECK(help.code == 0);
+    CHECK(help.out.rfind(std::string("usage: axon ") + cmd, 0) == 0);
+    CHECK(Axon("--help", dir).out.find(std::string("  ") + cmd + " ") != std::string::npos);
+    const std::pair<std::string, std::string> bad[] = {
+        {" m.axon --dim batch=0", "--dim needs NAME=V with an integer V >= 1, got 'batch=0'"},
+        {" m.axon --dim batch", "--dim needs NAME=V with an integer V >= 1, got 'batch'"},
+        {" m.axon --runs 0", "option --runs needs an integer from 1"},
+        {" m.axon --opt-level 9", "option --opt-level needs 0 to "},
+        {" missing.axon", "missing.axon"},
+        {" m.axon -i y=x.npy", "no input 'y'"},
+    };
+    for (const auto& [args, message] : bad) {
+      INFO(cmd << args);
+      const Result r = Axon(cmd + args, dir);
+      CHECK(r.code == 1);
+      CHECK(r.out.empty());
+      CHECK(r.err.find(message) != std::string::npos);
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    }
+  }
+  fs::remove_all(dir);
+}
