@@ -15,9 +15,9 @@
 
 #include "axon/axon.h"
 #include "formats/model_file.h"
-#include "graph/default_passes.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
+#include "runtime/graph_optimizer.h"
 #include "runtime/session_factory.h"
 
 namespace axon {
@@ -128,7 +128,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
                                                    "; it must be 0.." + std::to_string(kMaxOptLevel));
     graph::Verify(model.graph);
     // Graph passes run between verification and planning; the plans see the optimized graph.
-    if (options.opt_level > 0) graph::DefaultPipeline(options.opt_level).Run(model.graph);
+    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}});
     // TBB runs no more threads at once than this (one per core unless the host application set
     // a tbb::global_control); an arena asking for more gets no more, only a warning on stderr.
     const int allowed = static_cast<int>(std::min<std::size_t>(
