@@ -102,7 +102,7 @@ void PrintHistogram(const graph::Graph& g) {
   std::map<std::string, int> histogram;
   for (const auto& node : g.nodes) ++histogram[node.op_type];
   std::printf("ops (%zu nodes):\n", g.nodes.size());
-  for (const auto& [op, count] : histogram) std::printf("  %-16s %d\n", Escaped(op).c_str(), count);
+  for (const auto& [op, count] : histogram) std::printf("  %-12s %d\n", Escaped(op).c_str(), count);
 }
 
 template <class F>
