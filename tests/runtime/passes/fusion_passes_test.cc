@@ -198,3 +198,30 @@ TEST_CASE("FusedGemm kernel: bias, residual and activation by hand", "[kernel:Fu
                                         {"r", Tensor::FromVector(std::vector<float>{0, 0, 0, 1}, {2, 2})}})[0];
   CHECK(y.ToFloatVector() == std::vector<float>{3, 0, 7, 0});
 }
+
+TEST_CASE("conv-batchnorm-folding folds an inference BatchNormalization into the Conv", "[passes][conv-batchnorm-folding]") {
+  auto build = [](bool bias, bool weight_as_input) {
+    graph::GraphBuilder b("conv_bn");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 3, 6, 6}));
+    std::vector<std::string> conv_in{x, weight_as_input ? b.Input("w", DType::kF32, Shape({4, 3, 3, 3}))
+                                                        : b.Weight("w", RandomTensor({4, 3, 3, 3}, 1))};
+    if (bias) conv_in.push_back(b.Weight("cb", RandomTensor({4}, 2)));
+    auto y = b.Op("Conv", conv_in, {{"pads", Ints{1, 1, 1, 1}}});
+    auto bn = b.Op("BatchNormalization", {y, b.Weight("scale", RandomTensor({4}, 3, 0.5f, 2.0f)), b.Weight("beta", RandomTensor({4}, 4)),
+                                          b.Weight("mean", RandomTensor({4}, 5)), b.Weight("var", RandomTensor({4}, 6, 0.1f, 3.0f))},
+                   {{"epsilon", 1e-3f}});
+    b.Output(b.Op("Relu", {bn}), "y");
+    return b.Build();
+  };
+  for (bool bias : {false, true}) {
+    const Optimized r = OptimizeAndCompare(build(bias, false), {{"x", RandomTensor({2, 3, 6, 6}, 7)}});
+    CHECK(r.difference < 1e-5);
+    CHECK(r.graph.nodes.size() == 2);  // Conv, Relu
+    CHECK(CountOps(r.graph, "BatchNormalization") == 0);
+    CHECK(r.graph.initializers.size() == 2);  // the folded weight and bias only
+  }
+  // A weight fed as an input (training) is left alone.
+  const Optimized fed = OptimizeAndCompare(build(true, true), {{"x", RandomTensor({1, 3, 6, 6}, 8)}, {"w", RandomTensor({4, 3, 3, 3}, 9)}});
+  CHECK(fed.difference == 0);
+  CHECK(CountOps(fed.graph, "BatchNormalization") == 1);
+}
