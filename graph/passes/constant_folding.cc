@@ -82,7 +82,14 @@ bool ConstantFolding::Run(Graph& graph) {
         output_bytes += elements * static_cast<int64_t>(DTypeSize(info->dtype));
       }
       if (!known || output_bytes > std::max(input_bytes, kSmallBytes)) continue;
-      values = evaluate_(node, inputs, outputs);
+      // A node whose kernel refuses these constants (an index out of range, say) is left for the
+      // run to report, with the node named, as it would be without the pass.
+      try {
+        values = evaluate_(node, inputs, outputs);
+      } catch (const Error&) {
+        continue;
+      }
+      if (values.size() != outputs.size()) continue;
     }
     // Each output becomes an initializer named after it (or a fresh name when that is taken).
     const std::vector<std::string> outs = graph.nodes[n].outputs;

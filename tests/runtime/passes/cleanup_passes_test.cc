@@ -130,3 +130,15 @@ TEST_CASE("passes are switched off by name; unknown names are refused", "[passes
   CHECK_THROWS_WITH(runtime::OptimizeGraph(g, {.opt_level = 0, .disabled_passes = {"identity-elimnation"}}),
                     Catch::Contains("unknown pass 'identity-elimnation'") && Catch::Contains("constant-folding"));
 }
+
+TEST_CASE("constant-folding leaves a node its kernel refuses for the run to report", "[passes][constant-folding]") {
+  graph::GraphBuilder b("refused");
+  auto x = b.Input("x", DType::kF32, Shape({3}));
+  auto data = b.Weight("data", Values({1, 2, 3}, {3}));
+  auto index = b.Weight("index", Tensor::FromVector(std::vector<int64_t>{7}, {1}));  // out of range
+  b.Output(b.Op("Add", {x, b.Op("Gather", {data, index})}), "y");
+  graph::Graph g = b.Build();
+  runtime::OptimizeGraph(g, {.opt_level = 1});
+  CHECK(CountOps(g, "Gather") == 1);
+  CHECK_THROWS_WITH(RunGraph(g, {{"x", RandomTensor({3}, 1)}}), Catch::Contains("Gather"));
+}
