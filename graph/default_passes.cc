@@ -1,6 +1,7 @@
 #include "graph/default_passes.h"
 
 #include "graph/passes/common_subexpression_elimination.h"
+#include "graph/passes/conv_activation_fusion.h"
 #include "graph/passes/conv_batchnorm_folding.h"
 #include "graph/passes/dead_node_elimination.h"
 #include "graph/passes/elementwise_fusion.h"
@@ -26,6 +27,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(int opt_level, const PassOption
     passes.push_back(std::make_unique<MatMulAddFusion>());
     passes.push_back(std::make_unique<GemmEpilogueFusion>());
     passes.push_back(std::make_unique<ConvBatchNormFolding>());
+    passes.push_back(std::make_unique<ConvActivationFusion>());
     passes.push_back(std::make_unique<ElementwiseFusion>());
   }
   return passes;

@@ -216,7 +216,7 @@ TEST_CASE("conv-batchnorm-folding folds an inference BatchNormalization into the
   for (bool bias : {false, true}) {
     const Optimized r = OptimizeAndCompare(build(bias, false), {{"x", RandomTensor({2, 3, 6, 6}, 7)}});
     CHECK(r.difference < 1e-5);
-    CHECK(r.graph.nodes.size() == 2);  // Conv, Relu
+    CHECK(r.graph.nodes.size() == 1);  // FusedConv (the Relu taken by conv-activation-fusion)
     CHECK(CountOps(r.graph, "BatchNormalization") == 0);
     CHECK(r.graph.initializers.size() == 2);  // the folded weight and bias only
   }
@@ -224,4 +224,51 @@ TEST_CASE("conv-batchnorm-folding folds an inference BatchNormalization into the
   const Optimized fed = OptimizeAndCompare(build(true, true), {{"x", RandomTensor({1, 3, 6, 6}, 8)}, {"w", RandomTensor({4, 3, 3, 3}, 9)}});
   CHECK(fed.difference == 0);
   CHECK(CountOps(fed.graph, "BatchNormalization") == 1);
+}
+
+TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[passes][conv-activation-fusion]") {
+  struct Case {
+    const char* path;
+    int64_t group;
+    std::vector<int64_t> kernel;
+    const char* act;
+  };
+  // Pointwise (1x1, the GEMM reads X in place), depthwise (group = channels), im2col (3x3).
+  for (const Case& c : {Case{"pointwise", 1, {1, 1}, "Relu"}, Case{"depthwise", 4, {3, 3}, "Sigmoid"},
+                        Case{"im2col", 1, {3, 3}, "Tanh"}}) {
+    INFO(c.path);
+    graph::GraphBuilder b("conv_act");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
+    auto w = b.Input("w", DType::kF32, Shape({4, 4 / c.group, c.kernel[0], c.kernel[1]}));  // fed, as in training
+    const int64_t pad = c.kernel[0] / 2;
+    auto y = b.Op("Conv", {x, w, b.Weight("bias", RandomTensor({4}, 1))},
+                  {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
+    b.Output(b.Op(c.act, {y}), "y");
+    const Optimized r = OptimizeAndCompare(
+        b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3)}});
+    CHECK(r.difference == 0);
+    REQUIRE(r.graph.nodes.size() == 1);
+    CHECK(r.graph.nodes[0].op_type == "FusedConv");
+  }
+}
+
+TEST_CASE("FusedConv shape rule", "[infer:FusedConv]") {
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3})}, {{"activation", std::string("Relu")}})[0].shape ==
+        Shape({1, 5, 6, 6}));
+  CHECK_THROWS_WITH(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3})}, {{"activation", std::string("Gelu")}}),
+                    Catch::Contains("activation must be"));
+}
+
+TEST_CASE("FusedConv kernel: bias and activation by hand", "[kernel:FusedConv]") {
+  // 1x1 conv, 2 channels in, 2 out: y0 = x0 - x1 + 0.5, y1 = 2·x1 - 1; Relu.
+  graph::GraphBuilder b("fused_conv");
+  auto x = b.Input("x", DType::kF32, Shape({1, 2, 1, 2}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{1, -1, 0, 2}, {2, 2, 1, 1}));
+  auto bias = b.Weight("b", Tensor::FromVector(std::vector<float>{0.5f, -1}, {2}));
+  b.Output(b.Op("FusedConv", {x, w, bias}, {{"activation", std::string("Relu")}}), "y");
+  // x0 = [1, 0], x1 = [3, 0.25]: y0 = [-1.5, 0.25] -> [0, 0.25]; y1 = [5, -0.5] -> [5, 0].
+  const Tensor y = RunGraph(b.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 0.25f}, {1, 2, 1, 2})}})[0];
+  CHECK(y.ToFloatVector() == std::vector<float>{0, 0.25f, 5, 0});
 }
