@@ -147,7 +147,9 @@ void CheckNode(const Reporter& r, const pb::Node& n, int index) {
 void CheckTraining(const Reporter& r, const pb::TrainingState& t,
                    const std::map<std::string_view, const pb::Tensor*>& initializers) {
   if (t.step() < 0) r.Invalid("training state has negative step " + std::to_string(t.step()));
+  if (t.epoch() < 0) r.Invalid("training state has negative epoch " + std::to_string(t.epoch()));
   r.CheckText(t.optimizer(), "training optimizer");
+  r.CheckText(t.loss(), "training loss");
   std::set<std::string_view> hyper;
   for (int i = 0; i < t.hyper_parameters_size(); ++i) {
     const pb::HyperParameter& h = t.hyper_parameters(i);
@@ -303,6 +305,9 @@ Checkpoint FromProto(pb::Model& m, bool want_training) {
     TrainingState& state = out.training.emplace();
     state.step = t.step();
     state.optimizer = t.optimizer();
+    state.epoch = t.epoch();
+    state.shuffle_seed = t.shuffle_seed();
+    state.loss = t.loss();
     for (const pb::HyperParameter& h : t.hyper_parameters()) state.hyper_parameters.emplace(h.name(), h.value());
     for (pb::ParameterState& p : *m.mutable_training()->mutable_parameters()) {
       auto& slots = state.slots[p.parameter()];
@@ -405,6 +410,9 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
     pb::TrainingState* t = m.mutable_training();
     t->set_step(state.step);
     t->set_optimizer(state.optimizer);
+    t->set_epoch(state.epoch);
+    t->set_shuffle_seed(state.shuffle_seed);
+    t->set_loss(state.loss);
     for (const auto& [name, value] : state.hyper_parameters) {
       pb::HyperParameter* h = t->add_hyper_parameters();
       h->set_name(name);

@@ -34,10 +34,14 @@ inline constexpr int64_t kMaxModelFileBytes = 2147483647;  // protobuf cannot pa
 struct TrainingState {
   int64_t step = 0;                                 // optimizer steps taken, >= 0
   std::string optimizer;                            // "sgd", "momentum", "adam", "adamw", ...
-  std::map<std::string, double> hyper_parameters;   // "lr", "beta1", "weight_decay", ...
+  std::map<std::string, double> hyper_parameters;   // "lr", "beta1", "weight_decay", "batch_size", ...
   // parameter (an initializer's name) -> slot ("m", "v", "velocity") -> tensor with the
   // parameter's dtype and shape.
   std::map<std::string, std::map<std::string, Tensor>> slots;
+  // The training loop's place, for a resume that continues exactly.
+  int64_t epoch = 0;           // epochs completed, >= 0
+  uint64_t shuffle_seed = 0;   // seed of the data order
+  std::string loss;            // "mse", "ce", ...; "" when not recorded
 };
 
 // A model plus, for a training checkpoint, its optimizer state.

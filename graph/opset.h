@@ -8,6 +8,6 @@
 
 namespace axon::graph {
 
-inline constexpr int64_t kOpsetVersion = 3;  // 2: the ops added for ONNX import; 3: training (losses, optimizers)
+inline constexpr int64_t kOpsetVersion = 3;  // 2: the ops added for ONNX import; 3: training (losses, optimizers), Mod, ScatterND
 
 }  // namespace axon::graph

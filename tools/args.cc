@@ -1,10 +1,21 @@
 #include "tools/args.h"
 
+#include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "axon/error.h"
 
 namespace axon::cli {
+namespace {
+
+std::string Number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+}  // namespace
 
 Args::Args(std::string command, const std::vector<std::string>& args, std::set<std::string> value_options,
            std::set<std::string> flags, std::map<std::string, std::string> aliases)
@@ -85,6 +96,33 @@ int Args::IntValue(const std::string& option, int fallback, int min_value) const
   // The upper bound is int's, but the user cannot guess it: say it.
   Fail("option " + option + " needs an integer from " + std::to_string(min_value) + " to " +
        std::to_string(std::numeric_limits<int>::max()) + ", got '" + *v + "'");
+}
+
+uint64_t Args::Uint64Value(const std::string& option, uint64_t fallback) const {
+  const auto v = Value(option);
+  if (!v) return fallback;
+  try {
+    std::size_t used = 0;
+    const unsigned long long n = std::stoull(*v, &used);
+    if (used == v->size() && (*v)[0] >= '0' && (*v)[0] <= '9') return n;
+  } catch (const std::exception&) {
+  }
+  Fail("option " + option + " needs an integer from 0 to " + std::to_string(std::numeric_limits<uint64_t>::max()) +
+       ", got '" + *v + "'");
+}
+
+double Args::DoubleValue(const std::string& option, double fallback, double min_value, double max_value) const {
+  const auto v = Value(option);
+  if (!v) return fallback;
+  try {
+    std::size_t used = 0;
+    const double x = std::stod(*v, &used);
+    if (used == v->size() && std::isfinite(x) && x >= min_value && x <= max_value) return x;
+  } catch (const std::exception&) {
+  }
+  std::string range = "a number >= " + Number(min_value);
+  if (max_value < std::numeric_limits<double>::max()) range = "a number from " + Number(min_value) + " to " + Number(max_value);
+  Fail("option " + option + " needs " + range + ", got '" + *v + "'");
 }
 
 int64_t Args::BytesValue(const std::string& option, int64_t fallback) const {

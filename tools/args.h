@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,6 +28,10 @@ class Args {
   std::vector<std::string> Values(const std::string& option) const;   // all given, in order
   bool Flag(const std::string& flag) const { return flags_given_.count(flag) != 0; }
   int IntValue(const std::string& option, int fallback, int min_value) const;
+  uint64_t Uint64Value(const std::string& option, uint64_t fallback) const;
+  // A finite number >= min_value (and <= max_value).
+  double DoubleValue(const std::string& option, double fallback, double min_value,
+                     double max_value = std::numeric_limits<double>::max()) const;
   // A size in bytes: a positive integer with an optional K, M or G suffix (powers of 1024).
   int64_t BytesValue(const std::string& option, int64_t fallback) const;
   [[noreturn]] void Fail(const std::string& message) const;

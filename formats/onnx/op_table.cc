@@ -46,6 +46,7 @@ const std::vector<OpEntry>& OpTable() {
         {"LogSoftmax",             1,  13,                SoftmaxBefore13,           {"LogSoftmax", "Flatten", "Reshape"}},
         {"MatMul",                 1,  1,                 nullptr,                   {"MatMul"}},
         {"MaxPool",                1,  1,                 nullptr,                   {"MaxPool"}},
+        {"Mod",                   10,  10,                nullptr,                   {"Mod"}},
         {"Mul",                    1,  7,                 LegacyBroadcast,           {"Mul"}},
         {"Neg",                    1,  6,                 DropConsumedInputs,        {"Neg"}},
         {"NegativeLogLikelihoodLoss", 12, 12,             nullptr,                   {"NegativeLogLikelihoodLoss"}},
@@ -62,6 +63,8 @@ const std::vector<OpEntry>& OpTable() {
         {"Relu",                   1,  6,                 DropConsumedInputs,        {"Relu"}},
         {"Reshape",                1,  5,                 ReshapeBefore5,            {"Reshape"}},
         {"Resize",                10,  13,                ResizeBefore13,            {"Resize"}},
+        // reduction (opset 16) defaults to none, ScatterND-11's behaviour; 18's max and min are past 17.
+        {"ScatterND",             11,  11,                nullptr,                   {"ScatterND"}},
         {"Selu",                   1,  6,                 DropConsumedInputs,        {"Selu"}},
         {"Shape",                  1,  1,                 nullptr,                   {"Shape"}},
         {"Sigmoid",                1,  6,                 DropConsumedInputs,        {"Sigmoid"}},

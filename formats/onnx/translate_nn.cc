@@ -30,7 +30,10 @@ void BatchNormalizationBefore14(Translation& t) {
 
 // Inference does not drop: Dropout is the identity and its mask is all true (all ones of the
 // input's type before opset 10). Only a Dropout told to train (training_mode, opset 12+) is
-// random, and is refused unless that input is a constant false.
+// random, and is refused unless that input is a constant false or the ratio a constant 0: with
+// nothing dropped, training mode is the identity too (scale 1 / (1 - 0), mask all true).
+// torchvision 0.14's Swin Transformer exports such nodes (F.dropout(attn, p=0.0) in eval mode
+// leaves training=True).
 void DropoutToIdentity(Translation& t) {
   for (const char* legacy : {"consumed_inputs", "is_test", "ratio", "seed"}) t.Drop(legacy);
   const std::vector<std::string> inputs = t.node().inputs, outputs = t.node().outputs;
@@ -38,9 +41,14 @@ void DropoutToIdentity(Translation& t) {
   if (outputs.empty() || outputs[0].empty()) t.Invalid("has no output");
   if (inputs.size() > 2 && !inputs[2].empty()) {
     const Tensor* training = t.ConstantValue(inputs[2]);
-    if (!training || training->dtype() != DType::kBool || training->size() != 1 || training->data<bool>()[0])
-      t.Unsupported("training_mode is not a constant false: training-mode Dropout is random, and Axon imports "
-                    "models for inference");
+    const bool inference = training && training->dtype() == DType::kBool && training->size() == 1 &&
+                           !training->data<bool>()[0];
+    const Tensor* ratio = inputs[1].empty() ? nullptr : t.ConstantValue(inputs[1]);  // omitted: 0.5
+    const bool drops_nothing = ratio && ratio->dtype() == DType::kF32 && ratio->size() == 1 &&
+                               ratio->data<float>()[0] == 0.0f;
+    if (!inference && !drops_nothing)
+      t.Unsupported("training_mode is not a constant false and ratio not a constant 0: training-mode Dropout is "
+                    "random, and Axon imports models for inference");
   }
   t.EmitWithOutputs("Identity", {inputs[0]}, {}, {outputs[0]});
   if (outputs.size() < 2 || !t.IsUsed(outputs[1])) return;

@@ -1,5 +1,6 @@
 // Binary elementwise ops with numpy broadcasting.
 #include <cmath>
+#include <string>
 
 #include "graph/autodiff.h"
 #include "graph/ops/infer_helpers.h"
@@ -28,6 +29,15 @@ void InferPow(InferContext& ctx) {
     ctx.Fail("base X and exponent Y must each be f32, i32 or i64, got X " + std::string(DTypeName(x)) + " and Y " +
              std::string(DTypeName(y)));
   ctx.SetOutput(0, x, BroadcastShapes(ctx, ctx.InShape(0), ctx.InShape(1)));
+}
+
+// Mod (ONNX Mod-13): Add's dtypes and broadcasting. fmod 0 (the remainder takes the divisor's
+// sign) is defined on integers only, as in ONNX; fmod 1 (the dividend's sign) on every dtype.
+void InferMod(InferContext& ctx) {
+  const int64_t fmod = ctx.attrs.Int("fmod");
+  ctx.Require(fmod == 0 || fmod == 1, "fmod must be 0 or 1, got " + std::to_string(fmod));
+  ctx.Require(fmod == 1 || ctx.InType(0) != DType::kF32, "an f32 Mod needs fmod=1 (ONNX defines fmod=0 for integers only)");
+  InferArithmetic(ctx);
 }
 
 // PRelu: the slope broadcasts to X one way only (ONNX "unidirectional broadcasting"): it has at
@@ -123,5 +133,7 @@ AXON_OP(Div).Since(2).Inputs({"A", "B"}).Outputs({"C"}).Infer(InferArithmetic).F
 AXON_OP(Pow).Since(2).Inputs({"X", "Y"}).Outputs({"Z"}).Infer(InferPow)
     .Flops([](const FlopContext& f) { return 4 * OneFlopPerOutput(f); }).Grad(PowGrad);
 AXON_OP(PRelu).Since(2).Inputs({"X", "slope"}).Outputs({"Y"}).Infer(InferPRelu).Flops(OneFlopPerOutput).Grad(PReluGrad);
+AXON_OP(Mod).Since(3).Inputs({"A", "B"}).Outputs({"C"}).Attr("fmod", AttrType::kInt, int64_t{0}).Infer(InferMod)
+    .Flops(OneFlopPerOutput);
 
 }  // namespace axon::graph

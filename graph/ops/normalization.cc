@@ -109,7 +109,9 @@ void LayerNormGrad(GradContext& g) {
 // given: dX = dY·scale/√(var + ε), dScale = Σ dY·(X − mean)/√(var + ε), dB = Σ dY, the sums over
 // every dim but the channels. The statistics themselves are not differentiated.
 void BatchNormGrad(GradContext& g) {
-  if (g.NeedsGrad(3) || g.NeedsGrad(4)) g.Fail("input_mean and input_var are not differentiated");
+  // input_mean and input_var get no gradient (zeros), as PyTorch's running statistics are buffers
+  // that no optimizer updates; a TrainingSession leaves such values untrained rather than failing
+  // on every model with a BatchNormalization.
   const int64_t rank = g.InRank(0);
   std::vector<int64_t> spatial, sum_axes = {0};
   for (int64_t i = 2; i < rank; ++i) {

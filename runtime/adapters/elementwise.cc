@@ -1,6 +1,6 @@
 // Adapters of the broadcasting binary ops: the broadcast layout is worked out once per plan, and
 // the kernel for the output's dtype chosen (the schemas allow i32, i64, i8 and u8 for Add, Sub, Mul,
-// Div, and Pow's mixed types).
+// Div and Mod, and Pow's mixed types).
 #include <type_traits>
 
 #include "runtime/adapter.h"
@@ -87,6 +87,9 @@ AXON_ADAPTER(Sub, Binary(kernels::BinaryOp::kSub));
 AXON_ADAPTER(Mul, Binary(kernels::BinaryOp::kMul));
 AXON_ADAPTER(Div, Binary(kernels::BinaryOp::kDiv));
 AXON_ADAPTER(Pow, Pow());
+AXON_ADAPTER(Mod, [](const BindContext& b) {
+  return Binary(b.attrs().Int("fmod") == 1 ? kernels::BinaryOp::kFMod : kernels::BinaryOp::kMod)(b);
+});
 AXON_ADAPTER(PRelu, Binary(kernels::BinaryOp::kPRelu));
 
 }  // namespace axon::runtime

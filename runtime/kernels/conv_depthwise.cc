@@ -35,14 +35,14 @@ struct Taps {
   int64_t rows_per_out;       // kd·kh: padded rows an output row reads
   int64_t kw;                 // taps along W
   const int64_t* offsets;     // per kw: phase row and offset within it
+  float bias;
 };
 
 // R output rows × U vectors from column ow0: rows[r·rows_per_out + t] is output row r's t-th input
 // row. count: valid columns from ow0 (the last vector may be partial; its loads stay inside the
 // phase row's slack).
 template <int R, int U>
-HWY_INLINE void Block(const Taps& taps, const float* const* rows, int64_t ow0, float bias, float* const* y,
-                      int64_t count) {
+HWY_INLINE void Block(const Taps& taps, const float* const* rows, int64_t ow0, float* const* y, int64_t count) {
   const D d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   hn::Vec<D> acc[R][U];
@@ -59,7 +59,7 @@ HWY_INLINE void Block(const Taps& taps, const float* const* rows, int64_t ow0, f
       }
     }
   }
-  const auto bv = hn::Set(d, bias);
+  const auto bv = hn::Set(d, taps.bias);
   for (int r = 0; r < R; ++r)
     for (int u = 0; u < U; ++u) {
       const int64_t left = count - u * N;
@@ -72,34 +72,57 @@ HWY_INLINE void Block(const Taps& taps, const float* const* rows, int64_t ow0, f
     }
 }
 
-// Output rows [o0, o0 + R) (flat over (od, oh)), all columns, in groups of U vectors and then the
-// vectors left over.
+// Output rows `outs` (R of them), all columns, in groups of U vectors and then the vectors left
+// over. Output row r reads padded rows scratch + bases[r] + tap_rows[t], t over (kd, kh).
 template <int R>
-HWY_INLINE void Rows(const WindowGeometry& g, const Taps& taps, const float* scratch, int64_t o0, float bias, float* y,
-                     bool wide) {
+HWY_INLINE void Rows(const Taps& taps, const float* scratch, const int64_t* tap_rows, const int64_t* bases,
+                     float* const* outs, int64_t ow_count, bool wide) {
   const D d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t row_floats = pp::RowFloats(g), ow_count = g.out[2];
   const float* rows[4 * kMaxDepthwiseRowsPerOut];
-  float* outs[R];
-  for (int r = 0; r < R; ++r) {
-    const int64_t o = o0 + r, od = o / g.out[1], oh = o % g.out[1];
-    outs[r] = y + o * ow_count;
-    for (int64_t t = 0; t < taps.rows_per_out; ++t) {
-      rows[r * taps.rows_per_out + t] = scratch + pp::RowIndex(g, od, oh, t / g.kernel[1], t % g.kernel[1]) * row_floats;
-    }
-  }
+  for (int r = 0; r < R; ++r)
+    for (int64_t t = 0; t < taps.rows_per_out; ++t) rows[r * taps.rows_per_out + t] = scratch + bases[r] + tap_rows[t];
   int64_t ow0 = 0;
   if (wide)
-    for (; ow0 + 4 * N <= ow_count; ow0 += 4 * N) Block<R, 4>(taps, rows, ow0, bias, outs, 4 * N);
+    for (; ow0 + 4 * N <= ow_count; ow0 += 4 * N) Block<R, 4>(taps, rows, ow0, outs, 4 * N);
   const int64_t left = ow_count - ow0;
   switch ((left + N - 1) / N) {
     case 0: break;
-    case 1: Block<R, 1>(taps, rows, ow0, bias, outs, left); break;
-    case 2: Block<R, 2>(taps, rows, ow0, bias, outs, left); break;
-    case 3: Block<R, 3>(taps, rows, ow0, bias, outs, left); break;
-    default: Block<R, 4>(taps, rows, ow0, bias, outs, left); break;
+    case 1: Block<R, 1>(taps, rows, ow0, outs, left); break;
+    case 2: Block<R, 2>(taps, rows, ow0, outs, left); break;
+    case 3: Block<R, 3>(taps, rows, ow0, outs, left); break;
+    default: Block<R, 4>(taps, rows, ow0, outs, left); break;
   }
+}
+
+// Output rows in order, flat over (od, oh): where each one's padded rows start and where it goes.
+// Counters rather than o / out[1] per row: on small planes (MobileNet's 14×14 and 7×7) integer
+// divisions per row and tap cost more than the row's FMAs.
+class RowCursor {
+ public:
+  RowCursor(const WindowGeometry& g, int64_t row_floats, float* y)
+      : g_(g), step_h_(g.stride[1] * row_floats), step_d_(g.stride[0] * pp::Extent(g, 1) * row_floats), y_(y) {}
+  void Next(int64_t* base, float** out) {
+    *base = base_d_ + oh_ * step_h_;
+    *out = y_;
+    y_ += g_.out[2];
+    if (++oh_ == g_.out[1]) oh_ = 0, base_d_ += step_d_;
+  }
+
+ private:
+  const WindowGeometry& g_;
+  const int64_t step_h_, step_d_;
+  float* y_;
+  int64_t oh_ = 0, base_d_ = 0;
+};
+
+template <int R>
+HWY_INLINE void NextRows(const Taps& taps, const float* scratch, const int64_t* tap_rows, RowCursor& cursor,
+                         int64_t ow_count, bool wide) {
+  int64_t bases[R];
+  float* outs[R];
+  for (int r = 0; r < R; ++r) cursor.Next(&bases[r], &outs[r]);
+  Rows<R>(taps, scratch, tap_rows, bases, outs, ow_count, wide);
 }
 
 }  // namespace
@@ -112,17 +135,22 @@ void DepthwisePlaneF32(const WindowGeometry& g, const float* x, const float* w, 
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   int64_t offsets[kMaxDepthwiseKernelW];
   for (int64_t k = 0; k < g.kernel[2]; ++k) offsets[k] = pp::TapOffset(g, k);
-  const Taps taps{w, g.kernel[0] * g.kernel[1], g.kernel[2], offsets};
-  const float* plane = scratch;
+  const Taps taps{w, g.kernel[0] * g.kernel[1], g.kernel[2], offsets, bias};
+  // Tap (kd, kh)'s padded row relative to an output row's first, in floats.
+  const int64_t row_floats = pp::RowFloats(g);
+  int64_t tap_rows[kMaxDepthwiseRowsPerOut];
+  for (int64_t kd = 0, t = 0; kd < g.kernel[0]; ++kd)
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh, ++t) tap_rows[t] = pp::RowIndex(g, 0, 0, kd, kh) * row_floats;
+  RowCursor cursor(g, row_floats, y);
   // Short rows take several output rows per step, so that 4 chains are in flight either way.
   const int64_t vectors = (g.out[2] + N - 1) / N;
   const int R = vectors == 1 ? 4 : vectors == 2 ? 2 : 1;
   int64_t o = 0;
   if (R == 4)
-    for (; o + 4 <= out_rows; o += 4) Rows<4>(g, taps, plane, o, bias, y, false);
+    for (; o + 4 <= out_rows; o += 4) NextRows<4>(taps, scratch, tap_rows, cursor, g.out[2], false);
   if (R == 2)
-    for (; o + 2 <= out_rows; o += 2) Rows<2>(g, taps, plane, o, bias, y, false);
-  for (; o < out_rows; ++o) Rows<1>(g, taps, plane, o, bias, y, true);
+    for (; o + 2 <= out_rows; o += 2) NextRows<2>(taps, scratch, tap_rows, cursor, g.out[2], false);
+  for (; o < out_rows; ++o) NextRows<1>(taps, scratch, tap_rows, cursor, g.out[2], true);
 }
 
 }  // namespace axon::kernels::HWY_NAMESPACE

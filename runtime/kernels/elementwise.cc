@@ -61,6 +61,36 @@ struct DivOp {
     return static_cast<T>(a / b);  // truncates toward zero
   }
 };
+// Remainders, one element at a time (x86 has no SIMD remainder; a - trunc(a/b)·b in floats would
+// not be exact). C's % truncates, so its remainder has the dividend's sign: FMod as it is, Mod
+// moved to the divisor's sign by adding the divisor. b == 0 and b == -1 are defined (elementwise.h).
+template <class T>
+HWY_INLINE T TruncatedRemainder(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::fmod(a, b);
+  } else {
+    if (b == 0) return 0;
+    if constexpr (std::is_signed_v<T>) {
+      if (b == -1) return 0;
+    }
+    return static_cast<T>(a % b);
+  }
+}
+struct FModOp {
+  template <class T> static constexpr bool kVector = false;
+  template <class T> HWY_INLINE T operator()(T a, T b) const { return TruncatedRemainder(a, b); }
+};
+struct ModOp {
+  template <class T> static constexpr bool kVector = false;
+  template <class T> HWY_INLINE T operator()(T a, T b) const {
+    const T r = TruncatedRemainder(a, b);
+    if constexpr (std::is_signed_v<T>) {
+      if (r != 0 && (r < 0) != (b < 0)) return static_cast<T>(r + b);  // |r| < |b|: no overflow
+    }
+    return r;
+  }
+};
+
 // a < 0 ? slope·a : a. NaN fails the test and stays a.
 struct PReluOp {
   template <class T> static constexpr bool kVector = true;
@@ -292,6 +322,8 @@ void BinaryItemsF32(BinaryOp op, const BinaryLayout& p, const float* a, const fl
     case BinaryOp::kDiv: return RunItems<float, DivOp>(p, a, b, y, begin, end);
     case BinaryOp::kPow: return RunItems<float, PowOp>(p, a, b, y, begin, end);
     case BinaryOp::kPRelu: return RunItems<float, PReluOp>(p, a, b, y, begin, end);
+    case BinaryOp::kFMod: return RunItems<float, FModOp>(p, a, b, y, begin, end);
+    case BinaryOp::kMod: return;  // integers only (elementwise.h)
   }
 }
 
@@ -302,6 +334,8 @@ void IntegerItems(BinaryOp op, const BinaryLayout& p, const T* a, const T* b, T*
     case BinaryOp::kSub: return RunItems<T, SubOp>(p, a, b, y, begin, end);
     case BinaryOp::kMul: return RunItems<T, MulOp>(p, a, b, y, begin, end);
     case BinaryOp::kDiv: return RunItems<T, DivOp>(p, a, b, y, begin, end);
+    case BinaryOp::kMod: return RunItems<T, ModOp>(p, a, b, y, begin, end);
+    case BinaryOp::kFMod: return RunItems<T, FModOp>(p, a, b, y, begin, end);
     case BinaryOp::kPow:
     case BinaryOp::kPRelu: return;  // f32 only (elementwise.h)
   }

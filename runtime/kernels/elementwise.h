@@ -1,6 +1,6 @@
-// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic on f32, i32, i64,
-// i8 and u8, and Pow and PRelu on f32; Pow with an integer base or exponent (ONNX Pow-15's mixed
-// types) in scalar code.
+// Binary elementwise ops with numpy broadcasting, Highway-dispatched: arithmetic and Mod on f32,
+// i32, i64, i8 and u8, and Pow and PRelu on f32; Pow with an integer base or exponent (ONNX
+// Pow-15's mixed types) in scalar code.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,8 @@ enum class BinaryOp {
   kDiv,
   kPow,    // a^b, C99/numpy pow (f32 ** f32; an integer base or exponent is PowMixed)
   kPRelu,  // a < 0 ? b·a : a, b the slope (f32 only)
+  kMod,    // ONNX Mod fmod=0, integers only: the remainder with the divisor's sign (Python's %)
+  kFMod,   // ONNX Mod fmod=1: the remainder with the dividend's sign (C's % and fmod)
 };
 
 // Most dims a layout may keep after merging: a shape's rank bounds it (graph::kMaxRank).
@@ -53,7 +55,11 @@ BinaryLayout MakeBinaryLayout(const std::vector<int64_t>& a_shape, const std::ve
 // exponents cost a double-precision log and exp: ~10x an Exp.
 void BinaryF32(BinaryOp op, const BinaryLayout& layout, const float* a, const float* b, float* y);
 
-// Integer arithmetic (op is kAdd, kSub, kMul or kDiv; the others leave y untouched). Add, Sub and
+// Mod and FMod run one element at a time (no SIMD remainder), exactly. On f32 only FMod is
+// defined (ONNX requires fmod=1 for floats): C's fmod, so x fmod 0, inf fmod y and NaN give NaN,
+// and x fmod ±inf is x. On integers both are defined everywhere: x mod 0 = 0 (as Div's x / 0)
+// and x mod -1 = 0 (INT_MIN % -1 is undefined in C).
+// Integer arithmetic (op is kAdd, kSub, kMul, kDiv, kMod or kFMod; the others leave y untouched). Add, Sub and
 // Mul wrap around modulo 2^8 / 2^32 / 2^64 (two's complement; never undefined behaviour), as
 // numpy's and ONNX Runtime's do. Div truncates toward zero as C and ONNX do; it is defined
 // everywhere: x / 0 = 0 (as numpy gives), and INT_MIN / -1 wraps to INT_MIN (as INT_MIN · -1

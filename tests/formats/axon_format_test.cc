@@ -95,7 +95,7 @@ enum Attr { kAName = 1, kI, kF, kS, kInts, kFloats, kStrings };
 enum ValueInfo { kVName = 1, kVDtype, kHasShape, kDims };
 enum Dim { kValue = 1, kSymbol };
 enum Tensor { kTName = 1, kTDtype, kTDims, kRaw };
-enum Training { kStep = 1, kOptimizer, kHyper, kParams };
+enum Training { kStep = 1, kOptimizer, kHyper, kParams, kEpoch, kShuffleSeed, kLoss };
 enum Param { kParameter = 1, kSlots };
 constexpr int kF32 = 1, kI64 = 2;
 }  // namespace f
@@ -354,6 +354,9 @@ TEST_CASE("axon format: a checkpoint keeps its training state", "[formats][axon]
   t.slots["fc1.weight"]["m"] = Tensor::FromVector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
   t.slots["fc1.weight"]["v"] = Tensor::FromVector(std::vector<float>{0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, {2, 3});
   t.slots["fc1.bias"]["m"] = Tensor::FromVector(std::vector<float>{7, 8}, {2});
+  t.epoch = 17;
+  t.shuffle_seed = 0xfedcba9876543210ull;  // above int64's range: the field is unsigned
+  t.loss = "bce-logits";
 
   ScratchDir dir;
   const std::string path = dir.File("ckpt.axon");
@@ -368,6 +371,9 @@ TEST_CASE("axon format: a checkpoint keeps its training state", "[formats][axon]
   CHECK(SameTensor(back.training->slots.at("fc1.weight").at("v"), t.slots["fc1.weight"]["v"]));
   CHECK(SameTensor(back.training->slots.at("fc1.bias").at("m"), t.slots["fc1.bias"]["m"]));
   CHECK(back.training->slots.at("fc1.weight").size() == 2);
+  CHECK(back.training->epoch == 17);
+  CHECK(back.training->shuffle_seed == 0xfedcba9876543210ull);
+  CHECK(back.training->loss == "bce-logits");
 
   // An inference load of a checkpoint is the model alone; a model has no training state.
   RequireSameModel(ReadModelFile(path), c.model);
@@ -600,6 +606,8 @@ TEST_CASE("axon format: hostile metadata and training state", "[formats][axon][h
                                                                 .Msg(f::kSlots, TensorMsg("m", f::kF32, {2}, F32Bytes({1, 2})))))),
              Contains("parameter 'w' slot 'm' appears twice"));
   CHECK_THAT(error(with_training(Wire().Int(f::kStep, -5))), Contains("negative step -5"));
+  CHECK_THAT(error(with_training(Wire().Int(f::kEpoch, -2))), Contains("negative epoch -2"));
+  CHECK_THAT(error(with_training(Wire().Str(f::kLoss, "\xff"))), Contains("protobuf parse failed"));
   CHECK_THAT(error(with_training(Wire()
                                      .Msg(f::kHyper, Wire().Str(1, "lr").Double(2, 0.1))
                                      .Msg(f::kHyper, Wire().Str(1, "lr").Double(2, 0.2)))),

@@ -159,3 +159,21 @@ TEST_CASE("activations and Identity keep shape and dtype", "[graph][infer][infer
   CHECK(id[0].shape == Shape({4, 2}));
   CHECK(id[0].dtype == DType::kI64);
 }
+
+TEST_CASE("Mod broadcasts like Add; fmod is 0 or 1, and f32 needs fmod=1 as in ONNX", "[graph][infer][infer:Mod]") {
+  const ValueInfo i64{"", DType::kI64, Shape({2, 1})}, i64b{"", DType::kI64, Shape({3})};
+  for (DType t : {DType::kI32, DType::kI64, DType::kI8, DType::kU8}) {
+    INFO(DTypeName(t));
+    const auto out = InferOp("Mod", {ValueInfo{"", t, Shape({2, 1})}, ValueInfo{"", t, Shape({3})}});
+    CHECK(out[0].dtype == t);
+    CHECK(out[0].shape == Shape({2, 3}));
+  }
+  const auto f = InferOp("Mod", {F32({Dim::Symbol("b"), 4}), F32({4})}, {{"fmod", int64_t{1}}});
+  CHECK(f[0].shape == Shape({Dim::Symbol("b"), 4}));
+  CHECK(f[0].dtype == DType::kF32);
+  CHECK_THROWS_WITH(InferOp("Mod", {F32({2}), F32({2})}), Catch::Contains("needs fmod=1"));
+  CHECK_THROWS_WITH(InferOp("Mod", {i64, i64b}, {{"fmod", int64_t{2}}}), Catch::Contains("fmod must be 0 or 1, got 2"));
+  CHECK_THROWS_WITH(InferOp("Mod", {i64, ValueInfo{"", DType::kI32, Shape({3})}}), Catch::Contains("same dtype"));
+  CHECK_THROWS_WITH(InferOp("Mod", {ValueInfo{"", DType::kI64, Shape({2, 3})}, ValueInfo{"", DType::kI64, Shape({4})}}),
+                    Catch::Contains("cannot be broadcast"));
+}

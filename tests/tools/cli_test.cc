@@ -56,7 +56,7 @@ TEST_CASE("every command has --help", "[cli]") {
   const fs::path dir = TempDir("help");
   Result top = Axon("--help", dir);
   CHECK(top.code == 0);
-  for (const char* cmd : {"run", "inspect", "info", "demo"}) {
+  for (const char* cmd : {"run", "inspect", "info", "demo", "train", "init"}) {
     CHECK(top.out.find(cmd) != std::string::npos);
     Result r = Axon(std::string(cmd) + " --help", dir);
     CHECK(r.code == 0);
@@ -93,7 +93,18 @@ TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
   CHECK(run.out.find("run time:") != std::string::npos);
   axon::Tensor y = axon::formats::ReadNpyFile((dir / "out" / "y.npy").string());
   REQUIRE(y.shape() == std::vector<int64_t>{4, 1});
-  for (float v : y.ToFloatVector()) CHECK(std::abs(v - 0.5f) < 0.01f);  // untrained: sigmoid of ~0
+  // Trained: every XOR answer on the right side of 0.5, with a mean squared error below 0.01.
+  const std::vector<float> ys = y.ToFloatVector(), xor_of = {0, 1, 1, 0};
+  double mse = 0;
+  for (int i = 0; i < 4; ++i) {
+    CHECK((ys[i] > 0.5f) == (xor_of[i] > 0.5f));
+    mse += (ys[i] - xor_of[i]) * (ys[i] - xor_of[i]) / 4;
+  }
+  CHECK(mse < 0.01);
+  CHECK(demo.out.find("Epoch 0, Loss: ") != std::string::npos);  // the seed's progress lines
+  CHECK(demo.out.find("4 of 4 answers right") != std::string::npos);
+  CHECK(fs::exists(dir / "spiral.axon"));
+  CHECK(demo.out.find("accuracy ") != std::string::npos);
 
   Result named = Axon("run xor.axon -i x=x.npy --no-save", dir);
   CHECK(named.code == 0);

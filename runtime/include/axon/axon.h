@@ -98,3 +98,5 @@ class Session {
 };
 
 }  // namespace axon
+
+#include "axon/training.h"  // TrainingSession: after Session, whose options it uses

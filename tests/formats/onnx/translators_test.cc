@@ -169,6 +169,31 @@ TEST_CASE("Dropout is the identity at inference, in every opset", "[onnx][transl
     CHECK_THAT(ErrorOf([&] { m.Import(); }, ErrorCode::kUnsupported),
                Contains("node 'drop' (Dropout, opset 13): training_mode is not a constant false"));
   }
+  SECTION("training_mode true with a constant ratio of 0 drops nothing: the identity (torchvision's Swin)") {
+    for (float ratio : {0.0f, 0.1f}) {
+      INFO("ratio " << ratio);
+      OnnxModel m(13);
+      m.Input("x", kFloat, {4});
+      m.Weight("ratio", {}, {ratio});
+      auto* t = m.g().add_initializer();
+      t->set_name("train");
+      t->set_data_type(kBool);
+      t->add_int32_data(1);
+      m.Node("Dropout", {"x", "ratio", "train"}, {"y", "mask"}, "drop");
+      m.Output("y");
+      m.Output("mask");
+      if (ratio != 0.0f) {
+        CHECK_THAT(ErrorOf([&] { m.Import(); }, ErrorCode::kUnsupported),
+                   Contains("training_mode is not a constant false and ratio not a constant 0"));
+        continue;
+      }
+      std::vector<float> x = {1, -2, 3, -4};
+      const auto out = m.Load().Run({{"x", Tensor::View(x.data(), {4})}});
+      CHECK(out[0].ToFloatVector() == x);
+      REQUIRE(out[1].dtype() == DType::kBool);
+      CHECK(std::vector<bool>(out[1].data<bool>(), out[1].data<bool>() + 4) == std::vector<bool>(4, true));
+    }
+  }
   SECTION("an unread mask is dropped; a read one is all true") {
     OnnxModel m(13);
     m.Input("x", kFloat, {4});

@@ -52,7 +52,7 @@ std::vector<T> Broadcasted(const std::vector<T>& a, const Shape& as, const std::
 
 // In double, rounded once to float. For + - * / on floats this is exactly the correctly rounded
 // float result (double has more than 2*24+2 bits), so the kernel must match it bit for bit; PRelu
-// is one multiply; Pow is std::pow's double result rounded.
+// is one multiply; Pow is std::pow's double result rounded; fmod is exact.
 double RefOp(BinaryOp op, double x0, double x1) {
   switch (op) {
     case BinaryOp::kAdd: return x0 + x1;
@@ -61,6 +61,8 @@ double RefOp(BinaryOp op, double x0, double x1) {
     case BinaryOp::kDiv: return x0 / x1;
     case BinaryOp::kPow: return std::pow(x0, x1);
     case BinaryOp::kPRelu: return x0 < 0 ? x0 * x1 : x0;
+    case BinaryOp::kFMod: return std::fmod(x0, x1);  // exact, so the float's fmod
+    case BinaryOp::kMod: break;                      // integers only
   }
   return 0;
 }
@@ -73,7 +75,8 @@ std::vector<float> Reference(BinaryOp op, const std::vector<float>& a, const Sha
 bool SameBits(float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0 || (std::isnan(x) && std::isnan(y)); }
 
 // The ops whose every element is one correctly rounded operation (Pow is tested on its own).
-const BinaryOp kOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv, BinaryOp::kPRelu};
+const BinaryOp kOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv, BinaryOp::kPRelu,
+                         BinaryOp::kFMod};
 const char* Name(BinaryOp op) {
   switch (op) {
     case BinaryOp::kAdd: return "Add";
@@ -82,6 +85,8 @@ const char* Name(BinaryOp op) {
     case BinaryOp::kDiv: return "Div";
     case BinaryOp::kPow: return "Pow";
     case BinaryOp::kPRelu: return "PRelu";
+    case BinaryOp::kMod: return "Mod";
+    case BinaryOp::kFMod: return "Mod (fmod=1)";
   }
   return "?";
 }
@@ -332,6 +337,14 @@ T RefInt(BinaryOp op, T a, T b) {
         if (b == -1) return static_cast<T>(U{0} - static_cast<U>(a));
       }
       return static_cast<T>(a / b);
+    case BinaryOp::kMod:
+    case BinaryOp::kFMod: {
+      // In 128 bits, where nothing overflows: the truncated remainder a - trunc(a/b)·b, moved to
+      // b's sign by adding b for Mod. 0 for b == 0 (elementwise.h).
+      if (b == 0) return 0;
+      const __int128 x = a, z = b, r = x - (x / z) * z;
+      return static_cast<T>(op == BinaryOp::kMod && r != 0 && (r < 0) != (z < 0) ? r + z : r);
+    }
     default: return 0;
   }
 }
@@ -369,10 +382,11 @@ void BinaryInt(BinaryOp op, const BinaryLayout& layout, const T* a, const T* b, 
   }
 }
 
-TEMPLATE_TEST_CASE("integer arithmetic wraps, and Div truncates and is defined everywhere, on every target",
+TEMPLATE_TEST_CASE("integer arithmetic wraps, Div truncates, Mod is exact, all defined everywhere, on every target",
                    "[kernels][elementwise]", int32_t, int64_t, int8_t, uint8_t) {
   using T = TestType;
-  const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
+  const BinaryOp ops[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv, BinaryOp::kMod,
+                          BinaryOp::kFMod};
   for (const ShapePair& s : kPairs) {
     const Shape ys = Broadcast(s.a, s.b);
     const std::vector<T> a = RandomInts<T>(ElementCount(s.a), 1), b = RandomInts<T>(ElementCount(s.b), 2);
@@ -489,7 +503,7 @@ TEST_CASE("8-bit arithmetic over long runs and broadcasts matches the scalar con
   const Shape ys = {37, 41};
   const std::vector<uint8_t> a = RandomInts<uint8_t>(37 * 41, 5), b = RandomInts<uint8_t>(41, 6);
   test::ForEachTarget([&](const char*) {
-    for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
+    for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv, BinaryOp::kMod, BinaryOp::kFMod}) {
       std::vector<uint8_t> y = a;  // in place on the full-shape input
       BinaryU8(op, MakeBinaryLayout(ys, {41}, ys), y.data(), b.data(), y.data());
       CHECK(y == Broadcasted(a, ys, b, {41}, ys, [op](uint8_t x, uint8_t z) { return RefInt(op, x, z); }));
@@ -566,6 +580,61 @@ TEST_CASE("PowMixed over long runs and broadcasts does not depend on the layout'
     return r;
   });
   CHECK(y == expected);
+}
+
+
+template <class T>
+std::vector<T> RunMod(const std::vector<T>& a, const Shape& as, const std::vector<T>& b, const Shape& bs,
+                      const Shape& ys, int64_t fmod) {
+  const Tensor ta = Tensor::FromVector(a, as), tb = Tensor::FromVector(b, bs);
+  Tensor y = Tensor::Zeros(DTypeOf<T>(), ys);
+  test::RunKernel("Mod", {&ta, &tb}, {&y}, {{"fmod", fmod}});
+  return std::vector<T>(y.data<T>(), y.data<T>() + y.size());
+}
+
+TEST_CASE("Mod: the divisor's sign for fmod=0, the dividend's for fmod=1, defined for 0 and -1 (hand-computed)",
+          "[kernels][elementwise][kernel:Mod]") {
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  const std::vector<int32_t> a = {7, -7, 7, -7, 5, kMin, 9, 0}, b = {3, 3, -3, -3, 0, -1, 9, 4};
+  CHECK(RunMod(a, {8}, b, {8}, {8}, 0) == std::vector<int32_t>{1, 2, -2, -1, 0, 0, 0, 0});
+  CHECK(RunMod(a, {8}, b, {8}, {8}, 1) == std::vector<int32_t>{1, -1, 1, -1, 0, 0, 0, 0});
+  // i64, b broadcast along rows; 2^40 = 4^20 is 1 mod 3.
+  const std::vector<int64_t> a64 = {10, -10, 7, int64_t{1} << 40, -5, 0}, b64 = {3, -4, 5};
+  CHECK(RunMod(a64, {2, 3}, b64, {3}, {2, 3}, 0) == std::vector<int64_t>{1, -2, 2, 1, -1, 0});
+  CHECK(RunMod(a64, {2, 3}, b64, {3}, {2, 3}, 1) == std::vector<int64_t>{1, -2, 2, 1, -1, 0});
+  const std::vector<int64_t> neg = {-10, 10}, by = {3};
+  CHECK(RunMod(neg, {2}, by, {1}, {2}, 0) == std::vector<int64_t>{2, 1});
+  CHECK(RunMod(neg, {2}, by, {1}, {2}, 1) == std::vector<int64_t>{-1, 1});
+  // 8-bit: -128 mod -1 and 100 mod -3 (C: 1, so Python's: 1 - 3 = -2).
+  const std::vector<int8_t> a8 = {-128, -7, 100}, b8 = {-1, 3, -3};
+  CHECK(RunMod(a8, {3}, b8, {3}, {3}, 0) == std::vector<int8_t>{0, 2, -2});
+  CHECK(RunMod(a8, {3}, b8, {3}, {3}, 1) == std::vector<int8_t>{0, -1, 1});
+  const std::vector<uint8_t> u8 = {250, 7, 7}, v8 = {7, 0, 255};
+  CHECK(RunMod(u8, {3}, v8, {3}, {3}, 0) == std::vector<uint8_t>{5, 0, 7});
+  CHECK(RunMod(u8, {3}, v8, {3}, {3}, 1) == std::vector<uint8_t>{5, 0, 7});
+}
+
+TEST_CASE("Mod on f32 (fmod=1) is C's fmod: exact, with its NaN and infinity cases (hand-computed)",
+          "[kernels][elementwise][kernel:Mod]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> a = {5.5f, -5.5f, 5.5f, -4.0f, 1.0f, inf, 3.0f, 0.1f, 1e30f};
+  const std::vector<float> b = {2.0f, 2.0f, -2.0f, 2.0f, 0.0f, 2.0f, inf, nan, 1000.0f};
+  const std::vector<float> y = RunMod(a, {9}, b, {9}, {9}, 1);
+  CHECK(y[0] == 1.5f);
+  CHECK(y[1] == -1.5f);
+  CHECK(y[2] == 1.5f);
+  CHECK(y[3] == 0.0f);
+  CHECK(std::signbit(y[3]));  // the dividend's sign, zero included
+  CHECK(std::isnan(y[4]));
+  CHECK(std::isnan(y[5]));
+  CHECK(y[6] == 3.0f);
+  CHECK(std::isnan(y[7]));
+  // fmod is exact where a - trunc(a/b)·b in floats is not: 1e30f = 1000000015047466219876688855040.
+  CHECK(y[8] == 40.0f);
+  // A scalar divisor broadcast over a long run (vector-length tails included) gives the same.
+  const std::vector<float> many = test::RandomFloats(1000, 7, -50.0f, 50.0f);
+  const std::vector<float> z = RunMod(many, {10, 100}, {3.25f}, {}, {10, 100}, 1);
+  for (std::size_t i = 0; i < many.size(); ++i) REQUIRE(z[i] == std::fmod(many[i], 3.25f));
 }
 
 }  // namespace

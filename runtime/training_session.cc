@@ -1,0 +1,477 @@
+// TrainingSession: the gradient graph and the update graph (runtime/training_graphs.h), each run
+// by an Executor into buffers the session owns, in one task arena. Parameters and optimizer state
+// are double-buffered: the update graph reads copy `current` and writes the other, so no buffer
+// is both read and written by a run, and nothing is allocated per step once a batch shape has
+// been planned.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include <tbb/task_arena.h>
+
+#include "axon/training.h"
+#include "formats/axon_format.h"
+#include "formats/model_file.h"
+#include "graph/default_passes.h"
+#include "graph/verifier.h"
+#include "runtime/executor.h"
+#include "runtime/graph_optimizer.h"
+#include "runtime/session_common.h"
+#include "runtime/training_graphs.h"
+
+namespace axon {
+namespace {
+
+using detail::WithOrigin;
+
+[[noreturn]] void Invalid(const std::string& message) { throw Error(ErrorCode::kInvalidArgument, message); }
+
+bool IsSgd(const std::string& name) { return name == "sgd" || name == "momentum"; }
+
+// Checks the options as torch.optim's constructors do and fills in the defaults.
+OptimizerOptions Resolved(OptimizerOptions o) {
+  if (!IsSgd(o.name) && o.name != "adam" && o.name != "adamw")
+    Invalid("unknown optimizer '" + o.name + "' (known: sgd, momentum, adam, adamw)");
+  const std::string what = "optimizer " + o.name + ": ";
+  if (!(o.lr >= 0.0f) || !std::isfinite(o.lr)) Invalid(what + "learning rate must be finite and >= 0, got " + std::to_string(o.lr));
+  if (!o.weight_decay) o.weight_decay = o.name == "adamw" ? 0.01f : 0.0f;
+  if (!(*o.weight_decay >= 0.0f) || !std::isfinite(*o.weight_decay))
+    Invalid(what + "weight decay must be finite and >= 0, got " + std::to_string(*o.weight_decay));
+  if (IsSgd(o.name)) {
+    if (!o.momentum) o.momentum = o.name == "momentum" ? 0.9f : 0.0f;
+    if (!(*o.momentum >= 0.0f) || !std::isfinite(*o.momentum))
+      Invalid(what + "momentum must be finite and >= 0, got " + std::to_string(*o.momentum));
+    if (!std::isfinite(o.dampening)) Invalid(what + "dampening must be finite");
+    if (o.nesterov && (*o.momentum <= 0.0f || o.dampening != 0.0f))
+      Invalid(what + "Nesterov momentum requires a momentum > 0 and zero dampening");
+    return o;
+  }
+  if (o.momentum || o.dampening != 0.0f || o.nesterov) Invalid(what + "momentum, dampening and nesterov apply to sgd and momentum only");
+  if (!(o.beta1 >= 0.0f && o.beta1 < 1.0f)) Invalid(what + "beta1 must be in [0, 1), got " + std::to_string(o.beta1));
+  if (!(o.beta2 >= 0.0f && o.beta2 < 1.0f)) Invalid(what + "beta2 must be in [0, 1), got " + std::to_string(o.beta2));
+  if (!(o.epsilon >= 0.0f) || !std::isfinite(o.epsilon)) Invalid(what + "epsilon must be finite and >= 0, got " + std::to_string(o.epsilon));
+  return o;
+}
+
+runtime::UpdateSpec UpdateFor(const OptimizerOptions& o) {
+  if (IsSgd(o.name)) {
+    runtime::UpdateSpec spec{"SGD", {}, {}};
+    if (*o.momentum != 0.0f) spec.slots = {"velocity"};
+    spec.attrs = {{"momentum", *o.momentum},
+                  {"dampening", o.dampening},
+                  {"nesterov", int64_t{o.nesterov}},
+                  {"weight_decay", *o.weight_decay}};
+    return spec;
+  }
+  return {"Adam",
+          {"m", "v"},
+          {{"beta1", o.beta1},
+           {"beta2", o.beta2},
+           {"epsilon", o.epsilon},
+           {"weight_decay", *o.weight_decay},
+           {"decoupled", int64_t{o.name == "adamw"}}}};
+}
+
+// The optimizer's settings as a checkpoint keeps them (doubles hold every float exactly).
+std::map<std::string, double> HyperParameters(const OptimizerOptions& o) {
+  if (IsSgd(o.name))
+    return {{"lr", o.lr}, {"momentum", *o.momentum}, {"dampening", o.dampening}, {"nesterov", o.nesterov ? 1.0 : 0.0},
+            {"weight_decay", *o.weight_decay}};
+  return {{"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.epsilon}, {"weight_decay", *o.weight_decay}};
+}
+
+// Takes the optimizer's settings out of `hyper` (what is left belongs to the training loop).
+OptimizerOptions FromHyperParameters(const std::string& name, std::map<std::string, double>& hyper) {
+  OptimizerOptions o;
+  o.name = name;
+  auto take = [&](const std::string& key) {
+    const auto it = hyper.find(key);
+    if (it == hyper.end()) Invalid("the checkpoint's training state has no hyper-parameter '" + key + "' for optimizer " + name);
+    const double v = it->second;
+    hyper.erase(it);
+    return static_cast<float>(v);
+  };
+  o.lr = take("lr");
+  o.weight_decay = take("weight_decay");
+  if (IsSgd(name)) {
+    o.momentum = take("momentum");
+    o.dampening = take("dampening");
+    o.nesterov = take("nesterov") != 0.0f;
+  } else if (name == "adam" || name == "adamw") {
+    o.beta1 = take("beta1");
+    o.beta2 = take("beta2");
+    o.epsilon = take("epsilon");
+  }
+  return o;
+}
+
+std::string NonFinite(const std::vector<std::string>& names, std::span<const Tensor> values) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const float* p = values[i].data<float>();
+    for (int64_t k = 0; k < values[i].size(); ++k)
+      if (!std::isfinite(p[k])) return names[i];
+  }
+  return "";
+}
+
+// The graph passes, as Session runs them.
+// (Parameters are graph inputs of these graphs, so constant folding cannot touch them.)
+graph::Graph Optimized(graph::Graph g, int opt_level) {
+  runtime::OptimizeGraph(g, {.opt_level = opt_level});
+  return g;
+}
+
+// A graph compiled for this session's runs, with its inputs as the public API describes them.
+struct Compiled {
+  Compiled(graph::Graph g, int opt_level, runtime::ExecutorOptions options)
+      : executor(Optimized(std::move(g), opt_level), std::move(options)) {
+    for (const auto& v : executor.graph().inputs) infos.push_back(detail::ToInfo(v));
+  }
+  runtime::Executor executor;
+  std::vector<TensorInfo> infos;
+};
+
+}  // namespace
+
+struct TrainingSession::Impl {
+  Impl(int thread_count, std::string model_origin) : threads(thread_count), arena(thread_count), origin(std::move(model_origin)) {}
+
+  int threads;
+  tbb::task_arena arena;
+  std::string origin;
+  TrainingOptions options;
+  const runtime::LossSpec* loss = nullptr;
+  graph::Model model;     // as loaded: what SaveModel writes, with the parameters of the moment
+  graph::Graph forward;   // verified, for the predict and evaluate graphs (made on first use)
+  runtime::ExecutorOptions executor_options;
+  std::vector<TensorInfo> inputs;
+  TensorInfo output, labels;
+  std::vector<std::string> parameters;
+  std::vector<std::string> slots;  // the optimizer's state per parameter: none, velocity, or m and v
+  std::unique_ptr<Compiled> gradient, update, predict, evaluate;
+
+  // values[c]: the parameters, then their slots (parameter major); the update reads values[current].
+  std::vector<Tensor> values[2];
+  int current = 0;
+  Tensor lr, step_value;
+  int64_t step = 0;
+  bool gradients_ready = false;
+  std::vector<Tensor> gradient_inputs[2];  // model inputs, labels, values[c]'s parameters
+  std::vector<Tensor> gradient_outputs;    // loss, prediction, gradients
+  std::vector<Tensor> update_inputs[2];    // values[c]'s parameters, gradients, values[c]'s slots, lr, step
+  std::vector<Tensor> prediction_buffers;  // one per recent batch shape
+  TrainingLoopState loop;
+
+  std::size_t num_parameters() const { return parameters.size(); }
+  std::span<const Tensor> Parameters() const { return std::span(values[current]).first(num_parameters()); }
+  const Tensor& Slot(std::size_t parameter, std::size_t slot) const {
+    return values[current][num_parameters() + parameter * slots.size() + slot];
+  }
+  Compiled& Forward(runtime::GraphKind kind);
+  std::vector<Tensor> RunForward(runtime::GraphKind kind, std::span<const Tensor> inputs, const Tensor* labels);
+  float ComputeGradients(std::span<const Tensor> inputs, const Tensor& labels);
+  void ApplyOptimizer();
+  graph::Model CurrentModel(const std::string& path) const;
+};
+
+namespace {
+
+std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions options, const std::string& origin) {
+  const int threads = detail::ThreadsFor(options.session);
+  auto impl = std::make_unique<TrainingSession::Impl>(threads, origin);
+  TrainingSession::Impl& s = *impl;
+  s.loss = &runtime::FindLoss(options.loss);
+  options.optimizer = Resolved(options.optimizer);
+  s.options = options;
+  s.forward = model.graph;
+  graph::Verify(s.forward);
+  s.model = std::move(model);
+  s.parameters = runtime::TrainableParameters(s.forward, *s.loss, options.frozen);
+  if (s.parameters.empty())
+    Invalid("nothing to train: no f32 initializer of rank >= 1 that the loss depends on" +
+            std::string(options.frozen.empty() ? "" : " is left unfrozen"));
+  s.executor_options = detail::ExecutorOptionsFor(options.session, threads);
+  s.gradient = std::make_unique<Compiled>(
+      runtime::BuildTrainingGraph(s.forward, s.parameters, *s.loss, runtime::GraphKind::kGradient),
+      options.session.opt_level, s.executor_options);
+
+  const std::size_t n = s.parameters.size();
+  const std::size_t model_inputs = s.forward.inputs.size();
+  s.inputs.assign(s.gradient->infos.begin(), s.gradient->infos.begin() + static_cast<std::ptrdiff_t>(model_inputs));
+  s.labels = s.gradient->infos[model_inputs];
+  s.output = detail::ToInfo(runtime::ModelOutput(s.forward));
+
+  const runtime::UpdateSpec update = UpdateFor(options.optimizer);
+  s.slots = update.slots;
+  std::vector<graph::ValueInfo> infos;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Tensor& t = s.forward.initializers.at(s.parameters[i]);
+    infos.push_back(graph::ValueInfo{s.parameters[i], t.dtype(), graph::Shape::FromValues(t.shape())});
+    // A view or read-only weight (a model built in memory) is copied: the updates write here.
+    s.values[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
+    s.values[1].push_back(Tensor::Uninitialized(t.dtype(), t.shape()));
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < s.slots.size(); ++k)
+      for (auto& v : s.values) v.push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
+  s.update = std::make_unique<Compiled>(runtime::BuildUpdateGraph(infos, update), options.session.opt_level, s.executor_options);
+
+  s.lr = Tensor::Zeros(DType::kF32, {});
+  s.lr.data<float>()[0] = options.optimizer.lr;
+  s.step_value = Tensor::Zeros(DType::kI64, {});
+  s.gradient_outputs.push_back(Tensor::Zeros(DType::kF32, {}));
+  s.gradient_outputs.emplace_back();  // the prediction buffer of the batch at hand
+  for (std::size_t i = 0; i < n; ++i) s.gradient_outputs.push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
+  for (int c = 0; c < 2; ++c) {
+    std::vector<Tensor>& in = s.gradient_inputs[c];
+    in.resize(model_inputs + 1);
+    in.insert(in.end(), s.values[c].begin(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<Tensor>& up = s.update_inputs[c];
+    up.assign(s.values[c].begin(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n));
+    up.insert(up.end(), s.gradient_outputs.begin() + 2, s.gradient_outputs.end());
+    up.insert(up.end(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n), s.values[c].end());
+    up.push_back(s.lr);
+    up.push_back(s.step_value);
+  }
+  return impl;
+}
+
+}  // namespace
+
+Compiled& TrainingSession::Impl::Forward(runtime::GraphKind kind) {
+  std::unique_ptr<Compiled>& compiled = kind == runtime::GraphKind::kPredict ? predict : evaluate;
+  if (!compiled)
+    compiled = std::make_unique<Compiled>(runtime::BuildTrainingGraph(forward, parameters, *loss, kind),
+                                          options.session.opt_level, executor_options);
+  return *compiled;
+}
+
+std::vector<Tensor> TrainingSession::Impl::RunForward(runtime::GraphKind kind, std::span<const Tensor> batch,
+                                                      const Tensor* batch_labels) {
+  if (batch.size() != inputs.size())
+    Invalid("the model has " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(batch.size()));
+  Compiled& c = Forward(kind);
+  std::vector<Tensor> in(batch.begin(), batch.end());
+  if (batch_labels) in.push_back(*batch_labels);
+  for (const Tensor& p : Parameters()) in.push_back(p);
+  const auto plan = detail::PlanFor(c.executor, c.infos, arena, in);
+  std::vector<Tensor> out;
+  arena.execute([&] { out = c.executor.Run(*plan, in); });
+  return out;
+}
+
+float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, const Tensor& batch_labels) {
+  if (batch.size() != inputs.size())
+    Invalid("the model has " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(batch.size()));
+  // Handles are assigned into slots that exist already: no allocation once shapes repeat.
+  std::vector<Tensor>& in = gradient_inputs[current];
+  for (std::size_t i = 0; i < batch.size(); ++i) in[i] = batch[i];
+  in[batch.size()] = batch_labels;
+  const auto plan = detail::PlanFor(gradient->executor, gradient->infos, arena, in);
+  const runtime::Plan::Output& want = plan->outputs[1];
+  auto found = std::find_if(prediction_buffers.begin(), prediction_buffers.end(),
+                            [&](const Tensor& t) { return t.shape() == want.shape; });
+  if (found == prediction_buffers.end()) {
+    constexpr std::size_t kKept = 4;  // a full batch, the last partial one, a validation batch...
+    if (prediction_buffers.size() >= kKept) prediction_buffers.erase(prediction_buffers.begin());
+    prediction_buffers.push_back(Tensor::Uninitialized(want.dtype, want.shape));
+    found = prediction_buffers.end() - 1;
+  }
+  gradient_outputs[1] = *found;
+  gradients_ready = false;
+  arena.execute([&] { gradient->executor.Run(*plan, in, gradient_outputs); });
+  gradients_ready = true;
+  return gradient_outputs[0].data<float>()[0];
+}
+
+void TrainingSession::Impl::ApplyOptimizer() {
+  if (!gradients_ready) Invalid("ApplyOptimizer needs gradients: call ComputeGradients first (once per step)");
+  step_value.data<int64_t>()[0] = step + 1;  // the optimizer ops take the 1-based number of this step
+  std::vector<Tensor>& in = update_inputs[current];
+  const std::size_t n = num_parameters();
+  for (std::size_t i = 0; i < n; ++i) in[n + i] = gradient_outputs[2 + i];  // the reduce hook may have replaced them
+  const auto plan = detail::PlanFor(update->executor, update->infos, arena, in);
+  std::vector<Tensor>& out = values[1 - current];
+  arena.execute([&] { update->executor.Run(*plan, in, out); });
+  current = 1 - current;
+  ++step;
+  gradients_ready = false;
+}
+
+graph::Model TrainingSession::Impl::CurrentModel(const std::string& path) const {
+  if (const std::string bad = NonFinite(parameters, Parameters()); !bad.empty())
+    Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity (training diverged)");
+  graph::Model m = model;
+  for (std::size_t i = 0; i < parameters.size(); ++i) m.graph.initializers[parameters[i]] = values[current][i];
+  return m;
+}
+
+TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TrainingSession::TrainingSession(TrainingSession&&) noexcept = default;
+TrainingSession& TrainingSession::operator=(TrainingSession&&) noexcept = default;
+TrainingSession::~TrainingSession() = default;
+
+TrainingSession::Impl& TrainingSession::impl() const {
+  if (!impl_) throw Error(ErrorCode::kInvalidArgument, "this axon::TrainingSession was moved from and holds no model");
+  return *impl_;
+}
+
+TrainingSession TrainingSession::Load(const std::string& path, const TrainingOptions& options) {
+  return WithOrigin(path, [&] { return TrainingSession(Make(formats::ReadAnyModelFile(path), options, path)); });
+}
+
+TrainingSession TrainingSession::LoadFromBytes(const void* data, std::size_t size, const TrainingOptions& options,
+                                               const std::string& origin) {
+  return WithOrigin(origin, [&] {
+    if (!data && size > 0) Invalid("LoadFromBytes of a null pointer with size " + std::to_string(size));
+    return TrainingSession(Make(formats::ParseAnyModel(data, size, origin), options, origin));
+  });
+}
+
+TrainingSession TrainingSession::Resume(const std::string& path, const SessionOptions& session_options) {
+  return WithOrigin(path, [&] {
+    formats::Checkpoint c = formats::ReadCheckpointFile(path);
+    if (!c.training)
+      Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write them)");
+    formats::TrainingState& t = *c.training;
+    if (t.loss.empty()) Invalid("the checkpoint does not record its loss, so training cannot resume");
+    TrainingOptions options;
+    options.session = session_options;
+    options.loss = t.loss;
+    std::map<std::string, double> rest = t.hyper_parameters;
+    options.optimizer = FromHyperParameters(t.optimizer, rest);
+    // The parameters trained before are the ones trained now: the others were frozen.
+    graph::Graph verified = c.model.graph;
+    graph::Verify(verified);
+    const std::vector<std::string> all = runtime::TrainableParameters(verified, runtime::FindLoss(t.loss), {});
+    for (const auto& [name, slots] : t.slots)
+      if (std::find(all.begin(), all.end(), name) == all.end())
+        Invalid("the checkpoint trains '" + name + "', which is no trainable parameter of its model");
+    for (const std::string& name : all)
+      if (!t.slots.count(name)) options.frozen.push_back(name);
+
+    auto impl = Make(std::move(c.model), options, path);
+    Impl& s = *impl;
+    for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+      const auto& saved = t.slots.at(s.parameters[i]);
+      if (saved.size() != s.slots.size())
+        Invalid("the checkpoint holds " + std::to_string(saved.size()) + " optimizer slot(s) for parameter '" +
+                s.parameters[i] + "'; " + t.optimizer + " keeps " + std::to_string(s.slots.size()));
+      for (std::size_t k = 0; k < s.slots.size(); ++k) {
+        const auto it = saved.find(s.slots[k]);
+        if (it == saved.end())
+          Invalid("the checkpoint has no slot '" + s.slots[k] + "' for parameter '" + s.parameters[i] + "'");
+        if (it->second.dtype() != DType::kF32)
+          Invalid("slot '" + s.slots[k] + "' of parameter '" + s.parameters[i] + "' is not f32");
+        Tensor& dst = s.values[0][s.parameters.size() + i * s.slots.size() + k];
+        std::copy_n(static_cast<const char*>(it->second.raw_data()), dst.nbytes(), static_cast<char*>(dst.raw_data()));
+      }
+    }
+    s.step = t.step;
+    s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest)};
+    return TrainingSession(std::move(impl));
+  });
+}
+
+const std::vector<TensorInfo>& TrainingSession::inputs() const { return impl().inputs; }
+const TensorInfo& TrainingSession::output() const { return impl().output; }
+const TensorInfo& TrainingSession::labels() const { return impl().labels; }
+const std::vector<std::string>& TrainingSession::parameters() const { return impl().parameters; }
+const TrainingOptions& TrainingSession::options() const { return impl().options; }
+int TrainingSession::threads() const { return impl().threads; }
+int64_t TrainingSession::step() const { return impl().step; }
+const TrainingLoopState& TrainingSession::loop_state() const { return impl().loop; }
+
+float TrainingSession::Step(const Tensor& inputs, const Tensor& labels) { return Step(std::span(&inputs, 1), labels); }
+
+float TrainingSession::Step(std::span<const Tensor> inputs, const Tensor& labels) {
+  Impl& s = impl();
+  return WithOrigin(s.origin, [&] {
+    const float loss = s.ComputeGradients(inputs, labels);
+    if (!std::isfinite(loss))
+      Invalid("loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " + std::to_string(s.step + 1) +
+              "; the parameters were not updated");
+    s.ApplyOptimizer();
+    return loss;
+  });
+}
+
+float TrainingSession::ComputeGradients(const Tensor& inputs, const Tensor& labels) {
+  return ComputeGradients(std::span(&inputs, 1), labels);
+}
+
+float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Tensor& labels) {
+  Impl& s = impl();
+  return WithOrigin(s.origin, [&] { return s.ComputeGradients(inputs, labels); });
+}
+
+std::span<Tensor> TrainingSession::gradients() { return std::span(impl().gradient_outputs).subspan(2); }
+
+const Tensor& TrainingSession::predictions() const { return impl().gradient_outputs[1]; }
+
+void TrainingSession::ApplyOptimizer() {
+  Impl& s = impl();
+  WithOrigin(s.origin, [&] { s.ApplyOptimizer(); });
+}
+
+std::vector<Tensor> TrainingSession::Predict(const Tensor& inputs) { return Predict(std::span(&inputs, 1)); }
+
+std::vector<Tensor> TrainingSession::Predict(std::span<const Tensor> inputs) {
+  Impl& s = impl();
+  return WithOrigin(s.origin, [&] { return s.RunForward(runtime::GraphKind::kPredict, inputs, nullptr); });
+}
+
+TrainingSession::Evaluation TrainingSession::Evaluate(const Tensor& inputs, const Tensor& labels) {
+  return Evaluate(std::span(&inputs, 1), labels);
+}
+
+TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> inputs, const Tensor& labels) {
+  Impl& s = impl();
+  return WithOrigin(s.origin, [&] {
+    std::vector<Tensor> out = s.RunForward(runtime::GraphKind::kEvaluate, inputs, &labels);
+    return Evaluation{out[0].data<float>()[0], std::move(out[1])};
+  });
+}
+
+Tensor TrainingSession::Parameter(const std::string& name) const {
+  const Impl& s = impl();
+  const auto it = std::find(s.parameters.begin(), s.parameters.end(), name);
+  if (it == s.parameters.end()) Invalid(s.origin + ": '" + name + "' is not a trainable parameter of this model");
+  return s.values[s.current][static_cast<std::size_t>(it - s.parameters.begin())].Clone();
+}
+
+void TrainingSession::set_learning_rate(float lr) {
+  Impl& s = impl();
+  OptimizerOptions o = s.options.optimizer;
+  o.lr = lr;
+  s.options.optimizer = Resolved(o);
+  s.lr.data<float>()[0] = lr;
+}
+
+void TrainingSession::SaveModel(const std::string& path) const {
+  formats::WriteModelFile(impl().CurrentModel(path), path);
+}
+
+void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoopState& loop) const {
+  const Impl& s = impl();
+  formats::Checkpoint c{s.CurrentModel(path), formats::TrainingState{}};
+  formats::TrainingState& t = *c.training;
+  t.step = s.step;
+  t.optimizer = s.options.optimizer.name;
+  t.hyper_parameters = HyperParameters(s.options.optimizer);
+  for (const auto& [name, value] : loop.settings)
+    if (!t.hyper_parameters.emplace(name, value).second)
+      Invalid(path + ": not written: loop setting '" + name + "' has the name of one of the optimizer's hyper-parameters");
+  for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+    auto& slots = t.slots[s.parameters[i]];  // present even when the optimizer keeps no state
+    for (std::size_t k = 0; k < s.slots.size(); ++k) slots[s.slots[k]] = s.Slot(i, k);
+  }
+  t.epoch = loop.epoch;
+  t.shuffle_seed = loop.shuffle_seed;
+  t.loss = s.options.loss;
+  formats::WriteCheckpointFile(c, path);
+}
+
+}  // namespace axon

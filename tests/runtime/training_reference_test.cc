@@ -1,0 +1,72 @@
+// A whole training run against PyTorch 1.13: the same MLP, initial weights, batches and settings
+// give the same losses and final weights (tests/data/training_reference.py made the numbers).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "axon/axon.h"
+#include "formats/axon_format.h"
+#include "graph/builder.h"
+#include "tests/runtime/training_torch_reference.h"
+
+using namespace axon;
+namespace ref = axon::torch_reference;
+
+namespace {
+
+// nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3)) as PyTorch exports it.
+TrainingSession Mlp(const ref::Case& c) {
+  graph::GraphBuilder b("mlp");
+  auto x = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 4}));
+  auto w = [&](const char* name, std::size_t i, std::vector<int64_t> shape) {
+    return b.Weight(name, Tensor::FromVector(ref::kInitial[i], std::move(shape)));
+  };
+  auto h = b.Op("Relu", {b.Op("Gemm", {x, w("fc1.weight", 0, {5, 4}), w("fc1.bias", 1, {5})}, {{"transB", int64_t{1}}})});
+  b.Output(b.Op("Gemm", {h, w("fc2.weight", 2, {3, 5}), w("fc2.bias", 3, {3})}, {{"transB", int64_t{1}}}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  TrainingOptions options;
+  options.session.threads = 1;
+  options.loss = c.loss;
+  options.optimizer.name = c.optimizer;
+  options.optimizer.lr = c.lr;
+  if (std::string(c.optimizer) == "sgd" || std::string(c.optimizer) == "momentum") {
+    options.optimizer.momentum = c.momentum;
+    options.optimizer.dampening = c.dampening;
+    options.optimizer.nesterov = c.nesterov;
+  }
+  options.optimizer.weight_decay = c.weight_decay;
+  const std::string bytes = formats::SerializeModel(m);
+  return TrainingSession::LoadFromBytes(bytes.data(), bytes.size(), options, "mlp");
+}
+
+}  // namespace
+
+TEST_CASE("training: an MLP follows PyTorch's trajectory for each loss and optimizer", "[training][torch]") {
+  for (const ref::Case& c : ref::kCases) {
+    INFO(c.name);
+    TrainingSession s = Mlp(c);
+    for (int k = 0; k < ref::kSteps; ++k) {
+      const Tensor x = Tensor::View(ref::kX[static_cast<std::size_t>(k)].data(), {ref::kBatch, 4});
+      std::vector<float> rounded;
+      Tensor labels;
+      if (std::string(c.loss) == "ce") {
+        labels = Tensor::View(ref::kClasses[static_cast<std::size_t>(k)].data(), {ref::kBatch});
+      } else {
+        rounded = ref::kTargets[static_cast<std::size_t>(k)];
+        if (std::string(c.loss) == "bce-logits")
+          for (float& v : rounded) v = std::round(v);
+        labels = Tensor::View(rounded.data(), {ref::kBatch, 3});
+      }
+      INFO("step " << k + 1);
+      CHECK(s.Step(x, labels) == Approx(c.losses[static_cast<std::size_t>(k)]).epsilon(1e-5));
+    }
+    const char* names[] = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
+    for (std::size_t i = 0; i < 4; ++i) {
+      INFO(names[i]);
+      const std::vector<float> got = s.Parameter(names[i]).ToFloatVector();
+      REQUIRE(got.size() == c.final[i].size());
+      for (std::size_t j = 0; j < got.size(); ++j) CHECK(got[j] == Approx(c.final[i][j]).epsilon(1e-5).margin(1e-6));
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Running the built `axon` binary from tests, as a user would.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace axon::cli_test {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+inline std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Runs `axon ARGS` in dir with stdout and stderr captured apart (the files are removed again). A
+// hang fails (code 124) instead of stalling the suite.
+inline Result Axon(const std::string& args, const std::filesystem::path& dir) {
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 120 '" + AXON_CLI_PATH + "' " + args +
+                          " >stdout.txt 2>stderr.txt";
+  const int status = std::system(cmd.c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
+  std::filesystem::remove(dir / "stdout.txt");
+  std::filesystem::remove(dir / "stderr.txt");
+  return r;
+}
+
+// A fresh, empty directory for one test.
+inline std::filesystem::path TempDir(const std::string& name) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("axon_cli_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace axon::cli_test

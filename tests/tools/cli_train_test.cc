@@ -1,0 +1,206 @@
+// axon train end to end on tiny data: progress, the model it writes, errors that name the file,
+// a diverged run that writes nothing, and --resume equal to an uninterrupted run.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "formats/npy.h"
+#include "tests/formats/onnx/onnx_test_util.h"
+#include "tests/tools/cli_test_util.h"
+
+namespace fs = std::filesystem;
+using namespace axon;
+using namespace axon::cli_test;
+
+namespace {
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The "loss X" values of the epoch lines, in order.
+std::vector<double> EpochLosses(const std::string& out) {
+  std::vector<double> losses;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("epoch ", 0) == 0) losses.push_back(std::stod(line.substr(line.find("loss ") + 5)));
+  return losses;
+}
+
+// 16 samples of a smooth function of two inputs, and 3 classes by the sign pattern.
+void WriteData(const fs::path& dir) {
+  std::vector<float> x, y;
+  std::vector<int64_t> classes;
+  for (int i = 0; i < 16; ++i) {
+    const float a = static_cast<float>(i % 4) / 3 - 0.5f, b = static_cast<float>(i / 4) / 3 - 0.5f;
+    x.insert(x.end(), {a, b});
+    y.push_back(0.5f * a - 0.25f * b);
+    classes.push_back(a < 0 ? 0 : b < 0 ? 1 : 2);
+  }
+  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {16, 2}));
+  formats::WriteNpyFile((dir / "y.npy").string(), Tensor::View(y.data(), {16, 1}));
+  formats::WriteNpyFile((dir / "c.npy").string(), Tensor::View(classes.data(), {16}));
+}
+
+}  // namespace
+
+TEST_CASE("train: an MLP from init learns, and the result runs", "[cli][train]") {
+  const fs::path dir = TempDir("train");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,8,1 --activation tanh --seed 1 -o m.axon", dir).code == 0);
+  const Result r = Axon("train m.axon --data x.npy --labels y.npy --loss mse --optimizer adam --lr 0.01 "
+                        "--epochs 30 --batch-size 5 -o out.axon",
+                        dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("training m.axon: 33 parameters in 4 tensors; loss mse, optimizer adam (lr 0.01), batch 5, 16 samples") !=
+        std::string::npos);
+  const std::vector<double> losses = EpochLosses(r.out);
+  REQUIRE(losses.size() == 30);
+  CHECK(losses.back() < losses.front() / 4);
+  CHECK(Count(r.out, "samples/s") == 30);
+  CHECK(Count(r.out, "accuracy") == 0);  // mse is no classification
+  // 16 samples in batches of 5: four steps an epoch, the last with one sample.
+  CHECK(r.out.find("wrote out.axon (120 steps") != std::string::npos);
+  const Result run = Axon("run out.axon -i x.npy --no-save", dir);
+  CHECK(run.code == 0);
+  CHECK(run.out.find("y: f32[16,1]") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: classification prints accuracy, validation too", "[cli][train]") {
+  const fs::path dir = TempDir("train_ce");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,16,3 --seed 2 -o m.axon", dir).code == 0);
+  const Result r = Axon("train m.axon --data x.npy --labels c.npy --loss ce --optimizer momentum --lr 0.1 "
+                        "--epochs 40 --batch-size 4 --shuffle --seed 5 --val-split 0.25 --log-every 10 -o out.axon",
+                        dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("12 samples (+4 for validation)") != std::string::npos);
+  CHECK(EpochLosses(r.out).size() == 4);  // every 10th of 40
+  CHECK(Count(r.out, "  accuracy ") == 4);
+  CHECK(Count(r.out, "val_loss ") == 4);
+  CHECK(Count(r.out, "val_accuracy ") == 4);
+  CHECK(r.out.find("epoch 40/40") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: data that does not fit the model is one line naming the file", "[cli][train]") {
+  const fs::path dir = TempDir("train_errors");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 3,4,3 -o m3.axon", dir).code == 0);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  const std::vector<int64_t> bad = {0, 1, 2, 7};
+  const std::vector<float> four(8, 0.0f);
+  formats::WriteNpyFile((dir / "bad.npy").string(), Tensor::View(bad.data(), {4}));
+  formats::WriteNpyFile((dir / "four.npy").string(), Tensor::View(four.data(), {4, 2}));
+  const struct {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"train m3.axon --data x.npy --labels c.npy --loss ce -o out.axon",
+       "x.npy is f32[16,2]; it must be f32[N,3] (the model's input x: f32[batch,3], one sample per row)"},
+      {"train m.axon --data x.npy --labels y.npy --loss ce -o out.axon",
+       "y.npy is f32[16,1]; it must be i64[N] (class indices for --loss ce, one per sample)"},
+      {"train m.axon --data x.npy --labels c.npy --loss mse -o out.axon",
+       "c.npy is i64[16]; it must be f32[N,3] (labels for --loss mse have the shape of the model's output y: f32[batch,3])"},
+      {"train m.axon --data four.npy --labels c.npy --loss ce -o out.axon",
+       "four.npy is f32[4,2] and c.npy is i64[16]: they must hold the same number of samples (dim 0)"},
+      {"train m.axon --data four.npy --labels bad.npy --loss ce -o out.axon",
+       "bad.npy: label 7 (element 3) is not a class index of the model's 3 classes (0..2)"},
+      {"train m.axon --data x.npy --labels c.npy -o out.axon", "missing --loss"},
+      {"train m.axon --data x.npy --labels c.npy --loss hinge -o out.axon", "unknown loss 'hinge'"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer rmsprop -o out.axon", "unknown optimizer 'rmsprop'"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --seed 3 -o out.axon", "--seed sets the order of --shuffle"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --resume -o out.axon", "--resume needs --checkpoint PATH"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
+       "no/such/out.axon: cannot write there: no/such is not a directory"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: is a directory"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.args);
+    const Result r = Axon(c.args, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK(Count(r.err, "\n") == 1);
+    CHECK_FALSE(fs::exists(dir / "out.axon"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: a NaN loss stops with the epoch and step, writing neither OUT nor the checkpoint", "[cli][train]") {
+  const fs::path dir = TempDir("train_nan");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,1 -o m.axon", dir).code == 0);
+  std::vector<float> y(16, 0.5f);
+  y[9] = std::nanf("");  // in the third batch of four
+  formats::WriteNpyFile((dir / "nan.npy").string(), Tensor::View(y.data(), {16, 1}));
+  std::ofstream(dir / "ckpt.axon") << "old";
+  std::ofstream(dir / "out.axon") << "old";
+  const Result r = Axon("train m.axon --data x.npy --labels nan.npy --loss mse --batch-size 4 --checkpoint ckpt.axon -o out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("epoch 1, step 3 of 4 (optimizer step 3): the loss is NaN; training stopped, leaving out.axon and ckpt.axon as they were") !=
+        std::string::npos);
+  CHECK(Slurp(dir / "ckpt.axon") == "old");
+  CHECK(Slurp(dir / "out.axon") == "old");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --resume from a checkpoint ends bit for bit where an uninterrupted run does", "[cli][train]") {
+  const fs::path dir = TempDir("train_resume");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,8,3 --seed 4 -o m.axon", dir).code == 0);
+  const std::string common = "train m.axon --data x.npy --labels c.npy --loss ce --optimizer adamw --lr 0.02 --batch-size 5 "
+                             "--shuffle --seed 9 ";
+  REQUIRE(Axon(common + "--epochs 6 --checkpoint whole.ckpt -o whole.axon", dir).code == 0);
+  REQUIRE(Axon(common + "--epochs 3 --checkpoint part.ckpt --checkpoint-every 2 -o half.axon", dir).code == 0);
+  // The checkpoint knows the settings; options given must agree with it.
+  const Result differs = Axon(common + "--epochs 6 --lr 0.5 --checkpoint part.ckpt --resume -o part.axon", dir);
+  CHECK(differs.code == 1);
+  CHECK(differs.err.find("--lr 0.5 differs from the checkpoint's 0.02") != std::string::npos);
+  const Result resumed = Axon("train m.axon --data x.npy --labels c.npy --epochs 6 --checkpoint part.ckpt --resume -o part.axon", dir);
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.code == 0);
+  CHECK(resumed.out.find("resumed after epoch 3, step 12") != std::string::npos);  // the last epoch is always saved
+  CHECK(EpochLosses(resumed.out).size() == 3);
+  CHECK(Slurp(dir / "part.axon") == Slurp(dir / "whole.axon"));
+  CHECK(Slurp(dir / "part.ckpt") == Slurp(dir / "whole.ckpt"));
+  CHECK(Slurp(dir / "half.axon") != Slurp(dir / "whole.axon"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: an ONNX model as PyTorch exports it trains too, into an .axon model", "[cli][train]") {
+  const fs::path dir = TempDir("train_onnx");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {std::string("batch"), 2});
+  m.Weight("fc1.weight", {4, 2}, {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f, 0.2f, -0.3f});
+  m.Weight("fc1.bias", {4}, {0.1f, -0.1f, 0.05f, 0.0f});
+  m.Weight("fc2.weight", {3, 4}, {0.2f, -0.5f, 0.3f, 0.1f, -0.1f, 0.4f, -0.2f, 0.3f, 0.5f, 0.1f, -0.3f, -0.2f});
+  m.Weight("fc2.bias", {3}, {0.0f, 0.1f, -0.1f});
+  AttrInt(m.Node("Gemm", {"x", "fc1.weight", "fc1.bias"}, {"h"}, "fc1"), "transB", 1);
+  m.Node("Tanh", {"h"}, {"t"}, "tanh");
+  AttrInt(m.Node("Gemm", {"t", "fc2.weight", "fc2.bias"}, {"z"}, "fc2"), "transB", 1);
+  AttrInt(m.Node("LogSoftmax", {"z"}, {"y"}, "log_softmax"), "axis", 1);
+  m.Output("y");
+  std::ofstream(dir / "mlp.onnx", std::ios::binary) << m.Bytes();
+  const Result r = Axon("train mlp.onnx --data x.npy --labels c.npy --loss nll --lr 0.5 --epochs 20 --batch-size 8 -o out.axon", dir);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("training mlp.onnx: 27 parameters in 4 tensors; loss nll") != std::string::npos);
+  const std::vector<double> losses = EpochLosses(r.out);
+  REQUIRE(losses.size() == 20);
+  CHECK(losses.back() < losses.front());
+  const Result run = Axon("run out.axon -i x.npy --no-save", dir);
+  CHECK(run.code == 0);
+  CHECK(run.out.find("y: f32[16,3]") != std::string::npos);
+  fs::remove_all(dir);
+}

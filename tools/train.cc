@@ -1,0 +1,302 @@
+// axon train: fits a model to .npy data with a loss and an optimizer (TrainingSession), and
+// writes the trained model as a plain inference model.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "axon/axon.h"
+#include "tools/args.h"
+#include "tools/command.h"
+#include "tools/output_names.h"
+#include "tools/train_data.h"
+
+namespace axon::cli {
+namespace {
+
+constexpr const char* kUsage = R"(usage: axon train MODEL --data X.npy --labels Y.npy --loss LOSS -o OUT.axon
+                  [--optimizer sgd|momentum|adam|adamw] [--lr F] [--epochs N] [--batch-size B]
+                  [--momentum F] [--dampening F] [--nesterov] [--weight-decay F]
+                  [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle [--seed S]] [--val-split F]
+                  [--checkpoint PATH [--resume] [--checkpoint-every N]] [--threads N] [--log-every N]
+
+Trains MODEL (.axon, or ONNX: recognized by content) on the samples of X.npy (one per row, dim 0)
+and the labels of Y.npy, then writes the trained model to OUT.axon: a plain inference model that
+axon run runs, written atomically. Losses and optimizers are PyTorch 1.13's (torch.nn with
+reduction='mean', torch.optim), so the same initial weights, data order and settings follow the
+same trajectory.
+
+The model's single output feeds the loss:
+  mse         MSELoss; Y is f32 with the output's shape
+  bce         BCELoss on probabilities (e.g. after a Sigmoid); Y is f32 0/1 with the output's shape
+  bce-logits  BCEWithLogitsLoss on logits; Y as for bce
+  ce          CrossEntropyLoss on logits [N,C]; Y is int64 class indices [N]
+  nll         NLLLoss on log-probabilities [N,C]; Y is int64 class indices [N]
+Trained: every f32 initializer of rank >= 1 that the loss depends on (weights and biases).
+
+Batches are taken in file order, the last partial one kept (a DataLoader with drop_last=False),
+unless --shuffle: then each epoch has its own order, fixed by the seed and the epoch number. Each
+epoch prints its mean loss, accuracy (ce, nll, bce, bce-logits), validation loss and accuracy
+(with --val-split) and samples/s. A NaN or infinite loss stops training with an error naming the
+epoch and step; OUT and the checkpoint are then left as they were.
+
+options:
+  --data X.npy          model inputs, one sample per row
+  --labels Y.npy        targets, one per sample (see the losses above)
+  --loss LOSS           mse, bce, bce-logits, ce or nll
+  -o, --output OUT      where to write the trained model
+  --optimizer NAME      sgd (default), momentum (SGD with momentum 0.9 unless --momentum), adam,
+                        adamw (torch.optim.AdamW: decoupled weight decay, 0.01 unless --weight-decay)
+  --lr F                learning rate (default 0.01 for sgd and momentum, 0.001 for adam and adamw)
+  --epochs N            passes over the training samples (default 10)
+  --batch-size B        samples per step (default 32)
+  --momentum F          SGD momentum (torch's momentum_buffer; default 0, 0.9 for momentum)
+  --dampening F         SGD dampening (default 0)
+  --nesterov            Nesterov momentum (needs momentum > 0 and no dampening)
+  --weight-decay F      L2 penalty (sgd, momentum, adam) or decoupled decay (adamw)
+  --beta1 F, --beta2 F, --epsilon F   Adam's (defaults 0.9, 0.999, 1e-8)
+  --shuffle             a new sample order every epoch
+  --seed S              the shuffle's seed (default 0)
+  --val-split F         hold out the last fraction F of the samples (before any shuffling) to
+                        report validation loss and accuracy after each epoch; 0 <= F < 1
+  --checkpoint PATH     write a checkpoint (model, optimizer state, epoch, seed) to PATH after
+                        every epoch (or every Nth, and the last: --checkpoint-every N), atomically
+  --resume              continue from --checkpoint PATH: its parameters, optimizer state, epoch
+                        and settings (MODEL is not read); --epochs counts from the start, and
+                        options given must equal the checkpoint's. The result equals a run that
+                        was never interrupted, bit for bit
+  --threads N           worker threads (default: one per core)
+  --log-every N         print every Nth epoch (and the last; default 1)
+)";
+
+struct Totals {
+  double loss_sum = 0;  // batch loss x batch samples
+  int64_t samples = 0, correct = 0, predictions = 0;
+  bool classification = false;
+  void Add(const std::string& loss_name, float loss, const Tensor& predicted, const Tensor& labels, int64_t n) {
+    loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+    samples += n;
+    int64_t count = 0;
+    const int64_t right = CountCorrect(loss_name, predicted, labels, count);
+    if (right >= 0) classification = true, correct += right, predictions += count;
+  }
+  double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
+  double accuracy() const { return predictions ? 100.0 * static_cast<double>(correct) / static_cast<double>(predictions) : 0.0; }
+};
+
+// Loss and accuracy of the current parameters on a held-out set, in batches.
+Totals Validate(TrainingSession& session, const Dataset& data, int64_t batch_size) {
+  Totals totals;
+  const std::vector<int64_t> order = EpochOrder(data.size(), false, 0, 0);
+  Batcher batcher(data);
+  for (int64_t first = 0; first < data.size(); first += batch_size) {
+    const int64_t n = std::min(batch_size, data.size() - first);
+    const auto [x, y] = batcher.Gather(order, first, n);
+    const TrainingSession::Evaluation e = session.Evaluate(*x, *y);
+    totals.Add(session.options().loss, e.loss, e.predictions, *y, n);
+  }
+  return totals;
+}
+
+// Options given on the command line that a resumed run must share with its checkpoint.
+void CheckSame(const Args& args, const std::string& option, double given, double saved) {
+  if (!args.Value(option) || static_cast<float>(given) == static_cast<float>(saved)) return;
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", saved);
+  args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + text +
+            ": a resumed run keeps the settings it started with");
+}
+
+int TrainMain(const std::vector<std::string>& argv) {
+  Args args("train", argv,
+            {"--data", "--labels", "--loss", "-o", "--optimizer", "--lr", "--epochs", "--batch-size", "--momentum",
+             "--dampening", "--weight-decay", "--beta1", "--beta2", "--epsilon", "--seed", "--val-split",
+             "--checkpoint", "--checkpoint-every", "--threads", "--log-every"},
+            {"--nesterov", "--shuffle", "--resume"}, {{"--output", "-o"}});
+  const std::string model_path = args.Positional(0, "MODEL");
+  args.MaxPositional(1);
+  auto required = [&](const std::string& option, const std::string& what) {
+    const auto v = args.Value(option);
+    if (!v) args.Fail("missing " + option + " " + what);
+    return *v;
+  };
+  const std::string x_path = required("--data", "X.npy");
+  const std::string y_path = required("--labels", "Y.npy");
+  const std::string out_path = required("-o", "OUT.axon");
+  const bool resume = args.Flag("--resume");
+  const std::optional<std::string> checkpoint = args.Value("--checkpoint");
+  if (resume && !checkpoint) args.Fail("--resume needs --checkpoint PATH");
+  if (checkpoint) {
+    std::error_code ec;
+    if (std::filesystem::weakly_canonical(*checkpoint, ec) == std::filesystem::weakly_canonical(out_path, ec))
+      args.Fail("--checkpoint and -o name the same file");
+  }
+  // Where the results go is checked now, not after the training it would waste.
+  for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
+    if (!target) continue;
+    const std::filesystem::path file(*target);
+    const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(parent, ec))
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
+    if (std::filesystem::is_directory(file, ec)) throw Error(ErrorCode::kIo, *target + ": is a directory");
+  }
+  if (args.Value("--seed") && !args.Flag("--shuffle")) args.Fail("--seed sets the order of --shuffle: give --shuffle too");
+  const int epochs = args.IntValue("--epochs", 10, 1);
+  const int batch_size = args.IntValue("--batch-size", 32, 1);
+  const int log_every = args.IntValue("--log-every", 1, 1);
+  const int checkpoint_every = args.IntValue("--checkpoint-every", 1, 1);
+  if (args.Value("--checkpoint-every") && !checkpoint) args.Fail("--checkpoint-every needs --checkpoint PATH");
+  const double val_split = args.DoubleValue("--val-split", 0.0, 0.0, 0.999999);
+  bool shuffle = args.Flag("--shuffle");
+  uint64_t seed = args.Uint64Value("--seed", 0);
+  SessionOptions session_options{.threads = args.IntValue("--threads", 0, 1)};
+
+  std::optional<TrainingSession> trained;
+  int64_t first_epoch = 0;
+  if (resume) {
+    if (std::error_code ec; !std::filesystem::exists(*checkpoint, ec))
+      args.Fail("--resume: the checkpoint " + *checkpoint + " does not exist");
+    trained.emplace(TrainingSession::Resume(*checkpoint, session_options));
+    const TrainingSession& s = *trained;
+    const TrainingLoopState& loop = s.loop_state();
+    const OptimizerOptions& o = s.options().optimizer;
+    if (args.Value("--loss") && *args.Value("--loss") != s.options().loss)
+      args.Fail("--loss " + *args.Value("--loss") + " differs from the checkpoint's " + s.options().loss);
+    if (args.Value("--optimizer") && *args.Value("--optimizer") != o.name)
+      args.Fail("--optimizer " + *args.Value("--optimizer") + " differs from the checkpoint's " + o.name);
+    auto setting = [&](const char* name, double fallback) {
+      const auto it = loop.settings.find(name);
+      return it == loop.settings.end() ? fallback : it->second;
+    };
+    CheckSame(args, "--lr", args.DoubleValue("--lr", 0, 0), o.lr);
+    CheckSame(args, "--weight-decay", args.DoubleValue("--weight-decay", 0, 0), o.weight_decay.value_or(0));
+    CheckSame(args, "--momentum", args.DoubleValue("--momentum", 0, 0), o.momentum.value_or(0));
+    CheckSame(args, "--dampening", args.DoubleValue("--dampening", 0, 0), o.dampening);
+    CheckSame(args, "--beta1", args.DoubleValue("--beta1", 0, 0), o.beta1);
+    CheckSame(args, "--beta2", args.DoubleValue("--beta2", 0, 0), o.beta2);
+    CheckSame(args, "--epsilon", args.DoubleValue("--epsilon", 0, 0), o.epsilon);
+    if (args.Flag("--nesterov") && !o.nesterov) args.Fail("--nesterov: the checkpoint's run did not use Nesterov momentum");
+    CheckSame(args, "--batch-size", batch_size, setting("batch_size", batch_size));
+    CheckSame(args, "--val-split", val_split, setting("val_split", val_split));
+    if (args.Flag("--shuffle") && setting("shuffle", 1) == 0) args.Fail("--shuffle: the checkpoint's run did not shuffle");
+    if (args.Value("--seed") && seed != loop.shuffle_seed)
+      args.Fail("--seed " + *args.Value("--seed") + " differs from the checkpoint's " + std::to_string(loop.shuffle_seed));
+    first_epoch = loop.epoch;
+    shuffle = setting("shuffle", shuffle ? 1 : 0) != 0;
+    seed = loop.shuffle_seed;
+  } else {
+    TrainingOptions options;
+    options.session = session_options;
+    options.loss = required("--loss", "(mse, bce, bce-logits, ce or nll)");
+    OptimizerOptions& o = options.optimizer;
+    o.name = args.Value("--optimizer").value_or("sgd");
+    o.lr = static_cast<float>(args.DoubleValue("--lr", o.name == "adam" || o.name == "adamw" ? 0.001 : 0.01, 0));
+    if (args.Value("--momentum")) o.momentum = static_cast<float>(args.DoubleValue("--momentum", 0, 0));
+    if (args.Value("--weight-decay")) o.weight_decay = static_cast<float>(args.DoubleValue("--weight-decay", 0, 0));
+    o.dampening = static_cast<float>(args.DoubleValue("--dampening", 0, 0));
+    o.nesterov = args.Flag("--nesterov");
+    o.beta1 = static_cast<float>(args.DoubleValue("--beta1", 0.9, 0, 0.999999));
+    o.beta2 = static_cast<float>(args.DoubleValue("--beta2", 0.999, 0, 0.999999));
+    o.epsilon = static_cast<float>(args.DoubleValue("--epsilon", 1e-8, 0));
+    trained.emplace(TrainingSession::Load(model_path, options));
+  }
+  TrainingSession& session = *trained;
+  // A checkpoint that TrainingSession::SaveCheckpoint wrote without these takes the options'.
+  auto saved = [&](const char* name, double fallback) {
+    const auto it = session.loop_state().settings.find(name);
+    return resume && it != session.loop_state().settings.end() ? it->second : fallback;
+  };
+  const auto batch = static_cast<int64_t>(saved("batch_size", batch_size));
+  const double split = saved("val_split", val_split);
+  if (batch < 1) args.Fail("the checkpoint's batch_size " + std::to_string(batch) + " is not a batch size");
+  const std::string& loss_name = session.options().loss;
+
+  auto [x, y] = ReadTrainingData(x_path, y_path, session);
+  const int64_t samples = x.shape()[0];
+  const auto held_out = static_cast<int64_t>(std::floor(static_cast<double>(samples) * split));
+  if (split > 0 && held_out == 0)
+    args.Fail("--val-split " + std::to_string(split) + " of " + std::to_string(samples) + " samples holds out none");
+  if (held_out >= samples) args.Fail("--val-split leaves no samples to train on");
+  const Dataset train{x, y, 0, samples - held_out};
+  const Dataset validation{x, y, samples - held_out, samples};
+
+  int64_t weights = 0;
+  for (const std::string& p : session.parameters()) weights += session.Parameter(p).size();
+  const OptimizerOptions& o = session.options().optimizer;
+  std::printf("training %s: %lld parameters in %zu tensors; loss %s, optimizer %s (lr %g), batch %lld, %lld samples",
+              Escaped(resume ? *checkpoint : model_path).c_str(), static_cast<long long>(weights), session.parameters().size(),
+              loss_name.c_str(), o.name.c_str(), o.lr, static_cast<long long>(batch), static_cast<long long>(train.size()));
+  if (held_out) std::printf(" (+%lld for validation)", static_cast<long long>(held_out));
+  if (resume) std::printf("; resumed after epoch %lld, step %lld", static_cast<long long>(first_epoch), static_cast<long long>(session.step()));
+  std::printf("\n");
+  std::fflush(stdout);
+
+  const bool tty = ::isatty(STDOUT_FILENO);
+  Batcher batcher(train);
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const std::vector<int64_t> order = EpochOrder(train.size(), shuffle, seed, epoch);
+    const int64_t steps = (train.size() + batch - 1) / batch;
+    Totals totals;
+    auto last_bar = epoch_start;
+    for (int64_t k = 0; k < steps; ++k) {
+      const int64_t n = std::min(batch, train.size() - k * batch);
+      const auto [bx, by] = batcher.Gather(order, k * batch, n);
+      // The phases one by one, so that a diverged loss stops before the optimizer touches anything.
+      const float loss = session.ComputeGradients(*bx, *by);
+      if (!std::isfinite(loss))
+        throw Error(ErrorCode::kInvalidArgument,
+                    "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
+                        " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
+                        (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
+                        (checkpoint ? " and " + *checkpoint : std::string()) +
+                        " as they were (a lower --lr may help)");
+      totals.Add(loss_name, loss, session.predictions(), *by, n);
+      session.ApplyOptimizer();
+      if (tty) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_bar > std::chrono::milliseconds(200)) {
+          constexpr int kWidth = 30;
+          const int filled = static_cast<int>(kWidth * (k + 1) / steps);
+          std::printf("\repoch %lld/%d [%s%s] %lld/%lld", static_cast<long long>(epoch + 1), epochs,
+                      std::string(static_cast<std::size_t>(filled), '=').c_str(),
+                      std::string(static_cast<std::size_t>(kWidth - filled), ' ').c_str(), static_cast<long long>(k + 1),
+                      static_cast<long long>(steps));
+          std::fflush(stdout);
+          last_bar = now;
+        }
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    if (checkpoint && ((epoch + 1) % checkpoint_every == 0 || epoch + 1 == epochs)) {
+      TrainingLoopState loop{epoch + 1, seed, {{"batch_size", static_cast<double>(batch)}, {"shuffle", shuffle ? 1.0 : 0.0}, {"val_split", split}}};
+      session.SaveCheckpoint(*checkpoint, loop);
+    }
+    if ((epoch + 1) % log_every != 0 && epoch + 1 != epochs) continue;
+    if (tty) std::printf("\r\033[K");
+    std::printf("epoch %lld/%d  loss %.6f", static_cast<long long>(epoch + 1), epochs, totals.loss());
+    if (totals.classification) std::printf("  accuracy %.2f%%", totals.accuracy());
+    if (held_out) {
+      const Totals v = Validate(session, validation, batch);
+      std::printf("  val_loss %.6f", v.loss());
+      if (v.classification) std::printf("  val_accuracy %.2f%%", v.accuracy());
+    }
+    std::printf("  %.0f samples/s\n", seconds > 0 ? static_cast<double>(train.size()) / seconds : 0.0);
+    std::fflush(stdout);
+  }
+  session.SaveModel(out_path);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("wrote %s (%lld steps, %.2f s)\n", Escaped(out_path).c_str(), static_cast<long long>(session.step()), total);
+  return 0;
+}
+
+}  // namespace
+
+AXON_COMMAND("train", "train a model on .npy data (losses and optimizers as PyTorch's)", kUsage, TrainMain);
+
+}  // namespace axon::cli
