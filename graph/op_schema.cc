@@ -205,6 +205,9 @@ const std::vector<int64_t>& AttrReader::Ints(const std::string& name) const {
 const std::vector<float>& AttrReader::Floats(const std::string& name) const {
   return As<std::vector<float>>(Get(name, AttrType::kFloats));
 }
+const std::vector<std::string>& AttrReader::Strings(const std::string& name) const {
+  return As<std::vector<std::string>>(Get(name, AttrType::kStrings));
+}
 const Tensor& AttrReader::TensorValue(const std::string& name) const {
   return As<TensorAttr>(Get(name, AttrType::kTensor)).value;
 }

@@ -32,6 +32,7 @@ class AttrReader {
   const std::string& String(const std::string& name) const;
   const std::vector<int64_t>& Ints(const std::string& name) const;
   const std::vector<float>& Floats(const std::string& name) const;
+  const std::vector<std::string>& Strings(const std::string& name) const;
   const Tensor& TensorValue(const std::string& name) const;  // a kTensor attribute
   bool Has(const std::string& name) const;  // set on the node or defaulted
 

@@ -12,9 +12,9 @@
 
 #include "axon/axon.h"
 #include "formats/model_file.h"
-#include "graph/default_passes.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
+#include "runtime/graph_optimizer.h"
 #include "runtime/session_common.h"
 #include "runtime/session_factory.h"
 
@@ -58,7 +58,7 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     const int threads = detail::ThreadsFor(options);
     graph::Verify(model.graph);
     // Graph passes run between verification and planning; the plans see the optimized graph.
-    if (options.opt_level > 0) graph::DefaultPipeline(options.opt_level).Run(model.graph);
+    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}});
     runtime::ExecutorOptions executor_options = detail::ExecutorOptionsFor(options, threads);
     // Independent branches run at once where a second thread can take one (runtime/inter_op.h).
     executor_options.inter_op = threads > 1;

@@ -17,6 +17,7 @@
 #include "graph/default_passes.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
+#include "runtime/graph_optimizer.h"
 #include "runtime/session_common.h"
 #include "runtime/training_graphs.h"
 
@@ -116,8 +117,9 @@ std::string NonFinite(const std::vector<std::string>& names, std::span<const Ten
 }
 
 // The graph passes, as Session runs them.
+// (Parameters are graph inputs of these graphs, so constant folding cannot touch them.)
 graph::Graph Optimized(graph::Graph g, int opt_level) {
-  if (opt_level > 0) graph::DefaultPipeline(opt_level).Run(g);
+  runtime::OptimizeGraph(g, {.opt_level = opt_level});
   return g;
 }
 

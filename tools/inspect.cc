@@ -9,14 +9,16 @@
 #include "formats/model_file.h"
 #include "graph/op_schema.h"
 #include "graph/verifier.h"
+#include "runtime/graph_optimizer.h"
 #include "tools/args.h"
 #include "tools/command.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 
 namespace axon::cli {
 namespace {
 
-constexpr const char* kUsage = R"(usage: axon inspect MODEL [--batch N]
+constexpr const char* kUsage = R"(usage: axon inspect MODEL [--batch N] [--passes [--opt-level N] [--disable-pass NAME ...]]
 
 Prints MODEL's producer and versions, inputs and outputs with dtypes and shapes, a histogram of
 op types, the parameter count and size, and an estimate of the FLOPs of one run. Symbolic dims
@@ -24,8 +26,11 @@ op types, the parameter count and size, and an estimate of the FLOPs of one run.
 (recognized by content), shown as imported into Axon's op set.
 
 options:
-  --batch N   size given to every symbolic dim for the FLOP estimate (default 1)
-)";
+  --batch N               size given to every symbolic dim for the FLOP estimate (default 1)
+  --passes                also run the graph passes as loading does and list each one: how often
+                          it ran, how often it changed the graph, the nodes it added or removed,
+                          then the node count before and after and the optimized op histogram
+)" AXON_PASS_OPTIONS_USAGE;
 
 // FLOPs of one run with every unknown input dim set to `batch`. Nodes whose shapes stay unknown
 // even then (a shape computed at run time, an input of unknown rank) are counted apart.
@@ -84,11 +89,28 @@ FlopEstimate EstimateFlops(graph::Graph g, int64_t batch) {
   return e;
 }
 
+void PrintHistogram(const graph::Graph& g) {
+  std::map<std::string, int> histogram;
+  for (const auto& node : g.nodes) ++histogram[node.op_type];
+  std::printf("ops (%zu nodes):\n", g.nodes.size());
+  for (const auto& [op, count] : histogram) std::printf("  %-12s %d\n", Escaped(op).c_str(), count);
+}
+
+template <class F>
+auto WithPath(const std::string& path, F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error(e.code(), path + ": " + e.what());
+  }
+}
+
 int InspectMain(const std::vector<std::string>& argv) {
-  Args args("inspect", argv, {"--batch"});
+  Args args("inspect", argv, {"--batch", "--opt-level", "--disable-pass"}, {"--passes"});
   const std::string path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int batch = args.IntValue("--batch", 1, 1);
+  const PassChoice passes = ReadPassOptions(args);
   const formats::ModelFormat format = formats::SniffModelFile(path);
   graph::Model model = formats::ReadAnyModelFile(path);
   graph::Graph& g = model.graph;
@@ -113,10 +135,7 @@ int InspectMain(const std::vector<std::string>& argv) {
   std::printf("outputs:\n");
   for (const auto& v : g.outputs) std::printf("  %s\n", Escaped(v.ToString()).c_str());
 
-  std::map<std::string, int> histogram;
-  for (const auto& node : g.nodes) ++histogram[node.op_type];
-  std::printf("ops (%zu nodes):\n", g.nodes.size());
-  for (const auto& [op, count] : histogram) std::printf("  %-12s %d\n", Escaped(op).c_str(), count);
+  PrintHistogram(g);
 
   double params = 0, bytes = 0;
   for (const auto& [name, t] : g.initializers) params += static_cast<double>(t.size()), bytes += static_cast<double>(t.nbytes());
@@ -129,6 +148,14 @@ int InspectMain(const std::vector<std::string>& argv) {
     std::printf("FLOPs per run: %s (symbolic dims = %d", HumanCount(flops.flops).c_str(), batch);
     if (flops.uncounted) std::printf("; %zu nodes with shapes known only at run time not counted", flops.uncounted);
     std::printf(")\n");
+  }
+  if (args.Flag("--passes")) {
+    graph::Graph optimized = g;
+    const graph::PipelineReport report =
+        WithPath(path, [&] { return runtime::OptimizeGraph(optimized, {passes.opt_level, passes.disabled}); });
+    std::printf("passes (opt level %d):\n%s", passes.opt_level, report.ToString().c_str());
+    std::printf("after the passes, ");
+    PrintHistogram(optimized);
   }
   return 0;
 }

@@ -9,11 +9,13 @@
 #include "tools/command.h"
 #include "tools/model_inputs.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 
 namespace axon::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: axon run MODEL -i NAME=FILE.npy [-i ...] [-o DIR] [--threads N] [--memory-limit SIZE]
+                [--opt-level N] [--disable-pass NAME ...]
 
 Runs MODEL (.axon, or ONNX: recognized by content) once on the given inputs and writes each
 output to DIR/<output name>.npy (DIR defaults to the current directory); the outputs are written
@@ -39,7 +41,7 @@ options:
                           in bytes or with K, M, G (default: half of this machine's memory);
                           a model or inputs that need more fail naming the node
   --no-save               print the outputs without writing them
-)";
+)" AXON_PASS_OPTIONS_USAGE;
 
 // -o's directory, made if missing; its errors are one line naming it, not std::filesystem's text.
 void MakeOutputDir(const std::filesystem::path& dir) {
@@ -49,7 +51,7 @@ void MakeOutputDir(const std::filesystem::path& dir) {
 }
 
 int RunMain(const std::vector<std::string>& argv) {
-  Args args("run", argv, {"-i", "-o", "--threads", "--memory-limit"}, {"--no-save"},
+  Args args("run", argv, {"-i", "-o", "--threads", "--memory-limit", "--opt-level", "--disable-pass"}, {"--no-save"},
             {{"--input", "-i"}, {"--output-dir", "-o"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
@@ -60,7 +62,11 @@ int RunMain(const std::vector<std::string>& argv) {
   // A file where the output directory should be (-o /dev/null) is refused now, not after the run.
   if (std::error_code ec; save && std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
     MakeOutputDir(dir);
-  Session session = Session::Load(model_path, {.threads = threads, .memory_limit_bytes = memory_limit});
+  const PassChoice passes = ReadPassOptions(args);
+  Session session = Session::Load(model_path, {.threads = threads,
+                                               .opt_level = passes.opt_level,
+                                               .memory_limit_bytes = memory_limit,
+                                               .disabled_passes = passes.disabled});
 
   const std::vector<NamedTensor> inputs = ReadInputs(args, session);
 

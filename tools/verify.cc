@@ -8,17 +8,20 @@
 #include "tools/args.h"
 #include "tools/command.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 
 namespace axon::cli {
 namespace {
 
-constexpr const char* kUsage = R"(usage: axon verify MODEL
+constexpr const char* kUsage = R"(usage: axon verify MODEL [--opt-level N] [--disable-pass NAME ...]
 
 Runs every check that loading MODEL (.axon, or ONNX: recognized by content) makes: the file's
 own checks, the ONNX import, the graph verifier, shape and dtype inference and the graph passes,
 without running the model. Prints one line and exits 0 when the model is valid; prints the error
 and exits 1 otherwise.
-)";
+
+options:
+)" AXON_PASS_OPTIONS_USAGE;
 
 std::string TensorList(const std::vector<TensorInfo>& infos) {
   constexpr std::size_t kMaxListed = 4;
@@ -29,16 +32,17 @@ std::string TensorList(const std::vector<TensorInfo>& infos) {
 }
 
 int VerifyMain(const std::vector<std::string>& argv) {
-  Args args("verify", argv, {});
+  Args args("verify", argv, {"--opt-level", "--disable-pass"});
   const std::string path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
+  const PassChoice passes = ReadPassOptions(args);
   const formats::ModelFormat format = formats::SniffModelFile(path);
   graph::Model model = formats::ReadAnyModelFile(path);
   const std::size_t nodes = model.graph.nodes.size();
   int64_t params = 0;
   for (const auto& [name, t] : model.graph.initializers) params += t.size();
   // Loading as Session::Load does: verifier, inference, passes, executor.
-  Session session = detail::SessionFactory::FromModel(std::move(model), {.threads = 1}, path);
+  Session session = detail::SessionFactory::FromModel(std::move(model), {.threads = 1, .opt_level = passes.opt_level, .disabled_passes = passes.disabled}, path);
   std::printf("%s: valid %s model: %zu nodes, %lld parameters; inputs %s; outputs %s\n", Escaped(path).c_str(),
               format == formats::ModelFormat::kOnnx ? "ONNX" : ".axon", nodes, static_cast<long long>(params),
               Escaped(TensorList(session.inputs())).c_str(), Escaped(TensorList(session.outputs())).c_str());

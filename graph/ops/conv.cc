@@ -117,6 +117,14 @@ void ConvGrad(GradContext& g) {
 
 }  // namespace
 
+// Conv with an activation applied to its outputs (made by conv-activation-fusion).
+void InferFusedConv(InferContext& ctx) {
+  InferConv(ctx);
+  const std::string& act = ctx.attrs.String("activation");
+  ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh",
+              "activation must be \"\", Relu, Sigmoid or Tanh, got '" + act + "'");
+}
+
 AXON_OP(Conv)
     .Inputs({"X", "W", "B"}, 2)
     .Outputs({"Y"})
@@ -130,6 +138,19 @@ AXON_OP(Conv)
     .Flops(ConvFlops)
     .Since(2)
     .Grad(ConvGrad);
+AXON_OP(FusedConv)
+    .Inputs({"X", "W", "B"}, 2)
+    .Outputs({"Y"})
+    .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
+    .Attr("dilations", AttrType::kInts)
+    .Attr("group", AttrType::kInt, int64_t{1})
+    .Attr("kernel_shape", AttrType::kInts)
+    .Attr("pads", AttrType::kInts)
+    .Attr("strides", AttrType::kInts)
+    .Attr("activation", AttrType::kString, std::string())
+    .Infer(InferFusedConv)
+    .Flops(ConvFlops)
+    .Since(3);
 
 // The gradient of Conv's W, with the forward node's attributes.
 AXON_OP(ConvWeightGrad)

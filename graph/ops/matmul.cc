@@ -63,6 +63,22 @@ void InferGemm(InferContext& ctx) {
   ctx.SetOutput(0, DType::kF32, y);
 }
 
+// Gemm with the GEMM kernel's epilogue (made by gemm-epilogue-fusion): Y = act(alpha·op(A)·op(B)
+// + beta·C + R), R a residual of Y's shape added before the activation.
+void InferFusedGemm(InferContext& ctx) {
+  InferGemm(ctx);
+  const std::string& act = ctx.attrs.String("activation");
+  ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh",
+              "activation must be \"\", Relu, Sigmoid or Tanh, got '" + act + "'");
+  if (!ctx.HasInput(3) || !ctx.InShape(3).has_rank()) return;
+  const Shape& r = ctx.InShape(3);
+  const Shape& y = ctx.outputs[0].shape;
+  ctx.Require(r.rank() == 2, "R must be 2-D, got " + r.ToString());
+  for (int64_t i = 0; i < 2; ++i)
+    if (r[i].known() && y[i].known() && r[i].value() != y[i].value())
+      ctx.Fail("R " + r.ToString() + " must have Y's shape " + y.ToString());
+}
+
 double GemmFlops(const FlopContext& f) {
   const auto& a = f.inputs.at(0);
   const double k = static_cast<double>(f.attrs.Int("transA") ? a[0] : a[1]);
@@ -159,5 +175,16 @@ AXON_OP(Gemm)
     .Infer(InferGemm)
     .Flops(GemmFlops)
     .Grad(GemmGrad);
+AXON_OP(FusedGemm)
+    .Since(3)
+    .Inputs({"A", "B", "C", "R"}, 2)
+    .Outputs({"Y"})
+    .Attr("alpha", AttrType::kFloat, 1.0f)
+    .Attr("beta", AttrType::kFloat, 1.0f)
+    .Attr("transA", AttrType::kInt, int64_t{0})
+    .Attr("transB", AttrType::kInt, int64_t{0})
+    .Attr("activation", AttrType::kString, std::string())
+    .Infer(InferFusedGemm)
+    .Flops(GemmFlops);
 
 }  // namespace axon::graph

@@ -17,7 +17,14 @@ BoundStep BindConv(const BindContext& b) {
   s.batch = xs[0], s.in_channels = xs[1], s.out_channels = ws[0], s.group = b.attrs().Int("group");
   s.window = ResolvedGeometry(b, xs, b.OutShape(0), std::vector<int64_t>(ws.begin() + 2, ws.end()));
   const int threads = b.threads();
-  const kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads);
+  kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads);
+  if (b.attrs().Has("activation")) {  // FusedConv
+    const std::string& act = b.attrs().String("activation");
+    layout.activation = act == "Relu"      ? kernels::Activation::kRelu
+                        : act == "Sigmoid" ? kernels::Activation::kSigmoid
+                        : act == "Tanh"    ? kernels::Activation::kTanh
+                                           : kernels::Activation::kNone;
+  }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
   const bool has_bias = b.HasIn(2);
   return BoundStep{.run = [layout, has_bias, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
@@ -31,5 +38,6 @@ BoundStep BindConv(const BindContext& b) {
 }  // namespace
 
 AXON_ADAPTER(Conv, BindConv);
+AXON_ADAPTER(FusedConv, BindConv);
 
 }  // namespace axon::runtime

@@ -1,7 +1,8 @@
 // Adapters of MatMul and Gemm. A constant (or parameter) 2-D B is packed for the GEMM
 // micro-kernel once per session, shared by every plan, and re-packed when a parameter changes.
 // Gemm's C becomes the GEMM epilogue's bias when it is a scalar, a row or a column, so it is
-// added while the tile is in registers instead of in a pass of its own.
+// added while the tile is in registers instead of in a pass of its own; FusedGemm's residual and
+// activation are applied there too.
 #include <algorithm>
 #include <cstring>
 
@@ -58,7 +59,20 @@ GemmBias BiasKindOf(const std::vector<int64_t>& c) {
   return GemmBias::kNone;
 }
 
+// FusedGemm's activation attribute as the epilogue's (Gemm has none: kNone).
+kernels::Activation EpilogueActivation(const BindContext& b) {
+  if (!b.attrs().Has("activation")) return kernels::Activation::kNone;
+  const std::string& name = b.attrs().String("activation");
+  if (name == "Relu") return kernels::Activation::kRelu;
+  if (name == "Sigmoid") return kernels::Activation::kSigmoid;
+  if (name == "Tanh") return kernels::Activation::kTanh;
+  return kernels::Activation::kNone;  // "" (the schema refused anything else)
+}
+
+// Gemm, and FusedGemm (Gemm with an activation and a residual R in the epilogue).
 BoundStep BindGemm(const BindContext& b) {
+  const kernels::Activation activation = EpilogueActivation(b);
+  const bool has_residual = b.HasIn(3);
   const bool trans_a = b.attrs().Int("transA") != 0, trans_b = b.attrs().Int("transB") != 0;
   const std::vector<int64_t>& as = b.InShape(0);
   const std::vector<int64_t>& bs = b.InShape(1);
@@ -98,8 +112,11 @@ BoundStep BindGemm(const BindContext& b) {
 
   return BoundStep{
       .run =
-          [g, packed, scaled, has_c, kind, beta, c_elems, scale_each_run, gemm_floats, threads](const StepArgs& a) {
+          [g, packed, scaled, has_c, kind, beta, c_elems, scale_each_run, gemm_floats, threads, activation,
+           has_residual](const StepArgs& a) {
             GemmArgs r = g;
+            r.epilogue.activation = activation;
+            if (has_residual) r.epilogue.residual = a.In<float>(3), r.epilogue.ldr = r.ldc;
             r.a = a.In<float>(0), r.b = a.In<float>(1), r.c = a.Out<float>(0), r.packed_b = packed.get();
             auto* workspace = static_cast<float*>(a.workspace);
             r.workspace = gemm_floats ? workspace : nullptr;
@@ -128,5 +145,6 @@ BoundStep BindGemm(const BindContext& b) {
 
 AXON_ADAPTER(MatMul, BindMatMul);
 AXON_ADAPTER(Gemm, BindGemm);
+AXON_ADAPTER(FusedGemm, BindGemm);
 
 }  // namespace axon::runtime

@@ -74,6 +74,20 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
   return (l.scratch_floats + l.gemm_floats) * static_cast<std::size_t>(std::max(1, threads)) * sizeof(float);
 }
 
+namespace {
+
+// The depthwise path's activation, over one plane just written (still in cache).
+void ActivatePlane(Activation act, float* y, int64_t n) {
+  switch (act) {
+    case Activation::kNone: return;
+    case Activation::kRelu: return Relu(y, y, n);
+    case Activation::kSigmoid: return Sigmoid(y, y, n);
+    case Activation::kTanh: return Tanh(y, y, n);
+  }
+}
+
+}  // namespace
+
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
              std::size_t workspace_floats, int workspace_threads) {
   const ConvShape& s = l.shape;
@@ -91,6 +105,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
       a.epilogue.bias_kind = GemmBias::kPerRow;
       a.epilogue.bias = bias + grp * l.mg;
     }
+    a.epilogue.activation = l.activation;
     a.workspace = slot.gemm;
     a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
     a.workspace_threads = workspace_threads;
@@ -115,6 +130,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
           const int64_t c = t % s.out_channels;
           DepthwiseConvPlaneF32(g, x + t * in_vol, w + c * g.KernelVolume(), bias ? bias[c] : 0.0f, y + t * out_vol,
                                 slot.scratch);
+          ActivatePlane(l.activation, y + t * out_vol, out_vol);
         }
       });
       return;

@@ -37,6 +37,9 @@ struct ConvLayout {
   int64_t col_block = 0;   // im2col: window positions per block
   // Per thread slot: im2col block (or depthwise padded plane), then the GEMM's own scratch.
   std::size_t scratch_floats = 0, gemm_floats = 0;
+  // Applied to every output (FusedConv): in the GEMM epilogue on the GEMM paths, over each
+  // finished plane (still in cache) on the depthwise path.
+  Activation activation = Activation::kNone;
 };
 
 ConvLayout MakeConvLayout(const ConvShape& shape, int threads);
@@ -44,7 +47,7 @@ ConvLayout MakeConvLayout(const ConvShape& shape, int threads);
 // Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).
 std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
 
-// y = conv(x, w) + bias. bias: out_channels values or null. workspace: ConvWorkspaceBytes bytes,
+// y = act(conv(x, w) + bias), act = layout.activation. bias: out_channels values or null. workspace: ConvWorkspaceBytes bytes,
 // 64-byte aligned, one region per thread index of the arena it runs in; null (direct calls) uses
 // per-thread buffers kept between calls.
 void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,

@@ -121,6 +121,36 @@ TEST_CASE("demo saves a model that run and inspect accept", "[cli]") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("graph passes: --opt-level, --disable-pass and inspect --passes", "[cli][passes]") {
+  const fs::path dir = TempDir("passes");
+  REQUIRE(Axon("demo", dir).code == 0);
+  Result passes = Axon("inspect xor.axon --passes", dir);
+  REQUIRE(passes.code == 0);
+  CHECK(passes.out.find("passes (opt level 2):") != std::string::npos);
+  // The XOR net's two Gemm + Sigmoid pairs become two FusedGemms.
+  CHECK(passes.out.find("gemm-epilogue-fusion                 2        1     -2") != std::string::npos);
+  CHECK(passes.out.find("4 -> 2 nodes in 2 rounds") != std::string::npos);
+  CHECK(passes.out.find("FusedGemm    2") != std::string::npos);
+  Result off = Axon("inspect xor.axon --passes --disable-pass gemm-epilogue-fusion", dir);
+  REQUIRE(off.code == 0);
+  CHECK(off.out.find("gemm-epilogue-fusion             (disabled)") != std::string::npos);
+  CHECK(off.out.find("4 -> 4 nodes") != std::string::npos);
+  Result level1 = Axon("inspect xor.axon --passes --opt-level 1", dir);
+  CHECK(level1.out.find("elementwise-fusion") == std::string::npos);
+  // The same outputs at every level.
+  Result r0 = Axon("run xor.axon -i x.npy --no-save --opt-level 0", dir);
+  Result r2 = Axon("run xor.axon -i x.npy --no-save", dir);
+  REQUIRE(r0.code == 0);
+  CHECK(r0.out.substr(0, r0.out.find("run time")) == r2.out.substr(0, r2.out.find("run time")));
+  Result bad = Axon("verify xor.axon --disable-pass nope", dir);
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("unknown pass 'nope'; the passes are: identity-elimination") != std::string::npos);
+  Result level = Axon("run xor.axon -i x.npy --opt-level 3", dir);
+  CHECK(level.code == 1);
+  CHECK(level.err.find("--opt-level needs an integer from 0 to 2") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("info names the SIMD target", "[cli]") {
   const fs::path dir = TempDir("info");
   Result info = Axon("info", dir);

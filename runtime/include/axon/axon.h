@@ -22,7 +22,7 @@ namespace detail { struct SessionFactory; }
 
 const char* Version();
 
-inline constexpr int kMaxOptLevel = 1;
+inline constexpr int kMaxOptLevel = 2;
 
 struct SessionOptions {
   // Worker threads for this session; 0 = as many as TBB runs at once in this process: one per
@@ -30,13 +30,18 @@ struct SessionOptions {
   // capped at that (TBB would not start more threads anyway); Session::threads() says what was
   // used. A negative number throws axon::Error.
   int threads = 0;
-  // 0: run the graph as loaded; 1: run the graph passes first (today: dead-node elimination).
-  int opt_level = 1;
+  // Graph passes run before planning (docs/passes.md). 0: the graph runs as loaded; 1: clean-up
+  // (identity removal, constant folding, common subexpressions, dead nodes); 2: clean-up and the
+  // fusions (GEMM epilogues, transposes into GEMM flags, Conv+BatchNorm, elementwise chains).
+  int opt_level = 2;
   // Most bytes this session's runs may hold at once, all concurrent runs together: intermediate
   // tensors, kernel scratch and the outputs being made (inputs and weights not counted). A run
   // that would need more throws axon::Error naming the node. 0 = half of the machine's physical
   // memory, so that a model whose shapes explode fails cleanly instead of exhausting the host.
   int64_t memory_limit_bytes = 0;
+  // Passes not to run, by name ("elementwise-fusion"); an unknown name throws axon::Error listing
+  // the passes.
+  std::vector<std::string> disabled_passes = {};
 };
 
 // An input or output of a model. A dim of -1 is unknown; its name (e.g. "batch") is in symbols.

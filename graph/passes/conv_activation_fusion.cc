@@ -1,0 +1,34 @@
+#include "graph/passes/conv_activation_fusion.h"
+
+#include "graph/passes/pass_util.h"
+#include "graph/rewrite.h"
+
+namespace axon::graph {
+
+bool ConvActivationFusion::Run(Graph& graph) {
+  GraphEditor e(graph);
+  std::vector<std::size_t> removed;
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (graph.nodes[n].op_type != "Conv") continue;
+    const std::optional<std::size_t> reader = SoleConsumer(e, graph.nodes[n].outputs[0]);
+    if (!reader) continue;
+    Node& act = graph.nodes[*reader];
+    if (act.op_type != "Relu" && act.op_type != "Sigmoid" && act.op_type != "Tanh") continue;
+    // The activation node becomes the FusedConv and keeps its output (nothing is renamed); the
+    // Conv is then unread. Direct edits, one Refresh: see elementwise_fusion.cc.
+    Node& conv = graph.nodes[n];
+    const std::string activation = act.op_type;
+    act.op_type = "FusedConv";
+    act.inputs = conv.inputs;
+    act.attrs = conv.attrs;
+    act.attrs["activation"] = activation;
+    std::swap(act.name, conv.name);
+    removed.push_back(n);
+  }
+  if (removed.empty()) return false;
+  e.Refresh();
+  e.RemoveNodes(std::move(removed));
+  return true;
+}
+
+}  // namespace axon::graph

@@ -1,0 +1,16 @@
+// Conv -> Relu/Sigmoid/Tanh becomes one FusedConv: the activation is applied in the Conv's GEMM
+// epilogue (or over each depthwise plane while it is in cache) instead of in a pass of its own.
+// The Conv's output must have that one reader and be no graph output; weights may be inputs.
+#pragma once
+
+#include "graph/pass.h"
+
+namespace axon::graph {
+
+class ConvActivationFusion final : public Pass {
+ public:
+  std::string_view Name() const override { return "conv-activation-fusion"; }
+  bool Run(Graph& graph) override;
+};
+
+}  // namespace axon::graph

@@ -1,0 +1,18 @@
+// Removes Identity nodes (and, when the op set has one, inference-mode Dropout, which is an
+// Identity at inference: Axon's ONNX importer already turns Dropout into Identity).
+#pragma once
+
+#include "graph/pass.h"
+
+namespace axon::graph {
+
+// Readers of an Identity's output read its input instead. An Identity that copies a graph input,
+// an initializer or another graph output into a graph output stays: a graph output's name is
+// public and such a value has no producer that could take the name.
+class IdentityElimination final : public Pass {
+ public:
+  std::string_view Name() const override { return "identity-elimination"; }
+  bool Run(Graph& graph) override;
+};
+
+}  // namespace axon::graph

@@ -1,0 +1,25 @@
+// Small queries the passes share: a value's type and shape, whether a node's output can be
+// absorbed by its one reader.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "graph/ir.h"
+#include "graph/rewrite.h"
+
+namespace axon::graph {
+
+// The inferred type of a graph input, initializer or node output (value_info is current when a
+// pass runs); null when unknown.
+const ValueInfo* ValueTypeOf(const Graph& graph, const std::string& value);
+// The value's dtype (initializers included); kUndefined when unknown.
+DType DTypeOf(const Graph& graph, const std::string& value);
+// The value's shape when its rank is known (dims may be symbolic); nullopt otherwise.
+std::optional<Shape> ShapeOf(const Graph& graph, const std::string& value);
+
+// The node reading `value`, when it is that value's only reader (one use) and the value is not
+// a graph output: a fusion may then fold the producer into that reader.
+std::optional<std::size_t> SoleConsumer(const GraphEditor& editor, const std::string& value);
+
+}  // namespace axon::graph

@@ -1,0 +1,274 @@
+// The fusion passes (opt level 2): every fusion runs fused and unfused with outputs compared and
+// the node count checked; the fused ops' own shape rules and kernels are checked against
+// hand-derived values.
+#include <catch2/catch.hpp>
+
+#include "formats/axon_format.h"
+#include "graph/builder.h"
+#include "tests/graph/graph_test_util.h"
+#include "tests/runtime/passes/pass_test_util.h"
+
+using namespace axon;
+using namespace axon::testing;
+using graph::Dim;
+using graph::Shape;
+
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+// x[batch, 8] -> Linear(16) -> Relu -> Linear(4) -> Sigmoid, as PyTorch exports it (MatMul + Add).
+graph::Graph Mlp(bool weights_as_inputs) {
+  graph::GraphBuilder b("mlp");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), 8}));
+  auto weight = [&](const std::string& name, std::vector<int64_t> shape, uint32_t seed) {
+    if (!weights_as_inputs) return b.Weight(name, RandomTensor(shape, seed, -0.5f, 0.5f));
+    std::vector<Dim> dims(shape.begin(), shape.end());
+    return b.Input(name, DType::kF32, Shape(dims));
+  };
+  auto h = b.Op("Relu", {b.Op("Add", {b.Op("MatMul", {x, weight("w1", {8, 16}, 1)}), weight("b1", {16}, 2)})});
+  auto y = b.Op("Sigmoid", {b.Op("Add", {weight("b2", {4}, 4), b.Op("MatMul", {h, weight("w2", {16, 4}, 3)})})});
+  b.Output(y, "y");
+  return b.Build();
+}
+
+}  // namespace
+
+TEST_CASE("matmul-add-fusion and gemm-epilogue-fusion turn an MLP into two FusedGemms", "[passes][gemm-epilogue-fusion]") {
+  const graph::Graph g = Mlp(false);
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({5, 8}, 9)}});
+  CHECK(r.difference == 0);  // the epilogue adds and activates as the separate ops do
+  REQUIRE(r.graph.nodes.size() == 2);
+  CHECK(CountOps(r.graph, "FusedGemm") == 2);
+  CHECK(r.graph.nodes[1].attrs.at("activation") == graph::Attribute(std::string("Sigmoid")));
+  CHECK(r.report.nodes_before == 6);
+  CHECK(r.report.nodes_after == 2);
+  // Level 1 fuses nothing.
+  CHECK(OptimizeAndCompare(g, {{"x", RandomTensor({5, 8}, 9)}}, 1).graph.nodes.size() == 6);
+}
+
+TEST_CASE("GEMM fusions hold for weights fed as inputs (training graphs)", "[passes][gemm-epilogue-fusion]") {
+  const graph::Graph g = Mlp(true);
+  const std::vector<NamedTensor> in{{"x", RandomTensor({3, 8}, 1)},  {"w1", RandomTensor({8, 16}, 2)},
+                                    {"b1", RandomTensor({16}, 3)},  {"w2", RandomTensor({16, 4}, 4)},
+                                    {"b2", RandomTensor({4}, 5)}};
+  const Optimized r = OptimizeAndCompare(g, in);
+  CHECK(r.difference == 0);
+  CHECK(r.graph.nodes.size() == 2);
+}
+
+TEST_CASE("gemm-epilogue-fusion folds a residual Add and an activation", "[passes][gemm-epilogue-fusion]") {
+  graph::GraphBuilder b("residual");
+  auto x = b.Input("x", DType::kF32, Shape({6, 5}));
+  auto skip = b.Input("skip", DType::kF32, Shape({6, 7}));
+  auto w = b.Weight("w", RandomTensor({7, 5}, 1));
+  auto c = b.Weight("c", RandomTensor({7}, 2));
+  auto y = b.Op("Gemm", {x, w, c}, {{"transB", int64_t{1}}, {"beta", 0.5f}});
+  b.Output(b.Op("Tanh", {b.Op("Add", {skip, y})}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({6, 5}, 3)}, {"skip", RandomTensor({6, 7}, 4)}});
+  CHECK(r.difference < 1e-6);
+  REQUIRE(r.graph.nodes.size() == 1);
+  const graph::Node& fused = r.graph.nodes[0];
+  CHECK(fused.op_type == "FusedGemm");
+  CHECK(fused.inputs == std::vector<std::string>{"x", "w", "c", "skip"});
+  CHECK(fused.outputs[0] == "y");
+  // A product read twice stays as it is.
+  graph::GraphBuilder b2("shared");
+  auto x2 = b2.Input("x", DType::kF32, Shape({2, 3}));
+  auto p = b2.Op("MatMul", {x2, b2.Weight("w", RandomTensor({3, 3}, 5))});
+  b2.Output(b2.Op("Mul", {b2.Op("Relu", {p}), p}), "y");
+  const Optimized shared = OptimizeAndCompare(b2.Build(), {{"x", RandomTensor({2, 3}, 6)}});
+  CHECK(CountOps(shared.graph, "FusedGemm") == 0);
+  CHECK(CountOps(shared.graph, "MatMul") == 1);
+}
+
+TEST_CASE("transpose-folding moves Transposes into GEMM flags and cancels pairs", "[passes][transpose-folding]") {
+  graph::GraphBuilder b("transposes");
+  auto x = b.Input("x", DType::kF32, Shape({4, 3}));   // used as xᵀ: [3, 4]
+  auto w = b.Input("w", DType::kF32, Shape({5, 4}));   // used as wᵀ: [4, 5]
+  auto z = b.Input("z", DType::kF32, Shape({2, 3, 4}));
+  auto xt = b.Op("Transpose", {x}, {{"perm", Ints{1, 0}}});
+  auto wt = b.Op("Transpose", {w}, {{"perm", Ints{1, 0}}});
+  b.Output(b.Op("MatMul", {xt, wt}), "y");
+  auto once = b.Op("Transpose", {z}, {{"perm", Ints{1, 2, 0}}});
+  b.Output(b.Op("Relu", {b.Op("Transpose", {once}, {{"perm", Ints{2, 0, 1}}})}), "back");
+  auto twice = b.Op("Transpose", {b.Op("Transpose", {z}, {{"perm", Ints{1, 0, 2}}})}, {{"perm", Ints{0, 2, 1}}});
+  b.Output(twice, "composed");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(
+      g, {{"x", RandomTensor({4, 3}, 1)}, {"w", RandomTensor({5, 4}, 2)}, {"z", RandomTensor({2, 3, 4}, 3)}});
+  CHECK(r.difference == 0);
+  // Gemm(x, w, transA, transB), Relu(z), one Transpose of z with the composed permutation.
+  CHECK(r.graph.nodes.size() == 3);
+  CHECK(CountOps(r.graph, "Transpose") == 1);
+  for (const graph::Node& n : r.graph.nodes) {
+    if (n.op_type == "Gemm") CHECK(n.inputs == std::vector<std::string>{"x", "w"});
+    if (n.op_type == "Relu") CHECK(n.inputs[0] == "z");
+    if (n.op_type == "Transpose") CHECK(n.attrs.at("perm") == graph::Attribute(Ints{1, 2, 0}));
+  }
+}
+
+TEST_CASE("elementwise-fusion runs an 8-op chain with broadcast operands as one node", "[passes][elementwise-fusion]") {
+  graph::GraphBuilder b("chain");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 100}));
+  auto bias = b.Weight("bias", RandomTensor({100}, 1));
+  auto s = b.Weight("s", Tensor::FromVector(std::vector<float>{0.5f}, {}));
+  auto v = b.Op("Add", {b.Op("Mul", {x, s}), bias});
+  v = b.Op("Sigmoid", {v});
+  v = b.Op("Mul", {v, x});  // x read twice: a tree, not only a chain
+  v = b.Op("Sub", {s, v});
+  v = b.Op("Abs", {v});
+  v = b.Op("Sqrt", {v});
+  v = b.Op("LeakyRelu", {b.Op("Neg", {v})}, {{"alpha", 0.25f}});
+  auto column = b.Input("column", DType::kF32, Shape({Dim::Symbol("n"), 1}));  // [n, 1]: not a repeat
+  b.Output(b.Op("Add", {v, column}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({7, 100}, 2)}, {"column", RandomTensor({7, 1}, 3)}});
+  CHECK(r.difference == 0);  // the same functors as the single-op kernels: bit for bit
+  REQUIRE(r.graph.nodes.size() == 2);
+  CHECK(CountOps(r.graph, "FusedElementwise") == 1);
+  CHECK(r.report.nodes_before == 10);
+
+  // Saved and loaded, the fused graph runs the same.
+  graph::Model m;
+  m.graph = r.graph;
+  graph::Model back = formats::ParseModel(formats::SerializeModel(m).data(), formats::SerializeModel(m).size(), "fused");
+  const std::vector<NamedTensor> in{{"x", RandomTensor({3, 100}, 4)}, {"column", RandomTensor({3, 1}, 5)}};
+  CHECK(MaxRelativeDifference(RunGraph(back.graph, in), RunGraph(g, in)) == 0);
+}
+
+TEST_CASE("FusedElementwise shape rule", "[infer:FusedElementwise]") {
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  const std::map<std::string, graph::Attribute> add_relu{
+      {"ops", std::vector<std::string>{"Add", "Relu"}}, {"operands", Ints{2, 0, 1, 2, 2, -1}}, {"params", std::vector<float>(4, 0)}};
+  CHECK(InferOp("FusedElementwise", {F32({Dim::Symbol("n"), 3}), F32({3})}, add_relu)[0].shape == Shape({Dim::Symbol("n"), 3}));
+  CHECK(InferOp("FusedElementwise", {F32({1, 3}), F32({4, 3})}, add_relu)[0].shape == Shape({4, 3}));
+  CHECK_THROWS_WITH(InferOp("FusedElementwise", {F32({4, 1}), F32({4, 3})}, add_relu),
+                    Catch::Contains("input 0 [4,1] is neither the output's shape [4,3] nor a trailing part of it"));
+  auto bad = add_relu;
+  bad["operands"] = Ints{2, 0, 3, 2, 2, -1};
+  CHECK_THROWS_WITH(InferOp("FusedElementwise", {F32({3}), F32({3})}, bad), Catch::Contains("register 3 is read before it is written"));
+  bad = add_relu;
+  bad["ops"] = std::vector<std::string>{"Add", "Softmax"};
+  CHECK_THROWS_WITH(InferOp("FusedElementwise", {F32({3}), F32({3})}, bad), Catch::Contains("not an op FusedElementwise runs"));
+}
+
+TEST_CASE("FusedElementwise kernel: a program with periodic and scalar inputs", "[kernel:FusedElementwise]") {
+  // y = relu(x·s + b) - x over [3, 1100] (sub-blocks of 512 cut the bias period 1100 apart).
+  graph::GraphBuilder b("program");
+  auto x = b.Input("x", DType::kF32, Shape({3, 1100}));
+  auto s = b.Input("s", DType::kF32, Shape({1}));
+  auto bias = b.Input("b", DType::kF32, Shape({1100}));
+  b.Output(b.Op("FusedElementwise", {x, s, bias},
+                {{"ops", std::vector<std::string>{"Mul", "Add", "Relu", "Sub"}},
+                 {"operands", Ints{3, 0, 1, 3, 3, 2, 3, 3, -1, 4, 3, 0}},
+                 {"params", std::vector<float>(8, 0)}}),
+           "y");
+  const Tensor tx = RandomTensor({3, 1100}, 1), ts = RandomTensor({1}, 2), tb = RandomTensor({1100}, 3);
+  const Tensor y = RunGraph(b.Build(), {{"x", tx}, {"s", ts}, {"b", tb}})[0];
+  for (int64_t i = 0; i < 3 * 1100; ++i) {
+    const float xv = tx.data<float>()[i];
+    const float t = xv * ts.data<float>()[0] + tb.data<float>()[i % 1100];
+    REQUIRE(y.data<float>()[i] == (t > 0 ? t : 0.0f) - xv);
+  }
+}
+
+TEST_CASE("FusedGemm shape rule", "[infer:FusedGemm]") {
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedGemm", {F32({4, 3}), F32({5, 3}), F32({5}), F32({4, 5})}, {{"transB", int64_t{1}}, {"activation", std::string("Relu")}})[0].shape ==
+        Shape({4, 5}));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({4, 3}), F32({3, 5}), F32({5}), F32({4, 4})}), Catch::Contains("must have Y's shape [4,5]"));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({4, 3}), F32({3, 5})}, {{"activation", std::string("Gelu")}}),
+                    Catch::Contains("activation must be"));
+}
+
+TEST_CASE("FusedGemm kernel: bias, residual and activation by hand", "[kernel:FusedGemm]") {
+  // A = [[1, 2], [3, 4]], B = I·2, C = [1, -10], R = [[0, 0], [0, 1]]:
+  // A·B + C + R = [[3, -6], [7, -1]]; Relu -> [[3, 0], [7, 0]].
+  graph::GraphBuilder b("fused");
+  auto a = b.Input("a", DType::kF32, Shape({2, 2}));
+  auto r = b.Input("r", DType::kF32, Shape({2, 2}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{2, 0, 0, 2}, {2, 2}));
+  auto c = b.Weight("c", Tensor::FromVector(std::vector<float>{1, -10}, {2}));
+  b.Output(b.Op("FusedGemm", {a, w, c, r}, {{"activation", std::string("Relu")}}), "y");
+  const Tensor y = RunGraph(b.Build(), {{"a", Tensor::FromVector(std::vector<float>{1, 2, 3, 4}, {2, 2})},
+                                        {"r", Tensor::FromVector(std::vector<float>{0, 0, 0, 1}, {2, 2})}})[0];
+  CHECK(y.ToFloatVector() == std::vector<float>{3, 0, 7, 0});
+}
+
+TEST_CASE("conv-batchnorm-folding folds an inference BatchNormalization into the Conv", "[passes][conv-batchnorm-folding]") {
+  auto build = [](bool bias, bool weight_as_input) {
+    graph::GraphBuilder b("conv_bn");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 3, 6, 6}));
+    std::vector<std::string> conv_in{x, weight_as_input ? b.Input("w", DType::kF32, Shape({4, 3, 3, 3}))
+                                                        : b.Weight("w", RandomTensor({4, 3, 3, 3}, 1))};
+    if (bias) conv_in.push_back(b.Weight("cb", RandomTensor({4}, 2)));
+    auto y = b.Op("Conv", conv_in, {{"pads", Ints{1, 1, 1, 1}}});
+    auto bn = b.Op("BatchNormalization", {y, b.Weight("scale", RandomTensor({4}, 3, 0.5f, 2.0f)), b.Weight("beta", RandomTensor({4}, 4)),
+                                          b.Weight("mean", RandomTensor({4}, 5)), b.Weight("var", RandomTensor({4}, 6, 0.1f, 3.0f))},
+                   {{"epsilon", 1e-3f}});
+    b.Output(b.Op("Relu", {bn}), "y");
+    return b.Build();
+  };
+  for (bool bias : {false, true}) {
+    const Optimized r = OptimizeAndCompare(build(bias, false), {{"x", RandomTensor({2, 3, 6, 6}, 7)}});
+    CHECK(r.difference < 1e-5);
+    CHECK(r.graph.nodes.size() == 1);  // FusedConv (the Relu taken by conv-activation-fusion)
+    CHECK(CountOps(r.graph, "BatchNormalization") == 0);
+    CHECK(r.graph.initializers.size() == 2);  // the folded weight and bias only
+  }
+  // A weight fed as an input (training) is left alone.
+  const Optimized fed = OptimizeAndCompare(build(true, true), {{"x", RandomTensor({1, 3, 6, 6}, 8)}, {"w", RandomTensor({4, 3, 3, 3}, 9)}});
+  CHECK(fed.difference == 0);
+  CHECK(CountOps(fed.graph, "BatchNormalization") == 1);
+}
+
+TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[passes][conv-activation-fusion]") {
+  struct Case {
+    const char* path;
+    int64_t group;
+    std::vector<int64_t> kernel;
+    const char* act;
+  };
+  // Pointwise (1x1, the GEMM reads X in place), depthwise (group = channels), im2col (3x3).
+  for (const Case& c : {Case{"pointwise", 1, {1, 1}, "Relu"}, Case{"depthwise", 4, {3, 3}, "Sigmoid"},
+                        Case{"im2col", 1, {3, 3}, "Tanh"}}) {
+    INFO(c.path);
+    graph::GraphBuilder b("conv_act");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
+    auto w = b.Input("w", DType::kF32, Shape({4, 4 / c.group, c.kernel[0], c.kernel[1]}));  // fed, as in training
+    const int64_t pad = c.kernel[0] / 2;
+    auto y = b.Op("Conv", {x, w, b.Weight("bias", RandomTensor({4}, 1))},
+                  {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
+    b.Output(b.Op(c.act, {y}), "y");
+    const Optimized r = OptimizeAndCompare(
+        b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3)}});
+    CHECK(r.difference == 0);
+    REQUIRE(r.graph.nodes.size() == 1);
+    CHECK(r.graph.nodes[0].op_type == "FusedConv");
+  }
+}
+
+TEST_CASE("FusedConv shape rule", "[infer:FusedConv]") {
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3})}, {{"activation", std::string("Relu")}})[0].shape ==
+        Shape({1, 5, 6, 6}));
+  CHECK_THROWS_WITH(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3})}, {{"activation", std::string("Gelu")}}),
+                    Catch::Contains("activation must be"));
+}
+
+TEST_CASE("FusedConv kernel: bias and activation by hand", "[kernel:FusedConv]") {
+  // 1x1 conv, 2 channels in, 2 out: y0 = x0 - x1 + 0.5, y1 = 2·x1 - 1; Relu.
+  graph::GraphBuilder b("fused_conv");
+  auto x = b.Input("x", DType::kF32, Shape({1, 2, 1, 2}));
+  auto w = b.Weight("w", Tensor::FromVector(std::vector<float>{1, -1, 0, 2}, {2, 2, 1, 1}));
+  auto bias = b.Weight("b", Tensor::FromVector(std::vector<float>{0.5f, -1}, {2}));
+  b.Output(b.Op("FusedConv", {x, w, bias}, {{"activation", std::string("Relu")}}), "y");
+  // x0 = [1, 0], x1 = [3, 0.25]: y0 = [-1.5, 0.25] -> [0, 0.25]; y1 = [5, -0.5] -> [5, 0].
+  const Tensor y = RunGraph(b.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 0.25f}, {1, 2, 1, 2})}})[0];
+  CHECK(y.ToFloatVector() == std::vector<float>{0, 0.25f, 5, 0});
+}

@@ -1,0 +1,28 @@
+// --opt-level and --disable-pass, which every command that loads a model (run, inspect, verify)
+// takes alike.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tools/args.h"
+
+namespace axon::cli {
+
+// A macro, so that each command's usage text stays one string literal.
+#define AXON_PASS_OPTIONS_USAGE                                                                        \
+  "  --opt-level N           graph passes before running: 0 none, 1 clean-up (identity removal,\n"      \
+  "                          constant folding, common subexpressions, dead nodes), 2 (default) also\n" \
+  "                          the fusions (GEMM epilogues, transposes, Conv+BN, elementwise chains)\n"          \
+  "  --disable-pass NAME     do not run the pass NAME (repeatable; axon inspect --passes lists them)\n"
+
+inline const std::vector<std::string> kPassValueOptions{"--opt-level", "--disable-pass"};
+
+struct PassChoice {
+  int opt_level = 2;
+  std::vector<std::string> disabled;
+};
+
+PassChoice ReadPassOptions(const Args& args);
+
+}  // namespace axon::cli
