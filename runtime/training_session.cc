@@ -82,6 +82,11 @@ std::map<std::string, double> HyperParameters(const OptimizerOptions& o) {
 }
 
 // Takes the optimizer's settings out of `hyper` (what is left belongs to the training loop).
+// Steps and epochs are counted far below int64's end, so that step + 1 never overflows.
+constexpr int64_t kMaxStep = int64_t{1} << 62;
+// The hyper-parameter under which a checkpoint records how many parameters it trains.
+constexpr const char* kTrainedParameters = "trained_parameters";
+
 OptimizerOptions FromHyperParameters(const std::string& name, std::map<std::string, double>& hyper) {
   OptimizerOptions o;
   o.name = name;
@@ -286,6 +291,7 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
 
 void TrainingSession::Impl::ApplyOptimizer() {
   if (!gradients_ready) Invalid("ApplyOptimizer needs gradients: call ComputeGradients first (once per step)");
+  if (step >= kMaxStep - 1) Invalid("optimizer step " + std::to_string(step) + " is the last one counted (2^62)");
   step_value.data<int64_t>()[0] = step + 1;  // the optimizer ops take the 1-based number of this step
   std::vector<Tensor>& in = update_inputs[current];
   const std::size_t n = num_parameters();
@@ -335,6 +341,10 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
       Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write them)");
     formats::TrainingState& t = *c.training;
     if (t.loss.empty()) Invalid("the checkpoint does not record its loss, so training cannot resume");
+    if (t.step < 0 || t.step >= kMaxStep)
+      Invalid("the checkpoint's step " + std::to_string(t.step) + " is out of range (0 to 2^62)");
+    if (t.epoch < 0 || t.epoch >= kMaxStep)
+      Invalid("the checkpoint's epoch " + std::to_string(t.epoch) + " is out of range (0 to 2^62)");
     TrainingOptions options;
     options.session = session_options;
     options.loss = t.loss;
@@ -347,6 +357,18 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
     for (const auto& [name, slots] : t.slots)
       if (std::find(all.begin(), all.end(), name) == all.end())
         Invalid("the checkpoint trains '" + name + "', which is no trainable parameter of its model");
+    // A checkpoint records how many parameters it trains, so that one whose optimizer state was
+    // lost or cut out is refused instead of silently freezing those parameters.
+    if (const auto it = rest.find(kTrainedParameters); it != rest.end()) {
+      const double count = it->second;
+      rest.erase(it);
+      if (count != static_cast<double>(t.slots.size()))
+        for (const std::string& name : all)
+          if (!t.slots.count(name))
+            Invalid("the checkpoint has no optimizer state for parameter '" + name + "', which it trains (" +
+                    std::to_string(t.slots.size()) + " of the " + std::to_string(static_cast<int64_t>(std::clamp(count, 0.0, 1e15))) +
+                    " trained parameters have state)");
+    }
     for (const std::string& name : all)
       if (!t.slots.count(name)) options.frozen.push_back(name);
 
@@ -368,7 +390,7 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
       }
     }
     s.step = t.step;
-    s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest)};
+    s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest), t.data_samples, t.data_fingerprint};
     return TrainingSession(std::move(impl));
   });
 }
@@ -459,6 +481,7 @@ void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoop
   t.step = s.step;
   t.optimizer = s.options.optimizer.name;
   t.hyper_parameters = HyperParameters(s.options.optimizer);
+  t.hyper_parameters[kTrainedParameters] = static_cast<double>(s.parameters.size());
   for (const auto& [name, value] : loop.settings)
     if (!t.hyper_parameters.emplace(name, value).second)
       Invalid(path + ": not written: loop setting '" + name + "' has the name of one of the optimizer's hyper-parameters");
@@ -468,6 +491,8 @@ void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoop
   }
   t.epoch = loop.epoch;
   t.shuffle_seed = loop.shuffle_seed;
+  t.data_samples = loop.data_samples;
+  t.data_fingerprint = loop.data_fingerprint;
   t.loss = s.options.loss;
   formats::WriteCheckpointFile(c, path);
 }

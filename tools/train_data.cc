@@ -72,6 +72,15 @@ std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std:
   return {std::move(x), std::move(y)};
 }
 
+uint64_t DataFingerprint(const Tensor& x, const Tensor& y) {
+  uint64_t h = 14695981039346656037ull;
+  for (const Tensor* t : {&x, &y}) {
+    const auto* p = static_cast<const unsigned char*>(t->raw_data());
+    for (std::size_t i = 0; i < t->nbytes(); ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+  return h;
+}
+
 std::vector<int64_t> EpochOrder(int64_t samples, bool shuffle, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(static_cast<std::size_t>(samples));
   std::iota(order.begin(), order.end(), int64_t{0});

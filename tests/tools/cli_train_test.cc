@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "formats/axon_format.h"
 #include "formats/npy.h"
 #include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
@@ -122,8 +123,21 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
       {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
       {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
        "no/such/out.axon: cannot write there: no/such is not a directory"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: is a directory"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: cannot write: Is a directory"},
+      // Outputs that would overwrite an input, or each other, are refused before training.
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o x.npy", "-o x.npy names the same file as --data x.npy"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint ./c.npy -o out.axon",
+       "--checkpoint ./c.npy names the same file as --labels c.npy"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o m.axon", "-o m.axon names the same file as MODEL m.axon"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o same.axon --checkpoint ./same.axon",
+       "--checkpoint and -o name the same file"},
+      // Targets that the final write would refuse are refused before the training too.
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o /dev/null",
+       "/dev/null: cannot write: a character device is in the way (only a regular file is replaced)"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint link.axon -o out.axon",
+       "link.axon: cannot write: a symbolic link is in the way"},
   };
+  fs::create_symlink("target.axon", dir / "link.axon");
   for (const auto& c : cases) {
     INFO(c.args);
     const Result r = Axon(c.args, dir);
@@ -131,7 +145,11 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
     CHECK(r.err.find(c.message) != std::string::npos);
     CHECK(Count(r.err, "\n") == 1);
     CHECK_FALSE(fs::exists(dir / "out.axon"));
+    CHECK_FALSE(fs::exists(dir / "same.axon"));
+    CHECK_FALSE(fs::exists(dir / "target.axon"));
   }
+  CHECK(formats::ReadNpyFile((dir / "x.npy").string()).shape() == std::vector<int64_t>{16, 2});
+  CHECK(formats::ReadNpyFile((dir / "c.npy").string()).shape() == std::vector<int64_t>{16});
   fs::remove_all(dir);
 }
 
@@ -202,5 +220,71 @@ TEST_CASE("train: an ONNX model as PyTorch exports it trains too, into an .axon 
   const Result run = Axon("run out.axon -i x.npy --no-save", dir);
   CHECK(run.code == 0);
   CHECK(run.out.find("y: f32[16,3]") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --resume checks an edited checkpoint's settings, and one already finished trains nothing", "[cli][train]") {
+  const fs::path dir = TempDir("train_edited");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 2 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  const std::string ck = (dir / "ck.axon").string();
+  const formats::Checkpoint saved = formats::ReadCheckpointFile(ck);
+  const std::string resume = "train m.axon --data x.npy --labels c.npy --epochs 3 --checkpoint ck.axon --resume -o again.axon";
+  const struct {
+    const char* setting;
+    double value;
+    const char* message;
+  } cases[] = {
+      {"batch_size", 31.5, "the checkpoint's batch_size 31.5 is not a batch size (an integer from 1 to 2^40)"},
+      {"batch_size", 1e300, "the checkpoint's batch_size 1e+300 is not a batch size"},
+      {"batch_size", 0, "the checkpoint's batch_size 0 is not a batch size"},
+      {"val_split", 2, "the checkpoint's val_split 2 is not a fraction"},
+      {"shuffle", 0.5, "the checkpoint's shuffle 0.5 is neither 0 nor 1"},
+      {"warmup", 3, "the checkpoint has an unknown setting 'warmup'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.setting << " " << c.value);
+    formats::Checkpoint edited = saved;
+    edited.training->hyper_parameters[c.setting] = c.value;
+    formats::WriteCheckpointFile(edited, ck);
+    const Result r = Axon(resume, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "again.axon"));
+  }
+  formats::WriteCheckpointFile(saved, ck);
+  const std::string out_before = Slurp(dir / "out.axon");
+  const Result done = Axon("train m.axon --data x.npy --labels c.npy --epochs 2 --checkpoint ck.axon --resume -o out.axon", dir);
+  CHECK(done.code == 0);
+  CHECK(done.out.find("nothing to do: the checkpoint already finished epoch 2 of 2") != std::string::npos);
+  CHECK(Slurp(dir / "out.axon") == out_before);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --resume with other data than the checkpoint's is refused, naming both", "[cli][train]") {
+  const fs::path dir = TempDir("train_other_data");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  // The same samples, one label changed; then fewer samples.
+  const Tensor c = formats::ReadNpyFile((dir / "c.npy").string());
+  std::vector<int64_t> classes(c.data<int64_t>(), c.data<int64_t>() + c.size());
+  classes[5] = (classes[5] + 1) % 3;
+  formats::WriteNpyFile((dir / "c2.npy").string(), Tensor::View(classes.data(), {16}));
+  std::vector<float> x = formats::ReadNpyFile((dir / "x.npy").string()).ToFloatVector();
+  formats::WriteNpyFile((dir / "x8.npy").string(), Tensor::View(x.data(), {8, 2}));
+  formats::WriteNpyFile((dir / "c8.npy").string(), Tensor::View(classes.data(), {8}));
+  const std::string resume = "train m.axon --epochs 2 --checkpoint ck.axon --resume -o again.axon ";
+  Result r = Axon(resume + "--data x.npy --labels c2.npy", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("--data x.npy and --labels c2.npy differ from the data the checkpoint ck.axon was trained on") != std::string::npos);
+  r = Axon(resume + "--data x8.npy --labels c8.npy", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("--data x8.npy holds 8 samples; the checkpoint ck.axon was trained on 16") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "again.axon"));
+  r = Axon(resume + "--data x.npy --labels c.npy", dir);
+  INFO(r.err);
+  CHECK(r.code == 0);
   fs::remove_all(dir);
 }

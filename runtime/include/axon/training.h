@@ -63,6 +63,10 @@ struct TrainingLoopState {
   int64_t epoch = 0;
   uint64_t shuffle_seed = 0;
   std::map<std::string, double> settings{};
+  // The data trained on (axon train: every sample of --data, and a hash of data and labels), so
+  // that a resume with other data can be refused; 0 when not recorded.
+  int64_t data_samples = 0;
+  uint64_t data_fingerprint = 0;
 };
 
 // Used from one thread at a time (a step's kernels run on the session's threads).
