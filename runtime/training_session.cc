@@ -4,6 +4,7 @@
 // is both read and written by a run, and nothing is allocated per step once a batch shape has
 // been planned.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -166,6 +167,7 @@ struct TrainingSession::Impl {
   std::vector<Tensor> update_inputs[2];    // values[c]'s parameters, gradients, values[c]'s slots, lr, step
   std::vector<Tensor> prediction_buffers;  // one per recent batch shape
   TrainingLoopState loop;
+  std::atomic<bool> busy{false};  // a run in progress: concurrent use is refused, not raced
 
   std::size_t num_parameters() const { return parameters.size(); }
   std::span<const Tensor> Parameters() const { return std::span(values[current]).first(num_parameters()); }
@@ -268,6 +270,9 @@ std::vector<Tensor> TrainingSession::Impl::RunForward(runtime::GraphKind kind, s
 float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, const Tensor& batch_labels) {
   if (batch.size() != inputs.size())
     Invalid("the model has " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(batch.size()));
+  // The mean loss of no samples is 0/0: say so rather than report a NaN loss.
+  for (const Tensor& t : batch)
+    if (t.rank() >= 1 && t.shape()[0] == 0) Invalid("an empty batch (0 samples in dim 0 of an input) has no loss to train on");
   // Handles are assigned into slots that exist already: no allocation once shapes repeat.
   std::vector<Tensor>& in = gradient_inputs[current];
   for (std::size_t i = 0; i < batch.size(); ++i) in[i] = batch[i];
@@ -316,6 +321,27 @@ TrainingSession::TrainingSession(std::unique_ptr<Impl> impl) : impl_(std::move(i
 TrainingSession::TrainingSession(TrainingSession&&) noexcept = default;
 TrainingSession& TrainingSession::operator=(TrainingSession&&) noexcept = default;
 TrainingSession::~TrainingSession() = default;
+
+namespace {
+
+// Holds a session's busy flag for one call. A second thread's call throws instead of racing
+// on the shared buffers (plans, parameters, gradients).
+class Exclusive {
+ public:
+  explicit Exclusive(std::atomic<bool>& busy) : busy_(busy) {
+    if (busy_.exchange(true, std::memory_order_acquire))
+      throw Error(ErrorCode::kInvalidArgument,
+                  "TrainingSession is not thread-safe: another thread is using this session (one call at a time)");
+  }
+  ~Exclusive() { busy_.store(false, std::memory_order_release); }
+  Exclusive(const Exclusive&) = delete;
+  Exclusive& operator=(const Exclusive&) = delete;
+
+ private:
+  std::atomic<bool>& busy_;
+};
+
+}  // namespace
 
 TrainingSession::Impl& TrainingSession::impl() const {
   if (!impl_) throw Error(ErrorCode::kInvalidArgument, "this axon::TrainingSession was moved from and holds no model");
@@ -408,6 +434,7 @@ float TrainingSession::Step(const Tensor& inputs, const Tensor& labels) { return
 
 float TrainingSession::Step(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] {
     const float loss = s.ComputeGradients(inputs, labels);
     if (!std::isfinite(loss))
@@ -424,6 +451,7 @@ float TrainingSession::ComputeGradients(const Tensor& inputs, const Tensor& labe
 
 float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] { return s.ComputeGradients(inputs, labels); });
 }
 
@@ -433,6 +461,7 @@ const Tensor& TrainingSession::predictions() const { return impl().gradient_outp
 
 void TrainingSession::ApplyOptimizer() {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   WithOrigin(s.origin, [&] { s.ApplyOptimizer(); });
 }
 
@@ -440,6 +469,7 @@ std::vector<Tensor> TrainingSession::Predict(const Tensor& inputs) { return Pred
 
 std::vector<Tensor> TrainingSession::Predict(std::span<const Tensor> inputs) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] { return s.RunForward(runtime::GraphKind::kPredict, inputs, nullptr); });
 }
 
@@ -449,6 +479,7 @@ TrainingSession::Evaluation TrainingSession::Evaluate(const Tensor& inputs, cons
 
 TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] {
     std::vector<Tensor> out = s.RunForward(runtime::GraphKind::kEvaluate, inputs, &labels);
     return Evaluation{out[0].data<float>()[0], std::move(out[1])};

@@ -34,8 +34,9 @@ The model's single output feeds the loss:
   mse         MSELoss; Y is f32 with the output's shape
   bce         BCELoss on probabilities (e.g. after a Sigmoid); Y is f32 0/1 with the output's shape
   bce-logits  BCEWithLogitsLoss on logits; Y as for bce
-  ce          CrossEntropyLoss on logits [N,C]; Y is int64 class indices [N]
-  nll         NLLLoss on log-probabilities [N,C]; Y is int64 class indices [N]
+  ce          CrossEntropyLoss on logits [N,C]; Y is int64 class indices [N], -100 for a
+              sample to ignore (torch's default ignore_index)
+  nll         NLLLoss on log-probabilities [N,C]; Y as for ce
 Trained: every f32 initializer of rank >= 1 that the loss depends on (weights and biases).
 
 Batches are taken in file order, the last partial one kept (a DataLoader with drop_last=False),
@@ -231,6 +232,9 @@ int TrainMain(const std::vector<std::string>& argv) {
     options.loss = required("--loss", "(mse, bce, bce-logits, ce or nll)");
     OptimizerOptions& o = options.optimizer;
     o.name = args.Value("--optimizer").value_or("sgd");
+    if (o.name == "sgd" || o.name == "momentum")
+      for (const char* adam_only : {"--beta1", "--beta2", "--epsilon"})
+        if (args.Value(adam_only)) args.Fail(std::string(adam_only) + " applies to adam and adamw only, not " + o.name);
     o.lr = static_cast<float>(args.DoubleValue("--lr", o.name == "adam" || o.name == "adamw" ? 0.001 : 0.01, 0));
     if (args.Value("--momentum")) o.momentum = static_cast<float>(args.DoubleValue("--momentum", 0, 0));
     if (args.Value("--weight-decay")) o.weight_decay = static_cast<float>(args.DoubleValue("--weight-decay", 0, 0));
@@ -275,6 +279,21 @@ int TrainMain(const std::vector<std::string>& argv) {
     args.Fail("--val-split " + std::to_string(split) + " of " + std::to_string(samples) + " samples holds out none");
   if (held_out >= samples) args.Fail("--val-split leaves no samples to train on");
   const Dataset train{x, y, 0, samples - held_out};
+  // A model exported with a fixed batch takes only batches of that size: say so now, not at the
+  // last, partial batch after an epoch's work.
+  if (const TensorInfo& input = session.inputs()[0]; input.has_rank && !input.shape.empty() && input.shape[0] >= 0) {
+    const int64_t fixed = input.shape[0];
+    const auto fail = [&](const std::string& what) {
+      args.Fail("the model's input " + input.ToString() + " has a fixed batch of " + std::to_string(fixed) + ": " + what +
+                " (train with --batch-size " + std::to_string(fixed) + " on a sample count it divides, or export the model "
+                "with a dynamic batch dim)");
+    };
+    if (batch != fixed) fail("--batch-size " + std::to_string(batch) + " differs from it");
+    if (train.size() % fixed != 0)
+      fail(std::to_string(train.size()) + " training samples leave a last batch of " + std::to_string(train.size() % fixed));
+    if (held_out % fixed != 0)
+      fail(std::to_string(held_out) + " validation samples leave a last batch of " + std::to_string(held_out % fixed));
+  }
   const Dataset validation{x, y, samples - held_out, samples};
 
   int64_t weights = 0;
@@ -307,8 +326,8 @@ int TrainMain(const std::vector<std::string>& argv) {
                     "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
                         " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
                         (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
-                        (checkpoint ? " and " + *checkpoint : std::string()) +
-                        " as they were (a lower --lr may help)");
+                        (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was")) +
+                        " (a lower --lr may help)");
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
       if (tty) {

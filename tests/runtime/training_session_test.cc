@@ -2,9 +2,11 @@
 // checkpoints against an uninterrupted run, bit for bit.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include "axon/axon.h"
@@ -456,4 +458,32 @@ TEST_CASE("training: Resume refuses an edited checkpoint: step out of range, opt
   CHECK(ok.parameters() == s.parameters());
   CHECK_THROWS_WITH(ok.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1})),
                     Catch::Contains("is the last one counted"));
+}
+
+TEST_CASE("training: an empty batch is an error, and concurrent calls are refused rather than raced", "[training]") {
+  TrainingSession s = Load(ModelOf(Net{}), {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.01f}});
+  const std::vector<char> before = Bytes(s.Parameter("w1"));
+  CHECK_THROWS_WITH(s.Step(Tensor::Zeros(DType::kF32, {0, 2}), Tensor::Zeros(DType::kF32, {0, 1})),
+                    Catch::Contains("an empty batch"));
+  CHECK(Bytes(s.Parameter("w1")) == before);
+  CHECK(s.step() == 0);
+
+  // Two threads stepping one session: every overlap is refused with the same error, and the
+  // session keeps working afterwards.
+  std::atomic<bool> refused{false}, other_error{false};
+  auto hammer = [&] {
+    for (int i = 0; i < 5000 && !refused; ++i) {
+      try {
+        s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}));
+      } catch (const Error& e) {
+        (std::string(e.what()).find("TrainingSession is not thread-safe") != std::string::npos ? refused : other_error) = true;
+      }
+    }
+  };
+  std::thread a(hammer), b(hammer);
+  a.join();
+  b.join();
+  CHECK(refused);
+  CHECK_FALSE(other_error);
+  CHECK(std::isfinite(s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}))));
 }
