@@ -1,5 +1,6 @@
-// sgemm throughput, Axon against oneDNN's dnnl_sgemm on the same shapes in the same process.
-// Row-major C = A·B, A: M×K, B: K×N. bench/compare_gemm runs this and tabulates the ratios.
+// sgemm throughput: Axon, oneDNN's dnnl_sgemm and OpenBLAS's cblas_sgemm (the anchors, each when
+// found at configure time) on the same shapes. Row-major C = A·B, A: M×K, B: K×N.
+// bench/compare_gemm runs each library in its own process (--benchmark_filter) and tabulates.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -10,6 +11,9 @@
 
 #ifdef AXON_HAVE_DNNL
 #include <dnnl.h>
+#endif
+#ifdef AXON_HAVE_OPENBLAS
+#include <cblas.h>
 #endif
 
 namespace axon::bench {
@@ -49,12 +53,28 @@ void BM_OnednnSgemm(benchmark::State& state, GemmShape s) {
 }
 #endif
 
+#ifdef AXON_HAVE_OPENBLAS
+void BM_OpenblasSgemm(benchmark::State& state, GemmShape s) {
+  Operands o(s);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.m), static_cast<int>(s.n),
+                static_cast<int>(s.k), 1.0f, o.a.data(), static_cast<int>(s.k), o.b.data(), static_cast<int>(s.n), 0.0f,
+                o.c.data(), static_cast<int>(s.n));
+    benchmark::ClobberMemory();
+  }
+  SetFlops(state, s);
+}
+#endif
+
 // Registered at start-up from the shape list, so a shape cannot be benchmarked for one side only.
 const bool registered = [] {
   for (const GemmShape& s : GemmShapes()) {
     benchmark::RegisterBenchmark(("sgemm/axon/" + s.Name()).c_str(), BM_AxonSgemm, s)->UseRealTime();
 #ifdef AXON_HAVE_DNNL
     benchmark::RegisterBenchmark(("sgemm/onednn/" + s.Name()).c_str(), BM_OnednnSgemm, s)->UseRealTime();
+#endif
+#ifdef AXON_HAVE_OPENBLAS
+    benchmark::RegisterBenchmark(("sgemm/openblas/" + s.Name()).c_str(), BM_OpenblasSgemm, s)->UseRealTime();
 #endif
   }
   return true;

@@ -1,6 +1,6 @@
 // Throughput of the backward kernels that gradient rules emit (activation gradients, softmax
 // gradients, Gather's and pooling's gradients, Conv's weight gradient) on shapes of the models in
-// kernel_bench.cc, with memcpy of the same bytes as the anchor. Run: axon_kernel_bench
+// kernel_bench.cc, with a copy of the same bytes as the anchor (CopyAnchor). Run: axon_kernel_bench
 // --benchmark_filter=grad
 #include <benchmark/benchmark.h>
 

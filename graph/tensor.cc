@@ -46,19 +46,6 @@ std::optional<DType> DTypeFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::size_t DTypeSize(DType dtype) {
-  switch (dtype) {
-    case DType::kF32: return 4;
-    case DType::kI64: return 8;
-    case DType::kBool: return 1;
-    case DType::kI32: return 4;
-    case DType::kI8: return 1;
-    case DType::kU8: return 1;
-    case DType::kUndefined: break;
-  }
-  return 0;
-}
-
 int64_t ElementCount(const std::vector<int64_t>& shape) {
   for (int64_t d : shape)
     if (d < 0) throw Error(ErrorCode::kInvalidArgument, "negative dimension in shape " + ShapeToString(shape));

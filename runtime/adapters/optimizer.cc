@@ -1,6 +1,8 @@
 // Adapters of the optimizer ops: hyperparameters read once per plan; LR and Step read from their
 // buffers on every run (a training session changes them each step under the same plan). X_new may
 // take X's buffer: the kernels read each element before writing it.
+#include <bit>
+#include <cstdint>
 #include <string>
 
 #include "runtime/adapter.h"
@@ -18,7 +20,19 @@ int64_t StepOf(const StepArgs& a) {
   return step;
 }
 
-double LearningRate(const StepArgs& a) { return kernels::DecimalValue(*a.In<float>(2)); }
+// The shortest-decimal round trip costs more than updating a small parameter (the seed's XOR net
+// has 4..8 of them a step), and the rate changes rarely: each thread keeps its last conversion.
+double LearningRate(const StepArgs& a) {
+  thread_local uint32_t last_bits = 0;
+  thread_local double last_value = 0.0;  // DecimalValue(0.0f)
+  const float lr = *a.In<float>(2);
+  const auto bits = std::bit_cast<uint32_t>(lr);
+  if (bits != last_bits) {
+    last_value = kernels::DecimalValue(lr);
+    last_bits = bits;
+  }
+  return last_value;
+}
 
 double Hyper(const BindContext& b, const char* attr) { return kernels::DecimalValue(b.attrs().Float(attr)); }
 

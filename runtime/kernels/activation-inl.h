@@ -10,57 +10,59 @@
 #endif
 
 #include <hwy/highway.h>
-#include <hwy/contrib/math/math-inl.h>
-
 #include "runtime/kernels/activation.h"
+#include "runtime/kernels/exp-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Compares rather than taking Max(x, 0): x86 MAXPS returns its second operand when either is
-// NaN, so Max would silently turn NaN into 0 on some targets and not on others.
+// max(x, 0) that keeps NaN, which a plain Max does not on every target (AtLeastKeepNaN); -0 stays
+// -0 (x86 MAXPS returns its second operand, x, for two zeros; the compare elsewhere is false).
 struct ReluOp {
   template <class D, class V>
-  HWY_INLINE V operator()(D d, V x) const {
-    return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x);
-  }
+  HWY_INLINE V operator()(D d, V x) const { return AtLeastKeepNaN(d, x, 0.0f); }
 };
-
-// Highway's Exp is only specified up to +104 (beyond, its range reduction overflows int32 and
-// returns garbage) and returns 0 for NaN, because its underflow test `x >= -104` is false for
-// NaN. Clamping to 89 keeps every overflow at +inf (exp(89) > FLT_MAX); NaN is passed through.
-template <class D, class V>
-HWY_INLINE V ExpChecked(D d, V x) {
-  const V e = hn::Exp(d, hn::Min(x, hn::Set(d, 89.0f)));
-  return hn::IfThenElse(hn::IsNaN(x), x, e);
-}
 
 struct ExpOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const { return ExpChecked(d, x); }
 };
 
-// e = exp(-|x|) lies in (0, 1], so nothing overflows. For x >= 0 the result is 1/(1+e); for
-// x < 0 it is e/(1+e), which keeps full relative precision where 1 - 1/(1+exp(-x)) would cancel
-// catastrophically (sigmoid(-30) ~ 9e-14 is exact to a few ulp rather than 0).
+// 1 / (1 + e^-x). It needs no select on the sign of x: for x < 0 the divisor is large, and a
+// quotient is as precise relative to its value however small that value is (sigmoid(-30) ~ 9e-14
+// to a few ulp); only 1 - 1/(1 + e^x) would cancel. A true division: a reciprocal estimate with a
+// Newton step measured slower on AVX2 and AVX-512 (three more operations on the ports that the
+// polynomial needs, against a divider that works beside them). A vector with any lane at
+// |x| >= 87 (or NaN) takes the long path, which gives those lanes e^x / (1 + e^x) for x < 0, so
+// that sigmoid underflows gradually where e^-x would overflow, and keeps the short path's result
+// in the others, so that a lane's result never depends on its neighbours.
 struct SigmoidOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    const V neg_abs = hn::Or(x, hn::SignBit(d));
-    const V e = ExpChecked(d, neg_abs);
-    const V r = hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), e));
-    const V y = hn::IfThenElse(hn::Ge(x, hn::Zero(d)), r, hn::Mul(e, r));
-    return hn::IfThenElse(hn::IsNaN(x), x, y);
+    const V one = hn::Set(d, 1.0f);
+    const auto in_range = hn::Lt(hn::Abs(x), hn::Set(d, kExpShortRange));
+    const V y = hn::Div(one, hn::Add(one, ExpShort(d, hn::Neg(x))));
+    if (HWY_LIKELY(hn::AllTrue(d, in_range))) return y;
+    const V e = ExpChecked(d, hn::Or(x, hn::SignBit(d)));  // e^-|x|: 0 for ±inf, NaN for NaN
+    const V wide = hn::Div(hn::IfThenElse(hn::Lt(x, hn::Zero(d)), e, one), hn::Add(one, e));
+    return hn::IfThenElse(in_range, y, wide);
   }
 };
 
-// Highway's Tanh already computes expm1(2|x|) / (expm1(2|x|) + 2), which stays accurate for
-// small |x| (no 1 - 1 cancellation) and saturates at 1 above 18.7; measured within 1e-6.
+// tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)): with u = -expm1(-2|x|) in [0, 1), tanh|x| =
+// u / (2 - u), no cancellation for small |x| (NegExpm1 is relatively precise near 0), and the
+// divisor lies in [1, 2]. |x| is clamped at 10, where tanh rounds to 1 already
+// (1 - tanh 9.1 < 2^-25), so 2^n stays normal and no lane needs a slow path. u = +0 at x = ±0,
+// so the sign of x, or-ed in last, makes tanh(±0) = ±0.
 struct TanhOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    return hn::IfThenElse(hn::IsNaN(x), x, hn::Tanh(d, x));
+    const V sign = hn::SignBit(d);
+    const V z = AtLeastKeepNaN(d, hn::Or(x, sign), -10.0f);  // -|x|; NaN stays NaN to the end
+    const V u = NegExpm1<2>(d, z);
+    const V y = hn::Div(u, hn::Sub(hn::Set(d, 2.0f), u));
+    return hn::Or(y, hn::And(x, sign));
   }
 };
 

@@ -10,7 +10,6 @@
 #define HWY_TARGET_INCLUDE "runtime/kernels/activation.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-#include <hwy/contrib/math/math-inl.h>
 #include "runtime/kernels/activation-inl.h"
 #include "runtime/kernels/simd-inl.h"
 

@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -83,6 +84,9 @@ constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
 #endif
 constexpr int64_t kNR = kNV * kLanes;
 constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
+// Row stride of a transposed-A block: kKC plus one cache line, so that the kMR rows a micro-kernel
+// reads at once do not fall into the same few L1 sets (a stride of 1 KiB puts every fourth row in one).
+constexpr int64_t kLdAT = kKC + 16;
 constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
 
 // K cut into equal blocks of at most kKC: a function of K alone, shared by the packed layout
@@ -218,6 +222,9 @@ HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, co
   }
 }
 
+// Largest row stride of B whose kLanes-row gather offsets fit in 32 bits.
+constexpr int64_t kMaxGatherStride = std::numeric_limits<int32_t>::max() / std::max<int64_t>(1, kLanes);
+
 // Floats a PackedB of k × n needs on this target.
 std::size_t PackedFloats(int64_t k, int64_t n) { return static_cast<std::size_t>(PaddedN(n) * k); }
 
@@ -239,10 +246,21 @@ void PackB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, floa
           std::memset(out + cols, 0, static_cast<std::size_t>(width - cols) * sizeof(float));
         }
       } else {
-        // Column j of op(B) is row j of B: read each row once, in order.
-        for (int64_t j = 0; j < width; ++j) {
-          const float* src = b + (j0 + j) * ldb + k0;
-          for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + j] = j < cols ? src[kk] : 0.0f;
+        // Column j of op(B) is row j of B. A whole vector of columns is gathered from kLanes rows
+        // at once (B is re-packed every step when it is a trained weight, so this is hot): the
+        // kLanes rows' current cache lines serve kLanes consecutive k. A partial vector (and a B
+        // too wide for 32-bit gather offsets) goes element by element.
+        for (int64_t v = 0; v < width; v += kLanes) {
+          const int64_t live = std::clamp<int64_t>(cols - v, 0, kLanes);
+          const float* src = b + (j0 + v) * ldb + k0;
+          if (live == kLanes && kLanes > 1 && ldb <= kMaxGatherStride) {
+            const hn::RebindToSigned<D> di;
+            const auto rows = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(ldb)));
+            for (int64_t kk = 0; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
+            continue;
+          }
+          for (int64_t j = 0; j < kLanes; ++j)
+            for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + v + j] = j < live ? src[j * ldb + kk] : 0.0f;
         }
       }
     }
@@ -274,7 +292,7 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
   detail::WorkspaceLayout w;
   if (g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0.0f) return w;
   // Transposed A: each block copies up to all of its rows of one K block.
-  const auto a_block = static_cast<std::size_t>(g.trans_a ? ((g.m + kMR - 1) / kMR * kMR) * kKC : 0);
+  const auto a_block = static_cast<std::size_t>(g.trans_a ? ((g.m + kMR - 1) / kMR * kMR) * kLdAT : 0);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
     w.per_thread = a_block;
   } else if (g.m == 1) {
@@ -335,7 +353,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
     const int64_t mc = i1 - i0;
-    float* scratch = g.trans_a ? Scratch<detail::kScratchA>(g, static_cast<std::size_t>(mc * kKC)) : nullptr;
+    float* scratch = g.trans_a ? Scratch<detail::kScratchA>(g, static_cast<std::size_t>(mc * kLdAT)) : nullptr;
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -343,10 +361,10 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       if (g.trans_a) {  // op(A) rows are A's columns: copy this block row-major
         for (int64_t kk = 0; kk < kc; ++kk) {
           const float* col = g.a + (k0 + kk) * g.lda + i0;
-          for (int64_t i = 0; i < mc; ++i) scratch[i * kc + kk] = col[i];
+          for (int64_t i = 0; i < mc; ++i) scratch[i * kLdAT + kk] = col[i];
         }
         a = scratch;
-        lda = kc;
+        lda = kLdAT;
       }
       const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, &g.epilogue, i0, 0};
       for (int64_t j = j0; j < jend; j += kNR) {

@@ -60,68 +60,62 @@ struct LogOp {
   }
 };
 
-// erf(x) = sign(x)·e(|x|), with
-//   e(a) = a + a·P(a²)               for a < 1  (P approximates erf(a)/a - 1; adding the leading
-//                                                a exactly keeps the relative error near 1 ulp)
-//   e(a) = 1 - Q(a - 2.46)           for 1 <= a < 3.92 (Q approximates erfc; the error of Q is
-//                                                absolute there, and erf >= 0.84)
-//   e(a) = 1                         for a >= 3.92 (erfc(3.92) < 2^-25: erf rounds to 1)
-// P (degree 6) and Q (degree 14) are Chebyshev interpolants computed with mpmath (chebyfit of
-// erf(sqrt(z))/sqrt(z) - 1 on z in [0, 1], and of erfc(t + 2.46) on t in [-1.46, 1.46]), with
-// errors 6.4e-9 (relative) and 8.5e-9 (absolute) after rounding the coefficients to float.
-// Both polynomials are evaluated for every lane (branch-free): 21 FMAs in two independent
-// chains, cheaper than the exp that a form e^{-a²}·R(a) would need.
+// erf(x) = sign(x)·e(|x|) with e(a) = a·P(a²)/Q(a²) for a < 3.92 and 1 from there (erfc(3.92)
+// < 2^-25: erf rounds to 1). P and Q have degree 5 (one rational for the whole range, where two
+// polynomials, of degree 6 near 0 and 14 beyond 1, both had to be evaluated for every lane): a
+// minimax fit of erf(a)/a on [0, 3.92] for relative error (Lawson's iteration in mpmath, 30
+// digits), 6.2e-8 after rounding the coefficients to float. At a -> 0 it is a·P(0)/Q(0) =
+// a·2/sqrt(pi), so tiny and subnormal x keep their relative precision.
 struct ErfOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    const V one = hn::Set(d, 1.0f);
     const V a = hn::Abs(x);
-    const V z = hn::Mul(a, a);
-    V p = hn::Set(d, 7.87587487e-05f);
-    p = hn::MulAdd(p, z, hn::Set(d, -0.00080168643f));
-    p = hn::MulAdd(p, z, hn::Set(d, 0.00518908724f));
-    p = hn::MulAdd(p, z, hn::Set(d, -0.0268542115f));
-    p = hn::MulAdd(p, z, hn::Set(d, 0.112835944f));
-    p = hn::MulAdd(p, z, hn::Set(d, -0.37612626f));
-    p = hn::MulAdd(p, z, hn::Set(d, 0.128379166f));
-    const V small = hn::MulAdd(a, p, a);
-
-    // Clamped so that inf and huge |x| (selected away below) never reach the polynomial.
-    const V t = hn::Sub(hn::Min(a, hn::Set(d, 3.92f)), hn::Set(d, 2.46f));
-    V q = hn::Set(d, -1.09892505e-06f);
-    q = hn::MulAdd(q, t, hn::Set(d, -8.31815541e-08f));
-    q = hn::MulAdd(q, t, hn::Set(d, 1.73639892e-05f));
-    q = hn::MulAdd(q, t, hn::Set(d, -2.4786983e-05f));
-    q = hn::MulAdd(q, t, hn::Set(d, -7.59161048e-05f));
-    q = hn::MulAdd(q, t, hn::Set(d, 0.000299832114f));
-    q = hn::MulAdd(q, t, hn::Set(d, -0.000355779077f));
-    q = hn::MulAdd(q, t, hn::Set(d, -0.000459607138f));
-    q = hn::MulAdd(q, t, hn::Set(d, 0.00293709175f));
-    q = hn::MulAdd(q, t, hn::Set(d, -0.00679937378f));
-    q = hn::MulAdd(q, t, hn::Set(d, 0.0099142082f));
-    q = hn::MulAdd(q, t, hn::Set(d, -0.00983250327f));
-    q = hn::MulAdd(q, t, hn::Set(d, 0.00653451821f));
-    q = hn::MulAdd(q, t, hn::Set(d, -0.0026562335f));
-    q = hn::MulAdd(q, t, hn::Set(d, 0.000503353658f));
-    const V large = hn::Sub(one, q);
-
-    V e = hn::IfThenElse(hn::Lt(a, one), small, large);
-    e = hn::IfThenElse(hn::Ge(a, hn::Set(d, 3.92f)), one, e);
-    return hn::IfThenElse(hn::IsNaN(x), x, hn::CopySignToAbs(e, x));
+    const V ac = AtMostKeepNaN(d, a, 3.92f);  // huge and infinite |x| never reach the rational
+    const V z = hn::Mul(ac, ac);
+    V p = hn::Set(d, 0x1.132718p-19f);
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.2AB2CEp-12f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.ED7EF6p-9f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.B01A7Ap-5f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.85EDEAp-3f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.20DD74p+0f));
+    V q = hn::Set(d, 0x1.3F8606p-15f);
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.30B676p-10f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.EA79CCp-7f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.D35EF8p-4f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.010ECEp-1f));
+    q = hn::MulAdd(q, z, hn::Set(d, 1.0f));
+    V e = hn::Div(hn::Mul(ac, p), q);
+    e = hn::IfThenElse(hn::Ge(a, hn::Set(d, 3.92f)), hn::Set(d, 1.0f), e);
+    return hn::Or(e, hn::And(x, hn::SignBit(d)));  // NaN stays NaN: the rational of NaN is NaN
   }
 };
 
+// log1p(v) for v in [0, 1] (NaN stays NaN): 2·atanh(s) with s = v / (2 + v) in [0, 1/3], as
+// s·Q(s²). s comes from v itself, never from a rounded 1 + v, so tiny v keep their relative
+// precision (log1p(v) = v·(1 - v/2 + ...)) with no correction term, and |s| <= 1/3 needs no range
+// reduction. Q (degree 4 in s², coefficients doubled) approximates 2·atanh(s)/s to 9.2e-9
+// relative after rounding to float (minimax, as exp-inl.h's polynomials).
+template <class D, class V>
+HWY_INLINE V Log1pUnit(D d, V v) {
+  const V s = hn::Div(v, hn::Add(hn::Set(d, 2.0f), v));
+  const V z = hn::Mul(s, s);
+  V q = hn::Set(d, 0x1.208D16p-2f);
+  q = hn::MulAdd(q, z, hn::Set(d, 0x1.1E5050p-2f));
+  q = hn::MulAdd(q, z, hn::Set(d, 0x1.99DAFEp-2f));
+  q = hn::MulAdd(q, z, hn::Set(d, 0x1.5554DEp-1f));
+  q = hn::MulAdd(q, z, hn::Set(d, 2.0f));
+  return hn::Mul(s, q);
+}
+
 // ln(1 + e^x) = max(x, 0) + log1p(e^-|x|): e^-|x| lies in (0, 1], so nothing overflows, and for
-// x << 0, where the result is about e^x, log1p keeps its relative precision (Highway's Log1p
-// returns its argument when 1 + e rounds to 1).
-// (Replacing Log1p's second division by a refined reciprocal measured no faster: the exp and the
-// log's polynomial dominate.)
+// x << 0, where the result is about e^x, log1p keeps its relative precision. One exp, one
+// division and nine other operations where Highway's Exp and Log1p took two divisions and about
+// forty.
 struct SoftplusOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     const V e = ExpChecked(d, hn::Or(x, hn::SignBit(d)));
-    const V y = hn::Add(hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x), hn::Log1p(d, e));
-    return hn::IfThenElse(hn::IsNaN(x), x, y);
+    return hn::Add(AtLeastKeepNaN(d, x, 0.0f), Log1pUnit(d, e));
   }
 };
 
@@ -145,26 +139,27 @@ struct LeakyReluOp {
   }
 };
 
-// x < 0 ? alpha·expm1(x) : x. expm1 rather than exp - 1, which would cancel for x near 0.
-// Highway's Expm1 returns -1 below -104 (and for -inf); lanes with x >= 0 or NaN, where it may
-// return garbage, are not selected.
+// x < 0 ? alpha·expm1(x) : x, expm1 rather than exp - 1, which would cancel for x near 0. The
+// argument is clamped at -20, where expm1 rounds to -1 already; lanes with x >= 0 or NaN, where
+// NegExpm1 may return garbage, are not selected.
 struct EluOp {
   float alpha;
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Mul(hn::Set(d, alpha), hn::Expm1(d, x)), x);
+    const V u = NegExpm1(d, AtLeastKeepNaN(d, x, -20.0f));
+    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Mul(hn::Set(d, -alpha), u), x);
   }
 };
 
 // x <= 0 ? (gamma·alpha)·expm1(x) : gamma·x, the ONNX gamma·(alpha·e^x - alpha) without its
-// cancellation near 0. NaN fails x <= 0 and gives gamma·NaN.
+// cancellation near 0, with ELU's expm1. NaN fails x <= 0 and gives gamma·NaN.
 struct SeluOp {
   float alpha, gamma;
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    const V gamma_alpha = hn::Set(d, static_cast<float>(static_cast<double>(gamma) * alpha));
-    return hn::IfThenElse(hn::Le(x, hn::Zero(d)), hn::Mul(gamma_alpha, hn::Expm1(d, x)),
-                          hn::Mul(hn::Set(d, gamma), x));
+    const V minus_gamma_alpha = hn::Set(d, static_cast<float>(-static_cast<double>(gamma) * alpha));
+    const V u = NegExpm1(d, AtLeastKeepNaN(d, x, -20.0f));
+    return hn::IfThenElse(hn::Le(x, hn::Zero(d)), hn::Mul(minus_gamma_alpha, u), hn::Mul(hn::Set(d, gamma), x));
   }
 };
 

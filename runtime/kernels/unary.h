@@ -13,9 +13,9 @@
 // measured on any target over 1.3M to 4.2M points a function, every binade from the smallest
 // subnormal to FLT_MAX plus dense sweeps where each bends; `axon_tests "[.report]" -s` prints it):
 //   exact, bit for bit: Sqrt, Neg, Abs, Reciprocal, LeakyRelu, Clip (one IEEE operation or none)
-//   Log          1.5e-7  (8.3e-8)      Erf          1.5e-7  (9.2e-8)
-//   Softplus     3e-7    (2.0e-7)      HardSwish    2.5e-7  (1.7e-7)
-//   Elu          2e-7    (1.4e-7)      Selu         3e-7    (2.0e-7)
+//   Log          1.5e-7  (8.3e-8)      Erf          5e-7    (3.7e-7)
+//   Softplus     4e-7    (3.0e-7)      HardSwish    2.5e-7  (1.7e-7)
+//   Elu          2e-7    (1.1e-7)      Selu         3e-7    (1.6e-7)
 // where the exact result is a normal float; where it is subnormal (Softplus, Elu, Selu and Erf
 // of tiny or very negative x) the error is bounded absolutely by 1e-37 instead. HardSigmoid is
 // one multiply-add, fused on AVX2/AVX-512 and two roundings on SSE4 and below: its error is at
@@ -31,13 +31,14 @@ void Log(const float* x, float* y, int64_t n);
 void Sqrt(const float* x, float* y, int64_t n);
 void Neg(const float* x, float* y, int64_t n);
 void Abs(const float* x, float* y, int64_t n);
-// The error function, by a polynomial in x² for |x| < 1 and 1 - a polynomial approximation of
-// erfc above; ±1 from |x| >= 3.92, where erf rounds to ±1 in float.
+// The error function, by one rational function x·P(x²)/Q(x²) (degree 5 over 5); ±1 from
+// |x| >= 3.92, where erf rounds to ±1 in float.
 void Erf(const float* x, float* y, int64_t n);
 // 1 / x, correctly rounded (not the 12-bit hardware approximation).
 void Reciprocal(const float* x, float* y, int64_t n);
 // ln(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)): never overflows, and keeps full
-// relative precision for x << 0, where the result is about exp(x).
+// relative precision for x << 0, where the result is about exp(x). The exp is activation.h's;
+// log1p is 2·atanh(v / (2 + v)) by a polynomial.
 void Softplus(const float* x, float* y, int64_t n);
 // x · clamp(x/6 + 1/2, 0, 1).
 void HardSwish(const float* x, float* y, int64_t n);

@@ -20,7 +20,20 @@ enum class DType : int32_t {
 
 std::string_view DTypeName(DType dtype);          // "f32", "i64", "bool", "i32", "i8", "u8"
 std::optional<DType> DTypeFromName(std::string_view name);
-std::size_t DTypeSize(DType dtype);               // bytes per element; 0 for kUndefined
+// Bytes per element; 0 for kUndefined. Inline: Tensor::nbytes() is on a run's hot path (a run
+// checks its buffers for overlap), where a call across the shared library's PLT showed.
+constexpr std::size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return 4;
+    case DType::kI64: return 8;
+    case DType::kBool: return 1;
+    case DType::kI32: return 4;
+    case DType::kI8: return 1;
+    case DType::kU8: return 1;
+    case DType::kUndefined: break;
+  }
+  return 0;
+}
 
 template <typename T> constexpr DType DTypeOf();
 template <> constexpr DType DTypeOf<float>() { return DType::kF32; }

@@ -187,6 +187,45 @@ TEST_CASE("activation results do not depend on the thread count", "[kernels][act
   }
 }
 
+// Exp and Sigmoid take a slower path for a whole vector when one lane is out of the short range
+// (|x| >= 87, inf, NaN); the other lanes must get the same bits as they would without that
+// neighbour, or a result would depend on where an array starts or how a tile is cut.
+TEST_CASE("an activation's result for x does not depend on the other lanes of its vector", "[kernels][activation]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float wide[] = {100.0f, -100.0f, 88.5f, -87.5f, inf, -inf, std::numeric_limits<float>::quiet_NaN()};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-86.0f, 86.0f);
+  std::vector<float> plain(4096);
+  for (float& v : plain) v = dist(rng);
+  std::vector<float> mixed = plain;
+  for (std::size_t i = 0; i < mixed.size(); i += 5) mixed[i] = wide[i % 7];  // one in 5: in most vectors
+  for (const Activation& a : kActivations) {
+    test::ForEachTarget([&](const char*) {
+      INFO(a.name);
+      std::vector<float> y_plain(plain.size()), y_mixed(mixed.size());
+      a.fn(plain.data(), y_plain.data(), static_cast<int64_t>(plain.size()));
+      a.fn(mixed.data(), y_mixed.data(), static_cast<int64_t>(mixed.size()));
+      int64_t differ = 0;
+      for (std::size_t i = 0; i < plain.size(); ++i)
+        if (i % 5 != 0 && std::memcmp(&y_plain[i], &y_mixed[i], sizeof(float)) != 0) ++differ;
+      CHECK(differ == 0);
+    });
+  }
+}
+
+// tanh(±0) = ±0, as IEEE and PyTorch give (the last step ors in the sign of x).
+TEST_CASE("Tanh keeps the sign of zero", "[kernels][activation]") {
+  const float x[2] = {0.0f, -0.0f};
+  test::ForEachTarget([&](const char*) {
+    float y[2] = {1.0f, 1.0f};
+    Tanh(x, y, 2);
+    CHECK(y[0] == 0.0f);
+    CHECK_FALSE(std::signbit(y[0]));
+    CHECK(y[1] == 0.0f);
+    CHECK(std::signbit(y[1]));
+  });
+}
+
 TEST_CASE("Relu, Sigmoid and Tanh kernels are registered and map input 0 to output 0", "[kernels][activation][kernel:Relu][kernel:Sigmoid][kernel:Tanh]") {
   const std::vector<int64_t> shape = {2, 3, 5};
   std::vector<float> values(30);
