@@ -390,3 +390,21 @@ TEST_CASE("train: a model with a fixed batch is checked against --batch-size and
   CHECK(r.code == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("train: a model whose output is a scalar is refused with one message, not a contradictory one", "[cli][train]") {
+  const fs::path dir = TempDir("train_scalar");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {std::string("batch"), 2});
+  m.Weight("fc.weight", {1, 2}, {0.3f, -0.2f});
+  AttrInt(m.Node("Gemm", {"x", "fc.weight"}, {"h"}, "fc"), "transB", 1);
+  AttrInt(m.Node("ReduceSum", {"h"}, {"y"}, "sum"), "keepdims", 0);
+  m.Output("y");
+  std::ofstream(dir / "scalar.onnx", std::ios::binary) << m.Bytes();
+  const Result r = Axon("train scalar.onnx --data x.npy --labels y.npy --loss mse -o out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("the model's output y: f32[] is a scalar: axon train needs samples along dim 0") != std::string::npos);
+  CHECK(Count(r.err, "\n") == 1);
+  fs::remove_all(dir);
+}
