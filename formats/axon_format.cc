@@ -148,6 +148,7 @@ void CheckTraining(const Reporter& r, const pb::TrainingState& t,
                    const std::map<std::string_view, const pb::Tensor*>& initializers) {
   if (t.step() < 0) r.Invalid("training state has negative step " + std::to_string(t.step()));
   if (t.epoch() < 0) r.Invalid("training state has negative epoch " + std::to_string(t.epoch()));
+  if (t.data_samples() < 0) r.Invalid("training state has negative data_samples " + std::to_string(t.data_samples()));
   r.CheckText(t.optimizer(), "training optimizer");
   r.CheckText(t.loss(), "training loss");
   std::set<std::string_view> hyper;
@@ -307,6 +308,8 @@ Checkpoint FromProto(pb::Model& m, bool want_training) {
     state.optimizer = t.optimizer();
     state.epoch = t.epoch();
     state.shuffle_seed = t.shuffle_seed();
+    state.data_samples = t.data_samples();
+    state.data_fingerprint = t.data_fingerprint();
     state.loss = t.loss();
     for (const pb::HyperParameter& h : t.hyper_parameters()) state.hyper_parameters.emplace(h.name(), h.value());
     for (pb::ParameterState& p : *m.mutable_training()->mutable_parameters()) {
@@ -412,6 +415,8 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
     t->set_optimizer(state.optimizer);
     t->set_epoch(state.epoch);
     t->set_shuffle_seed(state.shuffle_seed);
+    t->set_data_samples(state.data_samples);
+    t->set_data_fingerprint(state.data_fingerprint);
     t->set_loss(state.loss);
     for (const auto& [name, value] : state.hyper_parameters) {
       pb::HyperParameter* h = t->add_hyper_parameters();

@@ -42,6 +42,8 @@ struct TrainingState {
   int64_t epoch = 0;           // epochs completed, >= 0
   uint64_t shuffle_seed = 0;   // seed of the data order
   std::string loss;            // "mse", "ce", ...; "" when not recorded
+  int64_t data_samples = 0;    // samples trained on (with validation), >= 0; 0 when not recorded
+  uint64_t data_fingerprint = 0;  // FNV-1a 64 of the data's then the labels' bytes; 0 when not recorded
 };
 
 // A model plus, for a training checkpoint, its optimizer state.

@@ -8,12 +8,15 @@
 
 #include "axon/error.h"
 #include "formats/file_util.h"
+#include "formats/temp_files.h"
 
 namespace axon::formats {
 
 FileBatch::~FileBatch() {
-  for (const Staged& s : staged_) ::unlink(s.tmp.c_str());
+  for (const Staged& s : staged_) internal::RemoveTemp(s.tmp);
 }
+
+void CheckReplaceable(const std::string& path) { internal::CheckReplaceable(path); }
 
 void FileBatch::Add(const std::string& path, std::span<const std::string_view> chunks) {
   staged_.push_back({internal::WriteTempFile(path, chunks), path});
@@ -23,20 +26,17 @@ void FileBatch::Commit() {
   std::vector<Staged> staged = std::move(staged_);
   staged_.clear();
   auto discard_from = [&](std::size_t first) {
-    for (std::size_t i = first; i < staged.size(); ++i) ::unlink(staged[i].tmp.c_str());
+    for (std::size_t i = first; i < staged.size(); ++i) internal::RemoveTemp(staged[i].tmp);
   };
   // Anything but a regular file in a target's place (a directory, a device, a symlink) is refused
   // by RenameOver: find it before any earlier target is replaced, so the files that were there
   // stay as they were.
   for (const Staged& s : staged) {
-    struct stat st {};
-    if (::lstat(s.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    try {
+      internal::CheckReplaceable(s.path);
+    } catch (const Error&) {
       discard_from(0);
-      if (S_ISDIR(st.st_mode))
-        throw Error(ErrorCode::kIo, s.path + ": cannot write: " + std::generic_category().message(EISDIR));
-      throw Error(ErrorCode::kIo, s.path + ": cannot write: " +
-                                      std::string(S_ISLNK(st.st_mode) ? "a symbolic link" : "something other than a regular file") +
-                                      " is in the way (only a regular file is replaced)");
+      throw;
     }
   }
   for (std::size_t i = 0; i < staged.size(); ++i) {

@@ -31,4 +31,9 @@ class FileBatch {
   std::vector<Staged> staged_;
 };
 
+// Refuses (axon::Error kIo, naming path) a target that a write would refuse at the end: anything
+// but a regular file or nothing yet (a directory, a device, a FIFO, a symlink). Commands call it
+// before long work whose result goes there.
+void CheckReplaceable(const std::string& path);
+
 }  // namespace axon::formats

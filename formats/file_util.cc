@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "axon/error.h"
+#include "formats/temp_files.h"
 
 namespace axon::formats::internal {
 namespace {
@@ -133,10 +134,11 @@ std::string WriteTempFile(const std::string& path, std::span<const std::string_v
     if (fd < 0 && !(errno == EEXIST && attempt < 100) && errno != EINTR) ThrowIo(path, "cannot create", errno);
   }
   FdCloser closer(fd);
+  RegisterTemp(tmp);
 
   auto fail = [&](const char* what, int err) {
     ::close(closer.release());
-    ::unlink(tmp.c_str());
+    RemoveTemp(tmp);
     ThrowIo(path, what, err);
   };
   for (std::string_view chunk : chunks) {
@@ -155,28 +157,37 @@ std::string WriteTempFile(const std::string& path, std::span<const std::string_v
   if (::fsync(fd) != 0) fail("cannot write (fsync)", errno);
   if (::close(closer.release()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
+    RemoveTemp(tmp);
     ThrowIo(path, "cannot write (close)", err);
   }
   return tmp;
 }
 
-void RenameOver(const std::string& tmp, const std::string& path) {
+void CheckReplaceable(const std::string& path) {
   // Renaming over a device, a FIFO or a symlink would replace the node itself (as root, even
   // /dev/null): only a regular file, or nothing yet, may be replaced. A symlink is refused rather
   // than followed, so a file is never written somewhere its name does not say.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    ::unlink(tmp.c_str());
-    throw Error(ErrorCode::kIo, path + ": cannot write: " +
-                                    (S_ISLNK(st.st_mode) ? std::string("a symbolic link") : std::string(FileKind(st.st_mode))) +
-                                    " is in the way (only a regular file is replaced)");
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
+  if (S_ISDIR(st.st_mode)) ThrowIo(path, "cannot write", EISDIR);
+  throw Error(ErrorCode::kIo, path + ": cannot write: " +
+                                  (S_ISLNK(st.st_mode) ? std::string("a symbolic link") : std::string(FileKind(st.st_mode))) +
+                                  " is in the way (only a regular file is replaced)");
+}
+
+void RenameOver(const std::string& tmp, const std::string& path) {
+  try {
+    CheckReplaceable(path);
+  } catch (...) {
+    RemoveTemp(tmp);
+    throw;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
+    RemoveTemp(tmp);
     ThrowIo(path, "cannot write (rename)", err);
   }
+  ForgetTemp(tmp);
   // Persist the rename itself. Best effort: some file systems refuse to fsync a directory, and
   // the new file is complete either way.
   const int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -69,6 +69,9 @@ void WriteFileAtomically(const std::string& path, std::span<const std::string_vi
 // path and fsyncs the directory (best effort); on failure it removes tmp. Errors name path.
 std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks);
 void RenameOver(const std::string& tmp, const std::string& path);
+// Refuses (kIo, naming path) a path that RenameOver would not replace: anything but a regular
+// file or nothing (a directory, a device, a FIFO, a symlink). For checking before the work.
+void CheckReplaceable(const std::string& path);
 
 // Copies `bytes` bytes of elements of elem_size bytes from little-endian src to host order dst
 // (or from host order to little-endian: the swap is its own inverse). A plain memcpy on

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "axon/training.h"
 #include "graph/autodiff.h"
 #include "graph/op_schema.h"
 #include "graph/rewrite.h"
@@ -102,7 +103,9 @@ graph::Graph BuildTrainingGraph(const graph::Graph& forward, const std::vector<s
     return g;
   }
   const std::string labels = g.inputs[forward.inputs.size()].name;
-  const std::string loss_value = e.AddNode(loss.op_type, {output.name, labels}, 1, {}, "loss").outputs[0];
+  std::map<std::string, graph::Attribute> loss_attrs;
+  if (loss.class_indices) loss_attrs["ignore_index"] = kIgnoredClass;
+  const std::string loss_value = e.AddNode(loss.op_type, {output.name, labels}, 1, std::move(loss_attrs), "loss").outputs[0];
   g.outputs = {graph::ValueInfo{loss_value, DType::kF32, graph::Shape(std::vector<graph::Dim>{})}, output};
   e.Refresh();
   if (kind == GraphKind::kGradient) {
@@ -125,6 +128,15 @@ std::vector<std::string> TrainableParameters(const graph::Graph& forward, const 
   for (const std::string& name : frozen)
     if (!forward.IsInitializer(name))
       throw Error(ErrorCode::kInvalidArgument, "cannot freeze '" + name + "': the model has no initializer of that name");
+  // Training mode's batch statistics are not implemented: training such a node with its running
+  // statistics would silently differ from PyTorch's training.
+  for (const graph::Node& n : forward.nodes)
+    if (n.op_type == "BatchNormalization" && graph::AttrReader(n, graph::SchemaFor(n)).Int("exported_for_training") != 0)
+      throw Error(ErrorCode::kUnsupported,
+                  "node '" + n.name + "' (BatchNormalization) was exported in training mode (its running-statistics "
+                  "outputs are there): Axon trains BatchNormalization only in inference form, with the running mean and "
+                  "variance fixed, which differs from PyTorch's training with batch statistics. Export the model "
+                  "after model.eval() to train it so, knowingly");
   const graph::ValueInfo output = ModelOutput(forward);
   graph::Graph copy = forward;
   const graph::GraphEditor editor(copy);

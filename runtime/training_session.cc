@@ -4,6 +4,7 @@
 // is both read and written by a run, and nothing is allocated per step once a batch shape has
 // been planned.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -83,6 +84,11 @@ std::map<std::string, double> HyperParameters(const OptimizerOptions& o) {
 }
 
 // Takes the optimizer's settings out of `hyper` (what is left belongs to the training loop).
+// Steps and epochs are counted far below int64's end, so that step + 1 never overflows.
+constexpr int64_t kMaxStep = int64_t{1} << 62;
+// The hyper-parameter under which a checkpoint records how many parameters it trains.
+constexpr const char* kTrainedParameters = "trained_parameters";
+
 OptimizerOptions FromHyperParameters(const std::string& name, std::map<std::string, double>& hyper) {
   OptimizerOptions o;
   o.name = name;
@@ -163,6 +169,7 @@ struct TrainingSession::Impl {
   std::vector<Tensor> update_inputs[2];    // values[c]'s parameters, gradients, values[c]'s slots, lr, step
   std::vector<Tensor> prediction_buffers;  // one per recent batch shape
   TrainingLoopState loop;
+  std::atomic<bool> busy{false};  // a run in progress: concurrent use is refused, not raced
 
   std::size_t num_parameters() const { return parameters.size(); }
   std::span<const Tensor> Parameters() const { return std::span(values[current]).first(num_parameters()); }
@@ -265,6 +272,9 @@ std::vector<Tensor> TrainingSession::Impl::RunForward(runtime::GraphKind kind, s
 float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, const Tensor& batch_labels) {
   if (batch.size() != inputs.size())
     Invalid("the model has " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(batch.size()));
+  // The mean loss of no samples is 0/0: say so rather than report a NaN loss.
+  for (const Tensor& t : batch)
+    if (t.rank() >= 1 && t.shape()[0] == 0) Invalid("an empty batch (0 samples in dim 0 of an input) has no loss to train on");
   // Handles are assigned into slots that exist already: no allocation once shapes repeat.
   std::vector<Tensor>& in = gradient_inputs[current];
   for (std::size_t i = 0; i < batch.size(); ++i) in[i] = batch[i];
@@ -288,6 +298,7 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
 
 void TrainingSession::Impl::ApplyOptimizer() {
   if (!gradients_ready) Invalid("ApplyOptimizer needs gradients: call ComputeGradients first (once per step)");
+  if (step >= kMaxStep - 1) Invalid("optimizer step " + std::to_string(step) + " is the last one counted (2^62)");
   step_value.data<int64_t>()[0] = step + 1;  // the optimizer ops take the 1-based number of this step
   std::vector<Tensor>& in = update_inputs[current];
   const std::size_t n = num_parameters();
@@ -313,6 +324,27 @@ TrainingSession::TrainingSession(TrainingSession&&) noexcept = default;
 TrainingSession& TrainingSession::operator=(TrainingSession&&) noexcept = default;
 TrainingSession::~TrainingSession() = default;
 
+namespace {
+
+// Holds a session's busy flag for one call. A second thread's call throws instead of racing
+// on the shared buffers (plans, parameters, gradients).
+class Exclusive {
+ public:
+  explicit Exclusive(std::atomic<bool>& busy) : busy_(busy) {
+    if (busy_.exchange(true, std::memory_order_acquire))
+      throw Error(ErrorCode::kInvalidArgument,
+                  "TrainingSession is not thread-safe: another thread is using this session (one call at a time)");
+  }
+  ~Exclusive() { busy_.store(false, std::memory_order_release); }
+  Exclusive(const Exclusive&) = delete;
+  Exclusive& operator=(const Exclusive&) = delete;
+
+ private:
+  std::atomic<bool>& busy_;
+};
+
+}  // namespace
+
 TrainingSession::Impl& TrainingSession::impl() const {
   if (!impl_) throw Error(ErrorCode::kInvalidArgument, "this axon::TrainingSession was moved from and holds no model");
   return *impl_;
@@ -337,6 +369,10 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
       Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write them)");
     formats::TrainingState& t = *c.training;
     if (t.loss.empty()) Invalid("the checkpoint does not record its loss, so training cannot resume");
+    if (t.step < 0 || t.step >= kMaxStep)
+      Invalid("the checkpoint's step " + std::to_string(t.step) + " is out of range (0 to 2^62)");
+    if (t.epoch < 0 || t.epoch >= kMaxStep)
+      Invalid("the checkpoint's epoch " + std::to_string(t.epoch) + " is out of range (0 to 2^62)");
     TrainingOptions options;
     options.session = session_options;
     options.loss = t.loss;
@@ -349,6 +385,18 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
     for (const auto& [name, slots] : t.slots)
       if (std::find(all.begin(), all.end(), name) == all.end())
         Invalid("the checkpoint trains '" + name + "', which is no trainable parameter of its model");
+    // A checkpoint records how many parameters it trains, so that one whose optimizer state was
+    // lost or cut out is refused instead of silently freezing those parameters.
+    if (const auto it = rest.find(kTrainedParameters); it != rest.end()) {
+      const double count = it->second;
+      rest.erase(it);
+      if (count != static_cast<double>(t.slots.size()))
+        for (const std::string& name : all)
+          if (!t.slots.count(name))
+            Invalid("the checkpoint has no optimizer state for parameter '" + name + "', which it trains (" +
+                    std::to_string(t.slots.size()) + " of the " + std::to_string(static_cast<int64_t>(std::clamp(count, 0.0, 1e15))) +
+                    " trained parameters have state)");
+    }
     for (const std::string& name : all)
       if (!t.slots.count(name)) options.frozen.push_back(name);
 
@@ -370,7 +418,7 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
       }
     }
     s.step = t.step;
-    s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest)};
+    s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest), t.data_samples, t.data_fingerprint};
     return TrainingSession(std::move(impl));
   });
 }
@@ -388,6 +436,7 @@ float TrainingSession::Step(const Tensor& inputs, const Tensor& labels) { return
 
 float TrainingSession::Step(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] {
     const float loss = s.ComputeGradients(inputs, labels);
     if (!std::isfinite(loss))
@@ -404,6 +453,7 @@ float TrainingSession::ComputeGradients(const Tensor& inputs, const Tensor& labe
 
 float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] { return s.ComputeGradients(inputs, labels); });
 }
 
@@ -413,6 +463,7 @@ const Tensor& TrainingSession::predictions() const { return impl().gradient_outp
 
 void TrainingSession::ApplyOptimizer() {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   WithOrigin(s.origin, [&] { s.ApplyOptimizer(); });
 }
 
@@ -420,6 +471,7 @@ std::vector<Tensor> TrainingSession::Predict(const Tensor& inputs) { return Pred
 
 std::vector<Tensor> TrainingSession::Predict(std::span<const Tensor> inputs) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] { return s.RunForward(runtime::GraphKind::kPredict, inputs, nullptr); });
 }
 
@@ -429,6 +481,7 @@ TrainingSession::Evaluation TrainingSession::Evaluate(const Tensor& inputs, cons
 
 TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> inputs, const Tensor& labels) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] {
     std::vector<Tensor> out = s.RunForward(runtime::GraphKind::kEvaluate, inputs, &labels);
     return Evaluation{out[0].data<float>()[0], std::move(out[1])};
@@ -461,6 +514,7 @@ void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoop
   t.step = s.step;
   t.optimizer = s.options.optimizer.name;
   t.hyper_parameters = HyperParameters(s.options.optimizer);
+  t.hyper_parameters[kTrainedParameters] = static_cast<double>(s.parameters.size());
   for (const auto& [name, value] : loop.settings)
     if (!t.hyper_parameters.emplace(name, value).second)
       Invalid(path + ": not written: loop setting '" + name + "' has the name of one of the optimizer's hyper-parameters");
@@ -470,6 +524,8 @@ void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoop
   }
   t.epoch = loop.epoch;
   t.shuffle_seed = loop.shuffle_seed;
+  t.data_samples = loop.data_samples;
+  t.data_fingerprint = loop.data_fingerprint;
   t.loss = s.options.loss;
   formats::WriteCheckpointFile(c, path);
 }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "axon/axon.h"
+#include "formats/file_batch.h"
 #include "tools/args.h"
 #include "tools/command.h"
 #include "tools/output_names.h"
@@ -33,8 +34,9 @@ The model's single output feeds the loss:
   mse         MSELoss; Y is f32 with the output's shape
   bce         BCELoss on probabilities (e.g. after a Sigmoid); Y is f32 0/1 with the output's shape
   bce-logits  BCEWithLogitsLoss on logits; Y as for bce
-  ce          CrossEntropyLoss on logits [N,C]; Y is int64 class indices [N]
-  nll         NLLLoss on log-probabilities [N,C]; Y is int64 class indices [N]
+  ce          CrossEntropyLoss on logits [N,C]; Y is int64 class indices [N], -100 for a
+              sample to ignore (torch's default ignore_index)
+  nll         NLLLoss on log-probabilities [N,C]; Y as for ce
 Trained: every f32 initializer of rank >= 1 that the loss depends on (weights and biases).
 
 Batches are taken in file order, the last partial one kept (a DataLoader with drop_last=False),
@@ -66,7 +68,8 @@ options:
                         every epoch (or every Nth, and the last: --checkpoint-every N), atomically
   --resume              continue from --checkpoint PATH: its parameters, optimizer state, epoch
                         and settings (MODEL is not read); --epochs counts from the start, and
-                        options given must equal the checkpoint's. The result equals a run that
+                        options given must equal the checkpoint's. A checkpoint that already
+                        finished --epochs epochs trains nothing and leaves OUT as it is. The result equals a run that
                         was never interrupted, bit for bit
   --threads N           worker threads (default: one per core)
   --log-every N         print every Nth epoch (and the last; default 1)
@@ -101,12 +104,31 @@ Totals Validate(TrainingSession& session, const Dataset& data, int64_t batch_siz
   return totals;
 }
 
+// True if a and b name one file: the same device and inode when both exist, else the same
+// canonical directory and name (so that "x" and "./x" match before either is written).
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
+    return std::filesystem::equivalent(a, b, ec);
+  auto where = [](const std::string& p) {
+    const std::filesystem::path file(p);
+    std::error_code e;
+    const std::filesystem::path parent = std::filesystem::weakly_canonical(file.has_parent_path() ? file.parent_path() : ".", e);
+    return parent / file.filename();
+  };
+  return where(a) == where(b);
+}
+
+std::string Number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 // Options given on the command line that a resumed run must share with its checkpoint.
 void CheckSame(const Args& args, const std::string& option, double given, double saved) {
   if (!args.Value(option) || static_cast<float>(given) == static_cast<float>(saved)) return;
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", saved);
-  args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + text +
+  args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + Number(saved) +
             ": a resumed run keeps the settings it started with");
 }
 
@@ -129,11 +151,6 @@ int TrainMain(const std::vector<std::string>& argv) {
   const bool resume = args.Flag("--resume");
   const std::optional<std::string> checkpoint = args.Value("--checkpoint");
   if (resume && !checkpoint) args.Fail("--resume needs --checkpoint PATH");
-  if (checkpoint) {
-    std::error_code ec;
-    if (std::filesystem::weakly_canonical(*checkpoint, ec) == std::filesystem::weakly_canonical(out_path, ec))
-      args.Fail("--checkpoint and -o name the same file");
-  }
   // Where the results go is checked now, not after the training it would waste.
   for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
     if (!target) continue;
@@ -142,7 +159,16 @@ int TrainMain(const std::vector<std::string>& argv) {
     std::error_code ec;
     if (!std::filesystem::is_directory(parent, ec))
       throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
-    if (std::filesystem::is_directory(file, ec)) throw Error(ErrorCode::kIo, *target + ": is a directory");
+    formats::CheckReplaceable(*target);
+  }
+  // An output written over an input would destroy it (the data, or the model trained from).
+  if (checkpoint && SameFile(*checkpoint, out_path)) args.Fail("--checkpoint and -o name the same file");
+  for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
+    if (!target) continue;
+    const std::string option = *target == out_path ? "-o" : "--checkpoint";
+    for (const auto& [input, what] : {std::pair{x_path, "--data"}, std::pair{y_path, "--labels"}, std::pair{model_path, "MODEL"}})
+      if (SameFile(*target, input))
+        args.Fail(option + " " + *target + " names the same file as " + what + " " + input + ": it would be overwritten");
   }
   if (args.Value("--seed") && !args.Flag("--shuffle")) args.Fail("--seed sets the order of --shuffle: give --shuffle too");
   const int epochs = args.IntValue("--epochs", 10, 1);
@@ -185,6 +211,18 @@ int TrainMain(const std::vector<std::string>& argv) {
     if (args.Flag("--shuffle") && setting("shuffle", 1) == 0) args.Fail("--shuffle: the checkpoint's run did not shuffle");
     if (args.Value("--seed") && seed != loop.shuffle_seed)
       args.Fail("--seed " + *args.Value("--seed") + " differs from the checkpoint's " + std::to_string(loop.shuffle_seed));
+    // A checkpoint is a file anyone can edit: its loop settings are checked as options are.
+    for (const auto& [name, value] : loop.settings)
+      if (name != "batch_size" && name != "shuffle" && name != "val_split")
+        args.Fail("the checkpoint has an unknown setting '" + name + "' (not written by axon train)");
+    const double saved_batch = setting("batch_size", batch_size);
+    if (!(saved_batch >= 1 && saved_batch <= 1099511627776.0 && saved_batch == std::floor(saved_batch)))
+      args.Fail("the checkpoint's batch_size " + Number(saved_batch) + " is not a batch size (an integer from 1 to 2^40)");
+    const double saved_split = setting("val_split", val_split);
+    if (!(saved_split >= 0 && saved_split < 1))
+      args.Fail("the checkpoint's val_split " + Number(saved_split) + " is not a fraction from 0 to below 1");
+    if (const double v = setting("shuffle", 0); v != 0 && v != 1)
+      args.Fail("the checkpoint's shuffle " + Number(v) + " is neither 0 nor 1");
     first_epoch = loop.epoch;
     shuffle = setting("shuffle", shuffle ? 1 : 0) != 0;
     seed = loop.shuffle_seed;
@@ -194,6 +232,9 @@ int TrainMain(const std::vector<std::string>& argv) {
     options.loss = required("--loss", "(mse, bce, bce-logits, ce or nll)");
     OptimizerOptions& o = options.optimizer;
     o.name = args.Value("--optimizer").value_or("sgd");
+    if (o.name == "sgd" || o.name == "momentum")
+      for (const char* adam_only : {"--beta1", "--beta2", "--epsilon"})
+        if (args.Value(adam_only)) args.Fail(std::string(adam_only) + " applies to adam and adamw only, not " + o.name);
     o.lr = static_cast<float>(args.DoubleValue("--lr", o.name == "adam" || o.name == "adamw" ? 0.001 : 0.01, 0));
     if (args.Value("--momentum")) o.momentum = static_cast<float>(args.DoubleValue("--momentum", 0, 0));
     if (args.Value("--weight-decay")) o.weight_decay = static_cast<float>(args.DoubleValue("--weight-decay", 0, 0));
@@ -212,16 +253,47 @@ int TrainMain(const std::vector<std::string>& argv) {
   };
   const auto batch = static_cast<int64_t>(saved("batch_size", batch_size));
   const double split = saved("val_split", val_split);
-  if (batch < 1) args.Fail("the checkpoint's batch_size " + std::to_string(batch) + " is not a batch size");
   const std::string& loss_name = session.options().loss;
+  if (first_epoch >= epochs) {
+    // OUT is left as it is: the checkpoint already holds that model, and a run that trains
+    // nothing should change nothing.
+    std::printf("nothing to do: the checkpoint already finished epoch %lld of %d (raise --epochs to train on); %s not written\n",
+                static_cast<long long>(first_epoch), epochs, Escaped(out_path).c_str());
+    return 0;
+  }
 
   auto [x, y] = ReadTrainingData(x_path, y_path, session);
   const int64_t samples = x.shape()[0];
+  const uint64_t fingerprint = DataFingerprint(x, y);
+  if (resume && session.loop_state().data_samples > 0) {
+    const TrainingLoopState& loop = session.loop_state();
+    if (loop.data_samples != samples)
+      args.Fail("--data " + x_path + " holds " + std::to_string(samples) + " samples; the checkpoint " + *checkpoint +
+                " was trained on " + std::to_string(loop.data_samples) + ": a resumed run needs the same data");
+    if (loop.data_fingerprint != fingerprint)
+      args.Fail("--data " + x_path + " and --labels " + y_path + " differ from the data the checkpoint " + *checkpoint +
+                " was trained on (same sample count, other contents): a resumed run needs the same data");
+  }
   const auto held_out = static_cast<int64_t>(std::floor(static_cast<double>(samples) * split));
   if (split > 0 && held_out == 0)
     args.Fail("--val-split " + std::to_string(split) + " of " + std::to_string(samples) + " samples holds out none");
   if (held_out >= samples) args.Fail("--val-split leaves no samples to train on");
   const Dataset train{x, y, 0, samples - held_out};
+  // A model exported with a fixed batch takes only batches of that size: say so now, not at the
+  // last, partial batch after an epoch's work.
+  if (const TensorInfo& input = session.inputs()[0]; input.has_rank && !input.shape.empty() && input.shape[0] >= 0) {
+    const int64_t fixed = input.shape[0];
+    const auto fail = [&](const std::string& what) {
+      args.Fail("the model's input " + input.ToString() + " has a fixed batch of " + std::to_string(fixed) + ": " + what +
+                " (train with --batch-size " + std::to_string(fixed) + " on a sample count it divides, or export the model "
+                "with a dynamic batch dim)");
+    };
+    if (batch != fixed) fail("--batch-size " + std::to_string(batch) + " differs from it");
+    if (train.size() % fixed != 0)
+      fail(std::to_string(train.size()) + " training samples leave a last batch of " + std::to_string(train.size() % fixed));
+    if (held_out % fixed != 0)
+      fail(std::to_string(held_out) + " validation samples leave a last batch of " + std::to_string(held_out % fixed));
+  }
   const Dataset validation{x, y, samples - held_out, samples};
 
   int64_t weights = 0;
@@ -254,8 +326,8 @@ int TrainMain(const std::vector<std::string>& argv) {
                     "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
                         " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
                         (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
-                        (checkpoint ? " and " + *checkpoint : std::string()) +
-                        " as they were (a lower --lr may help)");
+                        (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was")) +
+                        " (a lower --lr may help)");
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
       if (tty) {
@@ -274,7 +346,8 @@ int TrainMain(const std::vector<std::string>& argv) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     if (checkpoint && ((epoch + 1) % checkpoint_every == 0 || epoch + 1 == epochs)) {
-      TrainingLoopState loop{epoch + 1, seed, {{"batch_size", static_cast<double>(batch)}, {"shuffle", shuffle ? 1.0 : 0.0}, {"val_split", split}}};
+      TrainingLoopState loop{epoch + 1, seed, {{"batch_size", static_cast<double>(batch)}, {"shuffle", shuffle ? 1.0 : 0.0}, {"val_split", split}},
+                             samples, fingerprint};
       session.SaveCheckpoint(*checkpoint, loop);
     }
     if ((epoch + 1) % log_every != 0 && epoch + 1 != epochs) continue;

@@ -1,6 +1,7 @@
 #include "tools/train_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -45,6 +46,12 @@ std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std:
   if (session.inputs().size() != 1)
     throw Error(ErrorCode::kInvalidArgument, "the model has " + std::to_string(session.inputs().size()) +
                                                  " inputs; axon train feeds one (--data)");
+  // Samples are rows (dim 0): a scalar input or output has none to batch.
+  for (const TensorInfo* info : {&session.inputs()[0], &session.output()})
+    if (info->has_rank && info->shape.empty())
+      throw Error(ErrorCode::kInvalidArgument, "the model's " + std::string(info == &session.output() ? "output " : "input ") +
+                                                   info->ToString() +
+                                                   " is a scalar: axon train needs samples along dim 0 (a batch dim)");
   Tensor x = formats::ReadNpyFile(x_path);
   Tensor y = formats::ReadNpyFile(y_path);
   const TensorInfo& input = session.inputs()[0];
@@ -58,18 +65,37 @@ std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std:
     throw Error(ErrorCode::kInvalidArgument, x_path + " is " + Typed(x) + " and " + y_path + " is " + Typed(y) +
                                                  ": they must hold the same number of samples (dim 0)");
   if (x.shape()[0] == 0) throw Error(ErrorCode::kInvalidArgument, x_path + " holds no samples");
+  if (x.dtype() == DType::kF32) {
+    // A NaN or infinity in the data would surface as a diverged loss, wrongly blamed on --lr.
+    const float* v = x.data<float>();
+    const int64_t per_row = x.size() / x.shape()[0];
+    for (int64_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(v[i]))
+        throw Error(ErrorCode::kInvalidArgument, x_path + ": sample " + std::to_string(i / per_row) + " (element " +
+                                                     std::to_string(i) + " of the data) holds " +
+                                                     (std::isnan(v[i]) ? "NaN" : "an infinity"));
+  }
   const TensorInfo& out = session.output();
   if (y.dtype() == DType::kI64 && out.has_rank && out.shape.size() >= 2 && out.shape[1] >= 0) {
     const int64_t classes = out.shape[1];
     const int64_t* labels = y.data<int64_t>();
     for (int64_t i = 0; i < y.size(); ++i)
-      if (labels[i] < 0 || labels[i] >= classes)
+      if ((labels[i] < 0 || labels[i] >= classes) && labels[i] != kIgnoredClass)
         throw Error(ErrorCode::kInvalidArgument, y_path + ": label " + std::to_string(labels[i]) + " (element " +
                                                      std::to_string(i) + ") is not a class index of the model's " +
                                                      std::to_string(classes) + " classes (0.." +
-                                                     std::to_string(classes - 1) + ")");
+                                                     std::to_string(classes - 1) + ", or " + std::to_string(kIgnoredClass) + " to ignore the sample)");
   }
   return {std::move(x), std::move(y)};
+}
+
+uint64_t DataFingerprint(const Tensor& x, const Tensor& y) {
+  uint64_t h = 14695981039346656037ull;
+  for (const Tensor* t : {&x, &y}) {
+    const auto* p = static_cast<const unsigned char*>(t->raw_data());
+    for (std::size_t i = 0; i < t->nbytes(); ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+  return h;
 }
 
 std::vector<int64_t> EpochOrder(int64_t samples, bool shuffle, uint64_t seed, int64_t epoch) {
@@ -127,9 +153,11 @@ int64_t CountCorrect(const std::string& loss, const Tensor& predictions, const T
         int64_t best = 0;
         for (int64_t c = 1; c < classes; ++c)
           if (p[(i * classes + c) * inner + j] > p[(i * classes + best) * inner + j]) best = c;
-        correct += best == y[i * inner + j];
+        const int64_t label = y[i * inner + j];
+        if (label == kIgnoredClass) continue;
+        correct += best == label;
+        ++count;
       }
-    count = n * inner;
     return correct;
   }
   if (loss == "bce" || loss == "bce-logits") {

@@ -25,6 +25,10 @@ struct Dataset {
 std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std::string& y_path,
                                            const TrainingSession& session);
 
+// A cheap fingerprint of the training data, recorded in checkpoints so that a resume with other
+// data is refused: FNV-1a 64 over x's element bytes then y's (docs/format.md, data_fingerprint).
+uint64_t DataFingerprint(const Tensor& x, const Tensor& y);
+
 // The order of the samples in epoch `epoch` (0-based): file order, or a permutation that depends
 // only on (seed, epoch), so a resumed run sees exactly the orders an uninterrupted one would.
 std::vector<int64_t> EpochOrder(int64_t samples, bool shuffle, uint64_t seed, int64_t epoch);

@@ -1,5 +1,7 @@
 // Normalization and regularization layers as inference runs them: BatchNormalization of opsets
 // before 14 (spatial, is_test, training-only outputs) and Dropout of every opset (the identity).
+#include <algorithm>
+
 #include "formats/onnx/op_table.h"
 
 namespace axon::formats::onnx_import {
@@ -25,7 +27,14 @@ void BatchNormalizationBefore14(Translation& t) {
   RequireUnusedExtraOutputs(t, "it is the running or saved statistics that only training computes");
   const std::string y = t.node().outputs.empty() ? std::string() : t.node().outputs[0];
   if (y.empty()) t.Invalid("has no output Y");
-  t.EmitWithOutputs("BatchNormalization", t.node().inputs, t.node().attrs, {y});
+  // Those outputs mean the model was exported in training mode (PyTorch's model.train()): it
+  // runs in inference form, but training it so would silently use the running statistics
+  // instead of the batch's, so the node says where it came from.
+  auto attrs = t.node().attrs;
+  const auto& outs = t.node().outputs;
+  if (std::any_of(outs.begin() + 1, outs.end(), [](const std::string& o) { return !o.empty(); }))
+    attrs["exported_for_training"] = int64_t{1};
+  t.EmitWithOutputs("BatchNormalization", t.node().inputs, attrs, {y});
 }
 
 // Inference does not drop: Dropout is the identity and its mask is all true (all ones of the

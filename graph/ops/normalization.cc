@@ -141,6 +141,9 @@ AXON_OP(BatchNormalization).Since(2).Inputs({"X", "scale", "B", "input_mean", "i
     .Outputs({"Y", "running_mean", "running_var"}, 1)
     .Attr("epsilon", AttrType::kFloat, 1e-5f).Attr("momentum", AttrType::kFloat, 0.9f)
     .Attr("training_mode", AttrType::kInt, int64_t{0})
+    // 1: imported from an ONNX BatchNormalization before opset 14 that had its training-only
+    // outputs (a training-mode export). Inference ignores it; TrainingSession refuses the model.
+    .Attr("exported_for_training", AttrType::kInt, int64_t{0})
     .Infer(InferBatchNorm).Flops(BatchNormFlops).Grad(BatchNormGrad);
 
 }  // namespace axon::graph

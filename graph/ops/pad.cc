@@ -53,12 +53,13 @@ void InferPad(InferContext& ctx) {
 }
 
 // Constant mode only: the adjoint of padding by `pads` (crops where negative) is padding dY by
-// −pads, which crops what was added and puts zeros where was cropped. The pads must be a constant.
+// −pads, which crops what was added and puts zeros where was cropped. Pads computed at run time
+// (F.pad's export builds them from shapes) are negated at run time too.
 void PadGrad(GradContext& g) {
   if (g.attrs().String("mode") != "constant") g.Fail("only mode 'constant' has a gradient rule");
   if (g.NumInputs() > 2 && g.NeedsGrad(2)) g.Fail("constant_value is not differentiated");
   const Tensor* pads = g.ConstantInput(1);
-  if (!pads) g.Fail("the pads are computed at run time; the gradient needs them constant");
+  if (!pads) return g.SetInputGrad(0, g.Op("Pad", {g.OutGrad(0), g.Op("Sub", {g.Ints({0}), g.Input(1)})}));
   std::vector<int64_t> negated(static_cast<std::size_t>(pads->size()));
   for (std::size_t i = 0; i < negated.size(); ++i) negated[i] = -pads->data<int64_t>()[i];
   g.SetInputGrad(0, g.Op("Pad", {g.OutGrad(0), g.Ints(negated)}));

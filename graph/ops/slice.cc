@@ -105,71 +105,34 @@ void InferSlice(InferContext& ctx) {
   ctx.SetOutput(0, dtype, Shape(std::move(out)));
 }
 
-std::vector<int64_t> ConstantInts(GradContext& g, std::size_t i, const char* what) {
-  const Tensor* t = g.ConstantInput(i);
-  if (!t) g.Fail(std::string(what) + " are computed at run time; the gradient needs them constant");
-  std::vector<int64_t> v(static_cast<std::size_t>(t->size()));
-  for (std::size_t k = 0; k < v.size(); ++k)
-    v[k] = t->dtype() == DType::kI64 ? t->data<int64_t>()[k] : int64_t{t->data<int32_t>()[k]};
-  return v;
+// SliceGrad(dY, Like, starts, ends[, axes[, steps]]): Like's shape (the sliced data's; its
+// bytes are never read), zeros except where Slice took its elements, which get dY's. Slice's
+// index inputs as they were, so the rule holds for any steps (negative too) and for dims and
+// indices known only to a plan, not to the graph.
+void InferSliceGrad(InferContext& ctx) {
+  ctx.RequireFloat(0);
+  const DType index_type = ctx.InType(2);
+  ctx.Require(index_type == DType::kI64 || index_type == DType::kI32,
+              "starts must be i64 or i32, got " + std::string(DTypeName(index_type)));
+  for (std::size_t i = 3; i < 6; ++i)
+    if (ctx.HasInput(i)) IndexVectorLength(ctx, i, index_type);
+  const Shape& dy = ctx.InShape(0);
+  const Shape& like = ctx.InShape(1);
+  if (dy.has_rank() && like.has_rank())
+    ctx.Require(dy.rank() == like.rank(), "dY " + dy.ToString() + " and Like " + like.ToString() + " differ in rank");
+  ctx.SetOutput(0, ctx.InType(0), like);
 }
 
-// dX = dY put back where it was taken, zeros elsewhere: along an axis with step s > 1 each dY
-// element is first followed by s − 1 zeros (Unsqueeze, Pad, Reshape), then one Pad (cropping
-// where the last stride runs past the end) puts the run at its start. Needs constant starts,
-// ends, axes and steps, positive steps, and X's dims known on the sliced axes (and after a
-// stepped one).
 void SliceGrad(GradContext& g) {
-  const int64_t rank = g.InRank(0);
-  const Shape& x = g.InInfo(0).shape;
-  const std::vector<int64_t> starts = ConstantInts(g, 1, "starts"), ends = ConstantInts(g, 2, "ends");
-  std::vector<int64_t> axes, steps(starts.size(), 1);
-  if (g.NumInputs() > 3 && !g.Input(3).empty()) {
-    axes = ConstantInts(g, 3, "axes");
-  } else {
-    for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
-  }
-  if (g.NumInputs() > 4 && !g.Input(4).empty()) steps = ConstantInts(g, 4, "steps");
-  // dY's dims as they become known: X's, with each sliced axis's count.
-  std::vector<Dim> dims = x.dims();
-  std::vector<SliceAxis> resolved(axes.size());
-  std::vector<int64_t> norm(axes.size());
-  for (std::size_t k = 0; k < axes.size(); ++k) {
-    norm[k] = NormalizeAxis(axes[k], rank).value();
-    const Dim& d = x[static_cast<std::size_t>(norm[k])];
-    if (!d.known()) g.Fail("sliced dim " + std::to_string(norm[k]) + " has no known size");
-    if (steps[k] < 1) g.Fail("negative steps have no gradient rule yet");
-    resolved[k] = ResolveSliceAxis(d.value(), starts[k], ends[k], steps[k]);
-    dims[static_cast<std::size_t>(norm[k])] = Dim(resolved[k].count);
-  }
-  std::string dx = g.OutGrad(0);
-  std::vector<int64_t> pads(static_cast<std::size_t>(2 * rank), 0);
-  for (std::size_t k = 0; k < axes.size(); ++k) {
-    const auto a = static_cast<std::size_t>(norm[k]);
-    const int64_t dim = x[a].value(), count = resolved[k].count, step = count > 1 ? steps[k] : 1;
-    if (step > 1) {
-      std::vector<int64_t> spread(static_cast<std::size_t>(2 * (rank + 1)), 0);
-      spread[static_cast<std::size_t>(rank + 1) + a + 1] = step - 1;
-      std::vector<int64_t> merged(a, 0);  // 0: the dims before the axis are copied
-      merged.push_back(count * step);
-      for (std::size_t i = a + 1; i < dims.size(); ++i) {
-        if (!dims[i].known()) g.Fail("dim " + std::to_string(i) + " after the stepped axis has no known size");
-        merged.push_back(dims[i].value());
-      }
-      dx = g.Op("Unsqueeze", {dx, g.Ints({static_cast<int64_t>(a) + 1})});
-      dx = g.Op("Pad", {dx, g.Ints(spread)});
-      dx = g.Op("Reshape", {dx, g.Ints(merged)});
-    }
-    const int64_t begin = count ? resolved[k].start : dim;
-    pads[a] = begin;
-    pads[static_cast<std::size_t>(rank) + a] = dim - begin - count * step;
-  }
-  g.SetInputGrad(0, g.Op("Pad", {dx, g.Ints(pads)}));
+  std::vector<std::string> inputs = {g.OutGrad(0), g.Input(0)};
+  for (std::size_t i = 1; i < g.NumInputs(); ++i) inputs.push_back(g.Input(i));
+  g.SetInputGrad(0, g.Op("SliceGrad", std::move(inputs)));
 }
 
 }  // namespace
 
 AXON_OP(Slice).Inputs({"data", "starts", "ends", "axes", "steps"}, 3).Outputs({"output"}).Infer(InferSlice).Since(2)
     .Grad(SliceGrad);
+AXON_OP(SliceGrad).Inputs({"dY", "Like", "starts", "ends", "axes", "steps"}, 4).Outputs({"dX"}).Infer(InferSliceGrad).Since(3);
 
 }  // namespace axon::graph

@@ -8,6 +8,7 @@
 
 #include "graph/ops/slice_rule.h"
 #include "runtime/adapter.h"
+#include "runtime/kernels/fill.h"
 #include "runtime/kernels/slice.h"
 
 namespace axon::runtime {
@@ -16,9 +17,10 @@ namespace {
 struct SliceBinding {
   std::vector<int64_t> x_shape, y_shape;
   int64_t n = 0;          // entries in starts (and ends, axes, steps)
-  std::size_t inputs = 3; // inputs the node lists: 3 to 5
+  std::size_t inputs = 3; // inputs the node lists: 3 to 5 (Slice), 4 to 6 (SliceGrad)
   bool index_i64 = true;  // else i32
   std::size_t esize = 0;
+  std::size_t first_index = 1;  // the node's input that is starts: 1 (Slice), 2 (SliceGrad)
 };
 
 template <class I>
@@ -54,31 +56,55 @@ kernels::StridedLayout LayoutFrom(const SliceBinding& s, const std::array<const 
                     static_cast<const int32_t*>(in[3]), static_cast<const int32_t*>(in[4]));
 }
 
+
+// A step that moves elements between the data (x) and the dense slice (y); `move` is StridedCopy
+// or StridedScatter. The layout is made once when the index inputs are constants.
+template <class Move>
+BoundStep SliceStep(const BindContext& b, SliceBinding s, Move move) {
+  // Index inputs as LayoutFrom takes them (at 1..4); omitted ones are null.
+  std::array<const void*, 5> constants{};
+  bool all_constant = true;
+  for (std::size_t k = 1; k < 5; ++k) {
+    const std::size_t i = s.first_index + k - 1;
+    if (!b.HasIn(i)) continue;
+    const Tensor* t = b.IsConstant(i) ? b.Constant(i) : nullptr;
+    all_constant = all_constant && t;
+    constants[k] = t ? t->raw_data() : nullptr;
+  }
+  if (all_constant) return BoundStep{.run = [layout = LayoutFrom(s, constants), move](const StepArgs& a) { move(layout, a); }};
+  return BoundStep{.run = [s = std::move(s), move](const StepArgs& a) {
+    std::array<const void*, 5> in{};
+    for (std::size_t k = 1; k < 5; ++k)
+      if (const std::size_t i = s.first_index + k - 1; i < s.inputs) in[k] = a.in[i];
+    move(LayoutFrom(s, in), a);
+  }};
+}
+
 }  // namespace
 
 AXON_ADAPTER(Slice, [](const BindContext& b) {
   SliceBinding s{b.InShape(0), b.OutShape(0), b.InShape(1).at(0), b.NumInputs(), b.InType(1) == DType::kI64,
                  DTypeSize(b.InType(0))};
   if (s.x_shape == s.y_shape && s.n == 0) return AliasOf(0);  // nothing sliced
-  // Inputs 1..4 as a run would see them; omitted ones are null.
-  std::array<const void*, 5> constants{};
-  bool all_constant = true;
-  for (std::size_t i = 1; i < 5; ++i) {
-    if (!b.HasIn(i)) continue;
-    const Tensor* t = b.IsConstant(i) ? b.Constant(i) : nullptr;
-    all_constant = all_constant && t;
-    constants[i] = t ? t->raw_data() : nullptr;
-  }
-  if (all_constant) {
-    return BoundStep{.run = [layout = LayoutFrom(s, constants)](const StepArgs& a) {
-      kernels::StridedCopy(layout, a.in[0], a.out[0]);
-    }};
-  }
-  return BoundStep{.run = [s = std::move(s)](const StepArgs& a) {
-    std::array<const void*, 5> in{};
-    for (std::size_t i = 0; i < s.inputs; ++i) in[i] = a.in[i];
-    kernels::StridedCopy(LayoutFrom(s, in), a.in[0], a.out[0]);
-  }};
+  return SliceStep(b, std::move(s), [](const kernels::StridedLayout& l, const StepArgs& a) {
+    kernels::StridedCopy(l, a.in[0], a.out[0]);
+  });
+});
+
+// dX = zeros of Like's shape with dY scattered back where Slice took it. Like's bytes are not read.
+AXON_ADAPTER(SliceGrad, [](const BindContext& b) {
+  SliceBinding s{b.InShape(1), b.InShape(0), b.InShape(2).at(0), b.NumInputs(), b.InType(2) == DType::kI64,
+                 DTypeSize(b.InType(0)), 2};
+  int64_t elements = 1;
+  for (int64_t d : s.x_shape) elements *= d;
+  const std::size_t esize = s.esize;
+  BoundStep step = SliceStep(b, std::move(s), [elements, esize](const kernels::StridedLayout& l, const StepArgs& a) {
+    constexpr std::array<char, 16> kZero{};  // an element of any dtype, all bits 0
+    kernels::Fill(a.out[0], elements, kZero.data(), esize);
+    kernels::StridedScatter(l, a.in[0], a.out[0]);
+  });
+  step.shape_only_inputs = uint64_t{1} << 1;
+  return step;
 });
 
 }  // namespace axon::runtime

@@ -44,8 +44,9 @@ StridedLayout MakeStridedLayout(int rank, const int64_t* x_shape, const int64_t*
 
 namespace {
 
-template <std::size_t kSize>
-void CopyRows(const StridedLayout& p, const char* x, char* y) {
+// Moves each dense row of y from (or, kScatter, to) its strided place in x.
+template <std::size_t kSize, bool kScatter>
+void MoveRows(const StridedLayout& p, char* x, char* y) {
   const int64_t es = kSize ? static_cast<int64_t>(kSize) : static_cast<int64_t>(p.esize);
   int64_t rows = 1;
   for (int d = 0; d < p.rank; ++d) rows *= p.dims[d];
@@ -56,29 +57,40 @@ void CopyRows(const StridedLayout& p, const char* x, char* y) {
         src += (rest % p.dims[d]) * p.strides[d];
         rest /= p.dims[d];
       }
-      char* dst = y + r * p.inner * es;
+      char* dense = y + r * p.inner * es;
+      auto move = [&](char* strided, char* row, int64_t bytes) {
+        if constexpr (kScatter) std::memcpy(strided, row, static_cast<std::size_t>(bytes));
+        else std::memcpy(row, strided, static_cast<std::size_t>(bytes));
+      };
       if (p.inner_stride == 1) {
-        std::memcpy(dst, x + src * es, static_cast<std::size_t>(p.inner * es));
+        move(x + src * es, dense, p.inner * es);
       } else {
-        for (int64_t i = 0; i < p.inner; ++i)
-          std::memcpy(dst + i * es, x + (src + i * p.inner_stride) * es, static_cast<std::size_t>(es));
+        for (int64_t i = 0; i < p.inner; ++i) move(x + (src + i * p.inner_stride) * es, dense + i * es, es);
       }
     }
   });
 }
 
+template <bool kScatter>
+void Move(const StridedLayout& p, char* x, char* y) {
+  if (p.elements == 0) return;
+  switch (p.esize) {  // fixed sizes: each element copy is one move
+    case 1: return MoveRows<1, kScatter>(p, x, y);
+    case 4: return MoveRows<4, kScatter>(p, x, y);
+    case 8: return MoveRows<8, kScatter>(p, x, y);
+    default: return MoveRows<0, kScatter>(p, x, y);
+  }
+}
+
 }  // namespace
 
+// The const_casts only give both directions one signature: neither writes its const argument.
 void StridedCopy(const StridedLayout& p, const void* x, void* y) {
-  if (p.elements == 0) return;
-  const auto* src = static_cast<const char*>(x);
-  auto* dst = static_cast<char*>(y);
-  switch (p.esize) {  // fixed sizes: each element copy is one move
-    case 1: return CopyRows<1>(p, src, dst);
-    case 4: return CopyRows<4>(p, src, dst);
-    case 8: return CopyRows<8>(p, src, dst);
-    default: return CopyRows<0>(p, src, dst);
-  }
+  Move<false>(p, const_cast<char*>(static_cast<const char*>(x)), static_cast<char*>(y));
+}
+
+void StridedScatter(const StridedLayout& p, const void* y, void* x) {
+  Move<true>(p, static_cast<char*>(x), const_cast<char*>(static_cast<const char*>(y)));
 }
 
 }  // namespace axon::kernels

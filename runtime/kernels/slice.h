@@ -29,5 +29,7 @@ StridedLayout MakeStridedLayout(int rank, const int64_t* x_shape, const int64_t*
 
 // y = the elements of x the layout takes, in order; y is dense and must not overlap x.
 void StridedCopy(const StridedLayout& layout, const void* x, void* y);
+// The reverse (SliceGrad): the layout's elements of x = y's, in order; x's others are untouched.
+void StridedScatter(const StridedLayout& layout, const void* y, void* x);
 
 }  // namespace axon::kernels

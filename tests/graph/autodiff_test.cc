@@ -422,6 +422,34 @@ TEST_CASE("autodiff: shape-dependent rules with a symbolic batch dim (Concat, Re
   CheckOnce(c2, ins2(1, 3), 11);
 }
 
+TEST_CASE("autodiff: Slice with negative steps, and on a dim known only to the plan; Pad with computed pads",
+          "[autodiff]") {
+  // A reversal, and every second column backwards from the last.
+  CheckGradients({{"x", {3, 5}}}, [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {-1, 4}), Ints(g, "ends", {-100, -100}), Ints(g, "axes", {0, 1}),
+                          Ints(g, "steps", {-1, -2})});
+  });
+  // The sliced dim is symbolic (the batch, or a dim after one F.pad's runtime pads made): only a
+  // plan knows its size. One backward graph serves both sizes.
+  const Dim n = Dim::Symbol("n");
+  auto ins = [&](int64_t rows) { return std::vector<In>{{"x", {rows, 6}, -2, 2, true, {n, 6}}}; };
+  const BuildFn slice = [](GraphBuilder& g, auto& in) {
+    return g.Op("Slice", {in.at("x"), Ints(g, "starts", {1, 2}), Ints(g, "ends", {-1, 100}), Ints(g, "axes", {0, 1})});
+  };
+  Compiled c = Compile(ins(4), slice);
+  CheckOnce(c, ins(4), 3);
+  CheckOnce(c, ins(7), 4);
+  // Pads that are a node's output (as F.pad exports them), then a slice of the padded dim.
+  const BuildFn pad = [](GraphBuilder& g, auto& in) {
+    const std::string pads = g.Op("Add", {Ints(g, "pads0", {0, 1, 0, 2}), Ints(g, "zero", {0, 0, 0, 0})});
+    const std::string padded = g.Op("Pad", {in.at("x"), pads});
+    return g.Op("Slice", {padded, Ints(g, "starts", {0}), Ints(g, "ends", {7}), Ints(g, "axes", {1})});
+  };
+  Compiled p = Compile(ins(2), pad);
+  CheckOnce(p, ins(2), 5);
+  CheckOnce(p, ins(5), 6);
+}
+
 TEST_CASE("autodiff: LayerNormalization (X, Scale, B) and GlobalAveragePool", "[autodiff]") {
   for (int64_t axis : {-1, 1}) {
     INFO("axis " << axis);

@@ -66,3 +66,12 @@ TEST_CASE("ConvWeightGrad gives W's shape", "[graph][infer][infer:ConvWeightGrad
   CHECK_THROWS_WITH(InferOp("ConvWeightGrad", {F32({1, 4, 3}), F32({1, 3, 5, 5}), F32({4, 3, 3, 3})}),
                     Catch::Contains("one rank"));
 }
+
+TEST_CASE("SliceGrad gives Like's shape", "[graph][infer][infer:SliceGrad]") {
+  const Dim batch = Dim::Symbol("batch");
+  const auto idx = I64({2});
+  CHECK(InferOp("SliceGrad", {F32({batch, 3}), F32({batch, 9}), idx, idx})[0].shape == Shape({batch, 9}));
+  CHECK(InferOp("SliceGrad", {F32({2, 3}), F32({4, 9}), idx, idx, idx, idx})[0].shape == Shape({4, 9}));
+  CHECK_THROWS_WITH(InferOp("SliceGrad", {F32({3}), F32({4, 9}), idx, idx}), Catch::Contains("differ in rank"));
+  CHECK_THROWS_WITH(InferOp("SliceGrad", {F32({3, 3}), F32({4, 9}), F32({2}), idx}), Catch::Contains("starts must be i64 or i32"));
+}

@@ -539,13 +539,18 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
     } else if (op == "Slice") {
       y = in(0);
       const std::vector<int64_t> starts = Ints(in(1)), ends = Ints(in(2));
-      for (std::size_t k = 0; k < starts.size(); ++k) {  // positive steps
+      for (std::size_t k = 0; k < starts.size(); ++k) {  // ONNX's clamping, for steps of either sign
         const int64_t axis = has(3) ? Axis(Ints(in(3))[k], y.shape.size()) : static_cast<int64_t>(k);
         const int64_t step = has(4) ? Ints(in(4))[k] : 1;
         const int64_t dim = y.shape[axis];
-        const int64_t b = std::clamp<int64_t>(starts[k] < 0 ? starts[k] + dim : starts[k], 0, dim);
-        const int64_t e = std::clamp<int64_t>(ends[k] < 0 ? ends[k] + dim : ends[k], 0, dim);
-        y = Take(y, axis, b, e > b ? (e - b + step - 1) / step : 0, step);
+        const int64_t b0 = starts[k] < 0 ? starts[k] + dim : starts[k], e0 = ends[k] < 0 ? ends[k] + dim : ends[k];
+        if (step > 0) {
+          const int64_t b = std::clamp<int64_t>(b0, 0, dim), e = std::clamp<int64_t>(e0, 0, dim);
+          y = Take(y, axis, b, e > b ? (e - b + step - 1) / step : 0, step);
+        } else {
+          const int64_t b = std::clamp<int64_t>(b0, 0, dim - 1), e = std::clamp<int64_t>(e0, -1, dim - 1);
+          y = Take(y, axis, b, b > e ? (b - e - step - 1) / -step : 0, step);
+        }
       }
     } else {
       throw std::runtime_error("reference: no double evaluation of " + op);

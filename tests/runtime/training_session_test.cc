@@ -2,9 +2,11 @@
 // checkpoints against an uninterrupted run, bit for bit.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include "axon/axon.h"
@@ -428,4 +430,60 @@ TEST_CASE("training: a learning-rate schedule, and what Resume refuses", "[train
   c.training->optimizer = "sgd";
   formats::WriteCheckpointFile(c, file.path);
   CHECK_THROWS_WITH(TrainingSession::Resume(file.path), Catch::Contains("does not record its loss"));
+}
+
+TEST_CASE("training: Resume refuses an edited checkpoint: step out of range, optimizer state cut out", "[training]") {
+  TrainingSession s = Load(ModelOf(Net{}), {.loss = "mse", .optimizer = {.name = "momentum", .lr = 0.1f}});
+  s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}));
+  ScratchFile file;
+  s.SaveCheckpoint(file.path);
+  const formats::Checkpoint saved = formats::ReadCheckpointFile(file.path);
+  REQUIRE(saved.training->slots.size() == s.parameters().size());
+  auto resume_edited = [&](auto edit) {
+    formats::Checkpoint c = saved;
+    edit(*c.training);
+    formats::WriteCheckpointFile(c, file.path);
+    return TrainingSession::Resume(file.path);
+  };
+  // step + 1 must never overflow: INT64_MAX (and anything from 2^62) is no step count.
+  CHECK_THROWS_WITH(resume_edited([](formats::TrainingState& t) { t.step = INT64_MAX; }),
+                    Catch::Contains("step 9223372036854775807 is out of range"));
+  CHECK_THROWS_WITH(resume_edited([](formats::TrainingState& t) { t.epoch = int64_t{1} << 62; }),
+                    Catch::Contains("epoch 4611686018427387904 is out of range"));
+  // A parameter whose momentum buffer was removed would otherwise silently stay frozen.
+  const std::string cut = s.parameters().front();
+  CHECK_THROWS_WITH(resume_edited([&](formats::TrainingState& t) { t.slots.erase(cut); }),
+                    Catch::Contains("no optimizer state for parameter '" + cut + "'"));
+  TrainingSession ok = resume_edited([&](formats::TrainingState& t) { t.step = (int64_t{1} << 62) - 1; });
+  CHECK(ok.parameters() == s.parameters());
+  CHECK_THROWS_WITH(ok.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1})),
+                    Catch::Contains("is the last one counted"));
+}
+
+TEST_CASE("training: an empty batch is an error, and concurrent calls are refused rather than raced", "[training]") {
+  TrainingSession s = Load(ModelOf(Net{}), {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.01f}});
+  const std::vector<char> before = Bytes(s.Parameter("w1"));
+  CHECK_THROWS_WITH(s.Step(Tensor::Zeros(DType::kF32, {0, 2}), Tensor::Zeros(DType::kF32, {0, 1})),
+                    Catch::Contains("an empty batch"));
+  CHECK(Bytes(s.Parameter("w1")) == before);
+  CHECK(s.step() == 0);
+
+  // Two threads stepping one session: every overlap is refused with the same error, and the
+  // session keeps working afterwards.
+  std::atomic<bool> refused{false}, other_error{false};
+  auto hammer = [&] {
+    for (int i = 0; i < 5000 && !refused; ++i) {
+      try {
+        s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}));
+      } catch (const Error& e) {
+        (std::string(e.what()).find("TrainingSession is not thread-safe") != std::string::npos ? refused : other_error) = true;
+      }
+    }
+  };
+  std::thread a(hammer), b(hammer);
+  a.join();
+  b.join();
+  CHECK(refused);
+  CHECK_FALSE(other_error);
+  CHECK(std::isfinite(s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}))));
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "formats/axon_format.h"
 #include "formats/npy.h"
 #include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
@@ -113,7 +114,7 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
       {"train m.axon --data four.npy --labels c.npy --loss ce -o out.axon",
        "four.npy is f32[4,2] and c.npy is i64[16]: they must hold the same number of samples (dim 0)"},
       {"train m.axon --data four.npy --labels bad.npy --loss ce -o out.axon",
-       "bad.npy: label 7 (element 3) is not a class index of the model's 3 classes (0..2)"},
+       "bad.npy: label 7 (element 3) is not a class index of the model's 3 classes (0..2, or -100 to ignore the sample)"},
       {"train m.axon --data x.npy --labels c.npy -o out.axon", "missing --loss"},
       {"train m.axon --data x.npy --labels c.npy --loss hinge -o out.axon", "unknown loss 'hinge'"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer rmsprop -o out.axon", "unknown optimizer 'rmsprop'"},
@@ -122,8 +123,30 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
       {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
       {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
        "no/such/out.axon: cannot write there: no/such is not a directory"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: is a directory"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: cannot write: Is a directory"},
+      // Outputs that would overwrite an input, or each other, are refused before training.
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o x.npy", "-o x.npy names the same file as --data x.npy"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint ./c.npy -o out.axon",
+       "--checkpoint ./c.npy names the same file as --labels c.npy"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o m.axon", "-o m.axon names the same file as MODEL m.axon"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o same.axon --checkpoint ./same.axon",
+       "--checkpoint and -o name the same file"},
+      // Targets that the final write would refuse are refused before the training too.
+      {"train m.axon --data x.npy --labels c.npy --loss ce -o /dev/null",
+       "/dev/null: cannot write: a character device is in the way (only a regular file is replaced)"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint link.axon -o out.axon",
+       "link.axon: cannot write: a symbolic link is in the way"},
+      // Options of another optimizer are refused both ways.
+      {"train m.axon --data x.npy --labels c.npy --loss ce --beta1 0.5 -o out.axon", "--beta1 applies to adam and adamw only, not sgd"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer momentum --epsilon 3 -o out.axon",
+       "--epsilon applies to adam and adamw only, not momentum"},
+      // Non-finite data is named where it is, not reported as a diverged loss.
+      {"train m.axon --data xnan.npy --labels c.npy --loss ce -o out.axon", "xnan.npy: sample 2 (element 5 of the data) holds NaN"},
   };
+  std::vector<float> xnan(32, 0.5f);
+  xnan[5] = std::nanf("");
+  formats::WriteNpyFile((dir / "xnan.npy").string(), Tensor::View(xnan.data(), {16, 2}));
+  fs::create_symlink("target.axon", dir / "link.axon");
   for (const auto& c : cases) {
     INFO(c.args);
     const Result r = Axon(c.args, dir);
@@ -131,7 +154,11 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
     CHECK(r.err.find(c.message) != std::string::npos);
     CHECK(Count(r.err, "\n") == 1);
     CHECK_FALSE(fs::exists(dir / "out.axon"));
+    CHECK_FALSE(fs::exists(dir / "same.axon"));
+    CHECK_FALSE(fs::exists(dir / "target.axon"));
   }
+  CHECK(formats::ReadNpyFile((dir / "x.npy").string()).shape() == std::vector<int64_t>{16, 2});
+  CHECK(formats::ReadNpyFile((dir / "c.npy").string()).shape() == std::vector<int64_t>{16});
   fs::remove_all(dir);
 }
 
@@ -150,6 +177,8 @@ TEST_CASE("train: a NaN loss stops with the epoch and step, writing neither OUT 
         std::string::npos);
   CHECK(Slurp(dir / "ckpt.axon") == "old");
   CHECK(Slurp(dir / "out.axon") == "old");
+  const Result one = Axon("train m.axon --data x.npy --labels nan.npy --loss mse --batch-size 4 -o out.axon", dir);
+  CHECK(one.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -202,5 +231,180 @@ TEST_CASE("train: an ONNX model as PyTorch exports it trains too, into an .axon 
   const Result run = Axon("run out.axon -i x.npy --no-save", dir);
   CHECK(run.code == 0);
   CHECK(run.out.find("y: f32[16,3]") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --resume checks an edited checkpoint's settings, and one already finished trains nothing", "[cli][train]") {
+  const fs::path dir = TempDir("train_edited");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 2 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  const std::string ck = (dir / "ck.axon").string();
+  const formats::Checkpoint saved = formats::ReadCheckpointFile(ck);
+  const std::string resume = "train m.axon --data x.npy --labels c.npy --epochs 3 --checkpoint ck.axon --resume -o again.axon";
+  const struct {
+    const char* setting;
+    double value;
+    const char* message;
+  } cases[] = {
+      {"batch_size", 31.5, "the checkpoint's batch_size 31.5 is not a batch size (an integer from 1 to 2^40)"},
+      {"batch_size", 1e300, "the checkpoint's batch_size 1e+300 is not a batch size"},
+      {"batch_size", 0, "the checkpoint's batch_size 0 is not a batch size"},
+      {"val_split", 2, "the checkpoint's val_split 2 is not a fraction"},
+      {"shuffle", 0.5, "the checkpoint's shuffle 0.5 is neither 0 nor 1"},
+      {"warmup", 3, "the checkpoint has an unknown setting 'warmup'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.setting << " " << c.value);
+    formats::Checkpoint edited = saved;
+    edited.training->hyper_parameters[c.setting] = c.value;
+    formats::WriteCheckpointFile(edited, ck);
+    const Result r = Axon(resume, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "again.axon"));
+  }
+  formats::WriteCheckpointFile(saved, ck);
+  const std::string out_before = Slurp(dir / "out.axon");
+  const Result done = Axon("train m.axon --data x.npy --labels c.npy --epochs 2 --checkpoint ck.axon --resume -o out.axon", dir);
+  CHECK(done.code == 0);
+  CHECK(done.out.find("nothing to do: the checkpoint already finished epoch 2 of 2") != std::string::npos);
+  CHECK(Slurp(dir / "out.axon") == out_before);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --resume with other data than the checkpoint's is refused, naming both", "[cli][train]") {
+  const fs::path dir = TempDir("train_other_data");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  // The same samples, one label changed; then fewer samples.
+  const Tensor c = formats::ReadNpyFile((dir / "c.npy").string());
+  std::vector<int64_t> classes(c.data<int64_t>(), c.data<int64_t>() + c.size());
+  classes[5] = (classes[5] + 1) % 3;
+  formats::WriteNpyFile((dir / "c2.npy").string(), Tensor::View(classes.data(), {16}));
+  std::vector<float> x = formats::ReadNpyFile((dir / "x.npy").string()).ToFloatVector();
+  formats::WriteNpyFile((dir / "x8.npy").string(), Tensor::View(x.data(), {8, 2}));
+  formats::WriteNpyFile((dir / "c8.npy").string(), Tensor::View(classes.data(), {8}));
+  const std::string resume = "train m.axon --epochs 2 --checkpoint ck.axon --resume -o again.axon ";
+  Result r = Axon(resume + "--data x.npy --labels c2.npy", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("--data x.npy and --labels c2.npy differ from the data the checkpoint ck.axon was trained on") != std::string::npos);
+  r = Axon(resume + "--data x8.npy --labels c8.npy", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("--data x8.npy holds 8 samples; the checkpoint ck.axon was trained on 16") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "again.axon"));
+  r = Axon(resume + "--data x.npy --labels c.npy", dir);
+  INFO(r.err);
+  CHECK(r.code == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: BatchNormalization exported in training mode (opset 13) runs, but is not trained in inference form",
+          "[cli][train]") {
+  const fs::path dir = TempDir("train_bn13");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  for (const bool training_export : {false, true}) {
+    INFO("training export " << training_export);
+    OnnxModel m(13, 7);
+    m.Input("x", kFloat, {std::string("batch"), 2});
+    m.Weight("fc.weight", {3, 2}, {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f});
+    m.Weight("bn.weight", {3}, {1.0f, 1.0f, 1.0f});
+    m.Weight("bn.bias", {3}, {0.0f, 0.0f, 0.0f});
+    m.Weight("bn.running_mean", {3}, {0.0f, 0.0f, 0.0f});
+    m.Weight("bn.running_var", {3}, {1.0f, 1.0f, 1.0f});
+    AttrInt(m.Node("Gemm", {"x", "fc.weight"}, {"h"}, "fc"), "transB", 1);
+    // PyTorch's model.train() export adds the running statistics as outputs nothing reads.
+    const std::vector<std::string> outs = training_export ? std::vector<std::string>{"y", "rm", "rv"} : std::vector<std::string>{"y"};
+    m.Node("BatchNormalization", {"h", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}, outs, "bn");
+    m.Output("y");
+    std::ofstream(dir / "bn.onnx", std::ios::binary) << m.Bytes();
+    CHECK(Axon("run bn.onnx -i x.npy --no-save", dir).code == 0);  // inference is unaffected
+    const Result r = Axon("train bn.onnx --data x.npy --labels c.npy --loss ce --epochs 1 -o out.axon", dir);
+    if (!training_export) {
+      CHECK(r.code == 0);
+      continue;
+    }
+    CHECK(r.code == 1);
+    CHECK(r.err.find("node 'bn' (BatchNormalization) was exported in training mode") != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: class -100 is ignored as torch's CrossEntropyLoss does by default", "[cli][train]") {
+  const fs::path dir = TempDir("train_ignore");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 --seed 2 -o m.axon", dir).code == 0);
+  // All 16 samples with sample 3 ignored, in one batch, against the other 15 alone: the same loss
+  // (the mean over the samples counted) and the same accuracy.
+  const Tensor x = formats::ReadNpyFile((dir / "x.npy").string());
+  const Tensor c = formats::ReadNpyFile((dir / "c.npy").string());
+  std::vector<int64_t> ignored(c.data<int64_t>(), c.data<int64_t>() + 16), kept;
+  std::vector<float> xs;
+  for (int i = 0; i < 16; ++i)
+    if (i != 3) kept.push_back(ignored[i]), xs.insert(xs.end(), {x.data<float>()[2 * i], x.data<float>()[2 * i + 1]});
+  ignored[3] = -100;
+  formats::WriteNpyFile((dir / "c_ignored.npy").string(), Tensor::View(ignored.data(), {16}));
+  formats::WriteNpyFile((dir / "c15.npy").string(), Tensor::View(kept.data(), {15}));
+  formats::WriteNpyFile((dir / "x15.npy").string(), Tensor::View(xs.data(), {15, 2}));
+  const Result a = Axon("train m.axon --data x.npy --labels c_ignored.npy --loss ce --batch-size 16 --epochs 1 -o a.axon", dir);
+  const Result b = Axon("train m.axon --data x15.npy --labels c15.npy --loss ce --batch-size 15 --epochs 1 -o b.axon", dir);
+  INFO(a.out << a.err << b.out << b.err);
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  const std::vector<double> la = EpochLosses(a.out), lb = EpochLosses(b.out);
+  REQUIRE(la.size() == 1);
+  REQUIRE(lb.size() == 1);
+  CHECK(std::fabs(la[0] - lb[0]) <= 1e-6);
+  const auto accuracy = [](const std::string& out) { return out.substr(out.find("accuracy"), 16); };
+  CHECK(accuracy(a.out) == accuracy(b.out));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: a model with a fixed batch is checked against --batch-size and the sample count up front",
+          "[cli][train]") {
+  const fs::path dir = TempDir("train_fixed_batch");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {4, 2});
+  m.Weight("fc.weight", {3, 2}, {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f});
+  AttrInt(m.Node("Gemm", {"x", "fc.weight"}, {"y"}, "fc"), "transB", 1);
+  m.Output("y");
+  std::ofstream(dir / "fixed.onnx", std::ios::binary) << m.Bytes();
+  const std::vector<float> x(20, 0.25f);
+  const std::vector<int64_t> c(10, 1);
+  formats::WriteNpyFile((dir / "x10.npy").string(), Tensor::View(x.data(), {10, 2}));
+  formats::WriteNpyFile((dir / "c10.npy").string(), Tensor::View(c.data(), {10}));
+  Result r = Axon("train fixed.onnx --data x10.npy --labels c10.npy --loss ce --batch-size 4 -o out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("has a fixed batch of 4: 10 training samples leave a last batch of 2 (train with --batch-size 4 on a "
+                   "sample count it divides, or export the model with a dynamic batch dim)") != std::string::npos);
+  r = Axon("train fixed.onnx --data x.npy --labels c.npy --loss ce --batch-size 8 -o out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("has a fixed batch of 4: --batch-size 8 differs from it") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out.axon"));
+  r = Axon("train fixed.onnx --data x.npy --labels c.npy --loss ce --batch-size 4 --epochs 2 -o out.axon", dir);
+  INFO(r.err);
+  CHECK(r.code == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: a model whose output is a scalar is refused with one message, not a contradictory one", "[cli][train]") {
+  const fs::path dir = TempDir("train_scalar");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {std::string("batch"), 2});
+  m.Weight("fc.weight", {1, 2}, {0.3f, -0.2f});
+  AttrInt(m.Node("Gemm", {"x", "fc.weight"}, {"h"}, "fc"), "transB", 1);
+  AttrInt(m.Node("ReduceSum", {"h"}, {"y"}, "sum"), "keepdims", 0);
+  m.Output("y");
+  std::ofstream(dir / "scalar.onnx", std::ios::binary) << m.Bytes();
+  const Result r = Axon("train scalar.onnx --data x.npy --labels y.npy --loss mse -o out.axon", dir);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("the model's output y: f32[] is a scalar: axon train needs samples along dim 0") != std::string::npos);
+  CHECK(Count(r.err, "\n") == 1);
   fs::remove_all(dir);
 }

@@ -42,14 +42,18 @@ struct OptimizerOptions {
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
 };
 
+// The class label that "ce" and "nll" ignore (no loss, no gradient, not in the mean), as
+// torch.nn.CrossEntropyLoss and NLLLoss do by default (ignore_index=-100).
+inline constexpr int64_t kIgnoredClass = -100;
+
 struct TrainingOptions {
   SessionOptions session{};
   // The loss on the model's single output, mean over the batch as torch.nn's:
   //   "mse"        MSELoss; labels f32 of the output's shape
   //   "bce"        BCELoss on probabilities (the output of a Sigmoid); labels f32 of the output's shape
   //   "bce-logits" BCEWithLogitsLoss on logits; labels f32 of the output's shape
-  //   "ce"         CrossEntropyLoss on logits [N,C,...]; labels i64 class indices [N,...]
-  //   "nll"        NLLLoss on log-probabilities [N,C,...]; labels i64 class indices [N,...]
+  //   "ce"         CrossEntropyLoss on logits [N,C,...]; labels i64 class indices [N,...] (kIgnoredClass: ignored)
+  //   "nll"        NLLLoss on log-probabilities [N,C,...]; labels i64 class indices [N,...] (kIgnoredClass: ignored)
   std::string loss = "mse";
   OptimizerOptions optimizer{};
   // Initializers to keep as they are (named as in the model); each must be a trainable one.
@@ -63,6 +67,10 @@ struct TrainingLoopState {
   int64_t epoch = 0;
   uint64_t shuffle_seed = 0;
   std::map<std::string, double> settings{};
+  // The data trained on (axon train: every sample of --data, and a hash of data and labels), so
+  // that a resume with other data can be refused; 0 when not recorded.
+  int64_t data_samples = 0;
+  uint64_t data_fingerprint = 0;
 };
 
 // Used from one thread at a time (a step's kernels run on the session's threads).

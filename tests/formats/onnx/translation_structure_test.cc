@@ -204,8 +204,10 @@ TEST_CASE("BatchNormalization before 14 in its inference form", "[onnx][translat
     const graph::Model g = Translate(bn(opset, 1, false));
     const graph::Node& n = ProducerOf(g, "y");
     CHECK(n.outputs == std::vector<std::string>{"y"});
-    CHECK(n.attrs.size() == 1);
+    // The training outputs it had mark it as a training-mode export (TrainingSession refuses it).
+    CHECK(n.attrs.size() == 2);
     CHECK(Attr<float>(n, "epsilon") == 1e-3f);
+    CHECK(Attr<int64_t>(n, "exported_for_training") == 1);
   }
   CHECK_THAT(TranslateError(bn(7, 0, false), ErrorCode::kUnsupported), Contains("spatial=0"));
   CHECK_THAT(TranslateError(bn(9, 1, true), ErrorCode::kUnsupported),

@@ -209,3 +209,33 @@ TEST_CASE("ConvWeightGrad sums dY times the input under each tap", "[kernels][ba
 }
 
 }  // namespace axon
+
+namespace axon {
+
+TEST_CASE("SliceGrad puts dY back where Slice took it (steps of both signs), zeros elsewhere",
+          "[kernels][backward][kernel:SliceGrad]") {
+  // x [4, 6]: rows 1 and 3 (start 1, step 2); columns 5, 3, 1 (start 5, step -2).
+  const Tensor dy = Tensor::FromVector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor like = Tensor::Zeros(DType::kF32, {4, 6});
+  const Tensor starts = Tensor::FromVector(std::vector<int64_t>{1, 5}, {2});
+  const Tensor ends = Tensor::FromVector(std::vector<int64_t>{4, 0}, {2});
+  const Tensor axes = Tensor::FromVector(std::vector<int64_t>{0, 1}, {2});
+  const Tensor steps = Tensor::FromVector(std::vector<int64_t>{2, -2}, {2});
+  Tensor out = Tensor::FromVector(std::vector<float>(24, 7.0f), {4, 6});  // every element must be written
+  test::RunKernel("SliceGrad", {&dy, &like, &starts, &ends, &axes, &steps}, {&out});
+  CHECK(out.ToFloatVector() == std::vector<float>{0, 0, 0, 0, 0, 0,  //
+                                                  0, 3, 0, 2, 0, 1,  //
+                                                  0, 0, 0, 0, 0, 0,  //
+                                                  0, 6, 0, 5, 0, 4});
+  // Without axes and steps: the first dims, step 1.
+  const Tensor dy2 = Tensor::FromVector(std::vector<float>{1, 2, 3, 4}, {2, 2});
+  const Tensor s2 = Tensor::FromVector(std::vector<int64_t>{2, -2}, {2});
+  const Tensor e2 = Tensor::FromVector(std::vector<int64_t>{100, 100}, {2});
+  test::RunKernel("SliceGrad", {&dy2, &like, &s2, &e2}, {&out});
+  CHECK(out.ToFloatVector() == std::vector<float>{0, 0, 0, 0, 0, 0,  //
+                                                  0, 0, 0, 0, 0, 0,  //
+                                                  0, 0, 0, 0, 1, 2,  //
+                                                  0, 0, 0, 0, 3, 4});
+}
+
+}  // namespace axon
