@@ -13,6 +13,7 @@
 
 #include "formats/axon_format.h"
 #include "formats/npy.h"
+#include "tests/tools/cli_test_util.h"
 #include "graph/builder.h"
 #include "tests/tools/json_parse.h"
 
@@ -23,28 +24,10 @@ using axon::test::JsonReader;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-Result Axon(const std::string& args, const fs::path& dir) {
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
-}
-
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("axon_cli_profile_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using axon::cli_test::Axon;
+using axon::cli_test::Result;
+using axon::cli_test::Slurp;
+using axon::cli_test::TempDir;
 
 std::string LastLine(const std::string& text) {
   std::string t = text;

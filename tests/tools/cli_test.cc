@@ -16,6 +16,7 @@
 
 #include "formats/axon_format.h"
 #include "formats/npy.h"
+#include "tests/tools/cli_test_util.h"
 #include "graph/builder.h"
 
 namespace fs = std::filesystem;
@@ -23,30 +24,10 @@ namespace graph = axon::graph;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// Runs `axon ARGS` in dir; stdout and stderr captured separately. A hang fails (code 124)
-// instead of stalling the suite.
-Result Axon(const std::string& args, const fs::path& dir) {
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + AXON_CLI_PATH + "' " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
-}
-
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("axon_cli_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using axon::cli_test::Axon;
+using axon::cli_test::Result;
+using axon::cli_test::Slurp;
+using axon::cli_test::TempDir;
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
