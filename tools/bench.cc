@@ -1,6 +1,7 @@
 // axon bench: end-to-end latency and throughput of a model, like TFLite's benchmark_model.
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ int BenchMain(const std::vector<std::string>& argv) {
   const int threads = args.IntValue("--threads", 0, 1);
   const int runs = args.IntValue("--runs", 50, 1);
   const int warmup = args.IntValue("--warmup", 5, 1);
+  // Their sum counts the runs (an int): past INT_MAX it would wrap and time nothing.
+  if (int64_t{warmup} + runs > std::numeric_limits<int>::max())
+    args.Fail("options --warmup and --runs add up to more than " + std::to_string(std::numeric_limits<int>::max()) + " runs");
   const int opt_level = args.IntValue("--opt-level", SessionOptions{}.opt_level, 0);
   if (opt_level > kMaxOptLevel) args.Fail("option --opt-level needs 0 to " + std::to_string(kMaxOptLevel));
 

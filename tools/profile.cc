@@ -1,4 +1,6 @@
 // axon profile: where a model's time goes, node by node, and a Chrome trace of the runs.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -138,6 +140,9 @@ int ProfileMain(const std::vector<std::string>& argv) {
       throw Error(ErrorCode::kIo, *trace_path + ": cannot write the trace: it is a directory");
     if (!std::filesystem::is_directory(parent, ec))
       throw Error(ErrorCode::kIo, *trace_path + ": cannot write the trace: no directory " + parent.string());
+    formats::CheckReplaceable(*trace_path);  // a device, FIFO or symlink would be refused at the end
+    if (::access(parent.c_str(), W_OK) != 0)
+      throw Error(ErrorCode::kIo, *trace_path + ": cannot write the trace: directory " + parent.string() + " is not writable");
   }
   Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
   std::vector<std::string> made;

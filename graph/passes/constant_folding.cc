@@ -63,7 +63,10 @@ bool ConstantFolding::Run(Graph& graph) {
         all_constant = all_constant && is_constant(in);
         if (!all_constant) break;
         inputs.push_back(graph.initializers.at(in));
-        input_bytes += static_cast<int64_t>(inputs.back().nbytes());
+        // A constant read twice (Concat(c, c)) counts once: otherwise a chain of doublings would
+        // each pass the size bound and fold into a constant far larger than the file.
+        if (std::find(node.inputs.begin(), node.inputs.end(), in) == node.inputs.begin() + (inputs.size() - 1))
+          input_bytes += static_cast<int64_t>(inputs.back().nbytes());
       }
       if (!all_constant) continue;
       std::vector<ValueInfo> outputs;

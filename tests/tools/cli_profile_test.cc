@@ -108,6 +108,11 @@ TEST_CASE("profile: one line per node, slowest first, and a Chrome trace with on
   const Result d = Axon("profile m.axon --runs 1 --trace a_dir", dir);
   CHECK(d.code == 1);
   CHECK(d.err == "axon profile: a_dir: cannot write the trace: it is a directory\n");
+  // A device (or a symlink) would be refused only when the trace is written: refused before.
+  const Result n = Axon("profile m.axon --runs 1 --trace /dev/null", dir);
+  CHECK(n.code == 1);
+  CHECK(n.out.empty());
+  CHECK(n.err.find("/dev/null") != std::string::npos);
 
   // Opt level 0: the five nodes as built (fusion would make them fewer).
   const Result p = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --opt-level 0 --trace trace.json", dir);
@@ -195,5 +200,10 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
       CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     }
   }
+  // Warm-up and timed runs are counted together in an int: a sum past INT_MAX once wrapped, timed
+  // nothing and reported zeros with exit 0.
+  const Result sum = Axon("bench m.axon --runs 2147483647", dir);
+  CHECK(sum.code == 1);
+  CHECK(sum.err.find("add up to more than 2147483647 runs") != std::string::npos);
   fs::remove_all(dir);
 }

@@ -116,6 +116,22 @@ TEST_CASE("constant-folding leaves a constant that would grow the model", "[pass
   CHECK(CountOps(g, "Expand") == 1);
 }
 
+TEST_CASE("constant-folding counts a constant read twice once, so doublings stop at the size bound", "[passes][constant-folding]") {
+  // Concat(c, c) 22 times would make a 16 MiB constant from a 4-byte one if each input counted
+  // separately (a cold trial made a 1.2 KB file load 1 GB that way).
+  graph::GraphBuilder b("doubling");
+  auto x = b.Input("x", DType::kF32, Shape({1}));
+  std::string c = b.Weight("c", Values({1}, {1}));
+  for (int i = 0; i < 22; ++i) c = b.Op("Concat", {c, c}, {{"axis", int64_t{0}}});
+  b.Output(b.Op("Add", {b.Op("ReduceSum", {c}, {{"keepdims", int64_t{0}}}), x}), "y");
+  graph::Graph g = b.Build();
+  runtime::OptimizeGraph(g, {.opt_level = 1});
+  int64_t largest = 0;
+  for (const auto& [name, t] : g.initializers) largest = std::max<int64_t>(largest, static_cast<int64_t>(t.nbytes()));
+  CHECK(largest <= (int64_t{1} << 20));  // the bound for a constant larger than its inputs: 1 MiB
+  CHECK(CountOps(g, "Concat") >= 1);      // the last doublings stay nodes, computed at run time
+}
+
 TEST_CASE("passes are switched off by name; unknown names are refused", "[passes]") {
   graph::GraphBuilder b("off");
   auto x = b.Input("x", DType::kF32, Shape({2}));
