@@ -73,7 +73,7 @@ std::map<std::string, int64_t> DimValues(const Args& args) {
       }
     }
     if (value < 1) args.Fail("--dim needs NAME=V with an integer V >= 1, got '" + spec + "'");
-    dims[spec.substr(0, eq)] = value;
+    if (!dims.emplace(spec.substr(0, eq), value).second) args.Fail("--dim " + spec.substr(0, eq) + " is given twice");
   }
   return dims;
 }
@@ -100,6 +100,18 @@ std::vector<NamedTensor> ReadInputs(const Args& args, const Session& session) {
 std::vector<NamedTensor> CompleteInputs(const Args& args, const Session& session, std::vector<NamedTensor> given,
                                         std::vector<std::string>& made) {
   std::map<std::string, int64_t> dims = DimValues(args);
+  // A misspelt --dim would otherwise be ignored silently and the run made at size 1.
+  std::set<std::string> symbols;
+  for (const TensorInfo& in : session.inputs())
+    for (const std::string& symbol : in.symbols)
+      if (!symbol.empty()) symbols.insert(symbol);
+  for (const auto& [name, value] : dims) {
+    if (symbols.count(name)) continue;
+    std::string known;
+    for (const std::string& symbol : symbols) known += (known.empty() ? "" : ", ") + symbol;
+    args.Fail("--dim " + name + ": the model's inputs have no dim named " + name +
+              (known.empty() ? " (they have no symbolic dims)" : " (they have: " + known + ")"));
+  }
   std::map<std::string, const Tensor*> by_name;
   for (const auto& [name, t] : given) by_name[name] = &t;
   // Symbols a given input binds (unless --dim says otherwise: then the run reports the clash).

@@ -186,6 +186,8 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
     const std::pair<std::string, std::string> bad[] = {
         {" m.axon --dim batch=0", "--dim needs NAME=V with an integer V >= 1, got 'batch=0'"},
         {" m.axon --dim batch", "--dim needs NAME=V with an integer V >= 1, got 'batch'"},
+        {" m.axon --dim btach=64", "--dim btach: the model's inputs have no dim named btach (they have: batch)"},
+        {" m.axon --dim batch=3 --dim batch=5", "--dim batch is given twice"},
         {" m.axon --runs 0", "option --runs needs an integer from 1"},
         {" m.axon --opt-level 9", "option --opt-level needs 0 to "},
         {" missing.axon", "missing.axon"},
