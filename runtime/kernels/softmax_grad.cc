@@ -15,25 +15,11 @@
 #include <hwy/contrib/math/math-inl.h>
 #include "runtime/kernels/activation-inl.h"
 #include "runtime/kernels/simd-inl.h"
+#include "runtime/kernels/softmax-inl.h"  // LoadCols / StoreCols: partial vectors through the tail buffers
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
 namespace {
-
-// Full vectors load directly; a partial one goes through the tail buffer (zeros past count), so
-// every element is computed by the same vector code.
-template <class D>
-HWY_INLINE hn::Vec<D> Load(D d, const float* p, std::size_t count) {
-  return count == hn::Lanes(d) ? hn::LoadU(d, p) : LoadTail(d, p, count);
-}
-template <class D>
-HWY_INLINE void Store(D d, hn::Vec<D> v, float* p, std::size_t count) {
-  if (count == hn::Lanes(d)) {
-    hn::StoreU(v, d, p);
-  } else {
-    StoreTail(d, v, p, count);
-  }
-}
 
 // One contiguous row. Two accumulators halve the add chain; zero-padded tail lanes add nothing.
 // A row shorter than a vector (a 10-class classifier) is done in scalar code: the tail buffers'
@@ -61,14 +47,14 @@ HWY_INLINE void GradRow(D d, const float* dy, const float* y, float* dx, int64_t
   }
   for (; i < len; i += N) {
     const std::size_t count = static_cast<std::size_t>(std::min(N, len - i));
-    const auto a = Load(d, dy + i, count);
-    s0 = kLog ? hn::Add(s0, a) : hn::MulAdd(a, Load(d, y + i, count), s0);
+    const auto a = LoadCols(d, dy + i, count);
+    s0 = kLog ? hn::Add(s0, a) : hn::MulAdd(a, LoadCols(d, y + i, count), s0);
   }
   const auto s = hn::Set(d, hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1))));
   for (i = 0; i < len; i += N) {
     const std::size_t count = static_cast<std::size_t>(std::min(N, len - i));
-    const auto g = Load(d, dy + i, count), v = Load(d, y + i, count);
-    Store(d, kLog ? hn::NegMulAdd(ExpChecked(d, v), s, g) : hn::Mul(v, hn::Sub(g, s)), dx + i, count);
+    const auto g = LoadCols(d, dy + i, count), v = LoadCols(d, y + i, count);
+    StoreCols(d, kLog ? hn::NegMulAdd(ExpChecked(d, v), s, g) : hn::Mul(v, hn::Sub(g, s)), dx + i, count);
   }
 }
 
@@ -78,12 +64,12 @@ HWY_INLINE void GradColumns(D d, const float* dy, const float* y, float* dx, int
                             std::size_t count) {
   auto s = hn::Zero(d);
   for (int64_t a = 0; a < len; ++a) {
-    const auto g = Load(d, dy + a * inner, count);
-    s = kLog ? hn::Add(s, g) : hn::MulAdd(g, Load(d, y + a * inner, count), s);
+    const auto g = LoadCols(d, dy + a * inner, count);
+    s = kLog ? hn::Add(s, g) : hn::MulAdd(g, LoadCols(d, y + a * inner, count), s);
   }
   for (int64_t a = 0; a < len; ++a) {
-    const auto g = Load(d, dy + a * inner, count), v = Load(d, y + a * inner, count);
-    Store(d, kLog ? hn::NegMulAdd(ExpChecked(d, v), s, g) : hn::Mul(v, hn::Sub(g, s)), dx + a * inner, count);
+    const auto g = LoadCols(d, dy + a * inner, count), v = LoadCols(d, y + a * inner, count);
+    StoreCols(d, kLog ? hn::NegMulAdd(ExpChecked(d, v), s, g) : hn::Mul(v, hn::Sub(g, s)), dx + a * inner, count);
   }
 }
 
