@@ -457,7 +457,11 @@ float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Te
   return WithOrigin(s.origin, [&] { return s.ComputeGradients(inputs, labels); });
 }
 
-std::span<Tensor> TrainingSession::gradients() { return std::span(impl().gradient_outputs).subspan(2); }
+std::span<Tensor> TrainingSession::gradients() {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return std::span(s.gradient_outputs).subspan(2);
+}
 
 const Tensor& TrainingSession::predictions() const { return impl().gradient_outputs[1]; }
 
@@ -489,7 +493,8 @@ TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> in
 }
 
 Tensor TrainingSession::Parameter(const std::string& name) const {
-  const Impl& s = impl();
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
   const auto it = std::find(s.parameters.begin(), s.parameters.end(), name);
   if (it == s.parameters.end()) Invalid(s.origin + ": '" + name + "' is not a trainable parameter of this model");
   return s.values[s.current][static_cast<std::size_t>(it - s.parameters.begin())].Clone();
@@ -497,6 +502,7 @@ Tensor TrainingSession::Parameter(const std::string& name) const {
 
 void TrainingSession::set_learning_rate(float lr) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   OptimizerOptions o = s.options.optimizer;
   o.lr = lr;
   s.options.optimizer = Resolved(o);
@@ -504,11 +510,14 @@ void TrainingSession::set_learning_rate(float lr) {
 }
 
 void TrainingSession::SaveModel(const std::string& path) const {
-  formats::WriteModelFile(impl().CurrentModel(path), path);
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  formats::WriteModelFile(s.CurrentModel(path), path);
 }
 
 void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoopState& loop) const {
-  const Impl& s = impl();
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
   formats::Checkpoint c{s.CurrentModel(path), formats::TrainingState{}};
   formats::TrainingState& t = *c.training;
   t.step = s.step;
