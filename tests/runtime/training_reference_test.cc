@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <unistd.h>
 
 #include "axon/axon.h"
 #include "formats/axon_format.h"
@@ -68,5 +70,46 @@ TEST_CASE("training: an MLP follows PyTorch's trajectory for each loss and optim
       REQUIRE(got.size() == c.final[i].size());
       for (std::size_t j = 0; j < got.size(); ++j) CHECK(got[j] == Approx(c.final[i][j]).epsilon(1e-5).margin(1e-6));
     }
+  }
+}
+
+TEST_CASE("training: an MLP with BatchNorm1d in train() follows PyTorch's trajectory, running statistics included",
+          "[training][torch][batchnorm]") {
+  // nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3)) exported in
+  // train(): the BatchNormalization node marked exported_for_training, ONNX's momentum 0.9.
+  const char* names[] = {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight", "3.bias"};
+  const std::vector<int64_t> shapes[] = {{5, 4}, {5}, {5}, {5}, {5}, {5}, {3, 5}, {3}};
+  graph::GraphBuilder b("bn_mlp");
+  std::vector<std::string> w;
+  for (std::size_t i = 0; i < 8; ++i) w.push_back(b.Weight(names[i], Tensor::FromVector(ref::kBatchNormInitial[i], shapes[i])));
+  auto x = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 4}));
+  auto h = b.Op("Gemm", {x, w[0], w[1]}, {{"transB", int64_t{1}}});
+  h = b.Op("BatchNormalization", {h, w[2], w[3], w[4], w[5]}, {{"momentum", 0.9f}, {"exported_for_training", int64_t{1}}});
+  b.Output(b.Op("Gemm", {b.Op("Relu", {h}), w[6], w[7]}, {{"transB", int64_t{1}}}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  TrainingOptions options;
+  options.session.threads = 1;
+  options.loss = "ce";
+  options.optimizer = {.name = "momentum", .lr = 0.1f, .momentum = 0.9f};
+  const std::string bytes = formats::SerializeModel(m);
+  TrainingSession s = TrainingSession::LoadFromBytes(bytes.data(), bytes.size(), options, "bn_mlp");
+  for (int k = 0; k < ref::kSteps; ++k) {
+    INFO("step " << k + 1);
+    const Tensor xs = Tensor::View(ref::kX[static_cast<std::size_t>(k)].data(), {ref::kBatch, 4});
+    const Tensor labels = Tensor::View(ref::kClasses[static_cast<std::size_t>(k)].data(), {ref::kBatch});
+    CHECK(s.Step(xs, labels) == Approx(ref::kBatchNormLosses[static_cast<std::size_t>(k)]).epsilon(1e-5));
+  }
+  // The running statistics live in the saved model, beside the parameters.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("axon_bn_mlp_reference_" + std::to_string(::getpid()) + ".axon")).string();
+  s.SaveModel(path);
+  const graph::Model saved = formats::ReadModelFile(path);
+  std::filesystem::remove(path);
+  for (std::size_t i = 0; i < 8; ++i) {
+    INFO(names[i]);
+    const std::vector<float> got = saved.graph.initializers.at(names[i]).ToFloatVector();
+    REQUIRE(got.size() == ref::kBatchNormFinal[i].size());
+    for (std::size_t j = 0; j < got.size(); ++j) CHECK(got[j] == Approx(ref::kBatchNormFinal[i][j]).epsilon(1e-5).margin(1e-6));
   }
 }
