@@ -16,6 +16,7 @@
 #include "formats/axon_format.h"
 #include "formats/model_file.h"
 #include "graph/default_passes.h"
+#include "graph/op_schema.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
 #include "runtime/graph_optimizer.h"
@@ -111,6 +112,24 @@ OptimizerOptions FromHyperParameters(const std::string& name, std::map<std::stri
     o.epsilon = take("epsilon");
   }
   return o;
+}
+
+// A BatchNormalization in training mode (ONNX's training_mode 1: PyTorch's export of a model in
+// train() from opset 14 on) is written in the inference form, marked as a training export: the
+// file is an inference model reading the running statistics, and a TrainingSession that loads it
+// trains the node in training mode again. Its running-statistics outputs go (nothing may read them).
+void WriteInferenceForm(graph::Graph& g) {
+  std::set<std::string> read;
+  for (const graph::Node& n : g.nodes) read.insert(n.inputs.begin(), n.inputs.end());
+  for (const graph::ValueInfo& out : g.outputs) read.insert(out.name);
+  for (graph::Node& n : g.nodes) {
+    if (n.op_type != "BatchNormalization" || graph::AttrReader(n, graph::SchemaFor(n)).Int("training_mode") != 1) continue;
+    if (std::any_of(n.outputs.begin() + 1, n.outputs.end(), [&](const std::string& o) { return !o.empty() && read.count(o); }))
+      continue;  // kept as the model has it: its running statistics are read
+    n.attrs["training_mode"] = int64_t{0};
+    n.attrs["exported_for_training"] = int64_t{1};
+    n.outputs.resize(1);
+  }
 }
 
 std::string NonFinite(const std::vector<std::string>& names, std::span<const Tensor> values) {
@@ -355,6 +374,7 @@ graph::Model TrainingSession::Impl::CurrentModel(const std::string& path) const 
   for (std::size_t i = 0; i < parameters.size(); ++i) m.graph.initializers[parameters[i]] = values[current][i];
   for (std::size_t k = 0; k < statistic_names.size(); ++k)
     m.graph.initializers[statistic_names[k]] = statistics[current_statistics][k];
+  WriteInferenceForm(m.graph);
   return m;
 }
 

@@ -186,3 +186,38 @@ TEST_CASE("training: running statistics are checkpointed and resume bit for bit,
   eval_form.SaveModel(z.path);
   CHECK(formats::ReadModelFile(z.path).graph.initializers.at("bn.running_mean").ToFloatVector() == kRunMean);
 }
+
+TEST_CASE("training: a BatchNormalization with training_mode=1 (opset 14+ export) trains so and is saved in "
+          "inference form", "[training][batchnorm]") {
+  graph::Model m = Net(false);
+  for (graph::Node& n : m.graph.nodes)
+    if (n.op_type == "BatchNormalization") {
+      n.attrs["training_mode"] = int64_t{1};
+      n.outputs.push_back("unread_mean");
+      n.outputs.push_back("unread_var");
+    }
+  TrainingSession s = Load(m, {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.1f}});
+  const float loss = s.Step(Tensor::View(kX.data(), {kN, 2}), Tensor::View(kT.data(), {kN, 2}));
+  CHECK(loss == Approx(ByHand(0.1).loss).epsilon(1e-5));
+  ScratchFile file;
+  s.SaveModel(file.path);
+  const graph::Model saved = formats::ReadModelFile(file.path);
+  for (const graph::Node& n : saved.graph.nodes)
+    if (n.op_type == "BatchNormalization") {
+      CHECK(std::get<int64_t>(n.attrs.at("training_mode")) == 0);
+      CHECK(std::get<int64_t>(n.attrs.at("exported_for_training")) == 1);
+      CHECK(n.outputs.size() == 1);
+    }
+  CHECK(saved.graph.initializers.at("bn.running_mean").ToFloatVector()[0] == Approx(ByHand(0.1).mean[0]).margin(1e-7));
+  // It runs as the session predicts (the inference form), and trains in training mode again.
+  Session plain = Session::Load(file.path, {.threads = 1});
+  CHECK(plain.Run({{"x", Tensor::View(kX.data(), {kN, 2})}})[0].ToFloatVector() ==
+        s.Predict(Tensor::View(kX.data(), {kN, 2}))[0].ToFloatVector());
+  TrainingSession again = TrainingSession::Load(file.path, {.session = {.threads = 1}, .loss = "mse"});
+  CHECK(again.parameters().size() == 3);
+  again.Step(Tensor::View(kX.data(), {kN, 2}), Tensor::View(kT.data(), {kN, 2}));
+  ScratchFile next;
+  again.SaveModel(next.path);
+  CHECK(formats::ReadModelFile(next.path).graph.initializers.at("bn.running_mean").ToFloatVector() !=
+        saved.graph.initializers.at("bn.running_mean").ToFloatVector());
+}
