@@ -82,6 +82,7 @@ def main():
         print("     {%s}}," % ", ".join(floats(p) for p in net.parameters()))
     print("};\n")
     batch_norm_case(xs, classes)
+    conv_batch_norm_case(classes)
     print("}  // namespace axon::torch_reference")
 
 
@@ -112,6 +113,42 @@ def batch_norm_case(xs, classes):
     sd = net.state_dict()
     print("inline const std::vector<float> kBatchNormLosses = %s;" % floats(torch.tensor(losses)))
     print("inline const std::vector<std::vector<float>> kBatchNormFinal = {%s};\n" %
+          ", ".join(floats(sd[k]) for k in state))
+
+
+
+def conv_batch_norm_case(classes):
+    """nn.Conv2d(1, 2, 3, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(18, 3)
+    in train() on [5, 1, 5, 5] images, CE, Adam; the images are drawn after everything above. (A
+    bias before BatchNorm has a gradient of rounding noise alone, which Adam's normalization would
+    turn into steps of lr in either direction.)"""
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, bias=False), torch.nn.BatchNorm2d(2), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(18, 3))
+    with torch.no_grad():
+        net[1].weight.uniform_(0.5, 1.5)
+        net[1].bias.uniform_(-0.5, 0.5)
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 1.5)
+    images = [torch.rand(BATCH, 1, 5, 5) * 2 - 1 for _ in range(STEPS)]
+    state = ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "4.weight", "4.bias"]
+    sd = net.state_dict()
+    print("// %s" % conv_batch_norm_case.__doc__.replace("\n    ", "\n// "))
+    print("inline const std::vector<std::vector<float>> kConvImages = {%s};" % ", ".join(floats(x) for x in images))
+    print("inline const std::vector<std::vector<float>> kConvBatchNormInitial = {%s};" %
+          ", ".join(floats(sd[k]) for k in state))
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01, foreach=False)
+    losses = []
+    for k in range(STEPS):
+        loss = torch.nn.functional.cross_entropy(net(images[k]), classes[k])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    sd = net.state_dict()
+    print("inline const std::vector<float> kConvBatchNormLosses = %s;" % floats(torch.tensor(losses)))
+    print("inline const std::vector<std::vector<float>> kConvBatchNormFinal = {%s};\n" %
           ", ".join(floats(sd[k]) for k in state))
 
 
