@@ -1,5 +1,6 @@
-// Normalization and regularization layers as inference runs them: BatchNormalization of opsets
-// before 14 (spatial, is_test, training-only outputs) and Dropout of every opset (the identity).
+// Normalization and regularization layers as inference runs them: BatchNormalization (before
+// opset 14: spatial, is_test, training-only outputs; training-mode exports of every opset) and
+// Dropout of every opset (the identity, or Axon's Dropout for a training-mode export).
 #include <algorithm>
 
 #include "formats/onnx/op_table.h"
@@ -15,6 +16,8 @@ void RequireUnusedExtraOutputs(Translation& t, const char* why) {
 }
 
 }  // namespace
+
+namespace {
 
 // BatchNormalization-1..13 as opset 14/15's inference form. spatial=0 (opsets 1-8: statistics per
 // element rather than per channel) has no opset-14 equivalent. is_test (opsets 1-6) chose between
@@ -35,6 +38,29 @@ void BatchNormalizationBefore14(Translation& t) {
   if (std::any_of(outs.begin() + 1, outs.end(), [](const std::string& o) { return !o.empty(); }))
     attrs["exported_for_training"] = int64_t{1};
   t.EmitWithOutputs("BatchNormalization", t.node().inputs, attrs, {y});
+}
+
+}  // namespace
+
+// From opset 14 on the node is Axon's op, except a training-mode node (training_mode=1, PyTorch's
+// export after model.train()) whose running statistics nothing reads: it is imported as the
+// opset-13 form of that export is, the inference form marked exported_for_training, so that a
+// model runs alike whatever opset it was exported at, and a TrainingSession trains the node in
+// training mode. One whose statistics are read keeps training mode (ONNX's semantics).
+void TranslateBatchNormalization(Translation& t) {
+  if (t.opset() < 14) return BatchNormalizationBefore14(t);
+  const auto& outs = t.node().outputs;
+  const auto mode = t.node().attrs.find("training_mode");
+  const bool training = mode != t.node().attrs.end() && std::holds_alternative<int64_t>(mode->second) &&
+                        std::get<int64_t>(mode->second) == 1;
+  const bool reads_statistics =
+      std::any_of(outs.begin() + std::min<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(outs.size())), outs.end(),
+                  [&](const std::string& o) { return !o.empty() && t.IsUsed(o); });
+  if (!training || reads_statistics || outs.empty() || outs[0].empty()) return t.Emit("BatchNormalization", t.node().inputs);
+  auto attrs = t.node().attrs;
+  attrs["training_mode"] = int64_t{0};
+  attrs["exported_for_training"] = int64_t{1};
+  t.EmitWithOutputs("BatchNormalization", t.node().inputs, attrs, {outs[0]});
 }
 
 // Inference does not drop: Dropout is the identity and its mask is all true (all ones of the
