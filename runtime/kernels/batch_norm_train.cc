@@ -2,10 +2,13 @@
 // variance: Σ(x − mean)², not Σx² − M·mean², which loses every digit when the mean is large
 // beside the spread), then one pass that writes y (forward) or two that sum dy and dy·(x − mean)
 // and write dx (backward). Each pass runs Highway over the channel's contiguous runs of `inner`
-// values (a 2-D feature map; for BatchNorm1d's [N, C] a run is one value and the loop is the
-// vector tail, which costs little beside the Gemm that feeds such a layer).
+// values (a 2-D feature map). BatchNorm1d's [N, C] (inner 1) has no runs: its passes go down the
+// rows with a vector of neighbouring channels instead, each lane summing its own column in f32
+// for 64 rows at a time and then in double, so a lane's result does not depend on which
+// channels share its vector.
 #include "runtime/kernels/batch_norm_train.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/kernels/optimizer.h"
@@ -92,9 +95,112 @@ Stats ChannelStats(const float* x, int64_t c, int64_t batch, int64_t channels, i
   return {exact, mean, sq};
 }
 
+// --- inner 1: columns [c, c + w) of x [rows, cols], w <= lanes -----------------------------------
+
+hn::Vec<DF> LoadCols(DF d, const float* p, std::size_t w) { return w == hn::Lanes(d) ? hn::LoadU(d, p) : LoadTail(d, p, w); }
+void StoreCols(DF d, hn::Vec<DF> v, float* p, std::size_t w) {
+  if (w == hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreTail(d, v, p, w);
+  }
+}
+
+// acc[l] += Σ_r f(r)[l]: f32 lanes over 64 rows at a time, then double.
+template <class F>
+void SumRows(DF d, int64_t rows, double* acc, const F& f) {
+  HWY_ALIGN float part[kMaxF32Lanes];
+  for (int64_t r0 = 0; r0 < rows; r0 += 64) {
+    auto s = hn::Zero(d);
+    for (int64_t r = r0; r < std::min(rows, r0 + 64); ++r) s = hn::Add(s, f(r));
+    hn::Store(s, d, part);
+    for (std::size_t l = 0; l < hn::Lanes(d); ++l) acc[l] += part[l];
+  }
+}
+
+// Each column's mean (double, and rounded: padded lanes 0) and Σ(x − mean)².
+struct ColumnStats {
+  double sum_mean[kMaxF32Lanes] = {};
+  HWY_ALIGN float mean[kMaxF32Lanes] = {};
+  double sq[kMaxF32Lanes] = {};
+};
+void StatsOfColumns(DF d, const float* x, int64_t rows, int64_t cols, std::size_t w, ColumnStats& s) {
+  double sum[kMaxF32Lanes] = {};
+  SumRows(d, rows, sum, [&](int64_t r) { return LoadCols(d, x + r * cols, w); });
+  for (std::size_t l = 0; l < w; ++l) {
+    s.sum_mean[l] = sum[l] / static_cast<double>(rows);
+    s.mean[l] = static_cast<float>(s.sum_mean[l]);
+  }
+  const auto m = hn::Load(d, s.mean);
+  SumRows(d, rows, s.sq, [&](int64_t r) {
+    const auto c = hn::Sub(LoadCols(d, x + r * cols, w), m);  // padded lanes: 0 − 0
+    return hn::Mul(c, c);
+  });
+}
+
+void TrainColumns(const float* x, const float* scale, const float* bias, const float* running_mean,
+                  const float* running_var, float* y, float* new_mean, float* new_var, int64_t rows, int64_t cols,
+                  float epsilon, double m, int64_t c0, int64_t c1) {
+  const DF d;
+  const auto count = static_cast<double>(rows);
+  for (int64_t c = c0; c < c1; c += static_cast<int64_t>(hn::Lanes(d))) {
+    const auto w = static_cast<std::size_t>(std::min<int64_t>(static_cast<int64_t>(hn::Lanes(d)), c1 - c));
+    ColumnStats s;
+    StatsOfColumns(d, x + c, rows, cols, w, s);
+    HWY_ALIGN float a[kMaxF32Lanes] = {}, b[kMaxF32Lanes] = {};
+    for (std::size_t l = 0; l < w; ++l) {
+      const double inv = 1.0 / std::sqrt(s.sq[l] / count + static_cast<double>(epsilon));
+      a[l] = static_cast<float>(scale[c + l] * inv);
+      b[l] = bias[c + l];
+      if (new_mean) new_mean[c + l] = static_cast<float>((1 - m) * running_mean[c + l] + m * s.sum_mean[l]);
+      if (new_var) new_var[c + l] = static_cast<float>((1 - m) * running_var[c + l] + m * (s.sq[l] / (count - 1)));
+    }
+    const auto vm = hn::Load(d, s.mean), va = hn::Load(d, a), vb = hn::Load(d, b);
+    for (int64_t r = 0; r < rows; ++r)
+      StoreCols(d, hn::MulAdd(hn::Sub(LoadCols(d, x + r * cols + c, w), vm), va, vb), y + r * cols + c, w);
+  }
+}
+
+void GradColumns(const float* dy, const float* x, const float* scale, float* dx, float* dscale, float* dbias,
+                 int64_t rows, int64_t cols, float epsilon, int64_t c0, int64_t c1) {
+  const DF d;
+  const auto count = static_cast<double>(rows);
+  for (int64_t c = c0; c < c1; c += static_cast<int64_t>(hn::Lanes(d))) {
+    const auto w = static_cast<std::size_t>(std::min<int64_t>(static_cast<int64_t>(hn::Lanes(d)), c1 - c));
+    ColumnStats s;
+    StatsOfColumns(d, x + c, rows, cols, w, s);
+    const auto vm = hn::Load(d, s.mean);
+    double sdy[kMaxF32Lanes] = {}, sdyx[kMaxF32Lanes] = {};
+    SumRows(d, rows, sdy, [&](int64_t r) { return LoadCols(d, dy + r * cols + c, w); });
+    SumRows(d, rows, sdyx, [&](int64_t r) {
+      return hn::Mul(LoadCols(d, dy + r * cols + c, w), hn::Sub(LoadCols(d, x + r * cols + c, w), vm));
+    });
+    HWY_ALIGN float k_dy[kMaxF32Lanes] = {}, k_x[kMaxF32Lanes] = {}, k_0[kMaxF32Lanes] = {};
+    for (std::size_t l = 0; l < w; ++l) {
+      const double inv = 1.0 / std::sqrt(s.sq[l] / count + static_cast<double>(epsilon));
+      if (dscale) dscale[c + l] = static_cast<float>(sdyx[l] * inv);
+      if (dbias) dbias[c + l] = static_cast<float>(sdy[l]);
+      const double a = scale[c + l] * inv;
+      k_dy[l] = static_cast<float>(a);
+      k_x[l] = static_cast<float>(-a * inv * inv * sdyx[l] / count);
+      k_0[l] = static_cast<float>(-a * sdy[l] / count);
+    }
+    if (!dx) continue;
+    const auto vdy = hn::Load(d, k_dy), vx = hn::Load(d, k_x), v0 = hn::Load(d, k_0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto xc = hn::Sub(LoadCols(d, x + r * cols + c, w), vm);
+      StoreCols(d, hn::MulAdd(xc, vx, hn::MulAdd(LoadCols(d, dy + r * cols + c, w), vdy, v0)), dx + r * cols + c, w);
+    }
+  }
+}
+
+// --- inner > 1: one channel at a time --------------------------------------------------------------
+
 void TrainChannels(const float* x, const float* scale, const float* bias, const float* running_mean,
                    const float* running_var, float* y, float* new_mean, float* new_var, int64_t batch,
                    int64_t channels, int64_t inner, float epsilon, double m, int64_t c0, int64_t c1) {
+  if (inner == 1)
+    return TrainColumns(x, scale, bias, running_mean, running_var, y, new_mean, new_var, batch, channels, epsilon, m, c0, c1);
   const auto count = static_cast<double>(batch * inner);
   for (int64_t c = c0; c < c1; ++c) {
     const Stats s = ChannelStats(x, c, batch, channels, inner);
@@ -111,6 +217,7 @@ void TrainChannels(const float* x, const float* scale, const float* bias, const 
 
 void GradChannels(const float* dy, const float* x, const float* scale, float* dx, float* dscale, float* dbias,
                   int64_t batch, int64_t channels, int64_t inner, float epsilon, int64_t c0, int64_t c1) {
+  if (inner == 1) return GradColumns(dy, x, scale, dx, dscale, dbias, batch, channels, epsilon, c0, c1);
   const auto count = static_cast<double>(batch * inner);
   for (int64_t c = c0; c < c1; ++c) {
     const Stats s = ChannelStats(x, c, batch, channels, inner);
