@@ -488,9 +488,19 @@ const std::vector<TensorInfo>& TrainingSession::inputs() const { return impl().i
 const TensorInfo& TrainingSession::output() const { return impl().output; }
 const TensorInfo& TrainingSession::labels() const { return impl().labels; }
 const std::vector<std::string>& TrainingSession::parameters() const { return impl().parameters; }
-const TrainingOptions& TrainingSession::options() const { return impl().options; }
+// The accessors of what a step changes take the busy flag too: read during another thread's step
+// they would race with it.
+const TrainingOptions& TrainingSession::options() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.options;
+}
 int TrainingSession::threads() const { return impl().threads; }
-int64_t TrainingSession::step() const { return impl().step; }
+int64_t TrainingSession::step() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.step;
+}
 const TrainingLoopState& TrainingSession::loop_state() const { return impl().loop; }
 
 float TrainingSession::Step(const Tensor& inputs, const Tensor& labels) { return Step(std::span(&inputs, 1), labels); }
@@ -524,7 +534,11 @@ std::span<Tensor> TrainingSession::gradients() {
   return s.Gradients();
 }
 
-const Tensor& TrainingSession::predictions() const { return impl().gradient_outputs[1]; }
+const Tensor& TrainingSession::predictions() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.gradient_outputs[1];
+}
 
 void TrainingSession::ApplyOptimizer() {
   Impl& s = impl();

@@ -498,6 +498,9 @@ TEST_CASE("training: an empty batch is an error, and concurrent calls are refuse
   const std::vector<std::pair<const char*, std::function<void()>>> calls = {
       {"Parameter", [&] { s.Parameter("w1"); }},
       {"gradients", [&] { s.gradients(); }},
+      {"predictions", [&] { s.predictions(); }},
+      {"step", [&] { s.step(); }},
+      {"options", [&] { s.options(); }},
       {"set_learning_rate", [&] { s.set_learning_rate(0.01f); }},
       {"SaveModel", [&] { s.SaveModel(file.path); }},
       {"SaveCheckpoint", [&] { s.SaveCheckpoint(file.path); }},
