@@ -158,35 +158,38 @@ TEST_CASE("Gemm rejects a PackedB of another shape and a bias kind without value
   CHECK_THROWS_WITH(Gemm(g), Catch::Contains("without bias values"));
 }
 
-TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads", "[kernels][gemm]") {
+TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every target", "[kernels][gemm]") {
   // Big enough that every path splits work: GEMV by columns, blocked by rows and columns.
   // 515 rows: B packed on one thread, read in place on two, with 3-row edge tiles and a
-  // partial last panel, so the two paths must agree bit for bit.
+  // partial last panel, so the two paths must agree bit for bit. 30 rows: one block that copies
+  // B's micro-panels on one thread, blocks too short to copy them on two (16-register targets).
   const Case cases[] = {{1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
                         {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false},
-                        {45, 700, 300, false, true}};
-  for (const Case& c : cases) {
-    for (bool prepack : {false, true}) {
-      const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
-      const std::vector<float> a = Random(c.m * c.k, 11), b = Random(c.k * c.n, 12), bias = Random(c.n, 13);
-      std::shared_ptr<const PackedB> packed = prepack ? PackedB::Pack(c.trans_b, c.k, c.n, b.data(), ldb) : nullptr;
-      std::vector<float> out1(c.m * c.n), out2(c.m * c.n);
-      auto run = [&](std::vector<float>& out) {
-        GemmArgs g;
-        g.trans_a = c.trans_a, g.trans_b = c.trans_b, g.m = c.m, g.n = c.n, g.k = c.k;
-        g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.packed_b = packed.get();
-        g.c = out.data(), g.ldc = c.n;
-        g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
-        g.epilogue.activation = Activation::kTanh;
-        Gemm(g);
-      };
-      tbb::task_arena one(1), two(2);
-      one.execute([&] { run(out1); });
-      two.execute([&] { run(out2); });
-      INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
-      CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
+                        {45, 700, 300, false, true},    {30, 203, 1100, false, false}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      for (bool prepack : {false, true}) {
+        const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
+        const std::vector<float> a = Random(c.m * c.k, 11), b = Random(c.k * c.n, 12), bias = Random(c.n, 13);
+        std::shared_ptr<const PackedB> packed = prepack ? PackedB::Pack(c.trans_b, c.k, c.n, b.data(), ldb) : nullptr;
+        std::vector<float> out1(c.m * c.n), out2(c.m * c.n);
+        auto run = [&](std::vector<float>& out) {
+          GemmArgs g;
+          g.trans_a = c.trans_a, g.trans_b = c.trans_b, g.m = c.m, g.n = c.n, g.k = c.k;
+          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.packed_b = packed.get();
+          g.c = out.data(), g.ldc = c.n;
+          g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+          g.epilogue.activation = Activation::kTanh;
+          Gemm(g);
+        };
+        tbb::task_arena one(1), two(2);
+        one.execute([&] { run(out1); });
+        two.execute([&] { run(out2); });
+        INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
+        CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("A workspace of GemmWorkspaceBytes serves every path, at 1 and 2 threads", "[kernels][gemm]") {
