@@ -189,6 +189,31 @@ TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads", "[kernels
   }
 }
 
+TEST_CASE("A transposed B computed as Cᵀ = B·op(A)ᵀ has the bits of B packed ahead of time", "[kernels][gemm]") {
+  // A trained weight (passed as is) and the same weight in the saved model (packed once) must give
+  // the same outputs: edge tiles on both sides, several K blocks, bias and activation.
+  const Case cases[] = {{37, 90, 300, false, true}, {21, 70, 50, true, true}, {64, 512, 784, false, true}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      const int64_t lda = c.trans_a ? c.m : c.k;
+      const std::vector<float> a = Random(c.m * c.k, 31), b = Random(c.n * c.k, 32), bias = Random(c.n, 33);
+      std::shared_ptr<const PackedB> packed = PackedB::Pack(true, c.k, c.n, b.data(), c.k);
+      std::vector<float> swapped(c.m * c.n), direct(c.m * c.n);
+      GemmArgs g;
+      g.trans_a = c.trans_a, g.trans_b = true, g.m = c.m, g.n = c.n, g.k = c.k;
+      g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = c.k, g.ldc = c.n;
+      g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+      g.epilogue.activation = Activation::kRelu;
+      g.c = swapped.data();
+      Gemm(g);
+      g.packed_b = packed.get(), g.c = direct.data();
+      Gemm(g);
+      INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " transA=" << c.trans_a);
+      CHECK(std::memcmp(swapped.data(), direct.data(), swapped.size() * sizeof(float)) == 0);
+    }
+  });
+}
+
 TEST_CASE("A workspace of GemmWorkspaceBytes serves every path, at 1 and 2 threads", "[kernels][gemm]") {
   // As a session's plan runs a GEMM: scratch from the workspace only, never past its end (a
   // guard region after it must stay untouched), with the bits of a call without workspace.
