@@ -302,7 +302,14 @@ double Flops(const GemmArgs& g) { return 2.0 * static_cast<double>(g.m) * static
 
 // Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
 // from about 512 rows per thread), and it is the only way to read a transposed B in panels.
-bool PacksB(const GemmArgs& g) { return g.trans_b || g.m >= 512 * Threads(Flops(g)); }
+// Rows of B a multiple of 1 KiB apart (a 512-wide weight read in place by a backward GEMM) fall
+// into a few L1 sets, so the micro-panel a row tile reads is gone by the next tile: packing pays
+// off from 256 rows a thread there (measured at 256 × 512 × 512: 1.16 -> 1.09 ms, best of 200;
+// at 128 rows it still loses).
+bool PacksB(const GemmArgs& g) {
+  const int64_t rows = g.ldb % 256 == 0 ? 256 : 512;
+  return g.trans_b || g.m >= rows * Threads(Flops(g));
+}
 
 // A transposed B that is not packed ahead of time (a weight trained between runs, which PyTorch
 // stores out × in) would be packed on every call, a gather over all of B. When A is the smaller

@@ -161,10 +161,11 @@ TEST_CASE("Gemm rejects a PackedB of another shape and a bias kind without value
 TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads", "[kernels][gemm]") {
   // Big enough that every path splits work: GEMV by columns, blocked by rows and columns.
   // 515 rows: B packed on one thread, read in place on two, with 3-row edge tiles and a
-  // partial last panel, so the two paths must agree bit for bit.
+  // partial last panel, so the two paths must agree bit for bit; so must 300 rows of a B whose
+  // rows are 2 KiB apart (packed from 256 rows a thread).
   const Case cases[] = {{1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
                         {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false},
-                        {45, 700, 300, false, true}};
+                        {45, 700, 300, false, true},    {300, 512, 200, false, false}};
   for (const Case& c : cases) {
     for (bool prepack : {false, true}) {
       const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
