@@ -3,6 +3,7 @@
 #include "graph/passes/common_subexpression_elimination.h"
 #include "graph/passes/conv_activation_fusion.h"
 #include "graph/passes/conv_batchnorm_folding.h"
+#include "graph/passes/conv_residual_fusion.h"
 #include "graph/passes/dead_node_elimination.h"
 #include "graph/passes/elementwise_fusion.h"
 #include "graph/passes/gelu_fusion.h"
@@ -29,6 +30,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(int opt_level, const PassOption
     passes.push_back(std::make_unique<MatMulAddFusion>());
     passes.push_back(std::make_unique<GemmEpilogueFusion>());
     passes.push_back(std::make_unique<ConvBatchNormFolding>());
+    passes.push_back(std::make_unique<ConvResidualFusion>());  // before the activation, which follows the Add
     passes.push_back(std::make_unique<ConvActivationFusion>());
     // The exported LayerNorm and GELU patterns are elementwise ops too: claimed before
     // elementwise-fusion would merge them into chains.
