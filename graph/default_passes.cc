@@ -1,5 +1,6 @@
 #include "graph/default_passes.h"
 
+#include "graph/passes/attention_fusion.h"
 #include "graph/passes/common_subexpression_elimination.h"
 #include "graph/passes/conv_activation_fusion.h"
 #include "graph/passes/conv_batchnorm_folding.h"
@@ -36,6 +37,7 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(int opt_level, const PassOption
     // elementwise-fusion would merge them into chains.
     passes.push_back(std::make_unique<LayerNormFusion>());
     passes.push_back(std::make_unique<GeluFusion>());
+    passes.push_back(std::make_unique<AttentionFusion>());
     passes.push_back(std::make_unique<ElementwiseFusion>());
   }
   return passes;

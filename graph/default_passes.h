@@ -8,8 +8,8 @@
 //      matmul-add-fusion, gemm-epilogue-fusion, conv-residual-fusion, conv-activation-fusion,
 //      elementwise-fusion; and
 //      conv-batchnorm-folding, whose folded weights round once where Conv then BatchNormalization
-//      round twice, and layer-norm-fusion and gelu-fusion, whose kernels round differently from
-//      the exported op chains (equal to float precision).
+//      round twice, and layer-norm-fusion, gelu-fusion and attention-fusion, whose kernels round
+//      differently from the exported op chains (equal to float precision).
 #pragma once
 
 #include <memory>
