@@ -491,6 +491,26 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     plan->outputs.push_back(std::move(out));
   }
 
+  // Outputs a caller may bind over a graph input: written by the step that alone reads the input.
+  std::vector<int> readers(num_slots, 0);
+  for (int s = 0; s < end_step; ++s)
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
+      if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].shape_only_inputs >> i & 1))) ++readers[steps_[s].inputs[i]];
+  for (std::size_t o = 0; o < output_slots_.size(); ++o) {
+    const int s = output_slots_[o];
+    const int k = producer[s];
+    if (k < 0 || !bound[k].elementwise_in_place || plan->outputs[o].same_as >= 0) continue;
+    const Buffer& buf = buffers[buffer_of[s]];
+    if (buf.place != Plan::Place::kOutput || buf.node_step != k) continue;  // not the producer's own write
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const int in = input_slots_[i];
+      const auto& reads = steps_[k].inputs;
+      if (readers[in] == 1 && last_reader[in] == k && std::find(reads.begin(), reads.end(), in) != reads.end() &&
+          bytes_of(in) == plan->outputs[o].bytes)
+        plan->in_place_outputs.emplace_back(static_cast<int32_t>(o), static_cast<int32_t>(i));
+    }
+  }
+
   // Constants every reader takes in prepared form only: their own bytes can go.
   std::vector<bool> read_raw(num_slots, false);
   for (int s = 0; s < end_step; ++s)
@@ -741,14 +761,20 @@ void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<T
                                                    TypedShape(want.dtype, want.shape));
     if (t.read_only()) throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name + "' is read-only");
     data[o] = t.raw_data();
-    // Kernels write outputs while still reading inputs (and other outputs): no overlap allowed.
+    // Kernels write outputs while still reading inputs (and other outputs): no overlap allowed,
+    // but for an update in place that the plan allows (exactly the input's buffer).
     auto overlaps = [&](const Tensor& other) {
       const auto* a = static_cast<const char*>(std::as_const(t).raw_data());
       const auto* b = static_cast<const char*>(other.raw_data());
       return t.nbytes() && other.nbytes() && a < b + other.nbytes() && b < a + t.nbytes();
     };
+    auto in_place = [&](std::size_t i) {
+      const auto pair = std::make_pair(static_cast<int32_t>(o), static_cast<int32_t>(i));
+      return std::as_const(t).raw_data() == inputs[i].raw_data() && t.nbytes() == inputs[i].nbytes() &&
+             std::find(plan.in_place_outputs.begin(), plan.in_place_outputs.end(), pair) != plan.in_place_outputs.end();
+    };
     for (std::size_t i = 0; i < inputs.size(); ++i)
-      if (overlaps(inputs[i]))
+      if (overlaps(inputs[i]) && !in_place(i))
         throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name +
                                                      "' overlaps input '" + graph_.inputs[i].name + "'");
     for (std::size_t p = 0; p < o; ++p)

@@ -56,6 +56,9 @@ struct Plan {
     int32_t same_as = -1;    // earlier output listed with the same value
   };
   std::vector<Output> outputs;
+  // (output, input) pairs that a run may bind to one buffer: the output's producer is the input's
+  // only reader and updates it element by element (BoundStep::elementwise_in_place).
+  std::vector<std::pair<int32_t, int32_t>> in_place_outputs;
 
   // Arena: [pointer table: one per slot, one per argument | buffers | workspace | a counter per
   // step when `graph` is not empty]. With a graph each step's scratch is a buffer of its own.
