@@ -135,6 +135,19 @@ TEST_CASE("layer-norm-fusion without the affine ops, and where the pattern is br
     const Optimized r = OptimizeAndCompare(b.Build(), in);
     CHECK(CountOps(r.graph, "LayerNormalization") == 0);
   }
+  // An ε of shape [1, 1, 1, 1] broadcasts the result to rank 4: not LayerNormalization's shape.
+  {
+    graph::GraphBuilder b("rank_four_eps");
+    auto x = b.Input("x", DType::kF32, Shape({2, 5, 16}));
+    const std::map<std::string, graph::Attribute> last_axis = {{"axes", std::vector<int64_t>{-1}}};
+    auto d = b.Op("Sub", {x, b.Op("ReduceMean", {x}, last_axis)});
+    auto var = b.Op("ReduceMean", {b.Op("Pow", {d, b.Weight("two", Scalar(2.0f))})}, last_axis);
+    auto eps = b.Weight("eps", Tensor::FromVector(std::vector<float>{1e-5f}, {1, 1, 1, 1}));
+    b.Output(b.Op("Div", {d, b.Op("Sqrt", {b.Op("Add", {var, eps})})}), "y");
+    const Optimized r = OptimizeAndCompare(b.Build(), in);
+    CHECK(CountOps(r.graph, "LayerNormalization") == 0);
+    CHECK(r.difference == 0);
+  }
 }
 
 TEST_CASE("gelu-fusion turns the exported x·0.5·(1 + erf(x/√2)) into one Gelu", "[passes][gelu-fusion]") {
@@ -164,6 +177,15 @@ TEST_CASE("gelu-fusion turns the exported x·0.5·(1 + erf(x/√2)) into one Gel
   auto erf = b.Op("Erf", {b.Op("Div", {x, b.Weight("two", Scalar(2.0f))})});
   b.Output(b.Op("Mul", {b.Op("Mul", {x, b.Op("Add", {erf, b.Weight("one", Scalar(1.0f))})}), b.Weight("half", Scalar(0.5f))}), "y");
   CHECK(CountOps(OptimizeAndCompare(b.Build(), {{"x", RandomTensor({4, 8}, 6)}}).graph, "Gelu") == 0);
+  // A rank-0 x with [1]-shaped constants: the chain's result is [1], Gelu's would be [].
+  graph::GraphBuilder s0("scalar_gelu");
+  auto x0 = s0.Input("x", DType::kF32, Shape(std::vector<Dim>{}));
+  auto one = [&](const char* name, float v) { return s0.Weight(name, Tensor::FromVector(std::vector<float>{v}, {1})); };
+  auto erf0 = s0.Op("Erf", {s0.Op("Div", {x0, one("sqrt2", 1.4142135623730951f)})});
+  s0.Output(s0.Op("Mul", {s0.Op("Mul", {x0, s0.Op("Add", {erf0, one("one", 1.0f)})}), one("half", 0.5f)}), "y");
+  const Optimized scalar = OptimizeAndCompare(s0.Build(), {{"x", Tensor::FromVector(std::vector<float>{0.75f}, {})}});
+  CHECK(CountOps(scalar.graph, "Gelu") == 0);
+  CHECK(scalar.difference == 0);
 }
 
 TEST_CASE("an encoder's feed-forward block: LayerNorm, Linear, GELU, Linear, residual, LayerNorm", "[passes][layer-norm-fusion][gelu-fusion]") {
