@@ -6,8 +6,9 @@
 //   2: level 1 and the fusions, which change how values are computed (fewer passes over memory,
 //      GEMM epilogues) but not the result of any IEEE operation: transpose-folding,
 //      matmul-add-fusion, gemm-epilogue-fusion, conv-activation-fusion, elementwise-fusion; and
-//      conv-batchnorm-folding,
-//      whose folded weights round once where Conv then BatchNormalization round twice.
+//      conv-batchnorm-folding, whose folded weights round once where Conv then BatchNormalization
+//      round twice, and layer-norm-fusion and gelu-fusion, whose kernels round differently from
+//      the exported op chains (equal to float precision).
 #pragma once
 
 #include <memory>

@@ -59,8 +59,8 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     const int threads = detail::ThreadsFor(options);
     graph::Verify(model.graph);
     // Graph passes run between verification and planning; the plans see the optimized graph.
-    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}});
     runtime::ExecutorOptions executor_options = detail::ExecutorOptionsFor(options, threads);
+    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}, executor_options.memory_limit_bytes});
     // Independent branches run at once where a second thread can take one (runtime/inter_op.h).
     executor_options.inter_op = threads > 1;
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);

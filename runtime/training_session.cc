@@ -1,8 +1,9 @@
 // TrainingSession: the gradient graph and the update graph (runtime/training_graphs.h), each run
-// by an Executor into buffers the session owns, in one task arena. Parameters and optimizer state
-// are double-buffered: the update graph reads copy `current` and writes the other, so no buffer
-// is both read and written by a run, and nothing is allocated per step once a batch shape has
-// been planned.
+// by an Executor into buffers the session owns, in one task arena. The update graph writes the
+// parameters and optimizer state over themselves (its plan allows that: each optimizer op alone
+// reads them, element by element), as torch.optim does: one copy of each, and no pass writing a
+// second one. values[0] and values[1] hold the same tensors. Nothing is allocated per step once a
+// batch shape has been planned.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -219,11 +220,10 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
     infos.push_back(graph::ValueInfo{s.parameters[i], t.dtype(), graph::Shape::FromValues(t.shape())});
     // A view or read-only weight (a model built in memory) is copied: the updates write here.
     s.values[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
-    s.values[1].push_back(Tensor::Uninitialized(t.dtype(), t.shape()));
   }
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t k = 0; k < s.slots.size(); ++k)
-      for (auto& v : s.values) v.push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
+    for (std::size_t k = 0; k < s.slots.size(); ++k) s.values[0].push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
+  s.values[1] = s.values[0];  // the same buffers: updated in place
   s.update = std::make_unique<Compiled>(runtime::BuildUpdateGraph(infos, update), options.session.opt_level, s.executor_options);
 
   s.lr = Tensor::Zeros(DType::kF32, {});
@@ -305,7 +305,7 @@ void TrainingSession::Impl::ApplyOptimizer() {
   const std::size_t n = num_parameters();
   for (std::size_t i = 0; i < n; ++i) in[n + i] = gradient_outputs[2 + i];  // the reduce hook may have replaced them
   const auto plan = detail::PlanFor(update->executor, update->infos, arena, in);
-  std::vector<Tensor>& out = values[1 - current];
+  std::vector<Tensor>& out = values[1 - current];  // the same buffers as values[current]: in place
   arena.execute([&] { update->executor.Run(*plan, in, out); });
   current = 1 - current;
   ++step;
@@ -458,7 +458,11 @@ float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Te
   return WithOrigin(s.origin, [&] { return s.ComputeGradients(inputs, labels); });
 }
 
-std::span<Tensor> TrainingSession::gradients() { return std::span(impl().gradient_outputs).subspan(2); }
+std::span<Tensor> TrainingSession::gradients() {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return std::span(s.gradient_outputs).subspan(2);
+}
 
 const Tensor& TrainingSession::predictions() const { return impl().gradient_outputs[1]; }
 
@@ -490,7 +494,8 @@ TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> in
 }
 
 Tensor TrainingSession::Parameter(const std::string& name) const {
-  const Impl& s = impl();
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
   const auto it = std::find(s.parameters.begin(), s.parameters.end(), name);
   if (it == s.parameters.end()) Invalid(s.origin + ": '" + name + "' is not a trainable parameter of this model");
   return s.values[s.current][static_cast<std::size_t>(it - s.parameters.begin())].Clone();
@@ -498,6 +503,7 @@ Tensor TrainingSession::Parameter(const std::string& name) const {
 
 void TrainingSession::set_learning_rate(float lr) {
   Impl& s = impl();
+  const Exclusive in_use(s.busy);
   OptimizerOptions o = s.options.optimizer;
   o.lr = lr;
   s.options.optimizer = Resolved(o);
@@ -505,11 +511,14 @@ void TrainingSession::set_learning_rate(float lr) {
 }
 
 void TrainingSession::SaveModel(const std::string& path) const {
-  formats::WriteModelFile(impl().CurrentModel(path), path);
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  formats::WriteModelFile(s.CurrentModel(path), path);
 }
 
 void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoopState& loop) const {
-  const Impl& s = impl();
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
   formats::Checkpoint c{s.CurrentModel(path), formats::TrainingState{}};
   formats::TrainingState& t = *c.training;
   t.step = s.step;

@@ -23,6 +23,9 @@ struct PassChoice {
   std::vector<std::string> disabled;
 };
 
+// --opt-level (fallback when absent); refuses anything but 0 to kMaxOptLevel, saying that range.
+int ReadOptLevel(const Args& args, int fallback);
+// --opt-level and --disable-pass; refuses a name that is no pass at any level.
 PassChoice ReadPassOptions(const Args& args);
 
 }  // namespace axon::cli

@@ -17,6 +17,7 @@
 #include "tools/command.h"
 #include "tools/model_inputs.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 #include "tools/timing.h"
 
 namespace axon::cli {
@@ -128,8 +129,7 @@ int ProfileMain(const std::vector<std::string>& argv) {
   args.MaxPositional(1);
   const int runs = args.IntValue("--runs", 10, 1);
   const int threads = args.IntValue("--threads", 0, 1);
-  const int opt_level = args.IntValue("--opt-level", SessionOptions{}.opt_level, 0);
-  if (opt_level > kMaxOptLevel) args.Fail("option --opt-level needs 0 to " + std::to_string(kMaxOptLevel));
+  const int opt_level = ReadOptLevel(args, SessionOptions{}.opt_level);
   const std::optional<std::string> trace_path = args.Value("--trace");
 
   // A trace that cannot be written fails before the runs, not after them.
@@ -143,6 +143,15 @@ int ProfileMain(const std::vector<std::string>& argv) {
     formats::CheckReplaceable(*trace_path);  // a device, FIFO or symlink would be refused at the end
     if (::access(parent.c_str(), W_OK) != 0)
       throw Error(ErrorCode::kIo, *trace_path + ": cannot write the trace: directory " + parent.string() + " is not writable");
+    // Never over a file this run reads (a slip of `--trace MODEL` would replace the model).
+    std::vector<std::pair<std::string, std::string>> read = {{model_path, "the model"}};
+    for (const std::string& v : args.Values("-i")) {
+      read.emplace_back(v, "input file " + v);
+      if (const auto eq = v.find('='); eq != std::string::npos) read.emplace_back(v.substr(eq + 1), "input file " + v.substr(eq + 1));
+    }
+    for (const auto& [file, what] : read)
+      if (std::filesystem::equivalent(path, file, ec))
+        throw Error(ErrorCode::kInvalidArgument, *trace_path + ": cannot write the trace over " + what + " this run reads");
   }
   Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
   std::vector<std::string> made;
