@@ -161,7 +161,8 @@ struct Compiled {
 
 }  // namespace
 
-struct TrainingSession::Impl {
+// Hidden although nested in an exported class (whose members would otherwise be exported too).
+struct __attribute__((visibility("hidden"))) TrainingSession::Impl {
   Impl(int thread_count, std::string model_origin) : threads(thread_count), arena(thread_count), origin(std::move(model_origin)) {}
 
   int threads;

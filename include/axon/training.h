@@ -78,7 +78,7 @@ struct TrainingLoopState {
 };
 
 // Used from one thread at a time (a step's kernels run on the session's threads).
-class TrainingSession {
+class AXON_API TrainingSession {
  public:
   // Loads a model (.axon or ONNX, recognized by content, as Session::Load) and prepares its
   // training. Trainable parameters: the f32 initializers of rank >= 1 that the loss depends on
@@ -147,7 +147,7 @@ class TrainingSession {
   // The loop state of the checkpoint this session was resumed from (empty otherwise).
   const TrainingLoopState& loop_state() const;
 
-  struct Impl;
+  struct Impl;  // opaque: defined in runtime/training_session.cc
 
  private:
   explicit TrainingSession(std::unique_ptr<Impl> impl);
