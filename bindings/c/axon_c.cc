@@ -144,8 +144,10 @@ void Destroy(T* p, const char* what) noexcept {
 
 axon::SessionOptions OptionsOf(const axon_options* options) { return options ? options->options : axon::SessionOptions{}; }
 
-std::vector<int64_t> ShapeOf(const int64_t* shape, size_t rank, const std::string& what) {
-  if (!shape && rank > 0) throw Invalid(what + ": shape is NULL with rank " + std::to_string(rank));
+// `what` names the tensor in errors; a callable, so that a run that fails nothing builds no string.
+template <class What>
+std::vector<int64_t> ShapeOf(const int64_t* shape, size_t rank, const What& what) {
+  if (!shape && rank > 0) throw Invalid(what() + ": shape is NULL with rank " + std::to_string(rank));
   return std::vector<int64_t>(shape, shape + rank);
 }
 
@@ -174,14 +176,15 @@ axon::Tensor ViewOf(axon_dtype dtype, const void* data, std::vector<int64_t> sha
   throw Invalid("dtype " + std::to_string(static_cast<int>(dtype)) + " is not an axon_dtype");
 }
 
-axon::Tensor InputTensor(const axon_input& in, const std::string& what) {
+template <class What>
+axon::Tensor InputTensor(const axon_input& in, const What& what) {
   std::vector<int64_t> shape = ShapeOf(in.shape, in.rank, what);
   const int64_t elements = axon::ElementCount(shape);
   const size_t itemsize = axon_dtype_size(in.dtype);
-  if (itemsize == 0) throw Invalid(what + ": dtype " + std::to_string(static_cast<int>(in.dtype)) + " is not an axon_dtype");
+  if (itemsize == 0) throw Invalid(what() + ": dtype " + std::to_string(static_cast<int>(in.dtype)) + " is not an axon_dtype");
   const size_t expected = static_cast<size_t>(elements) * itemsize;
   if (in.nbytes != expected)
-    throw Invalid(what + ": " + std::to_string(in.nbytes) + " bytes given for " + axon_dtype_name(in.dtype) +
+    throw Invalid(what() + ": " + std::to_string(in.nbytes) + " bytes given for " + axon_dtype_name(in.dtype) +
                   axon::ShapeToString(shape) + ", which has " + std::to_string(expected));
   return ViewOf(in.dtype, in.data, std::move(shape), true);
 }
@@ -194,7 +197,7 @@ class InputTensors {
     if (count != infos.size())
       throw Invalid(std::to_string(count) + " inputs given; the model has " + std::to_string(infos.size()));
     if (count > small_.size()) large_.resize(count);
-    for (size_t i = 0; i < count; ++i) data()[i] = InputTensor(inputs[i], InputName(infos, i));
+    for (size_t i = 0; i < count; ++i) data()[i] = InputTensor(inputs[i], [&] { return InputName(infos, i); });
     count_ = count;
   }
   std::span<const axon::Tensor> span() { return {data(), count_}; }
@@ -206,30 +209,32 @@ class InputTensors {
   size_t count_ = 0;
 };
 
-// Fills each output's dtype, rank, nbytes and shape; false (message in *error) when an output's
-// dims do not fit its shape array or its bytes do not fit its buffer (checked when check_data).
+// Fills each output's dtype, rank, nbytes and shape; throws when an output's dims do not fit its
+// shape array or (when check_data) its bytes do not fit its buffer. The fields are filled first,
+// so that a caller can size its buffers from a failed call.
 void DescribeOutputs(const axon_session& s, const std::vector<std::vector<int64_t>>& shapes, axon_output* outputs,
                      bool check_data) {
   for (size_t i = 0; i < shapes.size(); ++i) {
     axon_output& out = outputs[i];
-    const axon::TensorInfo& info = *s.outputs[i].info;
-    out.dtype = static_cast<axon_dtype>(info.dtype);
+    out.dtype = static_cast<axon_dtype>(s.outputs[i].info->dtype);
     out.rank = shapes[i].size();
-    out.nbytes = static_cast<size_t>(axon::ElementCount(shapes[i])) * axon::DTypeSize(info.dtype);
-    const std::string what = "output " + std::to_string(i) + " '" + info.name + "' " +
-                             std::string(axon_dtype_name(out.dtype)) + axon::ShapeToString(shapes[i]);
-    if (out.shape) {
-      if (out.shape_capacity < out.rank)
-        throw Invalid(what + ": shape_capacity " + std::to_string(out.shape_capacity) + " < rank " +
-                      std::to_string(out.rank));
+    out.nbytes = static_cast<size_t>(axon::ElementCount(shapes[i])) * axon_dtype_size(out.dtype);
+    if (out.shape && out.shape_capacity >= out.rank)
       for (size_t d = 0; d < out.rank; ++d) out.shape[d] = shapes[i][d];
-    }
-    if (check_data) {
-      if (out.capacity < out.nbytes)
-        throw Invalid(what + " needs " + std::to_string(out.nbytes) + " bytes; capacity is " +
-                      std::to_string(out.capacity));
-      if (!out.data && out.nbytes > 0) throw Invalid(what + ": data is NULL");
-    }
+  }
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const axon_output& out = outputs[i];
+    auto what = [&] {
+      return "output " + std::to_string(i) + " '" + s.outputs[i].info->name + "' " +
+             std::string(axon_dtype_name(out.dtype)) + axon::ShapeToString(shapes[i]);
+    };
+    if (out.shape && out.shape_capacity < out.rank)
+      throw Invalid(what() + ": shape_capacity " + std::to_string(out.shape_capacity) + " < rank " +
+                    std::to_string(out.rank));
+    if (check_data && out.capacity < out.nbytes)
+      throw Invalid(what() + " needs " + std::to_string(out.nbytes) + " bytes; capacity is " +
+                    std::to_string(out.capacity));
+    if (check_data && !out.data && out.nbytes > 0) throw Invalid(what() + ": data is NULL");
   }
 }
 
@@ -424,7 +429,7 @@ axon_status axon_training_session_step(axon_training_session* session, const axo
     float& result = Required(loss, "loss");
     const std::vector<CInfo> infos = CInfos(t.session.inputs());
     InputTensors in(inputs, input_count, infos);
-    const axon::Tensor y = InputTensor(Required(labels, "labels"), "labels");
+    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
     result = t.session.Step(in.span(), y);
   });
 }
