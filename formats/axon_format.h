@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "axon/export.h"
 #include "axon/tensor.h"
 #include "formats/file_batch.h"
 #include "graph/ir.h"
@@ -59,7 +60,7 @@ struct Checkpoint {
 graph::Model ReadModelFile(const std::string& path);
 // `origin` names the bytes in error messages (a path, or e.g. "<memory>").
 graph::Model ParseModel(const void* data, std::size_t size, const std::string& origin);
-void WriteModelFile(const graph::Model& model, const std::string& path);
+AXON_API void WriteModelFile(const graph::Model& model, const std::string& path);  // exported for libaxon_onnx (ConvertOnnx)
 // Writes the file into batch: it appears at path when the batch is committed.
 void StageModelFile(FileBatch& batch, const graph::Model& model, const std::string& path);
 std::string SerializeModel(const graph::Model& model);
