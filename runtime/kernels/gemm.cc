@@ -315,10 +315,11 @@ bool PacksB(const GemmArgs& g) {
 // stores out × in) would be packed on every call, a gather over all of B. When A is the smaller
 // operand, Cᵀ = op(B)ᵀ·op(A)ᵀ costs less: B (n × k, row-major when transposed) is read in place
 // as the swapped GEMM's A, only A is packed, and Cᵀ is transposed into C with the epilogue
-// (measured at 64 × 784 × 512: 0.42 → 0.31 ms a call; 0.28 with B packed ahead of time). Every C
-// element is the same FMA chain over k either way (K blocks in order; SplitsK), so the results are
-// the same bits, and the choice depends on the sizes alone. beta != 0 would fold C in at the first
-// K block rather than after the last: kept on the direct path.
+// (measured at 64 × 784 × 512: 0.42–0.46 → 0.36–0.38 ms a call, the transposition included;
+// 0.28–0.33 with B packed ahead of time). Every C element is the same FMA chain over k either way
+// (K blocks in order; SplitsK), so the results are the same bits, and the choice depends on the
+// sizes alone. beta != 0 would fold C in at the first K block rather than after the last: kept on
+// the direct path.
 bool SwapsOperands(const GemmArgs& g) {
   return g.trans_b && g.beta == 0.0f && g.m >= std::max(kLanes, kMR) && g.m < g.n &&
          (!g.packed_b || g.packed_b->target() != HWY_TARGET);
