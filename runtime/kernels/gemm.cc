@@ -384,10 +384,11 @@ bool PacksB(const GemmArgs& g) {
 // stores out × in) would be packed on every call, a gather over all of B. When A is the smaller
 // operand, Cᵀ = op(B)ᵀ·op(A)ᵀ costs less: B (n × k, row-major when transposed) is read in place
 // as the swapped GEMM's A, only A is packed, and Cᵀ is transposed into C with the epilogue
-// (measured at 64 × 784 × 512: 0.42 → 0.31 ms a call; 0.28 with B packed ahead of time). Every C
-// element is the same FMA chain over k either way (K blocks in order; SplitsK), so the results are
-// the same bits, and the choice depends on the sizes alone. beta != 0 would fold C in at the first
-// K block rather than after the last: kept on the direct path.
+// (measured at 64 × 784 × 512: 0.42–0.46 → 0.36–0.38 ms a call, the transposition included;
+// 0.28–0.33 with B packed ahead of time). Every C element is the same FMA chain over k either way
+// (K blocks in order; SplitsK), so the results are the same bits, and the choice depends on the
+// sizes alone. beta != 0 would fold C in at the first K block rather than after the last: kept on
+// the direct path.
 bool SwapsOperands(const GemmArgs& g) {
   return g.trans_b && g.beta == 0.0f && g.m >= std::max(kLanes, kMR) && g.m < g.n &&
          (!g.packed_b || g.packed_b->target() != HWY_TARGET);
@@ -644,16 +645,26 @@ void GemmSwapped(const GemmArgs& g) {
   GemmF32(SwappedWithWorkspace(g, ct));
   const D d;
   const TileArgs t{1.0f, 0.0f, false, true, false, &g.epilogue, 0, 0};
-  // kLanes × kLanes blocks through an L1 tile: Cᵀ's rows are read a vector's length at a time
-  // rather than a column (one cache line an element) at a time.
+  // kLanes × kLanes blocks, so that the kLanes lines of Cᵀ a block reads stay in L1 while its
+  // rows of C are made: each row of the block is one gather of a column of Cᵀ (a partial block,
+  // or a Cᵀ too wide for 32-bit offsets, goes through an L1 tile element by element).
   const int64_t row_blocks = (g.m + kLanes - 1) / kLanes;
   const int64_t blocks_per_task = std::max<int64_t>(1, 16384 / (g.n * kLanes));
+  const bool gather = kLanes > 1 && g.m <= kMaxGatherStride;
   auto rows = [&](int64_t b0, int64_t b1) {
     HWY_ALIGN float tile[kLanes * kLanes];
+    const hn::RebindToSigned<D> di;
+    const auto offsets = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(gather ? g.m : 0)));
     for (int64_t i0 = b0 * kLanes; i0 < std::min(g.m, b1 * kLanes); i0 += kLanes) {
       const int64_t live_rows = std::min(kLanes, g.m - i0);
       for (int64_t j0 = 0; j0 < g.n; j0 += kLanes) {
         const int64_t cols = std::min(kLanes, g.n - j0);
+        if (gather && cols == kLanes) {
+          for (int64_t ii = 0; ii < live_rows; ++ii)
+            WriteRow(d, hn::GatherIndex(d, ct + j0 * g.m + i0 + ii, offsets), g.c + (i0 + ii) * g.ldc + j0, cols,
+                     i0 + ii, j0, t);
+          continue;
+        }
         for (int64_t jj = 0; jj < cols; ++jj) {
           const float* src = ct + (j0 + jj) * g.m + i0;
           for (int64_t ii = 0; ii < live_rows; ++ii) tile[ii * kLanes + jj] = src[ii];
