@@ -170,11 +170,7 @@ class Session {
         }
       }
     }
-    std::vector<std::vector<int64_t>> shapes;
-    {
-      py::gil_scoped_release unlocked;  // the first run with new shapes plans, which takes a while
-      shapes = session_->OutputShapes(inputs);
-    }
+    const std::vector<std::vector<int64_t>> shapes = OutputShapes(inputs);
     const auto& out_infos = session_->outputs();
     py::dict result;
     std::vector<axon::Tensor> outputs;
@@ -196,6 +192,25 @@ class Session {
   int threads() const { return session_->threads(); }
 
  private:
+  // The output shapes for these inputs' shapes: those of the last run when its input shapes were
+  // the same (a serving loop), which skips the session's plan lookup, whose memory a large
+  // model's weights have evicted since the last run. Under the GIL, which guards the cache.
+  std::vector<std::vector<int64_t>> OutputShapes(const std::vector<axon::Tensor>& inputs) {
+    bool same = last_input_shapes_.size() == inputs.size();
+    for (std::size_t i = 0; same && i < inputs.size(); ++i) same = last_input_shapes_[i] == inputs[i].shape();
+    if (same) return last_output_shapes_;
+    std::vector<std::vector<int64_t>> shapes;
+    {
+      py::gil_scoped_release unlocked;  // the first run with new shapes plans, which takes a while
+      shapes = session_->OutputShapes(inputs);
+    }
+    last_input_shapes_.clear();
+    for (const auto& t : inputs) last_input_shapes_.push_back(t.shape());
+    last_output_shapes_ = shapes;
+    return shapes;
+  }
+
+  std::vector<std::vector<int64_t>> last_input_shapes_, last_output_shapes_;
   std::optional<axon::Session> session_;  // set by the constructor; optional only because Session has no default
   std::vector<Info> inputs_, outputs_;
 };
