@@ -15,6 +15,7 @@
 #include <axon/onnx.h>
 
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -232,31 +233,39 @@ class TrainingSession {
   // A model of one input takes an array; one of several, a sequence of arrays in inputs() order.
   float Step(py::handle x, py::handle y) {
     Batch batch(*session_, x, y);
-    py::gil_scoped_release unlocked;
-    return session_->Step(batch.inputs, batch.labels);
+    return Exclusive([&] { return session_->Step(batch.inputs, batch.labels); });
   }
 
   py::array Predict(py::handle x) {
     Batch batch(*session_, x, py::none());
-    std::vector<axon::Tensor> out;
-    {
-      py::gil_scoped_release unlocked;
-      out = session_->Predict(batch.inputs);
-    }
+    std::vector<axon::Tensor> out = Exclusive([&] { return session_->Predict(batch.inputs); });
     return ToArray(out.at(0));
   }
 
   void Export(py::object path) {
     const std::string p = py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
-    py::gil_scoped_release unlocked;
-    session_->SaveModel(p);
+    Exclusive([&] { session_->SaveModel(p); });
   }
 
-  py::array Parameter(const std::string& name) const { return ToArray(session_->Parameter(name)); }
+  py::array Parameter(const std::string& name) const {
+    return ToArray(Exclusive([&] { return session_->Parameter(name); }));
+  }
+  int64_t steps() const { return Exclusive([&] { return session_->step(); }); }
+  void set_learning_rate(float lr) { Exclusive([&] { session_->set_learning_rate(lr); }); }
+  // What does not change after loading: inputs, labels, parameter names.
   const axon::TrainingSession& session() const { return *session_; }
-  void set_learning_rate(float lr) { session_->set_learning_rate(lr); }
 
  private:
+  // A TrainingSession is used by one thread at a time: Python threads take turns here, waiting
+  // with the GIL released (the thread inside a step holds the lock, not the GIL).
+  template <class F>
+  auto Exclusive(F&& f) const -> decltype(f()) {
+    py::gil_scoped_release unlocked;
+    std::lock_guard lock(mutex_);
+    return f();
+  }
+  mutable std::mutex mutex_;
+
   struct Batch {
     Batch(axon::TrainingSession& s, py::handle x, py::handle y) {
       const auto& declared = s.inputs();
@@ -327,7 +336,7 @@ PYBIND11_MODULE(_axon, m) {
       .def("export", &TrainingSession::Export, py::arg("path"), "Writes the trained model as an .axon file")
       .def("parameter", &TrainingSession::Parameter, py::arg("name"), "A copy of a parameter's current value")
       .def_property_readonly("parameters", [](const TrainingSession& t) { return t.session().parameters(); })
-      .def_property_readonly("steps", [](const TrainingSession& t) { return t.session().step(); })
+      .def_property_readonly("steps", &TrainingSession::steps)
       .def_property_readonly("inputs", [](const TrainingSession& t) { return Infos(t.session().inputs()); })
       .def_property_readonly("labels", [](const TrainingSession& t) { return Info(t.session().labels()); })
       .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"), "For a schedule: later steps use it");
