@@ -4,7 +4,6 @@
 
 #include <axon/axon.h>
 
-#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -194,25 +193,16 @@ axon::Tensor InputTensor(const axon_input& in, const What& what) {
   return ViewOf(in.dtype, in.data, std::move(shape), true);
 }
 
-// Inputs as tensors, without a heap array for the common case of a few inputs.
-class InputTensors {
- public:
-  InputTensors(const axon_input* inputs, size_t count, const std::vector<CInfo>& infos) {
-    if (!inputs && count > 0) throw Invalid("inputs is NULL with input_count " + std::to_string(count));
-    if (count != infos.size())
-      throw Invalid(std::to_string(count) + " inputs given; the model has " + std::to_string(infos.size()));
-    if (count > small_.size()) large_.resize(count);
-    for (size_t i = 0; i < count; ++i) data()[i] = InputTensor(inputs[i], [&] { return InputName(infos, i); });
-    count_ = count;
-  }
-  std::span<const axon::Tensor> span() { return {data(), count_}; }
-
- private:
-  axon::Tensor* data() { return large_.empty() ? small_.data() : large_.data(); }
-  std::array<axon::Tensor, 4> small_;
-  std::vector<axon::Tensor> large_;
-  size_t count_ = 0;
-};
+// The inputs as tensors, checked: the count, pointers, dtypes and byte counts.
+std::vector<axon::Tensor> InputViews(const axon_input* inputs, size_t count, const std::vector<CInfo>& infos) {
+  if (!inputs && count > 0) throw Invalid("inputs is NULL with input_count " + std::to_string(count));
+  if (count != infos.size())
+    throw Invalid(std::to_string(count) + " inputs given; the model has " + std::to_string(infos.size()));
+  std::vector<axon::Tensor> views;
+  views.reserve(count);
+  for (size_t i = 0; i < count; ++i) views.push_back(InputTensor(inputs[i], [&] { return InputName(infos, i); }));
+  return views;
+}
 
 // A run's tensors, kept per thread: a serving loop runs one session on the same buffers with the
 // same shapes again and again, and then a run reuses the last one's views and output shapes
@@ -225,16 +215,12 @@ class RunTensors {
   // Binds `inputs` (checking them): reuses the last binding when session, dtypes, dims, byte
   // counts and addresses are all the same, else makes views and asks the session for the shapes.
   void BindInputs(axon_session& s, const axon_input* inputs, size_t count) {
-    if (!inputs && count > 0) throw Invalid("inputs is NULL with input_count " + std::to_string(count));
-    if (count != s.inputs.size())
-      throw Invalid(std::to_string(count) + " inputs given; the model has " + std::to_string(s.inputs.size()));
-    if (serial_ == s.serial && SameInputs(inputs, count)) return;
+    if (serial_ == s.serial && inputs && count == s.inputs.size() && SameInputs(inputs, count)) return;
     serial_ = 0;  // empty until whole again: anything below may throw
-    in_.clear();
     out_.clear();
     key_.clear();
+    in_ = InputViews(inputs, count, s.inputs);
     for (size_t i = 0; i < count; ++i) {
-      in_.push_back(InputTensor(inputs[i], [&] { return InputName(s.inputs, i); }));
       const axon_input& in = inputs[i];
       key_.insert(key_.end(), {static_cast<int64_t>(in.dtype), static_cast<int64_t>(in.nbytes),
                                reinterpret_cast<intptr_t>(in.data), static_cast<int64_t>(in.rank)});
@@ -471,9 +457,9 @@ axon_status axon_session_output_shapes(axon_session* session, const axon_input* 
                                        axon_output* outputs, size_t output_count) {
   return Guard([&] {
     axon_session& s = Required(session, "session");
-    InputTensors in(inputs, input_count, s.inputs);
+    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, s.inputs);
     CheckOutputs(s, outputs, output_count);
-    DescribeOutputs(s, s.session.OutputShapes(in.span()), outputs, false);
+    DescribeOutputs(s, s.session.OutputShapes(in), outputs, false);
   });
 }
 
@@ -505,10 +491,9 @@ axon_status axon_training_session_step(axon_training_session* session, const axo
   return Guard([&] {
     axon_training_session& t = Required(session, "session");
     float& result = Required(loss, "loss");
-    const std::vector<CInfo> infos = CInfos(t.session.inputs());
-    InputTensors in(inputs, input_count, infos);
+    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
     const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
-    result = t.session.Step(in.span(), y);
+    result = t.session.Step(in, y);
   });
 }
 

@@ -14,7 +14,8 @@
  * Errors: every call that can fail returns an axon_status; AXON_OK is 0. No C++ exception ever
  * crosses this API (out-of-memory included: AXON_OUT_OF_MEMORY). On failure, axon_last_error()
  * gives the message (naming the file, node, op or shapes involved); out-parameters are left as
- * they were unless a function says otherwise.
+ * they were unless a function says otherwise (a run that fails while running may have written
+ * part of its output buffers).
  *
  * Ownership: handles are made by *_create / *_load and freed by the matching *_destroy, which
  * accepts NULL. Strings and arrays that a query returns (names, shapes) belong to the session and
