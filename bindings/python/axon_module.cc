@@ -61,8 +61,7 @@ axon::Tensor ViewOf(axon::DType dtype, void* data, std::vector<int64_t> shape, b
 }
 
 // The array as the input `info` takes it, in place when it already is (see the top comment).
-py::array Prepare(py::handle value, const axon::TensorInfo& info, const char* role) {
-  const py::dtype want = NumpyDType(info.dtype);
+py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtype& want, const char* role) {
   if (py::isinstance<py::array>(value)) {
     auto a = py::reinterpret_borrow<py::array>(value);
     const py::dtype have = a.dtype();
@@ -88,7 +87,8 @@ axon::Tensor InputView(const py::array& a, axon::DType dtype) {
 // Python's view of a TensorInfo: dims are ints, a symbolic dim its name, an anonymous unknown dim
 // None; the shape is None when even the rank is unknown.
 struct Info {
-  explicit Info(const axon::TensorInfo& info) : name(info.name), dtype(NumpyDType(info.dtype)), text(info.ToString()) {
+  explicit Info(const axon::TensorInfo& info)
+      : name(info.name), key(info.name), dtype(NumpyDType(info.dtype)), text(info.ToString()) {
     if (!info.has_rank) return;
     py::list dims;
     for (std::size_t i = 0; i < info.shape.size(); ++i) {
@@ -102,6 +102,7 @@ struct Info {
     shape = py::tuple(dims);
   }
   std::string name;
+  py::str key;  // the name as a Python string, made once: a run looks inputs up and names outputs by it
   py::dtype dtype;
   py::object shape = py::none();
   std::string text;
@@ -151,12 +152,12 @@ class Session {
     arrays.reserve(declared.size());
     std::vector<axon::Tensor> inputs;
     inputs.reserve(declared.size());
-    for (const axon::TensorInfo& info : declared) {
-      py::object value = feeds.attr("get")(info.name, py::none());
-      if (value.is_none())
-        throw axon::Error(axon::ErrorCode::kInvalidArgument, "missing input " + info.ToString());
-      arrays.push_back(Prepare(value, info, "input"));
-      inputs.push_back(InputView(arrays.back(), info.dtype));
+    for (std::size_t i = 0; i < declared.size(); ++i) {
+      PyObject* value = PyDict_GetItemWithError(feeds.ptr(), inputs_[i].key.ptr());  // borrowed
+      if (!value && PyErr_Occurred()) throw py::error_already_set();
+      if (!value) throw axon::Error(axon::ErrorCode::kInvalidArgument, "missing input " + declared[i].ToString());
+      arrays.push_back(Prepare(value, declared[i], inputs_[i].dtype, "input"));
+      inputs.push_back(InputView(arrays.back(), declared[i].dtype));
     }
     if (feeds.size() != declared.size()) {
       for (auto item : feeds) {
@@ -177,9 +178,9 @@ class Session {
     std::vector<axon::Tensor> outputs;
     outputs.reserve(shapes.size());
     for (std::size_t i = 0; i < shapes.size(); ++i) {
-      py::array a(NumpyDType(out_infos[i].dtype), shapes[i]);
+      py::array a(outputs_[i].dtype, shapes[i]);
       outputs.push_back(ViewOf(out_infos[i].dtype, a.mutable_data(), shapes[i], false));
-      result[py::str(out_infos[i].name)] = std::move(a);
+      result[outputs_[i].key] = std::move(a);
     }
     {
       py::gil_scoped_release unlocked;
@@ -279,11 +280,11 @@ class TrainingSession {
         for (auto item : py::reinterpret_borrow<py::sequence>(x)) xs.push_back(item);
       }
       for (std::size_t i = 0; i < declared.size(); ++i) {
-        arrays.push_back(Prepare(xs[i], declared[i], "input"));
+        arrays.push_back(Prepare(xs[i], declared[i], NumpyDType(declared[i].dtype), "input"));
         inputs.push_back(InputView(arrays.back(), declared[i].dtype));
       }
       if (!y.is_none()) {
-        arrays.push_back(Prepare(y, s.labels(), "labels"));
+        arrays.push_back(Prepare(y, s.labels(), NumpyDType(s.labels().dtype), "labels"));
         labels = InputView(arrays.back(), s.labels().dtype);
       }
     }
