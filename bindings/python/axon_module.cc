@@ -1,4 +1,4 @@
-// The Python module axon._axon over the public C++ API (axon/axon.h, axon/onnx.h). The Python
+// The Python module axon._axon over the public C++ API (axon/axon.h, axon/convert.h). The Python
 // package (bindings/python/axon/__init__.py) re-exports it.
 //
 // Arrays: an input that is already a C-contiguous, aligned, native-order array of the input's
@@ -12,7 +12,7 @@
 #include <pybind11/stl.h>
 
 #include <axon/axon.h>
-#include <axon/onnx.h>
+#include <axon/convert.h>
 
 #include <cstring>
 #include <mutex>
@@ -348,17 +348,18 @@ PYBIND11_MODULE(_axon, m) {
         py::module_ os = py::module_::import("os");
         const std::string in = py::str(os.attr("fspath")(src)).cast<std::string>();
         const std::string out = py::str(os.attr("fspath")(dst)).cast<std::string>();
-        axon::OnnxConversion c;
+        axon::Conversion c;
         {
           py::gil_scoped_release unlocked;
           c = axon::ConvertOnnx(in, out);
         }
         py::dict d;
-        d["onnx_opset"] = c.onnx_opset;
-        d["onnx_nodes"] = c.onnx_nodes;
+        d["opset"] = c.opset;
         d["nodes"] = c.nodes;
         d["initializers"] = c.initializers;
+        d["inputs"] = c.inputs;
+        d["outputs"] = c.outputs;
         return d;
       },
-      py::arg("src"), py::arg("dst"), "Converts an ONNX model into an .axon file, as `axon convert` does");
+      py::arg("src"), py::arg("dst"), "Converts an ONNX model into an .axon file, as `axon convert` does; returns the counts of what it wrote");
 }

@@ -13,7 +13,7 @@ d = temp_dir("session")
 onnx_path, axon_path = os.path.join(d, "mlp.onnx"), os.path.join(d, "mlp.axon")
 weights = mlp_onnx(onnx_path, sizes=(4, 8, 3))
 info = axon.convert(onnx_path, axon_path)
-assert info["onnx_opset"] == 17 and info["initializers"] == 4, info
+assert info["initializers"] == 4 and info["inputs"] == 1 and info["outputs"] == 1 and info["nodes"] >= 3, info
 
 # Version: the CLI's.
 cli = subprocess.run([os.environ["AXON_CLI"], "--version"], capture_output=True, text=True).stdout
