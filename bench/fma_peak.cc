@@ -37,15 +37,30 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include <benchmark/benchmark.h>
 
+#include <utility>
+#include <vector>
+
+#include "bench/cpu_time.h"
+
 namespace axon::bench {
 HWY_EXPORT(FmaLoop);
 
+// HWY_DYNAMIC_DISPATCH follows AXON_TARGET (bench_main.cc), so under AXON_TARGET=AVX2 this is
+// the AVX2 peak, the one the AVX2 GEMM is measured against. cpu_GFLOPS: the median call by the
+// thread's CPU time, as gemm_bench.cc reports the GEMMs.
 static void BM_FmaPeak(benchmark::State& state) {
   float sink = 0;
-  int64_t flops = 0;
-  for (auto _ : state) flops += HWY_DYNAMIC_DISPATCH(FmaLoop)(1 << 16, &sink);
+  int64_t flops = 0, call_flops = 0;
+  std::vector<double> cpu;
+  for (auto _ : state) {
+    const double cpu0 = ThreadCpuSeconds();
+    call_flops = HWY_DYNAMIC_DISPATCH(FmaLoop)(1 << 18, &sink);
+    cpu.push_back(ThreadCpuSeconds() - cpu0);
+    flops += call_flops;
+  }
   benchmark::DoNotOptimize(sink);
   state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(flops) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["cpu_GFLOPS"] = static_cast<double>(call_flops) / 1e9 / MedianSeconds(std::move(cpu));
 }
 BENCHMARK(BM_FmaPeak)->Name("fma_peak/1thread");
 

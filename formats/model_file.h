@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "axon/export.h"
 #include "graph/ir.h"
 
 namespace axon::formats {
@@ -45,7 +46,10 @@ struct ModelImporter {
 };
 
 // Called from a static initializer of the importer's library. Returns true (for that initializer).
-bool RegisterModelImporter(ModelFormat format, ModelImporter importer);
+// The one internal function libaxon.so exports (scripts/check-public-api allows it by name):
+// libaxon_onnx.so calls it across the library boundary. Both must come from one build, since the
+// graph::Model that the importer returns is built by libaxon_onnx's own copy of the graph layer.
+AXON_API bool RegisterModelImporter(ModelFormat format, ModelImporter importer);
 const ModelImporter* FindModelImporter(ModelFormat format);
 
 // Reads or parses a model of any format: .axon through formats/axon_format.h, others through their

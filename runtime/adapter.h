@@ -51,6 +51,10 @@ struct BoundStep {
   // step while planning without knowing that input's value, and the value it makes does not
   // depend on that input's data.
   uint64_t shape_only_inputs = 0;
+  // run reads each element of its inputs before it writes that element of any output (an
+  // optimizer update): a caller may bind an output to the very buffer of a graph input that no
+  // other step reads, and have the step update it in place (Plan::in_place_outputs).
+  bool elementwise_in_place = false;
 };
 
 // Something an adapter made from a constant or parameter input (packed weights). Shared by every

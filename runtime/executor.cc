@@ -32,15 +32,6 @@ Executor::Executor(graph::Graph graph, ExecutorOptions options)
     steps_.push_back(std::move(step));
   }
   for (const auto& out : graph_.outputs) output_slots_.push_back(slot_of(out.name));
-  {
-    std::vector<std::vector<int>> ins, outs;
-    for (const CompiledStep& step : steps_) ins.push_back(step.inputs), outs.push_back(step.outputs);
-    const std::vector<int> levels = DependencyLevels(ins, outs, slot.size());
-    for (std::size_t k = 0; k < steps_.size(); ++k) steps_[k].level = levels[k];
-    // Level order is a topological order too; it puts the steps that may run at once side by side.
-    if (options_.inter_op)
-      std::stable_sort(steps_.begin(), steps_.end(), [](const CompiledStep& a, const CompiledStep& b) { return a.level < b.level; });
-  }
   constants_.resize(slot.size());
   is_constant_.assign(slot.size(), false);
   is_parameter_.assign(slot.size(), false);
@@ -330,7 +321,22 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   // 2. Kernels: each op's adapter binds it to these shapes.
   std::vector<BoundStep> bound;
   for (const CompiledStep& step : steps_) bound.push_back(bind(step));
-  const InterOpSchedule schedule = options_.inter_op ? Schedule(shapes, types, bound) : InterOpSchedule();
+  // Inter-op: the steps whose results each step reads; run as a graph when two steps worth a task
+  // each may run at once (runtime/inter_op.h).
+  std::vector<std::vector<int>> preds(steps_.size());
+  for (std::size_t k = 0; k < steps_.size(); ++k) {
+    for (int in : steps_[k].inputs)
+      if (in >= 0 && producer[in] >= 0) preds[k].push_back(producer[in]);
+    std::sort(preds[k].begin(), preds[k].end());
+    preds[k].erase(std::unique(preds[k].begin(), preds[k].end()), preds[k].end());
+  }
+  std::unique_ptr<Ancestry> order;
+  std::vector<bool> heavy;
+  if (options_.inter_op && steps_.size() <= kInterOpMaxSteps) {
+    heavy = Heavy(shapes, types, bound);
+    order = std::make_unique<Ancestry>(preds);
+    if (!order->AnyUnordered(heavy)) order.reset();
+  }
 
   // 3. Buffers. Every value lives in a buffer: a graph input's, a constant's, or one a step
   // writes. An alias step's output joins its input's buffer; an in-place step's output joins the
@@ -359,6 +365,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     int32_t output = -1;
   };
   std::vector<Buffer> buffers;
+  std::vector<std::vector<int>> touchers;  // per buffer, with a step graph: the steps that write or read it
   std::vector<int> buffer_of(num_slots, -1);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     buffer_of[input_slots_[i]] = static_cast<int>(buffers.size());
@@ -372,6 +379,8 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   auto bytes_of = [&](int s) {  // inference bounded the element count, so this fits in int64
     return ElementCount(shapes[s]) * static_cast<int64_t>(DTypeSize(types[s]));
   };
+
+  touchers.resize(buffers.size());
 
   // The memory limit is checked as the steps would hold memory: each new buffer on top of the
   // live ones, each freed after its last reader, plus the step's scratch while it runs.
@@ -390,6 +399,14 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
                   TypedShape(types[step.inputs[i]], shapes[step.inputs[i]]);
       return text.empty() ? text : text + ")";
     };
+    if (order) {
+      for (std::size_t i = 0; i < step.inputs.size(); ++i) {
+        const int in = step.inputs[i];
+        if (in < 0 || buffer_of[in] < 0 || (i < 64 && (b.shape_only_inputs >> i & 1))) continue;
+        std::vector<int>& t = touchers[static_cast<std::size_t>(buffer_of[in])];
+        if (t.empty() || t.back() != s) t.push_back(s);
+      }
+    }
     for (std::size_t o = 0; o < step.outputs.size(); ++o) {
       const int out = step.outputs[o];
       int joined = -1;
@@ -398,13 +415,21 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       } else if (o == 0 && b.in_place_input >= 0) {
         const int in = step.inputs[static_cast<std::size_t>(b.in_place_input)];
         const int candidate = in >= 0 ? buffer_of[in] : -1;
-        // Not beside other steps: one of them may still be reading the input.
+        // With a step graph, only over bytes that every other reader is done with when this step runs.
+        auto others_done = [&] {
+          const std::vector<int>& t = touchers[static_cast<std::size_t>(candidate)];
+          return std::all_of(t.begin(), t.end(), [&](int r) { return r == s || order->Before(r, s); });
+        };
         if (candidate >= 0 && buffers[candidate].place == Plan::Place::kArena && buffers[candidate].last == s &&
-            buffers[candidate].bytes == bytes_of(out) && !schedule.Concurrent(s))
+            buffers[candidate].bytes == bytes_of(out) && (!order || others_done()))
           joined = candidate;
       }
       if (joined >= 0) {
         buffer_of[out] = joined;
+        if (order) {
+          std::vector<int>& t = touchers[static_cast<std::size_t>(joined)];
+          if (t.empty() || t.back() != s) t.push_back(s);
+        }
         Buffer& buf = buffers[joined];
         if (buf.place == Plan::Place::kArena) {
           dying[static_cast<std::size_t>(buf.last)].erase(
@@ -427,6 +452,8 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
       const int last = std::max(s, last_reader[out]);
       dying[static_cast<std::size_t>(last)].push_back(static_cast<int>(buffers.size()));
       buffers.push_back({Plan::Place::kArena, -1, bytes, s, last, s});
+      touchers.resize(buffers.size());
+      touchers.back() = {s};
     }
     if (b.workspace_bytes > limit - live)
       throw Error(ErrorCode::kMemoryLimit,
@@ -464,6 +491,26 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     plan->outputs.push_back(std::move(out));
   }
 
+  // Outputs a caller may bind over a graph input: written by the step that alone reads the input.
+  std::vector<int> readers(num_slots, 0);
+  for (int s = 0; s < end_step; ++s)
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
+      if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].shape_only_inputs >> i & 1))) ++readers[steps_[s].inputs[i]];
+  for (std::size_t o = 0; o < output_slots_.size(); ++o) {
+    const int s = output_slots_[o];
+    const int k = producer[s];
+    if (k < 0 || !bound[k].elementwise_in_place || plan->outputs[o].same_as >= 0) continue;
+    const Buffer& buf = buffers[buffer_of[s]];
+    if (buf.place != Plan::Place::kOutput || buf.node_step != k) continue;  // not the producer's own write
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const int in = input_slots_[i];
+      const auto& reads = steps_[k].inputs;
+      if (readers[in] == 1 && last_reader[in] == k && std::find(reads.begin(), reads.end(), in) != reads.end() &&
+          bytes_of(in) == plan->outputs[o].bytes)
+        plan->in_place_outputs.emplace_back(static_cast<int32_t>(o), static_cast<int32_t>(i));
+    }
+  }
+
   // Constants every reader takes in prepared form only: their own bytes can go.
   std::vector<bool> read_raw(num_slots, false);
   for (int s = 0; s < end_step; ++s)
@@ -478,49 +525,50 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   for (std::size_t s = 0; s < num_slots; ++s)
     if (is_constant_[s] && !is_parameter_[s] && !read_raw[s] && constants_[s].defined()) releasable.push_back(static_cast<int>(s));
 
-  // 5. Arena offsets for the buffers that are neither caller memory nor outputs.
+  // 5. Arena offsets for the buffers that are neither caller memory nor outputs. Serially every
+  // step's scratch is one region after them; with a step graph each step's is a buffer of its own.
   std::vector<BufferLifetime> lifetimes;
+  std::vector<std::vector<int>> arena_touchers;
   std::vector<int> arena_buffers;
   for (std::size_t i = 0; i < buffers.size(); ++i)
     if (buffers[i].place == Plan::Place::kArena) {
       arena_buffers.push_back(static_cast<int>(i));
-      lifetimes.push_back({buffers[i].bytes, schedule.Time(buffers[i].first), schedule.Time(buffers[i].last)});
+      lifetimes.push_back({buffers[i].bytes, buffers[i].first, buffers[i].last});
+      if (order) arena_touchers.push_back(std::move(touchers[i]));
     }
-  const ArenaLayout layout = PlanArena(lifetimes);
-
-  // Scratch: one region that each step uses in turn, but steps that run at once get a share each.
-  auto group = schedule.groups().begin();
-  int64_t group_scratch = 0;
+  std::vector<int> scratch_buffer(static_cast<std::size_t>(end_step), -1);  // index into lifetimes
+  int64_t workspace = 0;
   for (int s = 0; s < end_step; ++s) {
-    const BoundStep& b = bound[s];
-    const int64_t scratch = (b.workspace_bytes + 63) / 64 * 64;
-    int64_t at = 0;
-    if (group != schedule.groups().end() && s >= group->first) {
-      if (s == group->first) {
-        group_scratch = 0;
-        plan->concurrent.emplace_back(static_cast<uint32_t>(plan->steps.size()), 0);
-      }
-      at = group_scratch;
-      group_scratch += b.run ? scratch : 0;
-    }
-    plan->workspace_offset = std::max<int64_t>(plan->workspace_offset, at + scratch);
-    if (b.run) {
-      const CompiledStep& step = steps_[s];
-      plan->steps.push_back({b.run, step.node, static_cast<uint32_t>(plan->args.size()),
-                             static_cast<uint32_t>(step.inputs.size()), static_cast<uint32_t>(step.outputs.size()), at});
-      plan->args.insert(plan->args.end(), step.inputs.begin(), step.inputs.end());
-      plan->args.insert(plan->args.end(), step.outputs.begin(), step.outputs.end());
-    }
-    if (group != schedule.groups().end() && s + 1 == group->second) {
-      plan->concurrent.back().second = static_cast<uint32_t>(plan->steps.size());
-      ++group;
+    const int64_t scratch = bound[s].run ? bound[s].workspace_bytes : 0;
+    if (!order) {
+      workspace = std::max(workspace, (scratch + 63) / 64 * 64);
+    } else if (scratch > 0) {
+      scratch_buffer[s] = static_cast<int>(lifetimes.size());
+      lifetimes.push_back({scratch, s, s});
+      arena_touchers.push_back({s});
     }
   }
-  const int64_t workspace = plan->workspace_offset;
+  const ArenaLayout layout = order ? PlanConcurrentArena(lifetimes, arena_touchers, *order) : PlanArena(lifetimes);
+
+  std::vector<int> plan_step(static_cast<std::size_t>(end_step), -1);
+  for (int s = 0; s < end_step; ++s) {
+    if (!bound[s].run) continue;
+    const CompiledStep& step = steps_[s];
+    plan_step[s] = static_cast<int>(plan->steps.size());
+    const int64_t scratch_at = scratch_buffer[s] >= 0 ? layout.offsets[scratch_buffer[s]] : 0;  // made absolute below
+    plan->steps.push_back({bound[s].run, step.node, static_cast<uint32_t>(plan->args.size()),
+                           static_cast<uint32_t>(step.inputs.size()), static_cast<uint32_t>(step.outputs.size()), scratch_at});
+    plan->args.insert(plan->args.end(), step.inputs.begin(), step.inputs.end());
+    plan->args.insert(plan->args.end(), step.outputs.begin(), step.outputs.end());
+  }
+  if (order) plan->graph = MakeStepGraph(preds, plan_step, heavy);
   const int64_t table = static_cast<int64_t>((num_slots + plan->args.size()) * sizeof(void*) + 63) / 64 * 64;
   plan->buffers_offset = table;
   plan->workspace_offset = table + layout.bytes;
-  plan->arena_bytes = plan->workspace_offset + workspace;
+  plan->counters_offset = plan->workspace_offset + workspace;
+  plan->arena_bytes = plan->counters_offset + static_cast<int64_t>(plan->graph.size() * sizeof(int32_t));
+  for (std::size_t k = 0; k < plan->steps.size(); ++k)
+    plan->steps[k].workspace = order ? plan->steps[k].workspace + plan->buffers_offset : plan->workspace_offset;
   // Node by node it fitted; laid out in one arena with the plan's pointer tables it may not.
   if (plan->arena_bytes + plan->output_bytes > limit)
     throw Error(ErrorCode::kMemoryLimit,
@@ -547,13 +595,11 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   return plan;
 }
 
-InterOpSchedule Executor::Schedule(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
-                                   const std::vector<BoundStep>& bound) const {
-  std::vector<int> levels;
+std::vector<bool> Executor::Heavy(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                                  const std::vector<BoundStep>& bound) const {
   std::vector<bool> heavy;
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     const CompiledStep& step = steps_[k];
-    levels.push_back(step.level);
     if (!bound[k].run) {
       heavy.push_back(false);
       continue;
@@ -569,7 +615,7 @@ InterOpSchedule Executor::Schedule(const std::vector<std::vector<int64_t>>& shap
     work += step.schema->EstimateFlops({ins, outs, graph::AttrReader(node, *step.schema)});
     heavy.push_back(work >= kInterOpMinWork);
   }
-  return InterOpSchedule(levels, heavy);
+  return heavy;
 }
 
 Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {
@@ -639,10 +685,10 @@ void Executor::Release(Arena arena, int64_t extra_bytes) {
   std::free(arena.data);
 }
 
-void Executor::ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const {
+void Executor::ExecuteScheduled(const Plan& plan, char* arena, void** argv, StepRecord* records) const {
   auto run_step = [&](std::size_t k) {
     const Plan::Step& step = plan.steps[k];
-    const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace + step.workspace};
+    const StepArgs args{argv + step.args, argv + step.args + step.num_in, arena + step.workspace};
     try {
       if (records) {
         RunRecorded(step.run, args, records[k]);
@@ -653,13 +699,11 @@ void Executor::ExecuteScheduled(const Plan& plan, void** argv, char* workspace, 
       throw Error(e.code(), Described(graph_.nodes[step.node], e.what()));
     }
   };
-  std::size_t k = 0;
-  for (const auto& [begin, end] : plan.concurrent) {
-    for (; k < begin; ++k) run_step(k);
-    RunConcurrently(begin, end, run_step);
-    k = end;
+  if (plan.graph.empty()) {
+    for (std::size_t k = 0; k < plan.steps.size(); ++k) run_step(k);
+  } else {
+    RunStepGraph(plan.graph, reinterpret_cast<int32_t*>(arena + plan.counters_offset), run_step);
   }
-  for (; k < plan.steps.size(); ++k) run_step(k);
 }
 
 void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
@@ -678,10 +722,10 @@ void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* c
     }
   }
   for (std::size_t a = 0; a < plan.args.size(); ++a) argv[a] = plan.args[a] < 0 ? nullptr : ptrs[plan.args[a]];
-  char* workspace = arena.data + plan.workspace_offset;
-  if (records || !plan.concurrent.empty()) [[unlikely]] {
-    ExecuteScheduled(plan, argv, workspace, records);
+  if (records || !plan.graph.empty()) [[unlikely]] {
+    ExecuteScheduled(plan, arena.data, argv, records);
   } else {
+    char* workspace = arena.data + plan.workspace_offset;
     // The serial loop, untouched by profiling and inter-op scheduling: it costs what it always did.
     for (const Plan::Step& step : plan.steps) {
       const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
@@ -717,14 +761,20 @@ void Executor::Run(const Plan& plan, std::span<const Tensor> inputs, std::span<T
                                                    TypedShape(want.dtype, want.shape));
     if (t.read_only()) throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name + "' is read-only");
     data[o] = t.raw_data();
-    // Kernels write outputs while still reading inputs (and other outputs): no overlap allowed.
+    // Kernels write outputs while still reading inputs (and other outputs): no overlap allowed,
+    // but for an update in place that the plan allows (exactly the input's buffer).
     auto overlaps = [&](const Tensor& other) {
       const auto* a = static_cast<const char*>(std::as_const(t).raw_data());
       const auto* b = static_cast<const char*>(other.raw_data());
       return t.nbytes() && other.nbytes() && a < b + other.nbytes() && b < a + t.nbytes();
     };
+    auto in_place = [&](std::size_t i) {
+      const auto pair = std::make_pair(static_cast<int32_t>(o), static_cast<int32_t>(i));
+      return std::as_const(t).raw_data() == inputs[i].raw_data() && t.nbytes() == inputs[i].nbytes() &&
+             std::find(plan.in_place_outputs.begin(), plan.in_place_outputs.end(), pair) != plan.in_place_outputs.end();
+    };
     for (std::size_t i = 0; i < inputs.size(); ++i)
-      if (overlaps(inputs[i]))
+      if (overlaps(inputs[i]) && !in_place(i))
         throw Error(ErrorCode::kInvalidArgument, "output buffer for '" + graph_.outputs[o].name +
                                                      "' overlaps input '" + graph_.inputs[i].name + "'");
     for (std::size_t p = 0; p < o; ++p)

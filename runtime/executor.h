@@ -84,7 +84,6 @@ class Executor final : private BindHost {
     const graph::OpSchema* schema;
     const AdapterFn* adapter;
     std::vector<int> inputs, outputs;  // value slots; -1 for an omitted optional input
-    int level = 0;                     // dependency level (runtime/inter_op.h)
   };
   struct Arena {
     char* data = nullptr;
@@ -96,16 +95,16 @@ class Executor final : private BindHost {
   // Makes a plan; `releasable` gets the constants that every step reads only in prepared form.
   std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs, std::vector<int>& releasable);
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
-  // Which steps run at once, from each step's work at these shapes (runtime/inter_op.h).
-  InterOpSchedule Schedule(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
-                           const std::vector<BoundStep>& bound) const;
+  // Per step: worth a task of its own, from its work at these shapes (runtime/inter_op.h).
+  std::vector<bool> Heavy(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                          const std::vector<BoundStep>& bound) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);
   void Execute(const Plan& plan, std::span<const Tensor> inputs, void* const* output_data, Arena& arena,
                StepRecord* records) const;
-  // The steps of a plan with concurrent groups, or of a profiled run (Execute's other loop is the
-  // plain serial one).
-  void ExecuteScheduled(const Plan& plan, void** argv, char* workspace, StepRecord* records) const;
+  // The steps of a plan with a step graph, or of a profiled run (Execute's other loop is the plain
+  // serial one).
+  void ExecuteScheduled(const Plan& plan, char* arena, void** argv, StepRecord* records) const;
 
   graph::Graph graph_;
   ExecutorOptions options_;

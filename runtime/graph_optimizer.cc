@@ -7,8 +7,8 @@
 
 namespace axon::runtime {
 
-graph::NodeEvaluator KernelEvaluator() {
-  return [](const graph::Node& node, const std::vector<Tensor>& inputs, const std::vector<graph::ValueInfo>& outputs) {
+graph::NodeEvaluator KernelEvaluator(int64_t memory_limit_bytes) {
+  return [memory_limit_bytes](const graph::Node& node, const std::vector<Tensor>& inputs, const std::vector<graph::ValueInfo>& outputs) {
     graph::Graph g;
     g.name = "constant " + node.Describe();
     g.nodes.push_back(node);
@@ -19,14 +19,14 @@ graph::NodeEvaluator KernelEvaluator() {
       g.outputs.back().name = node.outputs[o];
     }
     graph::Verify(g);
-    Executor executor(std::move(g), ExecutorOptions{});
+    Executor executor(std::move(g), ExecutorOptions{.memory_limit_bytes = memory_limit_bytes});
     const auto plan = executor.PlanFor({});
     return executor.Run(*plan, {});
   };
 }
 
 graph::PipelineReport OptimizeGraph(graph::Graph& graph, const OptimizeOptions& options) {
-  graph::PassPipeline pipeline = graph::DefaultPipeline(options.opt_level, {KernelEvaluator(), options.parameters});
+  graph::PassPipeline pipeline = graph::DefaultPipeline(options.opt_level, {KernelEvaluator(options.memory_limit_bytes), options.parameters});
   // A name is checked against every pass there is, so that a typo fails at any level, while a
   // pass of a higher level than this one's is simply not there to disable.
   const graph::PassPipeline every = graph::DefaultPipeline(2);

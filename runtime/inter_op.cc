@@ -1,64 +1,225 @@
 #include "runtime/inter_op.h"
 
 #include <algorithm>
+#include <atomic>
+#include <iterator>
+#include <map>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 namespace axon::runtime {
 
-std::vector<int> DependencyLevels(const std::vector<std::vector<int>>& step_inputs,
-                                  const std::vector<std::vector<int>>& step_outputs, std::size_t num_slots) {
-  std::vector<int> slot_level(num_slots, -1);  // level of the step that writes the slot; -1: no step
-  std::vector<int> levels;
-  for (std::size_t k = 0; k < step_inputs.size(); ++k) {
-    int level = 0;
-    for (int in : step_inputs[k])
-      if (in >= 0) level = std::max(level, slot_level[static_cast<std::size_t>(in)] + 1);
-    for (int out : step_outputs[k]) slot_level[static_cast<std::size_t>(out)] = level;
-    levels.push_back(level);
-  }
-  return levels;
-}
-
-InterOpSchedule::InterOpSchedule(const std::vector<int>& levels, const std::vector<bool>& heavy) {
-  const int n = static_cast<int>(levels.size());
-  for (int begin = 0; begin < n;) {
-    int end = begin, heavy_steps = 0;
-    while (end < n && levels[static_cast<std::size_t>(end)] == levels[static_cast<std::size_t>(begin)])
-      heavy_steps += heavy[static_cast<std::size_t>(end++)] ? 1 : 0;
-    if (heavy_steps >= 2) groups_.emplace_back(begin, end);
-    begin = end;
-  }
-  if (groups_.empty()) return;
-  time_.resize(static_cast<std::size_t>(n));
-  concurrent_.assign(static_cast<std::size_t>(n), false);
-  int t = 0;
-  auto group = groups_.begin();
-  for (int s = 0; s < n;) {
-    if (group != groups_.end() && group->first == s) {
-      for (; s < group->second; ++s) {
-        time_[static_cast<std::size_t>(s)] = t;
-        concurrent_[static_cast<std::size_t>(s)] = true;
-      }
-      ++group;
-    } else {
-      time_[static_cast<std::size_t>(s++)] = t;
+Ancestry::Ancestry(const std::vector<std::vector<int>>& preds) : words_((preds.size() + 63) / 64) {
+  bits_.assign(preds.size() * words_, 0);
+  for (std::size_t b = 0; b < preds.size(); ++b) {
+    uint64_t* row = bits_.data() + b * words_;
+    for (int a : preds[b]) {
+      const uint64_t* from = bits_.data() + static_cast<std::size_t>(a) * words_;
+      for (std::size_t w = 0; w < words_; ++w) row[w] |= from[w];
+      row[static_cast<std::size_t>(a) / 64] |= uint64_t{1} << (a % 64);
     }
-    ++t;
   }
 }
 
-void RunConcurrently(std::size_t begin, std::size_t end, FunctionRef<void(std::size_t)> fn) {
+bool Ancestry::AnyUnordered(const std::vector<bool>& marked) const {
+  std::vector<int> seen;
+  for (int b = 0; b < static_cast<int>(marked.size()); ++b) {
+    if (!marked[static_cast<std::size_t>(b)]) continue;
+    // Steps come in a topological order, so an earlier step is either b's ancestor or unordered.
+    for (int a : seen)
+      if (!Before(a, b)) return true;
+    seen.push_back(b);
+  }
+  return false;
+}
+
+namespace {
+
+int64_t Aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+struct FreeBlock {
+  int64_t size;
+  std::vector<int> after;  // the steps that must have finished before these bytes are written again
+};
+
+// Only the latest steps matter: one that is an ancestor of another is implied by it.
+void Prune(std::vector<int>& steps, const Ancestry& order) {
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  std::vector<int> kept;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    bool implied = false;
+    for (std::size_t j = i + 1; j < steps.size() && !implied; ++j) implied = order.Before(steps[i], steps[j]);
+    if (!implied) kept.push_back(steps[i]);
+  }
+  steps = std::move(kept);
+}
+
+}  // namespace
+
+ArenaLayout PlanConcurrentArena(const std::vector<BufferLifetime>& buffers,
+                                const std::vector<std::vector<int>>& touchers, const Ancestry& order) {
+  ArenaLayout layout;
+  layout.offsets.assign(buffers.size(), 0);
+  int steps = 0;
+  for (const BufferLifetime& b : buffers) steps = std::max(steps, std::max(b.first, b.last) + 1);
+  std::vector<std::vector<std::size_t>> starts(static_cast<std::size_t>(steps)), ends(static_cast<std::size_t>(steps));
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    starts[static_cast<std::size_t>(buffers[i].first)].push_back(i);
+    ends[static_cast<std::size_t>(std::max(buffers[i].first, buffers[i].last))].push_back(i);
+  }
+  std::map<int64_t, FreeBlock> free_blocks;  // by offset; disjoint, never adjacent
+  auto release = [&](int64_t offset, FreeBlock block) {
+    auto next = free_blocks.lower_bound(offset);
+    if (next != free_blocks.end() && offset + block.size == next->first) {
+      block.size += next->second.size;
+      block.after.insert(block.after.end(), next->second.after.begin(), next->second.after.end());
+      next = free_blocks.erase(next);
+    }
+    if (next != free_blocks.begin()) {
+      auto prev = std::prev(next);
+      if (prev->first + prev->second.size == offset) {
+        prev->second.size += block.size;
+        prev->second.after.insert(prev->second.after.end(), block.after.begin(), block.after.end());
+        Prune(prev->second.after, order);
+        return;
+      }
+    }
+    Prune(block.after, order);
+    free_blocks.emplace(offset, std::move(block));
+  };
+  for (std::size_t s = 0; s < starts.size(); ++s) {
+    for (std::size_t i : starts[s]) {
+      const int64_t size = Aligned(buffers[i].bytes);
+      if (size == 0) continue;
+      const int writer = buffers[i].first;
+      auto usable = [&](const FreeBlock& block) {
+        return std::all_of(block.after.begin(), block.after.end(), [&](int t) { return order.Before(t, writer); });
+      };
+      auto best = free_blocks.end();
+      for (auto it = free_blocks.begin(); it != free_blocks.end(); ++it)
+        if (it->second.size >= size && (best == free_blocks.end() || it->second.size < best->second.size) &&
+            usable(it->second))
+          best = it;
+      if (best == free_blocks.end()) {
+        int64_t offset = layout.bytes;
+        if (!free_blocks.empty()) {
+          auto last = std::prev(free_blocks.end());
+          if (last->first + last->second.size == layout.bytes && usable(last->second)) {
+            offset = last->first;
+            free_blocks.erase(last);
+          }
+        }
+        layout.offsets[i] = offset;
+        layout.bytes = offset + size;
+        continue;
+      }
+      const int64_t offset = best->first, rest = best->second.size - size;
+      FreeBlock remainder{rest, std::move(best->second.after)};
+      free_blocks.erase(best);
+      if (rest > 0) free_blocks.emplace(offset + size, std::move(remainder));
+      layout.offsets[i] = offset;
+    }
+    for (std::size_t i : ends[s]) {
+      const int64_t size = Aligned(buffers[i].bytes);
+      if (size > 0) release(layout.offsets[i], FreeBlock{size, touchers[i]});
+    }
+  }
+  return layout;
+}
+
+StepGraph MakeStepGraph(const std::vector<std::vector<int>>& preds, const std::vector<int>& plan_step,
+                        const std::vector<bool>& heavy) {
+  // Per compiled step, the running steps a reader of its outputs waits for.
+  std::vector<std::vector<uint32_t>> waits_for(preds.size());
+  std::vector<std::vector<uint32_t>> successors;
+  StepGraph graph;
+  for (std::size_t k = 0; k < preds.size(); ++k) {
+    std::vector<uint32_t> mine;
+    for (int p : preds[k]) mine.insert(mine.end(), waits_for[static_cast<std::size_t>(p)].begin(), waits_for[static_cast<std::size_t>(p)].end());
+    std::sort(mine.begin(), mine.end());
+    mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+    if (plan_step[k] < 0) {
+      waits_for[k] = std::move(mine);
+      continue;
+    }
+    const auto self = static_cast<uint32_t>(plan_step[k]);
+    for (uint32_t p : mine) successors[p].push_back(self);
+    successors.emplace_back();
+    graph.num_predecessors.push_back(static_cast<int32_t>(mine.size()));
+    graph.heavy.push_back(heavy[k]);
+    waits_for[k] = {self};
+  }
+  graph.first_successor.push_back(0);
+  for (const auto& s : successors) {
+    graph.successors.insert(graph.successors.end(), s.begin(), s.end());
+    graph.first_successor.push_back(static_cast<uint32_t>(graph.successors.size()));
+  }
+  return graph;
+}
+
+namespace {
+
+// One run of a step graph. A thread that finishes a step continues with one of the steps that
+// became ready (no task handed over for a chain), runs ready light steps itself, and hands every
+// further heavy one to a new task, which an idle thread of the arena takes.
+class GraphRun {
+ public:
+  GraphRun(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn, tbb::task_group& tasks)
+      : graph_(graph), counters_(counters), fn_(fn), tasks_(tasks) {}
+
+  void Go(uint32_t first) const {
+    constexpr int kHeld = 32;
+    uint32_t held[kHeld];
+    int top = 0, heavy_held = 0;
+    held[top++] = first;
+    heavy_held += graph_.heavy[first];
+    while (top > 0) {
+      const uint32_t k = held[--top];
+      heavy_held -= graph_.heavy[k];
+      fn_(k);
+      for (uint32_t e = graph_.first_successor[k]; e < graph_.first_successor[k + 1]; ++e) {
+        const uint32_t next = graph_.successors[e];
+        // acq_rel: the last predecessor to finish sees every other one's writes, and passes them on.
+        if (std::atomic_ref<int32_t>(counters_[next]).fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+        if ((graph_.heavy[next] && heavy_held > 0) || top == kHeld) {
+          tasks_.run([this, next] { Go(next); });
+        } else {
+          held[top++] = next;
+          heavy_held += graph_.heavy[next];
+        }
+      }
+    }
+  }
+
+ private:
+  const StepGraph& graph_;
+  int32_t* counters_;
+  FunctionRef<void(std::size_t)> fn_;
+  tbb::task_group& tasks_;
+};
+
+}  // namespace
+
+void RunStepGraph(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn) {
+  std::copy(graph.num_predecessors.begin(), graph.num_predecessors.end(), counters);
   tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(begin, end, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t k = r.begin(); k != r.end(); ++k) fn(k);
-        },
-        tbb::simple_partitioner());
+    tbb::task_group tasks;
+    const GraphRun run(graph, counters, fn, tasks);
+    int last_root = -1;
+    for (std::size_t k = 0; k < graph.size(); ++k) {
+      if (graph.num_predecessors[k] != 0) continue;
+      if (last_root >= 0) tasks.run([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
+      last_root = static_cast<int>(k);
+    }
+    // The last root runs on this thread; run_and_wait returns once every task is done, and
+    // rethrows the first exception any of them threw.
+    if (last_root >= 0) {
+      tasks.run_and_wait([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
+    } else {
+      tasks.wait();
+    }
   });
 }
 

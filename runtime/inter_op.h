@@ -1,52 +1,74 @@
-// Inter-op parallelism: which steps of a plan run at once. Steps are grouped by dependency level
-// (1 + the highest level among their inputs' producers), so two steps of one level never depend on
-// each other. A level that holds at least two steps with enough work to pay for a task each runs
-// as one concurrent group, every other step runs alone, in order; all of a group's steps finish
-// before the next step starts. The memory planner then sees a group as one instant: its buffers
-// are all live together, so no two steps that may run at once share bytes, and none writes over
-// an input in place (another step of the group may still read it). A plan without such a level
-// (a chain, or branches too small to pay for the tasks) runs exactly as a serial plan.
+// Inter-op parallelism: independent branches of a plan run at once. A plan with at least two
+// steps that are worth a task each and that no dependency orders runs as a graph of its steps:
+// each step has a counter of the steps whose results it reads, and starts on the thread that
+// finishes the last of them; no step waits for anything else (no levels, no barriers). Memory
+// stays safe without extra edges because the arena is laid out for that graph: a buffer takes
+// bytes another one gave back only when every step that touched them is an ancestor of the step
+// that writes it, and a step writes over an input in place only when every other reader of that
+// input is its ancestor. A plan without such a pair of steps (a chain, or branches too small to
+// pay for a task) runs one step after another, exactly as a serial plan.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 #include <vector>
 
+#include "runtime/memory_planner.h"
 #include "runtime/parallel.h"
 
 namespace axon::runtime {
 
-// Per step (in a topological order), its dependency level from the value slots it reads and writes.
-std::vector<int> DependencyLevels(const std::vector<std::vector<int>>& step_inputs,
-                                  const std::vector<std::vector<int>>& step_outputs, std::size_t num_slots);
-
 // Work a step must have to run beside another: flops plus bytes moved. A TBB task costs a few
 // microseconds to hand to another thread, the time of about this much work on one core.
 inline constexpr double kInterOpMinWork = double(1 << 18);
+// Plans with more steps stay serial: the ancestor sets take steps² bits while planning.
+inline constexpr std::size_t kInterOpMaxSteps = 8192;
 
-class InterOpSchedule {
+// Which steps must have finished before which: the transitive closure of "reads a result of".
+class Ancestry {
  public:
-  InterOpSchedule() = default;
-  // levels: per step, non-decreasing (the steps sorted by level); heavy: per step, worth a task.
-  InterOpSchedule(const std::vector<int>& levels, const std::vector<bool>& heavy);
-
-  bool empty() const { return groups_.empty(); }
-  // Ranges [begin, end) of steps that run at once, in step order.
-  const std::vector<std::pair<int, int>>& groups() const { return groups_; }
-  // The instant step s runs at, for buffer lifetimes: steps of one group share one.
-  int Time(int s) const { return time_.empty() ? s : time_[static_cast<std::size_t>(s)]; }
-  bool Concurrent(int s) const { return !concurrent_.empty() && concurrent_[static_cast<std::size_t>(s)]; }
+  // preds[k]: steps, each < k, whose results step k reads (steps are in a topological order).
+  explicit Ancestry(const std::vector<std::vector<int>>& preds);
+  // True when a is an ancestor of b: every run finishes a before b starts.
+  bool Before(int a, int b) const {
+    return (bits_[static_cast<std::size_t>(b) * words_ + static_cast<std::size_t>(a) / 64] >> (a % 64)) & 1;
+  }
+  // Two of the marked steps may run at once (neither is an ancestor of the other).
+  bool AnyUnordered(const std::vector<bool>& marked) const;
 
  private:
-  std::vector<std::pair<int, int>> groups_;
-  std::vector<int> time_;
-  std::vector<bool> concurrent_;
+  std::size_t words_ = 0;
+  std::vector<uint64_t> bits_;  // row b: the ancestors of b
 };
 
-// Runs fn(k) for k in [begin, end) as concurrent TBB tasks of the current task arena, returning
-// when all are done; the first exception thrown is rethrown here. Isolated: a thread waiting here
-// runs only these steps, never another run's.
-void RunConcurrently(std::size_t begin, std::size_t end, FunctionRef<void(std::size_t)> fn);
+// Arena offsets for buffers of a plan whose steps may run at once. touchers[i]: every step that
+// writes or reads buffer i. Like PlanArena (steps in order, best fit), but bytes a buffer gave back
+// go only to a buffer whose writing step (BufferLifetime::first) has all their touchers as
+// ancestors, so no two steps that may overlap in time ever share bytes.
+ArenaLayout PlanConcurrentArena(const std::vector<BufferLifetime>& buffers,
+                                const std::vector<std::vector<int>>& touchers, const Ancestry& order);
+
+// The run-time form: per step, the steps that read its results, and how many steps it waits for.
+struct StepGraph {
+  std::vector<uint32_t> first_successor;  // per step and one more: successors[first[k], first[k+1])
+  std::vector<uint32_t> successors;
+  std::vector<int32_t> num_predecessors;
+  std::vector<bool> heavy;  // worth a task of its own (else it runs on the thread that readied it)
+
+  bool empty() const { return num_predecessors.empty(); }
+  std::size_t size() const { return num_predecessors.size(); }
+};
+
+// The step graph of a plan from its compiled steps: preds[k] as for Ancestry; plan_step[k]: step
+// k's index among the steps that run, or -1 for one that runs nothing (an alias), whose readers
+// wait for its own predecessors instead; heavy: per compiled step.
+StepGraph MakeStepGraph(const std::vector<std::vector<int>>& preds, const std::vector<int>& plan_step,
+                        const std::vector<bool>& heavy);
+
+// Runs fn(k) for every step of `graph`, each once its predecessors are done, as TBB tasks of the
+// current task arena, returning when all are done; the first exception thrown is rethrown here
+// (steps that depended on the failed one never start). counters: graph.size() ints of scratch.
+// Isolated: a thread waiting here runs only these steps, never another run's.
+void RunStepGraph(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn);
 
 }  // namespace axon::runtime

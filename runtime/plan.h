@@ -12,6 +12,7 @@
 
 #include "axon/tensor.h"
 #include "runtime/adapter.h"
+#include "runtime/inter_op.h"
 
 namespace axon::runtime {
 
@@ -38,11 +39,12 @@ struct Plan {
     StepFn run;
     std::size_t node;           // index into graph.nodes, for error messages
     uint32_t args, num_in, num_out;  // this step's pointers are args_[args, args + num_in + num_out)
-    int64_t workspace = 0;      // its scratch: bytes into the workspace (steps that run at once differ)
+    int64_t workspace = 0;      // its scratch: bytes into the arena (steps that may run at once differ)
   };
   std::vector<Step> steps;      // alias steps need no call and are left out
-  // Ranges [begin, end) of steps that run at once (runtime/inter_op.h); empty: all one by one.
-  std::vector<std::pair<uint32_t, uint32_t>> concurrent;
+  // Which steps wait for which, when independent branches run at once (runtime/inter_op.h);
+  // empty: the steps run one by one, in order.
+  StepGraph graph;
   std::vector<int32_t> args;    // slot per step argument; -1 for an omitted optional input
 
   struct Output {
@@ -54,9 +56,13 @@ struct Plan {
     int32_t same_as = -1;    // earlier output listed with the same value
   };
   std::vector<Output> outputs;
+  // (output, input) pairs that a run may bind to one buffer: the output's producer is the input's
+  // only reader and updates it element by element (BoundStep::elementwise_in_place).
+  std::vector<std::pair<int32_t, int32_t>> in_place_outputs;
 
-  // Arena: [pointer table: one per slot, one per argument | buffers | workspace].
-  int64_t buffers_offset = 0, workspace_offset = 0, arena_bytes = 0;
+  // Arena: [pointer table: one per slot, one per argument | buffers | workspace | a counter per
+  // step when `graph` is not empty]. With a graph each step's scratch is a buffer of its own.
+  int64_t buffers_offset = 0, workspace_offset = 0, counters_offset = 0, arena_bytes = 0;
   int64_t output_bytes = 0;  // of the outputs a run allocates (distinct ones)
 };
 

@@ -20,7 +20,7 @@
 
 namespace axon {
 
-const char* Version() { return "0.1.0"; }
+const char* Version() { return AXON_VERSION_STRING; }
 
 std::string TensorInfo::ToString() const {
   // The graph's shape printer, so "[batch,784]" and an unknown rank's "[?...]" read as everywhere.
@@ -34,7 +34,8 @@ std::string TensorInfo::ToString() const {
   return name + ": " + std::string(DTypeName(dtype)) + printed.ToString();
 }
 
-struct Session::Impl {
+// Hidden although nested in an exported class (whose members would otherwise be exported too).
+struct __attribute__((visibility("hidden"))) Session::Impl {
   Impl(graph::Graph graph, int thread_count, runtime::ExecutorOptions options, std::string model_origin)
       : executor(std::move(graph), std::move(options)), threads(thread_count), arena(thread_count),
         origin(std::move(model_origin)) {}
@@ -58,8 +59,8 @@ Session detail::SessionFactory::FromModel(graph::Model model, const SessionOptio
     const int threads = detail::ThreadsFor(options);
     graph::Verify(model.graph);
     // Graph passes run between verification and planning; the plans see the optimized graph.
-    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}});
     runtime::ExecutorOptions executor_options = detail::ExecutorOptionsFor(options, threads);
+    runtime::OptimizeGraph(model.graph, {options.opt_level, options.disabled_passes, {}, executor_options.memory_limit_bytes});
     // Independent branches run at once where a second thread can take one (runtime/inter_op.h).
     executor_options.inter_op = threads > 1;
     auto impl = std::make_unique<Session::Impl>(std::move(model.graph), threads, std::move(executor_options), origin);

@@ -10,6 +10,7 @@
 #include "tools/command.h"
 #include "tools/model_inputs.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 #include "tools/timing.h"
 
 namespace axon::cli {
@@ -53,8 +54,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   // Their sum counts the runs (an int): past INT_MAX it would wrap and time nothing.
   if (int64_t{warmup} + runs > std::numeric_limits<int>::max())
     args.Fail("options --warmup and --runs add up to more than " + std::to_string(std::numeric_limits<int>::max()) + " runs");
-  const int opt_level = args.IntValue("--opt-level", SessionOptions{}.opt_level, 0);
-  if (opt_level > kMaxOptLevel) args.Fail("option --opt-level needs 0 to " + std::to_string(kMaxOptLevel));
+  const int opt_level = ReadOptLevel(args, SessionOptions{}.opt_level);
 
   Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
   std::vector<std::string> made;

@@ -13,7 +13,8 @@ namespace axon::cli {
 #define AXON_PASS_OPTIONS_USAGE                                                                        \
   "  --opt-level N           graph passes before running: 0 none, 1 clean-up (identity removal,\n"      \
   "                          constant folding, common subexpressions, dead nodes), 2 (default) also\n" \
-  "                          the fusions (GEMM epilogues, transposes, Conv+BN, elementwise chains)\n"          \
+  "                          the fusions (GEMM and Conv epilogues, transposes, Conv+BN, LayerNorm,\n"  \
+  "                          GELU, attention, elementwise chains)\n"                                   \
   "  --disable-pass NAME     do not run the pass NAME (repeatable; axon inspect --passes lists them)\n"
 
 inline const std::vector<std::string> kPassValueOptions{"--opt-level", "--disable-pass"};
@@ -23,6 +24,9 @@ struct PassChoice {
   std::vector<std::string> disabled;
 };
 
+// --opt-level (fallback when absent); refuses anything but 0 to kMaxOptLevel, saying that range.
+int ReadOptLevel(const Args& args, int fallback);
+// --opt-level and --disable-pass; refuses a name that is no pass at any level.
 PassChoice ReadPassOptions(const Args& args);
 
 }  // namespace axon::cli

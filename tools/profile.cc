@@ -17,6 +17,7 @@
 #include "tools/command.h"
 #include "tools/model_inputs.h"
 #include "tools/output_names.h"
+#include "tools/pass_options.h"
 #include "tools/timing.h"
 
 namespace axon::cli {
@@ -52,17 +53,22 @@ struct StepInfo {
 };
 
 // The ops a fused node covers, as its fusion pass records them: a list of op names in a strings
-// attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op> followed by the op
-// names in its string attributes (FusedGemm's activation): "Gemm+Relu". "" for a node of one op.
+// attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op>, Add when it has a
+// residual R (input 3 of FusedGemm and FusedConv), then its activation: "Conv+Add+Relu". FusedAttention is "MatMul+Softmax+MatMul". "" for a node
+// of one op.
 std::string FusedOps(const graph::Node& node) {
   std::vector<std::string> ops;
   if (const auto it = node.attrs.find("ops"); it != node.attrs.end())
     if (const auto* list = std::get_if<std::vector<std::string>>(&it->second)) ops = *list;
   constexpr std::string_view kFused = "Fused";
-  if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
+  if (node.op_type == "FusedAttention") {
+    ops = {"MatMul", "Softmax", "MatMul"};
+  } else if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
     ops.push_back(node.op_type.substr(kFused.size()));
-    for (const auto& [name, value] : node.attrs)
-      if (const auto* op = std::get_if<std::string>(&value); op && !op->empty()) ops.push_back(*op);
+    if (node.inputs.size() > 3 && !node.inputs[3].empty()) ops.push_back("Add");
+    // Only the activation: other string attributes (FusedConv's auto_pad) name no op.
+    if (const auto it = node.attrs.find("activation"); it != node.attrs.end())
+      if (const auto* op = std::get_if<std::string>(&it->second); op && !op->empty()) ops.push_back(*op);
   }
   std::string text;
   for (const std::string& op : ops) text += (text.empty() ? "" : "+") + op;
@@ -128,8 +134,7 @@ int ProfileMain(const std::vector<std::string>& argv) {
   args.MaxPositional(1);
   const int runs = args.IntValue("--runs", 10, 1);
   const int threads = args.IntValue("--threads", 0, 1);
-  const int opt_level = args.IntValue("--opt-level", SessionOptions{}.opt_level, 0);
-  if (opt_level > kMaxOptLevel) args.Fail("option --opt-level needs 0 to " + std::to_string(kMaxOptLevel));
+  const int opt_level = ReadOptLevel(args, SessionOptions{}.opt_level);
   const std::optional<std::string> trace_path = args.Value("--trace");
 
   // A trace that cannot be written fails before the runs, not after them.
@@ -143,6 +148,15 @@ int ProfileMain(const std::vector<std::string>& argv) {
     formats::CheckReplaceable(*trace_path);  // a device, FIFO or symlink would be refused at the end
     if (::access(parent.c_str(), W_OK) != 0)
       throw Error(ErrorCode::kIo, *trace_path + ": cannot write the trace: directory " + parent.string() + " is not writable");
+    // Never over a file this run reads (a slip of `--trace MODEL` would replace the model).
+    std::vector<std::pair<std::string, std::string>> read = {{model_path, "the model"}};
+    for (const std::string& v : args.Values("-i")) {
+      read.emplace_back(v, "input file " + v);
+      if (const auto eq = v.find('='); eq != std::string::npos) read.emplace_back(v.substr(eq + 1), "input file " + v.substr(eq + 1));
+    }
+    for (const auto& [file, what] : read)
+      if (std::filesystem::equivalent(path, file, ec))
+        throw Error(ErrorCode::kInvalidArgument, *trace_path + ": cannot write the trace over " + what + " this run reads");
   }
   Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
   std::vector<std::string> made;

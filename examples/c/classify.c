@@ -1,6 +1,7 @@
 /* Classifying with Axon's C API: load a model, run it on one input, print the class with the
- * highest score. Usage: classify MODEL.axon INPUT.f32, where INPUT.f32 holds the model's first
- * input at batch 1 as raw little-endian float32 values (e.g. numpy's x.astype("<f4").tofile()). */
+ * highest score. Usage: classify MODEL.axon [INPUT.f32], where INPUT.f32 holds the model's first
+ * input at batch 1 as raw little-endian float32 values (e.g. numpy's x.astype("<f4").tofile());
+ * without it, the input is all ones. */
 #include <axon/axon_c.h>
 
 #include <stdio.h>
@@ -12,8 +13,8 @@ static int fail(const char* what) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s MODEL.axon INPUT.f32\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: %s MODEL.axon [INPUT.f32]\n", argv[0]);
     return 2;
   }
   axon_session* session = NULL;
@@ -31,10 +32,15 @@ int main(int argc, char** argv) {
   }
 
   float* x = malloc(count * sizeof(float));
-  FILE* f = fopen(argv[2], "rb");
-  size_t got = f ? fread(x, sizeof(float), count, f) : 0;
-  if (f) fclose(f);
-  if (got != count) return fprintf(stderr, "%s: expected %zu float32 values\n", argv[2], count), 1;
+  if (!x) return fprintf(stderr, "out of memory\n"), 1;
+  if (argc == 3) {
+    FILE* f = fopen(argv[2], "rb");
+    size_t got = f ? fread(x, sizeof(float), count, f) : 0;
+    if (f) fclose(f);
+    if (got != count) return fprintf(stderr, "%s: expected %zu float32 values\n", argv[2], count), 1;
+  } else {
+    for (size_t i = 0; i < count; ++i) x[i] = 1.0f;
+  }
 
   axon_input input = {.data = x, .nbytes = count * sizeof(float), .shape = dims, .rank = info.rank, .dtype = AXON_F32};
   float scores[1000];

@@ -39,6 +39,16 @@ void ErfGrad(GradContext& g) {
   g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Mul(gauss, g.Scalar(static_cast<float>(2.0 / std::sqrt(M_PI))))));
 }
 
+// d/dx x·Φ(x) = Φ(x) + x·φ(x), with Φ(x) = 0.5·(1 + erf(x/√2)) and φ(x) = exp(−x²/2)/√(2π).
+void GeluGrad(GradContext& g) {
+  const std::string& x = g.Input(0);
+  const std::string cdf = g.Mul(g.Add(g.Op("Erf", {g.Mul(x, g.Scalar(static_cast<float>(M_SQRT1_2)))}), g.Scalar(1.0f)),
+                                g.Scalar(0.5f));
+  const std::string pdf = g.Mul(g.Op("Exp", {g.Mul(g.Mul(x, x), g.Scalar(-0.5f))}),
+                                g.Scalar(static_cast<float>(1.0 / std::sqrt(2.0 * M_PI))));
+  g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Add(cdf, g.Mul(x, pdf))));
+}
+
 // With alpha >= 0 the output is > 0 exactly where the input is, so the gradient reads Y (which
 // the forward pass keeps anyway) rather than X.
 void LeakyReluGrad(GradContext& g) {
@@ -118,6 +128,9 @@ AXON_OP(Neg).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops
 AXON_OP(Abs).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput).Grad(AbsGrad);
 AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
     .Grad(ErfGrad);
+// GELU's exact (erf) form, x·Φ(x); graph/passes/gelu_fusion.cc makes it from the five ops
+// PyTorch exports for it. (ONNX's Gelu of op set 20, with its tanh form, is not imported yet.)
+AXON_OP(Gelu).Since(3).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput).Grad(GeluGrad);
 // d(1/x)/dx = −Y².
 AXON_OP(Reciprocal).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
     .Grad([](GradContext& g) { g.SetInputGrad(0, g.Neg(g.Mul(g.OutGrad(0), g.Mul(g.Output(0), g.Output(0))))); });

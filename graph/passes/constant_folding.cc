@@ -85,12 +85,16 @@ bool ConstantFolding::Run(Graph& graph) {
         output_bytes += elements * static_cast<int64_t>(DTypeSize(info->dtype));
       }
       if (!known || output_bytes > std::max(input_bytes, kSmallBytes)) continue;
-      // A node whose kernel refuses these constants (an index out of range, say) is left for the
-      // run to report, with the node named, as it would be without the pass.
+      // A node whose kernel refuses these constants (an index out of range, say) would fail every
+      // run the same way: said now, naming the node, so that loading (axon verify) reports it. One
+      // that needs more memory than the session may hold is left to the runs, which the same
+      // limit refuses, with the node named, only if it is ever reached.
       try {
         values = evaluate_(node, inputs, outputs);
-      } catch (const Error&) {
-        continue;
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::kMemoryLimit) continue;
+        const std::string message = e.what();
+        throw Error(e.code(), message.rfind(node.Describe(), 0) == 0 ? message : node.Describe() + ": " + message);
       }
       if (values.size() != outputs.size()) continue;
     }

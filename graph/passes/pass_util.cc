@@ -29,4 +29,24 @@ std::optional<std::size_t> SoleConsumer(const GraphEditor& editor, const std::st
   return uses[0].node;
 }
 
+std::optional<std::size_t> SoleConsumerOp(const GraphEditor& editor, const std::string& value, std::string_view op_type) {
+  const std::optional<std::size_t> reader = SoleConsumer(editor, value);
+  if (!reader || editor.graph().nodes[*reader].op_type != op_type) return std::nullopt;
+  return reader;
+}
+
+std::optional<float> ScalarConstant(const Graph& graph, const std::string& value) {
+  const auto it = graph.initializers.find(value);
+  if (it == graph.initializers.end() || !it->second.defined() || it->second.dtype() != DType::kF32 || it->second.size() != 1)
+    return std::nullopt;
+  return it->second.data<float>()[0];
+}
+
+std::string OtherInput(const Node& node, const std::string& value) {
+  if (node.inputs.size() != 2 || node.inputs[0] == node.inputs[1]) return "";
+  if (node.inputs[0] == value) return node.inputs[1];
+  if (node.inputs[1] == value) return node.inputs[0];
+  return "";
+}
+
 }  // namespace axon::graph

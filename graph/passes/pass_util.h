@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "graph/ir.h"
 #include "graph/rewrite.h"
@@ -21,5 +22,12 @@ std::optional<Shape> ShapeOf(const Graph& graph, const std::string& value);
 // The node reading `value`, when it is that value's only reader (one use) and the value is not
 // a graph output: a fusion may then fold the producer into that reader.
 std::optional<std::size_t> SoleConsumer(const GraphEditor& editor, const std::string& value);
+// SoleConsumer, when that reader is an `op_type` node.
+std::optional<std::size_t> SoleConsumerOp(const GraphEditor& editor, const std::string& value, std::string_view op_type);
+
+// The value of a one-element f32 initializer (a scalar as exporters write it: shape [], [1], ...).
+std::optional<float> ScalarConstant(const Graph& graph, const std::string& value);
+// The input of a two-input node other than `value` ("" when the node reads `value` twice or not at all).
+std::string OtherInput(const Node& node, const std::string& value);
 
 }  // namespace axon::graph

@@ -8,12 +8,7 @@
 #include <cstdint>
 #include <string>
 
-// Exported when the library is built with hidden visibility.
-#if defined(__GNUC__) || defined(__clang__)
-#define AXON_CONVERT_API __attribute__((visibility("default")))
-#else
-#define AXON_CONVERT_API
-#endif
+#include "axon/export.h"
 
 namespace axon {
 
@@ -27,6 +22,6 @@ struct Conversion {
 // dtype inference) and writes it to axon_path atomically. Throws axon::Error naming the file: an
 // .axon input, an unsupported op (all of them listed), a hostile file, an I/O failure, no
 // importer loaded.
-AXON_CONVERT_API Conversion ConvertOnnx(const std::string& onnx_path, const std::string& axon_path);
+AXON_API Conversion ConvertOnnx(const std::string& onnx_path, const std::string& axon_path);
 
 }  // namespace axon

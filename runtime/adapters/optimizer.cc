@@ -1,6 +1,7 @@
 // Adapters of the optimizer ops: hyperparameters read once per plan; LR and Step read from their
-// buffers on every run (a training session changes them each step under the same plan). X_new may
-// take X's buffer: the kernels read each element before writing it.
+// buffers on every run (a training session changes them each step under the same plan). Any output
+// may take the buffer of any input (X's, a slot's): the kernels read each element before writing it,
+// so a training session updates its parameters and their state in place.
 #include <bit>
 #include <cstdint>
 #include <string>
@@ -51,7 +52,8 @@ AXON_ADAPTER(SGD, [](const BindContext& b) {
                                          buffer ? a.In<float>(4) : nullptr, a.Out<float>(0),
                                          buffer ? a.Out<float>(1) : nullptr, n);
                        },
-                   .in_place_input = 0};
+                   .in_place_input = 0,
+                   .elementwise_in_place = true};
 });
 
 AXON_ADAPTER(Adam, [](const BindContext& b) {
@@ -67,7 +69,8 @@ AXON_ADAPTER(Adam, [](const BindContext& b) {
                                           a.In<float>(4), a.In<float>(5), a.Out<float>(0), a.Out<float>(1),
                                           a.Out<float>(2), n);
                        },
-                   .in_place_input = 0};
+                   .in_place_input = 0,
+                   .elementwise_in_place = true};
 });
 
 }  // namespace axon::runtime

@@ -28,6 +28,7 @@ AXON_ADAPTER(Sqrt, Flat(kernels::Sqrt));
 AXON_ADAPTER(Neg, Flat(kernels::Neg));
 AXON_ADAPTER(Abs, Flat(kernels::Abs));
 AXON_ADAPTER(Erf, Flat(kernels::Erf));
+AXON_ADAPTER(Gelu, Flat(kernels::Gelu));
 AXON_ADAPTER(Reciprocal, Flat(kernels::Reciprocal));
 AXON_ADAPTER(Softplus, Flat(kernels::Softplus));
 AXON_ADAPTER(HardSwish, Flat(kernels::HardSwish));

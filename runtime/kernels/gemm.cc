@@ -4,16 +4,19 @@
 // enough to cover 4 cycles of FMA latency on 2 ports. K is cut into blocks of at most kKC so a
 // B micro-panel (kc × NR) stays in L1 while the row tiles of a block stream past it.
 //
-// A is read in place (each row is a sequential stream, broadcast one element at a time), so it
-// is never packed unless transposed. B is packed into contiguous panels when it is reused by
-// many row tiles (large M), when it is transposed, or ahead of time for constant weights;
-// otherwise the micro-kernel reads B's rows in place. M == 1 (GEMV) is memory-bound and has its
-// own streaming loops.
+// A is packed into kMR-row micro-panels (one sequential stream of broadcasts) per block and K
+// block when op(B) is wide enough to repay the copy, or when A is transposed; otherwise the
+// micro-kernel broadcasts from A's rows in place. B is packed into contiguous panels when it is
+// reused by many row tiles (large M), when it is transposed, or ahead of time for constant
+// weights; otherwise each block copies the B micro-panel it works on (16 registers: a 16 KiB
+// copy) or reads B's rows in place. M == 1 (GEMV) is memory-bound and has its own streaming loops.
 //
 // Determinism: every C element is one FMA chain over k in a fixed order (K blocks in order; tile
 // shapes depend on M, N and K only), so splitting M and N over threads never changes a bit.
 
 #include "runtime/kernels/gemm.h"
+
+#include <hwy/cache_control.h>
 
 #include <algorithm>
 #include <array>
@@ -33,14 +36,18 @@ namespace axon::kernels::detail {
 
 // Per-thread scratch for calls without a workspace: thread_scratch.h. GEMM's purposes:
 constexpr ScratchPurpose kScratchA = ScratchPurpose::kGemmA, kScratchGemv = ScratchPurpose::kGemmGemv,
-                         kScratchPackB = ScratchPurpose::kGemmPackB, kScratchStrip = ScratchPurpose::kGemmStrip;
+                         kScratchPackB = ScratchPurpose::kGemmPackB, kScratchStrip = ScratchPurpose::kGemmStrip,
+                         kScratchSwappedC = ScratchPurpose::kGemmSwappedC;
 
 // A workspace holds, in this order: packed B and B's zero-padded strip (one each per call, made
 // by the calling thread, read by all), then one slot per thread for transposed-A blocks or a
-// GEMV row.
+// GEMV row. A GEMM run with its operands swapped (SwapsOperands) holds Cᵀ first, then the
+// workspace of the swapped GEMM.
 struct WorkspaceLayout {
-  std::size_t pack_b = 0, strip = 0, per_thread = 0;
-  std::size_t Floats(int threads) const { return Lines(pack_b) + Lines(strip) + Lines(per_thread) * threads; }
+  std::size_t swapped_c = 0, pack_b = 0, strip = 0, per_thread = 0;
+  std::size_t Floats(int threads) const {
+    return Lines(swapped_c) + Lines(pack_b) + Lines(strip) + Lines(per_thread) * threads;
+  }
 };
 
 template <ScratchPurpose kPurpose>
@@ -49,6 +56,7 @@ float* Scratch(const GemmArgs& g, const WorkspaceLayout& w, std::size_t floats) 
   // count): per-thread buffers instead, never a write past the workspace.
   if (!g.workspace || w.Floats(g.workspace_threads) > g.workspace_floats) return ThreadScratch<kPurpose>(floats);
   float* base = g.workspace;
+  if (kPurpose == kScratchSwappedC) return base;  // the swapped GEMM's own regions follow
   if (kPurpose == kScratchPackB) return base;
   if (kPurpose == kScratchStrip) return base + Lines(w.pack_b);
   const int slot = runtime::ThreadIndex();
@@ -68,6 +76,9 @@ float* Scratch(const GemmArgs& g, const WorkspaceLayout& w, std::size_t floats) 
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
+
+void GemmF32(const GemmArgs& g);
+
 namespace {
 
 namespace hn = hwy::HWY_NAMESPACE;
@@ -84,10 +95,10 @@ constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
 #endif
 constexpr int64_t kNR = kNV * kLanes;
 constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
-// Row stride of a transposed-A block: kKC plus one cache line, so that the kMR rows a micro-kernel
-// reads at once do not fall into the same few L1 sets (a stride of 1 KiB puts every fourth row in one).
-constexpr int64_t kLdAT = kKC + 16;
 constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
+// A is packed (PackA) when it is transposed, or when op(B) is at least this many panels wide, so
+// that each packed A micro-panel serves enough B micro-panels to repay its copy.
+constexpr int64_t kPackAMinPanels = 4;
 
 // K cut into equal blocks of at most kKC: a function of K alone, shared by the packed layout
 // and the driver (equal blocks avoid a short last block that would pay a full write-back).
@@ -104,6 +115,7 @@ struct TileArgs {
   float alpha, beta;
   bool accumulate;  // C already holds the sum of earlier K blocks
   bool last;        // final K block: apply the epilogue
+  bool split_k;     // edge tiles split K (SplitsK)
   const GemmEpilogue* ep;
   int64_t row0, col0;  // tile origin in C, for per-row/per-column bias and residual
 };
@@ -158,21 +170,40 @@ HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64
 
 // C tile (MR × ncols) from A rows (row stride lda, consecutive k) and a B micro-panel (kc rows
 // of NV vectors, row stride ldb). MR and NV are the live rows and vectors: edge tiles get their
-// own instantiation rather than a scalar fallback. Short tiles split k over U accumulator sets
-// so that enough FMA chains are in flight. U depends on MR alone, never on NV: a column's sum
-// is then the same whichever panel width (packed or in place) computed it, so the choice of
-// path may depend on the thread count without changing a bit.
-template <int64_t MR>
+// own instantiation rather than a scalar fallback. Short tiles of a GEMM with few rows split k
+// over U accumulator sets so that enough FMA chains are in flight (SplitsK). U depends on MR and
+// that choice alone, never on NV: a column's sum is then the same whichever panel width (packed
+// or in place) computed it, so the choice of path may depend on the thread count without
+// changing a bit.
+template <int64_t MR, bool kSplit>
 constexpr int64_t SplitK() {
   constexpr int64_t kAccumulators = kMR * kNV;  // what a full tile keeps in registers
-  return std::max<int64_t>(1, std::min<int64_t>((8 + MR - 1) / MR, kAccumulators / (MR * kNV)));
+  return kSplit ? std::max<int64_t>(1, std::min<int64_t>((8 + MR - 1) / MR, kAccumulators / (MR * kNV))) : 1;
 }
 
-template <int64_t MR, int64_t NV>
+// Whether edge tiles split K: only when M or N is below a full tile's rows, where every tile is
+// short and the split matters. Otherwise every element is one FMA chain over k whichever operand
+// gives the tile rows, so a GEMM computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (SwapsOperands) has the bits of
+// the direct one (a trained weight's forward pass equals the inference of the saved model).
+bool SplitsK(int64_t m, int64_t n) { return std::min(m, n) < kMR; }
+
+// A micro-kernel reads its A rows either in place (row i at a + i·lda, consecutive k) or from a
+// packed micro-panel (PackA: kMR rows interleaved, element (i, k) at a + k·kMR + i), whose
+// broadcasts are one sequential stream instead of MR streams lda apart: with lda a multiple of
+// 1 KiB (any square power-of-two GEMM) those MR rows fall into the same L1 sets. On the 48 KiB
+// 12-way L1 of the Intel core it was measured on, packing gained 0-5% (small M, wide N) and
+// lost nothing; the 8-way 32 KiB L1s of AVX2-only CPUs have less room for the aliased rows.
+template <int64_t MR, int64_t NV, bool kPackedA, bool kSplit>
 HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
                               int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, int64_t ncols, const TileArgs& t) {
-  constexpr int64_t U = SplitK<MR>();
+  constexpr int64_t U = SplitK<MR, kSplit>();
   const D d;
+  // The tile of C is read (or at least written) at the end; fetching its lines now hides the
+  // miss behind the k loop.
+  for (int64_t i = 0; i < MR; ++i) {
+    hwy::Prefetch(c + i * ldc);
+    if (NV * kLanes > 16) hwy::Prefetch(c + i * ldc + NV * kLanes - 1);
+  }
   V acc[U][MR][NV];
   for (int64_t u = 0; u < U; ++u)
     for (int64_t i = 0; i < MR; ++i)
@@ -181,11 +212,22 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
     V bv[NV];
     for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, b + k * ldb + v * kLanes);
     for (int64_t i = 0; i < MR; ++i) {
-      const V ai = hn::Set(d, a[i * lda + k]);
+      const V ai = hn::Set(d, kPackedA ? a[k * kMR + i] : a[i * lda + k]);
       for (int64_t v = 0; v < NV; ++v) sum[i][v] = hn::MulAdd(ai, bv[v], sum[i][v]);
     }
   };
   int64_t k = 0;
+  if constexpr (U == 1) {
+    // Four k per iteration: the loop's own counter and pointer updates would otherwise take a
+    // quarter of the issue slots of a 4-wide front end (Haswell, Zen 2) beside 12 FMAs and 8
+    // loads. The sums keep their order.
+    for (; k + 4 <= kc; k += 4) {
+      step(acc[0], k);
+      step(acc[0], k + 1);
+      step(acc[0], k + 2);
+      step(acc[0], k + 3);
+    }
+  }
   for (; k + U <= kc; k += U)
     for (int64_t u = 0; u < U; ++u) step(acc[u], k + u);
   for (; k < kc; ++k) step(acc[0], k);
@@ -200,25 +242,49 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
 
 using MicroKernelFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t,
                                const TileArgs&);
-template <int64_t NV, std::size_t... I>
+template <int64_t NV, bool kPackedA, bool kSplit, std::size_t... I>
 constexpr std::array<MicroKernelFn, kMR> KernelRow(std::index_sequence<I...>) {
-  return {{&MicroKernel<static_cast<int64_t>(I) + 1, NV>...}};
+  return {{&MicroKernel<static_cast<int64_t>(I) + 1, NV, kPackedA, kSplit>...}};
 }
-template <std::size_t... NV>
+template <bool kPackedA, bool kSplit, std::size_t... NV>
 constexpr std::array<std::array<MicroKernelFn, kMR>, kNV> KernelTable(std::index_sequence<NV...>) {
-  return {{KernelRow<static_cast<int64_t>(NV) + 1>(std::make_index_sequence<kMR>())...}};
+  return {{KernelRow<static_cast<int64_t>(NV) + 1, kPackedA, kSplit>(std::make_index_sequence<kMR>())...}};
 }
-// kKernels[vectors - 1][rows - 1]
-constexpr auto kKernels = KernelTable(std::make_index_sequence<kNV>());
+using KernelTableT = std::array<std::array<MicroKernelFn, kMR>, kNV>;
+// kKernels[packed A][split K][vectors - 1][rows - 1]
+constexpr std::array<std::array<KernelTableT, 2>, 2> kKernels = {{
+    {KernelTable<false, false>(std::make_index_sequence<kNV>()), KernelTable<false, true>(std::make_index_sequence<kNV>())},
+    {KernelTable<true, false>(std::make_index_sequence<kNV>()), KernelTable<true, true>(std::make_index_sequence<kNV>())}}};
 
-// Runs the row tiles of rows [0, mc) against one B micro-panel.
-HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb,
+// Runs the row tiles of rows [0, mc) against one B micro-panel. Packed A (PackA) holds the
+// tiles' micro-panels one after another, kMR·kc floats each.
+HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, bool packed_a, const float* b, int64_t ldb,
                          int64_t vectors, float* c, int64_t ldc, int64_t ncols, TileArgs t) {
-  const auto& kernels = kKernels[vectors - 1];
+  const auto& kernels = kKernels[packed_a][t.split_k ? 1 : 0][vectors - 1];
   const int64_t row0 = t.row0;
   for (int64_t p = 0; p < mc; p += kMR) {
     t.row0 = row0 + p;
-    kernels[std::min(kMR, mc - p) - 1](kc, a + p * lda, lda, b, ldb, c + p * ldc, ldc, ncols, t);
+    kernels[std::min(kMR, mc - p) - 1](kc, a + (packed_a ? p * kc : p * lda), lda, b, ldb, c + p * ldc, ldc, ncols, t);
+  }
+}
+
+// Copies rows [i0, i0 + mc) and columns [k0, k0 + kc) of op(A) into micro-panels of kMR rows,
+// element (i, k) of panel p at dst + p·kMR·kc + k·kMR + i (a last, short panel keeps the stride
+// and leaves the missing rows unwritten: its kernel never reads them).
+void PackA(const GemmArgs& g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* HWY_RESTRICT dst) {
+  for (int64_t p = 0; p < mc; p += kMR, dst += kMR * kc) {
+    const int64_t rows = std::min(kMR, mc - p);
+    if (g.trans_a) {  // op(A) row i is A's column i: each k is rows consecutive floats
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* src = g.a + (k0 + kk) * g.lda + i0 + p;
+        for (int64_t i = 0; i < rows; ++i) dst[kk * kMR + i] = src[i];
+      }
+    } else {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* src = g.a + (i0 + p + i) * g.lda + k0;
+        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMR + i] = src[kk];
+      }
+    }
   }
 }
 
@@ -234,37 +300,57 @@ std::size_t PackedFloats(int64_t k, int64_t n) { return static_cast<std::size_t>
 void PackB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, float* dst) {
   const int64_t npad = PaddedN(n), kb = KBlock(k);
   const int64_t panels = (n + kNR - 1) / kNR;
+  // B in place: a group of panels at a time, row by row, so that B is read in row segments of
+  // kPackGroup panels rather than in column strips of one cache line per row.
+  constexpr int64_t kPackGroup = 8;
+  auto pack_rows = [&](int64_t g) {
+    const D d;
+    const int64_t p1 = std::min(panels, (g + 1) * kPackGroup);
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+      const int64_t kc = std::min(kb, k - k0);
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* src = b + (k0 + kk) * ldb;
+        for (int64_t panel = g * kPackGroup; panel < p1; ++panel) {
+          const int64_t j0 = panel * kNR, width = PanelWidth(n, j0);
+          float* out = dst + k0 * npad + j0 * kc + kk * width;
+          for (int64_t v = 0; v < width; v += kLanes)
+            hn::StoreU(LoadPartial(d, src + j0 + v, std::min(kLanes, n - j0 - v)), d, out + v);
+        }
+      }
+    }
+  };
   auto pack_panel = [&](int64_t panel) {
     const int64_t j0 = panel * kNR;
     const int64_t cols = std::min(kNR, n - j0), width = PanelWidth(n, j0);
     for (int64_t k0 = 0; k0 < k; k0 += kb) {
       const int64_t kc = std::min(kb, k - k0);
       float* out = dst + k0 * npad + j0 * kc;
-      if (!trans_b) {
-        for (int64_t kk = 0; kk < kc; ++kk, out += width) {
-          std::memcpy(out, b + (k0 + kk) * ldb + j0, static_cast<std::size_t>(cols) * sizeof(float));
-          std::memset(out + cols, 0, static_cast<std::size_t>(width - cols) * sizeof(float));
+      // Column j of op(B) is row j of B. A whole vector of columns is gathered from kLanes rows
+      // at once (B is re-packed every step when it is a trained weight, so this is hot): the
+      // kLanes rows' current cache lines serve kLanes consecutive k. A partial vector (and a B
+      // too wide for 32-bit gather offsets) goes element by element.
+      for (int64_t v = 0; v < width; v += kLanes) {
+        const int64_t live = std::clamp<int64_t>(cols - v, 0, kLanes);
+        const float* src = b + (j0 + v) * ldb + k0;
+        if (live == kLanes && kLanes > 1 && ldb <= kMaxGatherStride) {
+          const hn::RebindToSigned<D> di;
+          const auto rows = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(ldb)));
+          for (int64_t kk = 0; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
+          continue;
         }
-      } else {
-        // Column j of op(B) is row j of B. A whole vector of columns is gathered from kLanes rows
-        // at once (B is re-packed every step when it is a trained weight, so this is hot): the
-        // kLanes rows' current cache lines serve kLanes consecutive k. A partial vector (and a B
-        // too wide for 32-bit gather offsets) goes element by element.
-        for (int64_t v = 0; v < width; v += kLanes) {
-          const int64_t live = std::clamp<int64_t>(cols - v, 0, kLanes);
-          const float* src = b + (j0 + v) * ldb + k0;
-          if (live == kLanes && kLanes > 1 && ldb <= kMaxGatherStride) {
-            const hn::RebindToSigned<D> di;
-            const auto rows = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(ldb)));
-            for (int64_t kk = 0; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
-            continue;
-          }
-          for (int64_t j = 0; j < kLanes; ++j)
-            for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + v + j] = j < live ? src[j * ldb + kk] : 0.0f;
-        }
+        for (int64_t j = 0; j < kLanes; ++j)
+          for (int64_t kk = 0; kk < kc; ++kk) out[kk * width + v + j] = j < live ? src[j * ldb + kk] : 0.0f;
       }
     }
   };
+  if (!trans_b) {
+    const int64_t groups = (panels + kPackGroup - 1) / kPackGroup;
+    runtime::ParallelFor(groups, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k * kNR * kPackGroup)),
+                         [&](int64_t g0, int64_t g1) {
+                           for (int64_t g = g0; g < g1; ++g) pack_rows(g);
+                         });
+    return;
+  }
   runtime::ParallelFor(panels, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k * kNR)), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) pack_panel(p);
   });
@@ -285,14 +371,73 @@ double Flops(const GemmArgs& g) { return 2.0 * static_cast<double>(g.m) * static
 
 // Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
 // from about 512 rows per thread), and it is the only way to read a transposed B in panels.
-bool PacksB(const GemmArgs& g) { return g.trans_b || g.m >= 512 * Threads(Flops(g)); }
+// Rows of B a multiple of 1 KiB apart (a 512-wide weight read in place by a backward GEMM) fall
+// into a few L1 sets, so the micro-panel a row tile reads is gone by the next tile: packing pays
+// off from 256 rows a thread there (measured at 256 × 512 × 512: 1.16 -> 1.09 ms, best of 200;
+// at 128 rows it still loses).
+bool PacksB(const GemmArgs& g) {
+  const int64_t rows = g.ldb % 256 == 0 ? 256 : 512;
+  return g.trans_b || g.m >= rows * Threads(Flops(g));
+}
+
+// A transposed B that is not packed ahead of time (a weight trained between runs, which PyTorch
+// stores out × in) would be packed on every call, a gather over all of B. When A is the smaller
+// operand, Cᵀ = op(B)ᵀ·op(A)ᵀ costs less: B (n × k, row-major when transposed) is read in place
+// as the swapped GEMM's A, only A is packed, and Cᵀ is transposed into C with the epilogue
+// (measured at 64 × 784 × 512: 0.42 → 0.31 ms a call; 0.28 with B packed ahead of time). Every C
+// element is the same FMA chain over k either way (K blocks in order; SplitsK), so the results are
+// the same bits, and the choice depends on the sizes alone. beta != 0 would fold C in at the first
+// K block rather than after the last: kept on the direct path.
+bool SwapsOperands(const GemmArgs& g) {
+  return g.trans_b && g.beta == 0.0f && g.m >= std::max(kLanes, kMR) && g.m < g.n &&
+         (!g.packed_b || g.packed_b->target() != HWY_TARGET);
+}
+
+// The GEMM that computes Cᵀ (n × m, leading dimension m) into `ct`, without the epilogue.
+GemmArgs Swapped(const GemmArgs& g, float* ct) {
+  GemmArgs s;
+  s.trans_a = false, s.trans_b = !g.trans_a;  // op(B)ᵀ = B itself (n × k); op(A)ᵀ is k × m
+  s.m = g.n, s.n = g.m, s.k = g.k, s.alpha = g.alpha;
+  s.a = g.b, s.lda = g.ldb, s.b = g.a, s.ldb = g.lda;
+  s.c = ct, s.ldc = g.m;
+  return s;
+}
+
+detail::WorkspaceLayout LayoutOf(const GemmArgs& g);
+
+// The swapped GEMM's workspace, right after Cᵀ in this call's.
+GemmArgs SwappedWithWorkspace(const GemmArgs& g, float* ct) {
+  GemmArgs s = Swapped(g, ct);
+  if (g.workspace) {
+    const std::size_t skip = Lines(static_cast<std::size_t>(g.m * g.n));
+    s.workspace = g.workspace + skip;
+    s.workspace_floats = g.workspace_floats > skip ? g.workspace_floats - skip : 0;
+    s.workspace_threads = g.workspace_threads;
+  }
+  return s;
+}
+
+// GemmBlocked copies B's micro-panels when B is in place and a block has this many rows, on
+// targets where a copy (kPanelFloats) takes at most a third of a 48 KiB L1: AVX-512's 48 KiB
+// panel measured slower than reading B in place.
+constexpr int64_t kCopyPanelRows = kKC * kNR * 4 <= 16 * 1024 ? 4 * kMR : std::numeric_limits<int64_t>::max();
+constexpr std::size_t kPanelFloats = static_cast<std::size_t>(kKC * kNR);
+
+bool PacksA(const GemmArgs& g) { return g.trans_a || g.n >= kPackAMinPanels * kNR; }
 
 // The scratch GemmF32 takes for these sizes, following the same path choices.
 detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
   detail::WorkspaceLayout w;
   if (g.m == 0 || g.n == 0 || g.k == 0 || g.alpha == 0.0f) return w;
-  // Transposed A: each block copies up to all of its rows of one K block.
-  const auto a_block = static_cast<std::size_t>(g.trans_a ? ((g.m + kMR - 1) / kMR * kMR) * kLdAT : 0);
+  if (g.m > 1 && SwapsOperands(g)) {
+    w = LayoutOf(Swapped(g, nullptr));
+    w.swapped_c = static_cast<std::size_t>(g.m * g.n);
+    return w;
+  }
+  // Packed A: each block packs its rows (at most kMC, GemmBlocked) of one K block.
+  const auto a_block = static_cast<std::size_t>(PacksA(g) ? std::min(kMC, (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
+  // B in place: and a copy of one B micro-panel (GemmBlocked's copy_panels).
+  const std::size_t b_panel = g.m >= kCopyPanelRows ? kPanelFloats : 0;
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
     w.per_thread = a_block;
   } else if (g.m == 1) {
@@ -303,7 +448,7 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
     } else {
       w.strip = static_cast<std::size_t>(g.k * kLanes);
     }
-    w.per_thread = a_block;
+    w.per_thread = a_block + (PacksB(g) ? 0 : b_panel);
   }
   return w;
 }
@@ -348,25 +493,30 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
   }
 
+  const bool pack_a = PacksA(g);
   auto run_block = [&](int64_t item) {
     const int64_t mi = item / nblocks, ni = item % nblocks;
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
-    const int64_t mc = i1 - i0;
-    float* scratch = g.trans_a ? Scratch<detail::kScratchA>(g, static_cast<std::size_t>(mc * kLdAT)) : nullptr;
+    const int64_t mc = i1 - i0;  // at most kMC (mblocks >= M / kMC): LayoutOf sizes packed A so
+    // B in place is read through a copy of each micro-panel once the block has the row tiles to
+    // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
+    // which a kc-row micro-panel overflows. Packed A needs it: with A packed and B in place,
+    // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
+    const bool copy_panels = !src.packed && mc >= kCopyPanelRows;
+    const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
+    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? kPanelFloats : 0));
+    float* packed_a = pack_a ? scratch : nullptr;
+    float* b_panel = scratch + a_floats;
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
-      int64_t lda = g.lda;
-      if (g.trans_a) {  // op(A) rows are A's columns: copy this block row-major
-        for (int64_t kk = 0; kk < kc; ++kk) {
-          const float* col = g.a + (k0 + kk) * g.lda + i0;
-          for (int64_t i = 0; i < mc; ++i) scratch[i * kLdAT + kk] = col[i];
-        }
-        a = scratch;
-        lda = kLdAT;
+      const int64_t lda = g.lda;
+      if (pack_a) {
+        PackA(g, i0, mc, k0, kc, packed_a);
+        a = packed_a;
       }
-      const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, &g.epilogue, i0, 0};
+      const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, SplitsK(g.m, g.n), &g.epilogue, i0, 0};
       for (int64_t j = j0; j < jend; j += kNR) {
         TileArgs tj = t;
         tj.col0 = j;
@@ -374,15 +524,26 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
         const int64_t ncols = std::min(kNR, g.n - j);
         if (src.packed) {
           const int64_t width = PanelWidth(g.n, j);
-          RowTiles(mc, kc, a, lda, src.packed + k0 * npad + j * kc, width, width / kLanes, c, g.ldc, ncols, tj);
+          RowTiles(mc, kc, a, lda, pack_a, src.packed + k0 * npad + j * kc, width, width / kLanes, c, g.ldc, ncols, tj);
+          continue;
+        }
+        if (copy_panels) {  // a copy of the B micro-panel, rows width apart, zeros past n
+          const D d;
+          const int64_t width = PanelWidth(g.n, j);
+          for (int64_t kk = 0; kk < kc; ++kk) {
+            const float* row = src.b + (k0 + kk) * src.ldb + j;
+            for (int64_t v = 0; v < width; v += kLanes)
+              hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, b_panel + kk * width + v);
+          }
+          RowTiles(mc, kc, a, lda, pack_a, b_panel, width, width / kLanes, c, g.ldc, ncols, tj);
           continue;
         }
         const int64_t in_place = std::max<int64_t>(0, std::min(ncols, n_full - j));
         if (in_place > 0)
-          RowTiles(mc, kc, a, lda, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
+          RowTiles(mc, kc, a, lda, pack_a, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
         if (in_place < ncols) {
           tj.col0 = n_full;
-          RowTiles(mc, kc, a, lda, strip + k0 * kLanes, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, ncols - in_place, tj);
+          RowTiles(mc, kc, a, lda, pack_a, strip + k0 * kLanes, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, ncols - in_place, tj);
         }
       }
     }
@@ -423,7 +584,7 @@ void GemvRows(const GemmArgs& g, int64_t j0, int64_t j1) {
     for (int64_t j = 0; j < n; j += kLanes)
       hn::Store(hn::MulAdd(ak, LoadPartial(d, row + j, std::min(kLanes, n - j)), hn::Load(d, y + j)), d, y + j);
   }
-  const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+  const TileArgs t{g.alpha, g.beta, false, true, false, &g.epilogue, 0, 0};
   for (int64_t j = 0; j < n; j += kLanes)
     WriteRow(d, hn::Load(d, y + j), g.c + j0 + j, std::min(kLanes, n - j), 0, j0 + j, t);
 }
@@ -457,7 +618,7 @@ void GemvDots(const GemmArgs& g, int64_t j0, int64_t j1) {
         acc[r][0] = hn::MulAdd(x0, LoadPartial(d, g.b + (j + r) * g.ldb + k, std::min(kLanes, g.k - k)), acc[r][0]);
     }
     for (int64_t r = 0; r < rows; ++r) dots[r] = hn::GetLane(hn::SumOfLanes(d, hn::Add(acc[r][0], acc[r][1])));
-    const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+    const TileArgs t{g.alpha, g.beta, false, true, false, &g.epilogue, 0, 0};
     for (int64_t r = 0; r < rows; r += kLanes)
       WriteRow(d, hn::Load(d, dots + r), g.c + j + r, std::min(kLanes, rows - r), 0, j + r, t);
   }
@@ -475,10 +636,40 @@ void ForColumnRanges(const GemmArgs& g, const Fn& fn) {
   }, runtime::Schedule::kStatic);
 }
 
+// Runs the swapped GEMM into Cᵀ, then writes C row by row from Cᵀ's columns with the epilogue
+// (the bias, residual and activation that the direct path applies after the last K block; Cᵀ
+// holds exactly what that path's tiles hold before them).
+void GemmSwapped(const GemmArgs& g) {
+  float* ct = Scratch<detail::kScratchSwappedC>(g, static_cast<std::size_t>(g.m * g.n));
+  GemmF32(SwappedWithWorkspace(g, ct));
+  const D d;
+  const TileArgs t{1.0f, 0.0f, false, true, false, &g.epilogue, 0, 0};
+  // kLanes × kLanes blocks through an L1 tile: Cᵀ's rows are read a vector's length at a time
+  // rather than a column (one cache line an element) at a time.
+  const int64_t row_blocks = (g.m + kLanes - 1) / kLanes;
+  const int64_t blocks_per_task = std::max<int64_t>(1, 16384 / (g.n * kLanes));
+  auto rows = [&](int64_t b0, int64_t b1) {
+    HWY_ALIGN float tile[kLanes * kLanes];
+    for (int64_t i0 = b0 * kLanes; i0 < std::min(g.m, b1 * kLanes); i0 += kLanes) {
+      const int64_t live_rows = std::min(kLanes, g.m - i0);
+      for (int64_t j0 = 0; j0 < g.n; j0 += kLanes) {
+        const int64_t cols = std::min(kLanes, g.n - j0);
+        for (int64_t jj = 0; jj < cols; ++jj) {
+          const float* src = ct + (j0 + jj) * g.m + i0;
+          for (int64_t ii = 0; ii < live_rows; ++ii) tile[ii * kLanes + jj] = src[ii];
+        }
+        for (int64_t ii = 0; ii < live_rows; ++ii)
+          WriteRow(d, hn::Load(d, tile + ii * kLanes), g.c + (i0 + ii) * g.ldc + j0, cols, i0 + ii, j0, t);
+      }
+    }
+  };
+  runtime::ParallelFor(row_blocks, blocks_per_task, rows, runtime::Schedule::kStatic);
+}
+
 // C = beta·C, then the epilogue: all that is left when K == 0 or alpha == 0.
 void EpilogueOnly(const GemmArgs& g) {
   const D d;
-  const TileArgs t{0.0f, g.beta, false, true, &g.epilogue, 0, 0};
+  const TileArgs t{0.0f, g.beta, false, true, false, &g.epilogue, 0, 0};
   for (int64_t i = 0; i < g.m; ++i)
     for (int64_t j = 0; j < g.n; j += kLanes)
       WriteRow(d, hn::Zero(d), g.c + i * g.ldc + j, std::min(kLanes, g.n - j), i, j, t);
@@ -497,6 +688,7 @@ void GemmF32(const GemmArgs& g) {
     return ForColumnRanges(g, [&](int64_t j0, int64_t j1) { GemvRows(g, j0, j1); });
   }
   if (!PacksB(g)) return GemmBlocked(g, {nullptr, g.b, g.ldb});
+  if (SwapsOperands(g)) return GemmSwapped(g);
   float* packed = Scratch<detail::kScratchPackB>(g, PackedFloats(g.k, g.n) + kLanes);
   PackB(g.trans_b, g.k, g.n, g.b, g.ldb, packed);
   GemmBlocked(g, {packed, nullptr, 0});

@@ -90,6 +90,18 @@ struct ErfOp {
   }
 };
 
+// GELU's exact form, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as PyTorch evaluates it (x·0.5·(1 +
+// erf(x·M_SQRT1_2))) and its exporters spell it out; ErfOp's 5e-7 relative error in erf gives
+// at most 3e-7·|x| absolute error here (relative 1e-6 for x >= 0, where y >= x/2). -inf gives
+// NaN (−inf·0), as the formula does in PyTorch and in the graph this op replaces.
+struct GeluOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V e = ErfOp()(d, hn::Mul(x, hn::Set(d, 0.7071067811865476f)));
+    return hn::Mul(hn::Mul(x, hn::Set(d, 0.5f)), hn::Add(e, hn::Set(d, 1.0f)));
+  }
+};
+
 // log1p(v) for v in [0, 1] (NaN stays NaN): 2·atanh(s) with s = v / (2 + v) in [0, 1/3], as
 // s·Q(s²). s comes from v itself, never from a rounded 1 + v, so tiny v keep their relative
 // precision (log1p(v) = v·(1 - v/2 + ...)) with no correction term, and |s| <= 1/3 needs no range

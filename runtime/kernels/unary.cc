@@ -34,6 +34,7 @@ void SqrtF32(const float* x, float* y, int64_t n) { Apply(x, y, n, SqrtOp()); }
 void NegF32(const float* x, float* y, int64_t n) { Apply(x, y, n, NegOp()); }
 void AbsF32(const float* x, float* y, int64_t n) { Apply(x, y, n, AbsOp()); }
 void ErfF32(const float* x, float* y, int64_t n) { Apply(x, y, n, ErfOp()); }
+void GeluF32(const float* x, float* y, int64_t n) { Apply(x, y, n, GeluOp()); }
 void ReciprocalF32(const float* x, float* y, int64_t n) { Apply(x, y, n, ReciprocalOp()); }
 void SoftplusF32(const float* x, float* y, int64_t n) { Apply(x, y, n, SoftplusOp()); }
 void HardSwishF32(const float* x, float* y, int64_t n) { Apply(x, y, n, HardSwishOp()); }
@@ -57,6 +58,7 @@ HWY_EXPORT(SqrtF32);
 HWY_EXPORT(NegF32);
 HWY_EXPORT(AbsF32);
 HWY_EXPORT(ErfF32);
+HWY_EXPORT(GeluF32);
 HWY_EXPORT(ReciprocalF32);
 HWY_EXPORT(SoftplusF32);
 HWY_EXPORT(HardSwishF32);
@@ -83,6 +85,7 @@ void Sqrt(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH
 void Neg(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(NegF32), x, y, n); }
 void Abs(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(AbsF32), x, y, n); }
 void Erf(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ErfF32), x, y, n); }
+void Gelu(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(GeluF32), x, y, n); }
 void Reciprocal(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ReciprocalF32), x, y, n); }
 void Softplus(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(SoftplusF32), x, y, n); }
 void HardSwish(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(HardSwishF32), x, y, n); }

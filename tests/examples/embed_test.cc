@@ -1,4 +1,5 @@
-// examples/embed.cc: the README shows it verbatim, and it runs on the model `axon demo` saves.
+// examples/embed/embed.cc: the README shows it verbatim, and it runs on the model `axon demo` saves,
+// linked with libaxon.so and, statically, with libaxon.a (whose ops and kernels must all register).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -22,7 +23,7 @@ std::string Slurp(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("the README's embedding code is examples/embed.cc", "[examples]") {
+TEST_CASE("the README's embedding code is examples/embed/embed.cc", "[examples]") {
   const std::string readme = Slurp(fs::path(AXON_SOURCE_DIR) / "README.md");
   const std::size_t section = readme.find("## Embedding");
   REQUIRE(section != std::string::npos);
@@ -32,16 +33,18 @@ TEST_CASE("the README's embedding code is examples/embed.cc", "[examples]") {
   const std::size_t end = readme.find("```\n", begin + open.size());
   REQUIRE(end != std::string::npos);
   CHECK(readme.substr(begin + open.size(), end - begin - open.size()) ==
-        Slurp(fs::path(AXON_SOURCE_DIR) / "examples" / "embed.cc"));
+        Slurp(fs::path(AXON_SOURCE_DIR) / "examples" / "embed" / "embed.cc"));
 }
 
 TEST_CASE("the embedding example runs the demo's model", "[examples]") {
+  const std::string example = GENERATE(as<std::string>{}, AXON_EMBED_EXAMPLE_PATH, AXON_EMBED_STATIC_EXAMPLE_PATH);
+  INFO(example);
   const fs::path dir = fs::temp_directory_path() / ("axon_embed_test_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string cd = "cd '" + dir.string() + "' && ";
   REQUIRE(std::system((cd + "'" + AXON_CLI_PATH + "' demo >/dev/null").c_str()) == 0);
-  const int status = std::system((cd + "'" + AXON_EMBED_EXAMPLE_PATH + "' xor.axon >out.txt 2>&1").c_str());
+  const int status = std::system((cd + "'" + example + "' xor.axon >out.txt 2>&1").c_str());
   const std::string out = Slurp(dir / "out.txt");
   INFO(out);
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
@@ -52,7 +55,7 @@ TEST_CASE("the embedding example runs the demo's model", "[examples]") {
   const std::size_t at = out.find(marker);
   REQUIRE(at != std::string::npos);
   CHECK(std::stod(out.substr(at + marker.size())) < 0.2);
-  const int missing = std::system((cd + "'" + AXON_EMBED_EXAMPLE_PATH + "' nothere.axon >out.txt 2>&1").c_str());
+  const int missing = std::system((cd + "'" + example + "' nothere.axon >out.txt 2>&1").c_str());
   CHECK((WIFEXITED(missing) && WEXITSTATUS(missing) == 1));
   CHECK(Slurp(dir / "out.txt").find("nothere.axon: cannot open") != std::string::npos);
   fs::remove_all(dir);

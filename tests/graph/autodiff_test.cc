@@ -212,7 +212,7 @@ TEST_CASE("autodiff: pointwise ops", "[autodiff]") {
       {"Neg", -2, 2, {}},        {"Relu", -2, 2, {}},  {"Sigmoid", -3, 3, {}},   {"Tanh", -2, 2, {}},
       {"Exp", -2, 1, {}},        {"Log", 0.5f, 3, {}}, {"Sqrt", 0.5f, 3, {}},    {"Erf", -2, 2, {}},
       {"Identity", -2, 2, {}},   {"LeakyRelu", -2, 2, {}}, {"LeakyRelu", -2, 2, {{"alpha", 0.3f}}},
-      {"LeakyRelu", -2, 2, {{"alpha", -0.5f}}},
+      {"LeakyRelu", -2, 2, {{"alpha", -0.5f}}}, {"Gelu", -3, 3, {}},
   };
   for (const Case& c : cases) {
     INFO(c.op);
@@ -618,6 +618,19 @@ TEST_CASE("autodiff: PRelu, Where, Expand, Pad, Cast, ReduceMax, BatchNormalizat
                    [](GraphBuilder& g, auto& in) {
                      return g.Op("BatchNormalization",
                                  {in.at("x"), in.at("scale"), in.at("b"), in.at("mean"), in.at("var")});
+                   });
+  }
+}
+
+TEST_CASE("autodiff: BatchNormalization in training mode, through the batch statistics", "[autodiff][batchnorm]") {
+  // BatchNorm2d's [N, C, H, W] and BatchNorm1d's [N, C]; a loss weighting each output differently
+  // makes the terms through the mean and the variance matter (Σ dY alone would cancel them).
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{3, 2, 2, 3}, std::vector<int64_t>{5, 3}}) {
+    const int64_t c = shape[1];
+    CheckGradients({{"x", shape}, {"scale", {c}, 0.5f, 2.0f}, {"b", {c}}, {"mean", {c}, -1, 1, false}, {"var", {c}, 0.5f, 2, false}},
+                   [](GraphBuilder& g, auto& in) {
+                     return g.Op("BatchNormalization", {in.at("x"), in.at("scale"), in.at("b"), in.at("mean"), in.at("var")},
+                                 {{"training_mode", int64_t{1}}});
                    });
   }
 }

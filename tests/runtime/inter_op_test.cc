@@ -3,7 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <functional>
+#include <stdexcept>
 #include <thread>
 
 #include <tbb/info.h>
@@ -38,8 +42,8 @@ graph::Graph Branches() {
     auto bias = b.Weight("b" + std::to_string(i), Filled({256}, 0.1f, static_cast<float>(i)));
     a.push_back(b.Op(acts[i], {b.Op("Gemm", {x, w, bias}, {{"transB", int64_t{1}}}, "fc" + std::to_string(i))}));
   }
-  auto m1 = b.Op("MatMul", {a[0], b.Op("Transpose", {a[1]})});
-  auto m2 = b.Op("MatMul", {a[2], b.Op("Transpose", {a[3]})});
+  auto m1 = b.Op("MatMul", {a[0], b.Op("Transpose", {a[1]})}, {}, "m1");
+  auto m2 = b.Op("MatMul", {a[2], b.Op("Transpose", {a[3]})}, {}, "m2");
   b.Output(b.Op("Softmax", {b.Op("Add", {m1, m2})}), "y");
   b.Output(a[0], "a0");
   return b.Build();
@@ -82,34 +86,91 @@ Ran RunExecutor(const graph::Graph& g, bool inter_op, int threads, const Tensor&
 
 }  // namespace
 
-TEST_CASE("steps are grouped by dependency level, only where two of them are worth a task", "[runtime][interop]") {
-  // Diamond: 0 -> {1, 2} -> 3, then 4 reads 3 and a graph input (slot 0).
-  const std::vector<std::vector<int>> ins = {{0}, {1}, {1}, {2, 3}, {4, 0}};
-  const std::vector<std::vector<int>> outs = {{1}, {2}, {3}, {4}, {5}};
-  CHECK(runtime::DependencyLevels(ins, outs, 6) == std::vector<int>{0, 1, 1, 2, 3});
+TEST_CASE("a step graph waits only for producers; ancestors are transitive", "[runtime][interop]") {
+  // Diamond 0 -> {1, 2} -> 3; 4 is an alias of 3 (runs nothing); 5 reads 4 and 1; 6 reads nothing.
+  const std::vector<std::vector<int>> preds = {{}, {0}, {0}, {1, 2}, {3}, {1, 4}, {}};
+  const runtime::Ancestry order(preds);
+  CHECK(order.Before(0, 3));
+  CHECK(order.Before(0, 5));
+  CHECK(order.Before(2, 5));
+  CHECK_FALSE(order.Before(1, 2));
+  CHECK_FALSE(order.Before(2, 1));
+  CHECK_FALSE(order.Before(3, 3));
+  CHECK_FALSE(order.Before(0, 6));
+  CHECK(order.AnyUnordered({false, true, true, false, false, false, false}));
+  CHECK_FALSE(order.AnyUnordered({true, true, false, true, false, true, false}));  // a chain of ancestors
 
-  const runtime::InterOpSchedule s({0, 0, 1, 1, 1, 2, 2}, {true, true, true, false, false, true, false});
-  REQUIRE(s.groups() == std::vector<std::pair<int, int>>{{0, 2}});  // level 1 has one heavy step only
-  for (int k = 0; k < 7; ++k) CHECK(s.Concurrent(k) == (k < 2));
-  // The group is one instant for buffer lifetimes; the other steps one each, in order.
-  const int times[] = {0, 0, 1, 2, 3, 4, 5};
-  for (int k = 0; k < 7; ++k) CHECK(s.Time(k) == times[k]);
+  const std::vector<int> plan_step = {0, 1, 2, 3, -1, 4, 5};
+  const runtime::StepGraph g = runtime::MakeStepGraph(preds, plan_step, {true, true, true, false, false, false, true});
+  REQUIRE(g.size() == 6);
+  CHECK(g.num_predecessors == std::vector<int32_t>{0, 1, 1, 2, 2, 0});  // 5 waits for 3 (through the alias) and 1
+  auto successors = [&](int k) {
+    return std::vector<uint32_t>(g.successors.begin() + g.first_successor[k], g.successors.begin() + g.first_successor[k + 1]);
+  };
+  CHECK(successors(0) == std::vector<uint32_t>{1, 2});
+  CHECK(successors(1) == std::vector<uint32_t>{3, 4});
+  CHECK(successors(3) == std::vector<uint32_t>{4});
+  CHECK(successors(5).empty());
+  CHECK(g.heavy == std::vector<bool>{true, true, true, false, false, true});
+}
 
-  const runtime::InterOpSchedule none({0, 1, 2}, {true, true, true});
-  CHECK(none.empty());
-  CHECK(none.Time(2) == 2);
-  CHECK_FALSE(none.Concurrent(1));
+TEST_CASE("concurrent arena: bytes go back only to a descendant of every step that touched them", "[runtime][interop]") {
+  // Branches 0 -> 2 and 1 -> 3, joined by 4. Buffer of 0 dies at 2, of 1 at 3.
+  const runtime::Ancestry order({{}, {}, {0}, {1}, {2, 3}});
+  const std::vector<runtime::BufferLifetime> buffers = {
+      {256, 0, 2}, {256, 1, 3}, {256, 2, 4}, {256, 3, 4}, {256, 4, 4}};
+  const std::vector<std::vector<int>> touchers = {{0, 2}, {1, 3}, {2, 4}, {3, 4}, {4}};
+  const runtime::ArenaLayout concurrent = runtime::PlanConcurrentArena(buffers, touchers, order);
+  // Serially, 3's buffer takes 0's bytes (freed at step 2); here step 3 may run beside step 2.
+  const runtime::ArenaLayout serial = runtime::PlanArena(buffers);
+  CHECK(serial.offsets[3] == serial.offsets[0]);
+  CHECK(concurrent.offsets[3] != concurrent.offsets[0]);
+  CHECK(concurrent.offsets[3] != concurrent.offsets[1]);
+  // 4 descends from everything: it reuses freed bytes instead of growing the arena.
+  CHECK(concurrent.offsets[4] < 4 * 256);
+  CHECK(concurrent.bytes == 4 * 256);
+}
+
+TEST_CASE("a step starts when its producers finish, not when a level of the plan does", "[runtime][interop]") {
+  // Branch A: a0 -> a1; branch B: b0 alone. b0 waits (bounded) until a1 has started: with a
+  // barrier after each dependency level, a1 (level 1) could not start before b0 (level 0) ended.
+  const runtime::StepGraph g =
+      runtime::MakeStepGraph({{}, {0}, {}}, {0, 1, 2}, {true, true, true});
+  std::atomic<bool> a1_started{false};
+  bool b0_saw_a1 = false;
+  std::vector<int32_t> counters(g.size());
+  tbb::task_arena arena(2);
+  arena.execute([&] {
+    runtime::RunStepGraph(g, counters.data(), [&](std::size_t k) {
+      if (k == 1) a1_started = true;
+      if (k != 2) return;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!a1_started && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      b0_saw_a1 = a1_started;
+    });
+  });
+  CHECK(b0_saw_a1);
+  // An exception in one step reaches the caller; steps after it never start.
+  std::atomic<int> ran_after{0};
+  arena.execute([&] {
+    CHECK_THROWS_WITH(runtime::RunStepGraph(g, counters.data(), [&](std::size_t k) {
+                        if (k == 0) throw std::runtime_error("step 0 failed");
+                        if (k == 1) ++ran_after;
+                      }),
+                      "step 0 failed");
+  });
+  CHECK(ran_after == 0);
 }
 
 TEST_CASE("concurrent branches give the serial plan's bits, on 1, 2 and 4 threads", "[runtime][interop]") {
   const graph::Graph g = Branches();
   const Tensor x = Filled({128, 256}, 1.0f, 0.5f);
   const Ran serial = RunExecutor(g, false, 1, x);
-  CHECK(serial.plan->concurrent.empty());
+  CHECK(serial.plan->graph.empty());
   for (int threads : {1, 2, 4}) {
     INFO(threads << " threads");
     const Ran ran = RunExecutor(g, true, threads, x, 20);
-    CHECK(ran.plan->concurrent.size() >= 2);  // the four Gemms, their activations, ...
+    CHECK_FALSE(ran.plan->graph.empty());  // the four Gemms, their activations, ...
     CHECK(ran.out == serial.out);
   }
   // Through sessions, as users get it: inter-op is on with more than one thread.
@@ -125,47 +186,72 @@ TEST_CASE("concurrent branches give the serial plan's bits, on 1, 2 and 4 thread
   CHECK(outs[2] == serial.out);
 }
 
-TEST_CASE("steps that run at once never share arena bytes, and none writes in place", "[runtime][interop]") {
-  const Ran ran = RunExecutor(Branches(), true, 2, Filled({128, 256}, 1.0f, 0.5f));
+TEST_CASE("steps that may run at once never share arena bytes, and none writes in place", "[runtime][interop]") {
+  const graph::Graph g = Branches();
+  const Ran ran = RunExecutor(g, true, 2, Filled({128, 256}, 1.0f, 0.5f));
   const runtime::Plan& plan = *ran.plan;
-  REQUIRE_FALSE(plan.concurrent.empty());
+  REQUIRE_FALSE(plan.graph.empty());
+  const std::size_t n = plan.steps.size();
+  // after[a][b]: b cannot start before a ends (a path of successor edges), from the plan itself.
+  std::vector<std::vector<bool>> after(n, std::vector<bool>(n, false));
+  for (std::size_t a = n; a-- > 0;)
+    for (uint32_t e = plan.graph.first_successor[a]; e < plan.graph.first_successor[a + 1]; ++e) {
+      const uint32_t b = plan.graph.successors[e];
+      REQUIRE(b > a);  // successors come later: the steps are in a topological order
+      after[a][b] = true;
+      for (std::size_t c = 0; c < n; ++c)
+        if (after[b][c]) after[a][c] = true;
+    }
   auto range = [&](int32_t slot) -> std::pair<int64_t, int64_t> {  // arena bytes of a slot, or empty
     if (slot < 0 || plan.slots[slot].place != runtime::Plan::Place::kArena) return {0, 0};
     const int64_t bytes = ElementCount(plan.slot_shapes[slot]) * static_cast<int64_t>(DTypeSize(plan.slot_types[slot]));
     return {plan.slots[slot].offset, plan.slots[slot].offset + bytes};
   };
-  int checked = 0, shares = 0;
-  for (const auto& [begin, end] : plan.concurrent)
-    for (uint32_t a = begin; a < end; ++a)
-      for (uint32_t b = begin; b < end; ++b) {
-        if (a == b) continue;
-        const auto& sa = plan.steps[a];
-        const auto& sb = plan.steps[b];
-        for (uint32_t o = 0; o < sa.num_out; ++o) {
-          const auto written = range(plan.args[sa.args + sa.num_in + o]);
-          for (uint32_t i = 0; i < sb.num_in + sb.num_out; ++i) {
-            const auto other = range(plan.args[sb.args + i]);
-            CHECK_FALSE((written.first < other.second && other.first < written.second));
-            ++checked;
-          }
+  int checked = 0;
+  std::vector<int64_t> matmul_scratch;
+  for (std::size_t a = 0; a < n; ++a) {
+    const auto& sa = plan.steps[a];
+    const std::string& name = g.nodes[sa.node].name;
+    if (name == "m1" || name == "m2") matmul_scratch.push_back(sa.workspace);
+    for (std::size_t b = 0; b < n; ++b) {
+      if (a == b || after[a][b] || after[b][a]) continue;
+      const auto& sb = plan.steps[b];
+      for (uint32_t o = 0; o < sa.num_out; ++o) {
+        const auto written = range(plan.args[sa.args + sa.num_in + o]);
+        for (uint32_t i = 0; i < sb.num_in + sb.num_out; ++i) {
+          const auto other = range(plan.args[sb.args + i]);
+          CHECK_FALSE((written.first < other.second && other.first < written.second));
+          ++checked;
         }
-        // Scratch too: the MatMuls of computed values pack B in theirs, each in its own share.
-        shares += sa.workspace != sb.workspace;
       }
+    }
+  }
   CHECK(checked > 0);
-  CHECK(shares > 0);
+  // Scratch too: the MatMuls of computed values pack B in theirs, and may run at once.
+  REQUIRE(matmul_scratch.size() == 2);
+  CHECK(matmul_scratch[0] != matmul_scratch[1]);
 }
 
 TEST_CASE("a chain keeps the serial plan: same order, same arena, no groups", "[runtime][interop]") {
   const Tensor x = Filled({64, 256}, 1.0f, 0.25f);
   const Ran serial = RunExecutor(Chain(), false, 2, x);
   const Ran inter = RunExecutor(Chain(), true, 2, x);
-  CHECK(inter.plan->concurrent.empty());
+  CHECK(inter.plan->graph.empty());
   CHECK(inter.plan->arena_bytes == serial.plan->arena_bytes);
   CHECK(inter.out == serial.out);
-  // Branches too small to pay for a task each run one by one as well.
+  // Branches too small to pay for a task each run one by one as well: one Gemm of a row is
+  // worth a task only for its 256 KB of weights, the rest of the graph is tiny.
   const Ran small = RunExecutor(Branches(), true, 2, Filled({1, 256}, 1.0f, 0.5f));
-  CHECK(small.plan->concurrent.size() == 1);  // only the four Gemms (256 KB of weights each) pay
+  REQUIRE_FALSE(small.plan->graph.empty());
+  CHECK(std::count(small.plan->graph.heavy.begin(), small.plan->graph.heavy.end(), true) == 4);
+  // A single heavy branch beside tiny ones: no pair worth running at once, so serial.
+  graph::GraphBuilder b("one_heavy");
+  auto in = b.Input("x", DType::kF32, Shape({64, 256}));
+  auto big = b.Op("MatMul", {in, b.Weight("w", Filled({256, 256}, 0.06f, 0.0f))});
+  auto tiny = b.Op("Relu", {in});  // 128 KB moved: under kInterOpMinWork
+  b.Output(big, "y");
+  b.Output(tiny, "z");
+  CHECK(RunExecutor(b.Build(), true, 2, Filled({64, 256}, 1.0f, 0.0f)).plan->graph.empty());
 }
 
 TEST_CASE("an error in a step that runs beside others names its node, and the session runs on", "[runtime][interop]") {
@@ -178,7 +264,7 @@ TEST_CASE("an error in a step that runs beside others names its node, and the se
   graph::Model m;
   m.graph = b.Build();
   const Ran planned = RunExecutor(m.graph, true, 2, Tensor::Zeros(DType::kI64, {2048}));
-  REQUIRE(planned.plan->concurrent.size() == 1);
+  REQUIRE_FALSE(planned.plan->graph.empty());
   Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 2}, "gathers");
   Tensor bad = Tensor::Zeros(DType::kI64, {2048});
   bad.data<int64_t>()[7] = 5000;  // in range for d2 only
@@ -195,25 +281,33 @@ TEST_CASE("an error in a step that runs beside others names its node, and the se
 }
 
 TEST_CASE("two sessions run concurrently from two threads give correct results", "[runtime][interop]") {
-  graph::Model branches, chain;
-  branches.graph = Branches();
-  chain.graph = Chain();
-  const Tensor x = Filled({128, 256}, 1.0f, 0.75f);
-  const auto want_branches = RunExecutor(branches.graph, false, 1, x).out;
-  const auto want_chain = RunExecutor(chain.graph, false, 1, x).out;
-  Session a = detail::SessionFactory::FromModel(std::move(branches), {.threads = 2}, "a");
-  Session b = detail::SessionFactory::FromModel(std::move(chain), {.threads = 2}, "b");
-  int bad_a = 0, bad_b = 0;
-  std::thread ta([&] {
-    for (int r = 0; r < 30; ++r) bad_a += Floats(a.Run({{"x", x}})) != want_branches;
-  });
-  std::thread tb([&] {
-    for (int r = 0; r < 30; ++r) bad_b += Floats(b.Run({{"x", x}})) != want_chain;
-  });
+  // Two sessions whose plans run as step graphs (each its own arena and TBB tasks), with
+  // different inputs, and a third with a serial plan, each from its own application thread;
+  // every run is compared with a serial single-threaded one.
+  const Tensor x1 = Filled({128, 256}, 1.0f, 0.75f), x2 = Filled({96, 256}, 0.5f, 2.0f);
+  const graph::Graph g = Branches();
+  const auto want1 = RunExecutor(g, false, 1, x1).out;
+  const auto want2 = RunExecutor(g, false, 1, x2).out;
+  const auto want_chain = RunExecutor(Chain(), false, 1, x1).out;
+  REQUIRE_FALSE(RunExecutor(g, true, 2, x1).plan->graph.empty());
+  graph::Model m1, m2, m3;
+  m1.graph = g;
+  m2.graph = g;
+  m3.graph = Chain();
+  Session a = detail::SessionFactory::FromModel(std::move(m1), {.threads = 2}, "a");
+  Session b = detail::SessionFactory::FromModel(std::move(m2), {.threads = 2}, "b");
+  Session c = detail::SessionFactory::FromModel(std::move(m3), {.threads = 2}, "c");
+  std::atomic<int> bad{0};
+  auto loop = [&](Session& s, const Tensor& x, const std::vector<std::vector<float>>& want) {
+    for (int r = 0; r < 25; ++r) bad += Floats(s.Run({{"x", x}})) != want;
+  };
+  std::thread ta(loop, std::ref(a), std::cref(x1), std::cref(want1));
+  std::thread tb(loop, std::ref(b), std::cref(x2), std::cref(want2));
+  std::thread tc(loop, std::ref(c), std::cref(x1), std::cref(want_chain));
   ta.join();
   tb.join();
-  CHECK(bad_a == 0);
-  CHECK(bad_b == 0);
+  tc.join();
+  CHECK(bad == 0);
 }
 
 }  // namespace axon

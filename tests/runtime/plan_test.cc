@@ -391,3 +391,58 @@ TEST_CASE("a value read only for its shape dies at its last reader of data", "[r
   const auto y = executor.Run(*plan, inputs)[0].ToFloatVector();
   for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(-2 * std::exp(xv.data<float>()[i])).epsilon(1e-6));
 }
+
+TEST_CASE("an optimizer update may be bound over its own inputs, and nothing else over an input", "[runtime][plan]") {
+  // x1's update reads x1, g1 and v1 alone; x2 is read by its update and by a Relu too.
+  graph::GraphBuilder b("update");
+  auto x1 = b.Input("x1", DType::kF32, Shape({300}));
+  auto g1 = b.Input("g1", DType::kF32, Shape({300}));
+  auto v1 = b.Input("v1", DType::kF32, Shape({300}));
+  auto x2 = b.Input("x2", DType::kF32, Shape({300}));
+  auto g2 = b.Input("g2", DType::kF32, Shape({300}));
+  auto lr = b.Input("lr", DType::kF32, Shape(std::vector<Dim>{}));
+  auto step = b.Input("step", DType::kI64, Shape(std::vector<Dim>{}));
+  const std::map<std::string, graph::Attribute> momentum = {{"momentum", 0.9f}};
+  const auto new1 = b.OpN("SGD", {x1, g1, lr, step, v1}, 2, momentum);
+  b.Output(new1[0], "new_x1");
+  b.Output(new1[1], "new_v1");
+  b.Output(b.Op("SGD", {x2, g2, lr, step}), "new_x2");
+  b.Output(b.Op("Relu", {x2}), "relu_x2");
+  runtime::Executor executor(b.Build(), {});
+
+  auto fresh = [] {
+    std::vector<Tensor> in;
+    for (uint32_t seed = 1; seed <= 5; ++seed) in.push_back(RandomTensor({300}, seed));
+    in.push_back(Tensor::FromVector(std::vector<float>{0.1f}, {}));
+    Tensor s = Tensor::Zeros(DType::kI64, {});
+    s.data<int64_t>()[0] = 2;  // past step 1, so the velocity is read
+    in.push_back(s);
+    return in;
+  };
+  const std::vector<Tensor> in = fresh();
+  const auto plan = executor.PlanFor(in);
+  const std::vector<Tensor> expected = executor.Run(*plan, in);
+
+  // x1 and v1 updated over themselves: the same bits as into separate buffers.
+  std::vector<Tensor> over = fresh();
+  std::vector<Tensor> out = {over[0], over[2], Tensor::Zeros(DType::kF32, {300}), Tensor::Zeros(DType::kF32, {300})};
+  executor.Run(*plan, over, out);
+  for (std::size_t o = 0; o < 3; ++o) CHECK(out[o].ToFloatVector() == expected[o].ToFloatVector());
+  CHECK(over[0].ToFloatVector() == expected[0].ToFloatVector());
+  CHECK(over[2].ToFloatVector() == expected[1].ToFloatVector());
+
+  // x2 is read by the Relu too, which may run after the update: refused.
+  std::vector<Tensor> again = fresh();
+  out = {Tensor::Zeros(DType::kF32, {300}), Tensor::Zeros(DType::kF32, {300}), again[3], Tensor::Zeros(DType::kF32, {300})};
+  CHECK_THROWS_WITH(executor.Run(*plan, again, out), Catch::Contains("output buffer for 'new_x2' overlaps input 'x2'"));
+  // Only the input's exact buffer, not one that partly overlaps it.
+  std::vector<float> shifted(301);
+  again[0] = Tensor::View(shifted.data() + 1, {300});
+  out = {Tensor::View(shifted.data(), {300}), Tensor::Zeros(DType::kF32, {300}), Tensor::Zeros(DType::kF32, {300}),
+         Tensor::Zeros(DType::kF32, {300})};
+  CHECK_THROWS_WITH(executor.Run(*plan, again, out), Catch::Contains("output buffer for 'new_x1' overlaps input 'x1'"));
+  // The Relu is no update: its output never goes over an input.
+  again = fresh();
+  out = {Tensor::Zeros(DType::kF32, {300}), Tensor::Zeros(DType::kF32, {300}), Tensor::Zeros(DType::kF32, {300}), again[4]};
+  CHECK_THROWS_WITH(executor.Run(*plan, again, out), Catch::Contains("output buffer for 'relu_x2' overlaps input 'g2'"));
+}

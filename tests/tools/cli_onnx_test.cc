@@ -170,6 +170,21 @@ TEST_CASE("an application built without the ONNX importer says so in one line", 
   fs::remove_all(dir);
 }
 
+// libaxon_onnx.so registers itself with libaxon.so through the one internal function libaxon
+// exports, and hands it a model built by its own copy of the graph layer.
+TEST_CASE("an application that links libaxon_onnx reads ONNX models", "[examples][onnx]") {
+  const fs::path dir = TempDir("embed_onnx");
+  Write(dir / "m.onnx", SmallMlp().Bytes());
+  const Result r = Run(AXON_EMBED_ONNX_EXAMPLE_PATH, "m.onnx", dir);
+  INFO(r.out + r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("x: f32[batch,3]\n") != std::string::npos);
+  // Ones through the Gemm: h = [1 + 0.5 - 0.5 + 0.1, -1 + 2 + 1 - 0.1] = [1.1, 1.9], then Relu, and
+  // softmax's first value is 1 / (1 + e^0.8) = 0.310026.
+  CHECK(r.out.find("y[4,2], first value 0.310026\n") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("profile and bench read ONNX models as they are", "[cli][onnx][profile][bench]") {
   const fs::path dir = TempDir("profile_bench");
   Write(dir / "mlp.onnx", SmallMlp().Bytes());

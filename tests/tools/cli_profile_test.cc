@@ -113,6 +113,18 @@ TEST_CASE("profile: one line per node, slowest first, and a Chrome trace with on
   CHECK(n.code == 1);
   CHECK(n.out.empty());
   CHECK(n.err.find("/dev/null") != std::string::npos);
+  // Never over the model or an input this run reads: both left as they were.
+  const std::string model_bytes = Slurp(dir / "m.axon");
+  const Result over_model = Axon("profile m.axon --runs 1 --trace ./m.axon", dir);
+  CHECK(over_model.code == 1);
+  CHECK(over_model.err == "axon profile: ./m.axon: cannot write the trace over the model this run reads\n");
+  CHECK(Slurp(dir / "m.axon") == model_bytes);
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), Filled({2, 32}, 1.0f));
+  const std::string input_bytes = Slurp(dir / "x.npy");
+  const Result over_input = Axon("profile m.axon --runs 1 -i x=x.npy --trace x.npy", dir);
+  CHECK(over_input.code == 1);
+  CHECK(over_input.err.find("cannot write the trace over input file x.npy") != std::string::npos);
+  CHECK(Slurp(dir / "x.npy") == input_bytes);
 
   // Opt level 0: the five nodes as built (fusion would make them fewer).
   const Result p = Axon("profile m.axon --dim batch=64 --runs 3 --threads 2 --opt-level 0 --trace trace.json", dir);
@@ -189,7 +201,8 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
         {" m.axon --dim btach=64", "--dim btach: the model's inputs have no dim named btach (they have: batch)"},
         {" m.axon --dim batch=3 --dim batch=5", "--dim batch is given twice"},
         {" m.axon --runs 0", "option --runs needs an integer from 1"},
-        {" m.axon --opt-level 9", "option --opt-level needs 0 to "},
+        {" m.axon --opt-level 9", "option --opt-level needs an integer from 0 to 2, got '9'"},
+        {" m.axon --opt-level -1", "option --opt-level needs an integer from 0 to 2, got '-1'"},
         {" missing.axon", "missing.axon"},
         {" m.axon -i y=x.npy", "no input 'y'"},
     };
@@ -207,5 +220,26 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
   const Result sum = Axon("bench m.axon --runs 2147483647", dir);
   CHECK(sum.code == 1);
   CHECK(sum.err.find("add up to more than 2147483647 runs") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("profile names the ops a fused node covers: residual Add, activation, attention", "[cli][profile]") {
+  const fs::path dir = TempDir("profile_fused");
+  // ResNet's block end (Relu(Conv(x) + x), auto_pad spelt out) and an attention core.
+  graph::GraphBuilder b("fused");
+  auto x = b.Input("x", axon::DType::kF32, graph::Shape({1, 4, 5, 5}));
+  auto conv = b.Op("Conv", {x, b.Weight("w", Filled({4, 4, 1, 1}, 0.3f))}, {{"auto_pad", std::string("NOTSET")}});
+  b.Output(b.Op("Relu", {b.Op("Add", {conv, x})}, {}, "block"), "y");
+  auto q = b.Input("q", axon::DType::kF32, graph::Shape({2, 6, 4}));
+  auto kt = b.Weight("kt", Filled({2, 4, 6}, 0.5f));
+  auto v = b.Weight("v", Filled({2, 6, 3}, 0.7f));
+  b.Output(b.Op("MatMul", {b.Op("Softmax", {b.Op("MatMul", {q, kt})}), v}, {}, "attention"), "a");
+  graph::Model m;
+  m.graph = b.Build();
+  axon::formats::WriteModelFile(m, (dir / "m.axon").string());
+  const Result p = Axon("profile m.axon --runs 1", dir);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("FusedConv [Conv+Add+Relu]") != std::string::npos);
+  CHECK(p.out.find("FusedAttention [MatMul+Softmax+MatMul]") != std::string::npos);
   fs::remove_all(dir);
 }

@@ -128,7 +128,36 @@ TEST_CASE("graph passes: --opt-level, --disable-pass and inspect --passes", "[cl
   CHECK(bad.err.find("unknown pass 'nope'; the passes are: identity-elimination") != std::string::npos);
   Result level = Axon("run xor.axon -i x.npy --opt-level 3", dir);
   CHECK(level.code == 1);
-  CHECK(level.err.find("--opt-level needs an integer from 0 to 2") != std::string::npos);
+  CHECK(level.err.find("--opt-level needs an integer from 0 to 2, got '3'") != std::string::npos);
+  // A negative level names the range too (it used to say "0 to 2147483647").
+  Result negative = Axon("inspect xor.axon --passes --opt-level -1", dir);
+  CHECK(negative.code == 1);
+  CHECK(negative.err.find("option --opt-level needs an integer from 0 to 2, got '-1'") != std::string::npos);
+  // A misspelt pass is refused even where no pass runs (inspect without --passes), and at level 0.
+  for (const char* cmd : {"inspect xor.axon --disable-pass gemm-epilouge-fusion",
+                          "run xor.axon -i x.npy --no-save --opt-level 0 --disable-pass nope"}) {
+    INFO(cmd);
+    Result misspelt = Axon(cmd, dir);
+    CHECK(misspelt.code == 1);
+    CHECK(misspelt.out.empty());
+    CHECK(misspelt.err.find("unknown pass '") != std::string::npos);
+    CHECK(misspelt.err.find("the passes are: identity-elimination") != std::string::npos);
+  }
+  // verify reports a constant node that every run would fail on (it used to say the model was fine).
+  {
+    axon::graph::GraphBuilder b("refused");
+    auto x = b.Input("x", axon::DType::kF32, axon::graph::Shape({3}));
+    auto data = b.Weight("data", axon::Tensor::FromVector(std::vector<float>{1, 2, 3}, {3}));
+    auto index = b.Weight("index", axon::Tensor::FromVector(std::vector<int64_t>{7}, {1}));
+    b.Output(b.Op("Add", {x, b.Op("Gather", {data, index}, {}, "bad_gather")}), "y");
+    axon::graph::Model m;
+    m.graph = b.Build();
+    axon::formats::WriteModelFile(m, (dir / "refused.axon").string());
+    Result refused = Axon("verify refused.axon", dir);
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("node 'bad_gather' (Gather): index 7") != std::string::npos);
+    CHECK(Axon("verify refused.axon --opt-level 0", dir).code == 0);  // no folding: nothing runs
+  }
   fs::remove_all(dir);
 }
 

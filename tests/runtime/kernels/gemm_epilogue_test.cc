@@ -5,6 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -34,11 +35,12 @@ struct Case {
 };
 
 // Every shape class the driver distinguishes: GEMV (both B layouts), narrow N, edge rows and
-// columns, several K blocks, M large enough to pack B per call.
+// columns, several K blocks, M large enough to pack B per call, and a transposed B computed as
+// Cᵀ = B·op(A)ᵀ (M < N; with edge tiles on both sides, and with A transposed too).
 const Case kCases[] = {
     {1, 37, 5, false, false},   {1, 300, 70, true, false},  {1, 45, 300, false, true},  {7, 33, 300, false, false},
     {13, 10, 17, true, false},  {64, 100, 200, false, true}, {3, 1, 9, false, false},   {530, 40, 270, false, false},
-    {520, 19, 33, true, true},
+    {520, 19, 33, true, true},  {37, 90, 300, false, true},  {21, 70, 50, true, true},
 };
 
 struct Options {
@@ -156,32 +158,101 @@ TEST_CASE("Gemm rejects a PackedB of another shape and a bias kind without value
   CHECK_THROWS_WITH(Gemm(g), Catch::Contains("without bias values"));
 }
 
-TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads", "[kernels][gemm]") {
+TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every target", "[kernels][gemm]") {
   // Big enough that every path splits work: GEMV by columns, blocked by rows and columns.
   // 515 rows: B packed on one thread, read in place on two, with 3-row edge tiles and a
-  // partial last panel, so the two paths must agree bit for bit.
+  // partial last panel, so the two paths must agree bit for bit; so must 300 rows of a B whose
+  // rows are 2 KiB apart (packed from 256 rows a thread). 30 rows: one block that copies B's
+  // micro-panels on one thread, blocks too short to copy them on two (16-register targets).
   const Case cases[] = {{1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
-                        {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false}};
+                        {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false},
+                        {45, 700, 300, false, true},    {30, 203, 1100, false, false},
+                        {300, 512, 200, false, false}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      for (bool prepack : {false, true}) {
+        const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
+        const std::vector<float> a = Random(c.m * c.k, 11), b = Random(c.k * c.n, 12), bias = Random(c.n, 13);
+        std::shared_ptr<const PackedB> packed = prepack ? PackedB::Pack(c.trans_b, c.k, c.n, b.data(), ldb) : nullptr;
+        std::vector<float> out1(c.m * c.n), out2(c.m * c.n);
+        auto run = [&](std::vector<float>& out) {
+          GemmArgs g;
+          g.trans_a = c.trans_a, g.trans_b = c.trans_b, g.m = c.m, g.n = c.n, g.k = c.k;
+          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.packed_b = packed.get();
+          g.c = out.data(), g.ldc = c.n;
+          g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+          g.epilogue.activation = Activation::kTanh;
+          Gemm(g);
+        };
+        tbb::task_arena one(1), two(2);
+        one.execute([&] { run(out1); });
+        two.execute([&] { run(out2); });
+        INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
+        CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
+      }
+    }
+  });
+}
+
+TEST_CASE("A transposed B computed as Cᵀ = B·op(A)ᵀ has the bits of B packed ahead of time", "[kernels][gemm]") {
+  // A trained weight (passed as is) and the same weight in the saved model (packed once) must give
+  // the same outputs: edge tiles on both sides, several K blocks, bias and activation.
+  const Case cases[] = {{37, 90, 300, false, true}, {21, 70, 50, true, true}, {64, 512, 784, false, true}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      const int64_t lda = c.trans_a ? c.m : c.k;
+      const std::vector<float> a = Random(c.m * c.k, 31), b = Random(c.n * c.k, 32), bias = Random(c.n, 33);
+      std::shared_ptr<const PackedB> packed = PackedB::Pack(true, c.k, c.n, b.data(), c.k);
+      std::vector<float> swapped(c.m * c.n), direct(c.m * c.n);
+      GemmArgs g;
+      g.trans_a = c.trans_a, g.trans_b = true, g.m = c.m, g.n = c.n, g.k = c.k;
+      g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = c.k, g.ldc = c.n;
+      g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+      g.epilogue.activation = Activation::kRelu;
+      g.c = swapped.data();
+      Gemm(g);
+      g.packed_b = packed.get(), g.c = direct.data();
+      Gemm(g);
+      INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " transA=" << c.trans_a);
+      CHECK(std::memcmp(swapped.data(), direct.data(), swapped.size() * sizeof(float)) == 0);
+    }
+  });
+}
+
+TEST_CASE("A workspace of GemmWorkspaceBytes serves every path, at 1 and 2 threads", "[kernels][gemm]") {
+  // As a session's plan runs a GEMM: scratch from the workspace only, never past its end (a
+  // guard region after it must stay untouched), with the bits of a call without workspace.
+  const Case cases[] = {{45, 700, 300, false, true}, {21, 70, 50, true, true}, {600, 300, 300, false, false},
+                        {96, 700, 300, true, false}, {1, 300, 70, false, true}};
   for (const Case& c : cases) {
-    for (bool prepack : {false, true}) {
-      const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
-      const std::vector<float> a = Random(c.m * c.k, 11), b = Random(c.k * c.n, 12), bias = Random(c.n, 13);
-      std::shared_ptr<const PackedB> packed = prepack ? PackedB::Pack(c.trans_b, c.k, c.n, b.data(), ldb) : nullptr;
-      std::vector<float> out1(c.m * c.n), out2(c.m * c.n);
-      auto run = [&](std::vector<float>& out) {
+    const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
+    const std::vector<float> a = Random(c.m * c.k, 21), b = Random(c.k * c.n, 22), bias = Random(c.n, 23);
+    for (int threads : {1, 2}) {
+      tbb::task_arena arena(threads);
+      arena.execute([&] {
         GemmArgs g;
         g.trans_a = c.trans_a, g.trans_b = c.trans_b, g.m = c.m, g.n = c.n, g.k = c.k;
-        g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.packed_b = packed.get();
-        g.c = out.data(), g.ldc = c.n;
+        g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = c.n;
         g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
-        g.epilogue.activation = Activation::kTanh;
+        g.epilogue.activation = Activation::kRelu;
+        std::vector<float> plain(c.m * c.n), in_workspace(c.m * c.n);
+        g.c = plain.data();
         Gemm(g);
-      };
-      tbb::task_arena one(1), two(2);
-      one.execute([&] { run(out1); });
-      two.execute([&] { run(out2); });
-      INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
-      CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
+        const std::size_t floats = GemmWorkspaceBytes(g, threads) / sizeof(float);
+        constexpr std::size_t kGuard = 64;
+        std::vector<float> workspace(floats + kGuard + 16, 7.0f);
+        // 64-byte aligned, as a plan's workspace is.
+        float* base = workspace.data() + (16 - reinterpret_cast<std::uintptr_t>(workspace.data()) / sizeof(float) % 16) % 16;
+        g.workspace = floats ? base : nullptr, g.workspace_floats = floats, g.workspace_threads = threads;
+        g.c = in_workspace.data();
+        Gemm(g);
+        INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " transA=" << c.trans_a << " transB=" << c.trans_b
+                  << " threads=" << threads << " workspace floats=" << floats);
+        CHECK(std::memcmp(plain.data(), in_workspace.data(), plain.size() * sizeof(float)) == 0);
+        int64_t guard_touched = 0;
+        for (std::size_t i = 0; i < kGuard; ++i) guard_touched += base[floats + i] != 7.0f;
+        CHECK(guard_touched == 0);
+      });
     }
   }
 }

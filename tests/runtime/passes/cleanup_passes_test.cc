@@ -32,6 +32,20 @@ TEST_CASE("identity-elimination removes Identity nodes, keeping public names", "
   CHECK(r.report.nodes_after == 2);
 }
 
+TEST_CASE("identity-elimination removes Dropout without a Seed (inference), not with one", "[passes][identity-elimination]") {
+  graph::GraphBuilder b("drops");
+  auto x = b.Input("x", DType::kF32, Shape({2, 3}));
+  auto seed = b.Input("seed", DType::kI64, Shape({2}));
+  auto h = b.Op("Relu", {b.Op("Dropout", {x}, {{"ratio", 0.5f}})});
+  b.Output(b.Op("Dropout", {h, seed}, {{"ratio", 0.5f}}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(
+      g, {{"x", RandomTensor({2, 3}, 1)}, {"seed", Tensor::FromVector(std::vector<int64_t>{1, 2}, {2})}}, 1);
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "Dropout") == 1);
+  CHECK(r.graph.nodes.size() == 2);
+}
+
 TEST_CASE("common-subexpression-elimination merges identical nodes", "[passes][common-subexpression-elimination]") {
   graph::GraphBuilder b("cse");
   auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4}));
@@ -147,14 +161,42 @@ TEST_CASE("passes are switched off by name; unknown names are refused", "[passes
                     Catch::Contains("unknown pass 'identity-elimnation'") && Catch::Contains("constant-folding"));
 }
 
-TEST_CASE("constant-folding leaves a node its kernel refuses for the run to report", "[passes][constant-folding]") {
+TEST_CASE("constant-folding reports a node its kernel refuses, naming it, when the graph loads", "[passes][constant-folding]") {
+  // Every run would fail the same way: loading (and so axon verify) says so, not only a run.
   graph::GraphBuilder b("refused");
   auto x = b.Input("x", DType::kF32, Shape({3}));
   auto data = b.Weight("data", Values({1, 2, 3}, {3}));
   auto index = b.Weight("index", Tensor::FromVector(std::vector<int64_t>{7}, {1}));  // out of range
-  b.Output(b.Op("Add", {x, b.Op("Gather", {data, index})}), "y");
+  b.Output(b.Op("Add", {x, b.Op("Gather", {data, index}, {}, "bad_gather")}), "y");
   graph::Graph g = b.Build();
-  runtime::OptimizeGraph(g, {.opt_level = 1});
-  CHECK(CountOps(g, "Gather") == 1);
-  CHECK_THROWS_WITH(RunGraph(g, {{"x", RandomTensor({3}, 1)}}), Catch::Contains("Gather"));
+  CHECK_THROWS_WITH(runtime::OptimizeGraph(g, {.opt_level = 1}),
+                    Catch::Contains("pass 'constant-folding': node 'bad_gather' (Gather): index 7") &&
+                        Catch::Contains("out of range"));
+  graph::Model m;
+  m.graph = b.Build();
+  CHECK_THROWS_WITH(detail::SessionFactory::FromModel(std::move(m), {.threads = 1}, "refused"),
+                    Catch::Contains("node 'bad_gather' (Gather)"));
+}
+
+TEST_CASE("constant-folding stays within the memory limit: a fold that exceeds it is left to the run",
+          "[passes][constant-folding]") {
+  // Add of two 2 MiB constants: 2 MiB out, no more than its inputs, so it folds under a large limit.
+  graph::GraphBuilder b("big_fold");
+  auto x = b.Input("x", DType::kF32, Shape({1}));
+  auto c1 = b.Weight("c1", RandomTensor({512 * 1024}, 1));
+  auto c2 = b.Weight("c2", RandomTensor({512 * 1024}, 2));
+  auto sum = b.Op("ReduceSum", {b.Op("Add", {c1, c2}, {}, "big_add")}, {{"keepdims", int64_t{1}}});
+  b.Output(b.Op("Add", {x, sum}), "y");
+  graph::Graph g = b.Build();
+  graph::Graph folded = g;
+  runtime::OptimizeGraph(folded, {.opt_level = 1});
+  CHECK(folded.nodes.size() == 1);  // big_add and the ReduceSum became constants
+  graph::Graph limited = g;
+  runtime::OptimizeGraph(limited, {.opt_level = 1, .memory_limit_bytes = int64_t{1} << 20});
+  CHECK(CountOps(limited, "Add") == 2);  // big_add stays: its 2 MiB would exceed 1 MiB
+  // Through a session: the limit set there bounds the fold as well, and the run refuses the node.
+  graph::Model m;
+  m.graph = g;
+  Session s = detail::SessionFactory::FromModel(std::move(m), {.threads = 1, .memory_limit_bytes = int64_t{1} << 20}, "big");
+  CHECK_THROWS_WITH(s.Run({{"x", RandomTensor({1}, 3)}}), Catch::Contains("big_add") && Catch::Contains("memory limit"));
 }

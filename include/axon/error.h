@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "axon/export.h"
+
 namespace axon {
 
 enum class ErrorCode {
@@ -18,9 +20,10 @@ enum class ErrorCode {
   kTryAgain,          // refused for now: the session's other runs in progress hold the memory it needs
 };
 
-const char* ErrorCodeName(ErrorCode code);
+AXON_API const char* ErrorCodeName(ErrorCode code);
 
-class Error : public std::runtime_error {
+// Exported whole, so that its type_info is one: an application catches what the library throws.
+class AXON_API Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ErrorCode code() const { return code_; }

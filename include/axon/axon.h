@@ -14,13 +14,13 @@
 
 #include "axon/dtype.h"
 #include "axon/error.h"
+#include "axon/export.h"
 #include "axon/tensor.h"
+#include "axon/version.h"
 
 namespace axon {
 
 namespace detail { struct SessionFactory; }
-
-const char* Version();
 
 inline constexpr int kMaxOptLevel = 2;
 
@@ -53,12 +53,12 @@ struct TensorInfo {
   std::vector<int64_t> shape;
   std::vector<std::string> symbols;  // per dim: symbolic name, or "" for a known or anonymous dim
   bool has_rank = true;
-  std::string ToString() const;      // "x: f32[batch,784]", scalar "s: f32[]", unknown rank "u: f32[?...]"
+  AXON_API std::string ToString() const;      // "x: f32[batch,784]", scalar "s: f32[]", unknown rank "u: f32[?...]"
 };
 
 using NamedTensor = std::pair<std::string, Tensor>;
 
-class Session {
+class AXON_API Session {
  public:
   // Reads, verifies, infers shapes and plans the model. Throws axon::Error naming the file.
   // The format is recognized by content: an .axon file, or an ONNX model when the application
@@ -88,7 +88,7 @@ class Session {
   // The shapes of the outputs a run with these inputs makes (planning that run if needed).
   std::vector<std::vector<int64_t>> OutputShapes(std::span<const Tensor> inputs);
 
-  struct Impl;
+  struct Impl;  // opaque: defined in runtime/session.cc, nothing of it reaches an application
 
  private:
   explicit Session(std::unique_ptr<Impl> impl);

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "axon/export.h"
+
 namespace axon {
 
 enum class DType : int32_t {
@@ -18,8 +20,8 @@ enum class DType : int32_t {
   kU8 = 6,
 };
 
-std::string_view DTypeName(DType dtype);          // "f32", "i64", "bool", "i32", "i8", "u8"
-std::optional<DType> DTypeFromName(std::string_view name);
+AXON_API std::string_view DTypeName(DType dtype);          // "f32", "i64", "bool", "i32", "i8", "u8"
+AXON_API std::optional<DType> DTypeFromName(std::string_view name);
 // Bytes per element; 0 for kUndefined. Inline: Tensor::nbytes() is on a run's hot path (a run
 // checks its buffers for overlap), where a call across the shared library's PLT showed.
 constexpr std::size_t DTypeSize(DType dtype) {

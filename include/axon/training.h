@@ -58,6 +58,10 @@ struct TrainingOptions {
   OptimizerOptions optimizer{};
   // Initializers to keep as they are (named as in the model); each must be a trainable one.
   std::vector<std::string> frozen{};
+  // The seed of the training-mode random ops: each ComputeGradients (each Step) draws every
+  // Dropout node's mask from (seed, the number of draws before it, the node), so a run is
+  // reproducible, does not depend on the thread count, and resumes from a checkpoint exactly.
+  uint64_t seed = 0;
 };
 
 // What a training loop keeps in a checkpoint besides the session's own state, so that a resumed
@@ -74,7 +78,7 @@ struct TrainingLoopState {
 };
 
 // Used from one thread at a time (a step's kernels run on the session's threads).
-class TrainingSession {
+class AXON_API TrainingSession {
  public:
   // Loads a model (.axon or ONNX, recognized by content, as Session::Load) and prepares its
   // training. Trainable parameters: the f32 initializers of rank >= 1 that the loss depends on
@@ -143,7 +147,7 @@ class TrainingSession {
   // The loop state of the checkpoint this session was resumed from (empty otherwise).
   const TrainingLoopState& loop_state() const;
 
-  struct Impl;
+  struct Impl;  // opaque: defined in runtime/training_session.cc
 
  private:
   explicit TrainingSession(std::unique_ptr<Impl> impl);

@@ -12,6 +12,7 @@
 
 #include "axon/dtype.h"
 #include "axon/error.h"
+#include "axon/export.h"
 
 namespace axon {
 
@@ -25,10 +26,10 @@ inline constexpr int64_t kMaxElementCount = std::numeric_limits<int64_t>::max() 
 
 // Number of elements of a shape; throws axon::Error on a negative dim or when the nonzero dims
 // multiply past kMaxElementCount.
-int64_t ElementCount(const std::vector<int64_t>& shape);
-std::string ShapeToString(const std::vector<int64_t>& shape);  // "[2,3]"
+AXON_API int64_t ElementCount(const std::vector<int64_t>& shape);
+AXON_API std::string ShapeToString(const std::vector<int64_t>& shape);  // "[2,3]"
 
-class Tensor {
+class AXON_API Tensor {
  public:
   Tensor() = default;
 
