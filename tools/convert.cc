@@ -2,7 +2,10 @@
 #include <cstdio>
 #include <string>
 
-#include "axon/onnx.h"
+#include "formats/axon_format.h"
+#include "formats/model_file.h"
+#include "formats/onnx/onnx_import.h"
+#include "graph/verifier.h"
 #include "tools/args.h"
 #include "tools/command.h"
 #include "tools/output_names.h"
@@ -27,11 +30,22 @@ int ConvertMain(const std::vector<std::string>& argv) {
   const std::string in = args.Positional(0, "IN");
   const std::string out = args.Positional(1, "OUT");
   args.MaxPositional(2);
-  const OnnxConversion c = ConvertOnnx(in, out);
+  if (formats::SniffModelFile(in) == formats::ModelFormat::kAxon)
+    throw Error(ErrorCode::kInvalidArgument, in + ": is an .axon model already (convert reads ONNX models)");
+  formats::onnx_import::ImportResult imported = formats::onnx_import::ImportFile(in);
+  graph::Graph& g = imported.model.graph;
+  try {
+    graph::Verify(g);
+  } catch (const Error& e) {
+    throw Error(e.code(), in + ": " + e.what());
+  }
+  formats::WriteModelFile(imported.model, out);
   std::printf("%s: ONNX IR %lld, opset %lld, %zu nodes (%zu Constant nodes became initializers)\n", Escaped(in).c_str(),
-              static_cast<long long>(c.ir_version), static_cast<long long>(c.onnx_opset), c.onnx_nodes, c.constants);
+              static_cast<long long>(imported.ir_version), static_cast<long long>(imported.opset), imported.onnx_nodes,
+              imported.constants);
   std::printf("%s: Axon op set %lld, %zu nodes, %zu initializers, %zu inputs, %zu outputs\n", Escaped(out).c_str(),
-              static_cast<long long>(c.axon_opset), c.nodes, c.initializers, c.inputs, c.outputs);
+              static_cast<long long>(imported.model.opset_version), g.nodes.size(), g.initializers.size(), g.inputs.size(),
+              g.outputs.size());
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// The Python module axon._axon over the public C++ API (axon/axon.h, axon/onnx.h). The Python
+// The Python module axon._axon over the public C++ API (axon/axon.h, axon/convert.h). The Python
 // package (bindings/python/axon/__init__.py) re-exports it.
 //
 // Arrays: an input that is already a C-contiguous, aligned, native-order array of the input's
@@ -12,9 +12,10 @@
 #include <pybind11/stl.h>
 
 #include <axon/axon.h>
-#include <axon/onnx.h>
+#include <axon/convert.h>
 
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,8 +61,7 @@ axon::Tensor ViewOf(axon::DType dtype, void* data, std::vector<int64_t> shape, b
 }
 
 // The array as the input `info` takes it, in place when it already is (see the top comment).
-py::array Prepare(py::handle value, const axon::TensorInfo& info, const char* role) {
-  const py::dtype want = NumpyDType(info.dtype);
+py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtype& want, const char* role) {
   if (py::isinstance<py::array>(value)) {
     auto a = py::reinterpret_borrow<py::array>(value);
     const py::dtype have = a.dtype();
@@ -87,7 +87,8 @@ axon::Tensor InputView(const py::array& a, axon::DType dtype) {
 // Python's view of a TensorInfo: dims are ints, a symbolic dim its name, an anonymous unknown dim
 // None; the shape is None when even the rank is unknown.
 struct Info {
-  explicit Info(const axon::TensorInfo& info) : name(info.name), dtype(NumpyDType(info.dtype)), text(info.ToString()) {
+  explicit Info(const axon::TensorInfo& info)
+      : name(info.name), key(info.name), dtype(NumpyDType(info.dtype)), text(info.ToString()) {
     if (!info.has_rank) return;
     py::list dims;
     for (std::size_t i = 0; i < info.shape.size(); ++i) {
@@ -101,6 +102,7 @@ struct Info {
     shape = py::tuple(dims);
   }
   std::string name;
+  py::str key;  // the name as a Python string, made once: a run looks inputs up and names outputs by it
   py::dtype dtype;
   py::object shape = py::none();
   std::string text;
@@ -150,12 +152,12 @@ class Session {
     arrays.reserve(declared.size());
     std::vector<axon::Tensor> inputs;
     inputs.reserve(declared.size());
-    for (const axon::TensorInfo& info : declared) {
-      py::object value = feeds.attr("get")(info.name, py::none());
-      if (value.is_none())
-        throw axon::Error(axon::ErrorCode::kInvalidArgument, "missing input " + info.ToString());
-      arrays.push_back(Prepare(value, info, "input"));
-      inputs.push_back(InputView(arrays.back(), info.dtype));
+    for (std::size_t i = 0; i < declared.size(); ++i) {
+      PyObject* value = PyDict_GetItemWithError(feeds.ptr(), inputs_[i].key.ptr());  // borrowed
+      if (!value && PyErr_Occurred()) throw py::error_already_set();
+      if (!value) throw axon::Error(axon::ErrorCode::kInvalidArgument, "missing input " + declared[i].ToString());
+      arrays.push_back(Prepare(value, declared[i], inputs_[i].dtype, "input"));
+      inputs.push_back(InputView(arrays.back(), declared[i].dtype));
     }
     if (feeds.size() != declared.size()) {
       for (auto item : feeds) {
@@ -170,19 +172,15 @@ class Session {
         }
       }
     }
-    std::vector<std::vector<int64_t>> shapes;
-    {
-      py::gil_scoped_release unlocked;  // the first run with new shapes plans, which takes a while
-      shapes = session_->OutputShapes(inputs);
-    }
+    const std::vector<std::vector<int64_t>> shapes = OutputShapes(inputs);
     const auto& out_infos = session_->outputs();
     py::dict result;
     std::vector<axon::Tensor> outputs;
     outputs.reserve(shapes.size());
     for (std::size_t i = 0; i < shapes.size(); ++i) {
-      py::array a(NumpyDType(out_infos[i].dtype), shapes[i]);
+      py::array a(outputs_[i].dtype, shapes[i]);
       outputs.push_back(ViewOf(out_infos[i].dtype, a.mutable_data(), shapes[i], false));
-      result[py::str(out_infos[i].name)] = std::move(a);
+      result[outputs_[i].key] = std::move(a);
     }
     {
       py::gil_scoped_release unlocked;
@@ -196,6 +194,25 @@ class Session {
   int threads() const { return session_->threads(); }
 
  private:
+  // The output shapes for these inputs' shapes: those of the last run when its input shapes were
+  // the same (a serving loop), which skips the session's plan lookup, whose memory a large
+  // model's weights have evicted since the last run. Under the GIL, which guards the cache.
+  std::vector<std::vector<int64_t>> OutputShapes(const std::vector<axon::Tensor>& inputs) {
+    bool same = last_input_shapes_.size() == inputs.size();
+    for (std::size_t i = 0; same && i < inputs.size(); ++i) same = last_input_shapes_[i] == inputs[i].shape();
+    if (same) return last_output_shapes_;
+    std::vector<std::vector<int64_t>> shapes;
+    {
+      py::gil_scoped_release unlocked;  // the first run with new shapes plans, which takes a while
+      shapes = session_->OutputShapes(inputs);
+    }
+    last_input_shapes_.clear();
+    for (const auto& t : inputs) last_input_shapes_.push_back(t.shape());
+    last_output_shapes_ = shapes;
+    return shapes;
+  }
+
+  std::vector<std::vector<int64_t>> last_input_shapes_, last_output_shapes_;
   std::optional<axon::Session> session_;  // set by the constructor; optional only because Session has no default
   std::vector<Info> inputs_, outputs_;
 };
@@ -217,31 +234,39 @@ class TrainingSession {
   // A model of one input takes an array; one of several, a sequence of arrays in inputs() order.
   float Step(py::handle x, py::handle y) {
     Batch batch(*session_, x, y);
-    py::gil_scoped_release unlocked;
-    return session_->Step(batch.inputs, batch.labels);
+    return Exclusive([&] { return session_->Step(batch.inputs, batch.labels); });
   }
 
   py::array Predict(py::handle x) {
     Batch batch(*session_, x, py::none());
-    std::vector<axon::Tensor> out;
-    {
-      py::gil_scoped_release unlocked;
-      out = session_->Predict(batch.inputs);
-    }
+    std::vector<axon::Tensor> out = Exclusive([&] { return session_->Predict(batch.inputs); });
     return ToArray(out.at(0));
   }
 
   void Export(py::object path) {
     const std::string p = py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
-    py::gil_scoped_release unlocked;
-    session_->SaveModel(p);
+    Exclusive([&] { session_->SaveModel(p); });
   }
 
-  py::array Parameter(const std::string& name) const { return ToArray(session_->Parameter(name)); }
+  py::array Parameter(const std::string& name) const {
+    return ToArray(Exclusive([&] { return session_->Parameter(name); }));
+  }
+  int64_t steps() const { return Exclusive([&] { return session_->step(); }); }
+  void set_learning_rate(float lr) { Exclusive([&] { session_->set_learning_rate(lr); }); }
+  // What does not change after loading: inputs, labels, parameter names.
   const axon::TrainingSession& session() const { return *session_; }
-  void set_learning_rate(float lr) { session_->set_learning_rate(lr); }
 
  private:
+  // A TrainingSession is used by one thread at a time: Python threads take turns here, waiting
+  // with the GIL released (the thread inside a step holds the lock, not the GIL).
+  template <class F>
+  auto Exclusive(F&& f) const -> decltype(f()) {
+    py::gil_scoped_release unlocked;
+    std::lock_guard lock(mutex_);
+    return f();
+  }
+  mutable std::mutex mutex_;
+
   struct Batch {
     Batch(axon::TrainingSession& s, py::handle x, py::handle y) {
       const auto& declared = s.inputs();
@@ -255,11 +280,11 @@ class TrainingSession {
         for (auto item : py::reinterpret_borrow<py::sequence>(x)) xs.push_back(item);
       }
       for (std::size_t i = 0; i < declared.size(); ++i) {
-        arrays.push_back(Prepare(xs[i], declared[i], "input"));
+        arrays.push_back(Prepare(xs[i], declared[i], NumpyDType(declared[i].dtype), "input"));
         inputs.push_back(InputView(arrays.back(), declared[i].dtype));
       }
       if (!y.is_none()) {
-        arrays.push_back(Prepare(y, s.labels(), "labels"));
+        arrays.push_back(Prepare(y, s.labels(), NumpyDType(s.labels().dtype), "labels"));
         labels = InputView(arrays.back(), s.labels().dtype);
       }
     }
@@ -312,7 +337,7 @@ PYBIND11_MODULE(_axon, m) {
       .def("export", &TrainingSession::Export, py::arg("path"), "Writes the trained model as an .axon file")
       .def("parameter", &TrainingSession::Parameter, py::arg("name"), "A copy of a parameter's current value")
       .def_property_readonly("parameters", [](const TrainingSession& t) { return t.session().parameters(); })
-      .def_property_readonly("steps", [](const TrainingSession& t) { return t.session().step(); })
+      .def_property_readonly("steps", &TrainingSession::steps)
       .def_property_readonly("inputs", [](const TrainingSession& t) { return Infos(t.session().inputs()); })
       .def_property_readonly("labels", [](const TrainingSession& t) { return Info(t.session().labels()); })
       .def("set_learning_rate", &TrainingSession::set_learning_rate, py::arg("lr"), "For a schedule: later steps use it");
@@ -323,17 +348,18 @@ PYBIND11_MODULE(_axon, m) {
         py::module_ os = py::module_::import("os");
         const std::string in = py::str(os.attr("fspath")(src)).cast<std::string>();
         const std::string out = py::str(os.attr("fspath")(dst)).cast<std::string>();
-        axon::OnnxConversion c;
+        axon::Conversion c;
         {
           py::gil_scoped_release unlocked;
           c = axon::ConvertOnnx(in, out);
         }
         py::dict d;
-        d["onnx_opset"] = c.onnx_opset;
-        d["onnx_nodes"] = c.onnx_nodes;
+        d["opset"] = c.opset;
         d["nodes"] = c.nodes;
         d["initializers"] = c.initializers;
+        d["inputs"] = c.inputs;
+        d["outputs"] = c.outputs;
         return d;
       },
-      py::arg("src"), py::arg("dst"), "Converts an ONNX model into an .axon file, as `axon convert` does");
+      py::arg("src"), py::arg("dst"), "Converts an ONNX model into an .axon file, as `axon convert` does; returns the counts of what it wrote");
 }

@@ -1,7 +1,7 @@
 /* Classifying with Axon's C API: load a model, run it on one input, print the class with the
  * highest score. Usage: classify MODEL.axon [INPUT.f32], where INPUT.f32 holds the model's first
  * input at batch 1 as raw little-endian float32 values (e.g. numpy's x.astype("<f4").tofile());
- * without it the input is all ones, as examples/embed runs it. */
+ * without it, the input is all ones. */
 #include <axon/axon_c.h>
 
 #include <stdio.h>
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
 
   float* x = malloc(count * sizeof(float));
-  if (!x) return fprintf(stderr, "out of memory for %zu input values\n", count), 1;
+  if (!x) return fprintf(stderr, "out of memory\n"), 1;
   if (argc == 3) {
     FILE* f = fopen(argv[2], "rb");
     size_t got = f ? fread(x, sizeof(float), count, f) : 0;

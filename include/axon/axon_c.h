@@ -14,13 +14,15 @@
  * Errors: every call that can fail returns an axon_status; AXON_OK is 0. No C++ exception ever
  * crosses this API (out-of-memory included: AXON_OUT_OF_MEMORY). On failure, axon_last_error()
  * gives the message (naming the file, node, op or shapes involved); out-parameters are left as
- * they were unless a function says otherwise.
+ * they were unless a function says otherwise (a run that fails while running may have written
+ * part of its output buffers).
  *
  * Ownership: handles are made by *_create / *_load and freed by the matching *_destroy, which
  * accepts NULL. Strings and arrays that a query returns (names, shapes) belong to the session and
  * stay valid until it is destroyed. Buffers passed in (model bytes, inputs, outputs) stay the
  * caller's: Axon reads model bytes only during the load call and inputs/outputs only during the
- * run call; it keeps no pointer to them afterwards.
+ * run call (a thread remembers the addresses of its last run's buffers, to recognize them when a
+ * serving loop passes them again, but never touches them outside a call that passes them).
  *
  * Threads: a session may be run from several threads at once (each run gets its own working
  * memory); loading, querying and running never need a lock of the caller's. Destroying a session
@@ -151,8 +153,8 @@ typedef struct axon_output {
 
 /* Runs the model: inputs in the order of axon_session_input_info, outputs in the order of
  * axon_session_output_info, the counts exactly the model's. Writes each output into its buffer
- * (no copy: the kernels write there), which must not overlap an input. After the first run with
- * given input shapes a run allocates nothing in Axon. */
+ * (no copy: the kernels write there), which must not overlap an input. A run on the same session,
+ * buffers and shapes as the last run on its thread allocates nothing. */
 AXON_C_API axon_status axon_session_run(axon_session* session, const axon_input* inputs, size_t input_count,
                                         axon_output* outputs, size_t output_count);
 /* What axon_session_run would write for these inputs, without running: fills each output's

@@ -3,7 +3,9 @@
 // and a message, never a crash or an exception.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "axon/axon_c.h"
 #include "formats/axon_format.h"
 #include "graph/builder.h"
+#include "tests/runtime/allocation_counter.h"
 #include "tests/tools/cli_test_util.h"
 
 using namespace axon;
@@ -151,6 +154,56 @@ TEST_CASE("C API: a run writes into the caller's buffers", "[bindings][c]") {
   CHECK(probe[0].nbytes == 12);
   CHECK(dims[0] == 1);
   CHECK(probe[1].rank == 2);
+}
+
+TEST_CASE("C API: runs that reuse buffers see their new contents", "[bindings][c]") {
+  // A thread's runs remember the last buffers and shapes (to skip making views again): changed
+  // contents, other buffers, other shapes and another session in between must all still be seen.
+  CSession s, other;
+  Run r;
+  REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);
+  r.a[0] = 100;
+  r.b[2] = -30;
+  REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);
+  CHECK(r.sum[0] == 110);
+  CHECK(r.sum[5] == -36);
+  CHECK(r.pos[0] == 100);
+
+  float a2[3] = {7, 8, 9}, sum2[3] = {}, pos2[3] = {};
+  int64_t a2_dims[2] = {1, 3};
+  axon_input in2[2] = {{a2, sizeof a2, a2_dims, 2, AXON_F32}, r.in[1]};
+  axon_output out2[2] = {{sum2, sizeof sum2, nullptr, 0, AXON_UNDEFINED, 0, 0},
+                         {pos2, sizeof pos2, nullptr, 0, AXON_UNDEFINED, 0, 0}};
+  REQUIRE(axon_session_run(other.s, in2, 2, out2, 2) == AXON_OK);  // another session, batch 1
+  CHECK(sum2[0] == 17);
+  CHECK(sum2[2] == -21);
+  CHECK(out2[0].nbytes == 12);
+
+  std::fill(std::begin(r.sum), std::end(r.sum), 0.0f);
+  REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);  // back to the first
+  CHECK(r.sum[0] == 110);
+  CHECK(r.out[0].nbytes == 24);
+  float sum3[6] = {}, pos3[6] = {};
+  r.out[0].data = sum3;  // other output buffers, same inputs
+  r.out[1].data = pos3;
+  REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);
+  CHECK(sum3[1] == 18);
+  CHECK(pos3[4] == 5);
+  r.in[0].nbytes = 20;  // same buffers, wrong size: still refused
+  CHECK(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_INVALID_ARGUMENT);
+}
+
+TEST_CASE("C API: a serving loop's runs allocate nothing", "[bindings][c]") {
+  CSession s;
+  Run r;
+  REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);  // plans, makes views
+  axon::test::CountAllocations counting;
+  for (int i = 0; i < 5; ++i) {
+    r.a[0] = static_cast<float>(i);
+    REQUIRE(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_OK);
+  }
+  CHECK(counting.count() == 0);
+  CHECK(r.sum[0] == 14);
 }
 
 TEST_CASE("C API: NULL handles and pointers fail with a message", "[bindings][c]") {

@@ -47,6 +47,10 @@ TEST_CASE("the C example classifies an input", "[bindings][c][examples]") {
   CHECK(out.rfind("class 1 (score ", 0) == 0);
   CHECK(out.find(" of 4 classes)") != std::string::npos);
 
+  // Without an input, all ones: every class scores 1, so the first is the answer.
+  CHECK(RunExample("shuffle.axon", dir) == 0);
+  CHECK(cli_test::Slurp(dir / "out.txt").rfind("class 0 (score 0.25 of 4 classes)", 0) == 0);
+
   // Too few values, and a missing model: one line naming the problem, exit 1.
   std::ofstream(dir / "short.f32", std::ios::binary).write(reinterpret_cast<const char*>(x), 8);
   CHECK(RunExample("shuffle.axon short.f32", dir) == 1);

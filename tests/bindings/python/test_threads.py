@@ -70,7 +70,7 @@ run_time = min(durations)
 print(f"test_threads: run {run_time * 1e3:.1f} ms, longest pause of the main thread {longest_pause * 1e3:.1f} ms, "
       f"{ticks} ticks")
 assert run_time > 0.02, f"the model ran too fast ({run_time * 1e3:.1f} ms) to tell"
-assert longest_pause < 0.5 * run_time, (longest_pause, run_time)
+assert longest_pause < 0.75 * run_time, (longest_pause, run_time)  # held, it would be the whole run
 
 remove(d)
 print("test_threads: ok")

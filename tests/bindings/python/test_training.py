@@ -1,6 +1,7 @@
 """axon.TrainingSession: losses and trained weights against a NumPy computation of MSE and SGD,
 export, and errors."""
 import os
+import threading
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper, save
@@ -51,10 +52,35 @@ np.testing.assert_allclose(axon.Session(out).run({"x": x})["y"], x @ w.T + b, rt
 
 # Errors: a bad loss, labels of the wrong shape, labels that would need a narrowing cast.
 expect_error(axon.Error, "hinge", axon.TrainingSession, path, loss="hinge")
-expect_error(axon.Error, "", t.step, x, np.zeros((5, 3), np.float32))
+expect_error(axon.Error, "must be labels: f32[batch,2], got f32[5,3]", t.step, x, np.zeros((5, 3), np.float32))
 ce = axon.TrainingSession(path, loss="ce", optimizer="adam", lr=1e-3)
 assert ce.labels.dtype == np.int64
 expect_error(TypeError, "labels", ce.step, x, np.zeros(5, np.float32))
 assert ce.step(x, np.array([0, 1, 1, 0, 1])) > 0
+# Python threads stepping one session take turns (a TrainingSession is one thread's at a time):
+# every step counts once, and predictions read parameters between steps, never during one.
+par = axon.TrainingSession(path, loss="mse", optimizer="sgd", lr=0.01, threads=1)
+xb = rng.standard_normal((8, 3)).astype(np.float32)
+yb = rng.standard_normal((8, 2)).astype(np.float32)
+errors = []
+
+
+def trainer():
+    try:
+        for _ in range(25):
+            par.step(xb, yb)
+            assert np.isfinite(par.predict(xb)).all()
+    except Exception as e:  # noqa: BLE001 (reported below)
+        errors.append(e)
+
+
+threads = [threading.Thread(target=trainer) for _ in range(4)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+assert not errors, errors
+assert par.steps == 100, par.steps
+
 remove(d)
 print("test_training: ok")
