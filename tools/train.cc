@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon train MODEL --data X.npy --labels Y.npy --loss LOSS -o OUT.axon
                   [--optimizer sgd|momentum|adam|adamw] [--lr F] [--epochs N] [--batch-size B]
                   [--momentum F] [--dampening F] [--nesterov] [--weight-decay F]
-                  [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle [--seed S]] [--val-split F]
+                  [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle] [--seed S] [--val-split F]
                   [--checkpoint PATH [--resume] [--checkpoint-every N]] [--threads N] [--log-every N]
 
 Trains MODEL (.axon, or ONNX: recognized by content) on the samples of X.npy (one per row, dim 0)
@@ -157,9 +157,14 @@ int TrainMain(const std::vector<std::string>& argv) {
     const std::filesystem::path file(*target);
     const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
     std::error_code ec;
+    if (!std::filesystem::exists(parent, ec))
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: no directory " + parent.string());
     if (!std::filesystem::is_directory(parent, ec))
       throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
     formats::CheckReplaceable(*target);
+    // The file is written as a new one beside its name, then renamed: that needs the directory.
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: directory " + parent.string() + " is not writable");
   }
   // An output written over an input would destroy it (the data, or the model trained from).
   if (checkpoint && SameFile(*checkpoint, out_path)) args.Fail("--checkpoint and -o name the same file");
@@ -170,7 +175,6 @@ int TrainMain(const std::vector<std::string>& argv) {
       if (SameFile(*target, input))
         args.Fail(option + " " + *target + " names the same file as " + what + " " + input + ": it would be overwritten");
   }
-  if (args.Value("--seed") && !args.Flag("--shuffle")) args.Fail("--seed sets the order of --shuffle: give --shuffle too");
   const int epochs = args.IntValue("--epochs", 10, 1);
   const int batch_size = args.IntValue("--batch-size", 32, 1);
   const int log_every = args.IntValue("--log-every", 1, 1);
