@@ -2,6 +2,7 @@
 // writes the trained model as a plain inference model.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -326,13 +327,19 @@ int TrainMain(const std::vector<std::string>& argv) {
       const auto [bx, by] = batcher.Gather(order, k * batch, n);
       // The phases one by one, so that a diverged loss stops before the optimizer touches anything.
       const float loss = session.ComputeGradients(*bx, *by);
-      if (!std::isfinite(loss))
+      if (!std::isfinite(loss)) {
+        // A batch whose samples are all ignored has a mean over none (NaN in torch too): no --lr cures that.
+        const bool all_ignored = by->dtype() == DType::kI64 && std::all_of(by->data<int64_t>(), by->data<int64_t>() + by->size(),
+                                                                           [](int64_t l) { return l == kIgnoredClass; });
         throw Error(ErrorCode::kInvalidArgument,
                     "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
                         " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
                         (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
                         (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was")) +
-                        " (a lower --lr may help)");
+                        (all_ignored ? " (every label of this batch is " + std::to_string(kIgnoredClass) +
+                                           ", ignored: a larger --batch-size or fewer ignored samples may help)"
+                                     : std::string(" (a lower --lr may help)")));
+      }
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
       if (tty) {

@@ -190,7 +190,10 @@ TEST_CASE("train: a NaN loss stops with the epoch and step, writing neither OUT 
   CHECK(Slurp(dir / "ckpt.axon") == "old");
   CHECK(Slurp(dir / "out.axon") == "old");
   const Result one = Axon("train m.axon --data x.npy --labels nan.npy --loss ce --batch-size 4 -o out.axon", dir);
-  CHECK(one.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
+  CHECK(one.err.find("training stopped, leaving out.axon as it was (every label of this batch is -100, ignored") != std::string::npos);
+  // A diverged run is blamed on the learning rate.
+  const Result lr = Axon("train m.axon --data x.npy --labels c.npy --loss ce --lr 1e38 --batch-size 4 -o out.axon", dir);
+  CHECK(lr.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
   fs::remove_all(dir);
 }
 
