@@ -105,21 +105,6 @@ Totals Validate(TrainingSession& session, const Dataset& data, int64_t batch_siz
   return totals;
 }
 
-// True if a and b name one file: the same device and inode when both exist, else the same
-// canonical directory and name (so that "x" and "./x" match before either is written).
-bool SameFile(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
-    return std::filesystem::equivalent(a, b, ec);
-  auto where = [](const std::string& p) {
-    const std::filesystem::path file(p);
-    std::error_code e;
-    const std::filesystem::path parent = std::filesystem::weakly_canonical(file.has_parent_path() ? file.parent_path() : ".", e);
-    return parent / file.filename();
-  };
-  return where(a) == where(b);
-}
-
 std::string Number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", v);
