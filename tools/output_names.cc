@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -92,6 +93,19 @@ std::string HumanCount(double n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, u ? "%.2f%s" : "%.0f%s", n, units[u]);
   return buf;
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
+    return std::filesystem::equivalent(a, b, ec);
+  auto where = [](const std::string& p) {
+    const std::filesystem::path file(p);
+    std::error_code e;
+    const std::filesystem::path parent = std::filesystem::weakly_canonical(file.has_parent_path() ? file.parent_path() : ".", e);
+    return parent / file.filename();
+  };
+  return where(a) == where(b);
 }
 
 }  // namespace axon::cli

@@ -26,5 +26,8 @@ std::string ShellQuoted(std::string_view text);
 std::string HumanCount(double n);
 // "[0.5, 0.25, ...]" for small tensors, "" for large ones.
 std::string PreviewValues(const Tensor& t, int64_t max_elements = 16);
+// True if a and b name one file: the same device and inode when both exist, else the same
+// canonical directory and name (so that "x" and "./x" match before either is written).
+bool SameFile(const std::string& a, const std::string& b);
 
 }  // namespace axon::cli

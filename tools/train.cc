@@ -2,6 +2,7 @@
 // writes the trained model as a plain inference model.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: axon train MODEL --data X.npy --labels Y.npy --loss LOSS -o OUT.axon
                   [--optimizer sgd|momentum|adam|adamw] [--lr F] [--epochs N] [--batch-size B]
                   [--momentum F] [--dampening F] [--nesterov] [--weight-decay F]
-                  [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle [--seed S]] [--val-split F]
+                  [--beta1 F] [--beta2 F] [--epsilon F] [--shuffle] [--seed S] [--val-split F]
                   [--checkpoint PATH [--resume] [--checkpoint-every N]] [--threads N] [--log-every N]
 
 Trains MODEL (.axon, or ONNX: recognized by content) on the samples of X.npy (one per row, dim 0)
@@ -104,21 +105,6 @@ Totals Validate(TrainingSession& session, const Dataset& data, int64_t batch_siz
   return totals;
 }
 
-// True if a and b name one file: the same device and inode when both exist, else the same
-// canonical directory and name (so that "x" and "./x" match before either is written).
-bool SameFile(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
-    return std::filesystem::equivalent(a, b, ec);
-  auto where = [](const std::string& p) {
-    const std::filesystem::path file(p);
-    std::error_code e;
-    const std::filesystem::path parent = std::filesystem::weakly_canonical(file.has_parent_path() ? file.parent_path() : ".", e);
-    return parent / file.filename();
-  };
-  return where(a) == where(b);
-}
-
 std::string Number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", v);
@@ -157,9 +143,14 @@ int TrainMain(const std::vector<std::string>& argv) {
     const std::filesystem::path file(*target);
     const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
     std::error_code ec;
+    if (!std::filesystem::exists(parent, ec))
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: no directory " + parent.string());
     if (!std::filesystem::is_directory(parent, ec))
       throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
     formats::CheckReplaceable(*target);
+    // The file is written as a new one beside its name, then renamed: that needs the directory.
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+      throw Error(ErrorCode::kIo, *target + ": cannot write there: directory " + parent.string() + " is not writable");
   }
   // An output written over an input would destroy it (the data, or the model trained from).
   if (checkpoint && SameFile(*checkpoint, out_path)) args.Fail("--checkpoint and -o name the same file");
@@ -170,7 +161,6 @@ int TrainMain(const std::vector<std::string>& argv) {
       if (SameFile(*target, input))
         args.Fail(option + " " + *target + " names the same file as " + what + " " + input + ": it would be overwritten");
   }
-  if (args.Value("--seed") && !args.Flag("--shuffle")) args.Fail("--seed sets the order of --shuffle: give --shuffle too");
   const int epochs = args.IntValue("--epochs", 10, 1);
   const int batch_size = args.IntValue("--batch-size", 32, 1);
   const int log_every = args.IntValue("--log-every", 1, 1);
@@ -322,13 +312,19 @@ int TrainMain(const std::vector<std::string>& argv) {
       const auto [bx, by] = batcher.Gather(order, k * batch, n);
       // The phases one by one, so that a diverged loss stops before the optimizer touches anything.
       const float loss = session.ComputeGradients(*bx, *by);
-      if (!std::isfinite(loss))
+      if (!std::isfinite(loss)) {
+        // A batch whose samples are all ignored has a mean over none (NaN in torch too): no --lr cures that.
+        const bool all_ignored = by->dtype() == DType::kI64 && std::all_of(by->data<int64_t>(), by->data<int64_t>() + by->size(),
+                                                                           [](int64_t l) { return l == kIgnoredClass; });
         throw Error(ErrorCode::kInvalidArgument,
                     "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
                         " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
                         (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
                         (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was")) +
-                        " (a lower --lr may help)");
+                        (all_ignored ? " (every label of this batch is " + std::to_string(kIgnoredClass) +
+                                           ", ignored: a larger --batch-size or fewer ignored samples may help)"
+                                     : std::string(" (a lower --lr may help)")));
+      }
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
       if (tty) {

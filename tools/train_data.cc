@@ -39,6 +39,19 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// A NaN or infinity in the data or the labels would surface as a diverged loss, wrongly blamed
+// on --lr.
+void CheckFinite(const std::string& path, const Tensor& t, const std::string& what) {
+  if (t.dtype() != DType::kF32 || t.size() == 0) return;
+  const float* v = t.data<float>();
+  const int64_t per_row = t.size() / t.shape()[0];
+  for (int64_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw Error(ErrorCode::kInvalidArgument, path + ": sample " + std::to_string(i / per_row) + " (element " +
+                                                   std::to_string(i) + " of the " + what + ") holds " +
+                                                   (std::isnan(v[i]) ? "NaN" : "an infinity"));
+}
+
 }  // namespace
 
 std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std::string& y_path,
@@ -65,16 +78,8 @@ std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std:
     throw Error(ErrorCode::kInvalidArgument, x_path + " is " + Typed(x) + " and " + y_path + " is " + Typed(y) +
                                                  ": they must hold the same number of samples (dim 0)");
   if (x.shape()[0] == 0) throw Error(ErrorCode::kInvalidArgument, x_path + " holds no samples");
-  if (x.dtype() == DType::kF32) {
-    // A NaN or infinity in the data would surface as a diverged loss, wrongly blamed on --lr.
-    const float* v = x.data<float>();
-    const int64_t per_row = x.size() / x.shape()[0];
-    for (int64_t i = 0; i < x.size(); ++i)
-      if (!std::isfinite(v[i]))
-        throw Error(ErrorCode::kInvalidArgument, x_path + ": sample " + std::to_string(i / per_row) + " (element " +
-                                                     std::to_string(i) + " of the data) holds " +
-                                                     (std::isnan(v[i]) ? "NaN" : "an infinity"));
-  }
+  CheckFinite(x_path, x, "data");
+  CheckFinite(y_path, y, "labels");
   const TensorInfo& out = session.output();
   if (y.dtype() == DType::kI64 && out.has_rank && out.shape.size() >= 2 && out.shape[1] >= 0) {
     const int64_t classes = out.shape[1];
@@ -85,6 +90,10 @@ std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std:
                                                      std::to_string(i) + ") is not a class index of the model's " +
                                                      std::to_string(classes) + " classes (0.." +
                                                      std::to_string(classes - 1) + ", or " + std::to_string(kIgnoredClass) + " to ignore the sample)");
+    // Every sample ignored leaves a mean over nothing: NaN, which would be blamed on --lr.
+    if (std::all_of(labels, labels + y.size(), [](int64_t l) { return l == kIgnoredClass; }))
+      throw Error(ErrorCode::kInvalidArgument, y_path + ": every label is " + std::to_string(kIgnoredClass) +
+                                                   " (an ignored sample): nothing to train on");
   }
   return {std::move(x), std::move(y)};
 }

@@ -239,6 +239,16 @@ TEST_CASE("a run's outputs are written all or none", "[cli]") {
   CHECK(r.err.find("d/x.npy: cannot write") != std::string::npos);
   CHECK(!fs::exists(dir / "d" / "m.axon"));
   CHECK(std::distance(fs::directory_iterator(dir / "d"), fs::directory_iterator()) == 1);
+
+  // MODEL named as a file the demo writes beside it would be overwritten by that file.
+  for (const char* model : {"e/x.npy", "e/./spiral.axon"}) {
+    INFO(model);
+    fs::create_directories(dir / "e");
+    r = Axon(std::string("demo -o ") + model, dir);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(std::string("-o ") + model + " names the file the demo writes its ") != std::string::npos);
+    CHECK(fs::is_empty(dir / "e"));
+  }
   fs::remove_all(dir);
 }
 

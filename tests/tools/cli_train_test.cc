@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "formats/axon_format.h"
 #include "formats/npy.h"
+#include "graph/builder.h"
 #include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
 
@@ -118,11 +121,12 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
       {"train m.axon --data x.npy --labels c.npy -o out.axon", "missing --loss"},
       {"train m.axon --data x.npy --labels c.npy --loss hinge -o out.axon", "unknown loss 'hinge'"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer rmsprop -o out.axon", "unknown optimizer 'rmsprop'"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --seed 3 -o out.axon", "--seed sets the order of --shuffle"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --resume -o out.axon", "--resume needs --checkpoint PATH"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
       {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
-       "no/such/out.axon: cannot write there: no/such is not a directory"},
+       "no/such/out.axon: cannot write there: no directory no/such"},
+      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint x.npy/ck.axon -o out.axon",
+       "x.npy/ck.axon: cannot write there: x.npy is not a directory"},
       {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: cannot write: Is a directory"},
       // Outputs that would overwrite an input, or each other, are refused before training.
       {"train m.axon --data x.npy --labels c.npy --loss ce -o x.npy", "-o x.npy names the same file as --data x.npy"},
@@ -142,7 +146,14 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
        "--epsilon applies to adam and adamw only, not momentum"},
       // Non-finite data is named where it is, not reported as a diverged loss.
       {"train m.axon --data xnan.npy --labels c.npy --loss ce -o out.axon", "xnan.npy: sample 2 (element 5 of the data) holds NaN"},
+      {"train m.axon --data x.npy --labels ynan.npy --loss mse -o out.axon", "ynan.npy: sample 4 (element 13 of the labels) holds an infinity"},
+      {"train m.axon --data x.npy --labels ignored.npy --loss ce -o out.axon", "ignored.npy: every label is -100 (an ignored sample): nothing to train on"},
   };
+  std::vector<float> ynan(48, 0.5f);
+  ynan[13] = INFINITY;
+  formats::WriteNpyFile((dir / "ynan.npy").string(), Tensor::View(ynan.data(), {16, 3}));
+  std::vector<int64_t> ignored(16, -100);
+  formats::WriteNpyFile((dir / "ignored.npy").string(), Tensor::View(ignored.data(), {16}));
   std::vector<float> xnan(32, 0.5f);
   xnan[5] = std::nanf("");
   formats::WriteNpyFile((dir / "xnan.npy").string(), Tensor::View(xnan.data(), {16, 2}));
@@ -165,20 +176,24 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
 TEST_CASE("train: a NaN loss stops with the epoch and step, writing neither OUT nor the checkpoint", "[cli][train]") {
   const fs::path dir = TempDir("train_nan");
   WriteData(dir);
-  REQUIRE(Axon("init mlp --layers 2,4,1 -o m.axon", dir).code == 0);
-  std::vector<float> y(16, 0.5f);
-  y[9] = std::nanf("");  // in the third batch of four
-  formats::WriteNpyFile((dir / "nan.npy").string(), Tensor::View(y.data(), {16, 1}));
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  // The third batch of four ignores all its samples: torch's mean over none is NaN.
+  std::vector<int64_t> y(16, 1);
+  std::fill(y.begin() + 8, y.begin() + 12, int64_t{-100});
+  formats::WriteNpyFile((dir / "nan.npy").string(), Tensor::View(y.data(), {16}));
   std::ofstream(dir / "ckpt.axon") << "old";
   std::ofstream(dir / "out.axon") << "old";
-  const Result r = Axon("train m.axon --data x.npy --labels nan.npy --loss mse --batch-size 4 --checkpoint ckpt.axon -o out.axon", dir);
+  const Result r = Axon("train m.axon --data x.npy --labels nan.npy --loss ce --batch-size 4 --checkpoint ckpt.axon -o out.axon", dir);
   CHECK(r.code == 1);
   CHECK(r.err.find("epoch 1, step 3 of 4 (optimizer step 3): the loss is NaN; training stopped, leaving out.axon and ckpt.axon as they were") !=
         std::string::npos);
   CHECK(Slurp(dir / "ckpt.axon") == "old");
   CHECK(Slurp(dir / "out.axon") == "old");
-  const Result one = Axon("train m.axon --data x.npy --labels nan.npy --loss mse --batch-size 4 -o out.axon", dir);
-  CHECK(one.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
+  const Result one = Axon("train m.axon --data x.npy --labels nan.npy --loss ce --batch-size 4 -o out.axon", dir);
+  CHECK(one.err.find("training stopped, leaving out.axon as it was (every label of this batch is -100, ignored") != std::string::npos);
+  // A diverged run is blamed on the learning rate.
+  const Result lr = Axon("train m.axon --data x.npy --labels c.npy --loss ce --lr 1e38 --batch-size 4 -o out.axon", dir);
+  CHECK(lr.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -406,5 +421,54 @@ TEST_CASE("train: a model whose output is a scalar is refused with one message, 
   CHECK(r.code == 1);
   CHECK(r.err.find("the model's output y: f32[] is a scalar: axon train needs samples along dim 0") != std::string::npos);
   CHECK(Count(r.err, "\n") == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --seed without --shuffle seeds Dropout's masks", "[cli][train]") {
+  const fs::path dir = TempDir("train_dropout_seed");
+  WriteData(dir);
+  graph::GraphBuilder b("dropout_mlp");
+  auto x = b.Input("x", DType::kF32, graph::Shape({graph::Dim::Symbol("batch"), 2}));
+  const std::vector<float> w = {0.3f, -0.2f, 0.5f, 0.1f, -0.4f, 0.6f}, bias = {0.1f, -0.1f, 0.05f};
+  auto h = b.Op("Gemm", {x, b.Weight("w", Tensor::FromVector(w, {3, 2})), b.Weight("b", Tensor::FromVector(bias, {3}))},
+                {{"transB", int64_t{1}}});
+  b.Output(b.Op("Dropout", {h}, {{"ratio", 0.5f}}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  formats::WriteModelFile(m, (dir / "m.axon").string());
+  const std::string train = "train m.axon --data x.npy --labels c.npy --loss ce --lr 0.5 --epochs 3 --batch-size 4 ";
+  REQUIRE(Axon(train + "--seed 3 -o a.axon", dir).code == 0);
+  REQUIRE(Axon(train + "--seed 3 -o b.axon", dir).code == 0);
+  REQUIRE(Axon(train + "--seed 4 -o c.axon", dir).code == 0);
+  CHECK(Slurp(dir / "a.axon") == Slurp(dir / "b.axon"));
+  CHECK(Slurp(dir / "a.axon") != Slurp(dir / "c.axon"));  // other masks, other weights
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: an output directory it may not write is refused before training", "[cli][train]") {
+  const fs::path dir = TempDir("train_readonly");
+  WriteData(dir);
+  REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
+  fs::create_directory(dir / "ro");
+  fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir, fs::perms::others_all, fs::perm_options::add);  // the other user reads the data
+  // Root writes anywhere: then the command runs as nobody, whom the mode bits bind.
+  const std::string as = ::geteuid() == 0 ? "--reuid=65534 --regid=65534 --clear-groups " : "";
+  for (const char* target : {"-o ro/out.axon", "--checkpoint ro/ck.axon -o out2.axon"}) {
+    INFO(target);
+    const std::string cmd = "cd '" + dir.string() + "' && " + (as.empty() ? "" : "setpriv " + as) + "timeout 120 '" +
+                            AXON_CLI_PATH + "' train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 " + target +
+                            " >/dev/null 2>err.txt";
+    const int status = std::system(cmd.c_str());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    const std::string err = Slurp(dir / "err.txt");
+    CHECK(err.find("cannot write there: directory ro is not writable") != std::string::npos);
+    CHECK(Count(err, "\n") == 1);
+    fs::remove(dir / "err.txt");
+  }
+  CHECK(fs::is_empty(dir / "ro"));
+  fs::permissions(dir / "ro", fs::perms::owner_all);
   fs::remove_all(dir);
 }
