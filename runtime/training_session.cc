@@ -38,7 +38,8 @@ OptimizerOptions Resolved(OptimizerOptions o) {
   if (!IsSgd(o.name) && o.name != "adam" && o.name != "adamw")
     Invalid("unknown optimizer '" + o.name + "' (known: sgd, momentum, adam, adamw)");
   const std::string what = "optimizer " + o.name + ": ";
-  if (!(o.lr >= 0.0f) || !std::isfinite(o.lr)) Invalid(what + "learning rate must be finite and >= 0, got " + std::to_string(o.lr));
+  if (!o.lr) o.lr = IsSgd(o.name) ? 0.01f : 0.001f;
+  if (!(*o.lr >= 0.0f) || !std::isfinite(*o.lr)) Invalid(what + "learning rate must be finite and >= 0, got " + std::to_string(*o.lr));
   if (!o.weight_decay) o.weight_decay = o.name == "adamw" ? 0.01f : 0.0f;
   if (!(*o.weight_decay >= 0.0f) || !std::isfinite(*o.weight_decay))
     Invalid(what + "weight decay must be finite and >= 0, got " + std::to_string(*o.weight_decay));
@@ -80,9 +81,9 @@ runtime::UpdateSpec UpdateFor(const OptimizerOptions& o) {
 // The optimizer's settings as a checkpoint keeps them (doubles hold every float exactly).
 std::map<std::string, double> HyperParameters(const OptimizerOptions& o) {
   if (IsSgd(o.name))
-    return {{"lr", o.lr}, {"momentum", *o.momentum}, {"dampening", o.dampening}, {"nesterov", o.nesterov ? 1.0 : 0.0},
+    return {{"lr", *o.lr}, {"momentum", *o.momentum}, {"dampening", o.dampening}, {"nesterov", o.nesterov ? 1.0 : 0.0},
             {"weight_decay", *o.weight_decay}};
-  return {{"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.epsilon}, {"weight_decay", *o.weight_decay}};
+  return {{"lr", *o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"epsilon", o.epsilon}, {"weight_decay", *o.weight_decay}};
 }
 
 // Takes the optimizer's settings out of `hyper` (what is left belongs to the training loop).
@@ -264,7 +265,7 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
   s.update = std::make_unique<Compiled>(runtime::BuildUpdateGraph(infos, update), options.session.opt_level, s.executor_options);
 
   s.lr = Tensor::Zeros(DType::kF32, {});
-  s.lr.data<float>()[0] = options.optimizer.lr;
+  s.lr.data<float>()[0] = *options.optimizer.lr;
   s.step_value = Tensor::Zeros(DType::kI64, {});
   s.takes_seed = runtime::TakesSeed(s.forward);
   s.seed_value = Tensor::Zeros(DType::kI64, {2});

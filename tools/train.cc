@@ -188,7 +188,7 @@ int TrainMain(const std::vector<std::string>& argv) {
       const auto it = loop.settings.find(name);
       return it == loop.settings.end() ? fallback : it->second;
     };
-    CheckSame(args, "--lr", args.DoubleValue("--lr", 0, 0), o.lr);
+    CheckSame(args, "--lr", args.DoubleValue("--lr", 0, 0), o.lr.value_or(0));
     CheckSame(args, "--weight-decay", args.DoubleValue("--weight-decay", 0, 0), o.weight_decay.value_or(0));
     CheckSame(args, "--momentum", args.DoubleValue("--momentum", 0, 0), o.momentum.value_or(0));
     CheckSame(args, "--dampening", args.DoubleValue("--dampening", 0, 0), o.dampening);
@@ -226,7 +226,7 @@ int TrainMain(const std::vector<std::string>& argv) {
     if (o.name == "sgd" || o.name == "momentum")
       for (const char* adam_only : {"--beta1", "--beta2", "--epsilon"})
         if (args.Value(adam_only)) args.Fail(std::string(adam_only) + " applies to adam and adamw only, not " + o.name);
-    o.lr = static_cast<float>(args.DoubleValue("--lr", o.name == "adam" || o.name == "adamw" ? 0.001 : 0.01, 0));
+    if (args.Value("--lr")) o.lr = static_cast<float>(args.DoubleValue("--lr", 0, 0));  // else the optimizer's default
     if (args.Value("--momentum")) o.momentum = static_cast<float>(args.DoubleValue("--momentum", 0, 0));
     if (args.Value("--weight-decay")) o.weight_decay = static_cast<float>(args.DoubleValue("--weight-decay", 0, 0));
     o.dampening = static_cast<float>(args.DoubleValue("--dampening", 0, 0));
@@ -292,7 +292,7 @@ int TrainMain(const std::vector<std::string>& argv) {
   const OptimizerOptions& o = session.options().optimizer;
   std::printf("training %s: %lld parameters in %zu tensors; loss %s, optimizer %s (lr %g), batch %lld, %lld samples",
               Escaped(resume ? *checkpoint : model_path).c_str(), static_cast<long long>(weights), session.parameters().size(),
-              loss_name.c_str(), o.name.c_str(), o.lr, static_cast<long long>(batch), static_cast<long long>(train.size()));
+              loss_name.c_str(), o.name.c_str(), *o.lr, static_cast<long long>(batch), static_cast<long long>(train.size()));
   if (held_out) std::printf(" (+%lld for validation)", static_cast<long long>(held_out));
   if (resume) std::printf("; resumed after epoch %lld, step %lld", static_cast<long long>(first_epoch), static_cast<long long>(session.step()));
   std::printf("\n");

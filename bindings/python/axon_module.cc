@@ -219,7 +219,7 @@ class Session {
 
 class TrainingSession {
  public:
-  TrainingSession(py::object model, const std::string& loss, const std::string& optimizer, float lr, int threads,
+  TrainingSession(py::object model, const std::string& loss, const std::string& optimizer, std::optional<float> lr, int threads,
                   int opt_level) {
     axon::TrainingOptions options;
     options.session = Options(threads, opt_level, 0);
@@ -328,8 +328,8 @@ PYBIND11_MODULE(_axon, m) {
       .def_property_readonly("threads", &Session::threads);
 
   py::class_<TrainingSession>(m, "TrainingSession", "A model with a loss and an optimizer, stepped on batches")
-      .def(py::init<py::object, const std::string&, const std::string&, float, int, int>(), py::arg("model"),
-           py::kw_only(), py::arg("loss") = "mse", py::arg("optimizer") = "sgd", py::arg("lr") = 0.01f,
+      .def(py::init<py::object, const std::string&, const std::string&, std::optional<float>, int, int>(), py::arg("model"),
+           py::kw_only(), py::arg("loss") = "mse", py::arg("optimizer") = "sgd", py::arg("lr") = py::none(),
            py::arg("threads") = 0, py::arg("opt_level") = 2,
            "loss: mse, bce, bce-logits, ce or nll (as torch.nn's, mean); optimizer: sgd, momentum, adam or adamw")
       .def("step", &TrainingSession::Step, py::arg("x"), py::arg("y"), "One optimizer step; returns the batch's loss")

@@ -32,7 +32,7 @@ struct OptimizerOptions {
   // (torch.optim.Adam: weight decay is L2 added to the gradient), "adamw" (torch.optim.AdamW:
   // decoupled weight decay, 0.01 unless set).
   std::string name = "sgd";
-  float lr = 0.01f;
+  std::optional<float> lr{};  // sgd and momentum: 0.01; adam and adamw: 0.001, torch.optim.Adam's
   // sgd and momentum only.
   std::optional<float> momentum{};  // sgd: 0; momentum: 0.9
   float dampening = 0.0f;

@@ -171,6 +171,15 @@ TEST_CASE("training: Adam's and AdamW's first step move each weight by lr agains
   }
 }
 
+TEST_CASE("training: the learning rate defaults to torch.optim's: 0.001 for Adam and AdamW, 0.01 for SGD", "[training]") {
+  // torch.optim.Adam(params) uses lr=1e-3; SGD has no default in torch, and 0.01 is `axon train`'s.
+  for (const auto& [name, lr] : {std::pair{"adam", 0.001f}, {"adamw", 0.001f}, {"sgd", 0.01f}, {"momentum", 0.01f}}) {
+    INFO(name);
+    TrainingSession s = Load(ModelOf(Net{}), {.loss = "mse", .optimizer = {.name = name}});
+    CHECK(*s.options().optimizer.lr == lr);
+  }
+}
+
 TEST_CASE("training: the three phases, and the reduce hook between them", "[training]") {
   const Net start;
   TrainingSession s = Load(ModelOf(start), {.loss = "mse", .optimizer = {.name = "sgd", .lr = 0.1f}});
