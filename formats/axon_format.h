@@ -20,7 +20,6 @@
 #include <optional>
 #include <string>
 
-#include "axon/export.h"
 #include "axon/tensor.h"
 #include "formats/file_batch.h"
 #include "graph/ir.h"
@@ -57,9 +56,7 @@ struct Checkpoint {
 graph::Model ReadModelFile(const std::string& path);
 // `origin` names the bytes in error messages (a path, or e.g. "<memory>").
 graph::Model ParseModel(const void* data, std::size_t size, const std::string& origin);
-// Exported from libaxon.so for libaxon_onnx.so (which cannot carry its own copy of the .axon format:
-// two copies of axon.proto's classes in one process clash), as formats::RegisterModelImporter.
-AXON_API void WriteModelFile(const graph::Model& model, const std::string& path);
+void WriteModelFile(const graph::Model& model, const std::string& path);
 // Writes the file into batch: it appears at path when the batch is committed.
 void StageModelFile(FileBatch& batch, const graph::Model& model, const std::string& path);
 std::string SerializeModel(const graph::Model& model);

@@ -35,7 +35,7 @@ const char* ModelFormatName(ModelFormat format);  // "unknown", ".axon", "ONNX"
 // Fields 1-3 (a varint and two strings in both) and 6 decide nothing.
 ModelFormat SniffModelFormat(const void* data, std::size_t size);
 // Reads a few bytes of the file (kIo when it cannot be opened or is not a regular file).
-AXON_API ModelFormat SniffModelFile(const std::string& path);  // exported for libaxon_onnx.so
+ModelFormat SniffModelFile(const std::string& path);
 
 // What a foreign-format library provides. Both functions throw axon::Error whose message starts
 // with the path (or origin) and return an unverified graph::Model in Axon's op set.
@@ -46,8 +46,8 @@ struct ModelImporter {
 };
 
 // Called from a static initializer of the importer's library. Returns true (for that initializer).
-// One of the three internal functions libaxon.so exports, for libaxon_onnx.so to call across the
-// library boundary (scripts/check-public-api allows them by name). Both must come from one build, since the
+// The one internal function libaxon.so exports (scripts/check-public-api allows it by name):
+// libaxon_onnx.so calls it across the library boundary. Both must come from one build, since the
 // graph::Model that the importer returns is built by libaxon_onnx's own copy of the graph layer.
 AXON_API bool RegisterModelImporter(ModelFormat format, ModelImporter importer);
 const ModelImporter* FindModelImporter(ModelFormat format);
