@@ -36,36 +36,31 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include <benchmark/benchmark.h>
-#include <time.h>
 
-#include <algorithm>
-#include <limits>
+#include <utility>
+#include <vector>
+
+#include "bench/cpu_time.h"
 
 namespace axon::bench {
 HWY_EXPORT(FmaLoop);
 
-static double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 // HWY_DYNAMIC_DISPATCH follows AXON_TARGET (bench_main.cc), so under AXON_TARGET=AVX2 this is
-// the AVX2 peak, the one the AVX2 GEMM is measured against. cpu_GFLOPS: the fastest call by the
+// the AVX2 peak, the one the AVX2 GEMM is measured against. cpu_GFLOPS: the median call by the
 // thread's CPU time, as gemm_bench.cc reports the GEMMs.
 static void BM_FmaPeak(benchmark::State& state) {
   float sink = 0;
   int64_t flops = 0, call_flops = 0;
-  double best_cpu = std::numeric_limits<double>::infinity();
+  std::vector<double> cpu;
   for (auto _ : state) {
     const double cpu0 = ThreadCpuSeconds();
     call_flops = HWY_DYNAMIC_DISPATCH(FmaLoop)(1 << 18, &sink);
-    best_cpu = std::min(best_cpu, ThreadCpuSeconds() - cpu0);
+    cpu.push_back(ThreadCpuSeconds() - cpu0);
     flops += call_flops;
   }
   benchmark::DoNotOptimize(sink);
   state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(flops) / 1e9, benchmark::Counter::kIsRate);
-  state.counters["cpu_GFLOPS"] = static_cast<double>(call_flops) / 1e9 / best_cpu;
+  state.counters["cpu_GFLOPS"] = static_cast<double>(call_flops) / 1e9 / MedianSeconds(std::move(cpu));
 }
 BENCHMARK(BM_FmaPeak)->Name("fma_peak/1thread");
 

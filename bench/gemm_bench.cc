@@ -3,14 +3,14 @@
 // bench/compare_gemm runs each library in its own process (--benchmark_filter) and tabulates.
 #include <benchmark/benchmark.h>
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "bench/cpu_time.h"
 #include "bench/gemm_shapes.h"
 #include "runtime/kernels/gemm.h"
 
@@ -33,32 +33,27 @@ struct Operands {
   }
 };
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 // Times every call and reports, beside the mean rate (GFLOPS), the rate of the fastest call by
-// wall clock (best_GFLOPS) and by the calling thread's CPU time (cpu_GFLOPS). On a shared
-// machine other processes only ever slow a call down, so the fastest call is the kernel's own
-// speed; CPU time also leaves out the time the thread waited for a core, and it is the whole
-// cost of a call only when the library runs it on the calling thread (1 thread).
+// wall clock (best_GFLOPS: other processes only ever slow a call down) and of the median call by
+// the calling thread's CPU time (cpu_GFLOPS, cpu_time.h), which leaves out the time the thread
+// waited for a core: the whole cost of a call only when the library runs it on the calling
+// thread (1 thread).
 template <class Call>
 void RunGemm(benchmark::State& state, const GemmShape& s, const Call& call) {
-  double best_wall = std::numeric_limits<double>::infinity(), best_cpu = best_wall;
+  double best_wall = std::numeric_limits<double>::infinity();
+  std::vector<double> cpu;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     const double cpu0 = ThreadCpuSeconds();
     call();
     benchmark::ClobberMemory();
-    best_cpu = std::min(best_cpu, ThreadCpuSeconds() - cpu0);
+    cpu.push_back(ThreadCpuSeconds() - cpu0);
     best_wall = std::min(best_wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   const double gflop = 2.0 * static_cast<double>(s.m * s.n * s.k) / 1e9;
   state.counters["GFLOPS"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["best_GFLOPS"] = gflop / best_wall;
-  state.counters["cpu_GFLOPS"] = gflop / best_cpu;
+  state.counters["cpu_GFLOPS"] = gflop / MedianSeconds(std::move(cpu));
 }
 
 void BM_AxonSgemm(benchmark::State& state, GemmShape s) {

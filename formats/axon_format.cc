@@ -310,6 +310,8 @@ Checkpoint FromProto(pb::Model& m, bool want_training) {
     state.shuffle_seed = t.shuffle_seed();
     state.data_samples = t.data_samples();
     state.data_fingerprint = t.data_fingerprint();
+    state.rng_seed = t.rng_seed();
+    state.rng_counter = t.rng_counter();
     state.loss = t.loss();
     for (const pb::HyperParameter& h : t.hyper_parameters()) state.hyper_parameters.emplace(h.name(), h.value());
     for (pb::ParameterState& p : *m.mutable_training()->mutable_parameters()) {
@@ -417,6 +419,8 @@ pb::Model ToProto(const Reporter& r, const graph::Model& model, const TrainingSt
     t->set_shuffle_seed(state.shuffle_seed);
     t->set_data_samples(state.data_samples);
     t->set_data_fingerprint(state.data_fingerprint);
+    t->set_rng_seed(state.rng_seed);
+    t->set_rng_counter(state.rng_counter);
     t->set_loss(state.loss);
     for (const auto& [name, value] : state.hyper_parameters) {
       pb::HyperParameter* h = t->add_hyper_parameters();

@@ -44,6 +44,9 @@ struct TrainingState {
   std::string loss;            // "mse", "ce", ...; "" when not recorded
   int64_t data_samples = 0;    // samples trained on (with validation), >= 0; 0 when not recorded
   uint64_t data_fingerprint = 0;  // FNV-1a 64 of the data's then the labels' bytes; 0 when not recorded
+  // The random generator of Dropout's masks: its seed and the draws made (0, 0 in older files).
+  uint64_t rng_seed = 0;
+  uint64_t rng_counter = 0;
 };
 
 // A model plus, for a training checkpoint, its optimizer state.

@@ -1,8 +1,10 @@
 #include "graph/default_passes.h"
 
+#include "graph/passes/attention_fusion.h"
 #include "graph/passes/common_subexpression_elimination.h"
 #include "graph/passes/conv_activation_fusion.h"
 #include "graph/passes/conv_batchnorm_folding.h"
+#include "graph/passes/conv_residual_fusion.h"
 #include "graph/passes/dead_node_elimination.h"
 #include "graph/passes/elementwise_fusion.h"
 #include "graph/passes/gelu_fusion.h"
@@ -29,11 +31,13 @@ std::vector<std::unique_ptr<Pass>> DefaultPasses(int opt_level, const PassOption
     passes.push_back(std::make_unique<MatMulAddFusion>());
     passes.push_back(std::make_unique<GemmEpilogueFusion>());
     passes.push_back(std::make_unique<ConvBatchNormFolding>());
+    passes.push_back(std::make_unique<ConvResidualFusion>());  // before the activation, which follows the Add
     passes.push_back(std::make_unique<ConvActivationFusion>());
     // The exported LayerNorm and GELU patterns are elementwise ops too: claimed before
     // elementwise-fusion would merge them into chains.
     passes.push_back(std::make_unique<LayerNormFusion>());
     passes.push_back(std::make_unique<GeluFusion>());
+    passes.push_back(std::make_unique<AttentionFusion>());
     passes.push_back(std::make_unique<ElementwiseFusion>());
   }
   return passes;

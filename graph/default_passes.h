@@ -5,10 +5,11 @@
 //      common-subexpression-elimination, dead-node-elimination.
 //   2: level 1 and the fusions, which change how values are computed (fewer passes over memory,
 //      GEMM epilogues) but not the result of any IEEE operation: transpose-folding,
-//      matmul-add-fusion, gemm-epilogue-fusion, conv-activation-fusion, elementwise-fusion; and
+//      matmul-add-fusion, gemm-epilogue-fusion, conv-residual-fusion, conv-activation-fusion,
+//      elementwise-fusion; and
 //      conv-batchnorm-folding, whose folded weights round once where Conv then BatchNormalization
-//      round twice, and layer-norm-fusion and gelu-fusion, whose kernels round differently from
-//      the exported op chains (equal to float precision).
+//      round twice, and layer-norm-fusion, gelu-fusion and attention-fusion, whose kernels round
+//      differently from the exported op chains (equal to float precision).
 #pragma once
 
 #include <memory>

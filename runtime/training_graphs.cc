@@ -37,7 +37,30 @@ std::set<std::string> Ancestors(const graph::GraphEditor& e, const std::string& 
   return seen;
 }
 
+bool TrainsInTrainingMode(const graph::Node& n) {
+  if (n.op_type != "BatchNormalization") return false;
+  const graph::AttrReader attrs(n, graph::SchemaFor(n));
+  return attrs.Int("training_mode") == 1 || attrs.Int("exported_for_training") == 1;
+}
+
 }  // namespace
+
+std::vector<std::string> RunningStatistics(const graph::Graph& forward) {
+  std::vector<std::string> names;
+  for (const graph::Node& n : forward.nodes) {
+    if (!TrainsInTrainingMode(n)) continue;
+    for (std::size_t k = 3; k < 5; ++k) {
+      const std::string what = "node '" + n.name + "' (BatchNormalization, trained in training mode): its " +
+                               (k == 3 ? "input_mean" : "input_var") + " '" + n.inputs[k] + "'";
+      if (!forward.IsInitializer(n.inputs[k]))
+        throw Error(ErrorCode::kUnsupported, what + " is not an initializer, so it cannot hold a running statistic");
+      if (std::find(names.begin(), names.end(), n.inputs[k]) != names.end())
+        throw Error(ErrorCode::kUnsupported, what + " is a running statistic of another node too");
+      names.push_back(n.inputs[k]);
+    }
+  }
+  return names;
+}
 
 const LossSpec& FindLoss(const std::string& name) {
   std::string known;
@@ -90,17 +113,45 @@ graph::Graph BuildTrainingGraph(const graph::Graph& forward, const std::vector<s
     labels.name = e.UniqueName("labels");
     g.inputs.push_back(std::move(labels));
   }
-  for (const std::string& p : parameters) {
+  const std::vector<std::string> statistics = RunningStatistics(forward);
+  std::vector<std::string> fed = parameters;
+  fed.insert(fed.end(), statistics.begin(), statistics.end());
+  for (const std::string& p : fed) {
     const auto it = g.initializers.find(p);
     if (it == g.initializers.end())
-      throw Error(ErrorCode::kInternal, "parameter '" + p + "' is not an initializer of the model");
+      throw Error(ErrorCode::kInternal, "parameter or statistic '" + p + "' is not an initializer of the model");
     g.inputs.push_back(graph::ValueInfo{p, it->second.dtype(), graph::Shape::FromValues(it->second.shape())});
     g.initializers.erase(it);
+  }
+  // Batch statistics in the gradient graph, the running ones (the inference form) elsewhere.
+  std::vector<graph::ValueInfo> new_statistics;
+  for (graph::Node& n : g.nodes) {
+    if (!TrainsInTrainingMode(n)) continue;
+    n.attrs["training_mode"] = int64_t{kind == GraphKind::kGradient};
+    n.outputs.resize(1);
+    if (kind != GraphKind::kGradient) continue;
+    for (std::size_t k = 3; k < 5; ++k) {
+      const std::string out = e.UniqueName("new:" + n.inputs[k]);
+      n.outputs.push_back(out);
+      new_statistics.push_back(graph::ValueInfo{out, DType::kF32, graph::Shape::FromValues(forward.initializers.at(n.inputs[k]).shape())});
+    }
   }
   e.Refresh();
   if (kind == GraphKind::kPredict) {
     graph::Verify(g);
     return g;
+  }
+  if (kind == GraphKind::kGradient && TakesSeed(forward)) {
+    const std::string seed = e.UniqueName("rng_seed");
+    int64_t stream = 0;
+    for (graph::Node& n : g.nodes) {
+      if (n.op_type != "Dropout" || (n.inputs.size() > 1 && !n.inputs[1].empty())) continue;
+      n.inputs.resize(2);
+      n.inputs[1] = seed;
+      n.attrs["stream"] = stream++;
+    }
+    g.inputs.push_back(graph::ValueInfo{seed, DType::kI64, graph::Shape::FromValues({2})});
+    e.Refresh();
   }
   const std::string labels = g.inputs[forward.inputs.size()].name;
   std::map<std::string, graph::Attribute> loss_attrs;
@@ -117,10 +168,17 @@ graph::Graph BuildTrainingGraph(const graph::Graph& forward, const std::vector<s
       if (it == g.outputs.end()) throw Error(ErrorCode::kInternal, "autodiff made no graph output '" + grad + "'");
       outputs.push_back(*it);
     }
+    outputs.insert(outputs.end(), new_statistics.begin(), new_statistics.end());
     g.outputs = std::move(outputs);
   }
   graph::Verify(g);
   return g;
+}
+
+bool TakesSeed(const graph::Graph& forward) {
+  return std::any_of(forward.nodes.begin(), forward.nodes.end(), [](const graph::Node& n) {
+    return n.op_type == "Dropout" && (n.inputs.size() < 2 || n.inputs[1].empty());
+  });
 }
 
 std::vector<std::string> TrainableParameters(const graph::Graph& forward, const LossSpec& loss,
@@ -128,15 +186,8 @@ std::vector<std::string> TrainableParameters(const graph::Graph& forward, const 
   for (const std::string& name : frozen)
     if (!forward.IsInitializer(name))
       throw Error(ErrorCode::kInvalidArgument, "cannot freeze '" + name + "': the model has no initializer of that name");
-  // Training mode's batch statistics are not implemented: training such a node with its running
-  // statistics would silently differ from PyTorch's training.
-  for (const graph::Node& n : forward.nodes)
-    if (n.op_type == "BatchNormalization" && graph::AttrReader(n, graph::SchemaFor(n)).Int("exported_for_training") != 0)
-      throw Error(ErrorCode::kUnsupported,
-                  "node '" + n.name + "' (BatchNormalization) was exported in training mode (its running-statistics "
-                  "outputs are there): Axon trains BatchNormalization only in inference form, with the running mean and "
-                  "variance fixed, which differs from PyTorch's training with batch statistics. Export the model "
-                  "after model.eval() to train it so, knowingly");
+  // Running statistics are updated by the step, never by the optimizer.
+  const std::vector<std::string> statistics = RunningStatistics(forward);
   const graph::ValueInfo output = ModelOutput(forward);
   graph::Graph copy = forward;
   const graph::GraphEditor editor(copy);
@@ -150,7 +201,8 @@ std::vector<std::string> TrainableParameters(const graph::Graph& forward, const 
   std::vector<std::string> candidates;
   for (const auto& [name, t] : forward.initializers)
     if (t.dtype() == DType::kF32 && t.rank() >= 1 && reach.count(name) && differentiable_use(name) &&
-        std::find(frozen.begin(), frozen.end(), name) == frozen.end())
+        std::find(frozen.begin(), frozen.end(), name) == frozen.end() &&
+        std::find(statistics.begin(), statistics.end(), name) == statistics.end())
       candidates.push_back(name);
   if (candidates.empty()) return candidates;
   // A gradient that a rule made reads the labels (every loss's gradient op takes them); the zeros

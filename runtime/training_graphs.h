@@ -1,7 +1,8 @@
 // The graphs a TrainingSession runs, built from the model's forward graph (docs/training.md):
-//   predict:  model inputs..., parameters...          -> model output
-//   evaluate: model inputs..., labels, parameters...  -> loss, model output
-//   gradient: model inputs..., labels, parameters...  -> loss, model output, grad:<parameter>...
+//   predict:  model inputs..., parameters..., statistics...          -> model output
+//   evaluate: model inputs..., labels, parameters..., statistics...  -> loss, model output
+//   gradient: model inputs..., labels, parameters..., statistics..., [seed]
+//                 -> loss, model output, grad:<parameter>..., new statistics...
 //   update:   parameters..., gradients..., slots..., lr, step -> new parameters..., new slots...
 // Trainable parameters are graph inputs in all of them (never constants that a plan could fold or
 // pack once), so one compiled graph serves every step.
@@ -32,9 +33,22 @@ graph::ValueInfo LabelsFor(const graph::ValueInfo& output, const LossSpec& loss)
 enum class GraphKind { kPredict, kEvaluate, kGradient };
 
 // The forward graph with `parameters` (initializers) turned into graph inputs and, for kEvaluate
-// and kGradient, the labels input and the loss; for kGradient also the backward pass. Verified.
+// and kGradient, the labels input and the loss; for kGradient also the backward pass, and the
+// training mode of the random ops: every Dropout reads a last graph input, the i64 [2] seed
+// (seed, counter), each with its own stream (its rank among the graph's Dropout nodes), so the
+// session draws new masks per step by feeding a new counter. Verified.
 graph::Graph BuildTrainingGraph(const graph::Graph& forward, const std::vector<std::string>& parameters,
                                 const LossSpec& loss, GraphKind kind);
+// Whether the gradient graph of `forward` takes the seed input (it has a Dropout node).
+bool TakesSeed(const graph::Graph& forward);
+
+// The running statistics that training updates: input_mean then input_var of each
+// BatchNormalization trained in training mode (training_mode 1, or exported_for_training 1: a
+// PyTorch export of a model in train()), in node order. They are state, not parameters: graph
+// inputs of every training graph (the inference form of predict and evaluate reads them), and
+// the gradient graph, where those nodes run in training mode, outputs their new values. Throws
+// axon::Error naming the node when one is not an initializer or is shared with another node.
+std::vector<std::string> RunningStatistics(const graph::Graph& forward);
 
 // The parameters a loss trains: the f32 initializers of rank >= 1 whose gradient the loss
 // determines, less `frozen`. A value read only by ops without a gradient rule (a Resize scale) is

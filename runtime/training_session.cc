@@ -17,6 +17,7 @@
 #include "formats/axon_format.h"
 #include "formats/model_file.h"
 #include "graph/default_passes.h"
+#include "graph/op_schema.h"
 #include "graph/verifier.h"
 #include "runtime/executor.h"
 #include "runtime/graph_optimizer.h"
@@ -114,6 +115,24 @@ OptimizerOptions FromHyperParameters(const std::string& name, std::map<std::stri
   return o;
 }
 
+// A BatchNormalization in training mode (ONNX's training_mode 1: PyTorch's export of a model in
+// train() from opset 14 on) is written in the inference form, marked as a training export: the
+// file is an inference model reading the running statistics, and a TrainingSession that loads it
+// trains the node in training mode again. Its running-statistics outputs go (nothing may read them).
+void WriteInferenceForm(graph::Graph& g) {
+  std::set<std::string> read;
+  for (const graph::Node& n : g.nodes) read.insert(n.inputs.begin(), n.inputs.end());
+  for (const graph::ValueInfo& out : g.outputs) read.insert(out.name);
+  for (graph::Node& n : g.nodes) {
+    if (n.op_type != "BatchNormalization" || graph::AttrReader(n, graph::SchemaFor(n)).Int("training_mode") != 1) continue;
+    if (std::any_of(n.outputs.begin() + 1, n.outputs.end(), [&](const std::string& o) { return !o.empty() && read.count(o); }))
+      continue;  // kept as the model has it: its running statistics are read
+    n.attrs["training_mode"] = int64_t{0};
+    n.attrs["exported_for_training"] = int64_t{1};
+    n.outputs.resize(1);
+  }
+}
+
 std::string NonFinite(const std::vector<std::string>& names, std::span<const Tensor> values) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     const float* p = values[i].data<float>();
@@ -163,11 +182,21 @@ struct __attribute__((visibility("hidden"))) TrainingSession::Impl {
   // values[c]: the parameters, then their slots (parameter major); the update reads values[current].
   std::vector<Tensor> values[2];
   int current = 0;
+  // BatchNormalization's running statistics (runtime::RunningStatistics): double-buffered too, the
+  // gradient graph reading statistics[current_statistics] and writing the other copy.
+  std::vector<std::string> statistic_names;
+  std::vector<Tensor> statistics[2];
+  int current_statistics = 0;
   Tensor lr, step_value;
   int64_t step = 0;
+  // Dropout's generator: draw k uses (options.seed, k); seed_value feeds the gradient graph.
+  bool takes_seed = false;
+  uint64_t rng_counter = 0;
+  Tensor seed_value;
   bool gradients_ready = false;
-  std::vector<Tensor> gradient_inputs[2];  // model inputs, labels, values[c]'s parameters
-  std::vector<Tensor> gradient_outputs;    // loss, prediction, gradients
+  // model inputs, labels, values[c]'s parameters, the statistics, [the seed]
+  std::vector<Tensor> gradient_inputs[2];
+  std::vector<Tensor> gradient_outputs;    // loss, prediction, gradients, new statistics
   std::vector<Tensor> update_inputs[2];    // values[c]'s parameters, gradients, values[c]'s slots, lr, step
   std::vector<Tensor> prediction_buffers;  // one per recent batch shape
   TrainingLoopState loop;
@@ -175,6 +204,7 @@ struct __attribute__((visibility("hidden"))) TrainingSession::Impl {
 
   std::size_t num_parameters() const { return parameters.size(); }
   std::span<const Tensor> Parameters() const { return std::span(values[current]).first(num_parameters()); }
+  std::span<Tensor> Gradients() { return std::span(gradient_outputs).subspan(2, num_parameters()); }
   const Tensor& Slot(std::size_t parameter, std::size_t slot) const {
     return values[current][num_parameters() + parameter * slots.size() + slot];
   }
@@ -221,6 +251,13 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
     // A view or read-only weight (a model built in memory) is copied: the updates write here.
     s.values[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
   }
+  s.statistic_names = runtime::RunningStatistics(s.forward);
+  for (const std::string& name : s.statistic_names) {
+    const Tensor& t = s.forward.initializers.at(name);
+    if (t.dtype() != DType::kF32) Invalid("running statistic '" + name + "' is not f32");
+    s.statistics[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
+    s.statistics[1].push_back(Tensor::Uninitialized(t.dtype(), t.shape()));
+  }
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t k = 0; k < s.slots.size(); ++k) s.values[0].push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
   s.values[1] = s.values[0];  // the same buffers: updated in place
@@ -229,16 +266,21 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
   s.lr = Tensor::Zeros(DType::kF32, {});
   s.lr.data<float>()[0] = options.optimizer.lr;
   s.step_value = Tensor::Zeros(DType::kI64, {});
+  s.takes_seed = runtime::TakesSeed(s.forward);
+  s.seed_value = Tensor::Zeros(DType::kI64, {2});
   s.gradient_outputs.push_back(Tensor::Zeros(DType::kF32, {}));
   s.gradient_outputs.emplace_back();  // the prediction buffer of the batch at hand
   for (std::size_t i = 0; i < n; ++i) s.gradient_outputs.push_back(Tensor::Zeros(DType::kF32, s.values[0][i].shape()));
+  s.gradient_outputs.insert(s.gradient_outputs.end(), s.statistics[1].begin(), s.statistics[1].end());
   for (int c = 0; c < 2; ++c) {
     std::vector<Tensor>& in = s.gradient_inputs[c];
     in.resize(model_inputs + 1);
     in.insert(in.end(), s.values[c].begin(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n));
+    in.insert(in.end(), s.statistics[0].begin(), s.statistics[0].end());  // replaced per run
+    if (s.takes_seed) in.push_back(s.seed_value);
     std::vector<Tensor>& up = s.update_inputs[c];
     up.assign(s.values[c].begin(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n));
-    up.insert(up.end(), s.gradient_outputs.begin() + 2, s.gradient_outputs.end());
+    up.insert(up.end(), s.gradient_outputs.begin() + 2, s.gradient_outputs.begin() + 2 + static_cast<std::ptrdiff_t>(n));
     up.insert(up.end(), s.values[c].begin() + static_cast<std::ptrdiff_t>(n), s.values[c].end());
     up.push_back(s.lr);
     up.push_back(s.step_value);
@@ -264,6 +306,7 @@ std::vector<Tensor> TrainingSession::Impl::RunForward(runtime::GraphKind kind, s
   std::vector<Tensor> in(batch.begin(), batch.end());
   if (batch_labels) in.push_back(*batch_labels);
   for (const Tensor& p : Parameters()) in.push_back(p);
+  for (const Tensor& t : statistics[current_statistics]) in.push_back(t);
   const auto plan = detail::PlanFor(c.executor, c.infos, arena, in);
   std::vector<Tensor> out;
   arena.execute([&] { out = c.executor.Run(*plan, in); });
@@ -280,6 +323,12 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
   std::vector<Tensor>& in = gradient_inputs[current];
   for (std::size_t i = 0; i < batch.size(); ++i) in[i] = batch[i];
   in[batch.size()] = batch_labels;
+  // The statistics are read from one copy and updated into the other.
+  const std::size_t first_statistic = batch.size() + 1 + num_parameters();
+  for (std::size_t k = 0; k < statistic_names.size(); ++k) {
+    in[first_statistic + k] = statistics[current_statistics][k];
+    gradient_outputs[2 + num_parameters() + k] = statistics[1 - current_statistics][k];
+  }
   const auto plan = detail::PlanFor(gradient->executor, gradient->infos, arena, in);
   const runtime::Plan::Output& want = plan->outputs[1];
   auto found = std::find_if(prediction_buffers.begin(), prediction_buffers.end(),
@@ -292,7 +341,12 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
   }
   gradient_outputs[1] = *found;
   gradients_ready = false;
+  if (takes_seed) {  // a new draw of every mask, numbered
+    seed_value.data<int64_t>()[0] = static_cast<int64_t>(options.seed);
+    seed_value.data<int64_t>()[1] = static_cast<int64_t>(rng_counter++);
+  }
   arena.execute([&] { gradient->executor.Run(*plan, in, gradient_outputs); });
+  if (!statistic_names.empty()) current_statistics = 1 - current_statistics;
   gradients_ready = true;
   return gradient_outputs[0].data<float>()[0];
 }
@@ -315,8 +369,13 @@ void TrainingSession::Impl::ApplyOptimizer() {
 graph::Model TrainingSession::Impl::CurrentModel(const std::string& path) const {
   if (const std::string bad = NonFinite(parameters, Parameters()); !bad.empty())
     Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity (training diverged)");
+  if (const std::string bad = NonFinite(statistic_names, statistics[current_statistics]); !bad.empty())
+    Invalid(path + ": not written: running statistic '" + bad + "' holds NaN or infinity (training diverged)");
   graph::Model m = model;
   for (std::size_t i = 0; i < parameters.size(); ++i) m.graph.initializers[parameters[i]] = values[current][i];
+  for (std::size_t k = 0; k < statistic_names.size(); ++k)
+    m.graph.initializers[statistic_names[k]] = statistics[current_statistics][k];
+  WriteInferenceForm(m.graph);
   return m;
 }
 
@@ -377,6 +436,7 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
     TrainingOptions options;
     options.session = session_options;
     options.loss = t.loss;
+    options.seed = t.rng_seed;
     std::map<std::string, double> rest = t.hyper_parameters;
     options.optimizer = FromHyperParameters(t.optimizer, rest);
     // The parameters trained before are the ones trained now: the others were frozen.
@@ -419,6 +479,7 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
       }
     }
     s.step = t.step;
+    s.rng_counter = t.rng_counter;
     s.loop = TrainingLoopState{t.epoch, t.shuffle_seed, std::move(rest), t.data_samples, t.data_fingerprint};
     return TrainingSession(std::move(impl));
   });
@@ -428,9 +489,19 @@ const std::vector<TensorInfo>& TrainingSession::inputs() const { return impl().i
 const TensorInfo& TrainingSession::output() const { return impl().output; }
 const TensorInfo& TrainingSession::labels() const { return impl().labels; }
 const std::vector<std::string>& TrainingSession::parameters() const { return impl().parameters; }
-const TrainingOptions& TrainingSession::options() const { return impl().options; }
+// The accessors of what a step changes take the busy flag too: read during another thread's step
+// they would race with it.
+const TrainingOptions& TrainingSession::options() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.options;
+}
 int TrainingSession::threads() const { return impl().threads; }
-int64_t TrainingSession::step() const { return impl().step; }
+int64_t TrainingSession::step() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.step;
+}
 const TrainingLoopState& TrainingSession::loop_state() const { return impl().loop; }
 
 float TrainingSession::Step(const Tensor& inputs, const Tensor& labels) { return Step(std::span(&inputs, 1), labels); }
@@ -461,10 +532,14 @@ float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Te
 std::span<Tensor> TrainingSession::gradients() {
   Impl& s = impl();
   const Exclusive in_use(s.busy);
-  return std::span(s.gradient_outputs).subspan(2);
+  return s.Gradients();
 }
 
-const Tensor& TrainingSession::predictions() const { return impl().gradient_outputs[1]; }
+const Tensor& TrainingSession::predictions() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return s.gradient_outputs[1];
+}
 
 void TrainingSession::ApplyOptimizer() {
   Impl& s = impl();
@@ -537,6 +612,8 @@ void TrainingSession::SaveCheckpoint(const std::string& path, const TrainingLoop
   t.data_samples = loop.data_samples;
   t.data_fingerprint = loop.data_fingerprint;
   t.loss = s.options.loss;
+  t.rng_seed = s.options.seed;
+  t.rng_counter = s.rng_counter;
   formats::WriteCheckpointFile(c, path);
 }
 

@@ -13,7 +13,8 @@ namespace axon::cli {
 #define AXON_PASS_OPTIONS_USAGE                                                                        \
   "  --opt-level N           graph passes before running: 0 none, 1 clean-up (identity removal,\n"      \
   "                          constant folding, common subexpressions, dead nodes), 2 (default) also\n" \
-  "                          the fusions (GEMM epilogues, transposes, Conv+BN, elementwise chains)\n"          \
+  "                          the fusions (GEMM and Conv epilogues, transposes, Conv+BN, LayerNorm,\n"  \
+  "                          GELU, attention, elementwise chains)\n"                                   \
   "  --disable-pass NAME     do not run the pass NAME (repeatable; axon inspect --passes lists them)\n"
 
 inline const std::vector<std::string> kPassValueOptions{"--opt-level", "--disable-pass"};

@@ -53,17 +53,22 @@ struct StepInfo {
 };
 
 // The ops a fused node covers, as its fusion pass records them: a list of op names in a strings
-// attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op> followed by the op
-// names in its string attributes (FusedGemm's activation): "Gemm+Relu". "" for a node of one op.
+// attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op>, Add when it has a
+// residual R (input 3 of FusedGemm and FusedConv), then its activation: "Conv+Add+Relu". FusedAttention is "MatMul+Softmax+MatMul". "" for a node
+// of one op.
 std::string FusedOps(const graph::Node& node) {
   std::vector<std::string> ops;
   if (const auto it = node.attrs.find("ops"); it != node.attrs.end())
     if (const auto* list = std::get_if<std::vector<std::string>>(&it->second)) ops = *list;
   constexpr std::string_view kFused = "Fused";
-  if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
+  if (node.op_type == "FusedAttention") {
+    ops = {"MatMul", "Softmax", "MatMul"};
+  } else if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
     ops.push_back(node.op_type.substr(kFused.size()));
-    for (const auto& [name, value] : node.attrs)
-      if (const auto* op = std::get_if<std::string>(&value); op && !op->empty()) ops.push_back(*op);
+    if (node.inputs.size() > 3 && !node.inputs[3].empty()) ops.push_back("Add");
+    // Only the activation: other string attributes (FusedConv's auto_pad) name no op.
+    if (const auto it = node.attrs.find("activation"); it != node.attrs.end())
+      if (const auto* op = std::get_if<std::string>(&it->second); op && !op->empty()) ops.push_back(*op);
   }
   std::string text;
   for (const std::string& op : ops) text += (text.empty() ? "" : "+") + op;

@@ -61,7 +61,7 @@ options:
   --weight-decay F      L2 penalty (sgd, momentum, adam) or decoupled decay (adamw)
   --beta1 F, --beta2 F, --epsilon F   Adam's (defaults 0.9, 0.999, 1e-8)
   --shuffle             a new sample order every epoch
-  --seed S              the shuffle's seed (default 0)
+  --seed S              the shuffle's seed, and Dropout's (default 0)
   --val-split F         hold out the last fraction F of the samples (before any shuffling) to
                         report validation loss and accuracy after each epoch; 0 <= F < 1
   --checkpoint PATH     write a checkpoint (model, optimizer state, epoch, seed) to PATH after
@@ -230,6 +230,7 @@ int TrainMain(const std::vector<std::string>& argv) {
     TrainingOptions options;
     options.session = session_options;
     options.loss = required("--loss", "(mse, bce, bce-logits, ce or nll)");
+    options.seed = seed;  // Dropout's masks too (a checkpoint keeps the generator's state)
     OptimizerOptions& o = options.optimizer;
     o.name = args.Value("--optimizer").value_or("sgd");
     if (o.name == "sgd" || o.name == "momentum")

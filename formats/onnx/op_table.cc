@@ -16,7 +16,7 @@ const std::vector<OpEntry>& OpTable() {
         {"Abs",                    1,  6,                 DropConsumedInputs,        {"Abs"}},
         {"Add",                    1,  7,                 LegacyBroadcast,           {"Add"}},
         {"AveragePool",            1,  1,                 nullptr,                   {"AveragePool"}},
-        {"BatchNormalization",     1,  14,                BatchNormalizationBefore14, {"BatchNormalization"}},
+        {"BatchNormalization",     1,  kAlwaysTranslated, TranslateBatchNormalization, {"BatchNormalization"}},
         {"Cast",                   1,  6,                 CastBefore6,               {"Cast"}},
         {"Clip",                   1,  11,                ClipBefore11,              {"Clip"}},
         {"Concat",                 1,  4,                 ConcatBefore4,             {"Concat"}},

@@ -56,7 +56,7 @@ void SliceBefore10(Translation& t);           // starts/ends/axes attributes -> 
 void PadBefore11(Translation& t);             // pads/value attributes -> inputs
 void ConcatBefore4(Translation& t);           // axis defaulted to 1
 void CastBefore6(Translation& t);             // `to` as a type name
-void BatchNormalizationBefore14(Translation& t);  // spatial, is_test, training outputs
+void TranslateBatchNormalization(Translation& t);  // spatial, is_test, training-mode exports
 void DropoutToIdentity(Translation& t);       // inference: the identity
 void ResizeBefore13(Translation& t);          // Resize-10 and -11 attributes and inputs
 void UpsampleToResize(Translation& t);        // Upsample-7/9 as Resize

@@ -117,12 +117,21 @@ void ConvGrad(GradContext& g) {
 
 }  // namespace
 
-// Conv with an activation applied to its outputs (made by conv-activation-fusion).
+// Conv with the GEMM epilogue's extras: Y = act(conv(X, W) + B + R), R a residual of Y's shape
+// (made by conv-residual-fusion and conv-activation-fusion).
 void InferFusedConv(InferContext& ctx) {
   InferConv(ctx);
   const std::string& act = ctx.attrs.String("activation");
   ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh",
               "activation must be \"\", Relu, Sigmoid or Tanh, got '" + act + "'");
+  if (!ctx.HasInput(3)) return;
+  ctx.Require(ctx.InType(3) == DType::kF32, "input R must be f32, got " + std::string(DTypeName(ctx.InType(3))));
+  const Shape& r = ctx.InShape(3);
+  const Shape& y = ctx.outputs[0].shape;
+  if (!r.has_rank() || !y.has_rank()) return;
+  bool same = r.rank() == y.rank();
+  for (int64_t i = 0; same && i < r.rank(); ++i) same = !(r[i].known() && y[i].known() && r[i].value() != y[i].value());
+  ctx.Require(same, "R " + r.ToString() + " must have Y's shape " + y.ToString());
 }
 
 AXON_OP(Conv)
@@ -139,7 +148,7 @@ AXON_OP(Conv)
     .Since(2)
     .Grad(ConvGrad);
 AXON_OP(FusedConv)
-    .Inputs({"X", "W", "B"}, 2)
+    .Inputs({"X", "W", "B", "R"}, 2)
     .Outputs({"Y"})
     .Attr("auto_pad", AttrType::kString, std::string("NOTSET"))
     .Attr("dilations", AttrType::kInts)

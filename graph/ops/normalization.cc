@@ -1,5 +1,6 @@
-// LayerNormalization (ONNX opset 17) and BatchNormalization in its inference form (opset 15,
-// training_mode 0).
+// LayerNormalization (ONNX opset 17) and BatchNormalization (opset 15): the inference form
+// (training_mode 0) and training mode (1, batch statistics, the running statistics updated as
+// PyTorch's nn.BatchNorm*d in train() does), with BatchNormalizationGrad for the latter.
 #include "graph/ops/grad_helpers.h"
 #include "graph/ops/infer_helpers.h"
 
@@ -54,10 +55,8 @@ double LayerNormFlops(const FlopContext& f) { return 8 * OneFlopPerOutput(f); }
 
 void InferBatchNorm(InferContext& ctx) {
   const int64_t training = ctx.attrs.Int("training_mode");
-  ctx.Require(training == 0, "training_mode=" + std::to_string(training) +
-                                 " is not supported: Axon runs BatchNormalization in its inference form "
-                                 "(training_mode=0, with the given mean and variance)");
-  ctx.Require(ctx.outputs.size() == 1,
+  ctx.Require(training == 0 || training == 1, "training_mode must be 0 or 1, got " + std::to_string(training));
+  ctx.Require(training == 1 || ctx.outputs.size() == 1,
               "running_mean and running_var are outputs of training mode only; in inference form the node has "
               "one output, Y");
   for (std::size_t i = 0; i < 5; ++i) ctx.RequireFloat(i);
@@ -74,6 +73,30 @@ void InferBatchNorm(InferContext& ctx) {
                                                         channels.ToString() + " channels");
   }
   ctx.SetOutput(0, DType::kF32, x);
+  for (std::size_t o = 1; o < ctx.outputs.size(); ++o) ctx.SetOutput(o, DType::kF32, Shape({channels}));
+}
+
+// dY and X of one shape [N, C, ...], scale [C]: dX like X, dScale and dB like scale.
+void InferBatchNormGrad(InferContext& ctx) {
+  for (std::size_t i = 0; i < 3; ++i) ctx.RequireFloat(i);
+  const Shape& dy = ctx.InShape(0);
+  const Shape& x = ctx.InShape(1);
+  if (x.has_rank()) ctx.Require(x.rank() >= 2, "input X must be [N, C, ...] (rank >= 2), got " + x.ToString());
+  if (dy.has_rank() && x.has_rank()) {
+    bool same = dy.rank() == x.rank();
+    for (int64_t i = 0; same && i < x.rank(); ++i) same = !dy[i].known() || !x[i].known() || dy[i].value() == x[i].value();
+    ctx.Require(same, "dY " + dy.ToString() + " and X " + x.ToString() + " must have one shape");
+  }
+  const Dim channels = x.has_rank() && x.rank() >= 2 ? x[1] : Dim();
+  const Shape& scale = ctx.InShape(2);
+  if (scale.has_rank()) {
+    ctx.Require(scale.rank() == 1, "scale must be 1-D [C], got " + scale.ToString());
+    if (scale[0].known() && channels.known())
+      ctx.Require(scale[0].value() == channels.value(),
+                  "scale has " + scale[0].ToString() + " entries for " + channels.ToString() + " channels");
+  }
+  ctx.SetOutput(0, DType::kF32, x);
+  for (std::size_t o = 1; o < ctx.outputs.size(); ++o) ctx.SetOutput(o, DType::kF32, Shape({channels}));
 }
 
 // A subtraction and a multiply-add per element.
@@ -107,8 +130,18 @@ void LayerNormGrad(GradContext& g) {
 
 // The inference form, Y = scale·(X − mean)/√(var + ε) + B per channel (dim 1), with mean and var
 // given: dX = dY·scale/√(var + ε), dScale = Σ dY·(X − mean)/√(var + ε), dB = Σ dY, the sums over
-// every dim but the channels. The statistics themselves are not differentiated.
+// every dim but the channels. The statistics themselves are not differentiated. Training mode's
+// mean and variance are the batch's, functions of X: its gradients go through them
+// (BatchNormalizationGrad), and the running statistics it outputs carry no gradient.
 void BatchNormGrad(GradContext& g) {
+  if (g.attrs().Int("training_mode") == 1) {
+    for (std::size_t o = 1; o < g.NumOutputs(); ++o)
+      if (!g.OutGrad(o).empty()) g.Fail("a gradient reaches running statistic " + g.Output(o) + "; only Y is differentiated");
+    const std::vector<std::string> d = g.OpN("BatchNormalizationGrad", {g.OutGrad(0), g.Input(0), g.Input(1)}, 3,
+                                             {{"epsilon", g.attrs().Float("epsilon")}});
+    for (std::size_t i = 0; i < 3; ++i) g.SetInputGrad(i, d[i]);
+    return;
+  }
   // input_mean and input_var get no gradient (zeros), as PyTorch's running statistics are buffers
   // that no optimizer updates; a TrainingSession leaves such values untrained rather than failing
   // on every model with a BatchNormalization.
@@ -136,14 +169,21 @@ AXON_OP(LayerNormalization).Since(2).Inputs({"X", "Scale", "B"}, 2).Outputs({"Y"
     .Attr("axis", AttrType::kInt, int64_t{-1}).Attr("epsilon", AttrType::kFloat, 1e-5f)
     .Attr("stash_type", AttrType::kInt, int64_t{1})
     .Infer(InferLayerNorm).Flops(LayerNormFlops).Grad(LayerNormGrad);
-// momentum only shapes the running statistics of training mode; it is accepted and ignored.
+// momentum (ONNX's: running·momentum + batch statistic·(1 − momentum); 0.9 is torch's 0.1) shapes
+// the running statistics of training mode only.
 AXON_OP(BatchNormalization).Since(2).Inputs({"X", "scale", "B", "input_mean", "input_var"})
     .Outputs({"Y", "running_mean", "running_var"}, 1)
     .Attr("epsilon", AttrType::kFloat, 1e-5f).Attr("momentum", AttrType::kFloat, 0.9f)
     .Attr("training_mode", AttrType::kInt, int64_t{0})
     // 1: imported from an ONNX BatchNormalization before opset 14 that had its training-only
-    // outputs (a training-mode export). Inference ignores it; TrainingSession refuses the model.
+    // outputs (a training-mode export). Inference ignores it; a TrainingSession trains the node
+    // in training mode (batch statistics), as PyTorch trains the module in train().
     .Attr("exported_for_training", AttrType::kInt, int64_t{0})
     .Infer(InferBatchNorm).Flops(BatchNormFlops).Grad(BatchNormGrad);
+// Training mode's backward: dX, dScale, dB from dY, X and scale (the batch statistics recomputed
+// from X exactly as the forward computed them).
+AXON_OP(BatchNormalizationGrad).Since(3).Inputs({"dY", "X", "scale"}).Outputs({"dX", "dScale", "dB"})
+    .Attr("epsilon", AttrType::kFloat, 1e-5f)
+    .Infer(InferBatchNormGrad).Flops([](const FlopContext& f) { return 8 * OneFlopPerOutput(f); });
 
 }  // namespace axon::graph

@@ -9,7 +9,12 @@ bool ConvActivationFusion::Run(Graph& graph) {
   GraphEditor e(graph);
   std::vector<std::size_t> removed;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (graph.nodes[n].op_type != "Conv") continue;
+    const Node& producer = graph.nodes[n];
+    const auto has_act = producer.attrs.find("activation");
+    const bool bare = producer.op_type == "Conv" ||
+                      (producer.op_type == "FusedConv" &&
+                       (has_act == producer.attrs.end() || std::get<std::string>(has_act->second).empty()));
+    if (!bare) continue;
     const std::optional<std::size_t> reader = SoleConsumer(e, graph.nodes[n].outputs[0]);
     if (!reader) continue;
     Node& act = graph.nodes[*reader];
@@ -19,7 +24,7 @@ bool ConvActivationFusion::Run(Graph& graph) {
     Node& conv = graph.nodes[n];
     const std::string activation = act.op_type;
     act.op_type = "FusedConv";
-    act.inputs = conv.inputs;
+    act.inputs = conv.inputs;  // with R when conv-residual-fusion made it a FusedConv
     act.attrs = conv.attrs;
     act.attrs["activation"] = activation;
     std::swap(act.name, conv.name);

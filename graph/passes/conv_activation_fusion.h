@@ -1,6 +1,7 @@
 // Conv -> Relu/Sigmoid/Tanh becomes one FusedConv: the activation is applied in the Conv's GEMM
 // epilogue (or over each depthwise plane while it is in cache) instead of in a pass of its own.
-// The Conv's output must have that one reader and be no graph output; weights may be inputs.
+// The Conv's output must have that one reader and be no graph output; weights may be inputs. A
+// FusedConv without an activation (conv-residual-fusion's) takes one the same way.
 #pragma once
 
 #include "graph/pass.h"

@@ -57,6 +57,12 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t erf_index) {
   return Match{x, *mul, {arg->second, erf_index, *add, static_cast<std::size_t>(halved - g.nodes.data())}};
 }
 
+// A scalar constant of rank 1 could still broadcast a rank-0 x to [1]: Gelu must keep x's shape.
+bool KeepsShape(const Graph& g, const std::string& x, const Node& last) {
+  const std::optional<Shape> in = ShapeOf(g, x), out = ShapeOf(g, last.outputs[0]);
+  return in && out && *in == *out;
+}
+
 }  // namespace
 
 bool GeluFusion::Run(Graph& graph) {
@@ -66,7 +72,7 @@ bool GeluFusion::Run(Graph& graph) {
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     if (graph.nodes[n].op_type != "Erf" || taken[n]) continue;
     const std::optional<Match> m = MatchAt(e, n);
-    if (!m || taken[m->last]) continue;
+    if (!m || taken[m->last] || !KeepsShape(graph, m->x, graph.nodes[m->last])) continue;
     bool clash = false;
     for (std::size_t r : m->removed) clash = clash || taken[r];
     if (clash) continue;

@@ -5,6 +5,16 @@
 #include "graph/rewrite.h"
 
 namespace axon::graph {
+namespace {
+
+// Identity, and Dropout without a Seed: inference's Dropout (only a TrainingSession's gradient
+// graph feeds one a Seed, and then it stays).
+bool ActsAsIdentity(const Node& node) {
+  return node.op_type == "Identity" ||
+         (node.op_type == "Dropout" && (node.inputs.size() < 2 || node.inputs[1].empty()));
+}
+
+}  // namespace
 
 bool IdentityElimination::Run(Graph& graph) {
   bool changed = false;
@@ -15,7 +25,7 @@ bool IdentityElimination::Run(Graph& graph) {
     GraphEditor editor(graph);
     std::unordered_map<std::string, std::string> alias;  // Identity output -> its input
     for (const Node& node : graph.nodes)
-      if (node.op_type == "Identity" && !editor.IsGraphOutput(node.outputs[0])) alias[node.outputs[0]] = node.inputs[0];
+      if (ActsAsIdentity(node) && !editor.IsGraphOutput(node.outputs[0])) alias[node.outputs[0]] = node.inputs[0];
     if (!alias.empty()) {
       auto resolve = [&](const std::string& v) {
         std::string r = v;
@@ -25,7 +35,7 @@ bool IdentityElimination::Run(Graph& graph) {
       };
       std::vector<Node> kept;
       for (Node& node : graph.nodes) {
-        if (node.op_type == "Identity" && alias.count(node.outputs[0])) continue;
+        if (ActsAsIdentity(node) && alias.count(node.outputs[0])) continue;
         for (std::string& in : node.inputs)
           if (!in.empty() && alias.count(in)) in = resolve(in);
         kept.push_back(std::move(node));
@@ -40,7 +50,7 @@ bool IdentityElimination::Run(Graph& graph) {
   std::vector<std::size_t> removed;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
-    if (node.op_type != "Identity") continue;
+    if (!ActsAsIdentity(node)) continue;
     const std::string in = node.inputs[0], out = node.outputs[0];
     const ValueSource source = editor.SourceOf(in);
     if (source.kind != ValueSource::Kind::kNode || editor.IsGraphOutput(in)) continue;

@@ -1,5 +1,5 @@
-// Removes Identity nodes (and, when the op set has one, inference-mode Dropout, which is an
-// Identity at inference: Axon's ONNX importer already turns Dropout into Identity).
+// Removes Identity nodes, and Dropout nodes without a Seed (inference's Dropout: the identity; the
+// ONNX importer turns inference-mode Dropout into Identity already).
 #pragma once
 
 #include "graph/pass.h"

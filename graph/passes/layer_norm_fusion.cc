@@ -100,6 +100,10 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t first) {
       }
     }
   }
+  // Constants of a higher rank than x (an ε of shape [1, 1, 1, 1]) would broadcast the pattern's
+  // result to more dims than LayerNormalization's.
+  const std::optional<Shape> y = ShapeOf(g, g.nodes[m.last].outputs[0]);
+  if (!y || !(*y == *x)) return std::nullopt;
   if (m.scale.empty()) {
     // LayerNormalization needs a Scale: ones, of the normalized dims, which must be known.
     for (int64_t i = m.axis; i < x->rank(); ++i)

@@ -58,6 +58,10 @@ struct TrainingOptions {
   OptimizerOptions optimizer{};
   // Initializers to keep as they are (named as in the model); each must be a trainable one.
   std::vector<std::string> frozen{};
+  // The seed of the training-mode random ops: each ComputeGradients (each Step) draws every
+  // Dropout node's mask from (seed, the number of draws before it, the node), so a run is
+  // reproducible, does not depend on the thread count, and resumes from a checkpoint exactly.
+  uint64_t seed = 0;
 };
 
 // What a training loop keeps in a checkpoint besides the session's own state, so that a resumed

@@ -26,11 +26,12 @@ BoundStep BindConv(const BindContext& b) {
                                            : kernels::Activation::kNone;
   }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
-  const bool has_bias = b.HasIn(2);
-  return BoundStep{.run = [layout, has_bias, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
+  const bool has_bias = b.HasIn(2), has_residual = b.HasIn(3);  // R: FusedConv's residual
+  return BoundStep{.run = [layout, has_bias, has_residual, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
                               const StepArgs& a) {
                      kernels::ConvF32(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
-                                      a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads);
+                                      a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
+                                      has_residual ? a.In<float>(3) : nullptr);
                    },
                    .workspace_bytes = bytes};
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/adapter.h"
+#include "runtime/kernels/batch_norm_train.h"
 #include "runtime/kernels/normalization.h"
 
 namespace axon::runtime {
@@ -92,7 +93,39 @@ BoundStep BindLayerNorm(const BindContext& b) {
                    .workspace_bytes = workspace};
 }
 
+// Training mode's [batch, channels, inner], refused (as torch refuses it) when a channel has one
+// value: its unbiased variance would divide by zero.
+kernels::BatchNormTrainShape TrainShape(const BindContext& b, const std::vector<int64_t>& shape) {
+  const kernels::BatchNormTrainShape s{shape[0], shape[1], Product(shape.begin() + 2, shape.end())};
+  if (s.batch * s.inner < 2 && s.channels > 0)
+    throw Error(ErrorCode::kInvalidArgument,
+                b.node().Describe() + ": training mode needs more than 1 value per channel, got input of " +
+                    std::to_string(s.batch * s.inner) + " per channel (batch " + std::to_string(s.batch) + ")");
+  return s;
+}
+
+BoundStep BindBatchNormTraining(const BindContext& b) {
+  const kernels::BatchNormTrainShape shape = TrainShape(b, b.InShape(0));
+  const float epsilon = b.attrs().Float("epsilon"), momentum = b.attrs().Float("momentum");
+  const std::size_t outputs = b.node().outputs.size();
+  return BoundStep{.run = [=](const StepArgs& a) {
+    kernels::BatchNormTrainF32(a.In<float>(0), a.In<float>(1), a.In<float>(2), a.In<float>(3), a.In<float>(4),
+                               a.Out<float>(0), outputs > 1 ? a.Out<float>(1) : nullptr,
+                               outputs > 2 ? a.Out<float>(2) : nullptr, shape, epsilon, momentum);
+  }};
+}
+
+BoundStep BindBatchNormGrad(const BindContext& b) {
+  const kernels::BatchNormTrainShape shape = TrainShape(b, b.InShape(1));
+  const float epsilon = b.attrs().Float("epsilon");
+  return BoundStep{.run = [=](const StepArgs& a) {
+    kernels::BatchNormTrainGradF32(a.In<float>(0), a.In<float>(1), a.In<float>(2), a.Out<float>(0), a.Out<float>(1),
+                                   a.Out<float>(2), shape, epsilon);
+  }};
+}
+
 BoundStep BindBatchNorm(const BindContext& b) {
+  if (b.attrs().Int("training_mode") == 1) return BindBatchNormTraining(b);
   const std::vector<int64_t>& shape = b.InShape(0);
   const int64_t batch = shape[0], channels = shape[1];  // the schema checked rank >= 2
   const int64_t inner = Product(shape.begin() + 2, shape.end());
@@ -131,5 +164,6 @@ BoundStep BindBatchNorm(const BindContext& b) {
 
 AXON_ADAPTER(LayerNormalization, BindLayerNorm);
 AXON_ADAPTER(BatchNormalization, BindBatchNorm);
+AXON_ADAPTER(BatchNormalizationGrad, BindBatchNormGrad);
 
 }  // namespace axon::runtime

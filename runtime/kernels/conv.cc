@@ -89,7 +89,7 @@ void ActivatePlane(Activation act, float* y, int64_t n) {
 }  // namespace
 
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
-             std::size_t workspace_floats, int workspace_threads) {
+             std::size_t workspace_floats, int workspace_threads, const float* residual) {
   const ConvShape& s = l.shape;
   const WindowGeometry& g = s.window;
   const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), groups = s.group;
@@ -100,7 +100,12 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     GemmArgs a = GemmShape(l.mg, cols, l.kdim, ldb, out_vol);
     a.a = w + grp * l.mg * l.kdim;
     a.b = b;
-    a.c = y + (n * s.out_channels + grp * l.mg) * out_vol + col0;
+    const int64_t at = (n * s.out_channels + grp * l.mg) * out_vol + col0;
+    a.c = y + at;
+    if (residual) {
+      a.epilogue.residual = residual + at;
+      a.epilogue.ldr = out_vol;
+    }
     if (bias) {
       a.epilogue.bias_kind = GemmBias::kPerRow;
       a.epilogue.bias = bias + grp * l.mg;
@@ -130,6 +135,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
           const int64_t c = t % s.out_channels;
           DepthwiseConvPlaneF32(g, x + t * in_vol, w + c * g.KernelVolume(), bias ? bias[c] : 0.0f, y + t * out_vol,
                                 slot.scratch);
+          if (residual) AddToPlaneF32(residual + t * out_vol, y + t * out_vol, out_vol);
           ActivatePlane(l.activation, y + t * out_vol, out_vol);
         }
       });

@@ -47,11 +47,14 @@ ConvLayout MakeConvLayout(const ConvShape& shape, int threads);
 // Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).
 std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
 
-// y = act(conv(x, w) + bias), act = layout.activation. bias: out_channels values or null. workspace: ConvWorkspaceBytes bytes,
-// 64-byte aligned, one region per thread index of the arena it runs in; null (direct calls) uses
-// per-thread buffers kept between calls.
+// y = act(conv(x, w) + bias + residual), act = layout.activation. bias: out_channels values or
+// null; residual: y's shape, or null (FusedConv's R: added in the GEMM epilogue, or over each
+// finished depthwise plane, before the activation; it must not overlap y). workspace:
+// ConvWorkspaceBytes bytes, 64-byte aligned, one region per thread index of the arena it runs in;
+// null (direct calls) uses per-thread buffers kept between calls.
 void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,
-             float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0);
+             float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0,
+             const float* residual = nullptr);
 
 // The depthwise path on its own (one filter per channel, channels = in = out), for ConvF32 and
 // tests: one plane. scratch: DepthwisePlaneFloats(g) floats. Kernels of at most
@@ -61,5 +64,7 @@ inline constexpr int64_t kMaxDepthwiseRowsPerOut = 64, kMaxDepthwiseKernelW = 64
 bool DepthwiseSupports(const WindowGeometry& g);
 std::size_t DepthwisePlaneFloats(const WindowGeometry& g);
 void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y, float* scratch);
+// y[i] += r[i] for i < n, one IEEE addition each (as the Add op), for the depthwise path's residual.
+void AddToPlaneF32(const float* r, float* y, int64_t n);
 
 }  // namespace axon::kernels

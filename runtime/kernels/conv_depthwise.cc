@@ -153,6 +153,14 @@ void DepthwisePlaneF32(const WindowGeometry& g, const float* x, const float* w, 
   for (; o < out_rows; ++o) NextRows<1>(taps, scratch, tap_rows, cursor, g.out[2], true);
 }
 
+void AddToF32(const float* r, float* y, int64_t n) {
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(hn::Add(hn::LoadU(d, y + i), hn::LoadU(d, r + i)), d, y + i);
+  for (; i < n; ++i) y[i] += r[i];
+}
+
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -160,6 +168,7 @@ HWY_AFTER_NAMESPACE();
 namespace axon::kernels {
 
 HWY_EXPORT(DepthwisePlaneF32);
+HWY_EXPORT(AddToF32);
 
 std::size_t DepthwisePlaneFloats(const WindowGeometry& g) { return padded_plane::Floats(g); }
 
@@ -171,6 +180,8 @@ void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float*
                            float* scratch) {
   HWY_DYNAMIC_DISPATCH(DepthwisePlaneF32)(g, x, w, bias, y, scratch);
 }
+
+void AddToPlaneF32(const float* r, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AddToF32)(r, y, n); }
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

@@ -115,6 +115,7 @@ struct TileArgs {
   float alpha, beta;
   bool accumulate;  // C already holds the sum of earlier K blocks
   bool last;        // final K block: apply the epilogue
+  bool split_k;     // edge tiles split K (SplitsK)
   const GemmEpilogue* ep;
   int64_t row0, col0;  // tile origin in C, for per-row/per-column bias and residual
 };
@@ -169,24 +170,33 @@ HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64
 
 // C tile (MR × ncols) from A rows (row stride lda, consecutive k) and a B micro-panel (kc rows
 // of NV vectors, row stride ldb). MR and NV are the live rows and vectors: edge tiles get their
-// own instantiation rather than a scalar fallback. Short tiles split k over U accumulator sets
-// so that enough FMA chains are in flight. U depends on MR alone, never on NV: a column's sum
-// is then the same whichever panel width (packed or in place) computed it, so the choice of
-// path may depend on the thread count without changing a bit.
-template <int64_t MR>
+// own instantiation rather than a scalar fallback. Short tiles of a GEMM with few rows split k
+// over U accumulator sets so that enough FMA chains are in flight (SplitsK). U depends on MR and
+// that choice alone, never on NV: a column's sum is then the same whichever panel width (packed
+// or in place) computed it, so the choice of path may depend on the thread count without
+// changing a bit.
+template <int64_t MR, bool kSplit>
 constexpr int64_t SplitK() {
   constexpr int64_t kAccumulators = kMR * kNV;  // what a full tile keeps in registers
-  return std::max<int64_t>(1, std::min<int64_t>((8 + MR - 1) / MR, kAccumulators / (MR * kNV)));
+  return kSplit ? std::max<int64_t>(1, std::min<int64_t>((8 + MR - 1) / MR, kAccumulators / (MR * kNV))) : 1;
 }
+
+// Whether edge tiles split K: only when M or N is below a full tile's rows, where every tile is
+// short and the split matters. Otherwise every element is one FMA chain over k whichever operand
+// gives the tile rows, so a GEMM computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (SwapsOperands) has the bits of
+// the direct one (a trained weight's forward pass equals the inference of the saved model).
+bool SplitsK(int64_t m, int64_t n) { return std::min(m, n) < kMR; }
 
 // A micro-kernel reads its A rows either in place (row i at a + i·lda, consecutive k) or from a
 // packed micro-panel (PackA: kMR rows interleaved, element (i, k) at a + k·kMR + i), whose
 // broadcasts are one sequential stream instead of MR streams lda apart: with lda a multiple of
-// 1 KiB (any square power-of-two GEMM) those MR rows fall into the same L1 sets.
-template <int64_t MR, int64_t NV, bool kPackedA>
+// 1 KiB (any square power-of-two GEMM) those MR rows fall into the same L1 sets. On the 48 KiB
+// 12-way L1 of the Intel core it was measured on, packing gained 0-5% (small M, wide N) and
+// lost nothing; the 8-way 32 KiB L1s of AVX2-only CPUs have less room for the aliased rows.
+template <int64_t MR, int64_t NV, bool kPackedA, bool kSplit>
 HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
                               int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, int64_t ncols, const TileArgs& t) {
-  constexpr int64_t U = SplitK<MR>();
+  constexpr int64_t U = SplitK<MR, kSplit>();
   const D d;
   // The tile of C is read (or at least written) at the end; fetching its lines now hides the
   // miss behind the k loop.
@@ -232,23 +242,25 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
 
 using MicroKernelFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t,
                                const TileArgs&);
-template <int64_t NV, bool kPackedA, std::size_t... I>
+template <int64_t NV, bool kPackedA, bool kSplit, std::size_t... I>
 constexpr std::array<MicroKernelFn, kMR> KernelRow(std::index_sequence<I...>) {
-  return {{&MicroKernel<static_cast<int64_t>(I) + 1, NV, kPackedA>...}};
+  return {{&MicroKernel<static_cast<int64_t>(I) + 1, NV, kPackedA, kSplit>...}};
 }
-template <bool kPackedA, std::size_t... NV>
+template <bool kPackedA, bool kSplit, std::size_t... NV>
 constexpr std::array<std::array<MicroKernelFn, kMR>, kNV> KernelTable(std::index_sequence<NV...>) {
-  return {{KernelRow<static_cast<int64_t>(NV) + 1, kPackedA>(std::make_index_sequence<kMR>())...}};
+  return {{KernelRow<static_cast<int64_t>(NV) + 1, kPackedA, kSplit>(std::make_index_sequence<kMR>())...}};
 }
-// kKernels[packed A][vectors - 1][rows - 1]
-constexpr std::array<std::array<std::array<MicroKernelFn, kMR>, kNV>, 2> kKernels = {
-    KernelTable<false>(std::make_index_sequence<kNV>()), KernelTable<true>(std::make_index_sequence<kNV>())};
+using KernelTableT = std::array<std::array<MicroKernelFn, kMR>, kNV>;
+// kKernels[packed A][split K][vectors - 1][rows - 1]
+constexpr std::array<std::array<KernelTableT, 2>, 2> kKernels = {{
+    {KernelTable<false, false>(std::make_index_sequence<kNV>()), KernelTable<false, true>(std::make_index_sequence<kNV>())},
+    {KernelTable<true, false>(std::make_index_sequence<kNV>()), KernelTable<true, true>(std::make_index_sequence<kNV>())}}};
 
 // Runs the row tiles of rows [0, mc) against one B micro-panel. Packed A (PackA) holds the
 // tiles' micro-panels one after another, kMR·kc floats each.
 HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, bool packed_a, const float* b, int64_t ldb,
                          int64_t vectors, float* c, int64_t ldc, int64_t ncols, TileArgs t) {
-  const auto& kernels = kKernels[packed_a][vectors - 1];
+  const auto& kernels = kKernels[packed_a][t.split_k ? 1 : 0][vectors - 1];
   const int64_t row0 = t.row0;
   for (int64_t p = 0; p < mc; p += kMR) {
     t.row0 = row0 + p;
@@ -359,18 +371,27 @@ double Flops(const GemmArgs& g) { return 2.0 * static_cast<double>(g.m) * static
 
 // Packing B costs a pass over it; it pays off once many row tiles reuse each panel (measured:
 // from about 512 rows per thread), and it is the only way to read a transposed B in panels.
-bool PacksB(const GemmArgs& g) { return g.trans_b || g.m >= 512 * Threads(Flops(g)); }
+// Rows of B a multiple of 1 KiB apart (a 512-wide weight read in place by a backward GEMM) fall
+// into a few L1 sets, so the micro-panel a row tile reads is gone by the next tile: packing pays
+// off from 256 rows a thread there (measured at 256 × 512 × 512: 1.16 -> 1.09 ms, best of 200;
+// at 128 rows it still loses).
+bool PacksB(const GemmArgs& g) {
+  const int64_t rows = g.ldb % 256 == 0 ? 256 : 512;
+  return g.trans_b || g.m >= rows * Threads(Flops(g));
+}
 
 // A transposed B that is not packed ahead of time (a weight trained between runs, which PyTorch
 // stores out × in) would be packed on every call, a gather over all of B. When A is the smaller
 // operand, Cᵀ = op(B)ᵀ·op(A)ᵀ costs less: B (n × k, row-major when transposed) is read in place
 // as the swapped GEMM's A, only A is packed, and Cᵀ is transposed into C with the epilogue
-// (measured at 64 × 784 × 512: 0.42 → 0.31 ms a call; 0.28 with B packed ahead of time). Every C
-// element is the same FMA chain over k either way (K blocks in order; full tiles), and the choice
-// depends on the sizes alone, never on the thread count. beta != 0 would fold C in at the first K
-// block rather than after the last: kept on the direct path.
+// (measured at 64 × 784 × 512: 0.42–0.46 → 0.36–0.38 ms a call, the transposition included;
+// 0.28–0.33 with B packed ahead of time). Every C element is the same FMA chain over k either way
+// (K blocks in order; SplitsK), so the results are the same bits, and the choice depends on the
+// sizes alone. beta != 0 would fold C in at the first K block rather than after the last: kept on
+// the direct path.
 bool SwapsOperands(const GemmArgs& g) {
-  return g.trans_b && g.beta == 0.0f && g.m >= kLanes && g.m < g.n && (!g.packed_b || g.packed_b->target() != HWY_TARGET);
+  return g.trans_b && g.beta == 0.0f && g.m >= std::max(kLanes, kMR) && g.m < g.n &&
+         (!g.packed_b || g.packed_b->target() != HWY_TARGET);
 }
 
 // The GEMM that computes Cᵀ (n × m, leading dimension m) into `ct`, without the epilogue.
@@ -481,7 +502,8 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t mc = i1 - i0;  // at most kMC (mblocks >= M / kMC): LayoutOf sizes packed A so
     // B in place is read through a copy of each micro-panel once the block has the row tiles to
     // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
-    // which a kc-row micro-panel overflows (AVX2 lost a third of its speed at N = 3072).
+    // which a kc-row micro-panel overflows. Packed A needs it: with A packed and B in place,
+    // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
     const bool copy_panels = !src.packed && mc >= kCopyPanelRows;
     const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
     float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? kPanelFloats : 0));
@@ -495,7 +517,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
         PackA(g, i0, mc, k0, kc, packed_a);
         a = packed_a;
       }
-      const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, &g.epilogue, i0, 0};
+      const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, SplitsK(g.m, g.n), &g.epilogue, i0, 0};
       for (int64_t j = j0; j < jend; j += kNR) {
         TileArgs tj = t;
         tj.col0 = j;
@@ -563,7 +585,7 @@ void GemvRows(const GemmArgs& g, int64_t j0, int64_t j1) {
     for (int64_t j = 0; j < n; j += kLanes)
       hn::Store(hn::MulAdd(ak, LoadPartial(d, row + j, std::min(kLanes, n - j)), hn::Load(d, y + j)), d, y + j);
   }
-  const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+  const TileArgs t{g.alpha, g.beta, false, true, false, &g.epilogue, 0, 0};
   for (int64_t j = 0; j < n; j += kLanes)
     WriteRow(d, hn::Load(d, y + j), g.c + j0 + j, std::min(kLanes, n - j), 0, j0 + j, t);
 }
@@ -597,7 +619,7 @@ void GemvDots(const GemmArgs& g, int64_t j0, int64_t j1) {
         acc[r][0] = hn::MulAdd(x0, LoadPartial(d, g.b + (j + r) * g.ldb + k, std::min(kLanes, g.k - k)), acc[r][0]);
     }
     for (int64_t r = 0; r < rows; ++r) dots[r] = hn::GetLane(hn::SumOfLanes(d, hn::Add(acc[r][0], acc[r][1])));
-    const TileArgs t{g.alpha, g.beta, false, true, &g.epilogue, 0, 0};
+    const TileArgs t{g.alpha, g.beta, false, true, false, &g.epilogue, 0, 0};
     for (int64_t r = 0; r < rows; r += kLanes)
       WriteRow(d, hn::Load(d, dots + r), g.c + j + r, std::min(kLanes, rows - r), 0, j + r, t);
   }
@@ -622,17 +644,27 @@ void GemmSwapped(const GemmArgs& g) {
   float* ct = Scratch<detail::kScratchSwappedC>(g, static_cast<std::size_t>(g.m * g.n));
   GemmF32(SwappedWithWorkspace(g, ct));
   const D d;
-  const TileArgs t{1.0f, 0.0f, false, true, &g.epilogue, 0, 0};
-  // kLanes × kLanes blocks through an L1 tile: Cᵀ's rows are read a vector's length at a time
-  // rather than a column (one cache line an element) at a time.
+  const TileArgs t{1.0f, 0.0f, false, true, false, &g.epilogue, 0, 0};
+  // kLanes × kLanes blocks, so that the kLanes lines of Cᵀ a block reads stay in L1 while its
+  // rows of C are made: each row of the block is one gather of a column of Cᵀ (a partial block,
+  // or a Cᵀ too wide for 32-bit offsets, goes through an L1 tile element by element).
   const int64_t row_blocks = (g.m + kLanes - 1) / kLanes;
   const int64_t blocks_per_task = std::max<int64_t>(1, 16384 / (g.n * kLanes));
+  const bool gather = kLanes > 1 && g.m <= kMaxGatherStride;
   auto rows = [&](int64_t b0, int64_t b1) {
     HWY_ALIGN float tile[kLanes * kLanes];
+    const hn::RebindToSigned<D> di;
+    const auto offsets = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(gather ? g.m : 0)));
     for (int64_t i0 = b0 * kLanes; i0 < std::min(g.m, b1 * kLanes); i0 += kLanes) {
       const int64_t live_rows = std::min(kLanes, g.m - i0);
       for (int64_t j0 = 0; j0 < g.n; j0 += kLanes) {
         const int64_t cols = std::min(kLanes, g.n - j0);
+        if (gather && cols == kLanes) {
+          for (int64_t ii = 0; ii < live_rows; ++ii)
+            WriteRow(d, hn::GatherIndex(d, ct + j0 * g.m + i0 + ii, offsets), g.c + (i0 + ii) * g.ldc + j0, cols,
+                     i0 + ii, j0, t);
+          continue;
+        }
         for (int64_t jj = 0; jj < cols; ++jj) {
           const float* src = ct + (j0 + jj) * g.m + i0;
           for (int64_t ii = 0; ii < live_rows; ++ii) tile[ii * kLanes + jj] = src[ii];
@@ -648,7 +680,7 @@ void GemmSwapped(const GemmArgs& g) {
 // C = beta·C, then the epilogue: all that is left when K == 0 or alpha == 0.
 void EpilogueOnly(const GemmArgs& g) {
   const D d;
-  const TileArgs t{0.0f, g.beta, false, true, &g.epilogue, 0, 0};
+  const TileArgs t{0.0f, g.beta, false, true, false, &g.epilogue, 0, 0};
   for (int64_t i = 0; i < g.m; ++i)
     for (int64_t j = 0; j < g.n; j += kLanes)
       WriteRow(d, hn::Zero(d), g.c + i * g.ldc + j, std::min(kLanes, g.n - j), i, j, t);

@@ -18,7 +18,7 @@ namespace axon::kernels {
 constexpr std::size_t Lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 // One buffer per purpose: kernels that run inside one another (a convolution's GEMM) never share.
-enum class ScratchPurpose { kGemmA, kGemmGemv, kGemmPackB, kGemmStrip, kGemmSwappedC, kConv, kConvTranspose, kPool };
+enum class ScratchPurpose { kGemmA, kGemmGemv, kGemmPackB, kGemmStrip, kGemmSwappedC, kConv, kConvTranspose, kPool, kAttention };
 
 template <ScratchPurpose kPurpose>
 float* ThreadScratch(std::size_t floats) {

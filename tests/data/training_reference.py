@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reference trajectories of a whole training step in PyTorch 1.13, for
 tests/runtime/training_reference_test.cc: an MLP 4-5-3 (nn.Linear, ReLU, nn.Linear) trained with
-each loss and optimizer on fixed batches. The header holds the initial weights, the batches, the
+each loss and optimizer on fixed batches, and an MLP with nn.BatchNorm1d in train() (batch
+statistics, running statistics updated). The header holds the initial weights, the batches, the
 loss of every step and the parameters after the last step, as exact hex floats, so the test needs
 no torch. Regenerate (Debian's python3-torch) with:
 
@@ -79,7 +80,76 @@ def main():
             hexf(kwargs.get("dampening", 0.0)), "true" if kwargs.get("nesterov") else "false", hexf(decay)))
         print("     %s," % floats(torch.tensor(losses)))
         print("     {%s}}," % ", ".join(floats(p) for p in net.parameters()))
-    print("};\n\n}  // namespace axon::torch_reference")
+    print("};\n")
+    batch_norm_case(xs, classes)
+    conv_batch_norm_case(classes)
+    print("}  // namespace axon::torch_reference")
+
+
+def batch_norm_case(xs, classes):
+    """nn.Linear(4, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3) in train(), CE, SGD with
+    momentum; drawn after the cases above so that their numbers stay as they were."""
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    with torch.no_grad():  # not the default 1 and 0, so that the test sees them trained
+        net[1].weight.uniform_(0.5, 1.5)
+        net[1].bias.uniform_(-0.5, 0.5)
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 1.5)
+    state = ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight", "3.bias"]
+    sd = net.state_dict()
+    print("// %s" % batch_norm_case.__doc__.replace("\n    ", "\n// "))
+    print("inline const std::vector<std::vector<float>> kBatchNormInitial = {%s};" %
+          ", ".join(floats(sd[k]) for k in state))
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, foreach=False)
+    losses = []
+    for k in range(STEPS):
+        loss = torch.nn.functional.cross_entropy(net(xs[k]), classes[k])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    sd = net.state_dict()
+    print("inline const std::vector<float> kBatchNormLosses = %s;" % floats(torch.tensor(losses)))
+    print("inline const std::vector<std::vector<float>> kBatchNormFinal = {%s};\n" %
+          ", ".join(floats(sd[k]) for k in state))
+
+
+
+def conv_batch_norm_case(classes):
+    """nn.Conv2d(1, 2, 3, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(18, 3)
+    in train() on [5, 1, 5, 5] images, CE, Adam; the images are drawn after everything above. (A
+    bias before BatchNorm has a gradient of rounding noise alone, which Adam's normalization would
+    turn into steps of lr in either direction.)"""
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, bias=False), torch.nn.BatchNorm2d(2), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(18, 3))
+    with torch.no_grad():
+        net[1].weight.uniform_(0.5, 1.5)
+        net[1].bias.uniform_(-0.5, 0.5)
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 1.5)
+    images = [torch.rand(BATCH, 1, 5, 5) * 2 - 1 for _ in range(STEPS)]
+    state = ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "4.weight", "4.bias"]
+    sd = net.state_dict()
+    print("// %s" % conv_batch_norm_case.__doc__.replace("\n    ", "\n// "))
+    print("inline const std::vector<std::vector<float>> kConvImages = {%s};" % ", ".join(floats(x) for x in images))
+    print("inline const std::vector<std::vector<float>> kConvBatchNormInitial = {%s};" %
+          ", ".join(floats(sd[k]) for k in state))
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01, foreach=False)
+    losses = []
+    for k in range(STEPS):
+        loss = torch.nn.functional.cross_entropy(net(images[k]), classes[k])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    sd = net.state_dict()
+    print("inline const std::vector<float> kConvBatchNormLosses = %s;" % floats(torch.tensor(losses)))
+    print("inline const std::vector<std::vector<float>> kConvBatchNormFinal = {%s};\n" %
+          ", ".join(floats(sd[k]) for k in state))
 
 
 if __name__ == "__main__":

@@ -622,6 +622,19 @@ TEST_CASE("autodiff: PRelu, Where, Expand, Pad, Cast, ReduceMax, BatchNormalizat
   }
 }
 
+TEST_CASE("autodiff: BatchNormalization in training mode, through the batch statistics", "[autodiff][batchnorm]") {
+  // BatchNorm2d's [N, C, H, W] and BatchNorm1d's [N, C]; a loss weighting each output differently
+  // makes the terms through the mean and the variance matter (Σ dY alone would cancel them).
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{3, 2, 2, 3}, std::vector<int64_t>{5, 3}}) {
+    const int64_t c = shape[1];
+    CheckGradients({{"x", shape}, {"scale", {c}, 0.5f, 2.0f}, {"b", {c}}, {"mean", {c}, -1, 1, false}, {"var", {c}, 0.5f, 2, false}},
+                   [](GraphBuilder& g, auto& in) {
+                     return g.Op("BatchNormalization", {in.at("x"), in.at("scale"), in.at("b"), in.at("mean"), in.at("var")},
+                                 {{"training_mode", int64_t{1}}});
+                   });
+  }
+}
+
 TEST_CASE("autodiff: ConvTranspose (X, W, B) with strides, pads, output_padding, dilations and groups", "[autodiff]") {
   using Attrs = std::map<std::string, graph::Attribute>;
   using V = std::vector<int64_t>;

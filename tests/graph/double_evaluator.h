@@ -418,9 +418,23 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
       const double eps = attrs.Float("epsilon");
       const auto xs = Strides(x.shape);
       y = x;
+      // Training mode normalizes with the batch's mean and biased variance per channel.
+      std::vector<double> mean = in(3).v, var = in(4).v;
+      if (attrs.Int("training_mode") == 1) {
+        const auto channels = static_cast<std::size_t>(x.shape[1]);
+        std::vector<double> sum(channels, 0.0), sq(channels, 0.0);
+        const double count = static_cast<double>(x.size()) / static_cast<double>(channels);
+        for (int64_t i = 0; i < x.size(); ++i) sum[(i / xs[1]) % x.shape[1]] += x.v[i];
+        for (std::size_t c = 0; c < channels; ++c) mean[c] = sum[c] / count;
+        for (int64_t i = 0; i < x.size(); ++i) {
+          const int64_t c = (i / xs[1]) % x.shape[1];
+          sq[c] += (x.v[i] - mean[c]) * (x.v[i] - mean[c]);
+        }
+        for (std::size_t c = 0; c < channels; ++c) var[c] = sq[c] / count;
+      }
       for (int64_t i = 0; i < x.size(); ++i) {
         const int64_t c = (i / xs[1]) % x.shape[1];
-        y.v[i] = in(1).v[c] * (x.v[i] - in(3).v[c]) / std::sqrt(in(4).v[c] + eps) + in(2).v[c];
+        y.v[i] = in(1).v[c] * (x.v[i] - mean[c]) / std::sqrt(var[c] + eps) + in(2).v[c];
       }
     }
     else if (op == "Softmax" || op == "LogSoftmax") y = Softmax(in(0), attrs.Int("axis"), op == "LogSoftmax");

@@ -66,7 +66,7 @@ TEST_CASE("LayerNormalization: Y as X, Mean and InvStdDev keep the normalized di
   CHECK_FALSE(out[2].shape.has_rank());
 }
 
-TEST_CASE("BatchNormalization: inference form only, per-channel parameters of X's dim 1",
+TEST_CASE("BatchNormalization: per-channel parameters of X's dim 1",
           "[graph][infer][infer:BatchNormalization]") {
   const Dim n = Dim::Symbol("n");
   auto params = [](Dim c) { return std::vector<ValueInfo>{F32({c}), F32({c}), F32({c}), F32({c})}; };
@@ -82,10 +82,9 @@ TEST_CASE("BatchNormalization: inference form only, per-channel parameters of X'
   CHECK(InferOp("BatchNormalization", inputs({2, 3, 4}, 3), {{"momentum", 0.5f}, {"epsilon", 1e-3f}})[0].dtype ==
         DType::kF32);
 
-  // training_mode=1 is refused, naming the node.
-  CHECK_THROWS_WITH(InferOp("BatchNormalization", inputs({2, 3, 4}, 3), {{"training_mode", int64_t{1}}}),
-                    Catch::Contains("node 'n' (BatchNormalization): training_mode=1 is not supported") &&
-                        Catch::Contains("inference form"));
+  // training_mode is 0 or 1 (tests/graph/batch_norm_training_inference_test.cc), naming the node.
+  CHECK_THROWS_WITH(InferOp("BatchNormalization", inputs({2, 3, 4}, 3), {{"training_mode", int64_t{3}}}),
+                    Catch::Contains("node 'n' (BatchNormalization): training_mode must be 0 or 1"));
   CHECK_THROWS_WITH(InferOutputs("BatchNormalization", inputs({2, 3, 4}, 3), 3),
                     Catch::Contains("running_mean and running_var are outputs of training mode only"));
   CHECK_THROWS_WITH(InferOp("BatchNormalization", inputs({2, 3, 4}, 4)),

@@ -61,7 +61,7 @@ TEST_CASE("an update graph takes a new LR and Step every run, without re-plannin
     Session s = Compile(threads);
     float lr = 0;
     int64_t step = 0;
-    // Parameters and state double-buffered as the training session does: outputs are copied back.
+    // Parameters and state double-buffered here (the training session updates in place): outputs are copied back.
     std::vector<float> w = Random(1, -1, 1), vw(kN, 0.0f), u = Random(2, -1, 1), mu(kN, 0.0f), vu(kN, 0.0f);
     std::vector<float> gw = Random(3, -1, 1), gu = Random(4, -1, 1);
     std::vector<float> w_new(kN), vw_new(kN), u_new(kN), mu_new(kN), vu_new(kN);

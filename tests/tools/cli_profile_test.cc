@@ -222,3 +222,24 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
   CHECK(sum.err.find("add up to more than 2147483647 runs") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("profile names the ops a fused node covers: residual Add, activation, attention", "[cli][profile]") {
+  const fs::path dir = TempDir("profile_fused");
+  // ResNet's block end (Relu(Conv(x) + x), auto_pad spelt out) and an attention core.
+  graph::GraphBuilder b("fused");
+  auto x = b.Input("x", axon::DType::kF32, graph::Shape({1, 4, 5, 5}));
+  auto conv = b.Op("Conv", {x, b.Weight("w", Filled({4, 4, 1, 1}, 0.3f))}, {{"auto_pad", std::string("NOTSET")}});
+  b.Output(b.Op("Relu", {b.Op("Add", {conv, x})}, {}, "block"), "y");
+  auto q = b.Input("q", axon::DType::kF32, graph::Shape({2, 6, 4}));
+  auto kt = b.Weight("kt", Filled({2, 4, 6}, 0.5f));
+  auto v = b.Weight("v", Filled({2, 6, 3}, 0.7f));
+  b.Output(b.Op("MatMul", {b.Op("Softmax", {b.Op("MatMul", {q, kt})}), v}, {}, "attention"), "a");
+  graph::Model m;
+  m.graph = b.Build();
+  axon::formats::WriteModelFile(m, (dir / "m.axon").string());
+  const Result p = Axon("profile m.axon --runs 1", dir);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("FusedConv [Conv+Add+Relu]") != std::string::npos);
+  CHECK(p.out.find("FusedAttention [MatMul+Softmax+MatMul]") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -161,11 +161,13 @@ TEST_CASE("Gemm rejects a PackedB of another shape and a bias kind without value
 TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every target", "[kernels][gemm]") {
   // Big enough that every path splits work: GEMV by columns, blocked by rows and columns.
   // 515 rows: B packed on one thread, read in place on two, with 3-row edge tiles and a
-  // partial last panel, so the two paths must agree bit for bit. 30 rows: one block that copies
-  // B's micro-panels on one thread, blocks too short to copy them on two (16-register targets).
+  // partial last panel, so the two paths must agree bit for bit; so must 300 rows of a B whose
+  // rows are 2 KiB apart (packed from 256 rows a thread). 30 rows: one block that copies B's
+  // micro-panels on one thread, blocks too short to copy them on two (16-register targets).
   const Case cases[] = {{1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
                         {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false},
-                        {45, 700, 300, false, true},    {30, 203, 1100, false, false}};
+                        {45, 700, 300, false, true},    {30, 203, 1100, false, false},
+                        {300, 512, 200, false, false}};
   test::ForEachTarget([&](const char*) {
     for (const Case& c : cases) {
       for (bool prepack : {false, true}) {
@@ -188,6 +190,31 @@ TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every t
         INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
         CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
       }
+    }
+  });
+}
+
+TEST_CASE("A transposed B computed as Cᵀ = B·op(A)ᵀ has the bits of B packed ahead of time", "[kernels][gemm]") {
+  // A trained weight (passed as is) and the same weight in the saved model (packed once) must give
+  // the same outputs: edge tiles on both sides, several K blocks, bias and activation.
+  const Case cases[] = {{37, 90, 300, false, true}, {21, 70, 50, true, true}, {64, 512, 784, false, true}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      const int64_t lda = c.trans_a ? c.m : c.k;
+      const std::vector<float> a = Random(c.m * c.k, 31), b = Random(c.n * c.k, 32), bias = Random(c.n, 33);
+      std::shared_ptr<const PackedB> packed = PackedB::Pack(true, c.k, c.n, b.data(), c.k);
+      std::vector<float> swapped(c.m * c.n), direct(c.m * c.n);
+      GemmArgs g;
+      g.trans_a = c.trans_a, g.trans_b = true, g.m = c.m, g.n = c.n, g.k = c.k;
+      g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = c.k, g.ldc = c.n;
+      g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+      g.epilogue.activation = Activation::kRelu;
+      g.c = swapped.data();
+      Gemm(g);
+      g.packed_b = packed.get(), g.c = direct.data();
+      Gemm(g);
+      INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " transA=" << c.trans_a);
+      CHECK(std::memcmp(swapped.data(), direct.data(), swapped.size() * sizeof(float)) == 0);
     }
   });
 }

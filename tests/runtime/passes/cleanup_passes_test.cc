@@ -32,6 +32,20 @@ TEST_CASE("identity-elimination removes Identity nodes, keeping public names", "
   CHECK(r.report.nodes_after == 2);
 }
 
+TEST_CASE("identity-elimination removes Dropout without a Seed (inference), not with one", "[passes][identity-elimination]") {
+  graph::GraphBuilder b("drops");
+  auto x = b.Input("x", DType::kF32, Shape({2, 3}));
+  auto seed = b.Input("seed", DType::kI64, Shape({2}));
+  auto h = b.Op("Relu", {b.Op("Dropout", {x}, {{"ratio", 0.5f}})});
+  b.Output(b.Op("Dropout", {h, seed}, {{"ratio", 0.5f}}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(
+      g, {{"x", RandomTensor({2, 3}, 1)}, {"seed", Tensor::FromVector(std::vector<int64_t>{1, 2}, {2})}}, 1);
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "Dropout") == 1);
+  CHECK(r.graph.nodes.size() == 2);
+}
+
 TEST_CASE("common-subexpression-elimination merges identical nodes", "[passes][common-subexpression-elimination]") {
   graph::GraphBuilder b("cse");
   auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4}));

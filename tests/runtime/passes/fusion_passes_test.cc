@@ -252,6 +252,50 @@ TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[pass
   }
 }
 
+TEST_CASE("conv-residual-fusion: Conv + residual Add (+ Relu) on every Conv path, bit for bit", "[passes][conv-residual-fusion]") {
+  struct Case {
+    const char* path;
+    int64_t group;
+    std::vector<int64_t> kernel;
+    bool relu, bias;
+  };
+  for (const Case& c : {Case{"pointwise", 1, {1, 1}, true, true}, Case{"depthwise", 4, {3, 3}, true, true},
+                        Case{"im2col", 1, {3, 3}, false, false}}) {
+    INFO(c.path);
+    // ResNet's block end: Relu(Conv(h) + skip), skip a graph input here.
+    graph::GraphBuilder b("conv_residual");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
+    auto skip = b.Input("skip", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
+    const int64_t pad = c.kernel[0] / 2;
+    std::vector<std::string> conv_in = {x, b.Weight("w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3))};
+    if (c.bias) conv_in.push_back(b.Weight("bias", RandomTensor({4}, 1)));
+    auto y = b.Op("Conv", conv_in, {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
+    auto sum = b.Op("Add", {skip, y});
+    b.Output(c.relu ? b.Op("Relu", {sum}) : sum, "y");
+    const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"skip", RandomTensor({2, 4, 5, 5}, 4)}});
+    CHECK(r.difference == 0);  // the epilogue adds as the Add does, after the bias, before the Relu
+    REQUIRE(r.graph.nodes.size() == 1);
+    const graph::Node& fused = r.graph.nodes[0];
+    CHECK(fused.op_type == "FusedConv");
+    REQUIRE(fused.inputs.size() == 4);
+    CHECK(fused.inputs[2] == (c.bias ? "bias" : ""));
+    CHECK(fused.inputs[3] == "skip");
+    CHECK(fused.outputs[0] == "y");
+    CHECK(fused.attrs.count("activation") == (c.relu ? 1u : 0u));
+  }
+  // The Conv's output read twice stays as it is; so does an Add that broadcasts.
+  graph::GraphBuilder b("kept");
+  auto x = b.Input("x", DType::kF32, Shape({1, 4, 5, 5}));
+  auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 4, 1, 1}, 5))});
+  b.Output(b.Op("Add", {y, b.Weight("row", RandomTensor({5}, 6))}), "broadcast");
+  auto y2 = b.Op("Conv", {x, b.Weight("w2", RandomTensor({4, 4, 1, 1}, 7))});
+  b.Output(b.Op("Add", {y2, x}), "sum");
+  b.Output(y2, "conv");
+  const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({1, 4, 5, 5}, 8)}});
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "FusedConv") == 0);
+}
+
 TEST_CASE("FusedConv shape rule", "[infer:FusedConv]") {
   using graph::testing::F32;
   using graph::testing::InferOp;
@@ -259,6 +303,11 @@ TEST_CASE("FusedConv shape rule", "[infer:FusedConv]") {
         Shape({1, 5, 6, 6}));
   CHECK_THROWS_WITH(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3})}, {{"activation", std::string("Gelu")}}),
                     Catch::Contains("activation must be"));
+  // R, the residual, has Y's shape.
+  CHECK(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3}), F32({5}), F32({1, 5, 6, 6})}, {})[0].shape ==
+        Shape({1, 5, 6, 6}));
+  CHECK_THROWS_WITH(InferOp("FusedConv", {F32({1, 3, 8, 8}), F32({5, 3, 3, 3}), F32({5}), F32({1, 5, 6, 1})}, {}),
+                    Catch::Contains("R [1,5,6,1] must have Y's shape [1,5,6,6]"));
 }
 
 TEST_CASE("FusedConv kernel: bias and activation by hand", "[kernel:FusedConv]") {
@@ -271,4 +320,14 @@ TEST_CASE("FusedConv kernel: bias and activation by hand", "[kernel:FusedConv]")
   // x0 = [1, 0], x1 = [3, 0.25]: y0 = [-1.5, 0.25] -> [0, 0.25]; y1 = [5, -0.5] -> [5, 0].
   const Tensor y = RunGraph(b.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 0.25f}, {1, 2, 1, 2})}})[0];
   CHECK(y.ToFloatVector() == std::vector<float>{0, 0.25f, 5, 0});
+  // With R = [1, -1, -6, 2] added before the Relu: [-0.5, -0.75] -> [0, 0]; [-1, 1.5] -> [0, 1.5].
+  graph::GraphBuilder b2("fused_conv_residual");
+  auto x2 = b2.Input("x", DType::kF32, Shape({1, 2, 1, 2}));
+  auto r2 = b2.Input("r", DType::kF32, Shape({1, 2, 1, 2}));
+  auto w2 = b2.Weight("w", Tensor::FromVector(std::vector<float>{1, -1, 0, 2}, {2, 2, 1, 1}));
+  auto bias2 = b2.Weight("b", Tensor::FromVector(std::vector<float>{0.5f, -1}, {2}));
+  b2.Output(b2.Op("FusedConv", {x2, w2, bias2, r2}, {{"activation", std::string("Relu")}}), "y");
+  const Tensor y2 = RunGraph(b2.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 0.25f}, {1, 2, 1, 2})},
+                                          {"r", Tensor::FromVector(std::vector<float>{1, -1, -6, 2}, {1, 2, 1, 2})}})[0];
+  CHECK(y2.ToFloatVector() == std::vector<float>{0, 0, 0, 1.5f});
 }

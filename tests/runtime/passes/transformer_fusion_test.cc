@@ -9,6 +9,7 @@
 #include <map>
 
 #include "graph/builder.h"
+#include "tests/graph/graph_test_util.h"
 #include "tests/runtime/passes/pass_test_util.h"
 
 using namespace axon;
@@ -134,6 +135,19 @@ TEST_CASE("layer-norm-fusion without the affine ops, and where the pattern is br
     const Optimized r = OptimizeAndCompare(b.Build(), in);
     CHECK(CountOps(r.graph, "LayerNormalization") == 0);
   }
+  // An ε of shape [1, 1, 1, 1] broadcasts the result to rank 4: not LayerNormalization's shape.
+  {
+    graph::GraphBuilder b("rank_four_eps");
+    auto x = b.Input("x", DType::kF32, Shape({2, 5, 16}));
+    const std::map<std::string, graph::Attribute> last_axis = {{"axes", std::vector<int64_t>{-1}}};
+    auto d = b.Op("Sub", {x, b.Op("ReduceMean", {x}, last_axis)});
+    auto var = b.Op("ReduceMean", {b.Op("Pow", {d, b.Weight("two", Scalar(2.0f))})}, last_axis);
+    auto eps = b.Weight("eps", Tensor::FromVector(std::vector<float>{1e-5f}, {1, 1, 1, 1}));
+    b.Output(b.Op("Div", {d, b.Op("Sqrt", {b.Op("Add", {var, eps})})}), "y");
+    const Optimized r = OptimizeAndCompare(b.Build(), in);
+    CHECK(CountOps(r.graph, "LayerNormalization") == 0);
+    CHECK(r.difference == 0);
+  }
 }
 
 TEST_CASE("gelu-fusion turns the exported x·0.5·(1 + erf(x/√2)) into one Gelu", "[passes][gelu-fusion]") {
@@ -163,6 +177,15 @@ TEST_CASE("gelu-fusion turns the exported x·0.5·(1 + erf(x/√2)) into one Gel
   auto erf = b.Op("Erf", {b.Op("Div", {x, b.Weight("two", Scalar(2.0f))})});
   b.Output(b.Op("Mul", {b.Op("Mul", {x, b.Op("Add", {erf, b.Weight("one", Scalar(1.0f))})}), b.Weight("half", Scalar(0.5f))}), "y");
   CHECK(CountOps(OptimizeAndCompare(b.Build(), {{"x", RandomTensor({4, 8}, 6)}}).graph, "Gelu") == 0);
+  // A rank-0 x with [1]-shaped constants: the chain's result is [1], Gelu's would be [].
+  graph::GraphBuilder s0("scalar_gelu");
+  auto x0 = s0.Input("x", DType::kF32, Shape(std::vector<Dim>{}));
+  auto one = [&](const char* name, float v) { return s0.Weight(name, Tensor::FromVector(std::vector<float>{v}, {1})); };
+  auto erf0 = s0.Op("Erf", {s0.Op("Div", {x0, one("sqrt2", 1.4142135623730951f)})});
+  s0.Output(s0.Op("Mul", {s0.Op("Mul", {x0, s0.Op("Add", {erf0, one("one", 1.0f)})}), one("half", 0.5f)}), "y");
+  const Optimized scalar = OptimizeAndCompare(s0.Build(), {{"x", Tensor::FromVector(std::vector<float>{0.75f}, {})}});
+  CHECK(CountOps(scalar.graph, "Gelu") == 0);
+  CHECK(scalar.difference == 0);
 }
 
 TEST_CASE("an encoder's feed-forward block: LayerNorm, Linear, GELU, Linear, residual, LayerNorm", "[passes][layer-norm-fusion][gelu-fusion]") {
@@ -182,4 +205,96 @@ TEST_CASE("an encoder's feed-forward block: LayerNorm, Linear, GELU, Linear, res
   // The first bias Add stays (read by the Gelu), the second and the residual become one FusedElementwise.
   CHECK(CountOps(r.graph, "FusedElementwise") == 1);
   CHECK(r.graph.nodes.size() == 7);
+}
+
+namespace {
+
+// /self_attn/Div_1 ... /self_attn/MatMul_2 of the export: q [heads, L, d] scaled by 1/√d, kt
+// [heads, d, S], v [heads, S, dv].
+graph::Graph AttentionGraph(const char* scaling) {
+  graph::GraphBuilder b("attention");
+  auto q = b.Input("q", DType::kF32, Shape({Dim::Symbol("heads"), 10, 8}));
+  auto kt = b.Input("kt", DType::kF32, Shape({Dim::Symbol("heads"), 8, 12}));
+  auto v = b.Input("v", DType::kF32, Shape({Dim::Symbol("heads"), 12, 6}));
+  std::string scaled = q;
+  if (std::string(scaling) == "div") scaled = b.Op("Div", {q, b.Weight("sqrt_d", Scalar(2.828427f))});
+  if (std::string(scaling) == "mul") scaled = b.Op("Mul", {b.Weight("rsqrt_d", Scalar(0.35355338f)), q});
+  auto p = b.Op("Softmax", {b.Op("MatMul", {scaled, kt})}, {{"axis", int64_t{-1}}});
+  b.Output(b.Op("MatMul", {p, v}), "y");
+  return b.Build();
+}
+
+}  // namespace
+
+TEST_CASE("attention-fusion turns Softmax(Q·Kt/√d)·V into one FusedAttention", "[passes][attention-fusion]") {
+  const std::vector<NamedTensor> in = {{"q", RandomTensor({3, 10, 8}, 31)},
+                                       {"kt", RandomTensor({3, 8, 12}, 32)},
+                                       {"v", RandomTensor({3, 12, 6}, 33)}};
+  for (const char* scaling : {"div", "mul", "none"}) {
+    INFO(scaling);
+    const graph::Graph g = AttentionGraph(scaling);
+    const Optimized r = OptimizeAndCompare(g, in);
+    CHECK(r.difference < 2e-6);  // scale·(Q·Kt) in the GEMM where the graph divides Q first
+    REQUIRE(r.graph.nodes.size() == 1);
+    const graph::Node& fused = r.graph.nodes[0];
+    CHECK(fused.op_type == "FusedAttention");
+    CHECK(fused.inputs == std::vector<std::string>{"q", "kt", "v"});
+    CHECK(fused.outputs[0] == "y");
+    const float scale = std::get<float>(fused.attrs.at("scale"));
+    CHECK(scale == Approx(std::string(scaling) == "none" ? 1.0 : 1 / std::sqrt(8.0)).epsilon(1e-6));
+    CHECK(OptimizeAndCompare(g, in, 2, {.disabled_passes = {"attention-fusion"}}).graph.nodes.size() == g.nodes.size());
+  }
+  // Softmax over another axis is not attention; nor are probabilities read twice.
+  graph::GraphBuilder b("other_axis");
+  auto q = b.Input("q", DType::kF32, Shape({3, 10, 8}));
+  auto kt = b.Input("kt", DType::kF32, Shape({3, 8, 12}));
+  auto v = b.Input("v", DType::kF32, Shape({3, 12, 6}));
+  auto p = b.Op("Softmax", {b.Op("MatMul", {q, kt})}, {{"axis", int64_t{1}}});
+  b.Output(b.Op("MatMul", {p, v}), "y");
+  auto p2 = b.Op("Softmax", {b.Op("MatMul", {q, kt})});
+  b.Output(b.Op("MatMul", {p2, v}), "y2");
+  b.Output(p2, "p2");
+  const Optimized kept = OptimizeAndCompare(b.Build(), in);
+  CHECK(kept.difference == 0);
+  CHECK(CountOps(kept.graph, "FusedAttention") == 0);
+}
+
+TEST_CASE("FusedAttention: shape rule and kernel by hand", "[infer:FusedAttention][kernel:FusedAttention]") {
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedAttention", {F32({2, 4, 10, 8}), F32({2, 4, 8, 12}), F32({2, 4, 12, 6})})[0].shape ==
+        Shape({2, 4, 10, 6}));
+  CHECK_THROWS_WITH(InferOp("FusedAttention", {F32({2, 10, 8}), F32({2, 7, 12}), F32({2, 12, 6})}),
+                    Catch::Contains("must share d"));
+  CHECK_THROWS_WITH(InferOp("FusedAttention", {F32({2, 10, 8}), F32({2, 8, 12}), F32({2, 11, 6})}),
+                    Catch::Contains("must share S"));
+  CHECK_THROWS_WITH(InferOp("FusedAttention", {F32({2, 10, 8}), F32({3, 8, 12}), F32({2, 12, 6})}),
+                    Catch::Contains("same leading dims"));
+
+  // One query row [1, 0], scale 2, keys as columns [1, 0] and [0, 1]: scores [2, 0], softmax
+  // [e²/(e²+1), 1/(e²+1)]; V rows [1, 10] and [3, 20].
+  graph::GraphBuilder b("attention_by_hand");
+  auto q = b.Input("q", DType::kF32, Shape({1, 1, 2}));
+  auto kt = b.Weight("kt", Tensor::FromVector(std::vector<float>{1, 0, 0, 1}, {1, 2, 2}));
+  auto v = b.Weight("v", Tensor::FromVector(std::vector<float>{1, 10, 3, 20}, {1, 2, 2}));
+  b.Output(b.Op("FusedAttention", {q, kt, v}, {{"scale", 2.0f}}), "y");
+  const Tensor y = RunGraph(b.Build(), {{"q", Tensor::FromVector(std::vector<float>{1, 0}, {1, 1, 2})}})[0];
+  const double p0 = std::exp(2.0) / (std::exp(2.0) + 1), p1 = 1 - p0;
+  CHECK(y.data<float>()[0] == Approx(p0 * 1 + p1 * 3).epsilon(1e-6));
+  CHECK(y.data<float>()[1] == Approx(p0 * 10 + p1 * 20).epsilon(1e-6));
+  // Longer than one block of query rows (kAttentionRowBlock = 32), against the unfused ops.
+  graph::GraphBuilder big("attention_blocks");
+  auto bq = big.Input("q", DType::kF32, Shape({2, 70, 16}));
+  auto bkt = big.Input("kt", DType::kF32, Shape({2, 16, 40}));
+  auto bv = big.Input("v", DType::kF32, Shape({2, 40, 5}));
+  big.Output(big.Op("FusedAttention", {bq, bkt, bv}), "y");
+  graph::GraphBuilder ref("attention_ops");
+  auto rq = ref.Input("q", DType::kF32, Shape({2, 70, 16}));
+  auto rkt = ref.Input("kt", DType::kF32, Shape({2, 16, 40}));
+  auto rv = ref.Input("v", DType::kF32, Shape({2, 40, 5}));
+  ref.Output(ref.Op("MatMul", {ref.Op("Softmax", {ref.Op("MatMul", {rq, rkt})}), rv}), "y");
+  const std::vector<NamedTensor> in = {{"q", RandomTensor({2, 70, 16}, 41)},
+                                       {"kt", RandomTensor({2, 16, 40}, 42)},
+                                       {"v", RandomTensor({2, 40, 5}, 43)}};
+  CHECK(MaxRelativeDifference(RunGraph(big.Build(), in), RunGraph(ref.Build(), in)) < 1e-6);
 }

@@ -1,0 +1,93 @@
+#include "graph/passes/attention_fusion.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "graph/passes/pass_util.h"
+#include "graph/rewrite.h"
+
+namespace axon::graph {
+namespace {
+
+struct Match {
+  std::string q, kt, v;
+  float scale = 1.0f;
+  std::size_t last = 0;              // the second MatMul: becomes the FusedAttention
+  std::vector<std::size_t> removed;  // the first MatMul, the Softmax, the scaling
+};
+
+std::optional<Match> MatchAt(const GraphEditor& e, std::size_t softmax) {
+  const Graph& g = e.graph();
+  const Node& sm = g.nodes[softmax];
+  const std::optional<Shape> scores = ShapeOf(g, sm.inputs[0]);
+  if (!scores || scores->rank() < 2) return std::nullopt;
+  const auto axis_it = sm.attrs.find("axis");
+  const int64_t axis = axis_it == sm.attrs.end() ? -1 : std::get<int64_t>(axis_it->second);
+  if (axis != -1 && axis != scores->rank() - 1) return std::nullopt;
+  const Node* mm1 = e.Producer(sm.inputs[0]);
+  if (!mm1 || mm1->op_type != "MatMul" || SoleConsumer(e, sm.inputs[0]) != softmax) return std::nullopt;
+  const auto mm2 = SoleConsumerOp(e, sm.outputs[0], "MatMul");
+  if (!mm2 || g.nodes[*mm2].inputs[0] != sm.outputs[0]) return std::nullopt;
+  Match m;
+  m.q = mm1->inputs[0];
+  m.kt = mm1->inputs[1];
+  m.v = g.nodes[*mm2].inputs[1];
+  m.last = *mm2;
+  const auto mm1_index = static_cast<std::size_t>(mm1 - g.nodes.data());
+  m.removed = {mm1_index, softmax};
+  // Q scaled by a constant on its way in, when the product is its only reader.
+  if (const Node* pre = e.Producer(m.q); pre && SoleConsumer(e, m.q) == mm1_index && pre->inputs.size() == 2) {
+    std::optional<float> c;
+    std::string q;
+    if (pre->op_type == "Div" && (c = ScalarConstant(g, pre->inputs[1])) && *c != 0.0f) {
+      q = pre->inputs[0];
+      c = 1.0f / *c;
+    } else if (pre->op_type == "Mul") {
+      for (int i : {0, 1})
+        if (!c && (c = ScalarConstant(g, pre->inputs[i]))) q = pre->inputs[1 - i];
+    }
+    if (c && !q.empty()) {
+      m.q = q;
+      m.scale = *c;
+      m.removed.push_back(static_cast<std::size_t>(pre - g.nodes.data()));
+    }
+  }
+  const std::optional<Shape> q = ShapeOf(g, m.q), kt = ShapeOf(g, m.kt), v = ShapeOf(g, m.v);
+  if (!q || !kt || !v || q->rank() < 2 || kt->rank() != q->rank() || v->rank() != q->rank()) return std::nullopt;
+  for (int64_t i = 0; i + 2 < q->rank(); ++i)
+    if (!((*q)[i] == (*kt)[i]) || !((*q)[i] == (*v)[i])) return std::nullopt;  // a broadcast stays MatMuls
+  for (const std::string* value : {&m.q, &m.kt, &m.v})
+    if (DTypeOf(g, *value) != DType::kF32) return std::nullopt;
+  return m;
+}
+
+}  // namespace
+
+bool AttentionFusion::Run(Graph& graph) {
+  GraphEditor e(graph);
+  std::vector<std::size_t> removed;
+  std::vector<bool> taken(graph.nodes.size(), false);
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (graph.nodes[n].op_type != "Softmax" || taken[n]) continue;
+    const std::optional<Match> m = MatchAt(e, n);
+    if (!m || taken[m->last] || std::any_of(m->removed.begin(), m->removed.end(), [&](std::size_t r) { return taken[r]; }))
+      continue;
+    // The second MatMul becomes the FusedAttention and keeps its output: nothing is renamed.
+    // Direct edits, one Refresh (see elementwise_fusion.cc).
+    Node& fused = graph.nodes[m->last];
+    fused.op_type = "FusedAttention";
+    fused.inputs = {m->q, m->kt, m->v};
+    fused.attrs = {{"scale", m->scale}};
+    taken[m->last] = true;
+    for (std::size_t r : m->removed) {
+      taken[r] = true;
+      removed.push_back(r);
+    }
+  }
+  if (removed.empty()) return false;
+  e.Refresh();
+  e.RemoveNodes(std::move(removed));
+  return true;
+}
+
+}  // namespace axon::graph

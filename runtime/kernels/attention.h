@@ -1,0 +1,27 @@
+// Scaled dot-product attention, Y = softmax(scale · Q · Kᵀ) · V, for each of `batch` independent
+// (batch × heads) slices, without the [L, S] score matrix in memory: each block of query rows
+// gets its scores in a per-thread scratch of kAttentionRowBlock × S floats, still in cache when
+// the softmax and the product with V read them. Composed from the GEMM and softmax kernels, so
+// each row's numbers are those of MatMul (with alpha = scale), Softmax and MatMul.
+#pragma once
+
+#include <cstdint>
+
+namespace axon::kernels {
+
+struct AttentionShape {
+  int64_t batch = 0;    // independent slices (batch × heads)
+  int64_t rows = 0;     // L: queries
+  int64_t depth = 0;    // d: Q's and Kᵀ's shared dim
+  int64_t cols = 0;     // S: keys
+  int64_t depth_v = 0;  // dv: V's columns
+  float scale = 1.0f;
+};
+
+inline constexpr int64_t kAttentionRowBlock = 32;
+
+// q: [batch, L, d]; kt: [batch, d, S] (K already transposed, as exporters write it); v: [batch,
+// S, dv]; y: [batch, L, dv], which must not overlap the inputs.
+void AttentionF32(const AttentionShape& shape, const float* q, const float* kt, const float* v, float* y);
+
+}  // namespace axon::kernels

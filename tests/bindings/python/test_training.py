@@ -1,0 +1,86 @@
+"""axon.TrainingSession: losses and trained weights against a NumPy computation of MSE and SGD,
+export, and errors."""
+import os
+import threading
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
+
+import axon
+from axon_test_util import expect_error, remove, temp_dir
+
+d = temp_dir("training")
+rng = np.random.default_rng(7)
+w0 = rng.standard_normal((2, 3)).astype(np.float32)
+b0 = rng.standard_normal(2).astype(np.float32)
+graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], "linear",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])],
+                          [numpy_helper.from_array(w0, "w"), numpy_helper.from_array(b0, "b")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+model.ir_version = 8
+path = os.path.join(d, "linear.onnx")
+save(model, path)
+
+t = axon.TrainingSession(path, loss="mse", optimizer="sgd", lr=0.1, threads=1)
+assert sorted(t.parameters) == ["b", "w"], t.parameters
+assert t.labels.dtype == np.float32 and t.labels.shape == ("batch", 2), t.labels.shape
+assert t.steps == 0
+
+# MSE (mean over all elements) and plain SGD by hand: y = x·wᵀ + b, L = mean((y - t)²),
+# dL/dy = 2(y - t)/N, dL/dw = dL/dyᵀ·x, dL/db = sum of dL/dy over the batch.
+w, b = w0.astype(np.float64), b0.astype(np.float64)
+for step in range(3):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    target = rng.standard_normal((4, 2)).astype(np.float32)
+    y = x @ w.T + b
+    expected = np.mean((y - target) ** 2)
+    g = 2 * (y - target) / y.size
+    w, b = w - 0.1 * g.T @ x, b - 0.1 * g.sum(axis=0)
+    loss = t.step(x, target)
+    assert abs(loss - expected) < 1e-5 * max(1, expected), (step, loss, expected)
+assert t.steps == 3
+np.testing.assert_allclose(t.parameter("w"), w, rtol=1e-5, atol=1e-6)
+np.testing.assert_allclose(t.parameter("b"), b, rtol=1e-5, atol=1e-6)
+x = rng.standard_normal((5, 3)).astype(np.float32)
+np.testing.assert_allclose(t.predict(x), x @ w.T + b, rtol=1e-5, atol=1e-5)
+
+# The exported model runs as an inference model with the trained weights.
+out = os.path.join(d, "trained.axon")
+t.export(out)
+np.testing.assert_allclose(axon.Session(out).run({"x": x})["y"], x @ w.T + b, rtol=1e-5, atol=1e-5)
+
+# Errors: a bad loss, labels of the wrong shape, labels that would need a narrowing cast.
+expect_error(axon.Error, "hinge", axon.TrainingSession, path, loss="hinge")
+expect_error(axon.Error, "must be labels: f32[batch,2], got f32[5,3]", t.step, x, np.zeros((5, 3), np.float32))
+ce = axon.TrainingSession(path, loss="ce", optimizer="adam", lr=1e-3)
+assert ce.labels.dtype == np.int64
+expect_error(TypeError, "labels", ce.step, x, np.zeros(5, np.float32))
+assert ce.step(x, np.array([0, 1, 1, 0, 1])) > 0
+# Python threads stepping one session take turns (a TrainingSession is one thread's at a time):
+# every step counts once, and predictions read parameters between steps, never during one.
+par = axon.TrainingSession(path, loss="mse", optimizer="sgd", lr=0.01, threads=1)
+xb = rng.standard_normal((8, 3)).astype(np.float32)
+yb = rng.standard_normal((8, 2)).astype(np.float32)
+errors = []
+
+
+def trainer():
+    try:
+        for _ in range(25):
+            par.step(xb, yb)
+            assert np.isfinite(par.predict(xb)).all()
+    except Exception as e:  # noqa: BLE001 (reported below)
+        errors.append(e)
+
+
+threads = [threading.Thread(target=trainer) for _ in range(4)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+assert not errors, errors
+assert par.steps == 100, par.steps
+
+remove(d)
+print("test_training: ok")
