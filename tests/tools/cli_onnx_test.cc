@@ -170,8 +170,8 @@ TEST_CASE("an application built without the ONNX importer says so in one line", 
   fs::remove_all(dir);
 }
 
-// libaxon_onnx.so registers itself with libaxon.so through the one internal function libaxon
-// exports, and hands it a model built by its own copy of the graph layer.
+// libaxon_onnx.so registers itself with libaxon.so through formats::RegisterModelImporter, which
+// libaxon exports for it, and hands it a model built by its own copy of the graph layer.
 TEST_CASE("an application that links libaxon_onnx reads ONNX models", "[examples][onnx]") {
   const fs::path dir = TempDir("embed_onnx");
   Write(dir / "m.onnx", SmallMlp().Bytes());
