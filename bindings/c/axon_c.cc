@@ -212,10 +212,11 @@ std::vector<axon::Tensor> InputViews(const axon_input* inputs, size_t count, con
 // read only inside a run whose inputs or outputs are those very buffers again.
 class RunTensors {
  public:
-  // Binds `inputs` (checking them): reuses the last binding when session, dtypes, dims, byte
-  // counts and addresses are all the same, else makes views and asks the session for the shapes.
-  void BindInputs(axon_session& s, const axon_input* inputs, size_t count) {
-    if (serial_ == s.serial && inputs && count == s.inputs.size() && SameInputs(inputs, count)) return;
+  // Binds `inputs` (checking them): reuses the last binding when `reuse` and session, dtypes,
+  // dims, byte counts and addresses are all the same (then returns true), else makes views and
+  // asks the session for the shapes.
+  bool BindInputs(axon_session& s, const axon_input* inputs, size_t count, bool reuse) {
+    if (reuse && serial_ == s.serial && inputs && count == s.inputs.size() && SameInputs(inputs, count)) return true;
     serial_ = 0;  // empty until whole again: anything below may throw
     out_.clear();
     key_.clear();
@@ -228,6 +229,7 @@ class RunTensors {
     }
     shapes_ = s.session.OutputShapes(in_);
     serial_ = s.serial;
+    return false;
   }
   // Views of the outputs' buffers (DescribeOutputs checked them), reused when at the same addresses.
   void BindOutputs(const axon_output* outputs, size_t count) {
@@ -445,11 +447,23 @@ axon_status axon_session_run(axon_session* session, const axon_input* inputs, si
         if (outer) in_use = false;
       }
     } release{outer};
-    t.BindInputs(s, inputs, input_count);
-    CheckOutputs(s, outputs, output_count);
-    DescribeOutputs(s, t.shapes(), outputs, true);
-    t.BindOutputs(outputs, output_count);
-    s.session.RunInto(t.inputs(), t.outputs());
+    auto run = [&] {
+      CheckOutputs(s, outputs, output_count);
+      DescribeOutputs(s, t.shapes(), outputs, true);
+      t.BindOutputs(outputs, output_count);
+      s.session.RunInto(t.inputs(), t.outputs());
+    };
+    const bool reused = t.BindInputs(s, inputs, input_count, true);
+    try {
+      run();
+    } catch (const axon::Error& e) {
+      // The last run's output shapes were reused, but a model may read an input's values for a
+      // shape (a Reshape whose target is an input), and these buffers may hold other values now.
+      // A run checks its buffers' shapes before it writes anything: bind afresh and try again.
+      if (!reused || e.code() != axon::ErrorCode::kInvalidArgument) throw;
+      t.BindInputs(s, inputs, input_count, false);
+      run();
+    }
   });
 }
 

@@ -3,8 +3,9 @@
 //
 // Arrays: an input that is already a C-contiguous, aligned, native-order array of the input's
 // dtype is viewed in place (no copy); anything numpy can convert with "same_kind" casting
-// (float64 to float32, a list, a strided view) is converted once; anything else (float to int)
-// is refused with TypeError. Outputs are numpy arrays that the kernels write into directly.
+// (float64 to float32, a list, a strided or unaligned view, a Python or numpy scalar for a 0-d
+// input) is converted once; anything else (float to int) is refused with TypeError. Outputs are
+// numpy arrays that the kernels write into directly.
 // The GIL is released while a model is loaded, planned, run or trained, so other Python threads
 // run meanwhile, and several threads may run one Session at once.
 #include <pybind11/numpy.h>
@@ -76,7 +77,9 @@ py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtyp
     throw py::type_error(std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) +
                          " (numpy " + NumpyName(info.dtype) + "); an array of " +
                          py::str(a.attr("dtype")).cast<std::string>() + " does not convert to it safely");
-  return np.attr("ascontiguousarray")(a, want).cast<py::array>();
+  // require, not ascontiguousarray: that one makes a 0-d array 1-d, and keeps an unaligned array
+  // of the right dtype as it is, which a tensor cannot view.
+  return np.attr("require")(a, want, "CAE").cast<py::array>();
 }
 
 axon::Tensor InputView(const py::array& a, axon::DType dtype) {
@@ -172,21 +175,17 @@ class Session {
         }
       }
     }
-    const std::vector<std::vector<int64_t>> shapes = OutputShapes(inputs);
-    const auto& out_infos = session_->outputs();
-    py::dict result;
-    std::vector<axon::Tensor> outputs;
-    outputs.reserve(shapes.size());
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
-      py::array a(outputs_[i].dtype, shapes[i]);
-      outputs.push_back(ViewOf(out_infos[i].dtype, a.mutable_data(), shapes[i], false));
-      result[outputs_[i].key] = std::move(a);
+    bool reused = false;
+    std::vector<std::vector<int64_t>> shapes = OutputShapes(inputs, true, reused);
+    try {
+      return RunInto(inputs, shapes);
+    } catch (const axon::Error& e) {
+      if (!reused || e.code() != axon::ErrorCode::kInvalidArgument) throw;
     }
-    {
-      py::gil_scoped_release unlocked;
-      session_->RunInto(inputs, outputs);
-    }
-    return result;
+    // The last run's output shapes were reused, but a model may read an input's values for a
+    // shape (a Reshape whose target is an input); a run checks its buffers' shapes before it
+    // writes anything, so it is tried again with this run's own shapes.
+    return RunInto(inputs, OutputShapes(inputs, false, reused));
   }
 
   const std::vector<Info>& inputs() const { return inputs_; }
@@ -197,9 +196,10 @@ class Session {
   // The output shapes for these inputs' shapes: those of the last run when its input shapes were
   // the same (a serving loop), which skips the session's plan lookup, whose memory a large
   // model's weights have evicted since the last run. Under the GIL, which guards the cache.
-  std::vector<std::vector<int64_t>> OutputShapes(const std::vector<axon::Tensor>& inputs) {
-    bool same = last_input_shapes_.size() == inputs.size();
+  std::vector<std::vector<int64_t>> OutputShapes(const std::vector<axon::Tensor>& inputs, bool reuse, bool& reused) {
+    bool same = reuse && last_input_shapes_.size() == inputs.size();
     for (std::size_t i = 0; same && i < inputs.size(); ++i) same = last_input_shapes_[i] == inputs[i].shape();
+    reused = same;
     if (same) return last_output_shapes_;
     std::vector<std::vector<int64_t>> shapes;
     {
@@ -210,6 +210,22 @@ class Session {
     for (const auto& t : inputs) last_input_shapes_.push_back(t.shape());
     last_output_shapes_ = shapes;
     return shapes;
+  }
+
+  // Runs into new arrays of these shapes, with the GIL released.
+  py::dict RunInto(const std::vector<axon::Tensor>& inputs, const std::vector<std::vector<int64_t>>& shapes) {
+    const auto& out_infos = session_->outputs();
+    py::dict result;
+    std::vector<axon::Tensor> outputs;
+    outputs.reserve(shapes.size());
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      py::array a(outputs_[i].dtype, shapes[i]);
+      outputs.push_back(ViewOf(out_infos[i].dtype, a.mutable_data(), shapes[i], false));
+      result[outputs_[i].key] = std::move(a);
+    }
+    py::gil_scoped_release unlocked;
+    session_->RunInto(inputs, outputs);
+    return result;
   }
 
   std::vector<std::vector<int64_t>> last_input_shapes_, last_output_shapes_;

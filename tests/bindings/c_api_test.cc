@@ -193,6 +193,36 @@ TEST_CASE("C API: runs that reuse buffers see their new contents", "[bindings][c
   CHECK(axon_session_run(s.s, r.in, 2, r.out, 2) == AXON_INVALID_ARGUMENT);
 }
 
+TEST_CASE("C API: an input whose values decide an output's shape, in the same buffer", "[bindings][c]") {
+  // y = Reshape(x, s): the plan reads s's values, so the same buffer with other values makes
+  // another output shape, which the reused binding of the last run must not hide.
+  graph::GraphBuilder b("reshape");
+  auto x = b.Input("x", DType::kF32, Shape({6}));
+  auto shape = b.Input("s", DType::kI64, Shape({2}));
+  b.Output(b.Op("Reshape", {x, shape}), "y");
+  graph::Model m;
+  m.graph = b.Build();
+  const std::string bytes = formats::SerializeModel(m);
+  axon_session* s = nullptr;
+  REQUIRE(axon_session_load_from_memory(bytes.data(), bytes.size(), nullptr, &s) == AXON_OK);
+  float xs[6] = {0, 1, 2, 3, 4, 5}, ys[6] = {};
+  int64_t target[2] = {2, 3}, x_dims[1] = {6}, s_dims[1] = {2}, y_dims[2] = {};
+  axon_input in[2] = {{xs, sizeof xs, x_dims, 1, AXON_F32}, {target, sizeof target, s_dims, 1, AXON_I64}};
+  axon_output out = {ys, sizeof ys, y_dims, 2, AXON_UNDEFINED, 0, 0};
+  REQUIRE(axon_session_run(s, in, 2, &out, 1) == AXON_OK);
+  CHECK((y_dims[0] == 2 && y_dims[1] == 3));
+  target[0] = 3;
+  target[1] = 2;
+  REQUIRE(axon_session_run(s, in, 2, &out, 1) == AXON_OK);
+  CHECK((y_dims[0] == 3 && y_dims[1] == 2));
+  CHECK(ys[5] == 5);
+  target[0] = 2;  // 2 x 2: a valid target of the wrong size fails naming it, not the last run's shape
+  REQUIRE(axon_session_run(s, in, 2, &out, 1) == AXON_INVALID_MODEL);
+  CHECK(Contains(axon_last_error(), "Reshape"));
+  CHECK(!Contains(axon_last_error(), "output buffer"));
+  axon_session_destroy(s);
+}
+
 TEST_CASE("C API: a serving loop's runs allocate nothing", "[bindings][c]") {
   CSession s;
   Run r;

@@ -87,5 +87,33 @@ assert peak_view < out_bytes + big.nbytes // 4, (peak_view, out_bytes)
 np.testing.assert_allclose(s.run({"x": x})["y"], y["y"], rtol=1e-6)
 np.testing.assert_allclose(s.run({"x": x[:2]})["y"], y["y"][:2], rtol=1e-6)
 
+# Scalars and unaligned arrays are converted: a Python float or 0-d float64 array stays 0-d for a
+# 0-d input (numpy's ascontiguousarray would make it 1-d), and an unaligned float32 view is copied.
+from onnx import TensorProto, helper, save  # noqa: E402
+square = os.path.join(d, "square.onnx")
+save(helper.make_model(helper.make_graph(
+    [helper.make_node("Mul", ["a", "a"], ["y"])], "square", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])]), opset_imports=[helper.make_opsetid("", 17)]), square)
+sq = axon.Session(square)
+for scalar in (3.0, np.float32(3), np.float64(3), np.array(3.0), np.array(3, np.int64)):
+    r = sq.run({"a": scalar})["y"]
+    assert r.shape == () and r == 9.0, (scalar, r)
+unaligned = np.frombuffer(b"\0" + x.tobytes(), np.float32, offset=1).reshape(x.shape)
+assert not unaligned.flags.aligned
+np.testing.assert_allclose(s.run({"x": unaligned})["y"], y["y"], rtol=1e-6)
+
+# An input whose values decide an output's shape (a Reshape's target): same input shapes, other
+# values, another output shape, every time.
+reshape = os.path.join(d, "reshape.onnx")
+save(helper.make_model(helper.make_graph(
+    [helper.make_node("Reshape", ["v", "s"], ["r"])], "reshape",
+    [helper.make_tensor_value_info("v", TensorProto.FLOAT, [6]), helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
+    [helper.make_tensor_value_info("r", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 17)]), reshape)
+rs = axon.Session(reshape)
+v = np.arange(6, dtype=np.float32)
+for target in ((2, 3), (3, 2), (6, 1), (2, 3)):
+    np.testing.assert_array_equal(rs.run({"v": v, "s": np.array(target)})["r"], v.reshape(target))
+expect_error(axon.Error, "Reshape", rs.run, {"v": v, "s": np.array([2, 2])})
+
 remove(d)
 print("test_session: ok")
