@@ -65,29 +65,20 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t softmax) {
 
 bool AttentionFusion::Run(Graph& graph) {
   GraphEditor e(graph);
-  std::vector<std::size_t> removed;
-  std::vector<bool> taken(graph.nodes.size(), false);
+  PatternClaims claims(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (graph.nodes[n].op_type != "Softmax" || taken[n]) continue;
+    if (graph.nodes[n].op_type != "Softmax" || claims.Taken(n)) continue;
     const std::optional<Match> m = MatchAt(e, n);
-    if (!m || taken[m->last] || std::any_of(m->removed.begin(), m->removed.end(), [&](std::size_t r) { return taken[r]; }))
-      continue;
+    if (!m || !claims.Free(m->last, m->removed)) continue;
     // The second MatMul becomes the FusedAttention and keeps its output: nothing is renamed.
     // Direct edits, one Refresh (see elementwise_fusion.cc).
     Node& fused = graph.nodes[m->last];
     fused.op_type = "FusedAttention";
     fused.inputs = {m->q, m->kt, m->v};
     fused.attrs = {{"scale", m->scale}};
-    taken[m->last] = true;
-    for (std::size_t r : m->removed) {
-      taken[r] = true;
-      removed.push_back(r);
-    }
+    claims.Claim(m->last, m->removed);
   }
-  if (removed.empty()) return false;
-  e.Refresh();
-  e.RemoveNodes(std::move(removed));
-  return true;
+  return claims.Commit(e);
 }
 
 }  // namespace axon::graph

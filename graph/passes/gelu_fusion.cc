@@ -67,31 +67,20 @@ bool KeepsShape(const Graph& g, const std::string& x, const Node& last) {
 
 bool GeluFusion::Run(Graph& graph) {
   GraphEditor e(graph);
-  std::vector<std::size_t> removed;
-  std::vector<bool> taken(graph.nodes.size(), false);
+  PatternClaims claims(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (graph.nodes[n].op_type != "Erf" || taken[n]) continue;
+    if (graph.nodes[n].op_type != "Erf" || claims.Taken(n)) continue;
     const std::optional<Match> m = MatchAt(e, n);
-    if (!m || taken[m->last] || !KeepsShape(graph, m->x, graph.nodes[m->last])) continue;
-    bool clash = false;
-    for (std::size_t r : m->removed) clash = clash || taken[r];
-    if (clash) continue;
+    if (!m || !claims.Free(m->last, m->removed) || !KeepsShape(graph, m->x, graph.nodes[m->last])) continue;
     // The last node becomes the Gelu and keeps its output: nothing is renamed. Direct edits, one
     // Refresh (see elementwise_fusion.cc).
     Node& gelu = graph.nodes[m->last];
     gelu.op_type = "Gelu";
     gelu.inputs = {m->x};
     gelu.attrs.clear();
-    taken[m->last] = true;
-    for (std::size_t r : m->removed) {
-      taken[r] = true;
-      removed.push_back(r);
-    }
+    claims.Claim(m->last, m->removed);
   }
-  if (removed.empty()) return false;
-  e.Refresh();
-  e.RemoveNodes(std::move(removed));
-  return true;
+  return claims.Commit(e);
 }
 
 }  // namespace axon::graph

@@ -116,13 +116,11 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t first) {
 
 bool LayerNormFusion::Run(Graph& graph) {
   GraphEditor e(graph);
-  std::vector<std::size_t> removed;
-  std::vector<bool> taken(graph.nodes.size(), false);
+  PatternClaims claims(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (graph.nodes[n].op_type != "ReduceMean" || taken[n]) continue;
+    if (graph.nodes[n].op_type != "ReduceMean" || claims.Taken(n)) continue;
     std::optional<Match> m = MatchAt(e, n);
-    if (!m || taken[m->last]) continue;
-    if (std::any_of(m->removed.begin(), m->removed.end(), [&](std::size_t r) { return taken[r]; })) continue;
+    if (!m || !claims.Free(m->last, m->removed)) continue;
     if (m->scale.empty()) {
       const Shape x = *ShapeOf(graph, m->x);
       std::vector<int64_t> dims;
@@ -138,16 +136,9 @@ bool LayerNormFusion::Run(Graph& graph) {
     norm.inputs = {m->x, m->scale};
     if (!m->bias.empty()) norm.inputs.push_back(m->bias);
     norm.attrs = {{"axis", m->axis}, {"epsilon", m->epsilon}};
-    taken[m->last] = true;
-    for (std::size_t r : m->removed) {
-      taken[r] = true;
-      removed.push_back(r);
-    }
+    claims.Claim(m->last, m->removed);
   }
-  if (removed.empty()) return false;
-  e.Refresh();
-  e.RemoveNodes(std::move(removed));
-  return true;
+  return claims.Commit(e);
 }
 
 }  // namespace axon::graph

@@ -49,4 +49,27 @@ std::string OtherInput(const Node& node, const std::string& value) {
   return "";
 }
 
+bool PatternClaims::Free(std::size_t last, const std::vector<std::size_t>& others) const {
+  if (taken_[last]) return false;
+  for (std::size_t n : others)
+    if (taken_[n]) return false;
+  return true;
+}
+
+void PatternClaims::Claim(std::size_t last, const std::vector<std::size_t>& others) {
+  taken_[last] = true;
+  for (std::size_t n : others) {
+    taken_[n] = true;
+    removed_.push_back(n);
+  }
+}
+
+bool PatternClaims::Commit(GraphEditor& editor) {
+  if (removed_.empty()) return false;
+  editor.Refresh();
+  editor.RemoveNodes(std::move(removed_));
+  removed_.clear();
+  return true;
+}
+
 }  // namespace axon::graph

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "graph/ir.h"
 #include "graph/rewrite.h"
@@ -29,5 +30,23 @@ std::optional<std::size_t> SoleConsumerOp(const GraphEditor& editor, const std::
 std::optional<float> ScalarConstant(const Graph& graph, const std::string& value);
 // The input of a two-input node other than `value` ("" when the node reads `value` twice or not at all).
 std::string OtherInput(const Node& node, const std::string& value);
+
+// The bookkeeping of a pass that collapses matched patterns into their last node (which becomes
+// the fused op and keeps its output, so nothing is renamed): a node joins at most one match, and
+// the others of every match are removed together at the end, with one Refresh.
+class PatternClaims {
+ public:
+  explicit PatternClaims(const Graph& graph) : taken_(graph.nodes.size(), false) {}
+  bool Taken(std::size_t node) const { return taken_[node]; }
+  // Whether no node of a match is claimed yet.
+  bool Free(std::size_t last, const std::vector<std::size_t>& others) const;
+  void Claim(std::size_t last, const std::vector<std::size_t>& others);
+  // Removes every claimed match's other nodes; false when nothing was claimed.
+  bool Commit(GraphEditor& editor);
+
+ private:
+  std::vector<bool> taken_;
+  std::vector<std::size_t> removed_;
+};
 
 }  // namespace axon::graph
