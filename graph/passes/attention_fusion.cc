@@ -1,6 +1,5 @@
 #include "graph/passes/attention_fusion.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "graph/passes/pass_util.h"
