@@ -28,8 +28,11 @@ struct StepArgs {
   const void* const* in;  // one per node input; nullptr for an omitted optional input
   void* const* out;       // one per node output
   void* workspace;        // BoundStep::workspace_bytes of scratch, 64-byte aligned
+  std::size_t num_in;     // the node's inputs, which may be fewer than its schema's
 
-  template <class T> const T* In(std::size_t i) const { return static_cast<const T*>(in[i]); }
+  // Null for an omitted optional input, trailing ones included: `in` and `out` are one array in
+  // the plan, so in[i] past the node's inputs would be an output's buffer.
+  template <class T> const T* In(std::size_t i) const { return i < num_in ? static_cast<const T*>(in[i]) : nullptr; }
   template <class T> T* Out(std::size_t i) const { return static_cast<T*>(out[i]); }
 };
 

@@ -230,7 +230,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
         out_ptrs.push_back(evaluated[out].raw_data());
       }
       const Tensor workspace = b.workspace_bytes ? Tensor::Uninitialized(DType::kU8, {b.workspace_bytes}) : Tensor();
-      const StepArgs args{in_ptrs.data(), out_ptrs.data(), const_cast<void*>(workspace.raw_data())};
+      const StepArgs args{in_ptrs.data(), out_ptrs.data(), const_cast<void*>(workspace.raw_data()), in_ptrs.size()};
       try {
         b.run(args);
       } catch (const Error& e) {
@@ -688,7 +688,7 @@ void Executor::Release(Arena arena, int64_t extra_bytes) {
 void Executor::ExecuteScheduled(const Plan& plan, char* arena, void** argv, StepRecord* records) const {
   auto run_step = [&](std::size_t k) {
     const Plan::Step& step = plan.steps[k];
-    const StepArgs args{argv + step.args, argv + step.args + step.num_in, arena + step.workspace};
+    const StepArgs args{argv + step.args, argv + step.args + step.num_in, arena + step.workspace, step.num_in};
     try {
       if (records) {
         RunRecorded(step.run, args, records[k]);
@@ -728,7 +728,7 @@ void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* c
     char* workspace = arena.data + plan.workspace_offset;
     // The serial loop, untouched by profiling and inter-op scheduling: it costs what it always did.
     for (const Plan::Step& step : plan.steps) {
-      const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace};
+      const StepArgs args{argv + step.args, argv + step.args + step.num_in, workspace, step.num_in};
       try {
         step.run(args);
       } catch (const Error& e) {

@@ -83,8 +83,7 @@ void CheckLabels(const ClassLossLayout& l, const void* labels) {
                   (l.has_ignore ? " and ignore_index " + std::to_string(l.ignore_index) : std::string()));
 }
 
-// The weights input, or null. A node may list fewer inputs than the schema has, and StepArgs holds
-// only the node's own, so whether it is there is settled when binding.
+// The weights input, or null (StepArgs::In is null past the node's own inputs too).
 const float* Weights(const StepArgs& a, std::size_t i, bool has) { return has ? a.In<float>(i) : nullptr; }
 
 }  // namespace

@@ -47,6 +47,17 @@ Session Compile(bool weight_is_constant) {
 
 }  // namespace
 
+TEST_CASE("StepArgs::In is null past a node's inputs (a trailing optional input left off)", "[executor]") {
+  // The plan keeps a step's inputs and outputs in one array: in[1] of a one-input step is its output.
+  float x = 1, y = 2;
+  const void* argv[] = {&x, &y};
+  const runtime::StepArgs a{argv, const_cast<void* const*>(argv + 1), nullptr, 1};
+  CHECK(a.In<float>(0) == &x);
+  CHECK(a.In<float>(1) == nullptr);
+  CHECK(a.In<float>(2) == nullptr);
+  CHECK(a.Out<float>(0) == &y);
+}
+
 TEST_CASE("prepare runs once, when the session is first planned, and its state reaches every run", "[runtime][executor]") {
   prepare_calls = 0;
   runs_with_state = 0;
