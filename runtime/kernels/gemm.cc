@@ -268,6 +268,45 @@ HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, bo
   }
 }
 
+// Interleaves a full micro-panel of A rows (kMR == 8, eight-float vectors) in 8 × 8 blocks: an
+// in-register transposition instead of one scalar load and store per element, which took ~3% of
+// a training step (the backward GEMM dY·W packs dY every step). Returns the k it reached.
+#if HWY_TARGET <= HWY_AVX2 && HWY_TARGET != HWY_SCALAR
+HWY_INLINE int64_t PackRows8(const float* HWY_RESTRICT a, int64_t lda, int64_t kc, float* HWY_RESTRICT dst) {
+  if constexpr (kMR != 8) {
+    return 0;
+  } else {
+    const hn::FixedTag<float, 8> d8;
+    const hn::Repartition<uint64_t, decltype(d8)> d64;
+    using V8 = hn::Vec<decltype(d8)>;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) {
+      V8 r[8], t[8];
+      for (int64_t i = 0; i < 8; ++i) r[i] = hn::LoadU(d8, a + i * lda + k);
+      for (int64_t i = 0; i < 8; i += 2) {
+        t[i] = hn::InterleaveLower(d8, r[i], r[i + 1]);      // r_i[0] r_i+1[0] r_i[1] r_i+1[1] | [4], [5]
+        t[i + 1] = hn::InterleaveUpper(d8, r[i], r[i + 1]);  // the same for [2], [3] | [6], [7]
+      }
+      V8 q[8];  // q[4h + c]: column c | column c + 4 of rows 4h..4h+3
+      for (int64_t h = 0; h < 2; ++h) {
+        const V8 *lo = t + 4 * h, *hi = t + 4 * h + 2;
+        for (int64_t c = 0; c < 2; ++c) {
+          q[4 * h + 2 * c] = hn::BitCast(d8, hn::InterleaveLower(d64, hn::BitCast(d64, lo[c]), hn::BitCast(d64, hi[c])));
+          q[4 * h + 2 * c + 1] = hn::BitCast(d8, hn::InterleaveUpper(d64, hn::BitCast(d64, lo[c]), hn::BitCast(d64, hi[c])));
+        }
+      }
+      for (int64_t c = 0; c < 4; ++c) {
+        hn::StoreU(hn::ConcatLowerLower(d8, q[4 + c], q[c]), d8, dst + (k + c) * 8);
+        hn::StoreU(hn::ConcatUpperUpper(d8, q[4 + c], q[c]), d8, dst + (k + c + 4) * 8);
+      }
+    }
+    return k;
+  }
+}
+#else
+HWY_INLINE int64_t PackRows8(const float*, int64_t, int64_t, float*) { return 0; }
+#endif
+
 // Copies rows [i0, i0 + mc) and columns [k0, k0 + kc) of op(A) into micro-panels of kMR rows,
 // element (i, k) of panel p at dst + p·kMR·kc + k·kMR + i (a last, short panel keeps the stride
 // and leaves the missing rows unwritten: its kernel never reads them).
@@ -277,12 +316,19 @@ void PackA(const GemmArgs& g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
     if (g.trans_a) {  // op(A) row i is A's column i: each k is rows consecutive floats
       for (int64_t kk = 0; kk < kc; ++kk) {
         const float* src = g.a + (k0 + kk) * g.lda + i0 + p;
+        // A constant size is one vector move; a loop of `rows` became a call to memmove per k.
+        if (rows == kMR) {
+          std::memcpy(dst + kk * kMR, src, sizeof(float) * kMR);
+          continue;
+        }
         for (int64_t i = 0; i < rows; ++i) dst[kk * kMR + i] = src[i];
       }
     } else {
+      int64_t kk = 0;
+      if (rows == kMR) kk = PackRows8(g.a + (i0 + p) * g.lda + k0, g.lda, kc, dst);
       for (int64_t i = 0; i < rows; ++i) {
         const float* src = g.a + (i0 + p + i) * g.lda + k0;
-        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMR + i] = src[kk];
+        for (int64_t k = kk; k < kc; ++k) dst[k * kMR + i] = src[k];
       }
     }
   }
