@@ -730,6 +730,15 @@ void GemmSwapped(const GemmArgs& g) {
       const int64_t live_rows = std::min(kLanes, g.m - i0);
       for (int64_t j0 = 0; j0 < g.n; j0 += kLanes) {
         const int64_t cols = std::min(kLanes, g.n - j0);
+        if (kHasTranspose8 && kLanes % 8 == 0 && cols == kLanes && live_rows == kLanes) {
+          // Whole blocks: 8 × 8 transpositions into the L1 tile cost less than a gather per row.
+          for (int64_t h1 = 0; h1 < kLanes; h1 += 8)
+            for (int64_t h2 = 0; h2 < kLanes; h2 += 8)
+              Transpose8x8(ct + (j0 + h2) * g.m + i0 + h1, g.m, tile + h1 * kLanes + h2, kLanes);
+          for (int64_t ii = 0; ii < kLanes; ++ii)
+            WriteRow(d, hn::Load(d, tile + ii * kLanes), g.c + (i0 + ii) * g.ldc + j0, cols, i0 + ii, j0, t);
+          continue;
+        }
         if (gather && cols == kLanes) {
           for (int64_t ii = 0; ii < live_rows; ++ii)
             WriteRow(d, hn::GatherIndex(d, ct + j0 * g.m + i0 + ii, offsets), g.c + (i0 + ii) * g.ldc + j0, cols,
