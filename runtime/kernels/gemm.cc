@@ -145,6 +145,11 @@ HWY_INLINE void StorePartial(D d, V v, float* p, int64_t count) {
 #endif
 }
 
+// Whether the epilogue leaves the sum as it is.
+HWY_INLINE bool PlainEpilogue(const GemmEpilogue& ep) {
+  return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone;
+}
+
 // Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
 HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64_t row, int64_t col,
                          const TileArgs& t) {
@@ -234,6 +239,18 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
   for (int64_t u = 1; u < U; ++u)
     for (int64_t i = 0; i < MR; ++i)
       for (int64_t v = 0; v < NV; ++v) acc[0][i][v] = hn::Add(acc[0][i][v], acc[u][i][v]);
+  // A full tile with nothing to apply but the sum (and C of the earlier K blocks): plain stores.
+  // WriteRow's per-vector branches cost ~10% of a K = 64 tile (the weight gradients of a
+  // training step); alpha == 1 leaves the sum's bits as they are, so the result is the same.
+  if (ncols == NV * kLanes && t.alpha == 1.0f && (t.accumulate || t.beta == 0.0f) &&
+      (!t.last || PlainEpilogue(*t.ep))) {
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) {
+        float* ci = c + i * ldc + v * kLanes;
+        hn::StoreU(t.accumulate ? hn::Add(acc[0][i][v], hn::LoadU(d, ci)) : acc[0][i][v], d, ci);
+      }
+    return;
+  }
   for (int64_t i = 0; i < MR; ++i)
     for (int64_t v = 0; v < NV && v * kLanes < ncols; ++v)
       WriteRow(d, acc[0][i][v], c + i * ldc + v * kLanes, std::min(kLanes, ncols - v * kLanes), t.row0 + i,
@@ -268,6 +285,48 @@ HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, bo
   }
 }
 
+// 8 × 8 floats transposed in registers, dst[c·ldd + i] = a[i·lda + c], on targets with
+// eight-float vectors: packing a transposed operand element by element (a scalar load and store,
+// or a 16-element gather, each) took ~3% of an MLP training step, which packs dY and the
+// activations anew every step.
+#if HWY_TARGET <= HWY_AVX2 && HWY_TARGET != HWY_SCALAR
+constexpr bool kHasTranspose8 = true;
+HWY_INLINE void Transpose8x8(const float* HWY_RESTRICT a, int64_t lda, float* HWY_RESTRICT dst, int64_t ldd) {
+  const hn::FixedTag<float, 8> d8;
+  const hn::Repartition<uint64_t, decltype(d8)> d64;
+  using V8 = hn::Vec<decltype(d8)>;
+  V8 r[8], t[8], q[8];
+  for (int64_t i = 0; i < 8; ++i) r[i] = hn::LoadU(d8, a + i * lda);
+  for (int64_t i = 0; i < 8; i += 2) {
+    t[i] = hn::InterleaveLower(d8, r[i], r[i + 1]);      // r_i[0] r_i+1[0] r_i[1] r_i+1[1] | [4], [5]
+    t[i + 1] = hn::InterleaveUpper(d8, r[i], r[i + 1]);  // the same for [2], [3] | [6], [7]
+  }
+  for (int64_t h = 0; h < 2; ++h) {  // q[4h + c]: column c | column c + 4 of rows 4h..4h+3
+    const V8 *lo = t + 4 * h, *hi = t + 4 * h + 2;
+    for (int64_t c = 0; c < 2; ++c) {
+      q[4 * h + 2 * c] = hn::BitCast(d8, hn::InterleaveLower(d64, hn::BitCast(d64, lo[c]), hn::BitCast(d64, hi[c])));
+      q[4 * h + 2 * c + 1] = hn::BitCast(d8, hn::InterleaveUpper(d64, hn::BitCast(d64, lo[c]), hn::BitCast(d64, hi[c])));
+    }
+  }
+  for (int64_t c = 0; c < 4; ++c) {
+    hn::StoreU(hn::ConcatLowerLower(d8, q[4 + c], q[c]), d8, dst + c * ldd);
+    hn::StoreU(hn::ConcatUpperUpper(d8, q[4 + c], q[c]), d8, dst + (c + 4) * ldd);
+  }
+}
+#else
+constexpr bool kHasTranspose8 = false;
+HWY_INLINE void Transpose8x8(const float*, int64_t, float*, int64_t) {}
+#endif
+
+// Interleaves a full micro-panel of A rows (kMR == 8) up to the last multiple of 8 of kc;
+// returns the k it reached.
+HWY_INLINE int64_t PackRows8(const float* HWY_RESTRICT a, int64_t lda, int64_t kc, float* HWY_RESTRICT dst) {
+  if (kMR != 8 || !kHasTranspose8) return 0;
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) Transpose8x8(a + k, lda, dst + k * kMR, kMR);
+  return k;
+}
+
 // Copies rows [i0, i0 + mc) and columns [k0, k0 + kc) of op(A) into micro-panels of kMR rows,
 // element (i, k) of panel p at dst + p·kMR·kc + k·kMR + i (a last, short panel keeps the stride
 // and leaves the missing rows unwritten: its kernel never reads them).
@@ -277,12 +336,19 @@ void PackA(const GemmArgs& g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
     if (g.trans_a) {  // op(A) row i is A's column i: each k is rows consecutive floats
       for (int64_t kk = 0; kk < kc; ++kk) {
         const float* src = g.a + (k0 + kk) * g.lda + i0 + p;
+        // A constant size is one vector move; a loop of `rows` became a call to memmove per k.
+        if (rows == kMR) {
+          std::memcpy(dst + kk * kMR, src, sizeof(float) * kMR);
+          continue;
+        }
         for (int64_t i = 0; i < rows; ++i) dst[kk * kMR + i] = src[i];
       }
     } else {
+      int64_t kk = 0;
+      if (rows == kMR) kk = PackRows8(g.a + (i0 + p) * g.lda + k0, g.lda, kc, dst);
       for (int64_t i = 0; i < rows; ++i) {
         const float* src = g.a + (i0 + p + i) * g.lda + k0;
-        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMR + i] = src[kk];
+        for (int64_t k = kk; k < kc; ++k) dst[k * kMR + i] = src[k];
       }
     }
   }
@@ -333,9 +399,14 @@ void PackB(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, floa
         const int64_t live = std::clamp<int64_t>(cols - v, 0, kLanes);
         const float* src = b + (j0 + v) * ldb + k0;
         if (live == kLanes && kLanes > 1 && ldb <= kMaxGatherStride) {
+          int64_t kk = 0;
+          if (kHasTranspose8 && kLanes % 8 == 0) {  // 8 × 8 blocks: rows h·8.. of the vector, k.. k + 7
+            for (; kk + 8 <= kc; kk += 8)
+              for (int64_t h = 0; h < kLanes; h += 8) Transpose8x8(src + h * ldb + kk, ldb, out + kk * width + v + h, width);
+          }
           const hn::RebindToSigned<D> di;
           const auto rows = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(ldb)));
-          for (int64_t kk = 0; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
+          for (; kk < kc; ++kk) hn::StoreU(hn::GatherIndex(D(), src + kk, rows), D(), out + kk * width + v);
           continue;
         }
         for (int64_t j = 0; j < kLanes; ++j)
@@ -659,6 +730,15 @@ void GemmSwapped(const GemmArgs& g) {
       const int64_t live_rows = std::min(kLanes, g.m - i0);
       for (int64_t j0 = 0; j0 < g.n; j0 += kLanes) {
         const int64_t cols = std::min(kLanes, g.n - j0);
+        if (kHasTranspose8 && kLanes % 8 == 0 && cols == kLanes && live_rows == kLanes) {
+          // Whole blocks: 8 × 8 transpositions into the L1 tile cost less than a gather per row.
+          for (int64_t h1 = 0; h1 < kLanes; h1 += 8)
+            for (int64_t h2 = 0; h2 < kLanes; h2 += 8)
+              Transpose8x8(ct + (j0 + h2) * g.m + i0 + h1, g.m, tile + h1 * kLanes + h2, kLanes);
+          for (int64_t ii = 0; ii < kLanes; ++ii)
+            WriteRow(d, hn::Load(d, tile + ii * kLanes), g.c + (i0 + ii) * g.ldc + j0, cols, i0 + ii, j0, t);
+          continue;
+        }
         if (gather && cols == kLanes) {
           for (int64_t ii = 0; ii < live_rows; ++ii)
             WriteRow(d, hn::GatherIndex(d, ct + j0 * g.m + i0 + ii, offsets), g.c + (i0 + ii) * g.ldc + j0, cols,

@@ -45,6 +45,8 @@ struct Problem {
 const Problem kProblems[] = {
     {0, 5, 3},   {5, 0, 3},     {5, 3, 0},    {1, 1, 1},     {7, 7, 7},    {33, 33, 33}, {1, 1000, 7},
     {1000, 1, 7}, {7, 33, 1000}, {1000, 33, 7}, {33, 1000, 1}, {13, 17, 19}, {5, 47, 3},   {64, 300, 200},
+    {17, 200, 13},  // packed A: full 8-row panels with K not a multiple of 8
+    {9, 100, 600},  // full tiles over several K blocks (plain stores, then sums with C)
 };
 struct Scalars {
   float alpha, beta;
