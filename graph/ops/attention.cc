@@ -2,6 +2,8 @@
 // dims, the leading dims (batch × heads) broadcasting as the MatMuls' do (attention-fusion fuses
 // only equal ones, but two anonymous dims may turn out 1 and n at run time). Kt is K already
 // transposed ([..., d, S]), as PyTorch's exported multi-head attention feeds its MatMul.
+#include <algorithm>
+
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -36,7 +38,8 @@ double AttentionFlops(const FlopContext& f) {
   const auto& kt = f.inputs.at(1);
   const auto& v = f.inputs.at(2);
   double batch = 1;
-  for (std::size_t i = 0; i + 2 < q.size(); ++i) batch *= static_cast<double>(q[i]);
+  for (std::size_t i = 0; i + 2 < q.size(); ++i)  // the broadcast leading dims (checked by the schema)
+    batch *= static_cast<double>(std::min({q[i], kt[i], v[i]}) == 0 ? 0 : std::max({q[i], kt[i], v[i]}));
   const double l = static_cast<double>(q[q.size() - 2]), d = static_cast<double>(q.back());
   const double s = static_cast<double>(kt.back()), dv = static_cast<double>(v.back());
   return batch * l * s * (2 * d + 2 * dv + 4);
