@@ -1,6 +1,9 @@
 // FusedAttention (made by attention-fusion): Y = softmax(scale · Q · Kt) · V over the last two
-// dims, the leading dims (batch × heads) equal in all three, no broadcasting. Kt is K already
+// dims, the leading dims (batch × heads) broadcasting as the MatMuls' do (attention-fusion fuses
+// only equal ones, but two anonymous dims may turn out 1 and n at run time). Kt is K already
 // transposed ([..., d, S]), as PyTorch's exported multi-head attention feeds its MatMul.
+#include <algorithm>
+
 #include "graph/ops/infer_helpers.h"
 
 namespace axon::graph {
@@ -20,12 +23,11 @@ void InferAttention(InferContext& ctx) {
   const int64_t r = q.rank();
   ctx.Require(r >= 2 && kt.rank() == r && v.rank() == r,
               "Q, Kt and V must have one rank >= 2, got " + q.ToString() + ", " + kt.ToString() + ", " + v.ToString());
-  for (int64_t i = 0; i + 2 < r; ++i)
-    ctx.Require(Agree(q[i], kt[i]) && Agree(q[i], v[i]),
-                "Q, Kt and V must have the same leading dims, got " + q.ToString() + ", " + kt.ToString() + ", " + v.ToString());
+  const auto leading = [&](const Shape& s) { return Shape(std::vector<Dim>(s.dims().begin(), s.dims().end() - 2)); };
+  std::vector<Dim> y = BroadcastShapes(ctx, BroadcastShapes(ctx, leading(q), leading(kt)), leading(v)).dims();
   ctx.Require(Agree(q[r - 1], kt[r - 2]), "Q " + q.ToString() + " and Kt " + kt.ToString() + " must share d (Q's last dim, Kt's second last)");
   ctx.Require(Agree(kt[r - 1], v[r - 2]), "Kt " + kt.ToString() + " and V " + v.ToString() + " must share S (Kt's last dim, V's second last)");
-  std::vector<Dim> y(q.dims().begin(), q.dims().end() - 1);
+  y.push_back(q[r - 2]);
   y.push_back(v[r - 1]);
   ctx.SetOutput(0, DType::kF32, Shape(std::move(y)));
 }
@@ -36,7 +38,8 @@ double AttentionFlops(const FlopContext& f) {
   const auto& kt = f.inputs.at(1);
   const auto& v = f.inputs.at(2);
   double batch = 1;
-  for (std::size_t i = 0; i + 2 < q.size(); ++i) batch *= static_cast<double>(q[i]);
+  for (std::size_t i = 0; i + 2 < q.size(); ++i)  // the broadcast leading dims (checked by the schema)
+    batch *= static_cast<double>(std::min({q[i], kt[i], v[i]}) == 0 ? 0 : std::max({q[i], kt[i], v[i]}));
   const double l = static_cast<double>(q[q.size() - 2]), d = static_cast<double>(q.back());
   const double s = static_cast<double>(kt.back()), dv = static_cast<double>(v.back());
   return batch * l * s * (2 * d + 2 * dv + 4);

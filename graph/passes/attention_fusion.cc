@@ -45,7 +45,10 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t softmax) {
       for (int i : {0, 1})
         if (!c && (c = ScalarConstant(g, pre->inputs[i]))) q = pre->inputs[1 - i];
     }
-    if (c && !q.empty()) {
+    // A constant of a higher rank than Q (a scale of shape [1, 1, 1, 1]) broadcasts the product
+    // to more dims than FusedAttention's.
+    const std::optional<Shape> before = ShapeOf(g, q), after = ShapeOf(g, pre->outputs[0]);
+    if (c && !q.empty() && before && after && *before == *after) {
       m.q = q;
       m.scale = *c;
       m.removed.push_back(static_cast<std::size_t>(pre - g.nodes.data()));
@@ -53,6 +56,7 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t softmax) {
   }
   const std::optional<Shape> q = ShapeOf(g, m.q), kt = ShapeOf(g, m.kt), v = ShapeOf(g, m.v);
   if (!q || !kt || !v || q->rank() < 2 || kt->rank() != q->rank() || v->rank() != q->rank()) return std::nullopt;
+  // Two anonymous dims count as equal here: FusedAttention broadcasts a 1 that one turns out to be.
   for (int64_t i = 0; i + 2 < q->rank(); ++i)
     if (!((*q)[i] == (*kt)[i]) || !((*q)[i] == (*v)[i])) return std::nullopt;  // a broadcast stays MatMuls
   for (const std::string* value : {&m.q, &m.kt, &m.v})

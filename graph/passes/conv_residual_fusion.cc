@@ -23,7 +23,7 @@ bool ConvResidualFusion::Run(Graph& graph) {
     const std::string residual = OtherInput(graph.nodes[*add], conv.outputs[0]);
     const std::optional<Shape> y = ShapeOf(graph, conv.outputs[0]), r = ShapeOf(graph, residual);
     const std::optional<Shape> sum = ShapeOf(graph, graph.nodes[*add].outputs[0]);
-    if (residual.empty() || !y || !r || !sum || !(*r == *y) || !(*sum == *y) || DTypeOf(graph, residual) != DType::kF32)
+    if (residual.empty() || !y || !r || !sum || !SameDims(*r, *y) || !(*sum == *y) || DTypeOf(graph, residual) != DType::kF32)
       continue;
     // The Add becomes the FusedConv and keeps its output: nothing is renamed. Direct edits, one
     // Refresh (see elementwise_fusion.cc).

@@ -24,7 +24,7 @@ bool IsBias(const Shape& c, const Shape& y) {
   for (int64_t i = 0; i < c.rank(); ++i) {
     const Dim& cd = c[i];
     const Dim& yd = y[i + 2 - c.rank()];
-    if (!(cd == yd) && !(cd.known() && cd.value() == 1)) return false;
+    if (!SameDim(cd, yd) && !(cd.known() && cd.value() == 1)) return false;
   }
   return true;
 }
@@ -114,7 +114,7 @@ bool GemmEpilogueFusion::Run(Graph& graph) {
       if (!add || HasInput(node, 3)) continue;
       const std::optional<Shape> y = ShapeOf(graph, node.outputs[0]), r = ShapeOf(graph, add->other);
       const bool r_f32 = DTypeOf(graph, add->other) == DType::kF32;
-      if (!y || !r || !r_f32 || !(*r == *y)) continue;  // a bias is matmul-add-fusion's
+      if (!y || !r || !r_f32 || !SameDims(*r, *y)) continue;  // a bias is matmul-add-fusion's
       residual = add->other;
     }
     const std::string activation = is_activation ? next.op_type : "";

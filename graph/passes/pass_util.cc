@@ -42,6 +42,18 @@ std::optional<float> ScalarConstant(const Graph& graph, const std::string& value
   return it->second.data<float>()[0];
 }
 
+bool SameDim(const Dim& a, const Dim& b) {
+  if (a.known() || b.known()) return a.known() && b.known() && a.value() == b.value();
+  return !a.symbol().empty() && a.symbol() == b.symbol();
+}
+
+bool SameDims(const Shape& a, const Shape& b) {
+  if (!a.has_rank() || !b.has_rank() || a.rank() != b.rank()) return false;
+  for (int64_t i = 0; i < a.rank(); ++i)
+    if (!SameDim(a[i], b[i])) return false;
+  return true;
+}
+
 std::string OtherInput(const Node& node, const std::string& value) {
   if (node.inputs.size() != 2 || node.inputs[0] == node.inputs[1]) return "";
   if (node.inputs[0] == value) return node.inputs[1];

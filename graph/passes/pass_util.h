@@ -28,6 +28,11 @@ std::optional<std::size_t> SoleConsumerOp(const GraphEditor& editor, const std::
 
 // The value of a one-element f32 initializer (a scalar as exporters write it: shape [], [1], ...).
 std::optional<float> ScalarConstant(const Graph& graph, const std::string& value);
+// Dims equal in every run: one known size, or one named symbol. Two anonymous dims ("?") may
+// differ at run time (one may be 1 and broadcast), so a fusion that needs equal shapes must not
+// take Shape's ==, which calls them equal.
+bool SameDim(const Dim& a, const Dim& b);
+bool SameDims(const Shape& a, const Shape& b);
 // The input of a two-input node other than `value` ("" when the node reads `value` twice or not at all).
 std::string OtherInput(const Node& node, const std::string& value);
 

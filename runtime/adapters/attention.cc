@@ -1,9 +1,18 @@
-// Adapter of FusedAttention: the leading dims of Q fold into one batch of independent slices.
+// Adapter of FusedAttention: the leading dims fold into one batch of independent slices; where a
+// leading dim of 1 broadcasts (attention-fusion takes two anonymous dims as equal, and at run time
+// one may be 1), each output slice is given the slice of Q, Kt and V it reads.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include "runtime/adapter.h"
 #include "runtime/kernels/attention.h"
 
 namespace axon::runtime {
 namespace {
+
+// numpy's broadcast of three dims the schema has checked: 0 wins over 1.
+int64_t Broadcast(int64_t a, int64_t b, int64_t c) { return a == 0 || b == 0 || c == 0 ? 0 : std::max({a, b, c}); }
 
 BoundStep BindAttention(const BindContext& b) {
   const std::vector<int64_t>& qs = b.InShape(0);
@@ -12,10 +21,34 @@ BoundStep BindAttention(const BindContext& b) {
   const std::size_t rank = qs.size();
   kernels::AttentionShape s;
   s.batch = 1;
-  for (std::size_t i = 0; i + 2 < rank; ++i) s.batch *= qs[i];
+  bool broadcast = false;
+  for (std::size_t i = 0; i + 2 < rank; ++i) {
+    s.batch *= Broadcast(qs[i], ks[i], vs[i]);
+    broadcast |= qs[i] != ks[i] || qs[i] != vs[i];
+  }
+  // slices[0..2][b]: the slice of Q, Kt, V that output slice b reads (row-major over the leading dims).
+  auto slices = std::make_shared<std::vector<int64_t>>();
+  if (broadcast && s.batch > 0) {
+    slices->assign(static_cast<std::size_t>(3 * s.batch), 0);
+    for (int64_t b = 0; b < s.batch; ++b) {
+      int64_t rest = b, stride[3] = {1, 1, 1};
+      for (std::size_t i = rank - 2; i-- > 0;) {
+        const int64_t n = Broadcast(qs[i], ks[i], vs[i]), idx = rest % n;
+        rest /= n;
+        const int64_t dims[3] = {qs[i], ks[i], vs[i]};
+        for (int k = 0; k < 3; ++k) {
+          if (dims[k] != 1) (*slices)[static_cast<std::size_t>(k * s.batch + b)] += idx * stride[k];
+          stride[k] *= dims[k];
+        }
+      }
+    }
+    s.q_slice = slices->data();
+    s.kt_slice = slices->data() + s.batch;
+    s.v_slice = slices->data() + 2 * s.batch;
+  }
   s.rows = qs[rank - 2], s.depth = qs[rank - 1], s.cols = ks[rank - 1], s.depth_v = vs[rank - 1];
   s.scale = b.attrs().Float("scale");
-  return BoundStep{.run = [s](const StepArgs& a) {
+  return BoundStep{.run = [s, slices](const StepArgs& a) {
     kernels::AttentionF32(s, a.In<float>(0), a.In<float>(1), a.In<float>(2), a.Out<float>(0));
   }};
 }

@@ -20,11 +20,12 @@ void AttentionF32(const AttentionShape& s, const float* q, const float* kt, cons
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / blocks, r0 = (t % blocks) * kAttentionRowBlock;
       const int64_t rows = std::min(kAttentionRowBlock, s.rows - r0);
+      const int64_t bq = s.q_slice ? s.q_slice[b] : b, bk = s.kt_slice ? s.kt_slice[b] : b, bv = s.v_slice ? s.v_slice[b] : b;
       const int64_t ld = std::max<int64_t>(s.cols, 1);
-      Sgemm(false, false, rows, s.cols, s.depth, s.scale, q + (b * s.rows + r0) * s.depth, std::max<int64_t>(s.depth, 1),
-            kt + b * s.depth * s.cols, ld, 0.0f, scores, ld);
+      Sgemm(false, false, rows, s.cols, s.depth, s.scale, q + (bq * s.rows + r0) * s.depth, std::max<int64_t>(s.depth, 1),
+            kt + bk * s.depth * s.cols, ld, 0.0f, scores, ld);
       SoftmaxF32(scores, scores, rows, s.cols, 1);
-      Sgemm(false, false, rows, s.depth_v, s.cols, 1.0f, scores, ld, v + b * s.cols * s.depth_v,
+      Sgemm(false, false, rows, s.depth_v, s.cols, 1.0f, scores, ld, v + bv * s.cols * s.depth_v,
             std::max<int64_t>(s.depth_v, 1), 0.0f, y + (b * s.rows + r0) * s.depth_v, std::max<int64_t>(s.depth_v, 1));
     }
   });

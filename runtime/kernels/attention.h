@@ -16,11 +16,16 @@ struct AttentionShape {
   int64_t cols = 0;     // S: keys
   int64_t depth_v = 0;  // dv: V's columns
   float scale = 1.0f;
+  // Which slice of Q, Kt and V output slice b reads, when a leading dim of 1 broadcasts (the
+  // fused MatMuls broadcast their batch dims); nullptr: slice b.
+  const int64_t* q_slice = nullptr;
+  const int64_t* kt_slice = nullptr;
+  const int64_t* v_slice = nullptr;
 };
 
 inline constexpr int64_t kAttentionRowBlock = 32;
 
-// q: [batch, L, d]; kt: [batch, d, S] (K already transposed, as exporters write it); v: [batch,
+// q: [batch, L, d]; kt: [batch, d, S] (slices picked by q_slice ... when set) (K already transposed, as exporters write it); v: [batch,
 // S, dv]; y: [batch, L, dv], which must not overlap the inputs.
 void AttentionF32(const AttentionShape& shape, const float* q, const float* kt, const float* v, float* y);
 

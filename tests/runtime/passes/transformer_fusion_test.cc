@@ -9,6 +9,7 @@
 #include <map>
 
 #include "graph/builder.h"
+#include "graph/op_schema.h"
 #include "tests/graph/graph_test_util.h"
 #include "tests/runtime/passes/pass_test_util.h"
 
@@ -269,7 +270,18 @@ TEST_CASE("FusedAttention: shape rule and kernel by hand", "[infer:FusedAttentio
   CHECK_THROWS_WITH(InferOp("FusedAttention", {F32({2, 10, 8}), F32({2, 8, 12}), F32({2, 11, 6})}),
                     Catch::Contains("must share S"));
   CHECK_THROWS_WITH(InferOp("FusedAttention", {F32({2, 10, 8}), F32({3, 8, 12}), F32({2, 12, 6})}),
-                    Catch::Contains("same leading dims"));
+                    Catch::Contains("cannot be broadcast"));
+  // Leading dims broadcast as the fused MatMuls' do: [2, 1] with [1, 4] with [1, 1].
+  CHECK(InferOp("FusedAttention", {F32({2, 1, 10, 8}), F32({1, 4, 8, 12}), F32({1, 1, 12, 6})})[0].shape ==
+        Shape({2, 4, 10, 6}));
+  {  // FLOPs count the broadcast batch: 8 slices of 10·12·(2·8 + 2·6 + 4)
+    const graph::OpSchema& schema = *graph::FindOpSchema("FusedAttention");
+    graph::Node node;
+    node.op_type = "FusedAttention";
+    const graph::AttrReader attrs(node, schema);
+    const std::vector<std::vector<int64_t>> ins = {{2, 1, 10, 8}, {1, 4, 8, 12}, {1, 1, 12, 6}}, outs = {{2, 4, 10, 6}};
+    CHECK(schema.EstimateFlops({ins, outs, attrs}) == 8.0 * 10 * 12 * (2 * 8 + 2 * 6 + 4));
+  }
 
   // One query row [1, 0], scale 2, keys as columns [1, 0] and [0, 1]: scores [2, 0], softmax
   // [e²/(e²+1), 1/(e²+1)]; V rows [1, 10] and [3, 20].
