@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iterator>
-#include <map>
 
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -36,13 +34,6 @@ bool Ancestry::AnyUnordered(const std::vector<bool>& marked) const {
 
 namespace {
 
-int64_t Aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
-
-struct FreeBlock {
-  int64_t size;
-  std::vector<int> after;  // the steps that must have finished before these bytes are written again
-};
-
 // Only the latest steps matter: one that is an ancestor of another is implied by it.
 void Prune(std::vector<int>& steps, const Ancestry& order) {
   std::sort(steps.begin(), steps.end());
@@ -56,77 +47,36 @@ void Prune(std::vector<int>& steps, const Ancestry& order) {
   steps = std::move(kept);
 }
 
+// Free bytes remember the steps that touched them last (pruned to the latest): a writer may take
+// them once every one of those steps is its ancestor.
+struct ConcurrentBlocks {
+  struct Block {
+    int64_t size;
+    std::vector<int> after;  // the steps that must have finished before these bytes are written again
+  };
+  const std::vector<std::vector<int>>& touchers;
+  const Ancestry& order;
+
+  Block Freed(std::size_t buffer, int64_t size) const {
+    Block b{size, touchers[buffer]};
+    Prune(b.after, order);
+    return b;
+  }
+  void Join(Block& into, Block&& from) const {
+    into.size += from.size;
+    into.after.insert(into.after.end(), from.after.begin(), from.after.end());
+    Prune(into.after, order);
+  }
+  bool Usable(const Block& block, int writer) const {
+    return std::all_of(block.after.begin(), block.after.end(), [&](int t) { return order.Before(t, writer); });
+  }
+};
+
 }  // namespace
 
 ArenaLayout PlanConcurrentArena(const std::vector<BufferLifetime>& buffers,
                                 const std::vector<std::vector<int>>& touchers, const Ancestry& order) {
-  ArenaLayout layout;
-  layout.offsets.assign(buffers.size(), 0);
-  int steps = 0;
-  for (const BufferLifetime& b : buffers) steps = std::max(steps, std::max(b.first, b.last) + 1);
-  std::vector<std::vector<std::size_t>> starts(static_cast<std::size_t>(steps)), ends(static_cast<std::size_t>(steps));
-  for (std::size_t i = 0; i < buffers.size(); ++i) {
-    starts[static_cast<std::size_t>(buffers[i].first)].push_back(i);
-    ends[static_cast<std::size_t>(std::max(buffers[i].first, buffers[i].last))].push_back(i);
-  }
-  std::map<int64_t, FreeBlock> free_blocks;  // by offset; disjoint, never adjacent
-  auto release = [&](int64_t offset, FreeBlock block) {
-    auto next = free_blocks.lower_bound(offset);
-    if (next != free_blocks.end() && offset + block.size == next->first) {
-      block.size += next->second.size;
-      block.after.insert(block.after.end(), next->second.after.begin(), next->second.after.end());
-      next = free_blocks.erase(next);
-    }
-    if (next != free_blocks.begin()) {
-      auto prev = std::prev(next);
-      if (prev->first + prev->second.size == offset) {
-        prev->second.size += block.size;
-        prev->second.after.insert(prev->second.after.end(), block.after.begin(), block.after.end());
-        Prune(prev->second.after, order);
-        return;
-      }
-    }
-    Prune(block.after, order);
-    free_blocks.emplace(offset, std::move(block));
-  };
-  for (std::size_t s = 0; s < starts.size(); ++s) {
-    for (std::size_t i : starts[s]) {
-      const int64_t size = Aligned(buffers[i].bytes);
-      if (size == 0) continue;
-      const int writer = buffers[i].first;
-      auto usable = [&](const FreeBlock& block) {
-        return std::all_of(block.after.begin(), block.after.end(), [&](int t) { return order.Before(t, writer); });
-      };
-      auto best = free_blocks.end();
-      for (auto it = free_blocks.begin(); it != free_blocks.end(); ++it)
-        if (it->second.size >= size && (best == free_blocks.end() || it->second.size < best->second.size) &&
-            usable(it->second))
-          best = it;
-      if (best == free_blocks.end()) {
-        int64_t offset = layout.bytes;
-        if (!free_blocks.empty()) {
-          auto last = std::prev(free_blocks.end());
-          if (last->first + last->second.size == layout.bytes && usable(last->second)) {
-            offset = last->first;
-            free_blocks.erase(last);
-          }
-        }
-        layout.offsets[i] = offset;
-        layout.bytes = offset + size;
-        continue;
-      }
-      const int64_t offset = best->first, rest = best->second.size - size;
-      FreeBlock remainder{rest, std::move(best->second.after)};
-      free_blocks.erase(best);
-      if (rest > 0) free_blocks.emplace(offset + size, std::move(remainder));
-      layout.offsets[i] = offset;
-    }
-    for (std::size_t i : ends[s]) {
-      const int64_t size = Aligned(buffers[i].bytes);
-      if (size > 0) release(layout.offsets[i], FreeBlock{size, touchers[i]});
-    }
-  }
-  return layout;
+  return PlanBestFit(buffers, ConcurrentBlocks{touchers, order});
 }
 
 StepGraph MakeStepGraph(const std::vector<std::vector<int>>& preds, const std::vector<int>& plan_step,
