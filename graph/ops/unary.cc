@@ -141,8 +141,8 @@ AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndTy
     .Grad(ErfGrad);
 // GELU: x·Φ(x) (approximate = "none"), or its tanh form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 // (approximate = "tanh"), as PyTorch's and ONNX's (op set 20) Gelu have them;
-// graph/passes/gelu_fusion.cc makes either from the ops PyTorch exports for it. (ONNX's Gelu
-// itself is not imported yet: the importer reads op sets up to 17.)
+// graph/passes/gelu_fusion.cc makes either from the ops PyTorch exports for it; ONNX's Gelu
+// (op set 20) imports 1:1.
 void InferGelu(InferContext& ctx) {
   const std::string& approximate = ctx.attrs.String("approximate");
   ctx.Require(approximate == "none" || approximate == "tanh",
