@@ -427,7 +427,8 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
   return WithOrigin(path, [&] {
     formats::Checkpoint c = formats::ReadCheckpointFile(path);
     if (!c.training)
-      Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write them)");
+      Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write "
+              "them), or one cut short");
     formats::TrainingState& t = *c.training;
     if (t.loss.empty()) Invalid("the checkpoint does not record its loss, so training cannot resume");
     if (t.step < 0 || t.step >= kMaxStep)
