@@ -14,44 +14,11 @@
 #include "graph/builder.h"
 #include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
+#include "tests/tools/cli_train_util.h"
 
 namespace fs = std::filesystem;
 using namespace axon;
 using namespace axon::cli_test;
-
-namespace {
-
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-// The "loss X" values of the epoch lines, in order.
-std::vector<double> EpochLosses(const std::string& out) {
-  std::vector<double> losses;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("epoch ", 0) == 0) losses.push_back(std::stod(line.substr(line.find("loss ") + 5)));
-  return losses;
-}
-
-// 16 samples of a smooth function of two inputs, and 3 classes by the sign pattern.
-void WriteData(const fs::path& dir) {
-  std::vector<float> x, y;
-  std::vector<int64_t> classes;
-  for (int i = 0; i < 16; ++i) {
-    const float a = static_cast<float>(i % 4) / 3 - 0.5f, b = static_cast<float>(i / 4) / 3 - 0.5f;
-    x.insert(x.end(), {a, b});
-    y.push_back(0.5f * a - 0.25f * b);
-    classes.push_back(a < 0 ? 0 : b < 0 ? 1 : 2);
-  }
-  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {16, 2}));
-  formats::WriteNpyFile((dir / "y.npy").string(), Tensor::View(y.data(), {16, 1}));
-  formats::WriteNpyFile((dir / "c.npy").string(), Tensor::View(classes.data(), {16}));
-}
-
-}  // namespace
 
 TEST_CASE("train: an MLP from init learns, and the result runs", "[cli][train]") {
   const fs::path dir = TempDir("train");
