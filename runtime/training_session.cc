@@ -368,10 +368,11 @@ void TrainingSession::Impl::ApplyOptimizer() {
 }
 
 graph::Model TrainingSession::Impl::CurrentModel(const std::string& path) const {
+  const std::string when = " after optimizer step " + std::to_string(step) + " (training diverged)";
   if (const std::string bad = NonFinite(parameters, Parameters()); !bad.empty())
-    Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity (training diverged)");
+    Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity" + when);
   if (const std::string bad = NonFinite(statistic_names, statistics[current_statistics]); !bad.empty())
-    Invalid(path + ": not written: running statistic '" + bad + "' holds NaN or infinity (training diverged)");
+    Invalid(path + ": not written: running statistic '" + bad + "' holds NaN or infinity" + when);
   graph::Model m = model;
   for (std::size_t i = 0; i < parameters.size(); ++i) m.graph.initializers[parameters[i]] = values[current][i];
   for (std::size_t k = 0; k < statistic_names.size(); ++k)

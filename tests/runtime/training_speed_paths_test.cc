@@ -13,8 +13,10 @@
 #include "axon/axon.h"
 #include "formats/axon_format.h"
 #include "graph/builder.h"
+#include "tests/runtime/training_test_util.h"
 
 using namespace axon;
+using namespace axon::training_test;
 using graph::Dim;
 using graph::Shape;
 
@@ -49,11 +51,6 @@ std::map<std::string, Tensor> Initial() {
           {kNames[1], Random({96}, 2, 0.16f)},
           {kNames[2], Random({10, 96}, 3, 0.1f)},
           {kNames[3], Random({10}, 4, 0.1f)}};
-}
-
-std::vector<char> Bytes(const Tensor& t) {
-  const auto* p = static_cast<const char*>(t.raw_data());
-  return std::vector<char>(p, p + t.nbytes());
 }
 
 }  // namespace
