@@ -49,7 +49,7 @@ TEST_CASE("train: temporary files a killed run left beside OUT and the checkpoin
   // mid-write leaves them; the same counter the new run's first write will use.
   for (const char* stale : {"out.axon.tmp.999999999.0", "ck.axon.tmp.999999999.0", "ck.axon.tmp.999999999.1"})
     std::ofstream(dir / stale) << "partial";
-  const Result r = Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 2 --checkpoint ck.axon -o out.axon", dir);
+  const Result r = Axon(kTrainCe + "--epochs 2 --checkpoint ck.axon -o out.axon", dir);
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   std::vector<std::string> left;
@@ -66,7 +66,7 @@ TEST_CASE("train: --resume refuses a MODEL that is not the checkpoint's, and tak
   REQUIRE(Axon("init mlp --layers 2,8,3 -o wider.axon", dir).code == 0);
   REQUIRE(Axon("init mlp --layers 2,4,3 --activation tanh -o tanh.axon", dir).code == 0);
   REQUIRE(Axon("init mlp --layers 2,4,3 --seed 7 -o reseeded.axon", dir).code == 0);
-  const std::string train = "train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 --checkpoint ck.axon -o out.axon";
+  const std::string train = kTrainCe + "--epochs 1 --checkpoint ck.axon -o out.axon";
   REQUIRE(Axon(train, dir).code == 0);
   const std::string ck = Slurp(dir / "ck.axon");
   const std::string resume = " --data x.npy --labels c.npy --epochs 2 --checkpoint ck.axon --resume -o again.axon";

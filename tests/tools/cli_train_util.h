@@ -11,6 +11,9 @@
 
 namespace axon::cli_test {
 
+// The start of most axon train commands: MODEL m.axon classifying the samples of WriteData.
+inline const std::string kTrainCe = "train m.axon --data x.npy --labels c.npy --loss ce ";
+
 inline int Count(const std::string& text, const std::string& what) {
   int n = 0;
   for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
