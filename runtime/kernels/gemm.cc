@@ -147,12 +147,14 @@ HWY_INLINE void StorePartial(D d, V v, float* p, int64_t count) {
 
 // Whether the epilogue leaves the sum as it is.
 HWY_INLINE bool PlainEpilogue(const GemmEpilogue& ep) {
-  return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone;
+  return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone && !ep.sgd_step;
 }
 
 // Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
 HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64_t row, int64_t col,
                          const TileArgs& t) {
+  if (t.ep->sgd_step)  // one K block (checked): sum is the gradient's float
+    return StorePartial(d, hn::MulAdd(sum, hn::Set(d, t.ep->neg_lr), LoadPartial(d, c, count)), c, count);
   V r = hn::Mul(sum, hn::Set(d, t.alpha));
   if (t.accumulate) {
     r = hn::Add(r, LoadPartial(d, c, count));
@@ -770,6 +772,8 @@ void EpilogueOnly(const GemmArgs& g) {
 
 void GemmF32(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
+  if (g.epilogue.sgd_step && KBlock(g.k) < g.k)
+    throw Error(ErrorCode::kInvalidArgument, "gemm: a fused SGD step needs K <= " + std::to_string(kKC) + ", got " + std::to_string(g.k));
   if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
   if (!g.b)  // a session releases a weight it packed; only a change of SIMD target could need it again
@@ -818,6 +822,9 @@ void CheckGemmArgs(const GemmArgs& g) {
   if (g.epilogue.residual && g.epilogue.ldr < std::max<int64_t>(1, g.n))
     fail("ldr " + std::to_string(g.epilogue.ldr) + " too small");
   if (g.epilogue.bias_kind != GemmBias::kNone && !g.epilogue.bias) fail("bias kind set without bias values");
+  if (g.epilogue.sgd_step && (g.alpha != 1.0f || g.beta != 1.0f || g.epilogue.bias_kind != GemmBias::kNone ||
+                              g.epilogue.residual || g.epilogue.activation != Activation::kNone))
+    fail("a fused SGD step takes alpha 1, beta 1 and no other epilogue");
   if (g.packed_b && (g.packed_b->k() != g.k || g.packed_b->n() != g.n))
     fail("B was packed as " + std::to_string(g.packed_b->k()) + "x" + std::to_string(g.packed_b->n()));
 }

@@ -23,6 +23,13 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // M × N, leading dimension ldr
   int64_t ldr = 0;
   Activation activation = Activation::kNone;
+  // A plain SGD step fused into a weight gradient: C := fma(sum, neg_lr, C) where the sum would
+  // have been stored. neg_lr = float(-lr) gives the bits of storing the gradient, then SgdF32
+  // (its MulAdd(g, -lr, x) of the rounded gradient); alpha·sum + beta·C would round twice.
+  // Needs alpha 1, beta 1, no bias, residual or activation, and K within one K block (<= 256),
+  // so that the sum is finished in registers.
+  bool sgd_step = false;
+  float neg_lr = 0.0f;
 };
 
 // op(B) packed into the panel layout of the SIMD target that was dispatched when it was packed.
