@@ -150,11 +150,17 @@ HWY_INLINE bool PlainEpilogue(const GemmEpilogue& ep) {
   return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone && !ep.sgd_step;
 }
 
+// The fused SGD step of one vector: x - lr·(g + weight_decay·x) with SgdF32's roundings. One K
+// block (checked), so sum is the gradient's float.
+HWY_INLINE V SgdStep(D d, V sum, V x, const GemmEpilogue& ep) {
+  if (ep.weight_decay != 0.0f) sum = hn::MulAdd(x, hn::Set(d, ep.weight_decay), sum);
+  return hn::MulAdd(sum, hn::Set(d, ep.neg_lr), x);
+}
+
 // Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
 HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64_t row, int64_t col,
                          const TileArgs& t) {
-  if (t.ep->sgd_step)  // one K block (checked): sum is the gradient's float
-    return StorePartial(d, hn::MulAdd(sum, hn::Set(d, t.ep->neg_lr), LoadPartial(d, c, count)), c, count);
+  if (t.ep->sgd_step) return StorePartial(d, SgdStep(d, sum, LoadPartial(d, c, count), *t.ep), c, count);
   V r = hn::Mul(sum, hn::Set(d, t.alpha));
   if (t.accumulate) {
     r = hn::Add(r, LoadPartial(d, c, count));
@@ -250,6 +256,14 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
       for (int64_t v = 0; v < NV; ++v) {
         float* ci = c + i * ldc + v * kLanes;
         hn::StoreU(t.accumulate ? hn::Add(acc[0][i][v], hn::LoadU(d, ci)) : acc[0][i][v], d, ci);
+      }
+    return;
+  }
+  if (ncols == NV * kLanes && t.ep->sgd_step) {  // the same without WriteRow's branches
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) {
+        float* ci = c + i * ldc + v * kLanes;
+        hn::StoreU(SgdStep(d, acc[0][i][v], hn::LoadU(d, ci), *t.ep), d, ci);
       }
     return;
   }
@@ -794,6 +808,7 @@ void PackBF32(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, f
   PackB(trans_b, k, n, b, ldb, dst);
 }
 int64_t TargetBit() { return HWY_TARGET; }
+int64_t SgdStepMaxK() { return kKC; }
 std::size_t WorkspaceFloats(const GemmArgs& g, int threads) { return LayoutOf(g).Floats(threads); }
 
 }  // namespace axon::kernels::HWY_NAMESPACE
@@ -806,6 +821,7 @@ HWY_EXPORT(GemmF32);
 HWY_EXPORT(PackedBFloats);
 HWY_EXPORT(PackBF32);
 HWY_EXPORT(TargetBit);
+HWY_EXPORT(SgdStepMaxK);
 HWY_EXPORT(WorkspaceFloats);
 
 namespace {
@@ -846,6 +862,8 @@ std::shared_ptr<const PackedB> PackedB::Pack(bool trans_b, int64_t k, int64_t n,
   HWY_DYNAMIC_DISPATCH(PackBF32)(trans_b, k, n, b, ldb, const_cast<float*>(packed->data()));
   return packed;
 }
+
+int64_t GemmSgdStepMaxK() { return HWY_DYNAMIC_DISPATCH(SgdStepMaxK)(); }
 
 std::size_t GemmWorkspaceBytes(const GemmArgs& shape, int threads) {
   return HWY_DYNAMIC_DISPATCH(WorkspaceFloats)(shape, std::max(1, threads)) * sizeof(float);
