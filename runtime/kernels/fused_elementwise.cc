@@ -293,6 +293,8 @@ void PrepareFusedProgram(FusedProgram& p) {
 }
 
 void FusedElementwiseF32(const FusedProgram& program, const FusedOperand* inputs, float* y, int64_t n) {
+  if (program.steps.empty())  // unprepared: its steps would store zeros
+    throw Error(ErrorCode::kInternal, "fused elementwise program: run before PrepareFusedProgram");
   ForEachFlatBlock(n, [&](int64_t begin, int64_t end) {
     HWY_DYNAMIC_DISPATCH(FusedRangeF32)(program, inputs, y, n, begin, end);
   });
