@@ -9,8 +9,8 @@
 // copy of the same 4 MiB in the same run, fusion/chain8_1M/ratio): one loop over a 256-float
 // sub-block per instruction, every result stored to and reloaded from L1, ran at 1.44-1.59x the
 // copy's time on AVX-512 and 2.1-2.4x on AVX2 (store-bound: 8 stores a vector); this runs at
-// 1.04-1.14x and 1.23-1.33x. With the data in L1 (8K floats) the chain's compute alone went from
-// 2.8 to 1.6 us (AVX-512) and from 4.7 to 2.5-2.8 us (AVX2).
+// 1.04-1.09x and 1.08-1.12x (load average 7-10 on 2 cores). With the data in L1 (8K floats) the
+// chain's compute alone went from 2.8 to 1.6 us (AVX-512) and from 4.7 to 2.4 us (AVX2).
 
 #include "runtime/kernels/fused_elementwise.h"
 
@@ -49,8 +49,9 @@ using VF = hn::Vec<D>;
 
 // Vectors an instruction handles per dispatch (about ten instructions of loop and jump table):
 // half the registers (32 on AVX-512, 16 below), the rest for an inlined op's temporaries. On the
-// chain above, 4 vectors on AVX2 gave 1.8-2.0x the copy's time, 8 gave 1.23-1.33x; on AVX-512, 4
-// gave 1.38x, 8 1.06x, 16 1.05x (compute alone 10% less than with 8).
+// chain above (before the branchless operand address), 4 vectors on AVX2 gave 1.8-2.0x the
+// copy's time, 8 gave 1.23-1.33x; on AVX-512, 4 gave 1.38x, 8 1.06x, 16 1.05x (compute alone 10%
+// less than with 8).
 inline constexpr std::size_t kGroup = HWY_MAX_BYTES >= 64 ? 16 : 8;
 
 // The running value of a group: kGroup vectors, each indexed by a constant, so that they live in
@@ -132,7 +133,7 @@ HWY_INLINE void RunGroup(D d, const FusedStep* steps, std::size_t count, const f
   Group<D> acc{};
   HWY_ALIGN float spilled[kGroup * kMaxF32Lanes];
   for (const FusedStep* s = steps; s != steps + count; ++s) {
-    const float* m = s->reg >= 0 ? reg[s->reg] + off : nullptr;
+    const float* m = reg[s->reg] + off;  // unused by the steps without a memory operand
     switch (s->code) {
       case fc::kLoad: acc = LoadGroup(d, m); break;
       case fc::kSpill: StoreGroup(d, acc, temps[s->reg] + off); break;
@@ -194,9 +195,11 @@ void FusedRangeF32(const FusedProgram& program, const FusedOperand* inputs, floa
   const std::size_t count = program.steps.size();
   HWY_ALIGN float temps[kMaxFusedRegisters - 1][kSubBlock];  // indexed by register - num_inputs
   HWY_ALIGN float staged[kMaxFusedInputs][kSubBlock];
-  const float* reg[kMaxFusedRegisters];
-  float* temp[kMaxFusedRegisters] = {};
+  // Inputs, temporaries, and at kMaxFusedRegisters the place of no operand (FusedStep::reg).
+  const float* reg[kMaxFusedRegisters + 1];
+  float* temp[kMaxFusedRegisters + 1] = {};
   for (int32_t r = num_inputs; r < kMaxFusedRegisters; ++r) reg[r] = temp[r] = temps[r - num_inputs];
+  reg[kMaxFusedRegisters] = temp[kMaxFusedRegisters] = temps[0];
   bool scalar_staged[kMaxFusedInputs] = {};
   for (int64_t start = begin; start < end; start += kSubBlock) {
     const int64_t len = std::min(kSubBlock, end - start);
@@ -222,8 +225,8 @@ void FusedRangeF32(const FusedProgram& program, const FusedOperand* inputs, floa
     const std::size_t rest = static_cast<std::size_t>(len) - full;
     HWY_ALIGN float padded[kMaxFusedInputs][kGroup * kMaxF32Lanes] = {};
     HWY_ALIGN float out[kGroup * kMaxF32Lanes];
-    const float* tail_reg[kMaxFusedRegisters];
-    for (int32_t r = num_inputs; r < kMaxFusedRegisters; ++r) tail_reg[r] = reg[r];
+    const float* tail_reg[kMaxFusedRegisters + 1];
+    for (int32_t r = num_inputs; r <= kMaxFusedRegisters; ++r) tail_reg[r] = reg[r];
     for (int32_t i = 0; i < num_inputs; ++i) {
       std::memcpy(padded[i], reg[i] + full, rest * sizeof(float));
       tail_reg[i] = padded[i];
@@ -279,9 +282,9 @@ void PrepareFusedProgram(FusedProgram& p) {
     const bool a_acc = k > 0 && source[k][0] == previous, b_acc = k > 0 && source[k][1] == previous;
     if (in.op > FusedOp::kDiv) {
       if (!a_acc) p.steps.push_back({fc::kLoad, in.a});
-      p.steps.push_back({fc::Unary(in.op), -1, in.p0, in.p1});
+      p.steps.push_back({fc::Unary(in.op), kMaxFusedRegisters, in.p0, in.p1});
     } else if (a_acc && b_acc) {
-      p.steps.push_back({fc::Binary(fc::kAcc, in.op), -1});
+      p.steps.push_back({fc::Binary(fc::kAcc, in.op), kMaxFusedRegisters});
     } else if (b_acc) {
       p.steps.push_back({fc::Binary(fc::kMemR, in.op), in.a});
     } else {

@@ -51,7 +51,9 @@ constexpr uint8_t Unary(FusedOp op) {
 
 struct FusedStep {
   uint8_t code;      // fused_code
-  int32_t reg = -1;  // the memory operand, or -1
+  // The memory operand's register; kMaxFusedRegisters when there is none: the kernel's pointer
+  // table has an entry there too, so a step computes its operand's address without a branch.
+  int32_t reg = kMaxFusedRegisters;
   float p0 = 0, p1 = 0;
 };
 
