@@ -9,7 +9,7 @@
 //              a direct Highway kernel over a padded copy of each plane instead;
 //   im2col     everything else: window positions in column blocks sized for L2, each block
 //              copied into per-thread scratch and multiplied there;
-//   winograd   3×3, stride 1, group 1, 2-D, wide enough to repay the transforms, when the caller
+//   winograd   3×3, stride 1, group 1, 2-D, enough channels to repay the transforms, when the caller
 //              has W's Winograd transform (a constant W: the adapter prepares it), which it
 //              then passes as w: 16 GEMMs of 2.25× fewer FLOPs (conv_winograd.h).
 // Results are bit-identical for any thread count: blocks depend on the shapes alone and the GEMM
@@ -51,7 +51,8 @@ struct ConvLayout {
 // Winograd path may be taken (WinogradPays).
 ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_weights = false);
 
-// Whether a convolution of these shapes takes the Winograd path when its weights are offered.
+// Whether a convolution of these shapes takes the Winograd path when its weights are offered:
+// a function of W's shape and the group, stride and dilation alone (not of the image size).
 bool WinogradPays(const ConvShape& shape);
 
 // Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).

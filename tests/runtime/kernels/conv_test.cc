@@ -204,7 +204,9 @@ TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
   CHECK(path({{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {2, 2, 2, 2}, {}, {2, 2}}, true) == ConvPath::kIm2Col);
   CHECK(path({{1, 64, 8, 8}, {64, 32, 3, 3}, 2, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);
   CHECK(path({{1, 32, 8, 8}, {64, 32, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // too few channels
-  CHECK(path({{1, 64, 5, 5}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // too few tiles
+  CHECK(path({{1, 64, 2, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);  // whatever the image
+  CHECK(path({{1, 256, 8, 8}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);
+  CHECK(path({{1, 512, 8, 8}, {256, 512, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // transform too large
   CHECK(path({{1, 64, 8, 8}, {64, 64, 1, 3}, 1, {0, 1, 0, 1}}, true) == ConvPath::kIm2Col);
   CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}}) == ConvPath::kPointwise);
   CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}, 1, {}, {2, 2}}) == ConvPath::kIm2Col);
@@ -283,6 +285,7 @@ TEST_CASE("Conv's Winograd path matches a direct double convolution on every tar
       {{{2, 64, 13, 11}, {72, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},     // odd sizes, batch 2, M % 16 != 0
       {{{1, 64, 12, 9}, {64, 64, 3, 3}, 1, {0, 2, 1, 0}, {}, {}, false}, true},     // asymmetric pads
       {{{1, 64, 10, 10}, {64, 64, 3, 3}, 1, {}, {}, {}, true}, false},              // no padding
+      {{{1, 64, 1, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},        // one row of two tiles
       {{{1, 80, 40, 35}, {64, 80, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},     // several blocks of tile rows
   };
   uint32_t seed = 1300;
