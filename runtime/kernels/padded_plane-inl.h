@@ -65,6 +65,20 @@ HWY_INLINE void PadPlane(const WindowGeometry& g, const float* x, float fill, fl
       }
       // src[q] is padded column q, for q in [first, end).
       const float* src = x + (id * g.in[1] + ih) * g.in[2] - g.pad[2];
+#if HWY_TARGET <= HWY_AVX2
+      if (sw == 1 && row_floats <= 8 * N) {
+        // Short rows (MobileNet's 7 to 56 columns): a masked load a vector, lanes outside the
+        // image `fill`, instead of three library calls whose entry costs more than the copy.
+        // The last vector ends at the row's end (row_floats >= kSlack >= N), overlapping.
+        for (int64_t j = 0; j < row_floats; j += N) {
+          const int64_t at = std::min(j, row_floats - N);
+          const auto live = hn::AndNot(hn::FirstN(d, static_cast<std::size_t>(std::clamp<int64_t>(first - at, 0, N))),
+                                       hn::FirstN(d, static_cast<std::size_t>(std::clamp<int64_t>(end - at, 0, N))));
+          hn::StoreU(hn::IfThenElse(live, hn::MaskedLoad(live, d, src + at), hn::Set(d, fill)), d, row + at);
+        }
+        continue;
+      }
+#endif
       if (sw == 1) {
         FillF32(row, first, fill);
         if (end > first) std::memcpy(row + first, src + first, static_cast<std::size_t>(end - first) * sizeof(float));
