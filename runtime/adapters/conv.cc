@@ -39,6 +39,7 @@ BoundStep BindConv(const BindContext& b) {
     layout.activation = act == "Relu"      ? kernels::Activation::kRelu
                         : act == "Sigmoid" ? kernels::Activation::kSigmoid
                         : act == "Tanh"    ? kernels::Activation::kTanh
+                        : act == "Relu6"   ? kernels::Activation::kRelu6
                                            : kernels::Activation::kNone;
   }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
