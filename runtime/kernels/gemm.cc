@@ -270,6 +270,30 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
       }
     return;
   }
+  // A full tile on the last K block with a bias, residual or activation: WriteRow's steps in its
+  // order (alpha == 1 leaves the sum as it is), with its per-vector tests taken once per row. On
+  // the short K of a CNN's pointwise layers (16 to 160) the epilogue is a large part of a tile.
+  if (ncols == NV * kLanes && t.alpha == 1.0f && (t.accumulate || t.beta == 0.0f) && t.last) {
+    const GemmEpilogue& ep = *t.ep;
+    for (int64_t i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      const int64_t row = t.row0 + i;
+      V r[NV];
+      for (int64_t v = 0; v < NV; ++v) r[v] = t.accumulate ? hn::Add(acc[0][i][v], hn::LoadU(d, ci + v * kLanes)) : acc[0][i][v];
+      if (ep.bias_kind == GemmBias::kPerColumn) {
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], hn::LoadU(d, ep.bias + t.col0 + v * kLanes));
+      } else if (ep.bias_kind != GemmBias::kNone) {
+        const V b = hn::Set(d, ep.bias[ep.bias_kind == GemmBias::kPerRow ? row : 0]);
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], b);
+      }
+      if (ep.residual) {
+        const float* ri = ep.residual + row * ep.ldr + t.col0;
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], hn::LoadU(d, ri + v * kLanes));
+      }
+      for (int64_t v = 0; v < NV; ++v) hn::StoreU(ApplyActivation(d, r[v], ep.activation), d, ci + v * kLanes);
+    }
+    return;
+  }
   for (int64_t i = 0; i < MR; ++i)
     for (int64_t v = 0; v < NV && v * kLanes < ncols; ++v)
       WriteRow(d, acc[0][i][v], c + i * ldc + v * kLanes, std::min(kLanes, ncols - v * kLanes), t.row0 + i,
