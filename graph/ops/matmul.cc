@@ -79,6 +79,33 @@ void InferFusedGemm(InferContext& ctx) {
       ctx.Fail("R " + r.ToString() + " must have Y's shape " + y.ToString());
 }
 
+// Gemm's gradient of a weight X with a plain SGD step folded in (the training session's SGD
+// fold, runtime/sgd_fold.h): X_new = X - LR·(op(A)·op(B) + weight_decay·X), the bits of Gemm
+// then SGD without momentum; X_new = X when Guard (the step's loss) is not finite. The After
+// inputs are never read: they order the step after every other reader of X, which an update
+// in place would otherwise overwrite under them.
+void InferGemmSGD(InferContext& ctx) {
+  for (std::size_t i = 0; i < 3; ++i) ctx.RequireFloat(i);
+  RequireScalar(ctx, 3, DType::kF32);
+  RequireScalar(ctx, 4, DType::kF32);
+  const int64_t trans_a = ctx.attrs.Int("transA"), trans_b = ctx.attrs.Int("transB");
+  ctx.Require((trans_a == 0 || trans_a == 1) && (trans_b == 0 || trans_b == 1), "transA and transB must be 0 or 1");
+  const float decay = ctx.attrs.Float("weight_decay");
+  ctx.Require(decay >= 0, "weight_decay must be >= 0, got " + std::to_string(decay));
+  const Shape &a = ctx.InShape(0), &b = ctx.InShape(1), &x = ctx.InShape(2);
+  if (a.has_rank() && b.has_rank()) {
+    ctx.Require(a.rank() == 2 && b.rank() == 2, "GemmSGD needs 2-D A and B");
+    RequireSameK(ctx, a[trans_a ? 0 : 1], b[trans_b ? 1 : 0]);
+    if (x.has_rank()) {
+      const Shape y({a[trans_a ? 1 : 0], b[trans_b ? 0 : 1]});
+      bool same = x.rank() == 2;
+      for (int64_t i = 0; same && i < 2; ++i) same = !x[i].known() || !y[i].known() || x[i].value() == y[i].value();
+      ctx.Require(same, "X " + x.ToString() + " must have op(A)·op(B)'s shape " + y.ToString());
+    }
+  }
+  ctx.SetOutput(0, DType::kF32, x);
+}
+
 double GemmFlops(const FlopContext& f) {
   const auto& a = f.inputs.at(0);
   const double k = static_cast<double>(f.attrs.Int("transA") ? a[0] : a[1]);
@@ -185,6 +212,16 @@ AXON_OP(FusedGemm)
     .Attr("transB", AttrType::kInt, int64_t{0})
     .Attr("activation", AttrType::kString, std::string())
     .Infer(InferFusedGemm)
+    .Flops(GemmFlops);
+AXON_OP(GemmSGD)
+    .Since(3)
+    .Inputs({"A", "B", "X", "LR", "Guard", "After"})
+    .VariadicInputs(5)
+    .Outputs({"X_new"})
+    .Attr("transA", AttrType::kInt, int64_t{0})
+    .Attr("transB", AttrType::kInt, int64_t{0})
+    .Attr("weight_decay", AttrType::kFloat, 0.0f)
+    .Infer(InferGemmSGD)
     .Flops(GemmFlops);
 
 }  // namespace axon::graph
