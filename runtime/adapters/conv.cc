@@ -6,6 +6,7 @@
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
 #include "runtime/kernels/conv.h"
+#include "runtime/kernels/conv_depthwise.h"
 
 namespace axon::runtime {
 namespace {
@@ -23,13 +24,16 @@ BoundStep BindConv(const BindContext& b) {
     layout.activation = act == "Relu"      ? kernels::Activation::kRelu
                         : act == "Sigmoid" ? kernels::Activation::kSigmoid
                         : act == "Tanh"    ? kernels::Activation::kTanh
+                        : act == "Relu6"   ? kernels::Activation::kRelu6
                                            : kernels::Activation::kNone;
   }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
   const bool has_bias = b.HasIn(2), has_residual = b.HasIn(3);  // R: FusedConv's residual
-  return BoundStep{.run = [layout, has_bias, has_residual, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
+  // The depthwise path has its own driver, which fuses bias, R and activation into its stores.
+  const auto conv = layout.path == kernels::ConvPath::kDepthwise ? &kernels::DepthwiseConvF32 : &kernels::ConvF32;
+  return BoundStep{.run = [conv, layout, has_bias, has_residual, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
                               const StepArgs& a) {
-                     kernels::ConvF32(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
+                     conv(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
                                       a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
                                       has_residual ? a.In<float>(3) : nullptr);
                    },

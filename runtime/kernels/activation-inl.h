@@ -24,6 +24,11 @@ struct ReluOp {
   HWY_INLINE V operator()(D d, V x) const { return AtLeastKeepNaN(d, x, 0.0f); }
 };
 
+struct Relu6Op {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return AtMostKeepNaN(d, AtLeastKeepNaN(d, x, 0.0f), 6.0f); }
+};
+
 struct ExpOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const { return ExpChecked(d, x); }
@@ -73,6 +78,7 @@ HWY_INLINE V ApplyActivation(D d, V x, Activation act) {
     case Activation::kRelu: return ReluOp()(d, x);
     case Activation::kSigmoid: return SigmoidOp()(d, x);
     case Activation::kTanh: return TanhOp()(d, x);
+    case Activation::kRelu6: return Relu6Op()(d, x);
   }
   return x;
 }

@@ -252,6 +252,36 @@ TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[pass
   }
 }
 
+TEST_CASE("conv-activation-fusion: Conv + Clip(0, 6) is ReLU6 on every Conv path, bit for bit", "[passes][conv-activation-fusion]") {
+  // MobileNetV2's blocks as PyTorch exports them: ReLU6 is Clip with constant bounds 0 and 6.
+  for (int64_t group : {int64_t{1}, int64_t{4}}) {
+    for (int64_t k : {int64_t{1}, int64_t{3}}) {
+      INFO("group " << group << " kernel " << k);
+      graph::GraphBuilder b("conv_clip");
+      auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 6, 7}));
+      auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 4 / group, k, k}, 3, -2, 2)), b.Weight("bias", RandomTensor({4}, 1))},
+                    {{"group", group}, {"pads", Ints{k / 2, k / 2, k / 2, k / 2}}});
+      b.Output(b.Op("Clip", {y, b.Weight("lo", Tensor::FromVector<float>({0.0f}, {})),
+                             b.Weight("hi", Tensor::FromVector<float>({6.0f}, {}))}),
+               "y");
+      const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({2, 4, 6, 7}, 2, -4, 4)}});
+      CHECK(r.difference == 0);  // the epilogue clamps as Clip does
+      REQUIRE(r.graph.nodes.size() == 1);
+      CHECK(r.graph.nodes[0].op_type == "FusedConv");
+      CHECK(r.graph.nodes[0].attrs.at("activation") == graph::Attribute(std::string("Relu6")));
+    }
+  }
+  // Other bounds stay a Clip of their own.
+  graph::GraphBuilder b("conv_clip5");
+  auto x = b.Input("x", DType::kF32, Shape({1, 4, 5, 5}));
+  auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 1, 3, 3}, 5))}, {{"group", int64_t{4}}});
+  b.Output(b.Op("Clip", {y, b.Weight("lo", Tensor::FromVector<float>({0.0f}, {})), b.Weight("hi", Tensor::FromVector<float>({5.0f}, {}))}), "y");
+  const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({1, 4, 5, 5}, 8)}});
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "FusedConv") == 0);
+  CHECK(CountOps(r.graph, "Clip") == 1);
+}
+
 TEST_CASE("conv-residual-fusion: Conv + residual Add (+ Relu) on every Conv path, bit for bit", "[passes][conv-residual-fusion]") {
   struct Case {
     const char* path;
