@@ -187,6 +187,7 @@ void DepthwiseRangeF32(const DepthwiseArgs& a, int64_t t0, int64_t t1, float* sc
   if (out_vol == 0) return;
   const bool direct = depthwise_direct::Applies(g);
   const depthwise_direct::Plan plan = direct ? depthwise_direct::MakePlan(g, static_cast<int64_t>(hn::Lanes(D()))) : depthwise_direct::Plan();
+  if (direct) DepthwiseDirectMasks(plan, scratch);
   for (int64_t t = t0; t < t1; ++t) {
     const int64_t c = t % a.channels;
     const float* x = a.x + t * in_vol;
@@ -234,7 +235,10 @@ void DepthwiseConvF32(const ConvLayout& l, const float* x, const float* w, const
   DepthwiseArgs a;
   a.geometry = s.window, a.channels = s.out_channels, a.x = x, a.w = w, a.bias = bias, a.y = y;
   a.residual = residual, a.activation = l.activation;
-  runtime::ParallelFor(s.batch * s.out_channels, 1, [&](int64_t t0, int64_t t1) {
+  // Blocks of planes of at least ~4096 outputs, so that small planes (7×7: 84 of them) share one
+  // call's plan and mask table; planes are independent, so blocks never change results.
+  const int64_t grain = std::max<int64_t>(1, 4096 / s.window.OutVolume());
+  runtime::ParallelFor(s.batch * s.out_channels, grain, [&](int64_t t0, int64_t t1) {
     // This thread's region of the plan's workspace (as ConvF32 takes it), or a kept buffer.
     const int slot = runtime::ThreadIndex();
     const std::size_t per_slot = l.scratch_floats;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include <hwy/highway.h>
 
@@ -57,18 +58,24 @@ struct Shared {
   const float* w;  // K × K taps
   float* y;
   const float* residual;  // null: none
-  int64_t row_step, dw, out_plane, wraps;
-  VF bias, width, col_lo[K], col_hi[K];
+  int64_t row_step, dw, out_plane;
+  VF bias;
   bool masked[K];
-  Activation activation;
+  // None, ReLU and ReLU6 are a clamp to [lo, hi] (-inf and inf: none), NaN kept; Sigmoid and Tanh
+  // (`other`) are applied after it, out of line.
+  float lo, hi;
+  Activation other;
 };
 
+// Sigmoid or Tanh of v, out of line: its polynomial would crowd the registers of Step's loop.
+HWY_NOINLINE VF OtherActivation(VF v, Activation act) { return ApplyActivation(DF(), v, act); }
+
 // U output vectors: vector u reads tap (0, 0) of its lane 0 at in[u], writes from out[u] on, and
-// its lane i is output column col0[u] + i (wrapped at the row length `wraps` times in flat mode).
-// Per tap column the sum over kh of w · x in kh order; the columns (zeroed where they are padding)
-// added in kw order; then bias, residual, activation.
+// its tap columns' masks are mask[u][k · N, (k + 1) · N). Per tap column the sum over kh of w · x
+// in kh order; the columns (zeroed where they are padding) added in kw order; then bias,
+// residual, activation.
 template <int S, int K, int U>
-HWY_INLINE void Step(const Shared<K>& c, const float* const* in, const int64_t* out, const float* col0) {
+HWY_INLINE void Step(const Shared<K>& c, const float* const* in, const int64_t* out, const float* const* mask) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   VF acc[U][K];
@@ -93,12 +100,10 @@ HWY_INLINE void Step(const Shared<K>& c, const float* const* in, const int64_t* 
     }
   }
   for (int u = 0; u < U; ++u) {
-    VF col = hn::Add(hn::Iota(d, 0.0f), hn::Set(d, col0[u]));
-    for (int64_t i = 0; i < c.wraps; ++i) col = hn::IfThenElse(hn::Ge(col, c.width), hn::Sub(col, c.width), col);
     VF t = hn::Zero(d);
     for (int k = 0; k < K; ++k) {
       VF v = acc[u][k];
-      if (c.masked[k]) v = hn::IfThenElseZero(hn::And(hn::Ge(col, c.col_lo[k]), hn::Le(col, c.col_hi[k])), v);
+      if (c.masked[k]) v = hn::And(v, hn::LoadU(d, mask[u] + k * N));
       t = k == 0 ? v : hn::Add(t, v);
     }
     t = hn::Add(t, c.bias);
@@ -107,7 +112,8 @@ HWY_INLINE void Step(const Shared<K>& c, const float* const* in, const int64_t* 
       const float* r = c.residual + out[u];
       t = hn::Add(t, count == N ? hn::LoadU(d, r) : LoadTail(d, r, static_cast<std::size_t>(count)));
     }
-    t = ApplyActivation(d, t, c.activation);
+    t = AtMostKeepNaN(d, AtLeastKeepNaN(d, t, c.lo), c.hi);
+    if (HWY_UNLIKELY(c.other != Activation::kNone)) t = OtherActivation(t, c.other);
     if (count == N) {
       hn::StoreU(t, d, c.y + out[u]);
     } else {
@@ -117,8 +123,8 @@ HWY_INLINE void Step(const Shared<K>& c, const float* const* in, const int64_t* 
 }
 
 template <int S, int K>
-void Plane(const dd::Plan& p, const float* x, const float* w, float bias, float* y, const float* residual,
-           Activation act, float* scratch) {
+void Plane(const dd::Plan& p, const float* masks, const float* x, const float* w, float bias, float* y,
+           const float* residual, Activation act, float* scratch) {
   const DF d;
   const int64_t N = static_cast<int64_t>(hn::Lanes(d));
   const float* top = nullptr;
@@ -136,59 +142,84 @@ void Plane(const dd::Plan& p, const float* x, const float* w, float bias, float*
   }
   Shared<K> c;
   c.w = w, c.y = y, c.residual = residual, c.row_step = p.row_step, c.dw = p.dw, c.out_plane = p.out_plane;
-  // Flat mode: lane columns wrap at the row length, up to (N - 1 + W - 1) / W times.
-  c.wraps = p.flat ? (N + p.w - 2) / p.w : 0;
-  c.bias = hn::Set(d, bias), c.width = hn::Set(d, static_cast<float>(p.w));
-  for (int k = 0; k < K; ++k) {
-    c.col_lo[k] = hn::Set(d, static_cast<float>(p.col_lo[k])), c.col_hi[k] = hn::Set(d, static_cast<float>(p.col_hi[k]));
-    c.masked[k] = p.masked[k];
-  }
-  c.activation = act;
+  c.bias = hn::Set(d, bias);
+  for (int k = 0; k < K; ++k) c.masked[k] = p.masked[k];
+  const float inf = std::numeric_limits<float>::infinity();
+  c.lo = act == Activation::kRelu || act == Activation::kRelu6 ? 0.0f : -inf;
+  c.hi = act == Activation::kRelu6 ? 6.0f : inf;
+  c.other = act == Activation::kSigmoid || act == Activation::kTanh ? act : Activation::kNone;
   const int64_t plane = p.plane, span = p.span, lead = p.lead, w_in = p.w, out_w = p.out_w, stride = p.stride;
-  const int64_t row_vectors = p.row_vectors, vectors = p.vectors;
+  const int64_t row_vectors = p.row_vectors, vectors = p.vectors, period = p.period, entry_floats = K * N;
   const bool flat = p.flat;
   // The vectors in order: in_off (tap (0, 0) of lane 0 in the flattened image), output index,
-  // first lane's column; in rows mode j is the vector's index within its output row.
-  int64_t in_off = lead, out_index = 0, j = 0, row = 0, col = 0;
-  auto next = [&](const float** in, int64_t* out, float* col0) {
+  // mask entry; in rows mode j is the vector's index within its output row (its mask entry).
+  int64_t in_off = lead, out_index = 0, j = 0, row = 0, e = 0;
+  auto next = [&](const float** in, int64_t* out, const float** mask) {
     const float* src = in_off < 0 ? top : in_off > plane - span ? bottom : x;
-    *in = src + in_off, *out = out_index, *col0 = static_cast<float>(col);
+    *in = src + in_off, *out = out_index, *mask = masks + e * entry_floats;
     if (flat) {
-      out_index += N, in_off += N, col += N;
-      while (col >= w_in) col -= w_in;
+      out_index += N, in_off += N;
+      if (++e == period) e = 0;
     } else if (++j < row_vectors) {
-      out_index += N, in_off += N * stride, col += N;
+      out_index += N, in_off += N * stride, e = j;
     } else {
-      j = 0, ++row, col = 0;
+      j = 0, e = 0, ++row;
       out_index = row * out_w, in_off = lead + row * stride * w_in;
     }
   };
   const float* in[kU];
   int64_t out[kU];
-  float col0[kU];
+  const float* mask[kU];
   int64_t i = 0;
   for (; i + kU <= vectors; i += kU) {
-    for (int u = 0; u < kU; ++u) next(&in[u], &out[u], &col0[u]);
-    Step<S, K, kU>(c, in, out, col0);
+    for (int u = 0; u < kU; ++u) next(&in[u], &out[u], &mask[u]);
+    Step<S, K, kU>(c, in, out, mask);
   }
   for (; i < vectors; ++i) {
-    next(&in[0], &out[0], &col0[0]);
-    Step<S, K, 1>(c, in, out, col0);
+    next(&in[0], &out[0], &mask[0]);
+    Step<S, K, 1>(c, in, out, mask);
   }
 }
 
 }  // namespace depthwise_direct_impl
 
-// y = act(depthwise(x, w) + bias + residual) for one plane, p = MakePlan(g, Lanes).
+// The plan's mask table (depthwise_direct.h) into masks (p.MaskFloats() floats): all bits set in
+// the lanes whose tap column lies inside the image, zero elsewhere; columns never masked are left.
+HWY_INLINE void DepthwiseDirectMasks(const depthwise_direct::Plan& p, float* masks) {
+  const hn::ScalableTag<float> d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const auto ones = hn::BitCast(d, hn::Set(hn::RebindToSigned<decltype(d)>(), -1));
+  const auto width = hn::Set(d, static_cast<float>(p.w));
+  for (int64_t e = 0, first = 0; e < p.period; ++e) {
+    // Lane columns: e·N + i, wrapped at the row length in flat mode (first = e·N mod W).
+    auto col = hn::Add(hn::Iota(d, 0.0f), hn::Set(d, static_cast<float>(p.flat ? first : e * N)));
+    if (p.flat) {
+      for (int64_t wraps = (N + p.w - 2) / p.w; wraps > 0; --wraps)
+        col = hn::IfThenElse(hn::Ge(col, width), hn::Sub(col, width), col);
+      first = (first + N) % p.w;
+    }
+    for (int64_t k = 0; k < p.kw; ++k) {
+      if (!p.masked[k]) continue;
+      const auto inside = hn::And(hn::Ge(col, hn::Set(d, static_cast<float>(p.col_lo[k]))),
+                                  hn::Le(col, hn::Set(d, static_cast<float>(p.col_hi[k]))));
+      hn::StoreU(hn::IfThenElseZero(inside, ones), d, masks + (e * p.kw + k) * N);
+    }
+  }
+}
+
+// y = act(depthwise(x, w) + bias + residual) for one plane, p = MakePlan(g, Lanes). scratch:
+// p.ScratchFloats(), the mask table made by DepthwiseDirectMasks at its start.
 HWY_INLINE void DepthwiseDirectPlane(const depthwise_direct::Plan& p, const float* x, const float* w, float bias,
                                      float* y, const float* residual, Activation act, float* scratch) {
   namespace impl = depthwise_direct_impl;
+  const float* masks = scratch;
+  float* windows = scratch + p.MaskFloats();
   if (p.stride == 1) {
-    return p.kw == 3 ? impl::Plane<1, 3>(p, x, w, bias, y, residual, act, scratch)
-                     : impl::Plane<1, 5>(p, x, w, bias, y, residual, act, scratch);
+    return p.kw == 3 ? impl::Plane<1, 3>(p, masks, x, w, bias, y, residual, act, windows)
+                     : impl::Plane<1, 5>(p, masks, x, w, bias, y, residual, act, windows);
   }
-  return p.kw == 3 ? impl::Plane<2, 3>(p, x, w, bias, y, residual, act, scratch)
-                   : impl::Plane<2, 5>(p, x, w, bias, y, residual, act, scratch);
+  return p.kw == 3 ? impl::Plane<2, 3>(p, masks, x, w, bias, y, residual, act, windows)
+                   : impl::Plane<2, 5>(p, masks, x, w, bias, y, residual, act, windows);
 }
 
 }  // namespace axon::kernels::HWY_NAMESPACE
