@@ -118,7 +118,7 @@ void ConvGrad(GradContext& g) {
 }  // namespace
 
 // Conv with the GEMM epilogue's extras: Y = act(conv(X, W) + B + R), R a residual of Y's shape
-// (made by conv-residual-fusion and conv-activation-fusion); Relu6 is min(max(x, 0), 6).
+// (made by conv-residual-fusion and conv-activation-fusion). Relu6 is Clip(·, 0, 6).
 void InferFusedConv(InferContext& ctx) {
   InferConv(ctx);
   const std::string& act = ctx.attrs.String("activation");

@@ -1,18 +1,20 @@
 #include "graph/passes/conv_activation_fusion.h"
 
+#include <cmath>
+#include <optional>
+
 #include "graph/passes/pass_util.h"
 #include "graph/rewrite.h"
 
 namespace axon::graph {
 namespace {
 
-// The FusedConv activation that node applies to its input 0, or "" when it is none of them.
-// Clip(0, 6) with constant bounds is ReLU6 (MobileNet's); other bounds are left to Clip.
-std::string ActivationOf(const Graph& graph, const Node& node) {
-  if (node.op_type == "Relu" || node.op_type == "Sigmoid" || node.op_type == "Tanh") return node.op_type;
-  if (node.op_type != "Clip" || node.inputs.size() != 3) return "";
-  const std::optional<float> lo = ScalarConstant(graph, node.inputs[1]), hi = ScalarConstant(graph, node.inputs[2]);
-  return lo && hi && *lo == 0.0f && *hi == 6.0f ? "Relu6" : "";
+// Clip to [+0, 6] from constant bounds (MobileNet's ReLU6, as exporters write it). A -0 lower
+// bound would turn negative inputs into -0, not +0: left alone.
+bool IsRelu6(const Graph& graph, const Node& clip) {
+  if (clip.inputs.size() != 3) return false;
+  const std::optional<float> lo = ScalarConstant(graph, clip.inputs[1]), hi = ScalarConstant(graph, clip.inputs[2]);
+  return lo && hi && *lo == 0.0f && !std::signbit(*lo) && *hi == 6.0f;
 }
 
 }  // namespace
@@ -30,11 +32,15 @@ bool ConvActivationFusion::Run(Graph& graph) {
     const std::optional<std::size_t> reader = SoleConsumer(e, graph.nodes[n].outputs[0]);
     if (!reader) continue;
     Node& act = graph.nodes[*reader];
-    const std::string activation = act.inputs[0] == producer.outputs[0] ? ActivationOf(graph, act) : "";
-    if (activation.empty()) continue;
+    std::string activation = act.op_type;
+    if (act.op_type == "Clip") {
+      if (!IsRelu6(graph, act)) continue;
+      activation = "Relu6";
+    } else if (act.op_type != "Relu" && act.op_type != "Sigmoid" && act.op_type != "Tanh") {
+      continue;
+    }
     // The activation node becomes the FusedConv and keeps its output (nothing is renamed); the
-    // Conv is then unread (and Clip's bounds, when they were read only there, are left for
-    // dead-node elimination). Direct edits, one Refresh: see elementwise_fusion.cc.
+    // Conv is then unread. Direct edits, one Refresh: see elementwise_fusion.cc.
     Node& conv = graph.nodes[n];
     act.op_type = "FusedConv";
     act.inputs = conv.inputs;  // with R when conv-residual-fusion made it a FusedConv

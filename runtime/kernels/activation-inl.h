@@ -24,9 +24,14 @@ struct ReluOp {
   HWY_INLINE V operator()(D d, V x) const { return AtLeastKeepNaN(d, x, 0.0f); }
 };
 
+// Clip(x, 0, 6) by the compares of unary-inl.h's ClipOp, so a fused ReLU6 gives Clip's bits.
 struct Relu6Op {
   template <class D, class V>
-  HWY_INLINE V operator()(D d, V x) const { return AtMostKeepNaN(d, AtLeastKeepNaN(d, x, 0.0f), 6.0f); }
+  HWY_INLINE V operator()(D d, V x) const {
+    const V zero = hn::Zero(d), six = hn::Set(d, 6.0f);
+    const V y = hn::IfThenElse(hn::Lt(x, zero), zero, x);
+    return hn::IfThenElse(hn::Gt(y, six), six, y);
+  }
 };
 
 struct ExpOp {

@@ -9,6 +9,7 @@
 
 #include "axon/error.h"
 #include "runtime/kernels/thread_scratch.h"
+#include "runtime/kernels/unary.h"
 #include "runtime/parallel.h"
 
 namespace axon::kernels {
@@ -83,6 +84,7 @@ void ActivatePlane(Activation act, float* y, int64_t n) {
     case Activation::kRelu: return Relu(y, y, n);
     case Activation::kSigmoid: return Sigmoid(y, y, n);
     case Activation::kTanh: return Tanh(y, y, n);
+    case Activation::kRelu6: return Clip(y, y, n, 0.0f, 6.0f);
   }
 }
 
