@@ -85,6 +85,50 @@ TEST_CASE("gemm-epilogue-fusion folds a residual Add and an activation", "[passe
   CHECK(CountOps(shared.graph, "MatMul") == 1);
 }
 
+TEST_CASE("matmul-add-fusion: a transformer's 3-D Linear becomes one FusedGemm with its bias", "[passes][gemm-epilogue-fusion]") {
+  // x [batch, seq, 8] · w [8, 12] + b [12] -> Relu -> · w2 [12, 8] + b2 [1, 8] + x: PyTorch's
+  // export of two Linear layers and a residual on a [batch, seq, d] activation.
+  graph::GraphBuilder b("linear3d");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), Dim::Symbol("seq"), 8}));
+  auto h = b.Op("Add", {b.Op("MatMul", {x, b.Weight("w", RandomTensor({8, 12}, 1, -0.5f, 0.5f))}), b.Weight("b", RandomTensor({12}, 2))});
+  h = b.Op("Relu", {h});
+  auto y = b.Op("Add", {b.Weight("b2", RandomTensor({1, 8}, 4)), b.Op("MatMul", {h, b.Weight("w2", RandomTensor({12, 8}, 3, -0.5f, 0.5f))})});
+  b.Output(b.Op("Add", {y, x}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({2, 7, 8}, 5)}});
+  CHECK(r.difference == 0);  // the same GEMM over batch·seq rows, bias and residual added in its epilogue
+  CHECK(r.report.nodes_before == 6);
+  REQUIRE(r.graph.nodes.size() == 2);
+  CHECK(CountOps(r.graph, "FusedGemm") == 2);
+  for (const graph::Node& n : r.graph.nodes) {
+    CHECK(n.inputs.size() == (n.inputs[0] == "x" ? 3u : 4u));  // the second has the residual x as R
+    if (n.inputs[0] == "x") CHECK(n.attrs.at("activation") == graph::Attribute(std::string("Relu")));
+  }
+  // The shape rule: rows fold, C must be a row, R must be Y's shape.
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({12})}, {})[0].shape == Shape({2, 7, 12}));
+  CHECK(InferOp("FusedGemm", {F32({2, 7, 8}), F32({12, 8}), F32({1, 12})}, {{"transB", int64_t{1}}})[0].shape ==
+        Shape({2, 7, 12}));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({7, 12})}, {}),
+                    Catch::Contains("must be a scalar or a row of 12"));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 8, 7}), F32({8, 12})}, {{"transA", int64_t{1}}}),
+                    Catch::Contains("cannot be transposed"));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({12}), F32({14, 12})}, {}),
+                    Catch::Contains("must have Y's shape"));
+}
+
+TEST_CASE("matmul-add-fusion leaves a 3-D MatMul whose Add is no row bias", "[passes][gemm-epilogue-fusion]") {
+  // [seq, e] varies by row of the folded GEMM's batch·seq rows: not an epilogue bias.
+  graph::GraphBuilder b("linear3d_bias2d");
+  auto x = b.Input("x", DType::kF32, Shape({3, 7, 8}));
+  b.Output(b.Op("Add", {b.Op("MatMul", {x, b.Weight("w", RandomTensor({8, 12}, 1))}), b.Weight("b", RandomTensor({7, 12}, 2))}), "y");
+  const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({3, 7, 8}, 5)}});
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "MatMul") == 1);
+  CHECK(CountOps(r.graph, "FusedGemm") == 0);
+}
+
 TEST_CASE("transpose-folding moves Transposes into GEMM flags and cancels pairs", "[passes][transpose-folding]") {
   graph::GraphBuilder b("transposes");
   auto x = b.Input("x", DType::kF32, Shape({4, 3}));   // used as xᵀ: [3, 4]
