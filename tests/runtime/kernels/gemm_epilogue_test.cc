@@ -25,6 +25,7 @@ double Act(Activation act, double x) {
     case Activation::kRelu: return x < 0 ? 0 : x;
     case Activation::kSigmoid: return 1 / (1 + std::exp(-x));
     case Activation::kTanh: return std::tanh(x);
+    case Activation::kRelu6: return x < 0 ? 0 : x > 6 ? 6 : x;
   }
   return x;
 }
@@ -114,7 +115,7 @@ TEST_CASE("Gemm epilogue: bias of every kind, residual and activation, on every 
     for (const Case& c : kCases) {
       for (GemmBias bias : {GemmBias::kNone, GemmBias::kScalar, GemmBias::kPerColumn, GemmBias::kPerRow})
         CheckCase(c, {bias, bias == GemmBias::kPerRow, Activation::kNone, 0.5f, bias == GemmBias::kScalar ? 1.5f : 0.0f}, false);
-      for (Activation act : {Activation::kRelu, Activation::kSigmoid, Activation::kTanh})
+      for (Activation act : {Activation::kRelu, Activation::kSigmoid, Activation::kTanh, Activation::kRelu6})
         CheckCase(c, {GemmBias::kPerColumn, true, act, 1.0f, 0.0f}, false);
     }
   });
