@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "runtime/kernels/conv.h"
-#include "runtime/kernels/conv_depthwise.h"
 #include "runtime/kernels/conv_transpose.h"
 #include "runtime/kernels/pad.h"
 #include "runtime/kernels/pool.h"
@@ -63,19 +62,18 @@ const ConvCase kConvs[] = {
     {"resnext_grouped_128x56_3x3_g32", 128, 56, 128, 3, 1, 1, 32},
 };
 
-// relu6: as a FusedConv with MobileNet's ReLU6 runs it (the depthwise path through its own driver).
+// relu6: as a FusedConv with MobileNet's ReLU6 runs it.
 void BM_Conv(benchmark::State& state, ConvCase c, bool relu6) {
   kernels::ConvShape s;
   s.batch = 1, s.in_channels = c.c, s.out_channels = c.m, s.group = c.group, s.window = Square(c.in, c.k, c.s, c.p);
   const int threads = runtime::ArenaSlots();
   kernels::ConvLayout l = kernels::MakeConvLayout(s, threads);
   if (relu6) l.activation = kernels::Activation::kRelu6;
-  const auto conv = relu6 && l.path == kernels::ConvPath::kDepthwise ? &kernels::DepthwiseConvF32 : &kernels::ConvF32;
   Workspace ws(kernels::ConvWorkspaceBytes(l, threads));
   const std::vector<float> x = Data(c.c * c.in * c.in), w = Data(c.m * c.c / c.group * c.k * c.k), b = Data(c.m);
   std::vector<float> y(static_cast<std::size_t>(c.m * s.window.OutVolume()));
   for (auto _ : state) {
-    conv(l, x.data(), w.data(), b.data(), y.data(), ws.get(), ws.data.size() - 16, threads, nullptr);
+    kernels::ConvF32(l, x.data(), w.data(), b.data(), y.data(), ws.get(), ws.data.size() - 16, threads, nullptr);
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * static_cast<double>(c.m * s.window.OutVolume() * (c.c / c.group) * c.k * c.k);

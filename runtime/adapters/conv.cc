@@ -9,7 +9,6 @@
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
 #include "runtime/kernels/conv.h"
-#include "runtime/kernels/conv_depthwise.h"
 
 namespace axon::runtime {
 namespace {
@@ -45,12 +44,10 @@ BoundStep BindConv(const BindContext& b) {
   }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
   const bool has_bias = b.HasIn(2), has_residual = b.HasIn(3);  // R: FusedConv's residual
-  // The depthwise path has its own driver, which fuses bias, R and activation into its stores.
-  const auto conv = layout.path == kernels::ConvPath::kDepthwise ? &kernels::DepthwiseConvF32 : &kernels::ConvF32;
-  return BoundStep{.run = [conv, layout, winograd, has_bias, has_residual, threads,
+  return BoundStep{.run = [layout, winograd, has_bias, has_residual, threads,
                           floats = static_cast<std::size_t>(bytes) / sizeof(float)](const StepArgs& a) {
                      const float* w = layout.path == kernels::ConvPath::kWinograd ? winograd.get() : a.In<float>(1);
-                     conv(layout, a.In<float>(0), w, has_bias ? a.In<float>(2) : nullptr,
+                     kernels::ConvF32(layout, a.In<float>(0), w, has_bias ? a.In<float>(2) : nullptr,
                                       a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
                                       has_residual ? a.In<float>(3) : nullptr);
                    },

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "axon/error.h"
+#include "runtime/kernels/conv_depthwise.h"
 #include "runtime/kernels/thread_scratch.h"
 #include "runtime/kernels/unary.h"
 #include "runtime/parallel.h"
@@ -22,13 +23,9 @@ GemmArgs GemmShape(int64_t m, int64_t n, int64_t k, int64_t ldb, int64_t ldc) {
   return g;
 }
 
+}  // namespace
 
-// This thread's region of the workspace: `scratch` floats for the conv, then the GEMM's region.
-struct Slot {
-  float* scratch;
-  float* gemm;  // null: the GEMM uses its own per-thread buffers
-};
-Slot SlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats, int workspace_threads) {
+ConvSlot ConvSlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats, int workspace_threads) {
   const std::size_t per_slot = l.scratch_floats + l.gemm_floats;
   const int slot = runtime::ThreadIndex();
   if (workspace && slot >= 0 && slot < workspace_threads &&
@@ -38,6 +35,8 @@ Slot SlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats
   }
   return {l.scratch_floats ? ThreadScratch<ScratchPurpose::kConv>(l.scratch_floats) : nullptr, nullptr};
 }
+
+namespace {
 
 // Winograd's tiles: ceil(out / 2) per spatial dim.
 int64_t TileRows(const WindowGeometry& g) { return (g.out[1] + 1) / 2; }
@@ -131,20 +130,6 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
   return (l.scratch_floats + l.gemm_floats) * static_cast<std::size_t>(std::max(1, threads)) * sizeof(float);
 }
 
-namespace {
-
-// The depthwise path's activation, over one plane just written (still in cache).
-void ActivatePlane(Activation act, float* y, int64_t n) {
-  switch (act) {
-    case Activation::kNone: return;
-    case Activation::kRelu: return Relu(y, y, n);
-    case Activation::kSigmoid: return Sigmoid(y, y, n);
-    case Activation::kTanh: return Tanh(y, y, n);
-    case Activation::kRelu6: return Clip(y, y, n, 0.0f, 6.0f);
-  }
-}
-
-}  // namespace
 
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
              std::size_t workspace_floats, int workspace_threads, const float* residual) {
@@ -154,7 +139,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
   if (s.batch == 0 || s.out_channels == 0 || out_vol == 0) return;
 
   // One GEMM: rows [g·mg, (g+1)·mg) of image n's output, columns [col0, col0 + cols), from B.
-  auto gemm = [&](const Slot& slot, int64_t n, int64_t grp, const float* b, int64_t ldb, int64_t col0, int64_t cols) {
+  auto gemm = [&](const ConvSlot& slot, int64_t n, int64_t grp, const float* b, int64_t ldb, int64_t col0, int64_t cols) {
     GemmArgs a = GemmShape(l.mg, cols, l.kdim, ldb, out_vol);
     a.a = w + grp * l.mg * l.kdim;
     a.b = b;
@@ -179,7 +164,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     case ConvPath::kPointwise:
       // X's channels of one group are already a K × HW matrix: the GEMM reads them in place.
       runtime::ParallelFor(s.batch * groups, 1, [&](int64_t t0, int64_t t1) {
-        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t n = t / groups, grp = t % groups;
           gemm(slot, n, grp, x + (n * s.in_channels + grp * l.cg) * in_vol, in_vol, 0, out_vol);
@@ -187,23 +172,13 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
       });
       return;
     case ConvPath::kDepthwise:
-      runtime::ParallelFor(s.batch * s.out_channels, 1, [&](int64_t t0, int64_t t1) {
-        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
-        for (int64_t t = t0; t < t1; ++t) {
-          const int64_t c = t % s.out_channels;
-          DepthwiseConvPlaneF32(g, x + t * in_vol, w + c * g.KernelVolume(), bias ? bias[c] : 0.0f, y + t * out_vol,
-                                slot.scratch);
-          if (residual) AddToPlaneF32(residual + t * out_vol, y + t * out_vol, out_vol);
-          ActivatePlane(l.activation, y + t * out_vol, out_vol);
-        }
-      });
-      return;
+      return DepthwiseConvF32(l, x, w, bias, y, workspace, workspace_floats, workspace_threads, residual);
     case ConvPath::kWinograd: {
       const int64_t rows = TileRows(g), blocks = (rows + l.tile_rows - 1) / l.tile_rows;
       const WinogradScratch parts = WinogradScratchOf(l);
       const int64_t m = s.out_channels, c = s.in_channels;
       runtime::ParallelFor(s.batch * blocks, 1, [&](int64_t t0, int64_t t1) {
-        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
         float* v = slot.scratch + parts.padded;
         float* mo = v + parts.v;
         for (int64_t t = t0; t < t1; ++t) {
@@ -228,7 +203,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     case ConvPath::kIm2Col: {
       const int64_t blocks = (out_vol + l.col_block - 1) / l.col_block;
       runtime::ParallelFor(s.batch * groups * blocks, 1, [&](int64_t t0, int64_t t1) {
-        const Slot slot = SlotFor(l, workspace, workspace_floats, workspace_threads);
+        const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t blk = t % blocks, grp = (t / blocks) % groups, n = t / blocks / groups;
           const int64_t col0 = blk * l.col_block, cols = std::min(l.col_block, out_vol - col0);

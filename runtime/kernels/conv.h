@@ -6,7 +6,7 @@
 // shapes alone:
 //   pointwise  1×1 kernel, stride 1, no padding: X itself is B (no copy at all);
 //   depthwise  group == C == M (C/group == M/group == 1): one filter per channel, where im2col would be a GEMM with M = 1;
-//              a direct Highway kernel over a padded copy of each plane instead;
+//              a direct Highway kernel (conv_depthwise.h) instead;
 //   im2col     everything else: window positions in column blocks sized for L2, each block
 //              copied into per-thread scratch and multiplied there;
 //   winograd   3×3, stride 1, group 1, 2-D, enough channels to repay the transforms, when the caller
@@ -61,22 +61,27 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
 // y = act(conv(x, w) + bias + residual), act = layout.activation. w: W, or on the Winograd path
 // its transform (WinogradWeights). bias: out_channels values or
 // null; residual: y's shape, or null (FusedConv's R: added in the GEMM epilogue, or over each
-// finished depthwise plane, before the activation; it must not overlap y). workspace:
+// depthwise output vector, before the activation; it must not overlap y). workspace:
 // ConvWorkspaceBytes bytes, 64-byte aligned, one region per thread index of the arena it runs in;
 // null (direct calls) uses per-thread buffers kept between calls.
 void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,
              float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0,
              const float* residual = nullptr);
 
-// The depthwise path on its own (one filter per channel, channels = in = out), for ConvF32 and
-// tests: one plane. scratch: DepthwisePlaneFloats(g) floats. Kernels of at most
+// The depthwise path (one filter per channel, channels = in = out; conv_depthwise.h): a plane's
+// scratch is DepthwisePlaneFloats(g) floats. Kernels of at most
 // kMaxDepthwiseRowsPerOut taps over (D, H) and kMaxDepthwiseKernelW along W (DepthwiseSupports);
 // larger ones, unheard of in practice, take the im2col path.
 inline constexpr int64_t kMaxDepthwiseRowsPerOut = 64, kMaxDepthwiseKernelW = 64;
 bool DepthwiseSupports(const WindowGeometry& g);
 std::size_t DepthwisePlaneFloats(const WindowGeometry& g);
-void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y, float* scratch);
-// y[i] += r[i] for i < n, one IEEE addition each (as the Add op), for the depthwise path's residual.
-void AddToPlaneF32(const float* r, float* y, int64_t n);
+
+// This thread's region of a conv's workspace (ConvF32's contract): `scratch` floats for the conv,
+// then the GEMM's region; outside the arena's threads or with no workspace, kept per-thread buffers.
+struct ConvSlot {
+  float* scratch;
+  float* gemm;  // null: the GEMM uses its own per-thread buffers
+};
+ConvSlot ConvSlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats, int workspace_threads);
 
 }  // namespace axon::kernels

@@ -19,7 +19,6 @@
 
 #include "runtime/kernels/conv_depthwise.h"
 #include "runtime/kernels/depthwise_direct.h"
-#include "runtime/kernels/thread_scratch.h"
 #include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -211,7 +210,6 @@ HWY_AFTER_NAMESPACE();
 namespace axon::kernels {
 
 HWY_EXPORT(DepthwiseRangeF32);
-HWY_EXPORT(AddToF32);
 
 std::size_t DepthwisePlaneFloats(const WindowGeometry& g) {
   return depthwise_direct::Applies(g) ? depthwise_direct::ScratchFloats(g) : padded_plane::Floats(g);
@@ -219,13 +217,6 @@ std::size_t DepthwisePlaneFloats(const WindowGeometry& g) {
 
 bool DepthwiseSupports(const WindowGeometry& g) {
   return g.kernel[0] * g.kernel[1] <= kMaxDepthwiseRowsPerOut && g.kernel[2] <= kMaxDepthwiseKernelW;
-}
-
-void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y,
-                           float* scratch) {
-  DepthwiseArgs a;
-  a.geometry = g, a.channels = 1, a.x = x, a.w = w, a.bias = &bias, a.y = y;
-  HWY_DYNAMIC_DISPATCH(DepthwiseRangeF32)(a, 0, 1, scratch);
 }
 
 void DepthwiseConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
@@ -239,18 +230,10 @@ void DepthwiseConvF32(const ConvLayout& l, const float* x, const float* w, const
   // call's plan and mask table; planes are independent, so blocks never change results.
   const int64_t grain = std::max<int64_t>(1, 4096 / s.window.OutVolume());
   runtime::ParallelFor(s.batch * s.out_channels, grain, [&](int64_t t0, int64_t t1) {
-    // This thread's region of the plan's workspace (as ConvF32 takes it), or a kept buffer.
-    const int slot = runtime::ThreadIndex();
-    const std::size_t per_slot = l.scratch_floats;
-    float* scratch = workspace && slot >= 0 && slot < workspace_threads &&
-                             per_slot * static_cast<std::size_t>(workspace_threads) <= workspace_floats
-                         ? workspace + per_slot * static_cast<std::size_t>(slot)
-                         : ThreadScratch<ScratchPurpose::kConv>(per_slot);
-    HWY_DYNAMIC_DISPATCH(DepthwiseRangeF32)(a, t0, t1, scratch);
+    const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
+    HWY_DYNAMIC_DISPATCH(DepthwiseRangeF32)(a, t0, t1, slot.scratch);
   });
 }
-
-void AddToPlaneF32(const float* r, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AddToF32)(r, y, n); }
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

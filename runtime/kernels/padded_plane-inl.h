@@ -33,8 +33,8 @@ HWY_INLINE void FillF32(float* p, int64_t n, float v) {
 // The first count <= N floats at p, `fill` in the other lanes; nothing past p + count is read.
 template <class D>
 HWY_INLINE hn::Vec<D> LoadOrFill(D d, const float* p, int64_t count, float fill) {
-  const auto live = hn::FirstN(d, static_cast<std::size_t>(count));
 #if HWY_TARGET <= HWY_AVX2  // masked loads neither read nor fault past the live lanes (simd-inl.h: not so on SSE4)
+  const auto live = hn::FirstN(d, static_cast<std::size_t>(count));
   return hn::IfThenElse(live, hn::MaskedLoad(live, d, p), hn::Set(d, fill));
 #else
   HWY_ALIGN float buf[kMaxF32Lanes];
