@@ -529,9 +529,9 @@ void ParsedOrInvalid(const Reporter& r, bool parsed) {
 void RefuseForeignCheckpoint(const std::string& origin, const void* data, std::size_t size, bool want_training) {
   if (!want_training) return;
   if (const ModelFormat format = SniffModelFormat(data, size); format != ModelFormat::kAxon && format != ModelFormat::kUnknown)
-    throw Error(ErrorCode::kInvalidArgument, origin + " is an " + ModelFormatName(format) +
-                                                 " model, not an Axon checkpoint (checkpoints are .axon files that "
-                                                 "TrainingSession::SaveCheckpoint or axon train --checkpoint write)");
+    throw Error(ErrorCode::kInvalidFile, origin + ": an " + std::string(ModelFormatName(format)) +
+                                             " model, not an Axon checkpoint (checkpoints are .axon files that "
+                                             "TrainingSession::SaveCheckpoint or axon train --checkpoint write)");
 }
 
 Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, bool want_training) {

@@ -52,10 +52,10 @@ TEST_CASE("train: --resume from an ONNX file says it is an ONNX model, not a che
   const Result r = Axon("train m.onnx --data x.npy --labels y.npy --loss mse --checkpoint ck.onnx --resume -o out.axon", dir);
   INFO(r.err);
   CHECK(r.code == 1);
-  CHECK(r.err.find("ck.onnx is an ONNX model, not an Axon checkpoint") != std::string::npos);
+  CHECK(r.err.find("ck.onnx: an ONNX model, not an Axon checkpoint") != std::string::npos);
   CHECK(r.err.find("format version") == std::string::npos);
   CHECK_THROWS_WITH(TrainingSession::Resume((dir / "ck.onnx").string()),
-                    Catch::Contains("ck.onnx is an ONNX model, not an Axon checkpoint"));
+                    Catch::Contains("ck.onnx: an ONNX model, not an Axon checkpoint"));
   fs::remove_all(dir);
 }
 
