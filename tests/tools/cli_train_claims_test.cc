@@ -87,8 +87,11 @@ TEST_CASE("train: a second run with the same --checkpoint is refused while the f
     const std::string first = "cd '" + dir.string() + "' && { '" + AXON_CLI_PATH + "' " + train +
                               "100000000 >first.out 2>&1 & echo $! > first.pid; }";
     REQUIRE(std::system(first.c_str()) == 0);
+    // Its header line comes after it took the lock (probing the lock itself could take it for a
+    // moment, just when the first run tries).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!Locked(dir / "ck.axon.lock") && std::chrono::steady_clock::now() < deadline)
+    while (Slurp(dir / "first.out").find("training m.axon") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const pid_t pid = std::stoi(Slurp(dir / "first.pid"));
     const bool running = Locked(dir / "ck.axon.lock");
