@@ -14,6 +14,7 @@
 
 #include "formats/checksum.h"
 #include "formats/file_util.h"
+#include "formats/model_file.h"
 #include "formats/protobuf_util.h"
 #include "proto/axon.pb.h"
 
@@ -523,8 +524,19 @@ void ParsedOrInvalid(const Reporter& r, bool parsed) {
               "file, or a name that is not UTF-8)");
 }
 
+// An ONNX file named where a checkpoint belongs (axon train --checkpoint m.onnx --resume) would
+// otherwise fail on whatever its fields mean in .axon's schema ("format version 7 is newer...").
+void RefuseForeignCheckpoint(const std::string& origin, const void* data, std::size_t size, bool want_training) {
+  if (!want_training) return;
+  if (const ModelFormat format = SniffModelFormat(data, size); format != ModelFormat::kAxon && format != ModelFormat::kUnknown)
+    throw Error(ErrorCode::kInvalidFile, origin + ": an " + std::string(ModelFormatName(format)) +
+                                             " model, not an Axon checkpoint (checkpoints are .axon files that "
+                                             "TrainingSession::SaveCheckpoint or axon train --checkpoint write)");
+}
+
 Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, bool want_training) {
   const Reporter r(origin + ": ", /*writing=*/false);
+  RefuseForeignCheckpoint(origin, data, size, want_training);
   CheckFileSize(r, size);
   CheckParseCost(r, data, size);
   const std::optional<uint32_t> crc = TrailingChecksumInput(static_cast<const char*>(data), size);
@@ -547,6 +559,7 @@ Checkpoint ReadFile(const std::string& path, bool want_training) {
   internal::InputFile file(path);
   CheckFileSize(r, file.size());
   internal::FileBytes bytes(file, file.size());
+  RefuseForeignCheckpoint(path, bytes.data(), bytes.size(), want_training);
   CheckParseCost(r, bytes.data(), bytes.size());
   // Before the parse gives the pages back; the last 5 bytes are kept for the check after it.
   const std::optional<uint32_t> crc = TrailingChecksumInput(bytes.data(), bytes.size());

@@ -145,6 +145,17 @@ std::string NonFinite(const std::vector<std::string>& names, std::span<const Ten
   return "";
 }
 
+// Refuses a tensor holding NaN or infinity on the way in (a hand-made model, or a checkpoint
+// older than its checksum): trained on, it would surface steps later as a NaN loss blamed on the
+// learning rate.
+void RequireFinite(const Tensor& t, const std::string& what) {
+  const float* p = t.data<float>();
+  for (int64_t k = 0; k < t.size(); ++k)
+    if (!std::isfinite(p[k]))
+      Invalid(what + " holds " + (std::isnan(p[k]) ? "NaN" : std::string(p[k] > 0 ? "+inf" : "-inf")) + " (element " +
+              std::to_string(k) + " of " + std::to_string(t.size()) + "): training needs finite values");
+}
+
 // The graph passes, as Session runs them.
 // (Parameters are graph inputs of these graphs, so constant folding cannot touch them.)
 graph::Graph Optimized(graph::Graph g, int opt_level) {
@@ -277,6 +288,7 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
   std::vector<graph::ValueInfo> infos;
   for (std::size_t i = 0; i < n; ++i) {
     const Tensor& t = s.forward.initializers.at(s.parameters[i]);
+    RequireFinite(t, "trainable parameter '" + s.parameters[i] + "'");
     infos.push_back(graph::ValueInfo{s.parameters[i], t.dtype(), graph::Shape::FromValues(t.shape())});
     // A view or read-only weight (a model built in memory) is copied: the updates write here.
     s.values[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
@@ -285,6 +297,7 @@ std::unique_ptr<TrainingSession::Impl> Make(graph::Model model, TrainingOptions 
   for (const std::string& name : s.statistic_names) {
     const Tensor& t = s.forward.initializers.at(name);
     if (t.dtype() != DType::kF32) Invalid("running statistic '" + name + "' is not f32");
+    RequireFinite(t, "running statistic '" + name + "'");
     s.statistics[0].push_back(t.is_view() || t.read_only() ? t.Clone() : t);
     s.statistics[1].push_back(Tensor::Uninitialized(t.dtype(), t.shape()));
   }
@@ -595,6 +608,7 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
           Invalid("the checkpoint has no slot '" + s.slots[k] + "' for parameter '" + s.parameters[i] + "'");
         if (it->second.dtype() != DType::kF32)
           Invalid("slot '" + s.slots[k] + "' of parameter '" + s.parameters[i] + "' is not f32");
+        RequireFinite(it->second, "the checkpoint's optimizer slot '" + s.slots[k] + "' of parameter '" + s.parameters[i] + "'");
         Tensor& dst = s.values[0][s.parameters.size() + i * s.slots.size() + k];
         std::copy_n(static_cast<const char*>(it->second.raw_data()), dst.nbytes(), static_cast<char*>(dst.raw_data()));
       }

@@ -176,6 +176,7 @@ int DemoMain(const std::vector<std::string>& argv) {
   args.MaxPositional(0);
   const std::string path = args.Value("-o").value_or("xor.axon");
   const uint64_t seed = args.Uint64Value("--seed", 0);
+  CheckWritableTarget(path);  // before the training it would waste
   // The demo also writes x.npy and spiral.axon beside MODEL: MODEL must be neither.
   for (const char* beside : {"x.npy", "spiral.axon"})
     if (SameFile(path, (std::filesystem::path(path).parent_path() / beside).string()))

@@ -1,10 +1,15 @@
 #include "tools/output_names.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include "axon/error.h"
+#include "formats/file_batch.h"
 
 namespace axon::cli {
 
@@ -106,6 +111,19 @@ bool SameFile(const std::string& a, const std::string& b) {
     return parent / file.filename();
   };
   return where(a) == where(b);
+}
+
+void CheckWritableTarget(const std::string& target) {
+  const std::filesystem::path file(target);
+  const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
+  std::error_code ec;
+  if (!std::filesystem::exists(parent, ec))
+    throw Error(ErrorCode::kIo, target + ": cannot write there: no directory " + parent.string());
+  if (!std::filesystem::is_directory(parent, ec))
+    throw Error(ErrorCode::kIo, target + ": cannot write there: " + parent.string() + " is not a directory");
+  formats::CheckReplaceable(target);
+  if (::access(parent.c_str(), W_OK | X_OK) != 0)
+    throw Error(ErrorCode::kIo, target + ": cannot write there: directory " + parent.string() + " is not writable");
 }
 
 }  // namespace axon::cli

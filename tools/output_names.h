@@ -29,5 +29,9 @@ std::string PreviewValues(const Tensor& t, int64_t max_elements = 16);
 // True if a and b name one file: the same device and inode when both exist, else the same
 // canonical directory and name (so that "x" and "./x" match before either is written).
 bool SameFile(const std::string& a, const std::string& b);
+// Throws axon::Error (kIo, naming target) unless a file can be written at target the way model
+// files are (a new file beside it, then renamed over it): so that a command checks where its
+// results go before the work it would waste.
+void CheckWritableTarget(const std::string& target);
 
 }  // namespace axon::cli

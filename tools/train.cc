@@ -14,6 +14,7 @@
 #include "formats/file_batch.h"
 #include "formats/model_file.h"
 #include "tools/args.h"
+#include "tools/checkpoint_lock.h"
 #include "tools/command.h"
 #include "tools/model_match.h"
 #include "tools/output_names.h"
@@ -70,7 +71,9 @@ options:
   --val-split F         hold out the last fraction F of the samples (before any shuffling) to
                         report validation loss and accuracy after each epoch; 0 <= F < 1
   --checkpoint PATH     write a checkpoint (model, optimizer state, epoch, seed) to PATH after
-                        every epoch (or every Nth, and the last: --checkpoint-every N), atomically
+                        every epoch (or every Nth, and the last: --checkpoint-every N), atomically.
+                        One run at a time per checkpoint: a run holds a lock on PATH.lock (removed
+                        at its end) and a second run with the same PATH is refused
   --resume              continue from --checkpoint PATH: its parameters, optimizer state, epoch
                         and settings. MODEL must be the model the checkpoint's run started from
                         (the same inputs, outputs, nodes and weight names and shapes; the
@@ -168,20 +171,8 @@ int TrainMain(const std::vector<std::string>& argv) {
   const std::optional<std::string> checkpoint = args.Value("--checkpoint");
   if (resume && !checkpoint) args.Fail("--resume needs --checkpoint PATH");
   // Where the results go is checked now, not after the training it would waste.
-  for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
-    if (!target) continue;
-    const std::filesystem::path file(*target);
-    const std::filesystem::path parent = file.has_parent_path() ? file.parent_path() : ".";
-    std::error_code ec;
-    if (!std::filesystem::exists(parent, ec))
-      throw Error(ErrorCode::kIo, *target + ": cannot write there: no directory " + parent.string());
-    if (!std::filesystem::is_directory(parent, ec))
-      throw Error(ErrorCode::kIo, *target + ": cannot write there: " + parent.string() + " is not a directory");
-    formats::CheckReplaceable(*target);
-    // The file is written as a new one beside its name, then renamed: that needs the directory.
-    if (::access(parent.c_str(), W_OK | X_OK) != 0)
-      throw Error(ErrorCode::kIo, *target + ": cannot write there: directory " + parent.string() + " is not writable");
-  }
+  for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint})
+    if (target) CheckWritableTarget(*target);
   // An output written over an input would destroy it (the data, or the model trained from).
   if (checkpoint && SameFile(*checkpoint, out_path)) args.Fail("--checkpoint and -o name the same file");
   for (const std::optional<std::string>& target : {std::optional<std::string>(out_path), checkpoint}) {
@@ -191,6 +182,9 @@ int TrainMain(const std::vector<std::string>& argv) {
       if (SameFile(*target, input))
         args.Fail(option + " " + *target + " names the same file as " + what + " " + input + ": it would be overwritten");
   }
+  // Held until the run ends, so that the checkpoint read by --resume is the one this run continues.
+  std::optional<CheckpointLock> lock;
+  if (checkpoint) lock.emplace(*checkpoint);
   const int epochs = args.IntValue("--epochs", 10, 1);
   const int batch_size = args.IntValue("--batch-size", 32, 1);
   const int log_every = args.IntValue("--log-every", 1, 1);
@@ -209,7 +203,7 @@ int TrainMain(const std::vector<std::string>& argv) {
     // MODEL names what is trained: a resume of another model's checkpoint would silently train
     // that other model, so the two must agree in structure (their weights' values differ, of course).
     if (const std::string difference =
-            ModelDifference(formats::ReadAnyModelFile(model_path).graph, formats::ReadModelFile(*checkpoint).graph);
+            ModelDifference(formats::ReadAnyModelFile(model_path).graph, formats::ReadCheckpointFile(*checkpoint).model.graph);
         !difference.empty())
       args.Fail("MODEL " + model_path + " is not the model that the checkpoint " + *checkpoint + " trains: " + difference +
                 " (--resume continues the checkpoint's training of the MODEL it started from; to train " + model_path +
@@ -291,7 +285,7 @@ int TrainMain(const std::vector<std::string>& argv) {
     return 0;
   }
 
-  auto [x, y] = ReadTrainingData(x_path, y_path, session);
+  auto [x, y] = ReadTrainingData(model_path, x_path, y_path, session);
   const int64_t samples = x.shape()[0];
   const uint64_t fingerprint = DataFingerprint(x, y);
   if (resume && session.loop_state().data_samples > 0) {
@@ -313,7 +307,7 @@ int TrainMain(const std::vector<std::string>& argv) {
   if (const TensorInfo& input = session.inputs()[0]; input.has_rank && !input.shape.empty() && input.shape[0] >= 0) {
     const int64_t fixed = input.shape[0];
     const auto fail = [&](const std::string& what) {
-      args.Fail("the model's input " + input.ToString() + " has a fixed batch of " + std::to_string(fixed) + ": " + what +
+      args.Fail(model_path + ": the model's input " + input.ToString() + " has a fixed batch of " + std::to_string(fixed) + ": " + what +
                 " (train with --batch-size " + std::to_string(fixed) + " on a sample count it divides, or export the model "
                 "with a dynamic batch dim)");
     };

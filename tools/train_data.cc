@@ -54,15 +54,16 @@ void CheckFinite(const std::string& path, const Tensor& t, const std::string& wh
 
 }  // namespace
 
-std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std::string& y_path,
-                                           const TrainingSession& session) {
+std::pair<Tensor, Tensor> ReadTrainingData(const std::string& model_path, const std::string& x_path,
+                                           const std::string& y_path, const TrainingSession& session) {
   if (session.inputs().size() != 1)
-    throw Error(ErrorCode::kInvalidArgument, "the model has " + std::to_string(session.inputs().size()) +
+    throw Error(ErrorCode::kInvalidArgument, model_path + ": the model has " + std::to_string(session.inputs().size()) +
                                                  " inputs; axon train feeds one (--data)");
   // Samples are rows (dim 0): a scalar input or output has none to batch.
   for (const TensorInfo* info : {&session.inputs()[0], &session.output()})
     if (info->has_rank && info->shape.empty())
-      throw Error(ErrorCode::kInvalidArgument, "the model's " + std::string(info == &session.output() ? "output " : "input ") +
+      throw Error(ErrorCode::kInvalidArgument, model_path + ": the model's " +
+                                                   std::string(info == &session.output() ? "output " : "input ") +
                                                    info->ToString() +
                                                    " is a scalar: axon train needs samples along dim 0 (a batch dim)");
   Tensor x = formats::ReadNpyFile(x_path);

@@ -22,8 +22,9 @@ struct Dataset {
 // Reads X and Y and checks them against the model's input and the labels its loss wants: dtype,
 // the dims after the first, and one sample count. Errors name the file and say what was expected.
 // For class-index labels, checks each against the class count when the model's output states it.
-std::pair<Tensor, Tensor> ReadTrainingData(const std::string& x_path, const std::string& y_path,
-                                           const TrainingSession& session);
+// Errors about the model itself name model_path.
+std::pair<Tensor, Tensor> ReadTrainingData(const std::string& model_path, const std::string& x_path,
+                                           const std::string& y_path, const TrainingSession& session);
 
 // A cheap fingerprint of the training data, recorded in checkpoints so that a resume with other
 // data is refused: FNV-1a 64 over x's element bytes then y's (docs/format.md, data_fingerprint).

@@ -56,6 +56,8 @@ struct axon_training_session {
   explicit axon_training_session(axon::TrainingSession s) : session(std::move(s)), labels(session.labels()) {}
   axon::TrainingSession session;
   CInfo labels;
+  // compute_gradients ran since the last apply_optimizer or step: their gradients are there to read.
+  bool has_gradients = false;
 };
 
 namespace {
@@ -506,7 +508,69 @@ axon_status axon_training_session_step(axon_training_session* session, const axo
     float& result = Required(loss, "loss");
     const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
     const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+    t.has_gradients = false;
     result = t.session.Step(in, y);
+  });
+}
+
+axon_status axon_training_session_compute_gradients(axon_training_session* session, const axon_input* inputs,
+                                                    size_t input_count, const axon_input* labels, float* loss) {
+  return Guard([&] {
+    axon_training_session& t = Required(session, "session");
+    float& result = Required(loss, "loss");
+    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
+    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+    t.has_gradients = false;
+    result = t.session.ComputeGradients(in, y);
+    t.has_gradients = true;
+  });
+}
+
+axon_status axon_training_session_parameter_count(const axon_training_session* session, size_t* count) {
+  return Guard([&] { Required(count, "count") = Required(session, "session").session.parameters().size(); });
+}
+
+axon_status axon_training_session_gradient(axon_training_session* session, size_t index, float** data, size_t* count,
+                                           const char** name) {
+  return Guard([&] {
+    axon_training_session& t = Required(session, "session");
+    float*& values = Required(data, "data");
+    size_t& elements = Required(count, "count");
+    const std::vector<std::string>& names = t.session.parameters();
+    if (index >= names.size())
+      throw Invalid("gradient index " + std::to_string(index) + " is out of range: the session trains " +
+                    std::to_string(names.size()) + " parameters");
+    // Outside phase 2 the buffers hold zeros or spent gradients, which an all-reduce would
+    // happily average in.
+    if (!t.has_gradients)
+      throw Invalid("no gradients to give: call axon_training_session_compute_gradients first (after it, "
+                    "axon_training_session_apply_optimizer or _step leave none)");
+    axon::Tensor& g = t.session.gradients()[index];
+    values = g.data<float>();
+    elements = static_cast<size_t>(g.size());
+    if (name) *name = names[index].c_str();
+  });
+}
+
+axon_status axon_training_session_apply_optimizer(axon_training_session* session) {
+  return Guard([&] {
+    axon_training_session& t = Required(session, "session");
+    if (!t.has_gradients)
+      throw Invalid("axon_training_session_apply_optimizer needs gradients: call axon_training_session_compute_gradients "
+                    "first (once per step)");
+    t.session.ApplyOptimizer();
+    t.has_gradients = false;
+  });
+}
+
+axon_status axon_training_session_evaluate(axon_training_session* session, const axon_input* inputs, size_t input_count,
+                                           const axon_input* labels, float* loss) {
+  return Guard([&] {
+    axon_training_session& t = Required(session, "session");
+    float& result = Required(loss, "loss");
+    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
+    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+    result = t.session.Evaluate(in, y).loss;
   });
 }
 

@@ -85,6 +85,77 @@ void CheckIntegerRange(const py::module_& np, const py::object& a, const axon::T
                         text(min) + ", " + text(max) + "]: converting would wrap it");
 }
 
+// "i64[4,5]": an array as the caller passed it, before any conversion, in Axon's dtype names
+// where there is one (numpy's otherwise: "float64[3]").
+std::string Described(const py::object& a) {
+  const py::dtype d = a.attr("dtype").cast<py::dtype>();
+  const char kind = d.kind();
+  const auto bytes = d.itemsize();
+  std::string name = d.attr("__str__")().cast<std::string>();
+  if (kind == 'f' && bytes == 4) name = "f32";
+  if (kind == 'i' && bytes == 8) name = "i64";
+  if (kind == 'i' && bytes == 4) name = "i32";
+  if (kind == 'i' && bytes == 1) name = "i8";
+  if (kind == 'u' && bytes == 1) name = "u8";
+  if (kind == 'b') name = "bool";
+  const auto shape = a.attr("shape").cast<std::vector<int64_t>>();
+  return name + axon::ShapeToString(shape);
+}
+
+// A converted array would be reported as its new dtype (f32[4] for the caller's i64[4]): its
+// rank and fixed dims are checked first, as the session would, naming what the caller passed.
+void CheckShapeBeforeConversion(const py::object& a, const axon::TensorInfo& info, const char* role) {
+  if (!info.has_rank) return;
+  const auto shape = a.attr("shape").cast<std::vector<int64_t>>();
+  if (shape.size() != info.shape.size())
+    throw axon::Error(axon::ErrorCode::kInvalidArgument, std::string(role) + " '" + info.name + "' must have rank " +
+                                                             std::to_string(info.shape.size()) + " (" + info.ToString() +
+                                                             "), got " + Described(a));
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (info.shape[i] >= 0 && shape[i] != info.shape[i])
+      throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                        std::string(role) + " '" + info.name + "' must be " + info.ToString() + ", got " + Described(a));
+}
+
+// float32 holds every integer up to 2^24 in magnitude, and only some beyond: an integer array
+// (int64 class-like labels for mse, say) converted to float32 must stay within that, else values
+// would silently change.
+void CheckIntegerToFloat(const py::object& a, const axon::TensorInfo& info, const py::dtype& want, const char* role) {
+  const py::dtype have = a.attr("dtype").cast<py::dtype>();
+  if ((have.kind() != 'i' && have.kind() != 'u') || want.kind() != 'f' || a.attr("size").cast<std::size_t>() == 0) return;
+  const py::int_ lo(a.attr("min")()), hi(a.attr("max")());
+  const py::int_ limit(int64_t{1} << 24), neg_limit(-(int64_t{1} << 24));
+  if (lo >= neg_limit && hi <= limit) return;
+  const py::object bad = lo < neg_limit ? lo : hi;
+  throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                    std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) + " (numpy " +
+                        NumpyName(info.dtype) + "); the " + have.attr("__str__")().cast<std::string>() + " array holds " +
+                        bad.attr("__str__")().cast<std::string>() +
+                        ", beyond 2^24 in magnitude, where float32 no longer holds every integer: converting could change "
+                        "it (convert it yourself if that is intended)");
+}
+
+// float64 values beyond float32's range would become infinities far from their cause; infinities
+// and NaNs the caller passed stay as they are.
+void CheckFloatOverflow(const py::module_& np, const py::object& a, const axon::TensorInfo& info, const py::dtype& want,
+                        const char* role) {
+  const py::dtype have = a.attr("dtype").cast<py::dtype>();
+  if (have.kind() != 'f' || want.kind() != 'f' || want.itemsize() != 4 || have.itemsize() <= 4) return;
+  // float32's largest value plus half an ulp: from there on a float64 rounds to infinity. Checked
+  // before converting, so that numpy's overflow warning does not precede the error.
+  constexpr double kRoundsToInfinity = 3.4028235677973366e38;
+  const py::object overflowed =
+      np.attr("logical_and")(np.attr("isfinite")(a), np.attr("greater_equal")(np.attr("abs")(a), kRoundsToInfinity));
+  if (!overflowed.attr("any")().cast<bool>()) return;
+  const py::object flat = np.attr("argmax")(overflowed.attr("ravel")());
+  const py::object value = a.attr("ravel")()[flat];
+  throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                    std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) + " (numpy " +
+                        NumpyName(info.dtype) + "); the " + have.attr("__str__")().cast<std::string>() + " array holds " +
+                        py::repr(value).cast<std::string>() + " (element " + flat.attr("__str__")().cast<std::string>() +
+                        "), beyond float32's range (about 3.4e38): converting would make it infinite");
+}
+
 // The array as the input `info` takes it, in place when it already is (see the top comment).
 py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtype& want, const char* role) {
   if (py::isinstance<py::array>(value)) {
@@ -101,9 +172,12 @@ py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtyp
     throw py::type_error(std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) +
                          " (numpy " + NumpyName(info.dtype) + "); an array of " +
                          py::str(a.attr("dtype")).cast<std::string>() + " does not convert to it safely");
+  if (a.attr("dtype").cast<py::dtype>().num() != want.num()) CheckShapeBeforeConversion(a, info, role);
   CheckIntegerRange(np, a, info, want, role);
+  CheckIntegerToFloat(a, info, want, role);
   // require, not ascontiguousarray: that one makes a 0-d array 1-d, and keeps an unaligned array
   // of the right dtype as it is, which a tensor cannot view.
+  CheckFloatOverflow(np, a, info, want, role);
   return np.attr("require")(a, want, "CAE").cast<py::array>();
 }
 
@@ -314,7 +388,55 @@ class TrainingSession {
   // A model of one input takes an array; one of several, a sequence of arrays in inputs() order.
   float Step(py::handle x, py::handle y) {
     Batch batch(*session_, x, y);
-    return Exclusive([&] { return session_->Step(batch.inputs, batch.labels); });
+    return Exclusive([&] {
+      has_gradients_ = false;
+      return session_->Step(batch.inputs, batch.labels);
+    });
+  }
+
+  // The three phases of a step (see bindings/python/axon/__init__.py's docstring).
+  float ComputeGradients(py::handle x, py::handle y) {
+    Batch batch(*session_, x, y);
+    return Exclusive([&] {
+      has_gradients_ = false;
+      const float loss = session_->ComputeGradients(batch.inputs, batch.labels);
+      has_gradients_ = true;
+      return loss;
+    });
+  }
+
+  // Arrays that view the session's gradient buffers, each keeping `self` (so the buffers) alive.
+  static py::list Gradients(const py::object& self) {
+    TrainingSession& t = self.cast<TrainingSession&>();
+    const std::vector<axon::Tensor> views = t.Exclusive([&] {
+      // Outside phase 2 the buffers hold zeros or spent gradients, which an all-reduce would
+      // happily average in.
+      if (!t.has_gradients_)
+        throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                          "gradients(): no gradients to give: call compute_gradients(x, labels) first (after it, "
+                          "apply_optimizer() and step() leave none)");
+      const std::span<axon::Tensor> g = t.session_->gradients();
+      return std::vector<axon::Tensor>(g.begin(), g.end());
+    });
+    py::list out;
+    for (const axon::Tensor& g : views) out.append(py::array(NumpyDType(g.dtype()), g.shape(), g.raw_data(), self));
+    return out;
+  }
+
+  void ApplyOptimizer() {
+    Exclusive([&] {
+      if (!has_gradients_)
+        throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                          "apply_optimizer() needs gradients: call compute_gradients(x, labels) first (once per step)");
+      session_->ApplyOptimizer();
+      has_gradients_ = false;
+    });
+  }
+
+  py::tuple Evaluate(py::handle x, py::handle y) {
+    Batch batch(*session_, x, y);
+    axon::TrainingSession::Evaluation e = Exclusive([&] { return session_->Evaluate(batch.inputs, batch.labels); });
+    return py::make_tuple(e.loss, ToArray(e.predictions));
   }
 
   py::array Predict(py::handle x) {
@@ -346,6 +468,7 @@ class TrainingSession {
     return f();
   }
   mutable std::mutex mutex_;
+  bool has_gradients_ = false;  // compute_gradients ran since the last apply_optimizer or step (under mutex_)
 
   struct Batch {
     Batch(axon::TrainingSession& s, py::handle x, py::handle y) {
@@ -442,6 +565,16 @@ PYBIND11_MODULE(_axon, m) {
       .def_property_readonly("optimizer", &TrainingSession::Optimizer, "The optimizer's settings in force, defaults resolved")
       .def_property_readonly("loss", &TrainingSession::loss)
       .def("step", &TrainingSession::Step, py::arg("x"), py::arg("y"), "One optimizer step; returns the batch's loss")
+      .def("compute_gradients", &TrainingSession::ComputeGradients, py::arg("x"), py::arg("y"),
+           "Phase 1 of a step: forward, loss and backward; returns the batch's loss (not checked for NaN)")
+      .def("gradients", &TrainingSession::Gradients,
+           "Phase 2: the gradients of the last compute_gradients, in `parameters` order, as float32 arrays that view "
+           "the session's buffers: write them in place (g[...] = ..., an all-reduce, clipping) before apply_optimizer. "
+           "Each keeps the session alive; the next compute_gradients overwrites them")
+      .def("apply_optimizer", &TrainingSession::ApplyOptimizer,
+           "Phase 3: one optimizer step from the gradients (once per compute_gradients)")
+      .def("evaluate", &TrainingSession::Evaluate, py::arg("x"), py::arg("y"),
+           "(loss, predictions) of the current parameters on a batch; changes nothing")
       .def("predict", &TrainingSession::Predict, py::arg("x"), "The model's output with the current parameters")
       .def("export", &TrainingSession::Export, py::arg("path"), "Writes the trained model as an .axon file")
       .def("parameter", &TrainingSession::Parameter, py::arg("name"), "A copy of a parameter's current value")

@@ -176,6 +176,31 @@ AXON_C_API axon_status axon_training_session_labels_info(const axon_training_ses
  * the batch's loss. A NaN or infinite loss fails before the parameters change. */
 AXON_C_API axon_status axon_training_session_step(axon_training_session* session, const axon_input* inputs,
                                                   size_t input_count, const axon_input* labels, float* loss);
+/* A step in three phases, for data-parallel training that reduces gradients between them (as
+ * axon::TrainingSession's ComputeGradients, gradients(), ApplyOptimizer):
+ *   1. axon_training_session_compute_gradients: forward, loss (*loss, not checked) and backward;
+ *   2. axon_training_session_gradient: each parameter's gradient, to read or overwrite in place
+ *      (an all-reduce, clipping);
+ *   3. axon_training_session_apply_optimizer: one optimizer step from those gradients.
+ * axon_training_session_step does all three (and refuses a NaN or infinite loss). */
+AXON_C_API axon_status axon_training_session_compute_gradients(axon_training_session* session, const axon_input* inputs,
+                                                               size_t input_count, const axon_input* labels, float* loss);
+/* The trainable parameters, whose gradients axon_training_session_gradient gives by index. */
+AXON_C_API axon_status axon_training_session_parameter_count(const axon_training_session* session, size_t* count);
+/* The gradient of parameter `index` from the last compute_gradients: *data points at its f32
+ * values (*count of them, the parameter's elements in row-major order), which the caller may read
+ * and overwrite in place before apply_optimizer; the memory belongs to the session and stays at
+ * that address until it is destroyed (the next compute_gradients overwrites it). *name (optional:
+ * NULL to skip) receives the parameter's name, valid as long as the session. Fails unless
+ * compute_gradients ran since the last apply_optimizer or step. */
+AXON_C_API axon_status axon_training_session_gradient(axon_training_session* session, size_t index, float** data,
+                                                      size_t* count, const char** name);
+/* One optimizer step from the gradients; fails unless compute_gradients ran since the last
+ * apply_optimizer or step. */
+AXON_C_API axon_status axon_training_session_apply_optimizer(axon_training_session* session);
+/* The loss of the current parameters on a batch, changing nothing (no gradients, no step). */
+AXON_C_API axon_status axon_training_session_evaluate(axon_training_session* session, const axon_input* inputs,
+                                                      size_t input_count, const axon_input* labels, float* loss);
 /* Optimizer steps taken so far. */
 AXON_C_API axon_status axon_training_session_step_count(const axon_training_session* session, int64_t* steps);
 /* Writes the trained model as an inference .axon file (atomically). */

@@ -82,14 +82,16 @@ class AXON_API TrainingSession {
  public:
   // Loads a model (.axon or ONNX, recognized by content, as Session::Load) and prepares its
   // training. Trainable parameters: the f32 initializers of rank >= 1 that the loss depends on
-  // through differentiable ops, less `frozen`. The model must have exactly one output.
+  // through differentiable ops, less `frozen`. The model must have exactly one output. A
+  // trainable parameter or running statistic holding NaN or infinity is refused, naming it.
   // Throws axon::Error naming the file.
   static TrainingSession Load(const std::string& path, const TrainingOptions& options = {});
   static TrainingSession LoadFromBytes(const void* data, std::size_t size, const TrainingOptions& options = {},
                                        const std::string& origin = "<memory>");
   // Continues from a checkpoint that SaveCheckpoint wrote: the same parameters, optimizer state,
   // step count, loss, optimizer and hyper-parameters, so the steps that follow are bit for bit
-  // those an uninterrupted session would have taken.
+  // those an uninterrupted session would have taken. Refuses, naming it, a parameter or optimizer
+  // slot holding NaN or infinity, and a file that is not an Axon checkpoint (an ONNX model).
   static TrainingSession Resume(const std::string& checkpoint_path, const SessionOptions& options = {});
 
   TrainingSession(TrainingSession&&) noexcept;

@@ -484,3 +484,75 @@ TEST_CASE("C API: learning rate 0 is accepted and leaves the parameters as they 
   axon_training_session_destroy(t);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("C API: the three phases: two half-batch gradients averaged in place then applied equal a full-batch step",
+          "[bindings][c]") {
+  const auto dir = axon::cli_test::TempDir("c_api_phases");
+  const std::string path = (dir / "linear.axon").string();
+  {
+    const std::string bytes = LinearModel();
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  axon_training_session *full = nullptr, *halves = nullptr;
+  REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.1f, &full) == AXON_OK);
+  REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.1f, &halves) == AXON_OK);
+  // W = [1, -1]. Sample 1: x = [1, 2], label 0, prediction -1: gradient 2·(-1)·x = [-2, -4].
+  // Sample 2: x = [3, -1], label 1, prediction 4: gradient 2·3·x = [18, -6]. Their mean [8, -5] is
+  // the full batch's gradient; SGD at 0.1 makes W = [0.2, -0.5], whose predictions -0.8 and 1.1
+  // leave an MSE of (0.64 + 0.01) / 2 = 0.325 (before: (1 + 9) / 2 = 5).
+  float x[4] = {1, 2, 3, -1}, y[2] = {0, 1};
+  int64_t x2[2] = {2, 2}, y2[2] = {2, 1}, x1[2] = {1, 2}, y1[2] = {1, 1};
+  const axon_input batch = {x, sizeof x, x2, 2, AXON_F32}, labels = {y, sizeof y, y2, 2, AXON_F32};
+  const axon_input first = {x, 2 * sizeof(float), x1, 2, AXON_F32}, first_label = {y, sizeof(float), y1, 2, AXON_F32};
+  const axon_input second = {x + 2, 2 * sizeof(float), x1, 2, AXON_F32}, second_label = {y + 1, sizeof(float), y1, 2, AXON_F32};
+  float loss = -1;
+  REQUIRE(axon_training_session_evaluate(full, &batch, 1, &labels, &loss) == AXON_OK);
+  CHECK(loss == Approx(5.0f));
+
+  // Misuse: no gradients yet.
+  float* g = nullptr;
+  size_t count = 0;
+  const char* name = nullptr;
+  CHECK(axon_training_session_apply_optimizer(halves) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "needs gradients: call axon_training_session_compute_gradients first"));
+  CHECK(axon_training_session_gradient(halves, 0, &g, &count, &name) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "no gradients to give"));
+
+  REQUIRE(axon_training_session_step(full, &batch, 1, &labels, &loss) == AXON_OK);
+  CHECK(loss == Approx(5.0f));
+
+  size_t parameters = 0;
+  REQUIRE(axon_training_session_parameter_count(halves, &parameters) == AXON_OK);
+  REQUIRE(parameters == 1);
+  REQUIRE(axon_training_session_compute_gradients(halves, &first, 1, &first_label, &loss) == AXON_OK);
+  CHECK(loss == Approx(1.0f));
+  REQUIRE(axon_training_session_gradient(halves, 0, &g, &count, &name) == AXON_OK);
+  REQUIRE(count == 2);
+  CHECK(std::string(name) == "w");
+  const float g1[2] = {g[0], g[1]};
+  CHECK(g1[0] == Approx(-2.0f));
+  CHECK(g1[1] == Approx(-4.0f));
+  CHECK(axon_training_session_gradient(halves, 1, &g, &count, nullptr) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "gradient index 1 is out of range: the session trains 1 parameters"));
+  REQUIRE(axon_training_session_compute_gradients(halves, &second, 1, &second_label, &loss) == AXON_OK);
+  CHECK(loss == Approx(9.0f));
+  REQUIRE(axon_training_session_gradient(halves, 0, &g, &count, nullptr) == AXON_OK);
+  CHECK(g[0] == Approx(18.0f));
+  CHECK(g[1] == Approx(-6.0f));
+  for (int k = 0; k < 2; ++k) g[k] = (g[k] + g1[k]) / 2;  // the all-reduce, in place
+  REQUIRE(axon_training_session_apply_optimizer(halves) == AXON_OK);
+  CHECK(axon_training_session_apply_optimizer(halves) == AXON_INVALID_ARGUMENT);  // once per step
+  int64_t steps = 0;
+  REQUIRE(axon_training_session_step_count(halves, &steps) == AXON_OK);
+  CHECK(steps == 1);
+
+  float after_full = -1, after_halves = -1;
+  REQUIRE(axon_training_session_evaluate(full, &batch, 1, &labels, &after_full) == AXON_OK);
+  REQUIRE(axon_training_session_evaluate(halves, &batch, 1, &labels, &after_halves) == AXON_OK);
+  CHECK(after_full == Approx(0.325f));
+  CHECK(after_halves == Approx(after_full).epsilon(1e-6));
+  CHECK(axon_training_session_evaluate(halves, &batch, 1, nullptr, &loss) == AXON_INVALID_ARGUMENT);
+  axon_training_session_destroy(full);
+  axon_training_session_destroy(halves);
+  std::filesystem::remove_all(dir);
+}

@@ -361,11 +361,11 @@ TEST_CASE("train: a model with a fixed batch is checked against --batch-size and
   formats::WriteNpyFile((dir / "c10.npy").string(), Tensor::View(c.data(), {10}));
   Result r = Axon("train fixed.onnx --data x10.npy --labels c10.npy --loss ce --batch-size 4 -o out.axon", dir);
   CHECK(r.code == 1);
-  CHECK(r.err.find("has a fixed batch of 4: 10 training samples leave a last batch of 2 (train with --batch-size 4 on a "
+  CHECK(r.err.find("fixed.onnx: the model's input x: f32[4,2] has a fixed batch of 4: 10 training samples leave a last batch of 2 (train with --batch-size 4 on a "
                    "sample count it divides, or export the model with a dynamic batch dim)") != std::string::npos);
   r = Axon("train fixed.onnx --data x.npy --labels c.npy --loss ce --batch-size 8 -o out.axon", dir);
   CHECK(r.code == 1);
-  CHECK(r.err.find("has a fixed batch of 4: --batch-size 8 differs from it") != std::string::npos);
+  CHECK(r.err.find("fixed.onnx: the model's input x: f32[4,2] has a fixed batch of 4: --batch-size 8 differs from it") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "out.axon"));
   r = Axon("train fixed.onnx --data x.npy --labels c.npy --loss ce --batch-size 4 --epochs 2 -o out.axon", dir);
   INFO(r.err);
@@ -386,8 +386,27 @@ TEST_CASE("train: a model whose output is a scalar is refused with one message, 
   std::ofstream(dir / "scalar.onnx", std::ios::binary) << m.Bytes();
   const Result r = Axon("train scalar.onnx --data x.npy --labels y.npy --loss mse -o out.axon", dir);
   CHECK(r.code == 1);
-  CHECK(r.err.find("the model's output y: f32[] is a scalar: axon train needs samples along dim 0") != std::string::npos);
+  CHECK(r.err.find("scalar.onnx: the model's output y: f32[] is a scalar: axon train needs samples along dim 0") != std::string::npos);
   CHECK(Count(r.err, "\n") == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: a model with two inputs is refused naming the model file", "[cli][train]") {
+  const fs::path dir = TempDir("train_two_inputs");
+  WriteData(dir);
+  using namespace axon::onnx_test;
+  OnnxModel m(13, 7);
+  m.Input("x", kFloat, {std::string("batch"), 2});
+  m.Input("x2", kFloat, {std::string("batch"), 2});
+  m.Weight("fc.weight", {1, 2}, {0.3f, -0.2f});
+  m.Node("Add", {"x", "x2"}, {"s"}, "add");
+  AttrInt(m.Node("Gemm", {"s", "fc.weight"}, {"y"}, "fc"), "transB", 1);
+  m.Output("y");
+  std::ofstream(dir / "two.onnx", std::ios::binary) << m.Bytes();
+  const Result r = Axon("train two.onnx --data x.npy --labels y.npy --loss mse -o out.axon", dir);
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("two.onnx: the model has 2 inputs; axon train feeds one (--data)") != std::string::npos);
   fs::remove_all(dir);
 }
 
