@@ -62,16 +62,18 @@ const ConvCase kConvs[] = {
     {"resnext_grouped_128x56_3x3_g32", 128, 56, 128, 3, 1, 1, 32},
 };
 
-void BM_Conv(benchmark::State& state, ConvCase c) {
+// relu6: as a FusedConv with MobileNet's ReLU6 runs it.
+void BM_Conv(benchmark::State& state, ConvCase c, bool relu6) {
   kernels::ConvShape s;
   s.batch = 1, s.in_channels = c.c, s.out_channels = c.m, s.group = c.group, s.window = Square(c.in, c.k, c.s, c.p);
   const int threads = runtime::ArenaSlots();
-  const kernels::ConvLayout l = kernels::MakeConvLayout(s, threads);
+  kernels::ConvLayout l = kernels::MakeConvLayout(s, threads);
+  if (relu6) l.activation = kernels::Activation::kRelu6;
   Workspace ws(kernels::ConvWorkspaceBytes(l, threads));
   const std::vector<float> x = Data(c.c * c.in * c.in), w = Data(c.m * c.c / c.group * c.k * c.k), b = Data(c.m);
   std::vector<float> y(static_cast<std::size_t>(c.m * s.window.OutVolume()));
   for (auto _ : state) {
-    kernels::ConvF32(l, x.data(), w.data(), b.data(), y.data(), ws.get(), ws.data.size() - 16, threads);
+    kernels::ConvF32(l, x.data(), w.data(), b.data(), y.data(), ws.get(), ws.data.size() - 16, threads, nullptr);
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * static_cast<double>(c.m * s.window.OutVolume() * (c.c / c.group) * c.k * c.k);
@@ -152,7 +154,10 @@ void BM_Resize(benchmark::State& state, kernels::ResizeMode mode) {
 
 const bool registered = [] {
   for (const ConvCase& c : kConvs)
-    benchmark::RegisterBenchmark((std::string("conv/") + c.name).c_str(), BM_Conv, c)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string("conv/") + c.name).c_str(), BM_Conv, c, false)->UseRealTime();
+  for (const ConvCase& c : kConvs)
+    if (std::string(c.name).rfind("mobilenetv2", 0) == 0)
+      benchmark::RegisterBenchmark((std::string("conv_relu6/") + c.name).c_str(), BM_Conv, c, true)->UseRealTime();
   for (bool prepared : {false, true})
     benchmark::RegisterBenchmark(prepared ? "conv_transpose/x2_64x56_32_4x4s2_prepared" : "conv_transpose/x2_64x56_32_4x4s2",
                                  BM_ConvTranspose, prepared)->UseRealTime();

@@ -2,12 +2,17 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <variant>
 
+#include "formats/checksum.h"
 #include "formats/file_util.h"
 #include "formats/protobuf_util.h"
 #include "proto/axon.pb.h"
@@ -448,9 +453,44 @@ void CheckParseCost(const Reporter& r, const void* data, std::size_t size) {
               " bytes");
 }
 
+// A checkpoint's checksum field: its tag (field 13, wire type 5: fixed32) and 4 value bytes, the
+// last 5 bytes of the file (TrainingState is Model's last field, checksum TrainingState's).
+constexpr unsigned char kChecksumTag = (13 << 3) | 5;
+constexpr std::size_t kChecksumField = 5;
+
+// The CRC of bytes up to the checksum's value when they end as a checksum field does, else none.
+std::optional<uint32_t> TrailingChecksumInput(const char* data, std::size_t size) {
+  if (size < kChecksumField || static_cast<unsigned char>(data[size - kChecksumField]) != kChecksumTag) return std::nullopt;
+  return internal::Crc32c(data, size - 4);
+}
+
+// A checkpoint written since checksums exist must end with one that matches its bytes.
+void CheckChecksum(const Reporter& r, const pb::Model& m, const char* data, std::size_t size,
+                   std::optional<uint32_t> computed) {
+  if (!m.has_training()) return;
+  const pb::TrainingState& t = m.training();
+  if (!t.checksummed() && !t.has_checksum()) return;  // written before checksums: loads unchecked
+  if (!t.has_checksum() || !computed)
+    r.Invalid("the checkpoint's checksum is missing or not at the end of the file: it was cut short or damaged after "
+              "it was written; it cannot be trusted (train again, or from an earlier copy)");
+  uint32_t stored = 0;
+  internal::CopyLittleEndian(&stored, data + size - 4, 4, 4);
+  if (stored != t.checksum() || stored != *computed) {
+    char text[64];
+    std::snprintf(text, sizeof text, "stored CRC-32C %08x, computed %08x", t.checksum(), *computed);
+    r.Invalid(std::string("checksum mismatch (") + text +
+              "): the checkpoint was damaged or changed after it was written (a flipped bit, a partial copy); "
+              "it cannot be trusted (train again, or from an earlier copy)");
+  }
+}
+
 std::string Serialize(const graph::Model& model, const TrainingState* training, const std::string& prefix) {
   const Reporter r(prefix, /*writing=*/true);
-  const pb::Model m = ToProto(r, model, training);
+  pb::Model m = ToProto(r, model, training);
+  if (training) {  // filled in below, once the bytes it covers exist
+    m.mutable_training()->set_checksummed(true);
+    m.mutable_training()->set_checksum(0);
+  }
   CheckModel(r, m);
   const std::size_t bytes = m.ByteSizeLong();
   if (bytes > static_cast<std::size_t>(kMaxModelFileBytes))
@@ -459,6 +499,12 @@ std::string Serialize(const graph::Model& model, const TrainingState* training, 
   std::string out;
   if (!m.SerializeToString(&out)) r.Invalid("protobuf serialization failed");
   CheckParseCost(r, out.data(), out.size());  // never write a file the reader would refuse
+  if (training) {
+    if (!TrailingChecksumInput(out.data(), out.size()))
+      r.Invalid("internal error: the checksum field is not the end of the serialized checkpoint");
+    const uint32_t crc = internal::Crc32c(out.data(), out.size() - 4);
+    internal::CopyLittleEndian(out.data() + out.size() - 4, &crc, 4, 4);
+  }
   return out;
 }
 
@@ -481,11 +527,13 @@ Checkpoint Parse(const void* data, std::size_t size, const std::string& origin, 
   const Reporter r(origin + ": ", /*writing=*/false);
   CheckFileSize(r, size);
   CheckParseCost(r, data, size);
+  const std::optional<uint32_t> crc = TrailingChecksumInput(static_cast<const char*>(data), size);
   pb::Model m;
   {
     google::protobuf::LogSilencer quiet;
     ParsedOrInvalid(r, m.ParseFromArray(data, static_cast<int>(size)));
   }
+  CheckChecksum(r, m, static_cast<const char*>(data), size, crc);
   CheckModel(r, m);
   return FromProto(m, want_training);
 }
@@ -500,6 +548,11 @@ Checkpoint ReadFile(const std::string& path, bool want_training) {
   CheckFileSize(r, file.size());
   internal::FileBytes bytes(file, file.size());
   CheckParseCost(r, bytes.data(), bytes.size());
+  // Before the parse gives the pages back; the last 5 bytes are kept for the check after it.
+  const std::optional<uint32_t> crc = TrailingChecksumInput(bytes.data(), bytes.size());
+  char tail[kChecksumField] = {};
+  const std::size_t kept = std::min(bytes.size(), kChecksumField);
+  std::memcpy(tail + kChecksumField - kept, bytes.data() + bytes.size() - kept, kept);
   pb::Model m;
   {
     google::protobuf::LogSilencer quiet;
@@ -507,6 +560,7 @@ Checkpoint ReadFile(const std::string& path, bool want_training) {
     ParsedOrInvalid(r, m.ParseFromZeroCopyStream(&stream));
   }
   bytes.Release(bytes.size());
+  CheckChecksum(r, m, tail, kChecksumField, crc);
   CheckModel(r, m);
   return FromProto(m, want_training);
 }

@@ -1,6 +1,7 @@
 #include "formats/file_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -52,6 +55,35 @@ const char* FileKind(mode_t mode) {
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
   return "unknown kind";
+}
+
+// Whether the process pid is gone. kill(pid, 0) sends nothing; EPERM means it exists (another
+// user's), so only ESRCH counts as gone.
+bool ProcessGone(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+
+// Removes what writes of path by processes killed mid-write (SIGKILL, a power cut: no handler
+// runs) left behind: files named exactly PATH.tmp.PID.N whose PID no longer exists on this host.
+// Another live writer's file, this process's own, and any other name are left alone. Best
+// effort: a failure costs a stray file, never the write.
+void RemoveStaleTemps(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(DirectoryOf(path), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // PID.N
+    const std::size_t dot = rest.find('.');
+    const auto digits = [](std::string_view v) {
+      return !v.empty() && v.size() <= 18 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (dot == std::string::npos || !digits(std::string_view(rest).substr(0, dot)) || !digits(std::string_view(rest).substr(dot + 1)))
+      continue;
+    const long pid = std::stol(rest.substr(0, dot));
+    if (pid == static_cast<long>(::getpid()) || !ProcessGone(pid)) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(it->path().c_str());
+  }
 }
 
 }  // namespace
@@ -188,6 +220,7 @@ void RenameOver(const std::string& tmp, const std::string& path) {
     ThrowIo(path, "cannot write (rename)", err);
   }
   ForgetTemp(tmp);
+  RemoveStaleTemps(path);
   // Persist the rename itself. Best effort: some file systems refuse to fsync a directory, and
   // the new file is complete either way.
   const int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -61,12 +61,15 @@ class FileBytes {
 // Writes the concatenation of chunks to path via a temporary file in the same directory, which
 // is fsync'ed and then renamed over path: readers see the old file or the complete new one, and
 // a failure never leaves a half-written file behind. Errors are axon::Error(kIo) naming path.
+// A process killed outright mid-write (SIGKILL) cannot remove its temporary file: the next
+// successful write of the same path removes those of processes that no longer exist.
 void WriteFileAtomically(const std::string& path, std::span<const std::string_view> chunks);
 
 // The two halves of WriteFileAtomically, for writing several files as one (formats/file_batch.h).
 // WriteTempFile writes chunks to a new temporary file beside path (PATH.tmp.PID.N), fsync'ed and
 // closed, and returns its name; on failure nothing is left behind. RenameOver renames tmp over
-// path and fsyncs the directory (best effort); on failure it removes tmp. Errors name path.
+// path and fsyncs the directory (best effort), then removes path's stale temporary files (above);
+// on failure it removes tmp. Errors name path.
 std::string WriteTempFile(const std::string& path, std::span<const std::string_view> chunks);
 void RenameOver(const std::string& tmp, const std::string& path);
 // Refuses (kIo, naming path) a path that RenameOver would not replace: anything but a regular

@@ -491,11 +491,25 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     plan->outputs.push_back(std::move(out));
   }
 
-  // Outputs a caller may bind over a graph input: written by the step that alone reads the input.
-  std::vector<int> readers(num_slots, 0);
+  // Outputs a caller may bind over a graph input: written by a step that reads the input after
+  // every other step that reads it, in any order the plan may run them (serially: earlier steps;
+  // with a step graph: its ancestors, such as a fused SGD step ordered after the other readers of
+  // its weight). A step that relabels the input (an alias) or an output that is the input itself
+  // would read it afterwards: then never.
+  std::vector<std::vector<int>> readers(num_slots);
   for (int s = 0; s < end_step; ++s)
-    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
-      if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].shape_only_inputs >> i & 1))) ++readers[steps_[s].inputs[i]];
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i) {
+      const int in = steps_[s].inputs[i];
+      if (in >= 0 && !(i < 64 && (bound[s].shape_only_inputs >> i & 1)) && (readers[in].empty() || readers[in].back() != s))
+        readers[in].push_back(s);
+    }
+  auto reads_last = [&](int in, int k) {
+    if (std::find(output_slots_.begin(), output_slots_.end(), in) != output_slots_.end()) return false;
+    return std::find(readers[in].begin(), readers[in].end(), k) != readers[in].end() &&
+           std::all_of(readers[in].begin(), readers[in].end(), [&](int r) {
+             return r == k || (bound[r].alias_input < 0 && r < k && (!order || order->Before(r, k)));
+           });
+  };
   for (std::size_t o = 0; o < output_slots_.size(); ++o) {
     const int s = output_slots_[o];
     const int k = producer[s];
@@ -504,9 +518,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     if (buf.place != Plan::Place::kOutput || buf.node_step != k) continue;  // not the producer's own write
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const int in = input_slots_[i];
-      const auto& reads = steps_[k].inputs;
-      if (readers[in] == 1 && last_reader[in] == k && std::find(reads.begin(), reads.end(), in) != reads.end() &&
-          bytes_of(in) == plan->outputs[o].bytes)
+      if (reads_last(in, k) && bytes_of(in) == plan->outputs[o].bytes)
         plan->in_place_outputs.emplace_back(static_cast<int32_t>(o), static_cast<int32_t>(i));
     }
   }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -22,6 +23,7 @@
 #include "runtime/executor.h"
 #include "runtime/graph_optimizer.h"
 #include "runtime/session_common.h"
+#include "runtime/sgd_fold.h"
 #include "runtime/training_graphs.h"
 
 namespace axon {
@@ -153,12 +155,17 @@ graph::Graph Optimized(graph::Graph g, int opt_level) {
 // A graph compiled for this session's runs, with its inputs as the public API describes them.
 struct Compiled {
   Compiled(graph::Graph g, int opt_level, runtime::ExecutorOptions options)
-      : executor(Optimized(std::move(g), opt_level), std::move(options)) {
+      : Compiled(Optimized(std::move(g), opt_level), std::move(options)) {}
+  // A graph that went through the passes already.
+  Compiled(graph::Graph optimized, runtime::ExecutorOptions options) : executor(std::move(optimized), std::move(options)) {
     for (const auto& v : executor.graph().inputs) infos.push_back(detail::ToInfo(v));
   }
   runtime::Executor executor;
   std::vector<TensorInfo> infos;
 };
+
+// Plain SGD (no momentum) is what the fold computes bit for bit (runtime/sgd_fold.h).
+bool FoldsSgd(const OptimizerOptions& o) { return IsSgd(o.name) && *o.momentum == 0.0f; }
 
 }  // namespace
 
@@ -203,6 +210,22 @@ struct __attribute__((visibility("hidden"))) TrainingSession::Impl {
   TrainingLoopState loop;
   std::atomic<bool> busy{false};  // a run in progress: concurrent use is refused, not raced
 
+  // Step's graph with plain SGD folded into the weight gradients (runtime/sgd_fold.h), made on the
+  // first Step; Step takes the two phases instead when the optimizer is another, when no weight
+  // folds, or when a batch's plan cannot update the weights in place. ComputeGradients and
+  // ApplyOptimizer never fold: there the gradients are kept for the caller.
+  struct FoldedStep {
+    runtime::SgdFold layout;  // graph moved into `step`
+    std::unique_ptr<Compiled> step;
+    std::unique_ptr<Compiled> rest;  // the update graph of the unfolded parameters; null when none
+    std::vector<Tensor> inputs[2];   // gradient_inputs[c], then lr
+    std::vector<Tensor> outputs;     // loss, prediction, unfolded gradients, new statistics, folded weights
+    std::vector<Tensor> rest_inputs[2], rest_outputs[2];
+  };
+  std::unique_ptr<FoldedStep> folded;
+  bool fold_tried = false;
+  bool gradients_folded = false;  // the last step kept no gradients (a folded Step)
+
   std::size_t num_parameters() const { return parameters.size(); }
   std::span<const Tensor> Parameters() const { return std::span(values[current]).first(num_parameters()); }
   std::span<Tensor> Gradients() { return std::span(gradient_outputs).subspan(2, num_parameters()); }
@@ -213,6 +236,12 @@ struct __attribute__((visibility("hidden"))) TrainingSession::Impl {
   std::vector<Tensor> RunForward(runtime::GraphKind kind, std::span<const Tensor> inputs, const Tensor* labels);
   float ComputeGradients(std::span<const Tensor> inputs, const Tensor& labels);
   void ApplyOptimizer();
+  // Step's work through the folded graph; nullopt when it cannot take it (then nothing ran).
+  std::optional<float> StepFolded(std::span<const Tensor> inputs, const Tensor& labels);
+  FoldedStep* Folded();
+  void SetGradientInputs(std::span<const Tensor> batch, const Tensor& batch_labels, std::vector<Tensor>& in);
+  Tensor& PredictionBuffer(const runtime::Plan::Output& want);
+  void CheckStepLimit() const;
   graph::Model CurrentModel(const std::string& path) const;
 };
 
@@ -314,24 +343,23 @@ std::vector<Tensor> TrainingSession::Impl::RunForward(runtime::GraphKind kind, s
   return out;
 }
 
-float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, const Tensor& batch_labels) {
+// The gradient graph's inputs for a batch (the folded step's begin with the same).
+void TrainingSession::Impl::SetGradientInputs(std::span<const Tensor> batch, const Tensor& batch_labels,
+                                              std::vector<Tensor>& in) {
   if (batch.size() != inputs.size())
     Invalid("the model has " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(batch.size()));
   // The mean loss of no samples is 0/0: say so rather than report a NaN loss.
   for (const Tensor& t : batch)
     if (t.rank() >= 1 && t.shape()[0] == 0) Invalid("an empty batch (0 samples in dim 0 of an input) has no loss to train on");
   // Handles are assigned into slots that exist already: no allocation once shapes repeat.
-  std::vector<Tensor>& in = gradient_inputs[current];
   for (std::size_t i = 0; i < batch.size(); ++i) in[i] = batch[i];
   in[batch.size()] = batch_labels;
   // The statistics are read from one copy and updated into the other.
   const std::size_t first_statistic = batch.size() + 1 + num_parameters();
-  for (std::size_t k = 0; k < statistic_names.size(); ++k) {
-    in[first_statistic + k] = statistics[current_statistics][k];
-    gradient_outputs[2 + num_parameters() + k] = statistics[1 - current_statistics][k];
-  }
-  const auto plan = detail::PlanFor(gradient->executor, gradient->infos, arena, in);
-  const runtime::Plan::Output& want = plan->outputs[1];
+  for (std::size_t k = 0; k < statistic_names.size(); ++k) in[first_statistic + k] = statistics[current_statistics][k];
+}
+
+Tensor& TrainingSession::Impl::PredictionBuffer(const runtime::Plan::Output& want) {
   auto found = std::find_if(prediction_buffers.begin(), prediction_buffers.end(),
                             [&](const Tensor& t) { return t.shape() == want.shape; });
   if (found == prediction_buffers.end()) {
@@ -340,8 +368,18 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
     prediction_buffers.push_back(Tensor::Uninitialized(want.dtype, want.shape));
     found = prediction_buffers.end() - 1;
   }
-  gradient_outputs[1] = *found;
+  return *found;
+}
+
+float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, const Tensor& batch_labels) {
+  std::vector<Tensor>& in = gradient_inputs[current];
+  SetGradientInputs(batch, batch_labels, in);
+  for (std::size_t k = 0; k < statistic_names.size(); ++k)
+    gradient_outputs[2 + num_parameters() + k] = statistics[1 - current_statistics][k];
+  const auto plan = detail::PlanFor(gradient->executor, gradient->infos, arena, in);
+  gradient_outputs[1] = PredictionBuffer(plan->outputs[1]);
   gradients_ready = false;
+  gradients_folded = false;
   if (takes_seed) {  // a new draw of every mask, numbered
     seed_value.data<int64_t>()[0] = static_cast<int64_t>(options.seed);
     seed_value.data<int64_t>()[1] = static_cast<int64_t>(rng_counter++);
@@ -352,9 +390,89 @@ float TrainingSession::Impl::ComputeGradients(std::span<const Tensor> batch, con
   return gradient_outputs[0].data<float>()[0];
 }
 
+TrainingSession::Impl::FoldedStep* TrainingSession::Impl::Folded() {
+  if (fold_tried) return folded.get();
+  fold_tried = true;
+  if (!FoldsSgd(options.optimizer)) return nullptr;
+  runtime::SgdFold layout = runtime::FoldSgd(gradient->executor.graph(), parameters, *options.optimizer.weight_decay);
+  if (layout.folded.empty()) return nullptr;
+  auto f = std::make_unique<FoldedStep>();
+  f->step = std::make_unique<Compiled>(std::move(layout.graph), executor_options);
+  f->layout = std::move(layout);
+  f->outputs.resize(2 + f->layout.unfolded.size() + statistic_names.size() + f->layout.folded.size());
+  f->outputs[0] = gradient_outputs[0];
+  for (std::size_t u = 0; u < f->layout.unfolded.size(); ++u) f->outputs[2 + u] = gradient_outputs[2 + f->layout.unfolded[u]];
+  const std::size_t first_weight = 2 + f->layout.unfolded.size() + statistic_names.size();
+  for (std::size_t k = 0; k < f->layout.folded.size(); ++k) f->outputs[first_weight + k] = values[0][f->layout.folded[k]];
+  std::vector<graph::ValueInfo> rest;
+  for (std::size_t i : f->layout.unfolded) {
+    const Tensor& t = values[0][i];
+    rest.push_back(graph::ValueInfo{parameters[i], t.dtype(), graph::Shape::FromValues(t.shape())});
+  }
+  if (!rest.empty())
+    f->rest = std::make_unique<Compiled>(runtime::BuildUpdateGraph(rest, UpdateFor(options.optimizer)),
+                                         options.session.opt_level, executor_options);
+  for (int c = 0; c < 2; ++c) {
+    f->inputs[c] = gradient_inputs[c];
+    f->inputs[c].push_back(lr);
+    // No slots (no momentum): parameters, gradients, lr, step; the new parameters over the old.
+    for (std::size_t i : f->layout.unfolded) f->rest_inputs[c].push_back(values[c][i]);
+    for (std::size_t i : f->layout.unfolded) f->rest_inputs[c].push_back(gradient_outputs[2 + i]);
+    f->rest_inputs[c].push_back(lr);
+    f->rest_inputs[c].push_back(step_value);
+    for (std::size_t i : f->layout.unfolded) f->rest_outputs[c].push_back(values[1 - c][i]);
+  }
+  folded = std::move(f);
+  return folded.get();
+}
+
+void TrainingSession::Impl::CheckStepLimit() const {
+  if (step >= kMaxStep - 1) Invalid("optimizer step " + std::to_string(step) + " is the last one counted (2^62)");
+}
+
+std::optional<float> TrainingSession::Impl::StepFolded(std::span<const Tensor> batch, const Tensor& batch_labels) {
+  FoldedStep* f = Folded();
+  if (!f) return std::nullopt;
+  CheckStepLimit();
+  std::vector<Tensor>& in = f->inputs[current];
+  SetGradientInputs(batch, batch_labels, in);
+  const auto plan = detail::PlanFor(f->step->executor, f->step->infos, arena, in);
+  // Every folded weight's new value must be the plan's update in place of the weight itself.
+  const std::size_t first_weight = 2 + f->layout.unfolded.size() + statistic_names.size();
+  const std::size_t first_parameter = batch.size() + 1;
+  for (std::size_t k = 0; k < f->layout.folded.size(); ++k) {
+    const auto pair = std::make_pair(static_cast<int32_t>(first_weight + k),
+                                     static_cast<int32_t>(first_parameter + f->layout.folded[k]));
+    if (std::find(plan->in_place_outputs.begin(), plan->in_place_outputs.end(), pair) == plan->in_place_outputs.end())
+      return std::nullopt;
+  }
+  for (std::size_t k = 0; k < statistic_names.size(); ++k)
+    f->outputs[2 + f->layout.unfolded.size() + k] = statistics[1 - current_statistics][k];
+  gradient_outputs[1] = f->outputs[1] = PredictionBuffer(plan->outputs[1]);
+  gradients_ready = false;
+  gradients_folded = true;
+  if (takes_seed) {
+    seed_value.data<int64_t>()[0] = static_cast<int64_t>(options.seed);
+    seed_value.data<int64_t>()[1] = static_cast<int64_t>(rng_counter++);
+  }
+  arena.execute([&] { f->step->executor.Run(*plan, in, f->outputs); });
+  if (!statistic_names.empty()) current_statistics = 1 - current_statistics;
+  const float loss = f->outputs[0].data<float>()[0];
+  if (!std::isfinite(loss)) return loss;  // the folded steps left their weights alone; Step refuses
+  if (f->rest) {
+    step_value.data<int64_t>()[0] = step + 1;
+    std::vector<Tensor>& rest_in = f->rest_inputs[current];
+    const auto rest_plan = detail::PlanFor(f->rest->executor, f->rest->infos, arena, rest_in);
+    arena.execute([&] { f->rest->executor.Run(*rest_plan, rest_in, f->rest_outputs[current]); });
+  }
+  current = 1 - current;
+  ++step;
+  return loss;
+}
+
 void TrainingSession::Impl::ApplyOptimizer() {
   if (!gradients_ready) Invalid("ApplyOptimizer needs gradients: call ComputeGradients first (once per step)");
-  if (step >= kMaxStep - 1) Invalid("optimizer step " + std::to_string(step) + " is the last one counted (2^62)");
+  CheckStepLimit();
   step_value.data<int64_t>()[0] = step + 1;  // the optimizer ops take the 1-based number of this step
   std::vector<Tensor>& in = update_inputs[current];
   const std::size_t n = num_parameters();
@@ -368,10 +486,11 @@ void TrainingSession::Impl::ApplyOptimizer() {
 }
 
 graph::Model TrainingSession::Impl::CurrentModel(const std::string& path) const {
+  const std::string when = " after optimizer step " + std::to_string(step) + " (training diverged)";
   if (const std::string bad = NonFinite(parameters, Parameters()); !bad.empty())
-    Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity (training diverged)");
+    Invalid(path + ": not written: parameter '" + bad + "' holds NaN or infinity" + when);
   if (const std::string bad = NonFinite(statistic_names, statistics[current_statistics]); !bad.empty())
-    Invalid(path + ": not written: running statistic '" + bad + "' holds NaN or infinity (training diverged)");
+    Invalid(path + ": not written: running statistic '" + bad + "' holds NaN or infinity" + when);
   graph::Model m = model;
   for (std::size_t i = 0; i < parameters.size(); ++i) m.graph.initializers[parameters[i]] = values[current][i];
   for (std::size_t k = 0; k < statistic_names.size(); ++k)
@@ -427,7 +546,8 @@ TrainingSession TrainingSession::Resume(const std::string& path, const SessionOp
   return WithOrigin(path, [&] {
     formats::Checkpoint c = formats::ReadCheckpointFile(path);
     if (!c.training)
-      Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write them)");
+      Invalid("has no training state: not a checkpoint (TrainingSession::SaveCheckpoint and axon train --checkpoint write "
+              "them), or one cut short");
     formats::TrainingState& t = *c.training;
     if (t.loss.empty()) Invalid("the checkpoint does not record its loss, so training cannot resume");
     if (t.step < 0 || t.step >= kMaxStep)
@@ -511,11 +631,12 @@ float TrainingSession::Step(std::span<const Tensor> inputs, const Tensor& labels
   Impl& s = impl();
   const Exclusive in_use(s.busy);
   return WithOrigin(s.origin, [&] {
-    const float loss = s.ComputeGradients(inputs, labels);
+    const std::optional<float> folded = s.StepFolded(inputs, labels);
+    const float loss = folded ? *folded : s.ComputeGradients(inputs, labels);
     if (!std::isfinite(loss))
       Invalid("loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at step " + std::to_string(s.step + 1) +
               "; the parameters were not updated");
-    s.ApplyOptimizer();
+    if (!folded) s.ApplyOptimizer();
     return loss;
   });
 }
@@ -533,6 +654,9 @@ float TrainingSession::ComputeGradients(std::span<const Tensor> inputs, const Te
 std::span<Tensor> TrainingSession::gradients() {
   Impl& s = impl();
   const Exclusive in_use(s.busy);
+  if (s.gradients_folded)
+    Invalid(s.origin + ": gradients(): the last Step folded its SGD update into the weight-gradient GEMMs and kept no "
+                       "gradients; ComputeGradients makes them (then ApplyOptimizer takes the step)");
   return s.Gradients();
 }
 

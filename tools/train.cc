@@ -10,9 +10,12 @@
 #include <optional>
 
 #include "axon/axon.h"
+#include "formats/axon_format.h"
 #include "formats/file_batch.h"
+#include "formats/model_file.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/model_match.h"
 #include "tools/output_names.h"
 #include "tools/train_data.h"
 
@@ -44,7 +47,8 @@ Batches are taken in file order, the last partial one kept (a DataLoader with dr
 unless --shuffle: then each epoch has its own order, fixed by the seed and the epoch number. Each
 epoch prints its mean loss, accuracy (ce, nll, bce, bce-logits), validation loss and accuracy
 (with --val-split) and samples/s. A NaN or infinite loss stops training with an error naming the
-epoch and step; OUT and the checkpoint are then left as they were.
+epoch and step; so does a weight that an update made NaN or infinite (checked after every epoch,
+before anything is saved). OUT and the checkpoint are then left as they were.
 
 options:
   --data X.npy          model inputs, one sample per row
@@ -68,8 +72,10 @@ options:
   --checkpoint PATH     write a checkpoint (model, optimizer state, epoch, seed) to PATH after
                         every epoch (or every Nth, and the last: --checkpoint-every N), atomically
   --resume              continue from --checkpoint PATH: its parameters, optimizer state, epoch
-                        and settings (MODEL is not read); --epochs counts from the start, and
-                        options given must equal the checkpoint's. A checkpoint that already
+                        and settings. MODEL must be the model the checkpoint's run started from
+                        (the same inputs, outputs, nodes and weight names and shapes; the
+                        weights' values come from the checkpoint), else the resume is refused;
+                        --epochs counts from the start, and options given must equal the checkpoint's. A checkpoint that already
                         finished --epochs epochs trains nothing and leaves OUT as it is. The result equals a run that
                         was never interrupted, bit for bit
   --threads N           worker threads (default: one per core)
@@ -111,11 +117,35 @@ std::string Number(double v) {
   return text;
 }
 
+// The first trained parameter holding NaN or infinity, or "". A loss can stay finite while an
+// update overflows a weight (the last step of an epoch, or a ReLU that hides a NaN), so the
+// weights themselves are checked before anything is saved.
+std::string NonFiniteParameter(const TrainingSession& session) {
+  for (const std::string& name : session.parameters()) {
+    const Tensor t = session.Parameter(name);
+    const float* p = t.data<float>();
+    if (!std::all_of(p, p + t.size(), [](float v) { return std::isfinite(v); })) return name;
+  }
+  return "";
+}
+
 // Options given on the command line that a resumed run must share with its checkpoint.
 void CheckSame(const Args& args, const std::string& option, double given, double saved) {
   if (!args.Value(option) || static_cast<float>(given) == static_cast<float>(saved)) return;
   args.Fail(option + " " + *args.Value(option) + " differs from the checkpoint's " + Number(saved) +
             ": a resumed run keeps the settings it started with");
+}
+
+// Runs a save that refuses a diverged model (a running statistic of BatchNormalization holding
+// NaN: kInvalidArgument) with the step it happened by; an I/O error stays as it is.
+template <class F>
+void Save(const std::string& where, const std::string& untouched, F&& save) {
+  try {
+    save();
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    throw Error(e.code(), "by " + where + ": " + e.what() + "; training stopped, leaving " + untouched);
+  }
 }
 
 int TrainMain(const std::vector<std::string>& argv) {
@@ -176,6 +206,14 @@ int TrainMain(const std::vector<std::string>& argv) {
   if (resume) {
     if (std::error_code ec; !std::filesystem::exists(*checkpoint, ec))
       args.Fail("--resume: the checkpoint " + *checkpoint + " does not exist");
+    // MODEL names what is trained: a resume of another model's checkpoint would silently train
+    // that other model, so the two must agree in structure (their weights' values differ, of course).
+    if (const std::string difference =
+            ModelDifference(formats::ReadAnyModelFile(model_path).graph, formats::ReadModelFile(*checkpoint).graph);
+        !difference.empty())
+      args.Fail("MODEL " + model_path + " is not the model that the checkpoint " + *checkpoint + " trains: " + difference +
+                " (--resume continues the checkpoint's training of the MODEL it started from; to train " + model_path +
+                ", leave out --resume or name another --checkpoint)");
     trained.emplace(TrainingSession::Resume(*checkpoint, session_options));
     const TrainingSession& s = *trained;
     const TrainingLoopState& loop = s.loop_state();
@@ -300,6 +338,8 @@ int TrainMain(const std::vector<std::string>& argv) {
 
   const bool tty = ::isatty(STDOUT_FILENO);
   Batcher batcher(train);
+  std::string where;  // the step last taken, for errors: "epoch E, step K of N (optimizer step S)"
+  const std::string untouched = out_path + (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was"));
   const auto start = std::chrono::steady_clock::now();
   for (int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
@@ -312,18 +352,17 @@ int TrainMain(const std::vector<std::string>& argv) {
       const auto [bx, by] = batcher.Gather(order, k * batch, n);
       // The phases one by one, so that a diverged loss stops before the optimizer touches anything.
       const float loss = session.ComputeGradients(*bx, *by);
+      where = "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
+              " (optimizer step " + std::to_string(session.step() + 1) + ")";
       if (!std::isfinite(loss)) {
         // A batch whose samples are all ignored has a mean over none (NaN in torch too): no --lr cures that.
         const bool all_ignored = by->dtype() == DType::kI64 && std::all_of(by->data<int64_t>(), by->data<int64_t>() + by->size(),
                                                                            [](int64_t l) { return l == kIgnoredClass; });
         throw Error(ErrorCode::kInvalidArgument,
-                    "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) + " of " + std::to_string(steps) +
-                        " (optimizer step " + std::to_string(session.step() + 1) + "): the loss is " +
-                        (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " + out_path +
-                        (checkpoint ? " and " + *checkpoint + " as they were" : std::string(" as it was")) +
-                        (all_ignored ? " (every label of this batch is " + std::to_string(kIgnoredClass) +
-                                           ", ignored: a larger --batch-size or fewer ignored samples may help)"
-                                     : std::string(" (a lower --lr may help)")));
+                    where + ": the loss is " + (std::isnan(loss) ? "NaN" : "infinite") + "; training stopped, leaving " +
+                        untouched + (all_ignored ? " (every label of this batch is " + std::to_string(kIgnoredClass) +
+                                                       ", ignored: a larger --batch-size or fewer ignored samples may help)"
+                                                 : std::string(" (a lower --lr may help)")));
       }
       totals.Add(loss_name, loss, session.predictions(), *by, n);
       session.ApplyOptimizer();
@@ -342,10 +381,14 @@ int TrainMain(const std::vector<std::string>& argv) {
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    if (const std::string bad = NonFiniteParameter(session); !bad.empty())
+      throw Error(ErrorCode::kInvalidArgument, "by " + where + ": parameter '" + bad +
+                                                   "' holds NaN or infinity (an update overflowed while the loss was still "
+                                                   "finite); training stopped, leaving " + untouched + " (a lower --lr may help)");
     if (checkpoint && ((epoch + 1) % checkpoint_every == 0 || epoch + 1 == epochs)) {
       TrainingLoopState loop{epoch + 1, seed, {{"batch_size", static_cast<double>(batch)}, {"shuffle", shuffle ? 1.0 : 0.0}, {"val_split", split}},
                              samples, fingerprint};
-      session.SaveCheckpoint(*checkpoint, loop);
+      Save(where, untouched, [&] { session.SaveCheckpoint(*checkpoint, loop); });
     }
     if ((epoch + 1) % log_every != 0 && epoch + 1 != epochs) continue;
     if (tty) std::printf("\r\033[K");
@@ -359,7 +402,7 @@ int TrainMain(const std::vector<std::string>& argv) {
     std::printf("  %.0f samples/s\n", seconds > 0 ? static_cast<double>(train.size()) / seconds : 0.0);
     std::fflush(stdout);
   }
-  session.SaveModel(out_path);
+  Save(where, untouched, [&] { session.SaveModel(out_path); });
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("wrote %s (%lld steps, %.2f s)\n", Escaped(out_path).c_str(), static_cast<long long>(session.step()), total);
   return 0;

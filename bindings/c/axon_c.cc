@@ -481,7 +481,6 @@ axon_status axon_training_session_load(const char* path, const axon_options* opt
                                        const char* optimizer, float learning_rate, axon_training_session** out) {
   return Guard([&] {
     axon_training_session*& result = Required(out, "out");
-    if (!(learning_rate > 0)) throw Invalid("learning_rate must be > 0, got " + std::to_string(learning_rate));
     axon::TrainingOptions training;
     training.session = OptionsOf(options);
     if (loss) training.loss = loss;

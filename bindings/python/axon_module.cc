@@ -4,7 +4,8 @@
 // Arrays: an input that is already a C-contiguous, aligned, native-order array of the input's
 // dtype is viewed in place (no copy); anything numpy can convert with "same_kind" casting
 // (float64 to float32, a list, a strided or unaligned view, a Python or numpy scalar for a 0-d
-// input) is converted once; anything else (float to int) is refused with TypeError. Outputs are
+// input) is converted once, an integer narrowed only when every value fits (else axon.Error);
+// anything else (float to int) is refused with TypeError. Outputs are
 // numpy arrays that the kernels write into directly.
 // The GIL is released while a model is loaded, planned, run or trained, so other Python threads
 // run meanwhile, and several threads may run one Session at once.
@@ -16,6 +17,7 @@
 #include <axon/convert.h>
 
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -61,6 +63,28 @@ axon::Tensor ViewOf(axon::DType dtype, void* data, std::vector<int64_t> shape, b
   throw axon::Error(axon::ErrorCode::kUnsupported, "no tensor of dtype undefined");
 }
 
+// numpy's "same_kind" casting narrows integers by wrapping (int64 3000000000 becomes int32
+// -1294967296), which would feed a model other indices than the caller's: an integer array that
+// does not convert safely has its values checked against the target's range instead.
+void CheckIntegerRange(const py::module_& np, const py::object& a, const axon::TensorInfo& info, const py::dtype& want,
+                       const char* role) {
+  const py::dtype have = a.attr("dtype").cast<py::dtype>();
+  const auto integer = [](const py::dtype& d) { return d.kind() == 'i' || d.kind() == 'u'; };
+  if (!integer(have) || !integer(want) || np.attr("can_cast")(have, want, "safe").cast<bool>()) return;
+  if (a.attr("size").cast<std::size_t>() == 0) return;
+  const py::object limits = np.attr("iinfo")(want);
+  // As Python ints: numpy compares uint64 with int64 through float64, which rounds 2^63 - 1 up.
+  const py::int_ lo(a.attr("min")()), hi(a.attr("max")());
+  const py::int_ min(limits.attr("min")), max(limits.attr("max"));
+  if (lo >= min && hi <= max) return;
+  const py::object bad = lo < min ? lo : hi;
+  const auto text = [](const py::object& o) { return o.attr("__str__")().cast<std::string>(); };
+  throw axon::Error(axon::ErrorCode::kInvalidArgument,
+                    std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) + " (numpy " +
+                        NumpyName(info.dtype) + "); the " + text(have) + " array holds " + text(bad) + ", outside its range [" +
+                        text(min) + ", " + text(max) + "]: converting would wrap it");
+}
+
 // The array as the input `info` takes it, in place when it already is (see the top comment).
 py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtype& want, const char* role) {
   if (py::isinstance<py::array>(value)) {
@@ -77,6 +101,7 @@ py::array Prepare(py::handle value, const axon::TensorInfo& info, const py::dtyp
     throw py::type_error(std::string(role) + " '" + info.name + "' is " + std::string(axon::DTypeName(info.dtype)) +
                          " (numpy " + NumpyName(info.dtype) + "); an array of " +
                          py::str(a.attr("dtype")).cast<std::string>() + " does not convert to it safely");
+  CheckIntegerRange(np, a, info, want, role);
   // require, not ascontiguousarray: that one makes a 0-d array 1-d, and keeps an unaligned array
   // of the right dtype as it is, which a tensor cannot view.
   return np.attr("require")(a, want, "CAE").cast<py::array>();
@@ -233,19 +258,58 @@ class Session {
   std::vector<Info> inputs_, outputs_;
 };
 
+std::string PathOf(const py::object& path) {
+  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+}
+
 class TrainingSession {
  public:
-  TrainingSession(py::object model, const std::string& loss, const std::string& optimizer, std::optional<float> lr, int threads,
-                  int opt_level) {
+  TrainingSession(py::object model, const std::string& loss, const axon::OptimizerOptions& optimizer,
+                  std::vector<std::string> frozen, uint64_t seed, int threads, int opt_level) {
     axon::TrainingOptions options;
     options.session = Options(threads, opt_level, 0);
     options.loss = loss;
-    options.optimizer.name = optimizer;
-    options.optimizer.lr = lr;
+    options.optimizer = optimizer;
+    options.frozen = std::move(frozen);
+    options.seed = seed;
     session_ = LoadModel<axon::TrainingSession>(
         std::move(model), [&](const std::string& path) { return axon::TrainingSession::Load(path, options); },
         [&](const void* data, std::size_t size) { return axon::TrainingSession::LoadFromBytes(data, size, options); });
   }
+  explicit TrainingSession(axon::TrainingSession resumed) : session_(std::move(resumed)) {}
+
+  // Continues from a checkpoint that save_checkpoint (or axon train --checkpoint) wrote.
+  static std::unique_ptr<TrainingSession> Resume(py::object checkpoint, int threads, int opt_level) {
+    const std::string path = PathOf(checkpoint);
+    const axon::SessionOptions options = Options(threads, opt_level, 0);
+    py::gil_scoped_release unlocked;
+    return std::make_unique<TrainingSession>(axon::TrainingSession::Resume(path, options));
+  }
+
+  void SaveCheckpoint(py::object path) {
+    const std::string p = PathOf(path);
+    Exclusive([&] { session_->SaveCheckpoint(p); });
+  }
+
+  // The optimizer's settings in force, defaults resolved: what a checkpoint resumes with.
+  py::dict Optimizer() const {
+    const axon::TrainingOptions o = Exclusive([&] { return session_->options(); });
+    const axon::OptimizerOptions& opt = o.optimizer;
+    py::dict d;
+    d["name"] = opt.name;
+    d["lr"] = *opt.lr;
+    d["weight_decay"] = *opt.weight_decay;
+    if (opt.name == "sgd" || opt.name == "momentum") {
+      d["momentum"] = *opt.momentum;
+      d["dampening"] = opt.dampening;
+      d["nesterov"] = opt.nesterov;
+    } else {
+      d["betas"] = py::make_tuple(opt.beta1, opt.beta2);
+      d["eps"] = opt.epsilon;
+    }
+    return d;
+  }
+  std::string loss() const { return Exclusive([&] { return session_->options().loss; }); }
 
   // A model of one input takes an array; one of several, a sequence of arrays in inputs() order.
   float Step(py::handle x, py::handle y) {
@@ -260,7 +324,7 @@ class TrainingSession {
   }
 
   void Export(py::object path) {
-    const std::string p = py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+    const std::string p = PathOf(path);
     Exclusive([&] { session_->SaveModel(p); });
   }
 
@@ -344,10 +408,39 @@ PYBIND11_MODULE(_axon, m) {
       .def_property_readonly("threads", &Session::threads);
 
   py::class_<TrainingSession>(m, "TrainingSession", "A model with a loss and an optimizer, stepped on batches")
-      .def(py::init<py::object, const std::string&, const std::string&, std::optional<float>, int, int>(), py::arg("model"),
-           py::kw_only(), py::arg("loss") = "mse", py::arg("optimizer") = "sgd", py::arg("lr") = py::none(),
+      .def(py::init([](py::object model, const std::string& loss, const std::string& optimizer, std::optional<float> lr,
+                       std::optional<float> momentum, float dampening, bool nesterov, std::optional<float> weight_decay,
+                       std::pair<float, float> betas, float eps, std::vector<std::string> frozen, uint64_t seed, int threads,
+                       int opt_level) {
+             axon::OptimizerOptions o;
+             o.name = optimizer;
+             o.lr = lr;
+             o.momentum = momentum;
+             o.dampening = dampening;
+             o.nesterov = nesterov;
+             o.weight_decay = weight_decay;
+             o.beta1 = betas.first;
+             o.beta2 = betas.second;
+             o.epsilon = eps;
+             return std::make_unique<TrainingSession>(std::move(model), loss, o, std::move(frozen), seed, threads, opt_level);
+           }),
+           py::arg("model"), py::kw_only(), py::arg("loss") = "mse", py::arg("optimizer") = "sgd", py::arg("lr") = py::none(),
+           py::arg("momentum") = py::none(), py::arg("dampening") = 0.0f, py::arg("nesterov") = false,
+           py::arg("weight_decay") = py::none(), py::arg("betas") = std::pair<float, float>(0.9f, 0.999f),
+           py::arg("eps") = 1e-8f, py::arg("frozen") = std::vector<std::string>{}, py::arg("seed") = 0,
            py::arg("threads") = 0, py::arg("opt_level") = 2,
-           "loss: mse, bce, bce-logits, ce or nll (as torch.nn's, mean); optimizer: sgd, momentum, adam or adamw")
+           "loss: mse, bce, bce-logits, ce or nll (as torch.nn's, mean); optimizer: sgd, momentum, adam or adamw, with "
+           "torch.optim's settings: lr (default 0.01 for sgd/momentum, 0.001 for adam/adamw), momentum (sgd 0, momentum "
+           "0.9), dampening, nesterov (sgd and momentum), weight_decay (0; adamw 0.01), betas and eps (adam and adamw). "
+           "frozen: parameters kept as they are; seed: Dropout's masks")
+      .def_static("resume", &TrainingSession::Resume, py::arg("checkpoint"), py::kw_only(), py::arg("threads") = 0,
+                  py::arg("opt_level") = 2,
+                  "Continues from a checkpoint (save_checkpoint, axon train --checkpoint): its parameters, optimizer "
+                  "state, step count, loss and settings, so later steps equal an uninterrupted run's")
+      .def("save_checkpoint", &TrainingSession::SaveCheckpoint, py::arg("path"),
+           "Writes a checkpoint (an .axon model with the optimizer state) that TrainingSession.resume continues from")
+      .def_property_readonly("optimizer", &TrainingSession::Optimizer, "The optimizer's settings in force, defaults resolved")
+      .def_property_readonly("loss", &TrainingSession::loss)
       .def("step", &TrainingSession::Step, py::arg("x"), py::arg("y"), "One optimizer step; returns the batch's loss")
       .def("predict", &TrainingSession::Predict, py::arg("x"), "The model's output with the current parameters")
       .def("export", &TrainingSession::Export, py::arg("path"), "Writes the trained model as an .axon file")

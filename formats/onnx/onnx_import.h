@@ -1,6 +1,7 @@
 // The ONNX importer (libaxon_onnx): reads an ONNX ModelProto (Debian's onnx_proto, never a vendored
 // onnx.proto) and translates it at the border into a graph::Model in Axon's one op set, whose ops
-// have ONNX opset 17's names, inputs, attributes and defaults. Nodes of older opsets (7..16, and
+// have ONNX opset 17's names, inputs, attributes and defaults (and opset 20's Gelu; opsets 18 to
+// 20 are read, see op_table.cc for the ops they changed). Nodes of older opsets (7..16, and
 // older where an op allows) are rewritten into their opset-17 form by one translator per op family
 // (formats/onnx/op_table.cc); an op is importable when its table entry covers the model's opset and
 // Axon has a schema for every op the translation emits.
@@ -25,8 +26,10 @@
 
 namespace axon::formats::onnx_import {
 
-// The newest ONNX opset of the default domain the importer reads: Axon's op set is opset 17's.
-inline constexpr int64_t kMaxOpset = 17;
+// The newest ONNX opset of the default domain the importer reads. Axon's op set is opset 17's
+// (plus opset 20's Gelu); the few ops that changed after 17 beyond their types are imported up
+// to 17 (op_table.cc).
+inline constexpr int64_t kMaxOpset = 20;
 
 struct ImportResult {
   graph::Model model;            // unverified, like formats::ReadModelFile's

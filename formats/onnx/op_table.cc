@@ -9,13 +9,18 @@ namespace axon::formats::onnx_import {
 // Versions from ONNX's operator changelog (Operators.md / Changelog.md, ONNX 1.12). "since" is the
 // first opset whose version of the op equals opset 17's up to type constraints or additions whose
 // defaults keep the old behaviour (e.g. AveragePool's count_include_pad, MaxPool's ceil_mode).
+// Opsets 18 to 20 changed, of these ops, only the types of Cast, Constant, ConstantOfShape, Equal,
+// Identity, Reshape and Shape (1:1 still); AveragePool (19: dilations), Pad (18: axes input; 19:
+// wrap), ReduceMax and ReduceMean (18: axes as an input; 20: bool), Resize (18, 19: new attributes
+// and modes), ScatterND (18: max, min) and Split (18: num_outputs) are imported up to opset 17
+// (last_opset). Opset 20 added Gelu with Axon's form.
 const std::vector<OpEntry>& OpTable() {
   static const std::vector<OpEntry> table = [] {
     std::vector<OpEntry> t = {
         // op                  first  1:1 since          translator for older versions
         {"Abs",                    1,  6,                 DropConsumedInputs,        {"Abs"}},
         {"Add",                    1,  7,                 LegacyBroadcast,           {"Add"}},
-        {"AveragePool",            1,  1,                 nullptr,                   {"AveragePool"}},
+        {"AveragePool",            1,  1,                 nullptr,                   {"AveragePool"}, 17},
         {"BatchNormalization",     1,  kAlwaysTranslated, TranslateBatchNormalization, {"BatchNormalization"}},
         {"Cast",                   1,  6,                 CastBefore6,               {"Cast"}},
         {"Clip",                   1,  11,                ClipBefore11,              {"Clip"}},
@@ -33,6 +38,7 @@ const std::vector<OpEntry>& OpTable() {
         {"Expand",                 8,  8,                 nullptr,                   {"Expand"}},
         {"Flatten",                1,  1,                 nullptr,                   {"Flatten"}},
         {"Gather",                 1,  1,                 nullptr,                   {"Gather"}},
+        {"Gelu",                  20,  20,                nullptr,                   {"Gelu"}},
         {"Gemm",                   1,  7,                 GemmBefore7,               {"Gemm"}},
         {"GlobalAveragePool",      1,  1,                 nullptr,                   {"GlobalAveragePool"}},
         {"Greater",                1,  7,                 LegacyBroadcast,           {"Greater"}},
@@ -51,20 +57,20 @@ const std::vector<OpEntry>& OpTable() {
         {"Neg",                    1,  6,                 DropConsumedInputs,        {"Neg"}},
         {"NegativeLogLikelihoodLoss", 12, 12,             nullptr,                   {"NegativeLogLikelihoodLoss"}},
         {"Not",                    1,  1,                 nullptr,                   {"Not"}},
-        {"Pad",                    1,  11,                PadBefore11,               {"Pad"}},
+        {"Pad",                    1,  11,                PadBefore11,               {"Pad"}, 17},
         {"Pow",                    1,  7,                 LegacyBroadcast,           {"Pow"}},
         {"PRelu",                  1,  7,                 PReluBefore7,              {"PRelu"}},
         {"Range",                 11,  11,                nullptr,                   {"Range"}},
         {"Reciprocal",             1,  6,                 DropConsumedInputs,        {"Reciprocal"}},
         // ReduceMean and ReduceMax keep axes as an attribute up to opset 17 (an input from 18).
-        {"ReduceMax",              1,  1,                 nullptr,                   {"ReduceMax"}},
-        {"ReduceMean",             1,  1,                 nullptr,                   {"ReduceMean"}},
+        {"ReduceMax",              1,  1,                 nullptr,                   {"ReduceMax"}, 17},
+        {"ReduceMean",             1,  1,                 nullptr,                   {"ReduceMean"}, 17},
         {"ReduceSum",              1,  13,                ReduceSumBefore13,         {"ReduceSum"}},
         {"Relu",                   1,  6,                 DropConsumedInputs,        {"Relu"}},
         {"Reshape",                1,  5,                 ReshapeBefore5,            {"Reshape"}},
-        {"Resize",                10,  13,                ResizeBefore13,            {"Resize"}},
+        {"Resize",                10,  13,                ResizeBefore13,            {"Resize"}, 17},
         // reduction (opset 16) defaults to none, ScatterND-11's behaviour; 18's max and min are past 17.
-        {"ScatterND",             11,  11,                nullptr,                   {"ScatterND"}},
+        {"ScatterND",             11,  11,                nullptr,                   {"ScatterND"}, 17},
         {"Selu",                   1,  6,                 DropConsumedInputs,        {"Selu"}},
         {"Shape",                  1,  1,                 nullptr,                   {"Shape"}},
         {"Sigmoid",                1,  6,                 DropConsumedInputs,        {"Sigmoid"}},
@@ -72,7 +78,7 @@ const std::vector<OpEntry>& OpTable() {
         {"SoftmaxCrossEntropyLoss", 12, 12,               nullptr,                   {"SoftmaxCrossEntropyLoss"}},
         {"Softmax",                1,  13,                SoftmaxBefore13,           {"Softmax", "Flatten", "Reshape"}},
         {"Softplus",               1,  1,                 nullptr,                   {"Softplus"}},
-        {"Split",                  1,  13,                SplitBefore13,             {"Split"}},
+        {"Split",                  1,  13,                SplitBefore13,             {"Split"}, 17},
         {"Sqrt",                   1,  6,                 DropConsumedInputs,        {"Sqrt"}},
         {"Squeeze",                1,  13,                AxesAttributeToInput,      {"Squeeze"}},
         {"Sub",                    1,  7,                 LegacyBroadcast,           {"Sub"}},
@@ -102,6 +108,8 @@ std::optional<std::string> WhyUnsupported(const std::string& domain, const std::
   if (!e) return "not in the importer's table";
   if (opset < e->first_opset) return "imported from opset " + std::to_string(e->first_opset);
   if (opset < e->axon_form_since && !e->translate) return "imported from opset " + std::to_string(e->axon_form_since);
+  if (opset > e->last_opset)
+    return "imported up to opset " + std::to_string(e->last_opset) + " (its newer version is not translated yet)";
   if (!require_schemas) return std::nullopt;
   if (opset >= e->axon_form_since) {
     if (!graph::FindOpSchema(op_type)) return "no Axon op " + op_type + " yet";

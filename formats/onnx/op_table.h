@@ -19,6 +19,8 @@ namespace axon::formats::onnx_import {
 
 // axon_form_since for ops that are always translated.
 inline constexpr int64_t kAlwaysTranslated = std::numeric_limits<int64_t>::max();
+// last_opset for ops unchanged since (or new in) the opsets the importer reads.
+inline constexpr int64_t kAnyLaterOpset = std::numeric_limits<int64_t>::max();
 
 struct OpEntry {
   std::string_view op_type;
@@ -26,13 +28,19 @@ struct OpEntry {
   int64_t axon_form_since;    // from this opset on the node maps 1:1 onto the Axon op of its name
   Translator translate;       // for opsets in [first_opset, axon_form_since); null when none
   std::vector<std::string_view> emits;  // Axon ops the translator always emits (1:1: the op itself)
+  // The newest opset imported: ops that ONNX changed after 17 in more than their types (new
+  // inputs, attributes or values: ReduceMean's axes as an input from 18, ...) stop at 17 until a
+  // translator reads their new form; for the others the model-level check caps the opset
+  // (onnx_import.h's kMaxOpset).
+  int64_t last_opset = kAnyLaterOpset;
 };
 
 const std::vector<OpEntry>& OpTable();
 const OpEntry* FindOpEntry(std::string_view op_type);
 
 // Why a node of this (domain, op_type) in a model of this opset cannot be imported, or nullopt
-// when it can: "no Axon op Conv yet", "imported from opset 7 on", "domain com.microsoft".
+// when it can: "no Axon op Conv yet", "imported from opset 7 on", "imported up to opset 17",
+// "domain com.microsoft".
 // With require_schemas false, only the table decides (ImportOptions::allow_missing_schemas).
 std::optional<std::string> WhyUnsupported(const std::string& domain, const std::string& op_type, int64_t opset,
                                           bool require_schemas = true);

@@ -118,12 +118,12 @@ void ConvGrad(GradContext& g) {
 }  // namespace
 
 // Conv with the GEMM epilogue's extras: Y = act(conv(X, W) + B + R), R a residual of Y's shape
-// (made by conv-residual-fusion and conv-activation-fusion).
+// (made by conv-residual-fusion and conv-activation-fusion). Relu6 is Clip(·, 0, 6).
 void InferFusedConv(InferContext& ctx) {
   InferConv(ctx);
   const std::string& act = ctx.attrs.String("activation");
-  ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh",
-              "activation must be \"\", Relu, Sigmoid or Tanh, got '" + act + "'");
+  ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh" || act == "Relu6",
+              "activation must be \"\", Relu, Sigmoid, Tanh or Relu6, got '" + act + "'");
   if (!ctx.HasInput(3)) return;
   ctx.Require(ctx.InType(3) == DType::kF32, "input R must be f32, got " + std::string(DTypeName(ctx.InType(3))));
   const Shape& r = ctx.InShape(3);

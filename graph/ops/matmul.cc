@@ -64,24 +64,78 @@ void InferGemm(InferContext& ctx) {
 }
 
 // Gemm with the GEMM kernel's epilogue (made by gemm-epilogue-fusion): Y = act(alpha·op(A)·op(B)
-// + beta·C + R), R a residual of Y's shape added before the activation.
+// + beta·C + R), R a residual of Y's shape added before the activation. Unlike Gemm, A may have
+// rank > 2 (not transposed): its leading dims fold into the GEMM's rows, as a transformer's
+// [batch, seq, d] activations times a [d, e] weight do; C is then a scalar or a row ([e], [1, e]).
 void InferFusedGemm(InferContext& ctx) {
-  InferGemm(ctx);
+  const Shape& a = ctx.InShape(0);
+  if (a.has_rank() && a.rank() > 2) {
+    for (std::size_t i = 0; i < ctx.inputs.size(); ++i)
+      if (ctx.HasInput(i)) ctx.RequireFloat(i);
+    const Shape& b = ctx.InShape(1);
+    ctx.Require(ctx.attrs.Int("transA") == 0, "an A of rank " + std::to_string(a.rank()) + " cannot be transposed");
+    const int64_t trans_b = ctx.attrs.Int("transB");
+    ctx.Require(trans_b == 0 || trans_b == 1, "transB must be 0 or 1");
+    ctx.Require(!b.has_rank() || b.rank() == 2, "B must be 2-D, got " + b.ToString());
+    const Dim n = b.has_rank() ? b[trans_b ? 0 : 1] : Dim();
+    if (b.has_rank()) RequireSameK(ctx, a[a.rank() - 1], b[trans_b ? 1 : 0]);
+    std::vector<Dim> y = a.dims();
+    y.back() = n;
+    if (ctx.HasInput(2) && ctx.InShape(2).has_rank()) {
+      const Shape& c = ctx.InShape(2);
+      bool row = c.rank() <= 2;
+      for (int64_t i = 0; row && i + 1 < c.rank(); ++i) row = c[i].known() && c[i].value() == 1;
+      if (row && c.rank() > 0 && c[c.rank() - 1].known() && n.known())
+        row = c[c.rank() - 1].value() == 1 || c[c.rank() - 1].value() == n.value();
+      ctx.Require(row, "C " + c.ToString() + " must be a scalar or a row of " + n.ToString() + " for an A of rank " +
+                           std::to_string(a.rank()));
+    }
+    ctx.SetOutput(0, DType::kF32, Shape(y));
+  } else {
+    InferGemm(ctx);
+  }
   const std::string& act = ctx.attrs.String("activation");
   ctx.Require(act.empty() || act == "Relu" || act == "Sigmoid" || act == "Tanh",
               "activation must be \"\", Relu, Sigmoid or Tanh, got '" + act + "'");
   if (!ctx.HasInput(3) || !ctx.InShape(3).has_rank()) return;
   const Shape& r = ctx.InShape(3);
   const Shape& y = ctx.outputs[0].shape;
-  ctx.Require(r.rank() == 2, "R must be 2-D, got " + r.ToString());
-  for (int64_t i = 0; i < 2; ++i)
+  ctx.Require(r.rank() == y.rank(), "R " + r.ToString() + " must have Y's shape " + y.ToString());
+  for (int64_t i = 0; i < r.rank(); ++i)
     if (r[i].known() && y[i].known() && r[i].value() != y[i].value())
       ctx.Fail("R " + r.ToString() + " must have Y's shape " + y.ToString());
 }
 
+// Gemm's gradient of a weight X with a plain SGD step folded in (the training session's SGD
+// fold, runtime/sgd_fold.h): X_new = X - LR·(op(A)·op(B) + weight_decay·X), the bits of Gemm
+// then SGD without momentum; X_new = X when Guard (the step's loss) is not finite. The After
+// inputs are never read: they order the step after every other reader of X, which an update
+// in place would otherwise overwrite under them.
+void InferGemmSGD(InferContext& ctx) {
+  for (std::size_t i = 0; i < 3; ++i) ctx.RequireFloat(i);
+  RequireScalar(ctx, 3, DType::kF32);
+  RequireScalar(ctx, 4, DType::kF32);
+  const int64_t trans_a = ctx.attrs.Int("transA"), trans_b = ctx.attrs.Int("transB");
+  ctx.Require((trans_a == 0 || trans_a == 1) && (trans_b == 0 || trans_b == 1), "transA and transB must be 0 or 1");
+  const float decay = ctx.attrs.Float("weight_decay");
+  ctx.Require(decay >= 0, "weight_decay must be >= 0, got " + std::to_string(decay));
+  const Shape &a = ctx.InShape(0), &b = ctx.InShape(1), &x = ctx.InShape(2);
+  if (a.has_rank() && b.has_rank()) {
+    ctx.Require(a.rank() == 2 && b.rank() == 2, "GemmSGD needs 2-D A and B");
+    RequireSameK(ctx, a[trans_a ? 0 : 1], b[trans_b ? 1 : 0]);
+    if (x.has_rank()) {
+      const Shape y({a[trans_a ? 1 : 0], b[trans_b ? 0 : 1]});
+      bool same = x.rank() == 2;
+      for (int64_t i = 0; same && i < 2; ++i) same = !x[i].known() || !y[i].known() || x[i].value() == y[i].value();
+      ctx.Require(same, "X " + x.ToString() + " must have op(A)·op(B)'s shape " + y.ToString());
+    }
+  }
+  ctx.SetOutput(0, DType::kF32, x);
+}
+
 double GemmFlops(const FlopContext& f) {
   const auto& a = f.inputs.at(0);
-  const double k = static_cast<double>(f.attrs.Int("transA") ? a[0] : a[1]);
+  const double k = static_cast<double>(f.attrs.Int("transA") ? a[0] : a.back());
   return 2.0 * k * OneFlopPerOutput(f);
 }
 
@@ -185,6 +239,16 @@ AXON_OP(FusedGemm)
     .Attr("transB", AttrType::kInt, int64_t{0})
     .Attr("activation", AttrType::kString, std::string())
     .Infer(InferFusedGemm)
+    .Flops(GemmFlops);
+AXON_OP(GemmSGD)
+    .Since(3)
+    .Inputs({"A", "B", "X", "LR", "Guard", "After"})
+    .VariadicInputs(5)
+    .Outputs({"X_new"})
+    .Attr("transA", AttrType::kInt, int64_t{0})
+    .Attr("transB", AttrType::kInt, int64_t{0})
+    .Attr("weight_decay", AttrType::kFloat, 0.0f)
+    .Infer(InferGemmSGD)
     .Flops(GemmFlops);
 
 }  // namespace axon::graph

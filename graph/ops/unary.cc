@@ -40,8 +40,19 @@ void ErfGrad(GradContext& g) {
 }
 
 // d/dx x·Φ(x) = Φ(x) + x·φ(x), with Φ(x) = 0.5·(1 + erf(x/√2)) and φ(x) = exp(−x²/2)/√(2π).
+// The tanh form x·σ(2u), u = √(2/π)·(x + 0.044715·x³): σ(2u) + x·σ(2u)·(1 − σ(2u))·2u', with
+// 2u' = 2√(2/π)·(1 + 3·0.044715·x²).
 void GeluGrad(GradContext& g) {
   const std::string& x = g.Input(0);
+  if (g.attrs().String("approximate") == "tanh") {
+    const float c2 = static_cast<float>(2.0 * std::sqrt(2.0 / M_PI));
+    const std::string x2 = g.Mul(x, x);
+    const std::string s = g.Op("Sigmoid", {g.Mul(x, g.Mul(g.Add(g.Mul(x2, g.Scalar(0.044715f)), g.Scalar(1.0f)), g.Scalar(c2)))});
+    const std::string du = g.Mul(g.Add(g.Mul(x2, g.Scalar(3 * 0.044715f)), g.Scalar(1.0f)), g.Scalar(c2));
+    const std::string ds = g.Mul(g.Mul(s, g.Sub(g.Scalar(1.0f), s)), du);
+    g.SetInputGrad(0, g.Mul(g.OutGrad(0), g.Add(s, g.Mul(x, ds))));
+    return;
+  }
   const std::string cdf = g.Mul(g.Add(g.Op("Erf", {g.Mul(x, g.Scalar(static_cast<float>(M_SQRT1_2)))}), g.Scalar(1.0f)),
                                 g.Scalar(0.5f));
   const std::string pdf = g.Mul(g.Op("Exp", {g.Mul(g.Mul(x, x), g.Scalar(-0.5f))}),
@@ -128,9 +139,18 @@ AXON_OP(Neg).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops
 AXON_OP(Abs).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput).Grad(AbsGrad);
 AXON_OP(Erf).Since(2).Inputs({"input"}).Outputs({"output"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput)
     .Grad(ErfGrad);
-// GELU's exact (erf) form, x·Φ(x); graph/passes/gelu_fusion.cc makes it from the five ops
-// PyTorch exports for it. (ONNX's Gelu of op set 20, with its tanh form, is not imported yet.)
-AXON_OP(Gelu).Since(3).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(FourFlopsPerOutput).Grad(GeluGrad);
+// GELU: x·Φ(x) (approximate = "none"), or its tanh form 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+// (approximate = "tanh"), as PyTorch's and ONNX's (op set 20) Gelu have them;
+// graph/passes/gelu_fusion.cc makes either from the ops PyTorch exports for it; ONNX's Gelu
+// (op set 20) imports 1:1.
+void InferGelu(InferContext& ctx) {
+  const std::string& approximate = ctx.attrs.String("approximate");
+  ctx.Require(approximate == "none" || approximate == "tanh",
+              "approximate must be \"none\" or \"tanh\", got '" + approximate + "'");
+  SameShapeAndType(ctx);
+}
+AXON_OP(Gelu).Since(3).Inputs({"X"}).Outputs({"Y"}).Attr("approximate", AttrType::kString, std::string("none"))
+    .Infer(InferGelu).Flops(FourFlopsPerOutput).Grad(GeluGrad);
 // d(1/x)/dx = −Y².
 AXON_OP(Reciprocal).Since(2).Inputs({"X"}).Outputs({"Y"}).Infer(SameShapeAndType).Flops(OneFlopPerOutput)
     .Grad([](GradContext& g) { g.SetInputGrad(0, g.Neg(g.Mul(g.OutGrad(0), g.Mul(g.Output(0), g.Output(0))))); });

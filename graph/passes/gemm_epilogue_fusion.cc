@@ -8,12 +8,28 @@
 namespace axon::graph {
 namespace {
 
-// A 2-D f32 product: MatMul of two matrices, or Gemm / FusedGemm. Its output's shape is [M, N].
+// Rank of a MatMul's A when it is one GEMM that FusedGemm can run: A of rank >= 2 times a matrix
+// (A's leading dims fold into the rows: a transformer's [batch, seq, d] times [d, e]); 0 otherwise.
+int64_t FoldableMatMulRank(const Graph& graph, const Node& node) {
+  if (node.op_type != "MatMul") return 0;
+  const std::optional<Shape> a = ShapeOf(graph, node.inputs[0]), b = ShapeOf(graph, node.inputs[1]);
+  return a && b && a->rank() >= 2 && b->rank() == 2 ? a->rank() : 0;
+}
+
+// An f32 product that FusedGemm can run: such a MatMul, or Gemm / FusedGemm.
 bool IsMatrixProduct(const Graph& graph, const Node& node) {
   if (node.op_type == "Gemm" || node.op_type == "FusedGemm") return true;
-  if (node.op_type != "MatMul") return false;
-  const std::optional<Shape> a = ShapeOf(graph, node.inputs[0]), b = ShapeOf(graph, node.inputs[1]);
-  return a && b && a->rank() == 2 && b->rank() == 2;
+  return FoldableMatMulRank(graph, node) > 0;
+}
+
+// C can be FusedGemm's C for a MatMul with an A of rank > 2 (output y): a scalar or a row.
+bool IsRowBias(const Shape& c, const Shape& y) {
+  if (c.rank() > 2) return false;
+  for (int64_t i = 0; i + 1 < c.rank(); ++i)
+    if (!(c[i].known() && c[i].value() == 1)) return false;
+  if (c.rank() == 0) return true;
+  const Dim& last = c[c.rank() - 1];
+  return SameDim(last, y[y.rank() - 1]) || (last.known() && last.value() == 1);
 }
 
 bool HasInput(const Node& node, std::size_t i) { return node.inputs.size() > i && !node.inputs[i].empty(); }
@@ -77,16 +93,18 @@ bool MatMulAddFusion::Run(Graph& graph) {
     const Node& node = graph.nodes[n];
     const bool bare_gemm = node.op_type == "Gemm" && !HasInput(node, 2);
     if (!(node.op_type == "MatMul" || bare_gemm) || !IsMatrixProduct(graph, node)) continue;
+    const bool folded = FoldableMatMulRank(graph, node) > 2;  // becomes a FusedGemm, Gemm being 2-D
     const std::optional<AddAfter> add = AddReading(e, node.outputs[0]);
     if (!add || Taken(removed, add->node) || Taken(fused, add->node) || Taken(fused, n)) continue;
     const std::optional<Shape> y = ShapeOf(graph, node.outputs[0]), c = ShapeOf(graph, add->other);
     const std::optional<Shape> sum = ShapeOf(graph, graph.nodes[add->node].outputs[0]);
     const bool c_f32 = DTypeOf(graph, add->other) == DType::kF32;
-    if (!y || !c || !sum || !c_f32 || !IsBias(*c, *y) || !(*sum == *y)) continue;
+    if (!y || !c || !sum || !c_f32 || !(*sum == *y)) continue;
+    if (folded ? !IsRowBias(*c, *y) : !IsBias(*c, *y)) continue;
     const std::string bias = add->other;
     BecomeProduct(graph, n, add->node, removed);
     Node& gemm = graph.nodes[add->node];
-    if (gemm.op_type == "MatMul") gemm.op_type = "Gemm";
+    if (gemm.op_type == "MatMul") gemm.op_type = folded ? "FusedGemm" : "Gemm";
     gemm.attrs["beta"] = 1.0f;  // C is scaled by beta (the Gemm had no C to scale)
     gemm.inputs.resize(2);
     gemm.inputs.push_back(bias);

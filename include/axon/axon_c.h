@@ -164,7 +164,8 @@ AXON_C_API axon_status axon_session_output_shapes(axon_session* session, const a
 
 /* ---- Training (axon::TrainingSession): one thread at a time per session. */
 /* loss: "mse", "bce", "bce-logits", "ce" or "nll" (NULL: "mse"); optimizer: "sgd", "momentum",
- * "adam" or "adamw" (NULL: "sgd"); learning_rate > 0. */
+ * "adam" or "adamw" (NULL: "sgd"); learning_rate finite and >= 0 (0 trains nothing, as in torch.optim
+ * and the C++ and Python APIs). */
 AXON_C_API axon_status axon_training_session_load(const char* path, const axon_options* options, const char* loss,
                                                   const char* optimizer, float learning_rate,
                                                   axon_training_session** out);

@@ -48,9 +48,16 @@ BoundStep BindAttention(const BindContext& b) {
   }
   s.rows = qs[rank - 2], s.depth = qs[rank - 1], s.cols = ks[rank - 1], s.depth_v = vs[rank - 1];
   s.scale = b.attrs().Float("scale");
-  return BoundStep{.run = [s, slices](const StepArgs& a) {
-    kernels::AttentionF32(s, a.In<float>(0), a.In<float>(1), a.In<float>(2), a.Out<float>(0));
-  }};
+  // Its scratch (scores, the GEMMs' packing) comes from the plan, within the session's memory limit.
+  const int threads = b.threads();
+  const auto workspace = static_cast<int64_t>(kernels::AttentionWorkspaceBytes(s, threads));
+  return BoundStep{.run =
+                       [s, slices, threads, workspace](const StepArgs& a) {
+                         kernels::AttentionF32(s, a.In<float>(0), a.In<float>(1), a.In<float>(2), a.Out<float>(0),
+                                               static_cast<float*>(a.workspace),
+                                               static_cast<std::size_t>(workspace) / sizeof(float), threads);
+                       },
+                   .workspace_bytes = workspace};
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // Adapter of Conv: the window (pads resolved from auto_pad) comes from the same rule the schema
 // inferred the output shape with (graph/ops/window.h), laid out as the kernel's 3-D geometry;
 // the kernel path and its scratch are chosen once per plan. W is the GEMM's A, read in place in
-// its stored [M, C/group·k] layout, so a constant W needs no prepared copy.
+// its stored [M, C/group·k] layout, so a constant W needs no prepared copy, except for the
+// Winograd path (3×3 stride-1 convolutions), which reads W's transform, prepared once from a
+// constant W, and never W itself: every plan of the node takes that path (the choice reads W's
+// shape and the attributes alone), so W is released.
 #include "graph/ops/window.h"
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
@@ -10,6 +13,8 @@
 namespace axon::runtime {
 namespace {
 
+constexpr int kWinogradWeightsKey = 0;
+
 BoundStep BindConv(const BindContext& b) {
   const std::vector<int64_t>& xs = b.InShape(0);
   const std::vector<int64_t>& ws = b.InShape(1);
@@ -17,23 +22,37 @@ BoundStep BindConv(const BindContext& b) {
   s.batch = xs[0], s.in_channels = xs[1], s.out_channels = ws[0], s.group = b.attrs().Int("group");
   s.window = ResolvedGeometry(b, xs, b.OutShape(0), std::vector<int64_t>(ws.begin() + 2, ws.end()));
   const int threads = b.threads();
-  kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads);
+  const bool constant_w = b.IsConstant(1) && b.InType(1) == DType::kF32;
+  kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads, constant_w);
+  Prepared<float> winograd;
+  if (layout.path == kernels::ConvPath::kWinograd) {
+    const Tensor* w = b.Constant(1);
+    const int64_t m = s.out_channels, c = s.in_channels;
+    winograd = b.Prepare<float>(kWinogradWeightsKey, {1}, [w, m, c] {
+      std::shared_ptr<float[]> u(new float[kernels::WinogradWeightFloats(m, c)]);
+      kernels::WinogradWeights(w->data<float>(), m, c, u.get());
+      return std::shared_ptr<const float>(u, u.get());
+    });
+  }
   if (b.attrs().Has("activation")) {  // FusedConv
     const std::string& act = b.attrs().String("activation");
     layout.activation = act == "Relu"      ? kernels::Activation::kRelu
                         : act == "Sigmoid" ? kernels::Activation::kSigmoid
                         : act == "Tanh"    ? kernels::Activation::kTanh
+                        : act == "Relu6"   ? kernels::Activation::kRelu6
                                            : kernels::Activation::kNone;
   }
   const auto bytes = static_cast<int64_t>(kernels::ConvWorkspaceBytes(layout, threads));
   const bool has_bias = b.HasIn(2), has_residual = b.HasIn(3);  // R: FusedConv's residual
-  return BoundStep{.run = [layout, has_bias, has_residual, threads, floats = static_cast<std::size_t>(bytes) / sizeof(float)](
-                              const StepArgs& a) {
-                     kernels::ConvF32(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
+  return BoundStep{.run = [layout, winograd, has_bias, has_residual, threads,
+                          floats = static_cast<std::size_t>(bytes) / sizeof(float)](const StepArgs& a) {
+                     const float* w = layout.path == kernels::ConvPath::kWinograd ? winograd.get() : a.In<float>(1);
+                     kernels::ConvF32(layout, a.In<float>(0), w, has_bias ? a.In<float>(2) : nullptr,
                                       a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
                                       has_residual ? a.In<float>(3) : nullptr);
                    },
-                   .workspace_bytes = bytes};
+                   .workspace_bytes = bytes,
+                   .prepared_only = layout.path == kernels::ConvPath::kWinograd ? uint64_t{1} << 1 : 0};
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ BoundStep BindFusedElementwise(const BindContext& b) {
   for (std::size_t i = 0; i < ops.size(); ++i)
     program.code.push_back({OpCode(ops[i]), static_cast<int32_t>(operands[3 * i]), static_cast<int32_t>(operands[3 * i + 1]),
                             static_cast<int32_t>(operands[3 * i + 2]), params[2 * i], params[2 * i + 1]});
-  kernels::CheckFusedProgram(program);
+  kernels::PrepareFusedProgram(program);
   const int64_t n = b.OutElements(0);
   std::vector<int64_t> periods;
   int in_place = -1;

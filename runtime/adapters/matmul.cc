@@ -79,8 +79,13 @@ BoundStep BindGemm(const BindContext& b) {
   GemmArgs g;
   g.trans_a = trans_a, g.trans_b = trans_b;
   g.m = as[trans_a ? 1 : 0], g.k = as[trans_a ? 0 : 1], g.n = bs[trans_b ? 0 : 1];
+  if (as.size() > 2) {  // FusedGemm's A of rank > 2 (never transposed): its leading dims are rows
+    g.m = 1;
+    for (std::size_t i = 0; i + 1 < as.size(); ++i) g.m *= as[i];
+    g.k = as.back();
+  }
   g.alpha = b.attrs().Float("alpha");
-  g.lda = std::max<int64_t>(1, as[1]), g.ldb = std::max<int64_t>(1, bs[1]), g.ldc = std::max<int64_t>(1, g.n);
+  g.lda = std::max<int64_t>(1, as.back()), g.ldb = std::max<int64_t>(1, bs[1]), g.ldc = std::max<int64_t>(1, g.n);
   const Prepared<PackedB> packed = PackConstantB(b, trans_b);
   g.packed_b = packed.get();
   const int threads = b.threads();

@@ -28,7 +28,9 @@ AXON_ADAPTER(Sqrt, Flat(kernels::Sqrt));
 AXON_ADAPTER(Neg, Flat(kernels::Neg));
 AXON_ADAPTER(Abs, Flat(kernels::Abs));
 AXON_ADAPTER(Erf, Flat(kernels::Erf));
-AXON_ADAPTER(Gelu, Flat(kernels::Gelu));
+AXON_ADAPTER(Gelu, [](const BindContext& b) {
+  return Flat(b.attrs().String("approximate") == "tanh" ? kernels::GeluTanh : kernels::Gelu)(b);
+});
 AXON_ADAPTER(Reciprocal, Flat(kernels::Reciprocal));
 AXON_ADAPTER(Softplus, Flat(kernels::Softplus));
 AXON_ADAPTER(HardSwish, Flat(kernels::HardSwish));

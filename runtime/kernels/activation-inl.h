@@ -24,6 +24,16 @@ struct ReluOp {
   HWY_INLINE V operator()(D d, V x) const { return AtLeastKeepNaN(d, x, 0.0f); }
 };
 
+// Clip(x, 0, 6) by the compares of unary-inl.h's ClipOp, so a fused ReLU6 gives Clip's bits.
+struct Relu6Op {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V zero = hn::Zero(d), six = hn::Set(d, 6.0f);
+    const V y = hn::IfThenElse(hn::Lt(x, zero), zero, x);
+    return hn::IfThenElse(hn::Gt(y, six), six, y);
+  }
+};
+
 struct ExpOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const { return ExpChecked(d, x); }
@@ -73,6 +83,7 @@ HWY_INLINE V ApplyActivation(D d, V x, Activation act) {
     case Activation::kRelu: return ReluOp()(d, x);
     case Activation::kSigmoid: return SigmoidOp()(d, x);
     case Activation::kTanh: return TanhOp()(d, x);
+    case Activation::kRelu6: return Relu6Op()(d, x);
   }
   return x;
 }

@@ -17,7 +17,9 @@ namespace axon::kernels {
 
 // Activations that other kernels can apply in their epilogue (GEMM) while results are still in
 // registers. A new one is added here and in ApplyActivation (activation-inl.h).
-enum class Activation { kNone, kRelu, kSigmoid, kTanh };
+// kRelu6 is min(max(x, 0), 6) as Clip(x, 0, 6) computes it (MobileNet's ReLU6): NaN stays NaN,
+// -0 stays -0.
+enum class Activation { kNone, kRelu, kSigmoid, kTanh, kRelu6 };
 
 // max(x, 0); NaN stays NaN.
 void Relu(const float* x, float* y, int64_t n);

@@ -9,24 +9,79 @@
 
 namespace axon::kernels {
 
-void AttentionF32(const AttentionShape& s, const float* q, const float* kt, const float* v, float* y) {
+namespace {
+
+// The two GEMMs of a block of `rows` query rows: scores = scale·Q·Kt, then Y = P·V.
+GemmArgs ScoresGemm(const AttentionShape& s, int64_t rows) {
+  GemmArgs g;
+  g.m = rows, g.n = s.cols, g.k = s.depth, g.alpha = s.scale;
+  g.lda = std::max<int64_t>(s.depth, 1), g.ldb = g.ldc = std::max<int64_t>(s.cols, 1);
+  return g;
+}
+GemmArgs OutputGemm(const AttentionShape& s, int64_t rows) {
+  GemmArgs g;
+  g.m = rows, g.n = s.depth_v, g.k = s.cols;
+  g.lda = std::max<int64_t>(s.cols, 1), g.ldb = g.ldc = std::max<int64_t>(s.depth_v, 1);
+  return g;
+}
+
+// One thread's part of the workspace, in floats: scores, then each GEMM's workspace (sized for
+// both a full row block and the last, shorter one, whose path choices may differ).
+struct SlotLayout {
+  std::size_t scores = 0, scores_gemm = 0, output_gemm = 0;
+  std::size_t Floats() const { return Lines(scores) + Lines(scores_gemm) + Lines(output_gemm); }
+};
+
+SlotLayout Slot(const AttentionShape& s, int threads) {
+  SlotLayout l;
+  l.scores = static_cast<std::size_t>(kAttentionRowBlock * std::max<int64_t>(s.cols, 1));
+  const int64_t full = std::min(kAttentionRowBlock, s.rows), last = s.rows % kAttentionRowBlock;
+  for (int64_t rows : {full, last}) {
+    if (rows == 0) continue;
+    l.scores_gemm = std::max(l.scores_gemm, GemmWorkspaceBytes(ScoresGemm(s, rows), threads) / sizeof(float));
+    l.output_gemm = std::max(l.output_gemm, GemmWorkspaceBytes(OutputGemm(s, rows), threads) / sizeof(float));
+  }
+  return l;
+}
+
+}  // namespace
+
+std::size_t AttentionWorkspaceBytes(const AttentionShape& s, int threads) {
+  if (s.batch == 0 || s.rows == 0 || s.depth_v == 0 || threads <= 0) return 0;
+  return Slot(s, threads).Floats() * static_cast<std::size_t>(threads) * sizeof(float);
+}
+
+void AttentionF32(const AttentionShape& s, const float* q, const float* kt, const float* v, float* y, float* workspace,
+                  std::size_t workspace_floats, int threads) {
   if (s.batch == 0 || s.rows == 0 || s.depth_v == 0) return;
   const int64_t blocks = (s.rows + kAttentionRowBlock - 1) / kAttentionRowBlock;
+  const SlotLayout slot = Slot(s, std::max(threads, 1));
+  const bool planned = workspace && threads > 0 && slot.Floats() * static_cast<std::size_t>(threads) <= workspace_floats;
   // One task per (slice, row block): the GEMMs inside are small (32 rows), so the parallelism is
   // here; a GEMM's own ParallelFor is isolated, so a waiting thread never takes another block
-  // that would reuse its scratch.
+  // that would reuse its scratch (its slot of the workspace, or its per-thread buffer).
   runtime::ParallelFor(s.batch * blocks, 1, [&](int64_t t0, int64_t t1) {
-    float* scores = ThreadScratch<ScratchPurpose::kAttention>(static_cast<std::size_t>(kAttentionRowBlock * std::max<int64_t>(s.cols, 1)));
+    const int index = runtime::ThreadIndex();
+    const bool own_slot = planned && index >= 0 && index < threads;
+    float* base = own_slot ? workspace + slot.Floats() * static_cast<std::size_t>(index) : nullptr;
+    float* scores = own_slot ? base : ThreadScratch<ScratchPurpose::kAttention>(slot.scores);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / blocks, r0 = (t % blocks) * kAttentionRowBlock;
       const int64_t rows = std::min(kAttentionRowBlock, s.rows - r0);
       const int64_t bq = s.q_slice ? s.q_slice[b] : b, bk = s.kt_slice ? s.kt_slice[b] : b, bv = s.v_slice ? s.v_slice[b] : b;
-      const int64_t ld = std::max<int64_t>(s.cols, 1);
-      Sgemm(false, false, rows, s.cols, s.depth, s.scale, q + (bq * s.rows + r0) * s.depth, std::max<int64_t>(s.depth, 1),
-            kt + bk * s.depth * s.cols, ld, 0.0f, scores, ld);
+      GemmArgs g1 = ScoresGemm(s, rows), g2 = OutputGemm(s, rows);
+      g1.a = q + (bq * s.rows + r0) * s.depth, g1.b = kt + bk * s.depth * s.cols, g1.c = scores;
+      g2.a = scores, g2.b = v + bv * s.cols * s.depth_v, g2.c = y + (b * s.rows + r0) * s.depth_v;
+      if (own_slot) {
+        g1.workspace = base + Lines(slot.scores), g1.workspace_floats = slot.scores_gemm;
+        g2.workspace = base + Lines(slot.scores) + Lines(slot.scores_gemm), g2.workspace_floats = slot.output_gemm;
+        g1.workspace_threads = g2.workspace_threads = threads;
+        if (!slot.scores_gemm) g1.workspace = nullptr;
+        if (!slot.output_gemm) g2.workspace = nullptr;
+      }
+      Gemm(g1);
       SoftmaxF32(scores, scores, rows, s.cols, 1);
-      Sgemm(false, false, rows, s.depth_v, s.cols, 1.0f, scores, ld, v + bv * s.cols * s.depth_v,
-            std::max<int64_t>(s.depth_v, 1), 0.0f, y + (b * s.rows + r0) * s.depth_v, std::max<int64_t>(s.depth_v, 1));
+      Gemm(g2);
     }
   });
 }

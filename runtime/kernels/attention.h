@@ -25,8 +25,16 @@ struct AttentionShape {
 
 inline constexpr int64_t kAttentionRowBlock = 32;
 
+// Bytes of workspace AttentionF32 takes on up to `threads` threads (the task arena's thread
+// count, asked from inside it): for each thread index, the scores of one row block and the
+// workspaces of the two GEMMs it runs on them.
+std::size_t AttentionWorkspaceBytes(const AttentionShape& shape, int threads);
+
 // q: [batch, L, d]; kt: [batch, d, S] (slices picked by q_slice ... when set) (K already transposed, as exporters write it); v: [batch,
-// S, dv]; y: [batch, L, dv], which must not overlap the inputs.
-void AttentionF32(const AttentionShape& shape, const float* q, const float* kt, const float* v, float* y);
+// S, dv]; y: [batch, L, dv], which must not overlap the inputs. workspace: AttentionWorkspaceBytes(shape,
+// threads) bytes, 64-byte aligned (a session's plan brings it, within its memory limit); null:
+// per-thread buffers kept between calls (direct calls: tests, benchmarks).
+void AttentionF32(const AttentionShape& shape, const float* q, const float* kt, const float* v, float* y,
+                  float* workspace = nullptr, std::size_t workspace_floats = 0, int threads = 0);
 
 }  // namespace axon::kernels

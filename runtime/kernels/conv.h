@@ -6,9 +6,12 @@
 // shapes alone:
 //   pointwise  1×1 kernel, stride 1, no padding: X itself is B (no copy at all);
 //   depthwise  group == C == M (C/group == M/group == 1): one filter per channel, where im2col would be a GEMM with M = 1;
-//              a direct Highway kernel over a padded copy of each plane instead;
+//              a direct Highway kernel (conv_depthwise.h) instead;
 //   im2col     everything else: window positions in column blocks sized for L2, each block
-//              copied into per-thread scratch and multiplied there.
+//              copied into per-thread scratch and multiplied there;
+//   winograd   3×3, stride 1, group 1, 2-D, enough channels to repay the transforms, when the caller
+//              has W's Winograd transform (a constant W: the adapter prepares it), which it
+//              then passes as w: 16 GEMMs of 2.25× fewer FLOPs (conv_winograd.h).
 // Results are bit-identical for any thread count: blocks depend on the shapes alone and the GEMM
 // never splits K.
 #pragma once
@@ -16,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/kernels/conv_winograd.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/im2col.h"
 
@@ -26,7 +30,7 @@ struct ConvShape {
   WindowGeometry window;  // in: X's spatial dims, out: Y's
 };
 
-enum class ConvPath { kPointwise, kDepthwise, kIm2Col };
+enum class ConvPath { kPointwise, kDepthwise, kIm2Col, kWinograd };
 
 // Made once per plan from the shapes (trusted: Conv's schema checked them).
 struct ConvLayout {
@@ -35,6 +39,7 @@ struct ConvLayout {
   int64_t cg = 0, mg = 0;  // channels per group in and out
   int64_t kdim = 0;        // GEMM K: cg · kernel volume
   int64_t col_block = 0;   // im2col: window positions per block
+  int64_t tile_rows = 0;   // winograd: rows of 2×2 output tiles per block
   // Per thread slot: im2col block (or depthwise padded plane), then the GEMM's own scratch.
   std::size_t scratch_floats = 0, gemm_floats = 0;
   // Applied to every output (FusedConv): in the GEMM epilogue on the GEMM paths, over each
@@ -42,29 +47,41 @@ struct ConvLayout {
   Activation activation = Activation::kNone;
 };
 
-ConvLayout MakeConvLayout(const ConvShape& shape, int threads);
+// winograd_weights: the caller can pass WinogradWeights' transform of W in place of W, so the
+// Winograd path may be taken (WinogradPays).
+ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_weights = false);
+
+// Whether a convolution of these shapes takes the Winograd path when its weights are offered:
+// a function of W's shape and the group, stride and dilation alone (not of the image size).
+bool WinogradPays(const ConvShape& shape);
 
 // Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).
 std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
 
-// y = act(conv(x, w) + bias + residual), act = layout.activation. bias: out_channels values or
+// y = act(conv(x, w) + bias + residual), act = layout.activation. w: W, or on the Winograd path
+// its transform (WinogradWeights). bias: out_channels values or
 // null; residual: y's shape, or null (FusedConv's R: added in the GEMM epilogue, or over each
-// finished depthwise plane, before the activation; it must not overlap y). workspace:
+// depthwise output vector, before the activation; it must not overlap y). workspace:
 // ConvWorkspaceBytes bytes, 64-byte aligned, one region per thread index of the arena it runs in;
 // null (direct calls) uses per-thread buffers kept between calls.
 void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,
              float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0,
              const float* residual = nullptr);
 
-// The depthwise path on its own (one filter per channel, channels = in = out), for ConvF32 and
-// tests: one plane. scratch: DepthwisePlaneFloats(g) floats. Kernels of at most
+// The depthwise path (one filter per channel, channels = in = out; conv_depthwise.h): a plane's
+// scratch is DepthwisePlaneFloats(g) floats. Kernels of at most
 // kMaxDepthwiseRowsPerOut taps over (D, H) and kMaxDepthwiseKernelW along W (DepthwiseSupports);
 // larger ones, unheard of in practice, take the im2col path.
 inline constexpr int64_t kMaxDepthwiseRowsPerOut = 64, kMaxDepthwiseKernelW = 64;
 bool DepthwiseSupports(const WindowGeometry& g);
 std::size_t DepthwisePlaneFloats(const WindowGeometry& g);
-void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y, float* scratch);
-// y[i] += r[i] for i < n, one IEEE addition each (as the Add op), for the depthwise path's residual.
-void AddToPlaneF32(const float* r, float* y, int64_t n);
+
+// This thread's region of a conv's workspace (ConvF32's contract): `scratch` floats for the conv,
+// then the GEMM's region; outside the arena's threads or with no workspace, kept per-thread buffers.
+struct ConvSlot {
+  float* scratch;
+  float* gemm;  // null: the GEMM uses its own per-thread buffers
+};
+ConvSlot ConvSlotFor(const ConvLayout& l, float* workspace, std::size_t workspace_floats, int workspace_threads);
 
 }  // namespace axon::kernels

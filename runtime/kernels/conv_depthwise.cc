@@ -1,6 +1,9 @@
 // Depthwise convolution (one filter per channel), direct and Highway-vectorized. As a GEMM it
 // would have M = 1: im2col would copy every input value k times to feed a matrix-vector product.
-// Instead each plane is copied once into scratch, padded and split into stride phases
+// 2-D planes with stride 1 or 2 and 3×3 or 5×5 kernels (MobileNet's, EfficientNet's) take the
+// kernel of depthwise_direct-inl.h, which reads the image in place and applies bias, residual and
+// activation before its stores. Everything else (3-D, other strides, wider kernels) takes the
+// kernel below: each plane is copied once into scratch, padded and split into stride phases
 // (padded_plane.h), so the inner loop has no bounds tests: every output vector is a sum over taps
 // of w[tap] · (a contiguous load). The copy costs one pass over the plane, against
 // kernel-volume / stride² FMAs per input value.
@@ -14,7 +17,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "runtime/kernels/conv.h"
+#include "runtime/kernels/conv_depthwise.h"
+#include "runtime/kernels/depthwise_direct.h"
+#include "runtime/parallel.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/conv_depthwise.cc"
@@ -22,6 +27,8 @@
 #include <hwy/highway.h>
 #include "runtime/kernels/simd-inl.h"
 #include "runtime/kernels/padded_plane-inl.h"
+#include "runtime/kernels/activation-inl.h"
+#include "runtime/kernels/depthwise_direct-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
@@ -161,27 +168,72 @@ void AddToF32(const float* r, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += r[i];
 }
 
+// y = act(y + r) over one plane just written by the padded-plane kernel (still in cache).
+void FinishPlane(const float* r, Activation act, float* y, int64_t n) {
+  if (r) AddToF32(r, y, n);
+  if (act == Activation::kNone) return;
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(ApplyActivation(d, hn::LoadU(d, y + i), act), d, y + i);
+  if (i < n) StoreTail(d, ApplyActivation(d, LoadTail(d, y + i, n - i), act), y + i, n - i);
+}
+
+// Planes [t0, t1) of a batch × channels stack: plane t is channel t % channels.
+void DepthwiseRangeF32(const DepthwiseArgs& a, int64_t t0, int64_t t1, float* scratch) {
+  const WindowGeometry& g = a.geometry;
+  const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), kvol = g.KernelVolume();
+  if (out_vol == 0) return;
+  const bool direct = depthwise_direct::Applies(g);
+  const depthwise_direct::Plan plan = direct ? depthwise_direct::MakePlan(g, static_cast<int64_t>(hn::Lanes(D()))) : depthwise_direct::Plan();
+  if (direct) DepthwiseDirectMasks(plan, scratch);
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t c = t % a.channels;
+    const float* x = a.x + t * in_vol;
+    const float* w = a.w + c * kvol;
+    const float bias = a.bias ? a.bias[c] : 0.0f;
+    float* y = a.y + t * out_vol;
+    const float* r = a.residual ? a.residual + t * out_vol : nullptr;
+    if (direct) {
+      DepthwiseDirectPlane(plan, x, w, bias, y, r, a.activation, scratch);
+    } else {
+      DepthwisePlaneF32(g, x, w, bias, y, scratch);
+      FinishPlane(r, a.activation, y, out_vol);
+    }
+  }
+}
+
 }  // namespace axon::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace axon::kernels {
 
-HWY_EXPORT(DepthwisePlaneF32);
-HWY_EXPORT(AddToF32);
+HWY_EXPORT(DepthwiseRangeF32);
 
-std::size_t DepthwisePlaneFloats(const WindowGeometry& g) { return padded_plane::Floats(g); }
+std::size_t DepthwisePlaneFloats(const WindowGeometry& g) {
+  return depthwise_direct::Applies(g) ? depthwise_direct::ScratchFloats(g) : padded_plane::Floats(g);
+}
 
 bool DepthwiseSupports(const WindowGeometry& g) {
   return g.kernel[0] * g.kernel[1] <= kMaxDepthwiseRowsPerOut && g.kernel[2] <= kMaxDepthwiseKernelW;
 }
 
-void DepthwiseConvPlaneF32(const WindowGeometry& g, const float* x, const float* w, float bias, float* y,
-                           float* scratch) {
-  HWY_DYNAMIC_DISPATCH(DepthwisePlaneF32)(g, x, w, bias, y, scratch);
+void DepthwiseConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
+                      std::size_t workspace_floats, int workspace_threads, const float* residual) {
+  const ConvShape& s = l.shape;
+  if (s.batch == 0 || s.out_channels == 0 || s.window.OutVolume() == 0) return;
+  DepthwiseArgs a;
+  a.geometry = s.window, a.channels = s.out_channels, a.x = x, a.w = w, a.bias = bias, a.y = y;
+  a.residual = residual, a.activation = l.activation;
+  // Blocks of planes of at least ~4096 outputs, so that small planes (7×7: 84 of them) share one
+  // call's plan and mask table; planes are independent, so blocks never change results.
+  const int64_t grain = std::max<int64_t>(1, 4096 / s.window.OutVolume());
+  runtime::ParallelFor(s.batch * s.out_channels, grain, [&](int64_t t0, int64_t t1) {
+    const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
+    HWY_DYNAMIC_DISPATCH(DepthwiseRangeF32)(a, t0, t1, slot.scratch);
+  });
 }
-
-void AddToPlaneF32(const float* r, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AddToF32)(r, y, n); }
 
 }  // namespace axon::kernels
 #endif  // HWY_ONCE

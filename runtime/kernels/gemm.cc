@@ -118,7 +118,13 @@ struct TileArgs {
   bool split_k;     // edge tiles split K (SplitsK)
   const GemmEpilogue* ep;
   int64_t row0, col0;  // tile origin in C, for per-row/per-column bias and residual
+  // Cache lines of the B micro-panel that comes next, fetched one per k while this tile computes
+  // (RowTiles shares them out over its tiles; null: nothing to fetch).
+  const float* prefetch_b = nullptr;
+  int64_t prefetch_lines = 0;
 };
+
+constexpr int64_t kLineFloats = 64 / sizeof(float);
 
 // The first count <= kLanes floats at p; the rest of the vector is zero. AVX2's and AVX-512's
 // masked loads and stores neither read nor fault on the masked-off lanes; Highway 1.0.3's SSE4
@@ -147,12 +153,20 @@ HWY_INLINE void StorePartial(D d, V v, float* p, int64_t count) {
 
 // Whether the epilogue leaves the sum as it is.
 HWY_INLINE bool PlainEpilogue(const GemmEpilogue& ep) {
-  return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone;
+  return ep.bias_kind == GemmBias::kNone && !ep.residual && ep.activation == Activation::kNone && !ep.sgd_step;
+}
+
+// The fused SGD step of one vector: x - lr·(g + weight_decay·x) with SgdF32's roundings. One K
+// block (checked), so sum is the gradient's float.
+HWY_INLINE V SgdStep(D d, V sum, V x, const GemmEpilogue& ep) {
+  if (ep.weight_decay != 0.0f) sum = hn::MulAdd(x, hn::Set(d, ep.weight_decay), sum);
+  return hn::MulAdd(sum, hn::Set(d, ep.neg_lr), x);
 }
 
 // Finishes `count` <= kLanes columns of one row: sum is op(A)·op(B) for this K block.
 HWY_INLINE void WriteRow(D d, V sum, float* HWY_RESTRICT c, int64_t count, int64_t row, int64_t col,
                          const TileArgs& t) {
+  if (t.ep->sgd_step) return StorePartial(d, SgdStep(d, sum, LoadPartial(d, c, count), *t.ep), c, count);
   V r = hn::Mul(sum, hn::Set(d, t.alpha));
   if (t.accumulate) {
     r = hn::Add(r, LoadPartial(d, c, count));
@@ -204,11 +218,12 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
   constexpr int64_t U = SplitK<MR, kSplit>();
   const D d;
   // The tile of C is read (or at least written) at the end; fetching its lines now hides the
-  // miss behind the k loop. A row's first and last float: a C that is not 64-byte aligned (any
-  // std::vector) has every row of a 16-float tile straddle two lines, and the second line's miss
-  // took ~3% of a 1024³ GEMM on AVX2.
+  // miss behind the k loop. Every line of a row (a 48-float row spans three or four): with only
+  // its first and last fetched, a K = 64 weight gradient whose C (a fused SGD step's weight)
+  // came from L3 missed on the middle one (measured 512 × 784 × 64 with C cold: 546–603 →
+  // 444–482 µs; warm 382–388 → 354–370).
   for (int64_t i = 0; i < MR; ++i) {
-    hwy::Prefetch(c + i * ldc);
+    for (int64_t j = 0; j < NV * kLanes; j += 16) hwy::Prefetch(c + i * ldc + j);
     hwy::Prefetch(c + i * ldc + NV * kLanes - 1);
   }
   V acc[U][MR][NV];
@@ -229,6 +244,8 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
     // quarter of the issue slots of a 4-wide front end (Haswell, Zen 2) beside 12 FMAs and 8
     // loads. The sums keep their order.
     for (; k + 4 <= kc; k += 4) {
+      if (k < t.prefetch_lines)
+        for (int64_t u = 0; u < 4; ++u) hwy::Prefetch(t.prefetch_b + (k + u) * kLineFloats);
       step(acc[0], k);
       step(acc[0], k + 1);
       step(acc[0], k + 2);
@@ -260,6 +277,38 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
     }
     return;
   }
+  if (ncols == NV * kLanes && t.ep->sgd_step) {  // the same without WriteRow's branches
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) {
+        float* ci = c + i * ldc + v * kLanes;
+        hn::StoreU(SgdStep(d, acc[0][i][v], hn::LoadU(d, ci), *t.ep), d, ci);
+      }
+    return;
+  }
+  // A full tile on the last K block with a bias, residual or activation: WriteRow's steps in its
+  // order (alpha == 1 leaves the sum as it is), with its per-vector tests taken once per row. On
+  // the short K of a CNN's pointwise layers (16 to 160) the epilogue is a large part of a tile.
+  if (ncols == NV * kLanes && t.alpha == 1.0f && (t.accumulate || t.beta == 0.0f) && t.last) {
+    const GemmEpilogue& ep = *t.ep;
+    for (int64_t i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      const int64_t row = t.row0 + i;
+      V r[NV];
+      for (int64_t v = 0; v < NV; ++v) r[v] = t.accumulate ? hn::Add(acc[0][i][v], hn::LoadU(d, ci + v * kLanes)) : acc[0][i][v];
+      if (ep.bias_kind == GemmBias::kPerColumn) {
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], hn::LoadU(d, ep.bias + t.col0 + v * kLanes));
+      } else if (ep.bias_kind != GemmBias::kNone) {
+        const V b = hn::Set(d, ep.bias[ep.bias_kind == GemmBias::kPerRow ? row : 0]);
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], b);
+      }
+      if (ep.residual) {
+        const float* ri = ep.residual + row * ep.ldr + t.col0;
+        for (int64_t v = 0; v < NV; ++v) r[v] = hn::Add(r[v], hn::LoadU(d, ri + v * kLanes));
+      }
+      for (int64_t v = 0; v < NV; ++v) hn::StoreU(ApplyActivation(d, r[v], ep.activation), d, ci + v * kLanes);
+    }
+    return;
+  }
   for (int64_t i = 0; i < MR; ++i)
     for (int64_t v = 0; v < NV && v * kLanes < ncols; ++v)
       WriteRow(d, acc[0][i][v], c + i * ldc + v * kLanes, std::min(kLanes, ncols - v * kLanes), t.row0 + i,
@@ -283,13 +332,19 @@ constexpr std::array<std::array<KernelTableT, 2>, 2> kKernels = {{
     {KernelTable<true, false>(std::make_index_sequence<kNV>()), KernelTable<true, true>(std::make_index_sequence<kNV>())}}};
 
 // Runs the row tiles of rows [0, mc) against one B micro-panel. Packed A (PackA) holds the
-// tiles' micro-panels one after another, kMR·kc floats each.
+// tiles' micro-panels one after another, kMR·kc floats each. The next micro-panel's lines
+// (t.prefetch_b) are shared out kc to a tile, so they arrive while this one is in use.
 HWY_INLINE void RowTiles(int64_t mc, int64_t kc, const float* a, int64_t lda, bool packed_a, const float* b, int64_t ldb,
                          int64_t vectors, float* c, int64_t ldc, int64_t ncols, TileArgs t) {
   const auto& kernels = kKernels[packed_a][t.split_k ? 1 : 0][vectors - 1];
   const int64_t row0 = t.row0;
+  const float* prefetch = t.prefetch_b;
+  const int64_t lines = t.prefetch_lines;
   for (int64_t p = 0; p < mc; p += kMR) {
     t.row0 = row0 + p;
+    const int64_t first = p / kMR * kc;
+    t.prefetch_b = prefetch + first * kLineFloats;
+    t.prefetch_lines = std::clamp<int64_t>(lines - first, 0, kc);
     kernels[std::min(kMR, mc - p) - 1](kc, a + (packed_a ? p * kc : p * lda), lda, b, ldb, c + p * ldc, ldc, ncols, t);
   }
 }
@@ -564,9 +619,21 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   // let work stealing balance them; of the grids that give as many, take the one that re-reads
   // the least (each block reads its rows of A and its columns of B: M·nb + N·mb).
   const int64_t row_tiles = (g.m + kMR - 1) / kMR;
-  const int64_t npanels = (g.n + kNR - 1) / kNR;
+  const int64_t npanels = (g.n + kNR - 1) / kNR, nvectors = (g.n + kLanes - 1) / kLanes;
   int64_t mblocks = (g.m + kMC - 1) / kMC, nblocks = 1;
-  if (threads > 1) {
+  // Column blocks are whole panels, or whole vectors of packed panels (a tile may read any run of
+  // a packed panel's vectors: a column's sum does not depend on the tile's width, MicroKernel).
+  bool vector_blocks = false;
+  runtime::Schedule schedule = runtime::Schedule::kDynamic;
+  if (threads > 1 && src.packed && mblocks == 1) {
+    // Few rows (a batch through a layer's packed weights): each thread takes one share of the
+    // columns, as even as whole vectors allow, and the same share on every call (kStatic), so a
+    // core keeps its share of the weights in its own L2 from one run to the next and packs A once
+    // rather than once per block. Blocks of whole panels split 512 columns 6 : 5 on AVX-512.
+    nblocks = std::min(threads, nvectors);
+    vector_blocks = true;
+    schedule = runtime::Schedule::kStatic;
+  } else if (threads > 1) {
     const double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
     const int64_t worth = std::max<int64_t>(threads, static_cast<int64_t>(flops / 5e5));  // >= ~2 µs a block
     const int64_t target = std::min({4 * threads, row_tiles * npanels, worth});
@@ -591,10 +658,20 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   }
 
   const bool pack_a = PacksA(g);
+  auto column_bound = [&](int64_t ni) {
+    return std::min(g.n, vector_blocks ? ni * nvectors / nblocks * kLanes : ni * npanels / nblocks * kNR);
+  };
+  // The packed micro-panel that holds column j in the K block at k0, and its lines: the one to
+  // fetch while the current one is in use.
+  auto packed_panel = [&](int64_t k0, int64_t j, TileArgs& t) {
+    const int64_t panel = j / kNR * kNR;
+    t.prefetch_b = src.packed + k0 * npad + panel * std::min(kb, g.k - k0);
+    t.prefetch_lines = std::min(kb, g.k - k0) * PanelWidth(g.n, panel) / kLineFloats;
+  };
   auto run_block = [&](int64_t item) {
     const int64_t mi = item / nblocks, ni = item % nblocks;
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
-    const int64_t j0 = ni * npanels / nblocks * kNR, jend = std::min(g.n, (ni + 1) * npanels / nblocks * kNR);
+    const int64_t j0 = column_bound(ni), jend = column_bound(ni + 1);
     const int64_t mc = i1 - i0;  // at most kMC (mblocks >= M / kMC): LayoutOf sizes packed A so
     // B in place is read through a copy of each micro-panel once the block has the row tiles to
     // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
@@ -614,14 +691,22 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
         a = packed_a;
       }
       const TileArgs t{g.alpha, g.beta, k0 > 0, k0 + kc == g.k, SplitsK(g.m, g.n), &g.epilogue, i0, 0};
-      for (int64_t j = j0; j < jend; j += kNR) {
+      for (int64_t j = j0, end; j < jend; j = end) {
+        const int64_t panel = j / kNR * kNR;  // j itself but in vector_blocks
+        end = std::min(jend, panel + kNR);
         TileArgs tj = t;
         tj.col0 = j;
         float* c = g.c + i0 * g.ldc + j;
-        const int64_t ncols = std::min(kNR, g.n - j);
+        const int64_t ncols = end - j;
         if (src.packed) {
-          const int64_t width = PanelWidth(g.n, j);
-          RowTiles(mc, kc, a, lda, pack_a, src.packed + k0 * npad + j * kc, width, width / kLanes, c, g.ldc, ncols, tj);
+          if (end < jend) {
+            packed_panel(k0, end, tj);
+          } else if (k0 + kb < g.k) {
+            packed_panel(k0 + kb, j0, tj);
+          }
+          const int64_t width = PanelWidth(g.n, panel);
+          RowTiles(mc, kc, a, lda, pack_a, src.packed + k0 * npad + panel * kc + (j - panel), width,
+                   (ncols + kLanes - 1) / kLanes, c, g.ldc, ncols, tj);
           continue;
         }
         if (copy_panels) {  // a copy of the B micro-panel, rows width apart, zeros past n
@@ -655,7 +740,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   };
   runtime::ParallelFor(mblocks * nblocks, threads > 1 ? 1 : mblocks * nblocks, [&](int64_t b0, int64_t b1) {
     for (int64_t item = b0; item < b1; ++item) run_block(item);
-  });
+  }, schedule);
 }
 
 // M == 1, B in place: memory-bound. B is streamed four rows at a time into a row of partial
@@ -803,6 +888,8 @@ void EpilogueOnly(const GemmArgs& g) {
 
 void GemmF32(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
+  if (g.epilogue.sgd_step && KBlock(g.k) < g.k)
+    throw Error(ErrorCode::kInvalidArgument, "gemm: a fused SGD step needs K <= " + std::to_string(kKC) + ", got " + std::to_string(g.k));
   if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
   if (!g.b)  // a session releases a weight it packed; only a change of SIMD target could need it again
@@ -823,6 +910,7 @@ void PackBF32(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb, f
   PackB(trans_b, k, n, b, ldb, dst);
 }
 int64_t TargetBit() { return HWY_TARGET; }
+int64_t SgdStepMaxK() { return kKC; }
 std::size_t WorkspaceFloats(const GemmArgs& g, int threads) { return LayoutOf(g).Floats(threads); }
 
 }  // namespace axon::kernels::HWY_NAMESPACE
@@ -835,6 +923,7 @@ HWY_EXPORT(GemmF32);
 HWY_EXPORT(PackedBFloats);
 HWY_EXPORT(PackBF32);
 HWY_EXPORT(TargetBit);
+HWY_EXPORT(SgdStepMaxK);
 HWY_EXPORT(WorkspaceFloats);
 
 namespace {
@@ -851,6 +940,9 @@ void CheckGemmArgs(const GemmArgs& g) {
   if (g.epilogue.residual && g.epilogue.ldr < std::max<int64_t>(1, g.n))
     fail("ldr " + std::to_string(g.epilogue.ldr) + " too small");
   if (g.epilogue.bias_kind != GemmBias::kNone && !g.epilogue.bias) fail("bias kind set without bias values");
+  if (g.epilogue.sgd_step && (g.alpha != 1.0f || g.beta != 1.0f || g.epilogue.bias_kind != GemmBias::kNone ||
+                              g.epilogue.residual || g.epilogue.activation != Activation::kNone))
+    fail("a fused SGD step takes alpha 1, beta 1 and no other epilogue");
   if (g.packed_b && (g.packed_b->k() != g.k || g.packed_b->n() != g.n))
     fail("B was packed as " + std::to_string(g.packed_b->k()) + "x" + std::to_string(g.packed_b->n()));
 }
@@ -872,6 +964,8 @@ std::shared_ptr<const PackedB> PackedB::Pack(bool trans_b, int64_t k, int64_t n,
   HWY_DYNAMIC_DISPATCH(PackBF32)(trans_b, k, n, b, ldb, const_cast<float*>(packed->data()));
   return packed;
 }
+
+int64_t GemmSgdStepMaxK() { return HWY_DYNAMIC_DISPATCH(SgdStepMaxK)(); }
 
 std::size_t GemmWorkspaceBytes(const GemmArgs& shape, int threads) {
   return HWY_DYNAMIC_DISPATCH(WorkspaceFloats)(shape, std::max(1, threads)) * sizeof(float);

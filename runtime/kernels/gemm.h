@@ -23,6 +23,15 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // M × N, leading dimension ldr
   int64_t ldr = 0;
   Activation activation = Activation::kNone;
+  // A plain SGD step fused into a weight gradient: C := fma(sum, neg_lr, C) where the sum would
+  // have been stored. neg_lr = float(-lr) gives the bits of storing the gradient, then SgdF32
+  // (its MulAdd(g, -lr, x) of the rounded gradient); alpha·sum + beta·C would round twice. With
+  // weight_decay != 0 the sum becomes fma(C, weight_decay, sum) first, as SgdF32's decay.
+  // Needs alpha 1, beta 1, no bias, residual or activation, and K within one K block
+  // (GemmSgdStepMaxK), so that the sum is finished in registers.
+  bool sgd_step = false;
+  float neg_lr = 0.0f;
+  float weight_decay = 0.0f;
 };
 
 // op(B) packed into the panel layout of the SIMD target that was dispatched when it was packed.
@@ -74,6 +83,9 @@ std::size_t GemmWorkspaceBytes(const GemmArgs& shape, int threads);
 // K == 0 never reads A or B. C must not overlap A, B, bias or residual. Throws axon::Error on
 // negative sizes, leading dimensions that are too small, or a PackedB of another shape.
 void Gemm(const GemmArgs& args);
+
+// The largest K whose sum a fused SGD step (GemmEpilogue::sgd_step) finishes in registers.
+int64_t GemmSgdStepMaxK();
 
 // BLAS-style shorthand for Gemm without an epilogue.
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

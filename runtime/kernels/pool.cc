@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -18,6 +19,31 @@
 #include "runtime/kernels/padded_plane.h"
 #include "runtime/kernels/thread_scratch.h"
 #include "runtime/parallel.h"
+
+#ifndef AXON_RUNTIME_KERNELS_POOL_SHARED_
+#define AXON_RUNTIME_KERNELS_POOL_SHARED_
+namespace axon::kernels::pool_detail {
+
+// Max pooling of 2-D windows 2 or 3 wide with stride 2 along W (ResNet's, SqueezeNet's and most
+// CNNs' 3×3/2 and 2×2/2 pools) goes row by row instead of through the padded, phase-split plane:
+// the plane's rows are copied between columns of -inf padding (rows in the padding are skipped),
+// each window row's maxima taken from two de-interleaving loads and folded in window-row order. The
+// taps are visited in the same (row, column) order, so the result is the same bits. The plane's
+// stride-2 split was most of the cost on such small planes (SqueezeNet's 13×13 to 55×55).
+inline constexpr int64_t kMaxRowsKernelH = 16;
+inline bool MaxRows(PoolKind kind, const WindowGeometry& g) {
+  return kind == PoolKind::kMax && g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.stride[2] == 2 &&
+         g.dilation[2] == 1 && (g.kernel[2] == 2 || g.kernel[2] == 3) && g.kernel[1] <= kMaxRowsKernelH;
+}
+// Floats of a padded row: the columns the windows span, and two widest vectors' overread.
+inline std::size_t MaxRowFloats(const WindowGeometry& g) {
+  return static_cast<std::size_t>((g.out[2] - 1) * 2 + g.kernel[2] + 2 * 16 + 2 + 16);
+}
+// The plane's rows, padded along W only.
+inline std::size_t MaxRowsFloats(const WindowGeometry& g) { return static_cast<std::size_t>(g.in[1]) * MaxRowFloats(g); }
+
+}  // namespace axon::kernels::pool_detail
+#endif
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/pool.cc"
@@ -109,10 +135,64 @@ void PoolPlane(const PoolLayout& l, const float* x, float* y, float* scratch, Op
   }
 }
 
+// pool_detail::MaxRows's path. rows: MaxRowsFloats floats.
+void MaxPoolRows(const WindowGeometry& g, const float* x, float* y, float* rows) {
+  const D d;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(d));
+  const MaxOp op;
+  const V ninf = op.Init(d);
+  const int64_t in_w = g.in[2], out_w = g.out[2], pw = g.pad[2];
+  const auto width = static_cast<int64_t>(pool_detail::MaxRowFloats(g));
+  // Row r of the copy is input row r; its padded column j is input column j - pw, and only the
+  // columns a window reaches are copied.
+  const int64_t extent = (out_w - 1) * 2 + g.kernel[2];
+  const int64_t c0 = std::min(pw, extent), c1 = std::max(c0, std::min(pw + in_w, extent));
+  for (int64_t ih = 0; ih < g.in[1]; ++ih) {
+    float* row = rows + ih * width;
+    for (int64_t j = 0; j < c0; j += N) hn::StoreU(ninf, d, row + j);  // may run into [c0, c1): copied next
+    std::memcpy(row + c0, x + ih * in_w + (c0 - pw), static_cast<std::size_t>(c1 - c0) * sizeof(float));
+    // Whole vectors, the last one ending at the row's end (width - c1 > N).
+    for (int64_t j = c1; j < width; j += N) hn::StoreU(ninf, d, row + std::min(j, width - N));
+  }
+  const bool three = g.kernel[2] == 3;
+  for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+    const float* taps[pool_detail::kMaxRowsKernelH];
+    int64_t count = 0;
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+      const int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
+      if (ih >= 0 && ih < g.in[1]) taps[count++] = rows + ih * width;  // rows in the padding: -inf, never taken
+    }
+    float* yrow = y + oh * out_w;
+    for (int64_t ow = 0; ow < out_w; ow += N) {
+      // Window row by window row, each row's maximum folded in: the same as folding its taps one
+      // by one (the first of equal values stays, and a NaN replaces whatever came before it).
+      V acc = ninf;
+      for (int64_t r = 0; r < count; ++r) {
+        V e0, o0, e1, o1;
+        hn::LoadInterleaved2(d, taps[r] + 2 * ow, e0, o0);
+        V m = op(op(ninf, e0), o0);
+        if (three) {
+          hn::LoadInterleaved2(d, taps[r] + 2 * ow + 2, e1, o1);
+          m = op(m, e1);
+        }
+        acc = op(acc, m);
+      }
+      // A partial vector spills into the next output row, written after it; the plane's last
+      // row stops at its end (the next plane may be another thread's).
+      if (out_w - ow >= N || oh + 1 < g.out[1]) {
+        hn::StoreU(acc, d, yrow + ow);
+      } else {
+        StoreTail(d, acc, yrow + ow, static_cast<std::size_t>(out_w - ow));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void PoolPlaneF32(const PoolLayout& l, const float* x, float* y, float* scratch) {
   if (l.window.OutVolume() == 0) return;
+  if (pool_detail::MaxRows(l.kind, l.window)) return MaxPoolRows(l.window, x, y, scratch);
   if (l.kind == PoolKind::kMax) return PoolPlane(l, x, y, scratch, MaxOp());
   PoolPlane(l, x, y, scratch, SumOp());
 }
@@ -183,7 +263,7 @@ PoolLayout MakePoolLayout(PoolKind kind, int64_t planes, const WindowGeometry& w
     l.count_h = Counts(window, 1, pad_end[1], count_include_pad, 0);
     l.count_w = Counts(window, 2, pad_end[2], count_include_pad, padded_plane::kSlack);
   }
-  l.scratch_floats = Lines(padded_plane::Floats(window));
+  l.scratch_floats = Lines(pool_detail::MaxRows(kind, window) ? pool_detail::MaxRowsFloats(window) : padded_plane::Floats(window));
   return l;
 }
 

@@ -1,11 +1,11 @@
 // Per-target helpers shared by the kernel families. Included once per Highway target (toggle
 // guard below), after <hwy/highway.h>, from a kernel .cc that uses foreach_target.h.
 //
-// Tails go through a small stack buffer rather than MaskedLoad/BlendedStore: on SSSE3/SSE4,
-// Highway 1.0.3 implements MaskedLoad as a full aligned Load, which would read (and fault) past
-// the end of the caller's array. The buffer costs one short copy per array, and the tail lanes
-// are computed by exactly the same vector code as the body, so an element's result does not
-// depend on where a block boundary falls.
+// Tails go through a small stack buffer rather than MaskedLoad/BlendedStore before AVX2 (and
+// for 8- and 16-bit lanes): on SSSE3/SSE4, Highway 1.0.3 implements MaskedLoad as a full aligned
+// Load, which would read (and fault) past the end of the caller's array. The buffer costs one
+// short copy per array, and the tail lanes are computed by exactly the same vector code as the
+// body, so an element's result does not depend on where a block boundary falls.
 
 #if defined(AXON_RUNTIME_KERNELS_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef AXON_RUNTIME_KERNELS_SIMD_INL_H_
@@ -32,6 +32,11 @@ inline constexpr std::size_t kMaxF32Lanes = HWY_MAX_BYTES / sizeof(float);
 template <class D>
 HWY_INLINE hn::Vec<D> LoadTail(D d, const hn::TFromD<D>* HWY_RESTRICT p, std::size_t count) {
   using T = hn::TFromD<D>;
+#if HWY_TARGET <= HWY_AVX2
+  // AVX2's and AVX-512's masked loads of 32- and 64-bit lanes read nothing past count (and a
+  // memcpy of a variable size is a call or a `rep movs`, tens of cycles a row on short rows).
+  if constexpr (sizeof(T) >= 4) return hn::MaskedLoad(hn::FirstN(d, count), d, p);
+#endif
   HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)] = {};
   std::memcpy(buf, p, count * sizeof(T));
   return hn::Load(d, buf);
@@ -41,6 +46,9 @@ HWY_INLINE hn::Vec<D> LoadTail(D d, const hn::TFromD<D>* HWY_RESTRICT p, std::si
 template <class D>
 HWY_INLINE void StoreTail(D d, hn::Vec<D> v, hn::TFromD<D>* HWY_RESTRICT p, std::size_t count) {
   using T = hn::TFromD<D>;
+#if HWY_TARGET <= HWY_AVX2
+  if constexpr (sizeof(T) >= 4) return hn::BlendedStore(v, hn::FirstN(d, count), d, p);  // as LoadTail
+#endif
   HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)];
   hn::Store(v, d, buf);
   std::memcpy(p, buf, count * sizeof(T));

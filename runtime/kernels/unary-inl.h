@@ -105,6 +105,23 @@ struct GeluOp {
   }
 };
 
+// GELU's tanh form (PyTorch's approximate='tanh', ONNX Gelu's approximate="tanh"): 0.5·x·(1 +
+// tanh(u)) with u = √(2/π)·(x + 0.044715·x³), evaluated as x·σ(2u) (1 + tanh u = 2σ(2u)), which
+// never cancels where tanh u nears −1: the formula as written loses all precision there. 2u =
+// x·(2√(2/π) + 2·0.044715·√(2/π)·x²), one FMA and two products, whose rounding (about 1.5 ulp)
+// grows into σ's relative error by |2u|. Against a double reference (tests/runtime/kernels/
+// gelu_test.cc): within 1e-6 relative for x >= -3, 2e-7·|x| absolute everywhere; below -3 the
+// relative error grows (1.6e-6 at x = -5, where the function's own condition number is 35: the
+// float rounding of x alone moves it by 2e-6). σ(2u) is 0 in float below x ≈ -11: x is clamped
+// at -20, so −inf gives −0 (its limit) rather than −inf·0; +inf gives +inf.
+struct GeluTanhOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V p = hn::MulAdd(hn::Mul(x, x), hn::Set(d, 0.0713548162726f), hn::Set(d, 1.5957691216057308f));
+    return hn::Mul(AtLeastKeepNaN(d, x, -20.0f), SigmoidOp()(d, hn::Mul(x, p)));
+  }
+};
+
 // log1p(v) for v in [0, 1] (NaN stays NaN): 2·atanh(s) with s = v / (2 + v) in [0, 1/3], as
 // s·Q(s²). s comes from v itself, never from a rounded 1 + v, so tiny v keep their relative
 // precision (log1p(v) = v·(1 - v/2 + ...)) with no correction term, and |s| <= 1/3 needs no range

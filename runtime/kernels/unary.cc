@@ -35,6 +35,7 @@ void NegF32(const float* x, float* y, int64_t n) { Apply(x, y, n, NegOp()); }
 void AbsF32(const float* x, float* y, int64_t n) { Apply(x, y, n, AbsOp()); }
 void ErfF32(const float* x, float* y, int64_t n) { Apply(x, y, n, ErfOp()); }
 void GeluF32(const float* x, float* y, int64_t n) { Apply(x, y, n, GeluOp()); }
+void GeluTanhF32(const float* x, float* y, int64_t n) { Apply(x, y, n, GeluTanhOp()); }
 void ReciprocalF32(const float* x, float* y, int64_t n) { Apply(x, y, n, ReciprocalOp()); }
 void SoftplusF32(const float* x, float* y, int64_t n) { Apply(x, y, n, SoftplusOp()); }
 void HardSwishF32(const float* x, float* y, int64_t n) { Apply(x, y, n, HardSwishOp()); }
@@ -59,6 +60,7 @@ HWY_EXPORT(NegF32);
 HWY_EXPORT(AbsF32);
 HWY_EXPORT(ErfF32);
 HWY_EXPORT(GeluF32);
+HWY_EXPORT(GeluTanhF32);
 HWY_EXPORT(ReciprocalF32);
 HWY_EXPORT(SoftplusF32);
 HWY_EXPORT(HardSwishF32);
@@ -86,6 +88,7 @@ void Neg(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(
 void Abs(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(AbsF32), x, y, n); }
 void Erf(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ErfF32), x, y, n); }
 void Gelu(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(GeluF32), x, y, n); }
+void GeluTanh(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(GeluTanhF32), x, y, n); }
 void Reciprocal(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(ReciprocalF32), x, y, n); }
 void Softplus(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(SoftplusF32), x, y, n); }
 void HardSwish(const float* x, float* y, int64_t n) { RunBlocked(HWY_DYNAMIC_DISPATCH(HardSwishF32), x, y, n); }

@@ -37,6 +37,9 @@ void Erf(const float* x, float* y, int64_t n);
 // GELU, exact form: 0.5·x·(1 + erf(x/√2)) with Erf's rational; absolute error at most 3e-7·|x|
 // (relative 1e-6 for x >= 0; for x << 0 the result is tiny and 1 + erf cancels).
 void Gelu(const float* x, float* y, int64_t n);
+// GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) as x·sigmoid(2u) (unary-inl.h's
+// GeluTanhOp): 1e-6 relative for x >= -3, 2e-7·|x| absolute everywhere.
+void GeluTanh(const float* x, float* y, int64_t n);
 // 1 / x, correctly rounded (not the 12-bit hardware approximation).
 void Reciprocal(const float* x, float* y, int64_t n);
 // ln(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)): never overflows, and keeps full

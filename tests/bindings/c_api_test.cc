@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -416,7 +417,9 @@ TEST_CASE("C API: a training session steps with hand-computed losses", "[binding
     std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   axon_training_session* t = nullptr;
-  CHECK(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.0f, &t) == AXON_INVALID_ARGUMENT);
+  CHECK(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", -0.1f, &t) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "learning rate must be finite and >= 0, got -0.1"));
+  CHECK(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", NAN, &t) == AXON_INVALID_ARGUMENT);
   CHECK(axon_training_session_load(path.c_str(), nullptr, "hinge", "sgd", 0.1f, &t) == AXON_INVALID_ARGUMENT);
   CHECK(t == nullptr);
   REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.1f, &t) == AXON_OK);
@@ -456,5 +459,28 @@ TEST_CASE("C API: a training session steps with hand-computed losses", "[binding
   REQUIRE(axon_session_run(s, &xi, 1, &yo, 1) == AXON_OK);
   CHECK(out[0] == Approx(0.6f));
   axon_session_destroy(s);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("C API: learning rate 0 is accepted and leaves the parameters as they are, as in C++ and torch", "[bindings][c]") {
+  const auto dir = axon::cli_test::TempDir("c_api_lr0");
+  const std::string path = (dir / "linear.axon").string();
+  {
+    const std::string bytes = LinearModel();
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  axon_training_session* t = nullptr;
+  REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.0f, &t) == AXON_OK);
+  // W = [1, -1], x = [1, 2], label 0: prediction -1 and MSE 1 at every step, since nothing moves.
+  float x[2] = {1, 2}, y[1] = {0};
+  int64_t x_dims[2] = {1, 2}, y_dims[2] = {1, 1};
+  axon_input in = {x, sizeof x, x_dims, 2, AXON_F32};
+  axon_input lab = {y, sizeof y, y_dims, 2, AXON_F32};
+  for (int k = 0; k < 3; ++k) {
+    float loss = -1;
+    REQUIRE(axon_training_session_step(t, &in, 1, &lab, &loss) == AXON_OK);
+    CHECK(loss == 1.0f);
+  }
+  axon_training_session_destroy(t);
   std::filesystem::remove_all(dir);
 }

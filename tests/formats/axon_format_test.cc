@@ -12,11 +12,13 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "formats/axon_format.h"
+#include "formats/checksum.h"
 #include "tests/formats/format_test_util.h"
 
 using namespace axon;
@@ -453,6 +455,63 @@ TEST_CASE("axon format: every truncation and byte flip gives a model or an axon:
     }
   }
   CHECK(refused * 2 > 3 * bytes.size());  // most corruptions are caught, not silently accepted
+}
+
+TEST_CASE("axon format: a checkpoint ends with its CRC-32C; every truncation or flipped byte is refused",
+          "[formats][axon][hostile]") {
+  Checkpoint c{RichModel(), TrainingState{7, "sgd", {{"lr", 0.1}}, {{"fc1.bias", {{"velocity", Tensor::Zeros(DType::kF32, {2})}}}}}};
+  const std::string bytes = SerializeCheckpoint(c);
+  // The last 5 bytes: field 13 as fixed32 (tag 0x6D), the CRC-32C of every byte before its value.
+  REQUIRE(static_cast<unsigned char>(bytes[bytes.size() - 5]) == 0x6D);
+  uint32_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
+  CHECK(stored == internal::Crc32cPortable(bytes.data(), bytes.size() - 4));
+  // Nothing damaged ever loads as a training state: refused, or (cut before it) no checkpoint at all.
+  auto refused = [](const std::string& b) {
+    try {
+      return !ParseCheckpoint(b.data(), b.size(), "ck.axon").training.has_value();
+    } catch (const Error& e) {
+      return e.code() == ErrorCode::kInvalidFile || e.code() == ErrorCode::kUnsupported;
+    }
+  };
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    INFO("truncated to " << n << " of " << bytes.size() << " bytes");
+    REQUIRE(refused(bytes.substr(0, n)));
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    for (unsigned char flip : {0x01, 0x08, 0x80, 0xFF}) {
+      std::string b = bytes;
+      b[i] = static_cast<char>(b[i] ^ flip);
+      INFO("byte " << i << " xor " << int(flip));
+      REQUIRE(refused(b));
+    }
+
+  // A flipped bit in a weight of a checkpoint file: named, for a resume and for a run alike.
+  ScratchDir dir;
+  const std::string path = dir.File("ckpt.axon");
+  std::string damaged = bytes;
+  const std::size_t weight = damaged.find(std::string("\x00\x00\xc0\x3f", 4));  // 1.5f, one of RichModel's weights
+  REQUIRE(weight != std::string::npos);
+  damaged[weight + 1] = static_cast<char>(damaged[weight + 1] ^ 0x04);
+  std::ofstream(path, std::ios::binary) << damaged;
+  CHECK_THAT(ErrorOf([&] { ReadCheckpointFile(path); }, ErrorCode::kInvalidFile),
+             StartsWith(path + ": checksum mismatch (stored CRC-32C ") &&
+                 Contains("the checkpoint was damaged or changed after it was written"));
+  CHECK_THAT(ErrorOf([&] { ReadModelFile(path); }, ErrorCode::kInvalidFile), Contains("checksum mismatch"));
+  std::ofstream(path, std::ios::binary) << bytes;
+  CHECK(ReadCheckpointFile(path).training->step == 7);
+
+  // Checkpoints written before checksums (no fields 12 and 13) load unchecked; one that says it has
+  // a checksum must have it.
+  Wire graph;
+  graph.Msg(f::kInitializers, TensorMsg("w", f::kF32, {2}, F32Bytes({1, 2})));
+  Wire old = ModelMsg(graph);
+  old.Msg(f::kTraining, Wire().Int(f::kStep, 3).Str(f::kOptimizer, "sgd"));
+  CHECK(ParseCheckpoint(old.bytes().data(), old.bytes().size(), "old.axon").training->step == 3);
+  Wire unsure = ModelMsg(graph);
+  unsure.Msg(f::kTraining, Wire().Int(f::kStep, 3).Int(12, 1));
+  CHECK_THAT(ErrorOf([&] { ParseCheckpoint(unsure.bytes().data(), unsure.bytes().size(), "ck.axon"); }, ErrorCode::kInvalidFile),
+             Contains("ck.axon: the checkpoint's checksum is missing or not at the end of the file"));
 }
 
 TEST_CASE("axon format: format and opset versions", "[formats][axon][hostile]") {

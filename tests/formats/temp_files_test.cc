@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "formats/file_util.h"
 #include "tests/formats/format_test_util.h"
@@ -57,4 +60,31 @@ TEST_CASE("temp files: SIGINT or SIGTERM mid-write removes the temporary file an
     CHECK_FALSE(fs::exists(tmp));
     CHECK_FALSE(fs::exists(dir.File("ckpt.axon")));
   }
+}
+
+TEST_CASE("temp files: what a SIGKILL mid-write leaves is removed by the next write of that file, nothing else",
+          "[formats][temp_files]") {
+  ScratchDir dir;
+  const std::string path = dir.File("ckpt.axon");
+  int status = 0;
+  const std::string killed = WriteThenSignal(path, SIGKILL, status);  // no handler runs: the file stays
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(fs::exists(killed));
+  // Kept: a live process's write in progress (pid 1 always exists), names of another pattern or
+  // another file, and a directory.
+  const std::vector<std::string> kept = {path + ".tmp.1.0", path + ".tmp.x.0", path + ".tmp.123", path + ".tmp.123.4.5",
+                                         dir.File("other.axon.tmp.999999999.0"), path + ".tmpx.999999999.0"};
+  for (const std::string& name : kept) std::ofstream(name) << "keep";
+  fs::create_directory(path + ".tmp.999999998.0");
+  const std::string text = "new";
+  const std::string_view chunks[] = {text};
+  axon::formats::internal::WriteFileAtomically(path, chunks);
+  CHECK_FALSE(fs::exists(killed));
+  for (const std::string& name : kept) {
+    INFO(name);
+    CHECK(fs::exists(name));
+  }
+  CHECK(fs::is_directory(path + ".tmp.999999998.0"));
+  std::ifstream in(path);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "new");
 }

@@ -213,6 +213,7 @@ TEST_CASE("autodiff: pointwise ops", "[autodiff]") {
       {"Exp", -2, 1, {}},        {"Log", 0.5f, 3, {}}, {"Sqrt", 0.5f, 3, {}},    {"Erf", -2, 2, {}},
       {"Identity", -2, 2, {}},   {"LeakyRelu", -2, 2, {}}, {"LeakyRelu", -2, 2, {{"alpha", 0.3f}}},
       {"LeakyRelu", -2, 2, {{"alpha", -0.5f}}}, {"Gelu", -3, 3, {}},
+      {"Gelu", -3, 3, {{"approximate", std::string("tanh")}}},
   };
   for (const Case& c : cases) {
     INFO(c.op);

@@ -340,6 +340,8 @@ inline std::map<std::string, DTensor> EvaluateDouble(const graph::Graph& g, std:
     else if (op == "Log") y = Unary(in(0), [](double a) { return std::log(a); });
     else if (op == "Sqrt") y = Unary(in(0), [](double a) { return std::sqrt(a); });
     else if (op == "Erf") y = Unary(in(0), [](double a) { return std::erf(a); });
+    else if (op == "Gelu" && attrs.String("approximate") == "tanh")
+      y = Unary(in(0), [](double a) { return 0.5 * a * (1 + std::tanh(std::sqrt(2 / M_PI) * (a + 0.044715 * a * a * a))); });
     else if (op == "Gelu") y = Unary(in(0), [](double a) { return 0.5 * a * (1 + std::erf(a / std::sqrt(2.0))); });
     else if (op == "Relu") y = Unary(in(0), [](double a) { return a > 0 ? a : 0.0; });
     else if (op == "Sigmoid") y = Unary(in(0), [](double a) { return 1 / (1 + std::exp(-a)); });

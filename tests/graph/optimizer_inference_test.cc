@@ -116,3 +116,25 @@ TEST_CASE("Adam's outputs have X's shape; its attributes are checked as torch.op
                     Catch::Contains("input M [2,4] must have X's shape"));
   CHECK_THROWS_WITH(Adam({F32({2, 3}), F32({2, 3}), F32({}), I64({}), Omitted(), F32({2, 3})}), Catch::Contains("M"));
 }
+
+TEST_CASE("GemmSGD's output has X's shape, which must be op(A)·op(B)'s", "[graph][infer][infer:GemmSGD]") {
+  auto infer = [](std::vector<ValueInfo> in, std::map<std::string, Attribute> attrs = {}) {
+    return InferOpOutputs("GemmSGD", std::move(in), 1, std::move(attrs));
+  };
+  const Dim batch = Dim::Symbol("batch");
+  // dW = dYᵀ·X: dY [batch, 4], X [batch, 3], W [4, 3]; After may be anything, or absent.
+  const auto y = infer({F32({batch, 4}), F32({batch, 3}), F32({4, 3}), F32({}), F32({}), F32({batch, 4}), I64({2})},
+                       {{"transA", int64_t{1}}});
+  REQUIRE(y.size() == 1);
+  CHECK(y[0].dtype == DType::kF32);
+  CHECK(y[0].shape == Shape({4, 3}));
+  CHECK(infer({F32({4, 5}), F32({3, 5}), F32({4, 3}), F32({1}), F32({})}, {{"transB", int64_t{1}}})[0].shape == Shape({4, 3}));
+
+  CHECK_THROWS_WITH(infer({F32({batch, 4}), F32({batch, 3}), F32({3, 4}), F32({}), F32({})}, {{"transA", int64_t{1}}}),
+                    Catch::Contains("X [3,4] must have op(A)·op(B)'s shape [4,3]"));
+  CHECK_THROWS_WITH(infer({F32({4, 5}), F32({6, 3}), F32({4, 3}), F32({}), F32({})}), Catch::Contains("inner dimensions differ"));
+  CHECK_THROWS_WITH(infer({F32({4, 5}), F32({5, 3}), F32({4, 3}), F32({2}), F32({})}), Catch::Contains("LR"));
+  CHECK_THROWS_WITH(infer({F32({4, 5}), F32({5, 3}), F32({4, 3}), F32({}), F32({})}, {{"weight_decay", -0.5f}}),
+                    Catch::Contains("weight_decay must be >= 0"));
+  CHECK_THROWS(infer({F32({4, 5}), F32({5, 3}), F32({4, 3}), F32({})}));  // no Guard
+}

@@ -11,6 +11,7 @@
 #include "axon/axon.h"
 #include "graph/builder.h"
 #include "runtime/executor.h"
+#include "runtime/kernels/attention.h"
 #include "runtime/memory_planner.h"
 #include "runtime/session_factory.h"
 #include "tests/runtime/allocation_counter.h"
@@ -214,6 +215,30 @@ TEST_CASE("kernel scratch counts against the memory limit, and arenas are reused
   Session enough = Compile(g, {.threads = 1, .memory_limit_bytes = 2 << 20});
   const auto first = enough.Run({{"a", inputs[0]}, {"w", inputs[1]}})[0].ToFloatVector();
   for (int i = 0; i < 100; ++i) REQUIRE(enough.Run({{"a", inputs[0]}, {"w", inputs[1]}})[0].ToFloatVector() == first);
+}
+
+TEST_CASE("FusedAttention's scratch counts against the memory limit", "[runtime][plan][kernel:FusedAttention]") {
+  // 4096 keys: each thread's scores for a block of 32 query rows take 32 x 4096 floats = 512 KiB.
+  graph::GraphBuilder b("attention_scratch");
+  auto q = b.Input("q", DType::kF32, Shape({1, 64, 8}));
+  auto kt = b.Input("kt", DType::kF32, Shape({1, 8, 4096}));
+  auto v = b.Input("v", DType::kF32, Shape({1, 4096, 8}));
+  b.Output(b.Op("FusedAttention", {q, kt, v}, {{"scale", 0.35f}}, "attn"), "y");
+  const graph::Graph g = b.Build();
+  const std::vector<Tensor> in = {RandomTensor({1, 64, 8}, 1), RandomTensor({1, 8, 4096}, 2), RandomTensor({1, 4096, 8}, 3)};
+  const std::vector<NamedTensor> named = {{"q", in[0]}, {"kt", in[1]}, {"v", in[2]}};
+  Session small = Compile(g, {.threads = 1, .memory_limit_bytes = 256 << 10});
+  CHECK_THROWS_WITH(small.Run(named), Catch::Contains("node 'attn' (FusedAttention): needs") &&
+                                         Catch::Contains("bytes of scratch") && Catch::Contains("memory limit of 262144 bytes"));
+  // Within the limit, the plan's scratch gives the numbers of per-thread buffers (a direct call).
+  kernels::AttentionShape shape{.batch = 1, .rows = 64, .depth = 8, .cols = 4096, .depth_v = 8, .scale = 0.35f};
+  CHECK(kernels::AttentionWorkspaceBytes(shape, 2) >= 2 * 32 * 4096 * sizeof(float));
+  std::vector<float> direct(64 * 8);
+  kernels::AttentionF32(shape, in[0].data<float>(), in[1].data<float>(), in[2].data<float>(), direct.data());
+  for (int threads : {1, 2}) {
+    Session enough = Compile(g, {.threads = threads, .memory_limit_bytes = 8 << 20});
+    CHECK(enough.Run(named)[0].ToFloatVector() == direct);
+  }
 }
 
 TEST_CASE("RunInto checks the caller's output buffers", "[runtime][plan]") {

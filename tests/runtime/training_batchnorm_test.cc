@@ -6,14 +6,14 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <unistd.h>
 
 #include "axon/axon.h"
 #include "formats/axon_format.h"
 #include "graph/builder.h"
+#include "tests/runtime/training_test_util.h"
 
 using namespace axon;
+using namespace axon::training_test;
 using graph::Dim;
 using graph::Shape;
 
@@ -41,25 +41,6 @@ graph::Model Net(bool exported_for_training = true) {
   m.graph = b.Build();
   return m;
 }
-
-TrainingSession Load(const graph::Model& m, TrainingOptions options) {
-  options.session.threads = 1;
-  const std::string bytes = formats::SerializeModel(m);
-  return TrainingSession::LoadFromBytes(bytes.data(), bytes.size(), options, "bn.axon");
-}
-
-std::vector<char> Bytes(const Tensor& t) {
-  const char* p = static_cast<const char*>(t.raw_data());
-  return std::vector<char>(p, p + t.nbytes());
-}
-
-struct ScratchFile {
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("axon_bn_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".axon"))
-                         .string();
-  ~ScratchFile() { std::filesystem::remove(path); }
-  static inline int counter = 0;
-};
 
 // The step by hand, in double: forward with batch statistics, MSE, backward through them.
 struct HandStep {

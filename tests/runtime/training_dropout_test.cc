@@ -5,16 +5,16 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <unistd.h>
 
 #include "axon/axon.h"
 #include "formats/axon_format.h"
 #include "graph/autodiff.h"
 #include "graph/builder.h"
 #include "runtime/session_factory.h"
+#include "tests/runtime/training_test_util.h"
 
 using namespace axon;
+using namespace axon::training_test;
 using graph::Dim;
 using graph::Shape;
 
@@ -37,12 +37,6 @@ graph::Model DropoutModel(float ratio) {
   return m;
 }
 
-TrainingSession Load(const graph::Model& m, TrainingOptions options, int threads = 1) {
-  options.session.threads = threads;
-  const std::string bytes = formats::SerializeModel(m);
-  return TrainingSession::LoadFromBytes(bytes.data(), bytes.size(), options, "dropout.axon");
-}
-
 std::vector<float> Inputs(int k) {
   std::vector<float> x(kBatch * kFeatures);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i) + static_cast<float>(k)) + 1.5f;
@@ -58,19 +52,6 @@ float StepOn(TrainingSession& s, int k) {
   std::vector<float> x = Inputs(k), t = Targets(k);
   return s.Step(Tensor::View(x.data(), {kBatch, kFeatures}), Tensor::View(t.data(), {kBatch, kFeatures}));
 }
-
-std::vector<char> Bytes(const Tensor& t) {
-  const char* p = static_cast<const char*>(t.raw_data());
-  return std::vector<char>(p, p + t.nbytes());
-}
-
-struct ScratchFile {
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("axon_dropout_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".axon"))
-                         .string();
-  ~ScratchFile() { std::filesystem::remove(path); }
-  static inline int counter = 0;
-};
 
 }  // namespace
 

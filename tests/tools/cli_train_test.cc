@@ -14,44 +14,11 @@
 #include "graph/builder.h"
 #include "tests/formats/onnx/onnx_test_util.h"
 #include "tests/tools/cli_test_util.h"
+#include "tests/tools/cli_train_util.h"
 
 namespace fs = std::filesystem;
 using namespace axon;
 using namespace axon::cli_test;
-
-namespace {
-
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-// The "loss X" values of the epoch lines, in order.
-std::vector<double> EpochLosses(const std::string& out) {
-  std::vector<double> losses;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("epoch ", 0) == 0) losses.push_back(std::stod(line.substr(line.find("loss ") + 5)));
-  return losses;
-}
-
-// 16 samples of a smooth function of two inputs, and 3 classes by the sign pattern.
-void WriteData(const fs::path& dir) {
-  std::vector<float> x, y;
-  std::vector<int64_t> classes;
-  for (int i = 0; i < 16; ++i) {
-    const float a = static_cast<float>(i % 4) / 3 - 0.5f, b = static_cast<float>(i / 4) / 3 - 0.5f;
-    x.insert(x.end(), {a, b});
-    y.push_back(0.5f * a - 0.25f * b);
-    classes.push_back(a < 0 ? 0 : b < 0 ? 1 : 2);
-  }
-  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {16, 2}));
-  formats::WriteNpyFile((dir / "y.npy").string(), Tensor::View(y.data(), {16, 1}));
-  formats::WriteNpyFile((dir / "c.npy").string(), Tensor::View(classes.data(), {16}));
-}
-
-}  // namespace
 
 TEST_CASE("train: an MLP from init learns, and the result runs", "[cli][train]") {
   const fs::path dir = TempDir("train");
@@ -81,7 +48,7 @@ TEST_CASE("train: classification prints accuracy, validation too", "[cli][train]
   const fs::path dir = TempDir("train_ce");
   WriteData(dir);
   REQUIRE(Axon("init mlp --layers 2,16,3 --seed 2 -o m.axon", dir).code == 0);
-  const Result r = Axon("train m.axon --data x.npy --labels c.npy --loss ce --optimizer momentum --lr 0.1 "
+  const Result r = Axon(kTrainCe + "--optimizer momentum --lr 0.1 "
                         "--epochs 40 --batch-size 4 --shuffle --seed 5 --val-split 0.25 --log-every 10 -o out.axon",
                         dir);
   INFO(r.out << r.err);
@@ -105,7 +72,7 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
   formats::WriteNpyFile((dir / "bad.npy").string(), Tensor::View(bad.data(), {4}));
   formats::WriteNpyFile((dir / "four.npy").string(), Tensor::View(four.data(), {4, 2}));
   const struct {
-    const char* args;
+    std::string args;
     const char* message;
   } cases[] = {
       {"train m3.axon --data x.npy --labels c.npy --loss ce -o out.axon",
@@ -120,29 +87,29 @@ TEST_CASE("train: data that does not fit the model is one line naming the file",
        "bad.npy: label 7 (element 3) is not a class index of the model's 3 classes (0..2, or -100 to ignore the sample)"},
       {"train m.axon --data x.npy --labels c.npy -o out.axon", "missing --loss"},
       {"train m.axon --data x.npy --labels c.npy --loss hinge -o out.axon", "unknown loss 'hinge'"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer rmsprop -o out.axon", "unknown optimizer 'rmsprop'"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --resume -o out.axon", "--resume needs --checkpoint PATH"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce -o no/such/out.axon",
+      {kTrainCe + "--optimizer rmsprop -o out.axon", "unknown optimizer 'rmsprop'"},
+      {kTrainCe + "--resume -o out.axon", "--resume needs --checkpoint PATH"},
+      {kTrainCe + "--val-split 1.5 -o out.axon", "--val-split needs a number from 0"},
+      {kTrainCe + "-o no/such/out.axon",
        "no/such/out.axon: cannot write there: no directory no/such"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint x.npy/ck.axon -o out.axon",
+      {kTrainCe + "--checkpoint x.npy/ck.axon -o out.axon",
        "x.npy/ck.axon: cannot write there: x.npy is not a directory"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint . -o out.axon", ".: cannot write: Is a directory"},
+      {kTrainCe + "--checkpoint . -o out.axon", ".: cannot write: Is a directory"},
       // Outputs that would overwrite an input, or each other, are refused before training.
-      {"train m.axon --data x.npy --labels c.npy --loss ce -o x.npy", "-o x.npy names the same file as --data x.npy"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint ./c.npy -o out.axon",
+      {kTrainCe + "-o x.npy", "-o x.npy names the same file as --data x.npy"},
+      {kTrainCe + "--checkpoint ./c.npy -o out.axon",
        "--checkpoint ./c.npy names the same file as --labels c.npy"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce -o m.axon", "-o m.axon names the same file as MODEL m.axon"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce -o same.axon --checkpoint ./same.axon",
+      {kTrainCe + "-o m.axon", "-o m.axon names the same file as MODEL m.axon"},
+      {kTrainCe + "-o same.axon --checkpoint ./same.axon",
        "--checkpoint and -o name the same file"},
       // Targets that the final write would refuse are refused before the training too.
-      {"train m.axon --data x.npy --labels c.npy --loss ce -o /dev/null",
+      {kTrainCe + "-o /dev/null",
        "/dev/null: cannot write: a character device is in the way (only a regular file is replaced)"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --checkpoint link.axon -o out.axon",
+      {kTrainCe + "--checkpoint link.axon -o out.axon",
        "link.axon: cannot write: a symbolic link is in the way"},
       // Options of another optimizer are refused both ways.
-      {"train m.axon --data x.npy --labels c.npy --loss ce --beta1 0.5 -o out.axon", "--beta1 applies to adam and adamw only, not sgd"},
-      {"train m.axon --data x.npy --labels c.npy --loss ce --optimizer momentum --epsilon 3 -o out.axon",
+      {kTrainCe + "--beta1 0.5 -o out.axon", "--beta1 applies to adam and adamw only, not sgd"},
+      {kTrainCe + "--optimizer momentum --epsilon 3 -o out.axon",
        "--epsilon applies to adam and adamw only, not momentum"},
       // Non-finite data is named where it is, not reported as a diverged loss.
       {"train m.axon --data xnan.npy --labels c.npy --loss ce -o out.axon", "xnan.npy: sample 2 (element 5 of the data) holds NaN"},
@@ -192,7 +159,7 @@ TEST_CASE("train: a NaN loss stops with the epoch and step, writing neither OUT 
   const Result one = Axon("train m.axon --data x.npy --labels nan.npy --loss ce --batch-size 4 -o out.axon", dir);
   CHECK(one.err.find("training stopped, leaving out.axon as it was (every label of this batch is -100, ignored") != std::string::npos);
   // A diverged run is blamed on the learning rate.
-  const Result lr = Axon("train m.axon --data x.npy --labels c.npy --loss ce --lr 1e38 --batch-size 4 -o out.axon", dir);
+  const Result lr = Axon(kTrainCe + "--lr 1e38 --batch-size 4 -o out.axon", dir);
   CHECK(lr.err.find("training stopped, leaving out.axon as it was (a lower --lr may help)") != std::string::npos);
   fs::remove_all(dir);
 }
@@ -201,7 +168,7 @@ TEST_CASE("train: --resume from a checkpoint ends bit for bit where an uninterru
   const fs::path dir = TempDir("train_resume");
   WriteData(dir);
   REQUIRE(Axon("init mlp --layers 2,8,3 --seed 4 -o m.axon", dir).code == 0);
-  const std::string common = "train m.axon --data x.npy --labels c.npy --loss ce --optimizer adamw --lr 0.02 --batch-size 5 "
+  const std::string common = kTrainCe + "--optimizer adamw --lr 0.02 --batch-size 5 "
                              "--shuffle --seed 9 ";
   REQUIRE(Axon(common + "--epochs 6 --checkpoint whole.ckpt -o whole.axon", dir).code == 0);
   REQUIRE(Axon(common + "--epochs 3 --checkpoint part.ckpt --checkpoint-every 2 -o half.axon", dir).code == 0);
@@ -253,7 +220,7 @@ TEST_CASE("train: --resume checks an edited checkpoint's settings, and one alrea
   const fs::path dir = TempDir("train_edited");
   WriteData(dir);
   REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
-  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 2 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  REQUIRE(Axon(kTrainCe + "--epochs 2 --checkpoint ck.axon -o out.axon", dir).code == 0);
   const std::string ck = (dir / "ck.axon").string();
   const formats::Checkpoint saved = formats::ReadCheckpointFile(ck);
   const std::string resume = "train m.axon --data x.npy --labels c.npy --epochs 3 --checkpoint ck.axon --resume -o again.axon";
@@ -292,7 +259,7 @@ TEST_CASE("train: --resume with other data than the checkpoint's is refused, nam
   const fs::path dir = TempDir("train_other_data");
   WriteData(dir);
   REQUIRE(Axon("init mlp --layers 2,4,3 -o m.axon", dir).code == 0);
-  REQUIRE(Axon("train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 --checkpoint ck.axon -o out.axon", dir).code == 0);
+  REQUIRE(Axon(kTrainCe + "--epochs 1 --checkpoint ck.axon -o out.axon", dir).code == 0);
   // The same samples, one label changed; then fewer samples.
   const Tensor c = formats::ReadNpyFile((dir / "c.npy").string());
   std::vector<int64_t> classes(c.data<int64_t>(), c.data<int64_t>() + c.size());
@@ -436,7 +403,7 @@ TEST_CASE("train: --seed without --shuffle seeds Dropout's masks", "[cli][train]
   graph::Model m;
   m.graph = b.Build();
   formats::WriteModelFile(m, (dir / "m.axon").string());
-  const std::string train = "train m.axon --data x.npy --labels c.npy --loss ce --lr 0.5 --epochs 3 --batch-size 4 ";
+  const std::string train = kTrainCe + "--lr 0.5 --epochs 3 --batch-size 4 ";
   REQUIRE(Axon(train + "--seed 3 -o a.axon", dir).code == 0);
   REQUIRE(Axon(train + "--seed 3 -o b.axon", dir).code == 0);
   REQUIRE(Axon(train + "--seed 4 -o c.axon", dir).code == 0);
@@ -458,7 +425,7 @@ TEST_CASE("train: an output directory it may not write is refused before trainin
   for (const char* target : {"-o ro/out.axon", "--checkpoint ro/ck.axon -o out2.axon"}) {
     INFO(target);
     const std::string cmd = "cd '" + dir.string() + "' && " + (as.empty() ? "" : "setpriv " + as) + "timeout 120 '" +
-                            AXON_CLI_PATH + "' train m.axon --data x.npy --labels c.npy --loss ce --epochs 1 " + target +
+                            AXON_CLI_PATH + "' " + kTrainCe + "--epochs 1 " + target +
                             " >/dev/null 2>err.txt";
     const int status = std::system(cmd.c_str());
     CHECK(WIFEXITED(status));

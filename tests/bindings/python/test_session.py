@@ -62,6 +62,23 @@ np.testing.assert_array_equal(out["cnt"], 2 * k)
 np.testing.assert_array_equal(t.run({"a": a, "k": k.astype(np.int32)})["cnt"], 2 * k)  # widened
 expect_error(TypeError, "input 'k' is i64 (numpy int64); an array of float32 does not convert", t.run,
              {"a": a, "k": k.astype(np.float32)})
+# Narrowing integers converts values that fit, and refuses, naming the input, those that numpy's
+# same_kind casting would wrap (int64 3000000000 is int32 -1294967296).
+from onnx import TensorProto, helper, save  # noqa: E402
+i32 = os.path.join(d, "i32.onnx")
+save(helper.make_model(helper.make_graph(
+    [helper.make_node("Add", ["k", "k"], ["y"])], "i32", [helper.make_tensor_value_info("k", TensorProto.INT32, ["n"])],
+    [helper.make_tensor_value_info("y", TensorProto.INT32, ["n"])]), opset_imports=[helper.make_opsetid("", 17)]), i32)
+s32 = axon.Session(i32)
+fits = np.array([-2**31, 7, 2**30 - 1], np.int64)
+np.testing.assert_array_equal(s32.run({"k": fits})["y"], (2 * fits).astype(np.int32))
+np.testing.assert_array_equal(s32.run({"k": [1, 2]})["y"], np.array([2, 4], np.int32))
+expect_error(axon.Error, "input 'k' is i32 (numpy int32); the int64 array holds 3000000000, outside its range "
+             "[-2147483648, 2147483647]: converting would wrap it", s32.run, {"k": np.array([1, 3000000000], np.int64)})
+expect_error(axon.Error, "the int64 array holds -2147483649", s32.run, {"k": np.array([-2**31 - 1, 0], np.int64)})
+expect_error(axon.Error, "the uint64 array holds 4294967295", s32.run, {"k": np.array([4294967295], np.uint64)})
+expect_error(axon.Error, "input 'k' is i64 (numpy int64); the uint64 array holds 9223372036854775808", t.run,
+             {"a": a[:1], "k": np.full((1, 3), 2**63, np.uint64)})
 
 # Errors carry Axon's message.
 expect_error(axon.Error, "missing input x: f32[batch,4]", s.run, {})

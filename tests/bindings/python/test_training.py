@@ -1,5 +1,5 @@
-"""axon.TrainingSession: losses and trained weights against a NumPy computation of MSE and SGD,
-export, and errors."""
+"""axon.TrainingSession: losses and trained weights against a NumPy computation of MSE and SGD
+(momentum, Nesterov, dampening, weight decay), checkpoints, export, and errors."""
 import os
 import threading
 
@@ -49,6 +49,64 @@ np.testing.assert_allclose(t.predict(x), x @ w.T + b, rtol=1e-5, atol=1e-5)
 out = os.path.join(d, "trained.axon")
 t.export(out)
 np.testing.assert_allclose(axon.Session(out).run({"x": x})["y"], x @ w.T + b, rtol=1e-5, atol=1e-5)
+
+# torch.optim.SGD's momentum, Nesterov and weight decay, by hand: g = grad + wd·p; buf = g at the
+# first step, then momentum·buf + (1 - dampening)·g; Nesterov steps along g + momentum·buf.
+nm = axon.TrainingSession(path, loss="mse", optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01,
+                          threads=1)
+assert nm.optimizer == {"name": "sgd", "lr": np.float32(0.05), "weight_decay": np.float32(0.01),
+                        "momentum": np.float32(0.9), "dampening": 0.0, "nesterov": True}, nm.optimizer
+w, b = w0.astype(np.float64), b0.astype(np.float64)
+bufs = None
+for step in range(3):
+    xs = rng.standard_normal((4, 3)).astype(np.float32)
+    ts = rng.standard_normal((4, 2)).astype(np.float32)
+    g = 2 * (xs @ w.T + b - ts) / ts.size
+    grads = [g.T @ xs + 0.01 * w, g.sum(axis=0) + 0.01 * b]
+    bufs = grads if bufs is None else [0.9 * m + gr for m, gr in zip(bufs, grads)]
+    w, b = [p - 0.05 * (gr + 0.9 * m) for p, gr, m in zip((w, b), grads, bufs)]
+    nm.step(xs, ts)
+np.testing.assert_allclose(nm.parameter("w"), w, rtol=1e-5, atol=1e-6)
+np.testing.assert_allclose(nm.parameter("b"), b, rtol=1e-5, atol=1e-6)
+# Dampening 0.5 without Nesterov: the second step moves by lr·(0.9·g1 + 0.5·g2).
+dm = axon.TrainingSession(path, loss="mse", lr=0.1, momentum=0.9, dampening=0.5, frozen=["w"], threads=1)
+assert dm.parameters == ["b"]
+xs = rng.standard_normal((4, 3)).astype(np.float32)
+ts = rng.standard_normal((4, 2)).astype(np.float32)
+b = b0.astype(np.float64)
+g1 = (2 * (xs @ w0.T + b - ts) / ts.size).sum(axis=0)
+b1 = b - 0.1 * g1
+g2 = (2 * (xs @ w0.T + b1 - ts) / ts.size).sum(axis=0)
+dm.step(xs, ts)
+dm.step(xs, ts)
+np.testing.assert_allclose(dm.parameter("b"), b1 - 0.1 * (0.9 * g1 + 0.5 * g2), rtol=1e-5, atol=1e-6)
+expect_error(axon.Error, "'w' is not a trainable parameter", dm.parameter, "w")
+adamw = axon.TrainingSession(path, optimizer="adamw", betas=(0.8, 0.99), eps=1e-6)
+assert adamw.optimizer == {"name": "adamw", "lr": np.float32(0.001), "weight_decay": np.float32(0.01),
+                           "betas": (np.float32(0.8), np.float32(0.99)), "eps": np.float32(1e-6)}, adamw.optimizer
+expect_error(axon.Error, "Nesterov momentum requires a momentum > 0", axon.TrainingSession, path, nesterov=True)
+expect_error(axon.Error, "momentum, dampening and nesterov apply to sgd and momentum only", axon.TrainingSession, path,
+             optimizer="adam", momentum=0.9)
+
+# A checkpoint: 2 steps, save, resume, 2 more steps end bit for bit where 4 uninterrupted steps do.
+batches = [(rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 2)).astype(np.float32))
+           for _ in range(4)]
+settings = dict(loss="mse", optimizer="adam", lr=0.01, weight_decay=0.1, threads=1)
+whole = axon.TrainingSession(path, **settings)
+for xs, ts in batches:
+    whole.step(xs, ts)
+part = axon.TrainingSession(path, **settings)
+for xs, ts in batches[:2]:
+    part.step(xs, ts)
+ckpt = os.path.join(d, "ckpt.axon")
+part.save_checkpoint(ckpt)
+resumed = axon.TrainingSession.resume(ckpt, threads=1)
+assert resumed.steps == 2 and resumed.loss == "mse" and resumed.optimizer == part.optimizer, resumed.optimizer
+for xs, ts in batches[2:]:
+    resumed.step(xs, ts)
+for name in ("w", "b"):
+    np.testing.assert_array_equal(resumed.parameter(name), whole.parameter(name))
+expect_error(axon.Error, "has no training state: not a checkpoint", axon.TrainingSession.resume, out)
 
 # Errors: a bad loss, labels of the wrong shape, labels that would need a narrowing cast.
 expect_error(axon.Error, "hinge", axon.TrainingSession, path, loss="hinge")

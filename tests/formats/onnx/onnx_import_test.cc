@@ -2,6 +2,8 @@
 // dynamic dims, opsets and domains, dtypes, and the one error that lists every unsupported op.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "formats/axon_format.h"
 #include "formats/model_file.h"
 #include "graph/verifier.h"
@@ -202,14 +204,57 @@ TEST_CASE("ONNX graph inputs keep their dynamic dims", "[onnx][import]") {
   CHECK(out[0].shape() == std::vector<int64_t>{3, 5, 4});
 }
 
+TEST_CASE("ONNX opset 20's Gelu imports as Axon's Gelu, in both forms", "[onnx][import][kernel:Gelu]") {
+  for (const char* approximate : {"", "none", "tanh"}) {
+    INFO("approximate = '" << approximate << "'");
+    OnnxModel m(20);
+    m.Input("x", kFloat, {4});
+    auto& gelu = m.Node("Gelu", {"x"}, {"y"});
+    if (*approximate) AttrString(gelu, "approximate", approximate);
+    m.Output("y");
+    Session s = m.Load();
+    std::vector<float> x = {-2.0f, -0.5f, 0.5f, 3.0f};
+    const std::vector<float> y = s.Run({{"x", Tensor::View(x.data(), {4})}})[0].ToFloatVector();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i];
+      const double want = std::string(approximate) == "tanh"
+                              ? 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)))
+                              : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+      CHECK(y[i] == Approx(want).epsilon(1e-6).margin(1e-7));
+    }
+  }
+  OnnxModel old(17);
+  old.Input("x", kFloat, {4});
+  old.Node("Gelu", {"x"}, {"y"});
+  old.Output("y");
+  CHECK_THAT(ErrorOf([&] { old.Import(); }, ErrorCode::kUnsupported), Contains("Gelu (opset 17): 1 node, imported from opset 20"));
+}
+
 TEST_CASE("ONNX opsets and domains decide what is imported", "[onnx][import]") {
-  SECTION("an opset newer than 17 is refused") {
-    OnnxModel m(18);
+  SECTION("an opset newer than 20 is refused") {
+    OnnxModel m(21);
     m.Input("x", kFloat, {1});
     m.Node("Relu", {"x"}, {"y"});
     m.Output("y");
     CHECK_THAT(ErrorOf([&] { m.Import(); }, ErrorCode::kUnsupported),
-               Contains("test.onnx: uses ONNX opset 18; this build of Axon imports opsets up to 17"));
+               Contains("test.onnx: uses ONNX opset 21; this build of Axon imports opsets up to 20"));
+  }
+  SECTION("opsets 18 to 20: ops unchanged since 17 map 1:1; ops changed after 17 are refused, naming the op") {
+    OnnxModel m(18);
+    m.Input("x", kFloat, {2, 3});
+    m.Node("Relu", {"x"}, {"r"});
+    auto& mean = m.Node("ReduceMean", {"r"}, {"y"});
+    AttrInts(mean, "axes", {1});
+    m.Output("y");
+    CHECK_THAT(ErrorOf([&] { m.Import(); }, ErrorCode::kUnsupported),
+               Contains("ReduceMean (opset 18): 1 node, imported up to opset 17 (its newer version is not translated yet)"));
+    OnnxModel ok(19);
+    ok.Input("x", kFloat, {2, 3});
+    ok.Node("Relu", {"x"}, {"y"});
+    ok.Output("y");
+    Session s = ok.Load();
+    std::vector<float> x = {-1, 2, -3, 4, -5, 6};
+    CHECK(s.Run({{"x", Tensor::View(x.data(), {2, 3})}})[0].ToFloatVector() == std::vector<float>{0, 2, 0, 4, 0, 6});
   }
   SECTION("an unused other domain is fine; nodes of it are unsupported ops") {
     OnnxModel m(13);

@@ -139,6 +139,7 @@ const ConvCase kCases[] = {
     {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 1}, {2, 1}, false, "SAME_LOWER"},
     {{1, 4, 9, 9}, {4, 1, 3, 3}, 4, {}, {2, 2}, {}, true, "SAME_UPPER"},        // depthwise, SAME
     {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "VALID"},
+    {{1, 64, 9, 7}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},             // Winograd with a constant W
 };
 
 std::string Describe(const ConvCase& c) {
@@ -196,7 +197,17 @@ TEST_CASE("Conv matches a direct double convolution on every path and target", "
 }
 
 TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
-  auto path = [](ConvCase c) { return MakeConvLayout(Resolve(c).shape, 2).path; };
+  auto path = [](ConvCase c, bool winograd = false) { return MakeConvLayout(Resolve(c).shape, 2, winograd).path; };
+  CHECK(path({{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);
+  CHECK(path({{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}) == ConvPath::kIm2Col);  // no transformed W offered
+  CHECK(path({{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}}, true) == ConvPath::kIm2Col);
+  CHECK(path({{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {2, 2, 2, 2}, {}, {2, 2}}, true) == ConvPath::kIm2Col);
+  CHECK(path({{1, 64, 8, 8}, {64, 32, 3, 3}, 2, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);
+  CHECK(path({{1, 32, 8, 8}, {64, 32, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // too few channels
+  CHECK(path({{1, 64, 2, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);  // whatever the image
+  CHECK(path({{1, 256, 8, 8}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);
+  CHECK(path({{1, 512, 8, 8}, {256, 512, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // transform too large
+  CHECK(path({{1, 64, 8, 8}, {64, 64, 1, 3}, 1, {0, 1, 0, 1}}, true) == ConvPath::kIm2Col);
   CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}}) == ConvPath::kPointwise);
   CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}, 1, {}, {2, 2}}) == ConvPath::kIm2Col);
   CHECK(path({{1, 8, 7, 9}, {8, 1, 3, 3}, 8}) == ConvPath::kDepthwise);
@@ -243,6 +254,90 @@ TEST_CASE("Conv refuses more than 3 spatial dims clearly", "[kernels][conv]") {
   const Tensor x = Tensor::Zeros(DType::kF32, {1, 1, 2, 2, 2, 2}), w = Tensor::Zeros(DType::kF32, {1, 1, 1, 1, 1, 1});
   Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 2, 2, 2, 2});
   CHECK_THROWS_WITH(test::RunKernel("Conv", {&x, &w}, {&y}), Catch::Contains("4 spatial dims are not supported"));
+}
+
+}  // namespace
+}  // namespace axon::kernels
+
+namespace axon::kernels {
+namespace {
+
+// The Winograd path through the kernel: W transformed by WinogradWeights, then ConvF32 on every
+// target, with bias, FusedConv's residual and ReLU. The transforms add a few roundings to each
+// term (their entries are 0, ±1 and ±½), so the bound is a few times the direct sum's.
+struct WinogradCase {
+  ConvCase conv;
+  bool residual;
+};
+
+std::vector<float> RunWinograd(const ConvLayout& layout, const std::vector<float>& x, const std::vector<float>& u,
+                               const std::vector<float>& b, const std::vector<float>& r, std::size_t size,
+                               float* workspace = nullptr, std::size_t workspace_floats = 0, int slots = 0) {
+  std::vector<float> y(size, kNaN);
+  ConvF32(layout, x.data(), u.data(), b.empty() ? nullptr : b.data(), y.data(), workspace, workspace_floats, slots,
+          r.empty() ? nullptr : r.data());
+  return y;
+}
+
+TEST_CASE("Conv's Winograd path matches a direct double convolution on every target", "[kernels][conv][kernel:Conv]") {
+  const WinogradCase cases[] = {
+      {{{1, 64, 8, 8}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, false},      // 4×4 tiles, one block
+      {{{2, 64, 13, 11}, {72, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},     // odd sizes, batch 2, M % 16 != 0
+      {{{1, 64, 12, 9}, {64, 64, 3, 3}, 1, {0, 2, 1, 0}, {}, {}, false}, true},     // asymmetric pads
+      {{{1, 64, 10, 10}, {64, 64, 3, 3}, 1, {}, {}, {}, true}, false},              // no padding
+      {{{1, 64, 1, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},        // one row of two tiles
+      {{{1, 80, 40, 35}, {64, 80, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},     // several blocks of tile rows
+  };
+  uint32_t seed = 1300;
+  for (const WinogradCase& wc : cases) {
+    const ConvCase& c = wc.conv;
+    INFO(Describe(c) << (wc.residual ? " residual relu" : ""));
+    const Resolved r = Resolve(c);
+    const std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+    const std::vector<float> w = test::RandomFloats(ElementCount(c.w), ++seed, -1, 1);
+    const std::vector<float> b = c.bias ? test::RandomFloats(c.w[0], ++seed, -1, 1) : std::vector<float>{};
+    const std::vector<float> res = wc.residual ? test::RandomFloats(ElementCount(r.y), ++seed, -1, 1) : std::vector<float>{};
+    Expected e = Reference(r, x, w, b);
+    for (std::size_t i = 0; i < e.value.size(); ++i) {
+      if (wc.residual) e.value[i] = std::max(0.0, e.value[i] + res[i]);  // relu(conv + bias + r)
+      e.bound[i] = 8 * e.bound[i] + (wc.residual ? std::ldexp(std::fabs(res[i]), -23) : 0.0);
+    }
+    ConvLayout layout = MakeConvLayout(r.shape, runtime::MaxThreads(), true);
+    REQUIRE(layout.path == ConvPath::kWinograd);
+    if (wc.residual) layout.activation = Activation::kRelu;
+    std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
+    WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
+    test::ForEachTarget([&](const char*) { CheckClose(RunWinograd(layout, x, u, b, res, e.value.size()), e); });
+  }
+}
+
+TEST_CASE("Conv's Winograd path gives the same bits for any thread count", "[kernels][conv]") {
+  const ConvCase c = {{2, 64, 30, 29}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true};  // several blocks per image
+  const Resolved r = Resolve(c);
+  const std::vector<float> x = test::RandomFloats(ElementCount(c.x), 1400, -1, 1);
+  const std::vector<float> w = test::RandomFloats(ElementCount(c.w), 1401, -1, 1);
+  const std::vector<float> b = test::RandomFloats(c.w[0], 1402, -1, 1);
+  const std::vector<float> res = test::RandomFloats(ElementCount(r.y), 1403, -1, 1);
+  std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
+  WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
+  auto run = [&](int threads) {
+    std::vector<float> y;
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      const int slots = runtime::ArenaSlots();
+      const ConvLayout layout = MakeConvLayout(r.shape, slots, true);
+      REQUIRE(layout.path == ConvPath::kWinograd);
+      REQUIRE(layout.tile_rows < (r.y[2] + 1) / 2);
+      const std::size_t floats = ConvWorkspaceBytes(layout, slots) / sizeof(float);
+      std::vector<float> workspace(floats + 16);
+      auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+      y = RunWinograd(layout, x, u, b, res, static_cast<std::size_t>(ElementCount(r.y)), aligned, floats, slots);
+    });
+    return y;
+  };
+  const std::vector<float> one = run(1), two = run(2), three = run(3);
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
 }
 
 }  // namespace

@@ -17,6 +17,13 @@ namespace {
 
 double RefGelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 
+// PyTorch's approximate='tanh': 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), in double as
+// x / (1 + e^(−2u)), the same function without the cancellation of 1 + tanh u near u << 0.
+double RefGeluTanh(double x) {
+  const double u = std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x);
+  return x / (1.0 + std::exp(-2.0 * u));
+}
+
 }  // namespace
 
 TEST_CASE("Gelu is x·Φ(x) to 3e-7·|x| (1e-6 relative for x >= 0) on every target", "[kernels][unary][kernel:Gelu]") {
@@ -51,6 +58,55 @@ TEST_CASE("Gelu is x·Φ(x) to 3e-7·|x| (1e-6 relative for x >= 0) on every tar
   CHECK(std::isnan(out[3]));
   CHECK(out[4] == INFINITY);
   CHECK(std::isnan(out[5]));
+}
+
+TEST_CASE("Gelu's tanh form is within 1e-6 relative for x >= -3 and 2e-7·|x| everywhere, on every target",
+          "[kernels][unary][kernel:Gelu]") {
+  std::vector<float> x;
+  for (float v = -12.0f; v <= 12.0f; v += 0.001953125f) x.push_back(v);
+  for (float v = 1e-30f; v < 1e30f; v *= 1.7f) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  std::vector<float> y(x.size());
+  test::ForEachTarget([&](const char*) {
+    kernels::GeluTanh(x.data(), y.data(), static_cast<int64_t>(x.size()));
+    double worst_rel = 0, worst_abs = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double ref = RefGeluTanh(x[i]);
+      const double err = std::abs(y[i] - ref);
+      if (x[i] >= -3 && ref != 0) worst_rel = std::max(worst_rel, err / std::abs(ref));
+      worst_abs = std::max(worst_abs, err / std::max(1e-30, std::abs(static_cast<double>(x[i]))));
+      if (err > 2e-7 * std::abs(x[i]) + 1e-38) FAIL_CHECK("GeluTanh(" << x[i] << ") = " << y[i] << ", want " << ref);
+    }
+    CHECK(worst_rel <= 1e-6);
+    CHECK(worst_abs <= 2e-7);
+  });
+  // 0 -> 0; ±1 by hand (u = ±0.8154845, tanh u = ±0.6727782); NaN stays NaN; ±inf go to their
+  // limits +inf and -0.
+  const float special[] = {0.0f, 1.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(), INFINITY, -INFINITY};
+  float out[6];
+  kernels::GeluTanh(special, out, 6);
+  CHECK(out[0] == 0.0f);
+  CHECK(out[1] == Approx(0.5 * (1 + std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6));
+  CHECK(out[2] == Approx(-0.5 * (1 - std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6));
+  CHECK(std::isnan(out[3]));
+  CHECK(out[4] == INFINITY);
+  CHECK(out[5] == 0.0f);
+}
+
+TEST_CASE("the Gelu op runs its tanh form for approximate = \"tanh\", and refuses other forms",
+          "[kernels][unary][kernel:Gelu][infer:Gelu]") {
+  const std::vector<float> in = {-3.0f, -0.5f, 0.0f, 0.25f, 2.0f, 7.5f};
+  const Tensor x = Tensor::FromVector(in, {2, 3});
+  Tensor y = Tensor::Zeros(DType::kF32, {2, 3});
+  test::RunKernel("Gelu", {&x}, {&y}, {{"approximate", std::string("tanh")}});
+  for (std::size_t i = 0; i < in.size(); ++i) CHECK(y.data<float>()[i] == Approx(RefGeluTanh(in[i])).margin(2e-7 * 8));
+  CHECK(y.data<float>()[0] != Approx(RefGelu(-3.0)).margin(1e-5));  // the forms differ: -3.6e-3 vs -4.0e-3
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK_THROWS_WITH(InferOp("Gelu", {F32({2})}, {{"approximate", std::string("erf")}}),
+                    Catch::Contains("approximate must be \"none\" or \"tanh\", got 'erf'"));
 }
 
 TEST_CASE("the Gelu op runs its kernel; its shape rule keeps shape and dtype", "[kernels][unary][kernel:Gelu][infer:Gelu]") {

@@ -25,6 +25,7 @@ double Act(Activation act, double x) {
     case Activation::kRelu: return x < 0 ? 0 : x;
     case Activation::kSigmoid: return 1 / (1 + std::exp(-x));
     case Activation::kTanh: return std::tanh(x);
+    case Activation::kRelu6: return x < 0 ? 0 : x > 6 ? 6 : x;
   }
   return x;
 }
@@ -114,7 +115,7 @@ TEST_CASE("Gemm epilogue: bias of every kind, residual and activation, on every 
     for (const Case& c : kCases) {
       for (GemmBias bias : {GemmBias::kNone, GemmBias::kScalar, GemmBias::kPerColumn, GemmBias::kPerRow})
         CheckCase(c, {bias, bias == GemmBias::kPerRow, Activation::kNone, 0.5f, bias == GemmBias::kScalar ? 1.5f : 0.0f}, false);
-      for (Activation act : {Activation::kRelu, Activation::kSigmoid, Activation::kTanh})
+      for (Activation act : {Activation::kRelu, Activation::kSigmoid, Activation::kTanh, Activation::kRelu6})
         CheckCase(c, {GemmBias::kPerColumn, true, act, 1.0f, 0.0f}, false);
     }
   });
@@ -189,6 +190,40 @@ TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every t
         two.execute([&] { run(out2); });
         INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " prepacked=" << prepack);
         CHECK(std::memcmp(out1.data(), out2.data(), out1.size() * sizeof(float)) == 0);
+      }
+    }
+  });
+}
+
+TEST_CASE("A batch through packed weights: each thread's share of the columns, the bits of one thread", "[kernels][gemm]") {
+  // Few rows (one row block) and B packed ahead: the columns are split over the threads in whole
+  // vectors, so a share may start or end inside a packed panel (3 threads over 203 columns; 512
+  // columns over 2 threads on AVX-512). Each thread count must give the reference's values and
+  // the bits of one thread: an MLP layer at batch 32, a narrow N with a partial vector, several
+  // K blocks, edge row tiles, and rows too few for a full tile (K split over accumulators).
+  const Case cases[] = {{32, 512, 784, false, true}, {20, 203, 300, false, false}, {9, 40, 700, false, true},
+                        {5, 40, 1600, false, false}, {45, 700, 300, true, true}};
+  test::ForEachTarget([&](const char*) {
+    for (const Case& c : cases) {
+      const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
+      const std::vector<float> a = Random(c.m * c.k, 41), b = Random(c.k * c.n, 42), bias = Random(c.n, 43);
+      std::shared_ptr<const PackedB> packed = PackedB::Pack(c.trans_b, c.k, c.n, b.data(), ldb);
+      std::vector<float> one(c.m * c.n);
+      for (int threads : {1, 2, 3, 4}) {
+        tbb::task_arena arena(threads);
+        arena.execute([&] {
+          CheckCase(c, {GemmBias::kPerColumn, false, Activation::kRelu, 1.0f, 0.0f}, true);
+          std::vector<float> out(c.m * c.n);
+          GemmArgs g;
+          g.trans_a = c.trans_a, g.trans_b = c.trans_b, g.m = c.m, g.n = c.n, g.k = c.k;
+          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.packed_b = packed.get();
+          g.c = (threads == 1 ? one : out).data(), g.ldc = c.n;
+          g.epilogue.bias_kind = GemmBias::kPerColumn, g.epilogue.bias = bias.data();
+          g.epilogue.activation = Activation::kRelu;
+          Gemm(g);
+          INFO("M=" << c.m << " N=" << c.n << " K=" << c.k << " threads=" << threads);
+          if (threads > 1) CHECK(std::memcmp(one.data(), out.data(), out.size() * sizeof(float)) == 0);
+        });
       }
     }
   });

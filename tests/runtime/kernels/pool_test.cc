@@ -148,6 +148,8 @@ const PoolCase kCases[] = {
     {{1, 1, 2, 2}, {1, 1}, {2, 2}, {}, {}, true},                         // ceil_mode, reduced by one
     {{1, 2, 10, 13}, {2, 3}, {3, 2}, {0, 1, 1, 2}, {}, true},             // stride 3
     {{1, 1, 60, 70}, {3, 3}, {1, 1}, {1, 1, 1, 1}},                       // long rows: 4-vector groups
+    {{1, 3, 27, 55}, {3, 3}, {2, 2}, {}, {}, true},                       // SqueezeNet's pools: 3×3/2 by rows, ceil
+    {{1, 2, 9, 40}, {2, 3}, {1, 2}, {1, 2, 0, 2}},                        // by rows, stride 1 down, pads
     {{1, 1, 7, 7}, {7, 7}},                                               // whole plane
     {{2, 3, 17}, {4}, {3}, {2, 1}},                                       // 1-D
     {{1, 2, 5, 6, 7}, {2, 3, 2}, {2, 1, 2}, {1, 1, 0, 0, 1, 1}},          // 3-D
@@ -161,6 +163,7 @@ TEST_CASE("MaxPool matches a direct reference on every target, NaN included", "[
   std::vector<PoolCase> cases(std::begin(kCases), std::end(kCases));
   cases.push_back({{1, 2, 10, 10}, {2, 2}, {1, 1}, {}, {3, 3}});             // dilation 3
   cases.push_back({{1, 1, 9, 40}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {2, 2}, true});  // dilation, stride, ceil
+  cases.push_back({{1, 2, 11, 37}, {3, 2}, {2, 2}, {2, 1, 2, 1}, {2, 1}});       // by rows, dilated rows
   uint32_t seed = 40;
   for (const PoolCase& c : cases) {
     INFO(Describe(c));
@@ -226,6 +229,15 @@ TEST_CASE("MaxPool keeps the first of equal values, so -0 and +0 come out the sa
     test::RunKernel("MaxPool", {&xt}, {&y}, {{"kernel_shape", Ints{1, 2}}, {"strides", Ints{1, 2}}});
     CHECK(std::signbit(y.data<float>()[0]));
     CHECK(!std::signbit(y.data<float>()[1]));
+  });
+  // First in row-major order: +0 at (0, 1) before -0 at (1, 0), also where a 2-D window is
+  // taken row by row.
+  const Tensor square = Tensor::FromVector(std::vector<float>{-1.0f, 0.0f, -0.0f, -1.0f}, {1, 1, 2, 2});
+  test::ForEachTarget([&](const char*) {
+    Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 1});
+    test::RunKernel("MaxPool", {&square}, {&y}, {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}});
+    CHECK(y.data<float>()[0] == 0.0f);
+    CHECK(!std::signbit(y.data<float>()[0]));
   });
 }
 

@@ -1,6 +1,8 @@
 // The fusion passes (opt level 2): every fusion runs fused and unfused with outputs compared and
 // the node count checked; the fused ops' own shape rules and kernels are checked against
 // hand-derived values.
+#include <tuple>
+
 #include <catch2/catch.hpp>
 
 #include "formats/axon_format.h"
@@ -81,6 +83,50 @@ TEST_CASE("gemm-epilogue-fusion folds a residual Add and an activation", "[passe
   const Optimized shared = OptimizeAndCompare(b2.Build(), {{"x", RandomTensor({2, 3}, 6)}});
   CHECK(CountOps(shared.graph, "FusedGemm") == 0);
   CHECK(CountOps(shared.graph, "MatMul") == 1);
+}
+
+TEST_CASE("matmul-add-fusion: a transformer's 3-D Linear becomes one FusedGemm with its bias", "[passes][gemm-epilogue-fusion]") {
+  // x [batch, seq, 8] · w [8, 12] + b [12] -> Relu -> · w2 [12, 8] + b2 [1, 8] + x: PyTorch's
+  // export of two Linear layers and a residual on a [batch, seq, d] activation.
+  graph::GraphBuilder b("linear3d");
+  auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("batch"), Dim::Symbol("seq"), 8}));
+  auto h = b.Op("Add", {b.Op("MatMul", {x, b.Weight("w", RandomTensor({8, 12}, 1, -0.5f, 0.5f))}), b.Weight("b", RandomTensor({12}, 2))});
+  h = b.Op("Relu", {h});
+  auto y = b.Op("Add", {b.Weight("b2", RandomTensor({1, 8}, 4)), b.Op("MatMul", {h, b.Weight("w2", RandomTensor({12, 8}, 3, -0.5f, 0.5f))})});
+  b.Output(b.Op("Add", {y, x}), "y");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({2, 7, 8}, 5)}});
+  CHECK(r.difference == 0);  // the same GEMM over batch·seq rows, bias and residual added in its epilogue
+  CHECK(r.report.nodes_before == 6);
+  REQUIRE(r.graph.nodes.size() == 2);
+  CHECK(CountOps(r.graph, "FusedGemm") == 2);
+  for (const graph::Node& n : r.graph.nodes) {
+    CHECK(n.inputs.size() == (n.inputs[0] == "x" ? 3u : 4u));  // the second has the residual x as R
+    if (n.inputs[0] == "x") CHECK(n.attrs.at("activation") == graph::Attribute(std::string("Relu")));
+  }
+  // The shape rule: rows fold, C must be a row, R must be Y's shape.
+  using graph::testing::F32;
+  using graph::testing::InferOp;
+  CHECK(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({12})}, {})[0].shape == Shape({2, 7, 12}));
+  CHECK(InferOp("FusedGemm", {F32({2, 7, 8}), F32({12, 8}), F32({1, 12})}, {{"transB", int64_t{1}}})[0].shape ==
+        Shape({2, 7, 12}));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({7, 12})}, {}),
+                    Catch::Contains("must be a scalar or a row of 12"));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 8, 7}), F32({8, 12})}, {{"transA", int64_t{1}}}),
+                    Catch::Contains("cannot be transposed"));
+  CHECK_THROWS_WITH(InferOp("FusedGemm", {F32({2, 7, 8}), F32({8, 12}), F32({12}), F32({14, 12})}, {}),
+                    Catch::Contains("must have Y's shape"));
+}
+
+TEST_CASE("matmul-add-fusion leaves a 3-D MatMul whose Add is no row bias", "[passes][gemm-epilogue-fusion]") {
+  // [seq, e] varies by row of the folded GEMM's batch·seq rows: not an epilogue bias.
+  graph::GraphBuilder b("linear3d_bias2d");
+  auto x = b.Input("x", DType::kF32, Shape({3, 7, 8}));
+  b.Output(b.Op("Add", {b.Op("MatMul", {x, b.Weight("w", RandomTensor({8, 12}, 1))}), b.Weight("b", RandomTensor({7, 12}, 2))}), "y");
+  const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({3, 7, 8}, 5)}});
+  CHECK(r.difference == 0);
+  CHECK(CountOps(r.graph, "MatMul") == 1);
+  CHECK(CountOps(r.graph, "FusedGemm") == 0);
 }
 
 TEST_CASE("transpose-folding moves Transposes into GEMM flags and cancels pairs", "[passes][transpose-folding]") {
@@ -252,6 +298,48 @@ TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[pass
   }
 }
 
+TEST_CASE("conv-activation-fusion: Conv + Clip(0, 6) becomes Relu6 on every Conv path, bit for bit", "[passes][conv-activation-fusion]") {
+  struct Case {
+    const char* path;
+    int64_t group;
+    std::vector<int64_t> kernel;
+  };
+  for (const Case& c : {Case{"pointwise", 1, {1, 1}}, Case{"depthwise", 4, {3, 3}}, Case{"im2col", 1, {3, 3}}}) {
+    INFO(c.path);
+    // MobileNetV2's Conv + ReLU6, with inputs of magnitude ~8 so that both bounds clip.
+    graph::GraphBuilder b("conv_relu6");
+    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
+    const int64_t pad = c.kernel[0] / 2;
+    auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3)),
+                           b.Weight("bias", RandomTensor({4}, 1))},
+                  {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
+    auto lo = b.Weight("lo", Tensor::FromVector(std::vector<float>{0.0f}, {}));
+    auto hi = b.Weight("hi", Tensor::FromVector(std::vector<float>{6.0f}, {}));
+    b.Output(b.Op("Clip", {y, lo, hi}), "y");
+    Tensor input = RandomTensor({2, 4, 5, 5}, 2);
+    for (int64_t i = 0; i < input.size(); ++i) input.data<float>()[i] *= 8.0f;
+    const Optimized r = OptimizeAndCompare(b.Build(), {{"x", input}});
+    CHECK(r.difference == 0);  // the epilogue clips by Clip's compares
+    REQUIRE(r.graph.nodes.size() == 1);
+    CHECK(r.graph.nodes[0].op_type == "FusedConv");
+    CHECK(std::get<std::string>(r.graph.nodes[0].attrs.at("activation")) == "Relu6");
+  }
+  // Other bounds stay a Clip of their own: 5, a -0 lower bound (negatives become -0), bounds fed at run time.
+  for (const auto& [lo_value, hi_value, fed] : {std::tuple{0.0f, 5.0f, false}, std::tuple{-0.0f, 6.0f, false}, std::tuple{0.0f, 6.0f, true}}) {
+    graph::GraphBuilder b("conv_clip");
+    auto x = b.Input("x", DType::kF32, Shape({1, 4, 5, 5}));
+    auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 4, 1, 1}, 5))});
+    auto lo = fed ? b.Input("lo", DType::kF32, Shape({})) : b.Weight("lo", Tensor::FromVector(std::vector<float>{lo_value}, {}));
+    auto hi = b.Weight("hi", Tensor::FromVector(std::vector<float>{hi_value}, {}));
+    b.Output(b.Op("Clip", {y, lo, hi}), "y");
+    std::vector<NamedTensor> inputs = {{"x", RandomTensor({1, 4, 5, 5}, 6)}};
+    if (fed) inputs.push_back({"lo", Tensor::FromVector(std::vector<float>{lo_value}, {})});
+    const Optimized r = OptimizeAndCompare(b.Build(), inputs);
+    CHECK(r.difference == 0);
+    CHECK(CountOps(r.graph, "Clip") == 1);
+  }
+}
+
 TEST_CASE("conv-residual-fusion: Conv + residual Add (+ Relu) on every Conv path, bit for bit", "[passes][conv-residual-fusion]") {
   struct Case {
     const char* path;
@@ -330,4 +418,13 @@ TEST_CASE("FusedConv kernel: bias and activation by hand", "[kernel:FusedConv]")
   const Tensor y2 = RunGraph(b2.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 0.25f}, {1, 2, 1, 2})},
                                           {"r", Tensor::FromVector(std::vector<float>{1, -1, -6, 2}, {1, 2, 1, 2})}})[0];
   CHECK(y2.ToFloatVector() == std::vector<float>{0, 0, 0, 1.5f});
+  // Relu6: x1 = [3, 4] instead: y1 = [5, 7] -> [5, 6].
+  graph::GraphBuilder b3("fused_conv_relu6");
+  auto x3 = b3.Input("x", DType::kF32, Shape({1, 2, 1, 2}));
+  auto w3 = b3.Weight("w", Tensor::FromVector(std::vector<float>{1, -1, 0, 2}, {2, 2, 1, 1}));
+  auto bias3 = b3.Weight("b", Tensor::FromVector(std::vector<float>{0.5f, -1}, {2}));
+  b3.Output(b3.Op("FusedConv", {x3, w3, bias3}, {{"activation", std::string("Relu6")}}), "y");
+  const Tensor y3 = RunGraph(b3.Build(), {{"x", Tensor::FromVector(std::vector<float>{1, 0, 3, 4}, {1, 2, 1, 2})}})[0];
+  // y0 = [1 - 3 + 0.5, 0 - 4 + 0.5] = [-1.5, -3.5] -> [0, 0].
+  CHECK(y3.ToFloatVector() == std::vector<float>{0, 0, 5, 6});
 }
