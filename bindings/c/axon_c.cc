@@ -320,6 +320,19 @@ const CInfo& At(const std::vector<CInfo>& infos, size_t index, const char* what)
   return infos[index];
 }
 
+// A call on one batch: the session, its inputs and labels as views, and the loss f returns.
+template <class F>
+axon_status BatchCall(axon_training_session* session, const axon_input* inputs, size_t input_count,
+                      const axon_input* labels, float* loss, F&& f) {
+  return Guard([&] {
+    axon_training_session& t = Required(session, "session");
+    float& result = Required(loss, "loss");
+    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
+    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+    result = f(t, in, y);
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -503,26 +516,19 @@ axon_status axon_training_session_labels_info(const axon_training_session* sessi
 
 axon_status axon_training_session_step(axon_training_session* session, const axon_input* inputs, size_t input_count,
                                        const axon_input* labels, float* loss) {
-  return Guard([&] {
-    axon_training_session& t = Required(session, "session");
-    float& result = Required(loss, "loss");
-    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
-    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+  return BatchCall(session, inputs, input_count, labels, loss, [](axon_training_session& t, const auto& x, const auto& y) {
     t.has_gradients = false;
-    result = t.session.Step(in, y);
+    return t.session.Step(x, y);
   });
 }
 
 axon_status axon_training_session_compute_gradients(axon_training_session* session, const axon_input* inputs,
                                                     size_t input_count, const axon_input* labels, float* loss) {
-  return Guard([&] {
-    axon_training_session& t = Required(session, "session");
-    float& result = Required(loss, "loss");
-    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
-    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
+  return BatchCall(session, inputs, input_count, labels, loss, [](axon_training_session& t, const auto& x, const auto& y) {
     t.has_gradients = false;
-    result = t.session.ComputeGradients(in, y);
+    const float l = t.session.ComputeGradients(x, y);
     t.has_gradients = true;
+    return l;
   });
 }
 
@@ -565,12 +571,8 @@ axon_status axon_training_session_apply_optimizer(axon_training_session* session
 
 axon_status axon_training_session_evaluate(axon_training_session* session, const axon_input* inputs, size_t input_count,
                                            const axon_input* labels, float* loss) {
-  return Guard([&] {
-    axon_training_session& t = Required(session, "session");
-    float& result = Required(loss, "loss");
-    const std::vector<axon::Tensor> in = InputViews(inputs, input_count, CInfos(t.session.inputs()));
-    const axon::Tensor y = InputTensor(Required(labels, "labels"), [] { return std::string("labels"); });
-    result = t.session.Evaluate(in, y).loss;
+  return BatchCall(session, inputs, input_count, labels, loss, [](axon_training_session& t, const auto& x, const auto& y) {
+    return t.session.Evaluate(x, y).loss;
   });
 }
 

@@ -25,6 +25,17 @@ def _save(nodes, inputs, outputs, weights, path, name):
     save(model, path)
 
 
+def linear_onnx(path, rng):
+    """One torch.nn.Linear(3, 2) (Gemm, transB=1) with weights w, b drawn from rng; input
+    x f32[batch, 3], output y. Returns (w, b)."""
+    w = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])
+    _save([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], [x], [y], {"w": w, "b": b}, path, "linear")
+    return w, b
+
+
 def mlp_onnx(path, sizes=(4, 8, 3), seed=0):
     """torch.nn.Linear layers (Gemm, transB=1) with Relu between them, Softmax at the end; input
     x f32[batch, sizes[0]], output y. Returns the weights, {name: array}."""

@@ -4,23 +4,14 @@ import os
 import threading
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper, save
 
 import axon
-from axon_test_util import expect_error, remove, temp_dir
+from axon_test_util import expect_error, linear_onnx, remove, temp_dir
 
 d = temp_dir("training")
 rng = np.random.default_rng(7)
-w0 = rng.standard_normal((2, 3)).astype(np.float32)
-b0 = rng.standard_normal(2).astype(np.float32)
-graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], "linear",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])],
-                          [numpy_helper.from_array(w0, "w"), numpy_helper.from_array(b0, "b")])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-model.ir_version = 8
 path = os.path.join(d, "linear.onnx")
-save(model, path)
+w0, b0 = linear_onnx(path, rng)
 
 t = axon.TrainingSession(path, loss="mse", optimizer="sgd", lr=0.1, threads=1)
 assert sorted(t.parameters) == ["b", "w"], t.parameters

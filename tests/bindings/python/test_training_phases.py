@@ -3,23 +3,14 @@ apply_optimizer) and evaluate, against NumPy's gradients of MSE by hand; phases 
 import os
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper, save
 
 import axon
-from axon_test_util import expect_error, mlp_onnx, remove, temp_dir
+from axon_test_util import expect_error, linear_onnx, mlp_onnx, remove, temp_dir
 
 d = temp_dir("training_phases")
 rng = np.random.default_rng(11)
-w0 = rng.standard_normal((2, 3)).astype(np.float32)
-b0 = rng.standard_normal(2).astype(np.float32)
-graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], "linear",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])],
-                          [numpy_helper.from_array(w0, "w"), numpy_helper.from_array(b0, "b")])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-model.ir_version = 8
 linear = os.path.join(d, "linear.onnx")
-save(model, linear)
+w0, b0 = linear_onnx(linear, rng)
 
 # The gradients of L = mean((x·wᵀ + b - t)²) by hand: dL/dy = 2(y - t)/N, dL/dw = dL/dyᵀ·x,
 # dL/db = the sum of dL/dy over the batch.
