@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,52 @@ TEST_CASE("MaxPool matches a direct reference on every target, NaN included", "[
       CheckClose(y.ToFloatVector(), e);
     });
   }
+}
+
+// Runs op into an output placed between guard floats (a signalling NaN's bits, which no kernel
+// makes: computed NaNs are quiet) and checks that every guard is untouched; returns the output.
+std::vector<float> RunGuarded(const std::string& op, const Tensor& x, const Ints& out_shape,
+                              const std::map<std::string, graph::Attribute>& attrs) {
+  constexpr std::size_t kGuard = 40;  // more than two 16-float vectors either side
+  const uint32_t kBits = 0x7fa5a5a5u;
+  float guard;
+  std::memcpy(&guard, &kBits, sizeof guard);
+  const auto n = static_cast<std::size_t>(ElementCount(out_shape));
+  std::vector<float> buf(n + 2 * kGuard, guard);
+  Tensor y = Tensor::View(buf.data() + kGuard, out_shape);
+  test::RunKernel(op, {&x}, {&y}, attrs);
+  int64_t before = 0, after = 0;
+  for (std::size_t i = 0; i < kGuard; ++i) {
+    before += std::memcmp(&buf[i], &guard, sizeof guard) != 0;
+    after += std::memcmp(&buf[kGuard + n + i], &guard, sizeof guard) != 0;
+  }
+  CHECK(before == 0);
+  CHECK(after == 0);
+  return std::vector<float>(buf.begin() + kGuard, buf.begin() + static_cast<std::ptrdiff_t>(kGuard + n));
+}
+
+// Planes whose output rows are narrower than a vector (7x7 -> 3x3 at 16 or 8 lanes): a row's
+// partial vector must not spill past the plane. The 2- and 3-wide stride-2 windows take the
+// by-rows path; the sweep covers every row width up to past one AVX-512 vector.
+TEST_CASE("MaxPool writes its output and nothing around it on every target", "[kernels][pool][kernel:MaxPool]") {
+  const Ints pad_sets[] = {{}, {1, 1, 1, 1}, {0, 1, 1, 0}};
+  uint32_t seed = 300;
+  for (int64_t k : {2, 3})
+    for (const Ints& strides : {Ints{2, 2}, Ints{1, 2}})
+      for (const Ints& pads : pad_sets)
+        for (bool ceil : {false, true})
+          for (int64_t h = 1; h <= 9; ++h)
+            for (int64_t w = 1; w <= 20; ++w) {
+              const int64_t ph = pads.empty() ? 0 : pads[0] + pads[2], pw = pads.empty() ? 0 : pads[1] + pads[3];
+              if (h + ph < k || w + pw < k) continue;  // the window must fit the padded input
+              const PoolCase c({1, 2, h, w}, {k, k}, strides, pads, {}, ceil);
+              INFO(Describe(c));
+              std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+              x[static_cast<std::size_t>(seed) % x.size()] = kNaN;
+              const Expected e = Reference(c, x, false, false);
+              const Tensor xt = Tensor::FromVector(x, c.x);
+              test::ForEachTarget([&](const char*) { CheckClose(RunGuarded("MaxPool", xt, e.shape, AttrsOf(c)), e); });
+            }
 }
 
 TEST_CASE("MaxPool on 8-bit integers matches the float reference", "[kernels][pool]") {
