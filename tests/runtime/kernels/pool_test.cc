@@ -215,7 +215,9 @@ TEST_CASE("MaxPool writes its output and nothing around it on every target", "[k
           for (int64_t h = 1; h <= 9; ++h)
             for (int64_t w = 1; w <= 20; ++w) {
               const int64_t ph = pads.empty() ? 0 : pads[0] + pads[2], pw = pads.empty() ? 0 : pads[1] + pads[3];
-              if (h + ph < k || w + pw < k) continue;  // the window must fit the padded input
+              // The window must fit the padded input, or with ceil_mode overhang it by less than a stride.
+              if ((h + ph < k && !(ceil && k - (h + ph) < strides[0])) || (w + pw < k && !(ceil && k - (w + pw) < strides[1])))
+                continue;
               const PoolCase c({1, 2, h, w}, {k, k}, strides, pads, {}, ceil);
               INFO(Describe(c));
               std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
@@ -224,6 +226,34 @@ TEST_CASE("MaxPool writes its output and nothing around it on every target", "[k
               const Tensor xt = Tensor::FromVector(x, c.x);
               test::ForEachTarget([&](const char*) { CheckClose(RunGuarded("MaxPool", xt, e.shape, AttrsOf(c)), e); });
             }
+}
+
+// ceil_mode lets the only window overhang the padded input by less than a stride (ONNX's
+// ceil((2 - 3) / 2) + 1 = 1 rows here; PyTorch's max_pool2d / avg_pool2d agree): clipped to the
+// input. x = [[1, 5, 2, 8], [7, 3, -1, 0]], 3x3 windows, stride 2: rows 0-1 always; columns
+// 0-2, then 2-3 (the second window clipped on the right too). By hand: max 7 and 8; averages
+// 17/6 and 9/4, with or without the padding counted (there is none; the overhang is not padding).
+TEST_CASE("MaxPool and AveragePool with ceil_mode clip a window larger than the input", "[kernels][pool][kernel:MaxPool][kernel:AveragePool]") {
+  const Tensor x = Tensor::FromVector(std::vector<float>{1, 5, 2, 8, 7, 3, -1, 0}, {1, 1, 2, 4});
+  const std::map<std::string, graph::Attribute> attrs = {
+      {"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}};
+  test::ForEachTarget([&](const char*) {
+    Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 2});
+    test::RunKernel("MaxPool", {&x}, {&y}, attrs);
+    CHECK(y.ToFloatVector() == std::vector<float>{7, 8});
+    for (int64_t include_pad : {0, 1}) {
+      auto avg = attrs;
+      avg["count_include_pad"] = include_pad;
+      test::RunKernel("AveragePool", {&x}, {&y}, avg);
+      CHECK(y.ToFloatVector()[0] == Approx(17.0 / 6).epsilon(1e-6));
+      CHECK(y.ToFloatVector()[1] == Approx(9.0 / 4).epsilon(1e-6));
+    }
+  });
+  // 2x3 input, 3x3 window, PyTorch's default stride (the kernel): one output, the whole input's max.
+  const Tensor x23 = Tensor::FromVector(std::vector<float>{1, 5, 2, 7, 3, -1}, {1, 1, 2, 3});
+  Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 1});
+  test::RunKernel("MaxPool", {&x23}, {&y}, {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{3, 3}}, {"ceil_mode", int64_t{1}}});
+  CHECK(y.ToFloatVector() == std::vector<float>{7});
 }
 
 TEST_CASE("MaxPool on 8-bit integers matches the float reference", "[kernels][pool]") {
