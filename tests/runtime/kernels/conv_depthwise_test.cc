@@ -143,19 +143,9 @@ TEST_CASE("Depthwise conv with fused epilogue matches a double reference on ever
 
 // The direct kernel's rows mode computes a row's last vector whole, its spare lanes spilling into
 // the next row: over planes with rows narrower than a vector (every width up to past one AVX-512
-// vector), no store may leave the output, nor the workspace the layout asked for. Both sit
-// before guard floats (a signalling NaN's bits, which no kernel computes) that must stay
-// untouched, the output after some too. One thread, so the workspace is the only scratch.
+// vector), no store may leave the output, nor the workspace the layout asked for: both sit
+// between guard floats (test::GuardedFloats). One thread, so the workspace is the only scratch.
 TEST_CASE("Depthwise conv writes its output and nothing around it on every target", "[kernels][conv][kernel:Conv]") {
-  constexpr std::size_t kGuard = 40;
-  const uint32_t kBits = 0x7fa5a5a5u;
-  float guard;
-  std::memcpy(&guard, &kBits, sizeof guard);
-  auto touched = [&](const float* p, std::size_t count) {
-    int64_t t = 0;
-    for (std::size_t i = 0; i < count; ++i) t += std::memcmp(p + i, &guard, sizeof guard) != 0;
-    return t;
-  };
   uint32_t seed = 8300;
   tbb::task_arena arena(1);
   for (int64_t k : {3, 5})
@@ -180,14 +170,11 @@ TEST_CASE("Depthwise conv writes its output and nothing around it on every targe
               REQUIRE(l.path == ConvPath::kDepthwise);
               const std::size_t floats = ConvWorkspaceBytes(l, slots) / sizeof(float);
               test::ForEachTarget([&](const char*) {
-                std::vector<float> buf(n + 2 * kGuard, guard), workspace(floats + 16 + kGuard, guard);
-                auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
-                DepthwiseConvF32(l, x.data(), wt.data(), b.data(), buf.data() + kGuard, aligned, floats, slots, r.data());
-                CHECK(touched(buf.data(), kGuard) == 0);
-                CHECK(touched(buf.data() + kGuard + n, kGuard) == 0);
-                CHECK(touched(aligned + floats, static_cast<std::size_t>(workspace.data() + workspace.size() - (aligned + floats))) == 0);
-                Check(c, g, x, wt, b, r, Activation::kRelu6,
-                      std::vector<float>(buf.begin() + kGuard, buf.begin() + static_cast<std::ptrdiff_t>(kGuard + n)));
+                test::GuardedFloats y(n), workspace(floats);
+                DepthwiseConvF32(l, x.data(), wt.data(), b.data(), y.data(), workspace.data(), floats, slots, r.data());
+                CHECK(y.TouchedGuards() == 0);
+                CHECK(workspace.TouchedGuards() == 0);
+                Check(c, g, x, wt, b, r, Activation::kRelu6, y.values());
               });
             });
           }

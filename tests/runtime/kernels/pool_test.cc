@@ -180,26 +180,15 @@ TEST_CASE("MaxPool matches a direct reference on every target, NaN included", "[
   }
 }
 
-// Runs op into an output placed between guard floats (a signalling NaN's bits, which no kernel
-// makes: computed NaNs are quiet) and checks that every guard is untouched; returns the output.
+// Runs op into an output between guard floats (test::GuardedFloats), checks the guards untouched
+// and returns the output.
 std::vector<float> RunGuarded(const std::string& op, const Tensor& x, const Ints& out_shape,
                               const std::map<std::string, graph::Attribute>& attrs) {
-  constexpr std::size_t kGuard = 40;  // more than two 16-float vectors either side
-  const uint32_t kBits = 0x7fa5a5a5u;
-  float guard;
-  std::memcpy(&guard, &kBits, sizeof guard);
-  const auto n = static_cast<std::size_t>(ElementCount(out_shape));
-  std::vector<float> buf(n + 2 * kGuard, guard);
-  Tensor y = Tensor::View(buf.data() + kGuard, out_shape);
-  test::RunKernel(op, {&x}, {&y}, attrs);
-  int64_t before = 0, after = 0;
-  for (std::size_t i = 0; i < kGuard; ++i) {
-    before += std::memcmp(&buf[i], &guard, sizeof guard) != 0;
-    after += std::memcmp(&buf[kGuard + n + i], &guard, sizeof guard) != 0;
-  }
-  CHECK(before == 0);
-  CHECK(after == 0);
-  return std::vector<float>(buf.begin() + kGuard, buf.begin() + static_cast<std::ptrdiff_t>(kGuard + n));
+  test::GuardedFloats y(static_cast<std::size_t>(ElementCount(out_shape)));
+  Tensor view = Tensor::View(y.data(), out_shape);
+  test::RunKernel(op, {&x}, {&view}, attrs);
+  CHECK(y.TouchedGuards() == 0);
+  return y.values();
 }
 
 // Planes whose output rows are narrower than a vector (7x7 -> 3x3 at 16 or 8 lanes): a row's
