@@ -82,7 +82,11 @@ WindowDim ResolveWindowDim(const Window& w, int64_t axis, int64_t in, const Wind
   const bool valid = w.auto_pad == AutoPad::kValid;
   const Wide begin = valid ? 0 : w.pads[i], end = valid ? 0 : w.pads[n + i];
   const Wide span = Wide(in) + begin + end;
-  if (span < dilated)
+  // With ceil_mode the one window starting at the padded input's beginning may run past its end
+  // by less than a stride: ONNX's ceil((span - dilated) / stride) + 1 is then 1 (PyTorch agrees),
+  // the window clipped to the input.
+  const bool clipped = w.ceil_mode && dilated - span < stride && Wide(in) + begin > 0;
+  if (span < dilated && !clipped)
     fail("the dilated kernel (" + std::to_string(static_cast<int64_t>(dilated)) + ") is larger than the padded input (" +
          std::to_string(static_cast<int64_t>(span)) + ")" + where);
   Wide out = (span - dilated) / stride + 1;

@@ -44,7 +44,9 @@ struct WindowDim {
 //     begin pad (as ONNX Runtime and PyTorch do, so exported models agree);
 //   SAME_UPPER, SAME_LOWER: out = ceil(in / stride), padded by what that needs, the odd one at
 //     the end (UPPER) or the beginning (LOWER).
-// Fails when no window fits in the padded input.
+// Fails when no window fits in the padded input, except that with ceil_mode the first window may
+// overhang it by less than a stride (out = 1 by the ceiling, as ONNX and PyTorch give; the kernels
+// clip it to the input).
 WindowDim ResolveWindowDim(const Window& w, int64_t axis, int64_t in, const WindowFail& fail);
 
 // ConvTranspose's extra attributes: output_padding (>= 0, zeros by default) and output_shape

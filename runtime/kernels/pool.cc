@@ -177,9 +177,11 @@ void MaxPoolRows(const WindowGeometry& g, const float* x, float* y, float* rows)
         }
         acc = op(acc, m);
       }
-      // A partial vector spills into the next output row, written after it; the plane's last
-      // row stops at its end (the next plane may be another thread's).
-      if (out_w - ow >= N || oh + 1 < g.out[1]) {
+      // A partial vector may spill into the rows after it (written later, over the spill) only
+      // while the whole vector stays inside the plane: past it lies the next plane (maybe another
+      // thread's) or the end of the output. Rows narrower than a vector (7x7 -> 3x3 or 4x4) can
+      // leave fewer than N floats after a row that is not the last.
+      if ((g.out[1] - oh) * out_w - ow >= N) {
         hn::StoreU(acc, d, yrow + ow);
       } else {
         StoreTail(d, acc, yrow + ow, static_cast<std::size_t>(out_w - ow));

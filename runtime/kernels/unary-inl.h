@@ -112,13 +112,14 @@ struct GeluOp {
 // grows into σ's relative error by |2u|. Against a double reference (tests/runtime/kernels/
 // gelu_test.cc): within 1e-6 relative for x >= -3, 2e-7·|x| absolute everywhere; below -3 the
 // relative error grows (1.6e-6 at x = -5, where the function's own condition number is 35: the
-// float rounding of x alone moves it by 2e-6). σ(2u) is 0 in float below x ≈ -11: x is clamped
-// at -20, so −inf gives −0 (its limit) rather than −inf·0; +inf gives +inf.
+// float rounding of x alone moves it by 2e-6). σ(2u) is 0 in float below x ≈ -11, so finite x
+// there give −0; −inf gives NaN (−inf·0), as 0.5·x·(1 + tanh u) does in PyTorch and in the
+// unfused graph this op replaces; +inf gives +inf, NaN stays NaN.
 struct GeluTanhOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     const V p = hn::MulAdd(hn::Mul(x, x), hn::Set(d, 0.0713548162726f), hn::Set(d, 1.5957691216057308f));
-    return hn::Mul(AtLeastKeepNaN(d, x, -20.0f), SigmoidOp()(d, hn::Mul(x, p)));
+    return hn::Mul(x, SigmoidOp()(d, hn::Mul(x, p)));
   }
 };
 

@@ -34,6 +34,21 @@ TEST_CASE("MaxPool output sizes: strides, pads, dilations, ceil_mode, auto_pad",
   CHECK(Pool("MaxPool", {1, 1, 6, 6},
              {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"ceil_mode", int64_t{1}}}) ==
         Shape({1, 1, 4, 4}));
+  // ceil_mode lets the one window overhang the padded input by less than a stride, clipped (ONNX:
+  // ceil((2 - 3) / s) + 1 = 1 for s >= 2; PyTorch agrees); by a stride or more it stays refused.
+  Attrs k3ceil = {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{3, 3}}, {"ceil_mode", int64_t{1}}};
+  CHECK(Pool("MaxPool", {1, 1, 2, 3}, k3ceil) == Shape({1, 1, 1, 1}));
+  k3ceil["strides"] = Ints{2, 2};
+  CHECK(Pool("MaxPool", {1, 1, 2, 4}, k3ceil) == Shape({1, 1, 1, 2}));
+  CHECK(Pool("AveragePool", {1, 1, 2, 4}, k3ceil) == Shape({1, 1, 1, 2}));
+  CHECK(Pool("MaxPool", {1, 1, 1, 4}, {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 0, 0}}, {"ceil_mode", int64_t{1}}}) ==
+        Shape({1, 1, 1, 2}));
+  k3ceil["strides"] = Ints{1, 1};
+  CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 2, 4}, k3ceil), Catch::Contains("larger than the padded input (2)"));
+  CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 2, 4}, {{"kernel_shape", Ints{4, 2}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}}),
+                    Catch::Contains("larger than the padded input (2)"));
+  CHECK_THROWS_WITH(Pool("MaxPool", {1, 1, 2, 4}, {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}}),
+                    Catch::Contains("larger than the padded input (2)"));
   CHECK(Pool("MaxPool", {1, 1, 10, 10}, {{"kernel_shape", Ints{2, 2}}, {"dilations", Ints{3, 3}}}) == Shape({1, 1, 7, 7}));
   CHECK(Pool("MaxPool", {2, 3, 9}, {{"kernel_shape", Ints{3}}, {"strides", Ints{2}}}) == Shape({2, 3, 4}));
   CHECK(Pool("MaxPool", {1, 2, 4, 5, 6}, {{"kernel_shape", Ints{2, 2, 2}}}) == Shape({1, 2, 3, 4, 5}));

@@ -141,6 +141,45 @@ TEST_CASE("Depthwise conv with fused epilogue matches a double reference on ever
   }
 }
 
+// The direct kernel's rows mode computes a row's last vector whole, its spare lanes spilling into
+// the next row: over planes with rows narrower than a vector (every width up to past one AVX-512
+// vector), no store may leave the output, nor the workspace the layout asked for: both sit
+// between guard floats (test::GuardedFloats). One thread, so the workspace is the only scratch.
+TEST_CASE("Depthwise conv writes its output and nothing around it on every target", "[kernels][conv][kernel:Conv]") {
+  uint32_t seed = 8300;
+  tbb::task_arena arena(1);
+  for (int64_t k : {3, 5})
+    for (int64_t stride : {1, 2})
+      for (int64_t pad : {int64_t{0}, k / 2})
+        for (int64_t h = 1; h <= 9; ++h)
+          for (int64_t w = 1; w <= 20; ++w) {
+            if (h + 2 * pad < k || w + 2 * pad < k) continue;
+            const Case c{1, 2, h, w, k, k, stride, 1, pad, pad, pad, pad};
+            INFO(Describe(c));
+            const WindowGeometry g = Geometry(c);
+            REQUIRE(depthwise_direct::Applies(g));
+            const int64_t planes = c.batch * c.channels;
+            const auto n = static_cast<std::size_t>(planes * g.OutVolume());
+            const std::vector<float> x = test::RandomFloats(planes * h * w, ++seed, -4, 4);
+            const std::vector<float> wt = test::RandomFloats(c.channels * k * k, ++seed, -1, 1);
+            const std::vector<float> b = test::RandomFloats(c.channels, ++seed, -1, 1);
+            const std::vector<float> r = test::RandomFloats(static_cast<int64_t>(n), ++seed, -2, 2);
+            arena.execute([&] {
+              const int slots = runtime::ArenaSlots();
+              const ConvLayout l = Layout(c, Activation::kRelu6, slots);
+              REQUIRE(l.path == ConvPath::kDepthwise);
+              const std::size_t floats = ConvWorkspaceBytes(l, slots) / sizeof(float);
+              test::ForEachTarget([&](const char*) {
+                test::GuardedFloats y(n), workspace(floats);
+                DepthwiseConvF32(l, x.data(), wt.data(), b.data(), y.data(), workspace.data(), floats, slots, r.data());
+                CHECK(y.TouchedGuards() == 0);
+                CHECK(workspace.TouchedGuards() == 0);
+                Check(c, g, x, wt, b, r, Activation::kRelu6, y.values());
+              });
+            });
+          }
+}
+
 TEST_CASE("The direct depthwise kernel takes MobileNet's shapes", "[kernels][conv]") {
   CHECK(depthwise_direct::Applies(Geometry({1, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1})));
   CHECK(depthwise_direct::Applies(Geometry({1, 1, 112, 112, 3, 3, 2, 1, 0, 0, 1, 1})));

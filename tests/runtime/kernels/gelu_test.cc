@@ -82,17 +82,32 @@ TEST_CASE("Gelu's tanh form is within 1e-6 relative for x >= -3 and 2e-7·|x| ev
     CHECK(worst_rel <= 1e-6);
     CHECK(worst_abs <= 2e-7);
   });
-  // 0 -> 0; ±1 by hand (u = ±0.8154845, tanh u = ±0.6727782); NaN stays NaN; ±inf go to their
-  // limits +inf and -0.
-  const float special[] = {0.0f, 1.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(), INFINITY, -INFINITY};
-  float out[6];
-  kernels::GeluTanh(special, out, 6);
-  CHECK(out[0] == 0.0f);
-  CHECK(out[1] == Approx(0.5 * (1 + std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6));
-  CHECK(out[2] == Approx(-0.5 * (1 - std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6));
-  CHECK(std::isnan(out[3]));
-  CHECK(out[4] == INFINITY);
-  CHECK(out[5] == 0.0f);
+}
+
+TEST_CASE("Gelu's tanh form at 0 and ±1 and NaN and ±inf on every target", "[kernels][unary][kernel:Gelu]") {
+  // 0 -> 0; ±1 by hand (u = ±0.8154845, tanh u = ±0.6727782); NaN stays NaN; +inf stays +inf;
+  // -inf is NaN, as PyTorch's 0.5·x·(1 + tanh u) gives (-inf·0) and the unfused graph does; -30
+  // gives -0 (σ(2u) underflows). Repeated to 37 values so that each lands in whole vectors and
+  // in the tail on every target.
+  const float special[] = {0.0f, 1.0f, -1.0f, std::numeric_limits<float>::quiet_NaN(), INFINITY, -INFINITY, -30.0f};
+  std::vector<float> x;
+  for (std::size_t i = 0; i < 37; ++i) x.push_back(special[i % 7]);
+  test::ForEachTarget([&](const char*) {
+    std::vector<float> out(x.size(), 5.0f);
+    kernels::GeluTanh(x.data(), out.data(), static_cast<int64_t>(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      INFO("x = " << x[i] << " at " << i);
+      switch (i % 7) {
+        case 0: CHECK(out[i] == 0.0f); break;
+        case 1: CHECK(out[i] == Approx(0.5 * (1 + std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6)); break;
+        case 2: CHECK(out[i] == Approx(-0.5 * (1 - std::tanh(0.7978845608028654 * 1.044715))).epsilon(1e-6)); break;
+        case 3: CHECK(std::isnan(out[i])); break;
+        case 4: CHECK(out[i] == INFINITY); break;
+        case 5: CHECK(std::isnan(out[i])); break;
+        default: CHECK(out[i] == 0.0f); break;
+      }
+    }
+  });
 }
 
 TEST_CASE("the Gelu op runs its tanh form for approximate = \"tanh\", and refuses other forms",

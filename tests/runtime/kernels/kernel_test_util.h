@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -23,6 +24,38 @@ inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float lo, float
   for (float& x : v) x = dist(rng);
   return v;
 }
+
+// `count` floats, 64-byte aligned as a session's buffers are, with `guard` more either side, all
+// of them first set to a signalling NaN's bits, which no kernel computes (computed NaNs are
+// quiet): a kernel given data() must leave every guard as it was, so a store outside
+// [data(), data() + count) shows in TouchedGuards().
+class GuardedFloats {
+ public:
+  explicit GuardedFloats(std::size_t count, std::size_t guard = 40) : count_(count), guard_(guard) {
+    const uint32_t bits = 0x7fa5a5a5u;
+    std::memcpy(&fill_, &bits, sizeof fill_);
+    buf_.assign(count + 2 * guard + 16, fill_);
+    const auto at = reinterpret_cast<uintptr_t>(buf_.data() + guard);
+    first_ = guard + (64 - at % 64) % 64 / sizeof(float);
+  }
+  float* data() { return buf_.data() + first_; }
+  std::vector<float> values() const {
+    return std::vector<float>(buf_.begin() + static_cast<std::ptrdiff_t>(first_),
+                              buf_.begin() + static_cast<std::ptrdiff_t>(first_ + count_));
+  }
+  int64_t TouchedGuards() const {
+    int64_t touched = 0;
+    for (std::size_t i = first_ - guard_; i < first_; ++i) touched += std::memcmp(&buf_[i], &fill_, sizeof fill_) != 0;
+    for (std::size_t i = first_ + count_; i < first_ + count_ + guard_; ++i)
+      touched += std::memcmp(&buf_[i], &fill_, sizeof fill_) != 0;
+    return touched;
+  }
+
+ private:
+  std::size_t count_, guard_, first_ = 0;
+  float fill_;
+  std::vector<float> buf_;
+};
 
 // Whether the op's inputs are constants (initializers: the adapter may prepare them, e.g. pack a
 // GEMM weight ahead of time) or fed at run time.

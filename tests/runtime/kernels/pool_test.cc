@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,71 @@ TEST_CASE("MaxPool matches a direct reference on every target, NaN included", "[
       CheckClose(y.ToFloatVector(), e);
     });
   }
+}
+
+// Runs op into an output between guard floats (test::GuardedFloats), checks the guards untouched
+// and returns the output.
+std::vector<float> RunGuarded(const std::string& op, const Tensor& x, const Ints& out_shape,
+                              const std::map<std::string, graph::Attribute>& attrs) {
+  test::GuardedFloats y(static_cast<std::size_t>(ElementCount(out_shape)));
+  Tensor view = Tensor::View(y.data(), out_shape);
+  test::RunKernel(op, {&x}, {&view}, attrs);
+  CHECK(y.TouchedGuards() == 0);
+  return y.values();
+}
+
+// Planes whose output rows are narrower than a vector (7x7 -> 3x3 at 16 or 8 lanes): a row's
+// partial vector must not spill past the plane. The 2- and 3-wide stride-2 windows take the
+// by-rows path; the sweep covers every row width up to past one AVX-512 vector.
+TEST_CASE("MaxPool writes its output and nothing around it on every target", "[kernels][pool][kernel:MaxPool]") {
+  const Ints pad_sets[] = {{}, {1, 1, 1, 1}, {0, 1, 1, 0}};
+  uint32_t seed = 300;
+  for (int64_t k : {2, 3})
+    for (const Ints& strides : {Ints{2, 2}, Ints{1, 2}})
+      for (const Ints& pads : pad_sets)
+        for (bool ceil : {false, true})
+          for (int64_t h = 1; h <= 9; ++h)
+            for (int64_t w = 1; w <= 20; ++w) {
+              const int64_t ph = pads.empty() ? 0 : pads[0] + pads[2], pw = pads.empty() ? 0 : pads[1] + pads[3];
+              // The window must fit the padded input, or with ceil_mode overhang it by less than a stride.
+              if ((h + ph < k && !(ceil && k - (h + ph) < strides[0])) || (w + pw < k && !(ceil && k - (w + pw) < strides[1])))
+                continue;
+              const PoolCase c({1, 2, h, w}, {k, k}, strides, pads, {}, ceil);
+              INFO(Describe(c));
+              std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+              x[static_cast<std::size_t>(seed) % x.size()] = kNaN;
+              const Expected e = Reference(c, x, false, false);
+              const Tensor xt = Tensor::FromVector(x, c.x);
+              test::ForEachTarget([&](const char*) { CheckClose(RunGuarded("MaxPool", xt, e.shape, AttrsOf(c)), e); });
+            }
+}
+
+// ceil_mode lets the only window overhang the padded input by less than a stride (ONNX's
+// ceil((2 - 3) / 2) + 1 = 1 rows here; PyTorch's max_pool2d / avg_pool2d agree): clipped to the
+// input. x = [[1, 5, 2, 8], [7, 3, -1, 0]], 3x3 windows, stride 2: rows 0-1 always; columns
+// 0-2, then 2-3 (the second window clipped on the right too). By hand: max 7 and 8; averages
+// 17/6 and 9/4, with or without the padding counted (there is none; the overhang is not padding).
+TEST_CASE("MaxPool and AveragePool with ceil_mode clip a window larger than the input", "[kernels][pool][kernel:MaxPool][kernel:AveragePool]") {
+  const Tensor x = Tensor::FromVector(std::vector<float>{1, 5, 2, 8, 7, 3, -1, 0}, {1, 1, 2, 4});
+  const std::map<std::string, graph::Attribute> attrs = {
+      {"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}};
+  test::ForEachTarget([&](const char*) {
+    Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 2});
+    test::RunKernel("MaxPool", {&x}, {&y}, attrs);
+    CHECK(y.ToFloatVector() == std::vector<float>{7, 8});
+    for (int64_t include_pad : {0, 1}) {
+      auto avg = attrs;
+      avg["count_include_pad"] = include_pad;
+      test::RunKernel("AveragePool", {&x}, {&y}, avg);
+      CHECK(y.ToFloatVector()[0] == Approx(17.0 / 6).epsilon(1e-6));
+      CHECK(y.ToFloatVector()[1] == Approx(9.0 / 4).epsilon(1e-6));
+    }
+  });
+  // 2x3 input, 3x3 window, PyTorch's default stride (the kernel): one output, the whole input's max.
+  const Tensor x23 = Tensor::FromVector(std::vector<float>{1, 5, 2, 7, 3, -1}, {1, 1, 2, 3});
+  Tensor y = Tensor::Zeros(DType::kF32, {1, 1, 1, 1});
+  test::RunKernel("MaxPool", {&x23}, {&y}, {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{3, 3}}, {"ceil_mode", int64_t{1}}});
+  CHECK(y.ToFloatVector() == std::vector<float>{7});
 }
 
 TEST_CASE("MaxPool on 8-bit integers matches the float reference", "[kernels][pool]") {
