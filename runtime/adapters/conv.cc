@@ -3,8 +3,7 @@
 // the kernel path and its scratch are chosen once per plan. W is the GEMM's A, read in place in
 // its stored [M, C/group·k] layout, so a constant W needs no prepared copy, except for the
 // Winograd path (3×3 stride-1 convolutions), which reads W's transform, prepared once from a
-// constant W, and never W itself: every plan of the node takes that path (the choice reads W's
-// shape and the attributes alone), so W is released.
+// constant W, and W itself too (to recompute blocks whose results are not finite), so W is kept.
 #include "graph/ops/window.h"
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
@@ -46,13 +45,11 @@ BoundStep BindConv(const BindContext& b) {
   const bool has_bias = b.HasIn(2), has_residual = b.HasIn(3);  // R: FusedConv's residual
   return BoundStep{.run = [layout, winograd, has_bias, has_residual, threads,
                           floats = static_cast<std::size_t>(bytes) / sizeof(float)](const StepArgs& a) {
-                     const float* w = layout.path == kernels::ConvPath::kWinograd ? winograd.get() : a.In<float>(1);
-                     kernels::ConvF32(layout, a.In<float>(0), w, has_bias ? a.In<float>(2) : nullptr,
+                     kernels::ConvF32(layout, a.In<float>(0), a.In<float>(1), has_bias ? a.In<float>(2) : nullptr,
                                       a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
-                                      has_residual ? a.In<float>(3) : nullptr);
+                                      has_residual ? a.In<float>(3) : nullptr, winograd.get());
                    },
-                   .workspace_bytes = bytes,
-                   .prepared_only = layout.path == kernels::ConvPath::kWinograd ? uint64_t{1} << 1 : 0};
+                   .workspace_bytes = bytes};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "runtime/kernels/conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 
@@ -63,7 +64,11 @@ WinogradScratch WinogradScratchOf(const ConvLayout& l) {
           Lines(kWinogradPoints * static_cast<std::size_t>(l.mg) * tiles + 16)};
 }
 
+std::atomic<uint64_t> winograd_direct_blocks{0};
+
 }  // namespace
+
+uint64_t WinogradDirectBlocks() { return winograd_direct_blocks.load(std::memory_order_relaxed); }
 
 bool WinogradPays(const ConvShape& s) {
   const WindowGeometry& g = s.window;
@@ -73,11 +78,11 @@ bool WinogradPays(const ConvShape& s) {
   // The transforms cost a few additions per input and output value, and the 16 GEMMs run at
   // K = C: measured on AVX-512 (1 thread), ResNet-18's 3×3 layers (C = M = 64 to 512, 56×56 down
   // to 7×7, i.e. 16 tiles) ran 1.3–1.7× faster than im2col, SqueezeNet's fire expansions (C = 16
-  // to 48) no faster. The transformed W is 16/9 of W and exists beside it while a plan is made:
-  // 512 × 512 channels (ResNet's last stage, 9.4 MB of W in 3 layers, on 7×7 maps, 1.3× faster)
-  // would have raised ResNet-18's peak RSS from 55 to 121 MB for 6% of its time, so layers above
-  // 256 × 256 channels stay on im2col. The choice reads neither the image size nor the padding,
-  // so every plan of a node makes the same one and the adapter may release W once transformed.
+  // to 48) no faster. The transformed W is 16/9 of W and is kept beside it (W recomputes the
+  // blocks whose results are not finite): 512 × 512 channels (ResNet's last stage, 9.4 MB of W in
+  // 3 layers, on 7×7 maps, 1.3× faster) would have raised ResNet-18's peak RSS from 55 to 121 MB
+  // for 6% of its time, so layers above 256 × 256 channels stay on im2col. The choice reads
+  // neither the image size nor the padding, so every plan of a node makes the same one.
   return fits && s.in_channels >= 64 && s.out_channels >= 64 && s.in_channels * s.out_channels <= 256 * 256;
 }
 
@@ -132,7 +137,7 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
 
 
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
-             std::size_t workspace_floats, int workspace_threads, const float* residual) {
+             std::size_t workspace_floats, int workspace_threads, const float* residual, const float* winograd) {
   const ConvShape& s = l.shape;
   const WindowGeometry& g = s.window;
   const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), groups = s.group;
@@ -174,6 +179,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     case ConvPath::kDepthwise:
       return DepthwiseConvF32(l, x, w, bias, y, workspace, workspace_floats, workspace_threads, residual);
     case ConvPath::kWinograd: {
+      if (!winograd) throw Error(ErrorCode::kInvalidArgument, "Conv: the Winograd path needs W's transform (WinogradWeights)");
       const int64_t rows = TileRows(g), blocks = (rows + l.tile_rows - 1) / l.tile_rows;
       const WinogradScratch parts = WinogradScratchOf(l);
       const int64_t m = s.out_channels, c = s.in_channels;
@@ -188,14 +194,18 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
           WinogradInput(b, c, x + n * c * in_vol, slot.scratch, v);
           for (int64_t p = 0; p < kWinogradPoints; ++p) {  // M_p [M × tiles] = U_p [M × C] · V_p [C × tiles]
             GemmArgs a = GemmShape(m, tiles, c, tiles, tiles);
-            a.a = w + p * m * c, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
+            a.a = winograd + p * m * c, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
             a.workspace = slot.gemm;
             a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
             a.workspace_threads = workspace_threads;
             Gemm(a);
           }
           const int64_t at = n * m * out_vol;
-          WinogradOutput(b, m, mo, bias, residual ? residual + at : nullptr, l.activation, y + at);
+          const float* r = residual ? residual + at : nullptr;
+          if (WinogradOutput(b, m, mo, bias, r, l.activation, y + at)) {
+            WinogradDirect(b, c, m, x + n * c * in_vol, w, bias, r, l.activation, y + at);
+            winograd_direct_blocks.fetch_add(1, std::memory_order_relaxed);
+          }
         }
       });
       return;

@@ -11,7 +11,8 @@
 //              copied into per-thread scratch and multiplied there;
 //   winograd   3×3, stride 1, group 1, 2-D, enough channels to repay the transforms, when the caller
 //              has W's Winograd transform (a constant W: the adapter prepares it), which it
-//              then passes as w: 16 GEMMs of 2.25× fewer FLOPs (conv_winograd.h).
+//              then passes beside W: 16 GEMMs of 2.25× fewer FLOPs (conv_winograd.h); W itself
+//              recomputes the blocks whose results are not finite.
 // Results are bit-identical for any thread count: blocks depend on the shapes alone and the GEMM
 // never splits K.
 #pragma once
@@ -47,7 +48,7 @@ struct ConvLayout {
   Activation activation = Activation::kNone;
 };
 
-// winograd_weights: the caller can pass WinogradWeights' transform of W in place of W, so the
+// winograd_weights: the caller can pass WinogradWeights' transform of W beside W, so the
 // Winograd path may be taken (WinogradPays).
 ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_weights = false);
 
@@ -58,15 +59,20 @@ bool WinogradPays(const ConvShape& shape);
 // Workspace ConvF32 takes on up to `threads` threads (the count MakeConvLayout was given).
 std::size_t ConvWorkspaceBytes(const ConvLayout& layout, int threads);
 
-// y = act(conv(x, w) + bias + residual), act = layout.activation. w: W, or on the Winograd path
-// its transform (WinogradWeights). bias: out_channels values or
+// y = act(conv(x, w) + bias + residual), act = layout.activation. w: W. winograd: W's transform
+// (WinogradWeights), needed on the Winograd path (which also reads W: conv_winograd.h's
+// non-finite fallback), else ignored. bias: out_channels values or
 // null; residual: y's shape, or null (FusedConv's R: added in the GEMM epilogue, or over each
 // depthwise output vector, before the activation; it must not overlap y). workspace:
 // ConvWorkspaceBytes bytes, 64-byte aligned, one region per thread index of the arena it runs in;
 // null (direct calls) uses per-thread buffers kept between calls.
 void ConvF32(const ConvLayout& layout, const float* x, const float* w, const float* bias, float* y,
              float* workspace = nullptr, std::size_t workspace_floats = 0, int workspace_threads = 0,
-             const float* residual = nullptr);
+             const float* residual = nullptr, const float* winograd = nullptr);
+
+// How many Winograd blocks have been recomputed directly (non-finite results) in this process:
+// lets tests see that finite data never takes that path.
+uint64_t WinogradDirectBlocks();
 
 // The depthwise path (one filter per channel, channels = in = out; conv_depthwise.h): a plane's
 // scratch is DepthwisePlaneFloats(g) floats. Kernels of at most

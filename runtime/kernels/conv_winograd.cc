@@ -90,12 +90,15 @@ void WinogradInputF32(const WinogradBlock& b, int64_t channels, const float* x, 
     }
 }
 
-void WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
+bool WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
                        const float* residual, Activation act, float* y) {
   const D d;
   const auto L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t tiles = b.Tiles(), point_stride = out_channels * tiles, plane = b.out_h * b.out_w;
   HWY_ALIGN float buf[2 * kMaxF32Lanes];
+  // x - x is +0 (no bits set) for finite x and NaN otherwise: OR-ing it over the outputs leaves a
+  // NaN lane iff some output was not finite, for one subtraction and one OR a vector.
+  V nonfinite = hn::Zero(d);
   for (int64_t ch = 0; ch < out_channels; ++ch) {
     const V bv = hn::Set(d, bias ? bias[ch] : 0.0f);
     for (int64_t ty = b.ty0; ty < b.ty1; ++ty) {
@@ -131,6 +134,13 @@ void WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float
             col[0] = hn::Add(col[0], r0);
             col[1] = hn::Add(col[1], r1);
           }
+          // Before the activation, which can map a wrong ±Inf or NaN to a finite value.
+          V bad0 = hn::Sub(col[0], col[0]), bad1 = hn::Sub(col[1], col[1]);
+          if (valid != 2 * L) {  // lanes past the image hold the overread's garbage
+            bad0 = hn::IfThenElseZero(hn::FirstN(d, static_cast<std::size_t>((valid + 1) / 2)), bad0);
+            bad1 = hn::IfThenElseZero(hn::FirstN(d, static_cast<std::size_t>(valid / 2)), bad1);
+          }
+          nonfinite = hn::Or(nonfinite, hn::Or(bad0, bad1));
           col[0] = ApplyActivation(d, col[0], act);
           col[1] = ApplyActivation(d, col[1], act);
           if (valid == 2 * L) {
@@ -143,6 +153,45 @@ void WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float
       }
     }
   }
+  return !hn::AllFalse(d, hn::IsNaN(nonfinite));
+}
+
+void WinogradDirectF32(const WinogradBlock& b, int64_t channels, int64_t out_channels, const float* x, const float* w,
+                       const float* bias, const float* residual, Activation act, float* y) {
+  const D d;
+  const auto L = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t plane = b.out_h * b.out_w, in_plane = b.in_h * b.in_w;
+  const int64_t oy0 = 2 * b.ty0, oy1 = std::min(2 * b.ty1, b.out_h);
+  for (int64_t ch = 0; ch < out_channels; ++ch)
+    for (int64_t oy = oy0; oy < oy1; ++oy) {
+      float* row = y + ch * plane + oy * b.out_w;
+      for (int64_t ox = 0; ox < b.out_w; ++ox) {
+        // In double, products exact, so the sum is the exact one rounded once (and IEEE's Inf/NaN
+        // rules apply term by term); the padding's zeros are multiplied as im2col's are.
+        double acc = 0;
+        for (int64_t c = 0; c < channels; ++c) {
+          const float* k = w + (ch * channels + c) * 9;
+          for (int64_t i = 0; i < 3; ++i) {
+            const int64_t ih = oy + i - b.pad_h;
+            for (int64_t j = 0; j < 3; ++j) {
+              const int64_t iw = ox + j - b.pad_w;
+              const bool inside = ih >= 0 && ih < b.in_h && iw >= 0 && iw < b.in_w;
+              acc += static_cast<double>(inside ? x[c * in_plane + ih * b.in_w + iw] : 0.0f) * k[3 * i + j];
+            }
+          }
+        }
+        float v = static_cast<float>(acc);
+        if (bias) v += bias[ch];
+        if (residual) v += residual[row - y + ox];
+        row[ox] = v;
+      }
+      int64_t ox = 0;
+      for (; ox + L <= b.out_w; ox += L) hn::StoreU(ApplyActivation(d, hn::LoadU(d, row + ox), act), d, row + ox);
+      if (ox < b.out_w) {
+        const auto rest = static_cast<std::size_t>(b.out_w - ox);
+        StoreTail(d, ApplyActivation(d, LoadTail(d, row + ox, rest), act), row + ox, rest);
+      }
+    }
 }
 
 }  // namespace axon::kernels::HWY_NAMESPACE
@@ -153,6 +202,7 @@ namespace axon::kernels {
 
 HWY_EXPORT(WinogradInputF32);
 HWY_EXPORT(WinogradOutputF32);
+HWY_EXPORT(WinogradDirectF32);
 
 std::size_t WinogradWeightFloats(int64_t out_channels, int64_t in_channels) {
   return static_cast<std::size_t>(kWinogradPoints * out_channels * in_channels);
@@ -186,10 +236,16 @@ void WinogradInput(const WinogradBlock& b, int64_t channels, const float* x, flo
   HWY_DYNAMIC_DISPATCH(WinogradInputF32)(b, channels, x, padded, v);
 }
 
-void WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
+bool WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
                     const float* residual, Activation act, float* y) {
+  if (out_channels == 0 || b.Tiles() == 0) return false;
+  return HWY_DYNAMIC_DISPATCH(WinogradOutputF32)(b, out_channels, m, bias, residual, act, y);
+}
+
+void WinogradDirect(const WinogradBlock& b, int64_t channels, int64_t out_channels, const float* x, const float* w,
+                    const float* bias, const float* residual, Activation act, float* y) {
   if (out_channels == 0 || b.Tiles() == 0) return;
-  HWY_DYNAMIC_DISPATCH(WinogradOutputF32)(b, out_channels, m, bias, residual, act, y);
+  HWY_DYNAMIC_DISPATCH(WinogradDirectF32)(b, channels, out_channels, x, w, bias, residual, act, y);
 }
 
 }  // namespace axon::kernels

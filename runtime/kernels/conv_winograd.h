@@ -10,6 +10,12 @@
 // Accuracy: the transforms only add and halve, so the error stays within a small multiple of the
 // direct sum's (about 1e-6 relative in float on random data, like cuDNN's and oneDNN's F(2, 3)).
 // Results are the same bits for any thread count: blocks depend on the shapes alone.
+//
+// Non-finite data: the transforms' differences turn one ±Inf input into inf - inf = NaN over its
+// tiles, and inputs near FLT_MAX overflow in the input transform where the direct sum does not.
+// So a block whose outputs are not all finite (WinogradOutput says so) is recomputed by
+// WinogradDirect from W itself: results on any data are those of a direct convolution, and finite
+// data, the case that matters for speed, pays one scan of the outputs it writes anyway.
 #pragma once
 
 #include <cstddef>
@@ -45,8 +51,16 @@ void WinogradInput(const WinogradBlock& b, int64_t channels, const float* x, flo
 
 // y (one image, out_channels × out_h × out_w) = act(Aᵀ m A + bias + residual) for the block's
 // outputs inside the image; m [16][out_channels][b.Tiles()] is followed by at least 16 readable
-// floats. bias: out_channels values or null; residual: y's shape or null.
-void WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
+// floats. bias: out_channels values or null; residual: y's shape or null. Returns whether any of
+// those outputs was not finite before the activation.
+bool WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
                     const float* residual, Activation act, float* y);
+
+// The block's outputs as WinogradOutput defines them, by a direct convolution of x (one image,
+// channels × in_h × in_w) with W [out_channels][channels][3][3], summed in double, then + bias,
+// + residual and the activation in float as the im2col path's GEMM epilogue applies them. Slow
+// (scalar): for the blocks whose Winograd results were not finite.
+void WinogradDirect(const WinogradBlock& b, int64_t channels, int64_t out_channels, const float* x, const float* w,
+                    const float* bias, const float* residual, Activation act, float* y);
 
 }  // namespace axon::kernels

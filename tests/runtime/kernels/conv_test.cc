@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -270,12 +271,13 @@ struct WinogradCase {
   bool residual;
 };
 
-std::vector<float> RunWinograd(const ConvLayout& layout, const std::vector<float>& x, const std::vector<float>& u,
+std::vector<float> RunWinograd(const ConvLayout& layout, const std::vector<float>& x, const std::vector<float>& w,
+                               const std::vector<float>& u,
                                const std::vector<float>& b, const std::vector<float>& r, std::size_t size,
                                float* workspace = nullptr, std::size_t workspace_floats = 0, int slots = 0) {
   std::vector<float> y(size, kNaN);
-  ConvF32(layout, x.data(), u.data(), b.empty() ? nullptr : b.data(), y.data(), workspace, workspace_floats, slots,
-          r.empty() ? nullptr : r.data());
+  ConvF32(layout, x.data(), w.data(), b.empty() ? nullptr : b.data(), y.data(), workspace, workspace_floats, slots,
+          r.empty() ? nullptr : r.data(), u.data());
   return y;
 }
 
@@ -307,7 +309,9 @@ TEST_CASE("Conv's Winograd path matches a direct double convolution on every tar
     if (wc.residual) layout.activation = Activation::kRelu;
     std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
     WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
-    test::ForEachTarget([&](const char*) { CheckClose(RunWinograd(layout, x, u, b, res, e.value.size()), e); });
+    const uint64_t direct = WinogradDirectBlocks();
+    test::ForEachTarget([&](const char*) { CheckClose(RunWinograd(layout, x, w, u, b, res, e.value.size()), e); });
+    CHECK(WinogradDirectBlocks() == direct);  // finite data never takes the direct fallback
   }
 }
 
@@ -331,13 +335,100 @@ TEST_CASE("Conv's Winograd path gives the same bits for any thread count", "[ker
       const std::size_t floats = ConvWorkspaceBytes(layout, slots) / sizeof(float);
       std::vector<float> workspace(floats + 16);
       auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
-      y = RunWinograd(layout, x, u, b, res, static_cast<std::size_t>(ElementCount(r.y)), aligned, floats, slots);
+      y = RunWinograd(layout, x, w, u, b, res, static_cast<std::size_t>(ElementCount(r.y)), aligned, floats, slots);
     });
     return y;
   };
   const std::vector<float> one = run(1), two = run(2), three = run(3);
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+}
+
+// Non-finite and overflowing data on the Winograd path: its transforms' differences make inf - inf
+// = NaN from one ±Inf input, and inputs near FLT_MAX overflow in the input transform, so such
+// blocks are recomputed directly from W. The reference is the direct sum in double with IEEE's
+// Inf/NaN rules, rounded to float: the same NaN positions, the same ±Inf, finite values within
+// the finite-data test's bound.
+struct NonFiniteCase {
+  const char* name;
+  float w_scale;
+  bool residual;  // FusedConv's residual and ReLU
+  std::function<void(std::vector<float>&)> poke;
+};
+
+void CheckIeee(const std::vector<float>& got, const Expected& e) {
+  REQUIRE(got.size() == e.value.size());
+  int64_t bad = 0, first = -1;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const auto want = static_cast<float>(e.value[i]);
+    const bool ok = std::isnan(want) ? std::isnan(got[i])
+                    : std::isinf(want) ? got[i] == want
+                                       : std::isfinite(got[i]) && std::fabs(got[i] - e.value[i]) <= e.bound[i];
+    if (!ok && bad++ == 0) first = static_cast<int64_t>(i);
+  }
+  INFO("first bad element " << first << (first >= 0 ? " got " + std::to_string(got[first]) + " want " + std::to_string(e.value[first]) : ""));
+  CHECK(bad == 0);
+}
+
+TEST_CASE("Conv's Winograd path gives a direct convolution's results on Inf, NaN and overflowing inputs",
+          "[kernels][conv][kernel:Conv]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const ConvCase c = {{1, 64, 13, 17}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true};
+  const Resolved r = Resolve(c);
+  const int64_t plane = 13 * 17;
+  const NonFiniteCase cases[] = {
+      {"+Inf", 0.1f, false, [&](std::vector<float>& x) { x[3 * plane + 5 * 17 + 6] = inf; }},
+      {"-Inf", 0.1f, true, [&](std::vector<float>& x) { x[10 * plane + 12 * 17 + 16] = -inf; }},
+      {"+Inf and -Inf in one window", 0.1f, true,
+       [&](std::vector<float>& x) { x[3 * plane + 5 * 17 + 6] = inf, x[40 * plane + 6 * 17 + 7] = -inf; }},
+      {"NaN", 0.1f, false, [&](std::vector<float>& x) { x[7 * plane + 0 * 17 + 9] = kNaN; }},
+      {"3e38 everywhere", 1.0f, false, [](std::vector<float>& x) { std::fill(x.begin(), x.end(), 3e38f); }},
+      {"1e38 of mixed signs", 0.05f, true, [](std::vector<float>& x) { for (float& v : x) v *= 1e38f; }},
+  };
+  uint32_t seed = 1500;
+  for (const NonFiniteCase& nc : cases) {
+    INFO(nc.name);
+    std::vector<float> x = test::RandomFloats(ElementCount(c.x), ++seed, -1, 1);
+    nc.poke(x);
+    const std::vector<float> w = test::RandomFloats(ElementCount(c.w), ++seed, -nc.w_scale, nc.w_scale);
+    const std::vector<float> b = test::RandomFloats(c.w[0], ++seed, -1, 1);
+    const std::vector<float> res = nc.residual ? test::RandomFloats(ElementCount(r.y), ++seed, -1, 1) : std::vector<float>{};
+    Expected e = Reference(r, x, w, b);
+    for (std::size_t i = 0; i < e.value.size(); ++i) {
+      if (nc.residual) {
+        const double v = static_cast<float>(e.value[i]) + double(res[i]);  // NaN stays NaN through ReLU
+        e.value[i] = std::isnan(v) ? v : std::max(0.0, v);
+      }
+      e.bound[i] = 8 * e.bound[i] + (nc.residual ? std::ldexp(std::fabs(res[i]), -23) : 0.0);
+    }
+    std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
+    WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
+    ConvLayout layout = MakeConvLayout(r.shape, runtime::MaxThreads(), true);
+    REQUIRE(layout.path == ConvPath::kWinograd);
+    if (nc.residual) layout.activation = Activation::kRelu;
+    const uint64_t direct = WinogradDirectBlocks();
+    test::ForEachTarget([&](const char*) { CheckIeee(RunWinograd(layout, x, w, u, b, res, e.value.size()), e); });
+    CHECK(WinogradDirectBlocks() > direct);
+
+    // The same bits on 1, 2 and 3 threads (NaN payloads included).
+    auto run = [&](int threads) {
+      std::vector<float> y;
+      tbb::task_arena arena(threads);
+      arena.execute([&] {
+        const int slots = runtime::ArenaSlots();
+        ConvLayout l = MakeConvLayout(r.shape, slots, true);
+        l.activation = layout.activation;
+        const std::size_t floats = ConvWorkspaceBytes(l, slots) / sizeof(float);
+        std::vector<float> workspace(floats + 16);
+        auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+        y = RunWinograd(l, x, w, u, b, res, e.value.size(), aligned, floats, slots);
+      });
+      return y;
+    };
+    const std::vector<float> one = run(1), two = run(2), three = run(3);
+    CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+  }
 }
 
 }  // namespace
