@@ -142,8 +142,8 @@ TEST_CASE("Sgemm with alpha == 0 or K == 0 reads neither A nor B", "[kernels][ge
 // scratch read that way tripped valgrind and once faulted.
 TEST_CASE("Sgemm reads no element past the end of A or B on any target", "[kernels][gemm]") {
   // N ≥ 16 packs A (the convolution's case: 4 × 210 × 27); N mod 4 = 2 leaves SCALAR a 2-column tile.
-  const Problem problems[] = {{4, 210, 27}, {4, 18, 5}, {6, 22, 7}, {4, 6, 27},
-                              {5, 10, 7},   {8, 3, 5},  {13, 17, 19}, {33, 9, 6}};
+  const Problem problems[] = {{4, 210, 27}, {4, 18, 5}, {6, 22, 7},   {4, 6, 27}, {4, 210, 28},
+                              {4, 18, 8},   {5, 10, 7}, {8, 3, 5},    {13, 17, 19}, {33, 9, 6}};
   uint32_t seed = 700;
   for (const Problem& p : problems) {
     const std::vector<float> a = Random(p.M * p.K, ++seed), b = Random(p.K * p.N, ++seed);
