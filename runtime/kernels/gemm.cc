@@ -855,7 +855,9 @@ void GemmSwapped(const GemmArgs& g) {
   const int64_t blocks_per_task = std::max<int64_t>(1, 16384 / (g.n * kLanes));
   const bool gather = kLanes > 1 && g.m <= kMaxGatherStride;
   auto rows = [&](int64_t b0, int64_t b1) {
-    HWY_ALIGN float tile[kLanes * kLanes];
+    // Zeros: a partial block fills only its live rows and columns, and WriteRow takes whole
+    // vectors (the lanes past `cols` are never stored, but were read uninitialized).
+    HWY_ALIGN float tile[kLanes * kLanes] = {};
     const hn::RebindToSigned<D> di;
     const auto offsets = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(gather ? g.m : 0)));
     for (int64_t i0 = b0 * kLanes; i0 < std::min(g.m, b1 * kLanes); i0 += kLanes) {
