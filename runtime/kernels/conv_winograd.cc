@@ -95,7 +95,9 @@ bool WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float
   const D d;
   const auto L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t tiles = b.Tiles(), point_stride = out_channels * tiles, plane = b.out_h * b.out_w;
-  HWY_ALIGN float buf[2 * kMaxF32Lanes];
+  // Zeros: a partial vector's residual is copied in only as far as the image goes, and the lanes
+  // past it, never stored, were read uninitialized (valgrind, SCALAR).
+  HWY_ALIGN float buf[2 * kMaxF32Lanes] = {};
   // x - x is +0 (no bits set) for finite x and NaN otherwise: OR-ing it over the outputs leaves a
   // NaN lane iff some output was not finite, for one subtraction and one OR a vector.
   V nonfinite = hn::Zero(d);

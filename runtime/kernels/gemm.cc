@@ -206,6 +206,20 @@ constexpr int64_t SplitK() {
 // the direct one (a trained weight's forward pass equals the inference of the saved model).
 bool SplitsK(int64_t m, int64_t n) { return std::min(m, n) < kMR; }
 
+// B's row at p, its address hidden from the compiler until the loop iteration that reads it.
+// The k loops after the unrolled one run at most a few times, and GCC 12 pipelined them on SCALAR
+// (NV = 2: a row is two floats, 8 bytes): it loaded row k + 1 into the upper half of the register
+// that holds row k, during iteration k, so a tile whose K is not a multiple of 4 read one row past
+// B's last (valgrind: an invalid read of B's last kc + 1st row, a SIGSEGV where that row lies on
+// an unmapped page). An address that exists only once its iteration has begun cannot be loaded
+// ahead of that iteration's bounds check.
+HWY_INLINE const float* OpaqueRow(const float* p) {
+#if defined(__GNUC__)
+  asm volatile("" : "+r"(p));
+#endif
+  return p;
+}
+
 // A micro-kernel reads its A rows either in place (row i at a + i·lda, consecutive k) or from a
 // packed micro-panel (PackA: kMR rows interleaved, element (i, k) at a + k·kMR + i), whose
 // broadcasts are one sequential stream instead of MR streams lda apart: with lda a multiple of
@@ -230,9 +244,9 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
   for (int64_t u = 0; u < U; ++u)
     for (int64_t i = 0; i < MR; ++i)
       for (int64_t v = 0; v < NV; ++v) acc[u][i][v] = hn::Zero(d);
-  auto step = [&](V(&sum)[MR][NV], int64_t k) HWY_ATTR {
+  auto step = [&](V(&sum)[MR][NV], int64_t k, const float* row) HWY_ATTR {
     V bv[NV];
-    for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, b + k * ldb + v * kLanes);
+    for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, row + v * kLanes);
     for (int64_t i = 0; i < MR; ++i) {
       const V ai = hn::Set(d, kPackedA ? a[k * kMR + i] : a[i * lda + k]);
       for (int64_t v = 0; v < NV; ++v) sum[i][v] = hn::MulAdd(ai, bv[v], sum[i][v]);
@@ -246,15 +260,15 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
     for (; k + 4 <= kc; k += 4) {
       if (k < t.prefetch_lines)
         for (int64_t u = 0; u < 4; ++u) hwy::Prefetch(t.prefetch_b + (k + u) * kLineFloats);
-      step(acc[0], k);
-      step(acc[0], k + 1);
-      step(acc[0], k + 2);
-      step(acc[0], k + 3);
+      step(acc[0], k, b + k * ldb);
+      step(acc[0], k + 1, b + (k + 1) * ldb);
+      step(acc[0], k + 2, b + (k + 2) * ldb);
+      step(acc[0], k + 3, b + (k + 3) * ldb);
     }
   }
   for (; k + U <= kc; k += U)
-    for (int64_t u = 0; u < U; ++u) step(acc[u], k + u);
-  for (; k < kc; ++k) step(acc[0], k);
+    for (int64_t u = 0; u < U; ++u) step(acc[u], k + u, OpaqueRow(b + (k + u) * ldb));
+  for (; k < kc; ++k) step(acc[0], k, OpaqueRow(b + k * ldb));
   for (int64_t u = 1; u < U; ++u)
     for (int64_t i = 0; i < MR; ++i)
       for (int64_t v = 0; v < NV; ++v) acc[0][i][v] = hn::Add(acc[0][i][v], acc[u][i][v]);
@@ -841,7 +855,9 @@ void GemmSwapped(const GemmArgs& g) {
   const int64_t blocks_per_task = std::max<int64_t>(1, 16384 / (g.n * kLanes));
   const bool gather = kLanes > 1 && g.m <= kMaxGatherStride;
   auto rows = [&](int64_t b0, int64_t b1) {
-    HWY_ALIGN float tile[kLanes * kLanes];
+    // Zeros: a partial block fills only its live rows and columns, and WriteRow takes whole
+    // vectors (the lanes past `cols` are never stored, but were read uninitialized).
+    HWY_ALIGN float tile[kLanes * kLanes] = {};
     const hn::RebindToSigned<D> di;
     const auto offsets = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(gather ? g.m : 0)));
     for (int64_t i0 = b0 * kLanes; i0 < std::min(g.m, b1 * kLanes); i0 += kLanes) {

@@ -136,6 +136,31 @@ TEST_CASE("Sgemm with alpha == 0 or K == 0 reads neither A nor B", "[kernels][ge
   });
 }
 
+// Operands that end where an inaccessible page begins: no target may read past an operand's
+// last element. SCALAR's micro-kernels once loaded B's row k + 1 during row k's step in the K
+// tail (K not a multiple of 4, a 2-column tile), one row past B's end: a convolution's im2col
+// scratch read that way tripped valgrind and once faulted.
+TEST_CASE("Sgemm reads no element past the end of A or B on any target", "[kernels][gemm]") {
+  // N ≥ 16 packs A (the convolution's case: 4 × 210 × 27); N mod 4 = 2 leaves SCALAR a 2-column tile.
+  const Problem problems[] = {{4, 210, 27}, {4, 18, 5}, {6, 22, 7},   {4, 6, 27}, {4, 210, 28},
+                              {4, 18, 8},   {5, 10, 7}, {8, 3, 5},    {13, 17, 19}, {33, 9, 6}};
+  uint32_t seed = 700;
+  for (const Problem& p : problems) {
+    const std::vector<float> a = Random(p.M * p.K, ++seed), b = Random(p.K * p.N, ++seed);
+    const Reference ref = Compute(p, a, b, std::vector<float>(p.M * p.N), p.N, {1, 0});
+    test::FloatsAtPageEnd at_a(a.size()), at_b(b.size());
+    at_a.assign(a), at_b.assign(b);
+    test::ForEachTarget([&](const char*) {
+      INFO("M=" << p.M << " N=" << p.N << " K=" << p.K);
+      std::vector<float> c(p.M * p.N, kNaN);
+      Sgemm(false, false, p.M, p.N, p.K, 1.0f, at_a.data(), p.K, at_b.data(), p.N, 0.0f, c.data(), p.N);
+      int64_t bad = 0;
+      for (std::size_t i = 0; i < c.size(); ++i) bad += !(std::fabs(c[i] - ref.value[i]) <= ref.bound[i]);
+      CHECK(bad == 0);
+    });
+  }
+}
+
 TEST_CASE("Sgemm rejects negative sizes and short leading dimensions", "[kernels][gemm]") {
   std::vector<float> buf(64);
   float* p = buf.data();

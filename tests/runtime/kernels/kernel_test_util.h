@@ -3,6 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
@@ -55,6 +59,32 @@ class GuardedFloats {
   std::size_t count_, guard_, first_ = 0;
   float fill_;
   std::vector<float> buf_;
+};
+
+// `count` floats that end exactly where an inaccessible page begins: a kernel that reads (or
+// writes) even one float past data() + count faults, with or without a memory checker. data()
+// is 4-byte aligned only when count is not a multiple of 16, as an operand at an offset may be.
+class FloatsAtPageEnd {
+ public:
+  explicit FloatsAtPageEnd(std::size_t count) : count_(count) {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    size_ = ((count * sizeof(float) + page - 1) / page + 1) * page;
+    void* at = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(at != MAP_FAILED);
+    base_ = static_cast<char*>(at);
+    REQUIRE(mprotect(base_ + size_ - page, page, PROT_NONE) == 0);
+    data_ = reinterpret_cast<float*>(base_ + size_ - page) - count;
+  }
+  FloatsAtPageEnd(const FloatsAtPageEnd&) = delete;
+  FloatsAtPageEnd& operator=(const FloatsAtPageEnd&) = delete;
+  ~FloatsAtPageEnd() { munmap(base_, size_); }
+  float* data() { return data_; }
+  void assign(const std::vector<float>& v) { std::memcpy(data_, v.data(), std::min(v.size(), count_) * sizeof(float)); }
+
+ private:
+  std::size_t count_, size_ = 0;
+  char* base_ = nullptr;
+  float* data_ = nullptr;
 };
 
 // Whether the op's inputs are constants (initializers: the adapter may prepare them, e.g. pack a
