@@ -484,7 +484,9 @@ TEST_CASE("training: an empty batch is an error, and concurrent calls are refuse
   CHECK(std::isfinite(s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}))));
 
   // The readers and writers of the session's buffers take the same flag: each, called while
-  // another thread steps, is refused at some overlap, never racing the step.
+  // another thread steps, is refused at some overlap, never racing the step. gradients() races
+  // ComputeGradients: after a Step that folded SGD into its GEMMs it has none to give (an error
+  // of its own, not a race).
   ScratchFile file;
   const std::vector<std::pair<const char*, std::function<void()>>> calls = {
       {"Parameter", [&] { s.Parameter("w1"); }},
@@ -509,7 +511,11 @@ TEST_CASE("training: an empty batch is an error, and concurrent calls are refuse
         }
       }
     };
-    std::thread stepper(run, [&] { s.Step(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1})); });
+    const Tensor x = Tensor::View(kX.data(), {3, 2}), t = Tensor::View(kT.data(), {3, 1});
+    const bool gradients = std::string(name) == "gradients";
+    if (gradients) s.ComputeGradients(x, t);  // so that there are gradients before the race starts
+    std::thread stepper(run, gradients ? std::function<void()>([&] { s.ComputeGradients(x, t); })
+                                       : std::function<void()>([&] { s.Step(x, t); }));
     std::thread other(run, call);
     stepper.join();
     other.join();
