@@ -42,6 +42,21 @@ std::string Describe(const Case& c) {
          "," + std::to_string(c.pad_bottom) + "," + std::to_string(c.pad_right);
 }
 
+// X, W, bias and a residual for case c, from seeds after `seed` (advanced). X in [-4, 4), so
+// that sums cross both 0 and 6.
+struct Data {
+  std::vector<float> x, w, b, r;
+};
+Data Operands(const Case& c, const WindowGeometry& g, uint32_t& seed) {
+  const int64_t planes = c.batch * c.channels;
+  Data d;
+  d.x = test::RandomFloats(planes * c.h * c.w, ++seed, -4, 4);
+  d.w = test::RandomFloats(c.channels * c.kh * c.kw, ++seed, -1, 1);
+  d.b = test::RandomFloats(c.channels, ++seed, -1, 1);
+  d.r = test::RandomFloats(planes * g.OutVolume(), ++seed, -2, 2);
+  return d;
+}
+
 double Act(double v, Activation act) {
   if (std::isnan(v)) return v;
   switch (act) {
@@ -121,11 +136,7 @@ TEST_CASE("Depthwise conv with fused epilogue matches a double reference on ever
     INFO(Describe(c));
     const WindowGeometry g = Geometry(c);
     const int64_t planes = c.batch * c.channels;
-    // Inputs in [-4, 4) so that sums cross both 0 and 6.
-    const std::vector<float> x = test::RandomFloats(planes * c.h * c.w, ++seed, -4, 4);
-    const std::vector<float> w = test::RandomFloats(c.channels * c.kh * c.kw, ++seed, -1, 1);
-    const std::vector<float> b = test::RandomFloats(c.channels, ++seed, -1, 1);
-    const std::vector<float> r = test::RandomFloats(planes * g.OutVolume(), ++seed, -2, 2);
+    const auto [x, w, b, r] = Operands(c, g, seed);
     for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kSigmoid}) {
       for (bool residual : {false, true}) {
         INFO("activation " << static_cast<int>(act) << (residual ? " residual" : ""));
@@ -197,10 +208,7 @@ TEST_CASE("Depthwise conv results do not depend on the thread count", "[kernels]
     INFO(Describe(c));
     const WindowGeometry g = Geometry(c);
     const int64_t planes = c.batch * c.channels;
-    const std::vector<float> x = test::RandomFloats(planes * c.h * c.w, ++seed, -4, 4);
-    const std::vector<float> w = test::RandomFloats(c.channels * c.kh * c.kw, ++seed, -1, 1);
-    const std::vector<float> b = test::RandomFloats(c.channels, ++seed, -1, 1);
-    const std::vector<float> r = test::RandomFloats(planes * g.OutVolume(), ++seed, -2, 2);
+    const auto [x, w, b, r] = Operands(c, g, seed);
     auto run = [&](int threads) {
       std::vector<float> y(static_cast<std::size_t>(planes * g.OutVolume()));
       tbb::task_arena arena(threads);
