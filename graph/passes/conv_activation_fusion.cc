@@ -21,7 +21,7 @@ bool IsRelu6(const Graph& graph, const Node& clip) {
 
 bool ConvActivationFusion::Run(Graph& graph) {
   GraphEditor e(graph);
-  std::vector<std::size_t> removed;
+  PatternClaims claims(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& producer = graph.nodes[n];
     const auto has_act = producer.attrs.find("activation");
@@ -47,12 +47,9 @@ bool ConvActivationFusion::Run(Graph& graph) {
     act.attrs = conv.attrs;
     act.attrs["activation"] = activation;
     std::swap(act.name, conv.name);
-    removed.push_back(n);
+    claims.Claim(*reader, {n});
   }
-  if (removed.empty()) return false;
-  e.Refresh();
-  e.RemoveNodes(std::move(removed));
-  return true;
+  return claims.Commit(e);
 }
 
 }  // namespace axon::graph

@@ -1,7 +1,5 @@
 #include "graph/passes/conv_residual_fusion.h"
 
-#include <vector>
-
 #include "graph/passes/pass_util.h"
 #include "graph/rewrite.h"
 
@@ -9,17 +7,16 @@ namespace axon::graph {
 
 bool ConvResidualFusion::Run(Graph& graph) {
   GraphEditor e(graph);
-  std::vector<std::size_t> removed;
-  std::vector<bool> taken(graph.nodes.size(), false);
+  PatternClaims claims(graph);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& conv = graph.nodes[n];
-    if (taken[n] || !(conv.op_type == "Conv" || conv.op_type == "FusedConv")) continue;
+    if (claims.Taken(n) || !(conv.op_type == "Conv" || conv.op_type == "FusedConv")) continue;
     // The epilogue adds R before the activation: an activated FusedConv, or one with R, is done.
     if (conv.inputs.size() > 3 && !conv.inputs[3].empty()) continue;
     if (const auto act = conv.attrs.find("activation"); act != conv.attrs.end() && !std::get<std::string>(act->second).empty())
       continue;
     const std::optional<std::size_t> add = SoleConsumerOp(e, conv.outputs[0], "Add");
-    if (!add || taken[*add]) continue;
+    if (!add || claims.Taken(*add)) continue;
     const std::string residual = OtherInput(graph.nodes[*add], conv.outputs[0]);
     const std::optional<Shape> y = ShapeOf(graph, conv.outputs[0]), r = ShapeOf(graph, residual);
     const std::optional<Shape> sum = ShapeOf(graph, graph.nodes[*add].outputs[0]);
@@ -34,13 +31,9 @@ bool ConvResidualFusion::Run(Graph& graph) {
     fused.inputs.resize(3);  // an omitted B stays ""
     fused.inputs.push_back(residual);
     std::swap(fused.name, graph.nodes[n].name);
-    taken[n] = taken[*add] = true;
-    removed.push_back(n);
+    claims.Claim(*add, {n});
   }
-  if (removed.empty()) return false;
-  e.Refresh();
-  e.RemoveNodes(std::move(removed));
-  return true;
+  return claims.Commit(e);
 }
 
 }  // namespace axon::graph
