@@ -73,6 +73,7 @@ float* Scratch(const GemmArgs& g, const WorkspaceLayout& w, std::size_t floats) 
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 #include "runtime/kernels/activation-inl.h"
+#include "runtime/kernels/gemm_kloop-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace axon::kernels::HWY_NAMESPACE {
@@ -241,37 +242,47 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
     hwy::Prefetch(c + i * ldc + NV * kLanes - 1);
   }
   V acc[U][MR][NV];
-  for (int64_t u = 0; u < U; ++u)
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t v = 0; v < NV; ++v) acc[u][i][v] = hn::Zero(d);
-  auto step = [&](V(&sum)[MR][NV], int64_t k, const float* row) HWY_ATTR {
-    V bv[NV];
-    for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, row + v * kLanes);
-    for (int64_t i = 0; i < MR; ++i) {
-      const V ai = hn::Set(d, kPackedA ? a[k * kMR + i] : a[i * lda + k]);
-      for (int64_t v = 0; v < NV; ++v) sum[i][v] = hn::MulAdd(ai, bv[v], sum[i][v]);
+  if constexpr (U == 1 && HasKLoopAsm<MR, NV>()) {  // gemm_kloop-inl.h: the same sums, in registers
+    const int64_t iters = kc / 4;
+    // The 4-k iterations whose first k is below prefetch_lines, as in the loop below.
+    const int64_t fetch = std::min(iters, (std::max<int64_t>(t.prefetch_lines, 0) + 3) / 4);
+    const int64_t lda_bytes = kPackedA ? 0 : lda * static_cast<int64_t>(sizeof(float));
+    const detail::KLoopArgs args{a, b, ldb * static_cast<int64_t>(sizeof(float)), fetch, iters - fetch, kc - 4 * iters,
+                                 t.prefetch_b, lda_bytes, 3 * lda_bytes, kPackedA ? a : a + 3 * lda};
+    KLoopAsm<MR, NV, kPackedA>(args, acc[0]);
+  } else {
+    for (int64_t u = 0; u < U; ++u)
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t v = 0; v < NV; ++v) acc[u][i][v] = hn::Zero(d);
+    auto step = [&](V(&sum)[MR][NV], int64_t k, const float* row) HWY_ATTR {
+      V bv[NV];
+      for (int64_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, row + v * kLanes);
+      for (int64_t i = 0; i < MR; ++i) {
+        const V ai = hn::Set(d, kPackedA ? a[k * kMR + i] : a[i * lda + k]);
+        for (int64_t v = 0; v < NV; ++v) sum[i][v] = hn::MulAdd(ai, bv[v], sum[i][v]);
+      }
+    };
+    int64_t k = 0;
+    if constexpr (U == 1) {
+      // Four k per iteration: the loop's own counter and pointer updates would otherwise take a
+      // quarter of the issue slots of a 4-wide front end (Haswell, Zen 2) beside 12 FMAs and 8
+      // loads. The sums keep their order.
+      for (; k + 4 <= kc; k += 4) {
+        if (k < t.prefetch_lines)
+          for (int64_t u = 0; u < 4; ++u) hwy::Prefetch(t.prefetch_b + (k + u) * kLineFloats);
+        step(acc[0], k, b + k * ldb);
+        step(acc[0], k + 1, b + (k + 1) * ldb);
+        step(acc[0], k + 2, b + (k + 2) * ldb);
+        step(acc[0], k + 3, b + (k + 3) * ldb);
+      }
     }
-  };
-  int64_t k = 0;
-  if constexpr (U == 1) {
-    // Four k per iteration: the loop's own counter and pointer updates would otherwise take a
-    // quarter of the issue slots of a 4-wide front end (Haswell, Zen 2) beside 12 FMAs and 8
-    // loads. The sums keep their order.
-    for (; k + 4 <= kc; k += 4) {
-      if (k < t.prefetch_lines)
-        for (int64_t u = 0; u < 4; ++u) hwy::Prefetch(t.prefetch_b + (k + u) * kLineFloats);
-      step(acc[0], k, b + k * ldb);
-      step(acc[0], k + 1, b + (k + 1) * ldb);
-      step(acc[0], k + 2, b + (k + 2) * ldb);
-      step(acc[0], k + 3, b + (k + 3) * ldb);
-    }
+    for (; k + U <= kc; k += U)
+      for (int64_t u = 0; u < U; ++u) step(acc[u], k + u, OpaqueRow(b + (k + u) * ldb));
+    for (; k < kc; ++k) step(acc[0], k, OpaqueRow(b + k * ldb));
+    for (int64_t u = 1; u < U; ++u)
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t v = 0; v < NV; ++v) acc[0][i][v] = hn::Add(acc[0][i][v], acc[u][i][v]);
   }
-  for (; k + U <= kc; k += U)
-    for (int64_t u = 0; u < U; ++u) step(acc[u], k + u, OpaqueRow(b + (k + u) * ldb));
-  for (; k < kc; ++k) step(acc[0], k, OpaqueRow(b + k * ldb));
-  for (int64_t u = 1; u < U; ++u)
-    for (int64_t i = 0; i < MR; ++i)
-      for (int64_t v = 0; v < NV; ++v) acc[0][i][v] = hn::Add(acc[0][i][v], acc[u][i][v]);
   // A full tile with nothing to apply but the sum (and C of the earlier K blocks): plain stores.
   // WriteRow's per-vector branches cost ~10% of a K = 64 tile (the weight gradients of a
   // training step); alpha == 1 leaves the sum's bits as they are, so the result is the same.
