@@ -237,18 +237,22 @@ HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT a, int64_t l
   // its first and last fetched, a K = 64 weight gradient whose C (a fused SGD step's weight)
   // came from L3 missed on the middle one (measured 512 × 784 × 64 with C cold: 546–603 →
   // 444–482 µs; warm 382–388 → 354–370).
-  for (int64_t i = 0; i < MR; ++i) {
+  // Full-height tiles run gemm_kloop-inl.h's asm k loop (the same sums), which fetches C itself:
+  // fetched here, the rows' addresses were kept on the stack across the asm.
+  constexpr bool kAsm = U == 1 && HasKLoopAsm<MR, NV>();
+  for (int64_t i = 0; i < (kAsm ? 0 : MR); ++i) {
     for (int64_t j = 0; j < NV * kLanes; j += 16) hwy::Prefetch(c + i * ldc + j);
     hwy::Prefetch(c + i * ldc + NV * kLanes - 1);
   }
   V acc[U][MR][NV];
-  if constexpr (U == 1 && HasKLoopAsm<MR, NV>()) {  // gemm_kloop-inl.h: the same sums, in registers
+  if constexpr (kAsm) {
     const int64_t iters = kc / 4;
     // The 4-k iterations whose first k is below prefetch_lines, as in the loop below.
     const int64_t fetch = std::min(iters, (std::max<int64_t>(t.prefetch_lines, 0) + 3) / 4);
     const int64_t lda_bytes = kPackedA ? 0 : lda * static_cast<int64_t>(sizeof(float));
     const detail::KLoopArgs args{a, b, ldb * static_cast<int64_t>(sizeof(float)), fetch, iters - fetch, kc - 4 * iters,
-                                 t.prefetch_b, lda_bytes, 3 * lda_bytes, kPackedA ? a : a + 3 * lda};
+                                 t.prefetch_b, lda_bytes, 3 * lda_bytes, kPackedA ? a : a + 3 * lda,
+                                 c, ldc * static_cast<int64_t>(sizeof(float))};
     KLoopAsm<MR, NV, kPackedA>(args, acc[0]);
   } else {
     for (int64_t u = 0; u < U; ++u)

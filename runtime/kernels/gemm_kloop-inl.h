@@ -32,14 +32,16 @@ struct KLoopArgs {
   int64_t lda_bytes;       // 56: A in place: row stride
   int64_t lda3_bytes;      // 64: 3 rows
   const float* a3;         // 72: row 3 in place
+  const float* c;          // 80: the C tile, fetched before the loop (read or written after it)
+  int64_t ldc_bytes;       // 88
 };
 
 }  // namespace axon::kernels::detail
 
 // Register roles: rax A (row 0), r9 A's row 3, r10 lda, r11 3·lda, rdx B's row, r8 ldb, rcx the
-// count, rsi the prefetch address. A packed for MR rows: (k, i) at rax + 4·(MR·k + i). In place,
-// row i at rax + {0, r10, 2·r10, r11, 4·r10}, r9 + {2·r10, 4·r10} for rows 5 and 7, rax + 2·r11
-// for row 6: every row one address mode off two pointers.
+// count, rsi the prefetch address, rdi C's row. A packed for MR rows: (k, i) at
+// rax + 4·(MR·k + i). In place, row i at rax + {0, r10, 2·r10, r11, 4·r10}, r9 + {2·r10, 4·r10}
+// for rows 5 and 7, rax + 2·r11 for row 6: every row one address mode off two pointers.
 #define AXON_KL_LOAD_ARGS                                                                               \
   "mov (%[p]), %%rax\n\t mov 8(%[p]), %%rdx\n\t mov 16(%[p]), %%r8\n\t mov 48(%[p]), %%rsi\n\t" \
   "mov 56(%[p]), %%r10\n\t mov 64(%[p]), %%r11\n\t mov 72(%[p]), %%r9\n\t"
@@ -94,10 +96,27 @@ struct KLoopArgs {
 #define AXON_KL_ADVK6I4 AXON_KL_ADVK8I4
 #define AXON_KL_ADVK6I1 AXON_KL_ADVK8I1
 
-// The whole loop: iterations of 4 k that fetch the next micro-panel's 4 lines, then plain ones,
-// then the last kc % 4 one at a time. TILE is K8P, K8I, K6P or K6I.
+// Every line of a C row of NV vectors: its first float, each 64 bytes on, and its last float
+// (a row need not start on a line).
+#define AXON_KL_Z_PFC3 "prefetcht0 (%%rdi)\n\t prefetcht0 64(%%rdi)\n\t prefetcht0 128(%%rdi)\n\t prefetcht0 188(%%rdi)\n\t"
+#define AXON_KL_Z_PFC2 "prefetcht0 (%%rdi)\n\t prefetcht0 64(%%rdi)\n\t prefetcht0 124(%%rdi)\n\t"
+#define AXON_KL_Z_PFC1 "prefetcht0 (%%rdi)\n\t prefetcht0 60(%%rdi)\n\t"
+#define AXON_KL_Y_PFC2 "prefetcht0 (%%rdi)\n\t prefetcht0 60(%%rdi)\n\t"
+#define AXON_KL_Y_PFC1 "prefetcht0 (%%rdi)\n\t prefetcht0 28(%%rdi)\n\t"
+#define AXON_KL_PFC_ROW(R, NV) R##_PFC##NV "add %%rcx, %%rdi\n\t"
+#define AXON_KL_PFC6(R, NV)                                                                                       \
+  "mov 80(%[p]), %%rdi\n\t mov 88(%[p]), %%rcx\n\t" AXON_KL_PFC_ROW(R, NV) AXON_KL_PFC_ROW(R, NV)                \
+      AXON_KL_PFC_ROW(R, NV) AXON_KL_PFC_ROW(R, NV) AXON_KL_PFC_ROW(R, NV) AXON_KL_PFC_ROW(R, NV)
+#define AXON_KL_PFC_K8P(R, NV) AXON_KL_PFC6(R, NV) AXON_KL_PFC_ROW(R, NV) AXON_KL_PFC_ROW(R, NV)
+#define AXON_KL_PFC_K8I AXON_KL_PFC_K8P
+#define AXON_KL_PFC_K6P AXON_KL_PFC6
+#define AXON_KL_PFC_K6I AXON_KL_PFC6
+
+// The whole loop: C's lines fetched (the miss hidden behind the loop), then iterations of 4 k
+// that fetch the next micro-panel's 4 lines, then plain ones, then the last kc % 4 one at a
+// time. TILE is K8P, K8I, K6P or K6I.
 #define AXON_KL_LOOP(R, NV, TILE)                                                                               \
-  AXON_KL_LOAD_ARGS                                                                                             \
+  AXON_KL_PFC_##TILE(R, NV) AXON_KL_LOAD_ARGS                                                                   \
   "mov 24(%[p]), %%rcx\n\t test %%rcx, %%rcx\n\t jz 2f\n"                                                       \
   "1:\n\t prefetcht0 (%%rsi)\n\t prefetcht0 64(%%rsi)\n\t prefetcht0 128(%%rsi)\n\t prefetcht0 192(%%rsi)\n\t" \
   "add $256, %%rsi\n\t" AXON_KL_##TILE(R, NV, 0) AXON_KL_##TILE(R, NV, 1) AXON_KL_##TILE(R, NV, 2)              \
@@ -124,7 +143,7 @@ struct KLoopArgs {
 #define AXON_KL_ZERO_ROW(i) AXON_KL_ZERO(i, 0) AXON_KL_ZERO(i, 1) AXON_KL_ZERO(i, 2)
 #define AXON_KL_OUT_ROW(i, C) \
   [c##i##0] "=&" C(c[i][0]), [c##i##1] "=&" C(c[i][1]), [c##i##2] "=&" C(c[i][2])
-#define AXON_KL_CLOBBERS "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc"
+#define AXON_KL_CLOBBERS "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc"
 
 #endif  // AXON_RUNTIME_KERNELS_GEMM_KLOOP_SHARED_
 
