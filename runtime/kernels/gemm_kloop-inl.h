@@ -141,8 +141,9 @@ struct KLoopArgs {
 
 #define AXON_KL_ZERO(i, v) "vxorps %[c" #i #v "], %[c" #i #v "], %[c" #i #v "]\n\t"
 #define AXON_KL_ZERO_ROW(i) AXON_KL_ZERO(i, 0) AXON_KL_ZERO(i, 1) AXON_KL_ZERO(i, 2)
+// AXON_KL_C(i, v) names accumulator (i, v)'s variable where the asm is written.
 #define AXON_KL_OUT_ROW(i, C) \
-  [c##i##0] "=&" C(c[i][0]), [c##i##1] "=&" C(c[i][1]), [c##i##2] "=&" C(c[i][2])
+  [c##i##0] "=&" C(AXON_KL_C(i, 0)), [c##i##1] "=&" C(AXON_KL_C(i, 1)), [c##i##2] "=&" C(AXON_KL_C(i, 2))
 #define AXON_KL_CLOBBERS "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc"
 
 #endif  // AXON_RUNTIME_KERNELS_GEMM_KLOOP_SHARED_
@@ -168,7 +169,6 @@ constexpr bool HasKLoopAsm() { return MR == 8 && NV >= 1 && NV <= 3; }
 template <int64_t MR, int64_t NV, bool kPackedA, class V>
 HWY_INLINE void KLoopAsm(const detail::KLoopArgs& args, V (&acc)[MR][NV]) {
   static_assert(HasKLoopAsm<MR, NV>());
-  __m512 c[8][3];
 #define AXON_KL_Z_ASM(TEXT)                                                                                      \
   asm volatile(AXON_KL_ZERO_ROW(0) AXON_KL_ZERO_ROW(1) AXON_KL_ZERO_ROW(2) AXON_KL_ZERO_ROW(3) AXON_KL_ZERO_ROW(4) \
                    AXON_KL_ZERO_ROW(5) AXON_KL_ZERO_ROW(6) AXON_KL_ZERO_ROW(7) TEXT                                \
@@ -176,18 +176,30 @@ HWY_INLINE void KLoopAsm(const detail::KLoopArgs& args, V (&acc)[MR][NV]) {
                  AXON_KL_OUT_ROW(4, "v"), AXON_KL_OUT_ROW(5, "v"), AXON_KL_OUT_ROW(6, "v"), AXON_KL_OUT_ROW(7, "v") \
                : [p] "r"(&args), "m"(args)                                                                       \
                : AXON_KL_CLOBBERS, "xmm28", "xmm29", "xmm30", "xmm31")
-  if constexpr (kPackedA) {
-    if constexpr (NV == 3) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 3, K8P));
-    if constexpr (NV == 2) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 2, K8P));
-    if constexpr (NV == 1) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 1, K8P));
+  if constexpr (NV == 3) {
+    // Straight into acc: through a copy, GCC stored all 24 registers twice before the epilogue.
+#define AXON_KL_C(i, v) acc[i][v].raw
+    if constexpr (kPackedA) {
+      AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 3, K8P));
+    } else {
+      AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 3, K8I));
+    }
+#undef AXON_KL_C
   } else {
-    if constexpr (NV == 3) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 3, K8I));
-    if constexpr (NV == 2) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 2, K8I));
-    if constexpr (NV == 1) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 1, K8I));
+    __m512 c[8][3];  // the asm names 24 registers; narrower tiles leave some unused
+#define AXON_KL_C(i, v) c[i][v]
+    if constexpr (kPackedA) {
+      if constexpr (NV == 2) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 2, K8P));
+      if constexpr (NV == 1) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 1, K8P));
+    } else {
+      if constexpr (NV == 2) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 2, K8I));
+      if constexpr (NV == 1) AXON_KL_Z_ASM(AXON_KL_LOOP(AXON_KL_Z, 1, K8I));
+    }
+#undef AXON_KL_C
+    for (int64_t i = 0; i < MR; ++i)
+      for (int64_t v = 0; v < NV; ++v) acc[i][v].raw = c[i][v];
   }
 #undef AXON_KL_Z_ASM
-  for (int64_t i = 0; i < MR; ++i)
-    for (int64_t v = 0; v < NV; ++v) acc[i][v].raw = c[i][v];
 }
 
 #elif HWY_ARCH_X86_64 && defined(__GNUC__) && HWY_TARGET == HWY_AVX2
@@ -198,9 +210,8 @@ constexpr bool HasKLoopAsm() { return MR == 6 && NV >= 1 && NV <= 2; }
 template <int64_t MR, int64_t NV, bool kPackedA, class V>
 HWY_INLINE void KLoopAsm(const detail::KLoopArgs& args, V (&acc)[MR][NV]) {
   static_assert(HasKLoopAsm<MR, NV>());
-  __m256 c[6][2];
 #define AXON_KL_ZERO_ROW2(i) AXON_KL_ZERO(i, 0) AXON_KL_ZERO(i, 1)
-#define AXON_KL_OUT_ROW2(i) [c##i##0] "=&x"(c[i][0]), [c##i##1] "=&x"(c[i][1])
+#define AXON_KL_OUT_ROW2(i) [c##i##0] "=&x"(AXON_KL_C(i, 0)), [c##i##1] "=&x"(AXON_KL_C(i, 1))
 #define AXON_KL_Y_ASM(TEXT)                                                                                         \
   asm volatile(AXON_KL_ZERO_ROW2(0) AXON_KL_ZERO_ROW2(1) AXON_KL_ZERO_ROW2(2) AXON_KL_ZERO_ROW2(3)                  \
                    AXON_KL_ZERO_ROW2(4) AXON_KL_ZERO_ROW2(5) TEXT                                                   \
@@ -208,18 +219,28 @@ HWY_INLINE void KLoopAsm(const detail::KLoopArgs& args, V (&acc)[MR][NV]) {
                  AXON_KL_OUT_ROW2(4), AXON_KL_OUT_ROW2(5)                                                           \
                : [p] "r"(&args), "m"(args)                                                                          \
                : AXON_KL_CLOBBERS, "xmm13", "xmm14", "xmm15")
-  if constexpr (kPackedA) {
-    if constexpr (NV == 2) AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 2, K6P));
-    if constexpr (NV == 1) AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 1, K6P));
+  if constexpr (NV == 2) {
+#define AXON_KL_C(i, v) acc[i][v].raw
+    if constexpr (kPackedA) {
+      AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 2, K6P));
+    } else {
+      AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 2, K6I));
+    }
+#undef AXON_KL_C
   } else {
-    if constexpr (NV == 2) AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 2, K6I));
-    if constexpr (NV == 1) AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 1, K6I));
+    __m256 c[6][2];
+#define AXON_KL_C(i, v) c[i][v]
+    if constexpr (kPackedA) {
+      AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 1, K6P));
+    } else {
+      AXON_KL_Y_ASM(AXON_KL_LOOP(AXON_KL_Y, 1, K6I));
+    }
+#undef AXON_KL_C
+    for (int64_t i = 0; i < MR; ++i) acc[i][0].raw = c[i][0];
   }
 #undef AXON_KL_Y_ASM
 #undef AXON_KL_OUT_ROW2
 #undef AXON_KL_ZERO_ROW2
-  for (int64_t i = 0; i < MR; ++i)
-    for (int64_t v = 0; v < NV; ++v) acc[i][v].raw = c[i][v];
 }
 
 #else
