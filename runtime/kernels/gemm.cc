@@ -96,6 +96,11 @@ constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
 constexpr int64_t kNR = kNV * kLanes;
 constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
 constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
+// Rows per block when B is read in place: each block copies every B micro-panel it uses, so a
+// block should hold as many rows as L2 holds packed A for (256 × 256 floats, 256 KiB); more,
+// smaller blocks copy B once each (128 × 768 × 3072 on AVX-512, one block of 128 rows instead of
+// two of 64: 82 -> 150 GFLOP/s, B's 9.4 MB copied once).
+constexpr int64_t kMCInPlace = kMR * 32;
 // A is packed (PackA) when it is transposed, or when op(B) is at least this many panels wide, so
 // that each packed A micro-panel serves enough B micro-panels to repay its copy.
 constexpr int64_t kPackAMinPanels = 4;
@@ -583,13 +588,21 @@ GemmArgs SwappedWithWorkspace(const GemmArgs& g, float* ct) {
   return s;
 }
 
-// GemmBlocked copies B's micro-panels when B is in place and a block has this many rows, on
-// targets where a copy (kPanelFloats) takes at most a third of a 48 KiB L1: AVX-512's 48 KiB
-// panel measured slower than reading B in place.
-constexpr int64_t kCopyPanelRows = kKC * kNR * 4 <= 16 * 1024 ? 4 * kMR : std::numeric_limits<int64_t>::max();
+// Whether GemmBlocked copies B's micro-panels for a block of mc rows when B is in place, rows
+// ldb apart: once the block has the row tiles to repay the copy, on targets where the copy
+// (kPanelFloats) takes at most a third of a 48 KiB L1. AVX-512's 48 KiB copy fills L1 and
+// measured slower than B in place for rows under a page apart (64 × 784 × 512: 173 -> 153
+// GFLOP/s), but with each row of a micro-panel on a page of its own (N = 3072) B in place ran at
+// half speed (128 × 768 × 3072: 84 -> 151 with the copy).
+constexpr bool CopiesPanels(int64_t mc, int64_t ldb) {
+  return mc >= 4 * kMR && (kKC * kNR * 4 <= 16 * 1024 || ldb * static_cast<int64_t>(sizeof(float)) >= 4096);
+}
 constexpr std::size_t kPanelFloats = static_cast<std::size_t>(kKC * kNR);
 
 bool PacksA(const GemmArgs& g) { return g.trans_a || g.n >= kPackAMinPanels * kNR; }
+
+// The most rows a block of GemmBlocked takes: kMC with B packed, kMCInPlace with B in place.
+constexpr int64_t RowBlockCap(bool b_packed) { return b_packed ? kMC : kMCInPlace; }
 
 // The scratch GemmF32 takes for these sizes, following the same path choices.
 detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
@@ -600,10 +613,12 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
     w.swapped_c = static_cast<std::size_t>(g.m * g.n);
     return w;
   }
-  // Packed A: each block packs its rows (at most kMC, GemmBlocked) of one K block.
-  const auto a_block = static_cast<std::size_t>(PacksA(g) ? std::min(kMC, (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
+  // Packed A: each block packs its rows (at most RowBlockCap, GemmBlocked) of one K block.
+  const bool b_packed = (g.packed_b && g.packed_b->target() == HWY_TARGET) || (g.m > 1 && PacksB(g));
+  const auto a_block = static_cast<std::size_t>(
+      PacksA(g) ? std::min(RowBlockCap(b_packed), (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
   // B in place: and a copy of one B micro-panel (GemmBlocked's copy_panels).
-  const std::size_t b_panel = g.m >= kCopyPanelRows ? kPanelFloats : 0;
+  const std::size_t b_panel = CopiesPanels(g.m, g.ldb) ? kPanelFloats : 0;
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
     w.per_thread = a_block;
   } else if (g.m == 1) {
@@ -634,16 +649,19 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   // the least (each block reads its rows of A and its columns of B: M·nb + N·mb).
   const int64_t row_tiles = (g.m + kMR - 1) / kMR;
   const int64_t npanels = (g.n + kNR - 1) / kNR, nvectors = (g.n + kLanes - 1) / kLanes;
-  int64_t mblocks = (g.m + kMC - 1) / kMC, nblocks = 1;
+  const int64_t cap = RowBlockCap(src.packed != nullptr);
+  int64_t mblocks = (g.m + cap - 1) / cap, nblocks = 1;
   // Column blocks are whole panels, or whole vectors of packed panels (a tile may read any run of
   // a packed panel's vectors: a column's sum does not depend on the tile's width, MicroKernel).
   bool vector_blocks = false;
   runtime::Schedule schedule = runtime::Schedule::kDynamic;
-  if (threads > 1 && src.packed && mblocks == 1) {
+  if (threads > 1 && mblocks == 1) {
     // Few rows (a batch through a layer's packed weights): each thread takes one share of the
     // columns, as even as whole vectors allow, and the same share on every call (kStatic), so a
     // core keeps its share of the weights in its own L2 from one run to the next and packs A once
     // rather than once per block. Blocks of whole panels split 512 columns 6 : 5 on AVX-512.
+    // B in place the same: eight blocks of 64 × 784 × 512 packed A eight times (2 threads: 0.71
+    // of oneDNN).
     nblocks = std::min(threads, nvectors);
     vector_blocks = true;
     schedule = runtime::Schedule::kStatic;
@@ -686,12 +704,12 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t mi = item / nblocks, ni = item % nblocks;
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = column_bound(ni), jend = column_bound(ni + 1);
-    const int64_t mc = i1 - i0;  // at most kMC (mblocks >= M / kMC): LayoutOf sizes packed A so
+    const int64_t mc = i1 - i0;  // at most RowBlockCap: LayoutOf sizes packed A so
     // B in place is read through a copy of each micro-panel once the block has the row tiles to
     // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
     // which a kc-row micro-panel overflows. Packed A needs it: with A packed and B in place,
     // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
-    const bool copy_panels = !src.packed && mc >= kCopyPanelRows;
+    const bool copy_panels = !src.packed && CopiesPanels(mc, src.ldb);
     const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
     float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? kPanelFloats : 0));
     float* packed_a = pack_a ? scratch : nullptr;
@@ -725,16 +743,18 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
         }
         if (copy_panels) {  // a copy of the B micro-panel, rows width apart, zeros past n
           const D d;
-          const int64_t width = PanelWidth(g.n, j);
+          // Whole vectors of this tile's columns (a column block of vectors may start or end
+          // inside a panel): no lane is loaded past ncols.
+          const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
           // The next panel's part of each row, into L2 while this panel's row tiles run: rows
           // ldb apart defeat the hardware prefetchers, and the copy waited for each miss (9% of
           // 128 × 768 × 3072 on AVX2).
-          const bool fetch_next = j + kNR < jend;
+          const bool fetch_next = end < jend;
           for (int64_t kk = 0; kk < kc; ++kk) {
             const float* row = src.b + (k0 + kk) * src.ldb + j;
             if (fetch_next) {
-              __builtin_prefetch(row + kNR, 0, 2);
-              __builtin_prefetch(row + 2 * kNR - 1, 0, 2);
+              __builtin_prefetch(row + ncols, 0, 2);
+              __builtin_prefetch(row + ncols + std::min(kNR, jend - end) - 1, 0, 2);
             }
             for (int64_t v = 0; v < width; v += kLanes)
               hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, b_panel + kk * width + v);
