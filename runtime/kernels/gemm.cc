@@ -96,10 +96,10 @@ constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
 constexpr int64_t kNR = kNV * kLanes;
 constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
 constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
-// Rows per block when B is read in place: each block copies every B micro-panel it uses, so a
-// block should hold as many rows as L2 holds packed A for (256 × 256 floats, 256 KiB); more,
-// smaller blocks copy B once each (128 × 768 × 3072 on AVX-512, one block of 128 rows instead of
-// two of 64: 82 -> 150 GFLOP/s, B's 9.4 MB copied once).
+// Rows per block when B is read in place through copies of its micro-panels (CopiesPanels): each
+// block copies every micro-panel it uses, so a block should hold as many rows as L2 holds packed
+// A for (256 × 256 floats, 256 KiB); more, smaller blocks copy B once each (128 × 768 × 3072 on
+// AVX-512, one block of 128 rows instead of two of 64: 82 -> 150 GFLOP/s, B's 9.4 MB copied once).
 constexpr int64_t kMCInPlace = kMR * 32;
 // A is packed (PackA) when it is transposed, or when op(B) is at least this many panels wide, so
 // that each packed A micro-panel serves enough B micro-panels to repay its copy.
@@ -601,8 +601,10 @@ constexpr std::size_t kPanelFloats = static_cast<std::size_t>(kKC * kNR);
 
 bool PacksA(const GemmArgs& g) { return g.trans_a || g.n >= kPackAMinPanels * kNR; }
 
-// The most rows a block of GemmBlocked takes: kMC with B packed, kMCInPlace with B in place.
-constexpr int64_t RowBlockCap(bool b_packed) { return b_packed ? kMC : kMCInPlace; }
+// The most rows a block of GemmBlocked takes: kMCInPlace when B is in place and copied, else kMC.
+constexpr int64_t RowBlockCap(const GemmArgs& g, bool b_packed) {
+  return !b_packed && CopiesPanels(std::min(g.m, kMCInPlace), g.ldb) ? kMCInPlace : kMC;
+}
 
 // The scratch GemmF32 takes for these sizes, following the same path choices.
 detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
@@ -616,7 +618,7 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
   // Packed A: each block packs its rows (at most RowBlockCap, GemmBlocked) of one K block.
   const bool b_packed = (g.packed_b && g.packed_b->target() == HWY_TARGET) || (g.m > 1 && PacksB(g));
   const auto a_block = static_cast<std::size_t>(
-      PacksA(g) ? std::min(RowBlockCap(b_packed), (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
+      PacksA(g) ? std::min(RowBlockCap(g, b_packed), (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
   // B in place: and a copy of one B micro-panel (GemmBlocked's copy_panels).
   const std::size_t b_panel = CopiesPanels(g.m, g.ldb) ? kPanelFloats : 0;
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
@@ -649,19 +651,17 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   // the least (each block reads its rows of A and its columns of B: M·nb + N·mb).
   const int64_t row_tiles = (g.m + kMR - 1) / kMR;
   const int64_t npanels = (g.n + kNR - 1) / kNR, nvectors = (g.n + kLanes - 1) / kLanes;
-  const int64_t cap = RowBlockCap(src.packed != nullptr);
+  const int64_t cap = RowBlockCap(g, src.packed != nullptr);
   int64_t mblocks = (g.m + cap - 1) / cap, nblocks = 1;
   // Column blocks are whole panels, or whole vectors of packed panels (a tile may read any run of
   // a packed panel's vectors: a column's sum does not depend on the tile's width, MicroKernel).
   bool vector_blocks = false;
   runtime::Schedule schedule = runtime::Schedule::kDynamic;
-  if (threads > 1 && mblocks == 1) {
+  if (threads > 1 && src.packed && mblocks == 1) {
     // Few rows (a batch through a layer's packed weights): each thread takes one share of the
     // columns, as even as whole vectors allow, and the same share on every call (kStatic), so a
     // core keeps its share of the weights in its own L2 from one run to the next and packs A once
     // rather than once per block. Blocks of whole panels split 512 columns 6 : 5 on AVX-512.
-    // B in place the same: eight blocks of 64 × 784 × 512 packed A eight times (2 threads: 0.71
-    // of oneDNN).
     nblocks = std::min(threads, nvectors);
     vector_blocks = true;
     schedule = runtime::Schedule::kStatic;
@@ -689,7 +689,6 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
   }
 
-  const bool pack_a = PacksA(g);
   auto column_bound = [&](int64_t ni) {
     return std::min(g.n, vector_blocks ? ni * nvectors / nblocks * kLanes : ni * npanels / nblocks * kNR);
   };
@@ -705,6 +704,10 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = column_bound(ni), jend = column_bound(ni + 1);
     const int64_t mc = i1 - i0;  // at most RowBlockCap: LayoutOf sizes packed A so
+    // A is packed for the block when op(B)'s block is wide enough to repay the copy (PacksA): the
+    // narrow column blocks of a split over threads read A in place (64 × 784 × 512 on 2 threads:
+    // eight blocks of 1-2 panels each packed all of A).
+    const bool pack_a = g.trans_a || (PacksA(g) && jend - j0 >= kPackAMinPanels * kNR);
     // B in place is read through a copy of each micro-panel once the block has the row tiles to
     // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
     // which a kc-row micro-panel overflows. Packed A needs it: with A packed and B in place,

@@ -174,7 +174,8 @@ TEST_CASE("Sgemm rejects negative sizes and short leading dimensions", "[kernels
 
 TEST_CASE("Sgemm results do not depend on the thread count", "[kernels][gemm]") {
   // B packed per call; B in place with copied micro-panels (rows a page or more apart) in one
-  // block of rows, whose columns threads split at vectors inside a panel; and in two blocks.
+  // block of rows whose columns threads split, and in two blocks of rows; A packed by wide
+  // column blocks and read in place by narrow ones.
   const Problem problems[] = {{300, 257, 129}, {40, 1100, 300}, {300, 1030, 70}};
   for (const Problem& p : problems) {
     const std::vector<float> a = Random(p.M * p.K, 1), b = Random(p.K * p.N, 2), c0 = Random(p.M * p.N, 3);
