@@ -619,8 +619,8 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
   const bool b_packed = (g.packed_b && g.packed_b->target() == HWY_TARGET) || (g.m > 1 && PacksB(g));
   const auto a_block = static_cast<std::size_t>(
       PacksA(g) ? std::min(RowBlockCap(g, b_packed), (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
-  // B in place: and a copy of one B micro-panel (GemmBlocked's copy_panels).
-  const std::size_t b_panel = CopiesPanels(g.m, g.ldb) ? kPanelFloats : 0;
+  // B in place: and copies of two B micro-panels (GemmBlocked's copy_panels).
+  const std::size_t b_panel = CopiesPanels(g.m, g.ldb) ? 2 * kPanelFloats : 0;
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
     w.per_thread = a_block;
   } else if (g.m == 1) {
@@ -714,9 +714,31 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
     const bool copy_panels = !src.packed && CopiesPanels(mc, src.ldb);
     const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
-    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? kPanelFloats : 0));
+    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? 2 * kPanelFloats : 0));
     float* packed_a = pack_a ? scratch : nullptr;
-    float* b_panel = scratch + a_floats;
+    // Copied micro-panels: the one the row tiles read, and the next one, copied a share of its
+    // rows after each row tile (its loads miss to L3 or memory, and the out-of-order core
+    // overlaps them with the next tile's FMAs; copied all at once between two panels, the
+    // copy stalled on them: 20% of 128 × 768 × 3072 on AVX-512). The share's rows of the panel
+    // after that are fetched into L2 at the same time, a panel ahead.
+    float* b_copies[2] = {scratch + a_floats, scratch + a_floats + kPanelFloats};
+    int copy_index = 0;
+    bool copied = false;  // b_copies[copy_index] holds the panel that comes next
+    const D d;
+    // Rows [r0, r1) of the panel of ncols columns at (k0, j) into dst (rows of whole vectors,
+    // zeros past ncols); each row's next `fetch` columns (the panel after it) fetched into L2.
+    auto copy_rows = [&](int64_t k0, int64_t j, int64_t ncols, int64_t r0, int64_t r1, float* dst, int64_t fetch) {
+      const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
+      for (int64_t kk = r0; kk < r1; ++kk) {
+        const float* row = src.b + (k0 + kk) * src.ldb + j;
+        if (fetch > 0) {
+          for (int64_t f = 0; f < fetch; f += kLineFloats) __builtin_prefetch(row + ncols + f, 0, 2);
+          __builtin_prefetch(row + ncols + fetch - 1, 0, 2);
+        }
+        for (int64_t v = 0; v < width; v += kLanes)
+          hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, dst + kk * width + v);
+      }
+    };
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -744,25 +766,32 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
                    (ncols + kLanes - 1) / kLanes, c, g.ldc, ncols, tj);
           continue;
         }
-        if (copy_panels) {  // a copy of the B micro-panel, rows width apart, zeros past n
-          const D d;
-          // Whole vectors of this tile's columns (a column block of vectors may start or end
+        if (copy_panels) {  // copies of the B micro-panels, rows width apart, zeros past n
+          // Whole vectors of this panel's columns (a column block of vectors may start or end
           // inside a panel): no lane is loaded past ncols.
           const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
-          // The next panel's part of each row, into L2 while this panel's row tiles run: rows
-          // ldb apart defeat the hardware prefetchers, and the copy waited for each miss (9% of
-          // 128 × 768 × 3072 on AVX2).
-          const bool fetch_next = end < jend;
-          for (int64_t kk = 0; kk < kc; ++kk) {
-            const float* row = src.b + (k0 + kk) * src.ldb + j;
-            if (fetch_next) {
-              __builtin_prefetch(row + ncols, 0, 2);
-              __builtin_prefetch(row + ncols + std::min(kNR, jend - end) - 1, 0, 2);
-            }
-            for (int64_t v = 0; v < width; v += kLanes)
-              hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, b_panel + kk * width + v);
+          float* panel_copy = b_copies[copy_index];
+          // The next panel: this block's next one in this K block, or its first in the next.
+          int64_t next_k0 = k0, next_j = end;
+          if (end == jend) next_k0 = k0 + kb, next_j = j0;
+          const bool has_next = next_k0 < g.k;
+          const int64_t next_kc = has_next ? std::min(kb, g.k - next_k0) : 0;
+          const int64_t next_cols = std::min(kNR, jend - next_j);
+          // The panel after the next one, fetched when it lies in the same rows of B.
+          const int64_t fetch = next_j + next_cols < jend ? std::min(kNR, jend - next_j - next_cols) : 0;
+          if (!copied) copy_rows(k0, j, ncols, 0, kc, panel_copy, next_k0 == k0 ? next_cols : 0);
+          const int64_t tiles = (mc + kMR - 1) / kMR;
+          for (int64_t p = 0; p < tiles; ++p) {
+            TileArgs tp = tj;
+            tp.row0 = i0 + p * kMR;
+            RowTiles(std::min(kMR, mc - p * kMR), kc, a + (pack_a ? p * kMR * kc : p * kMR * lda), lda, pack_a,
+                     panel_copy, width, width / kLanes, c + p * kMR * g.ldc, g.ldc, ncols, tp);
+            if (has_next)
+              copy_rows(next_k0, next_j, next_cols, p * next_kc / tiles, (p + 1) * next_kc / tiles,
+                        b_copies[copy_index ^ 1], fetch);
           }
-          RowTiles(mc, kc, a, lda, pack_a, b_panel, width, width / kLanes, c, g.ldc, ncols, tj);
+          copied = has_next;
+          copy_index ^= 1;
           continue;
         }
         const int64_t in_place = std::max<int64_t>(0, std::min(ncols, n_full - j));
