@@ -767,8 +767,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
           continue;
         }
         if (copy_panels) {  // copies of the B micro-panels, rows width apart, zeros past n
-          // Whole vectors of this panel's columns (a column block of vectors may start or end
-          // inside a panel): no lane is loaded past ncols.
+          // Whole vectors of this panel's columns: no lane is loaded past ncols.
           const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
           float* panel_copy = b_copies[copy_index];
           // The next panel: this block's next one in this K block, or its first in the next.
