@@ -81,6 +81,22 @@ void BM_OpenblasSgemm(benchmark::State& state, GemmShape s) {
 }
 #endif
 
+// The GEMM's own code with every operand in L1 (B 128 × 48, one AVX-512 panel or three AVX2 ones;
+// A 24 × 128, whole row tiles on both; C 24 × 48: 41 KiB), 64 calls a timed pass: what the
+// micro-kernels reach when nothing misses, the ceiling the driver's blocking can approach.
+// compare_gemm does not run it; set against fma_peak/1thread and fma_mix/1thread (the same
+// instruction mix in assembly, fma_peak.cc) it separates the kernel's code from the anchor.
+void BM_AxonSgemmL1(benchmark::State& state) {
+  const GemmShape s{24, 128, 48};
+  Operands o(s);
+  constexpr int kCalls = 64;
+  RunGemm(state, GemmShape{s.m * kCalls, s.k, s.n}, [&] {
+    for (int i = 0; i < kCalls; ++i)
+      kernels::Sgemm(false, false, s.m, s.n, s.k, 1.0f, o.a.data(), s.k, o.b.data(), s.n, 0.0f, o.c.data(), s.n);
+  });
+}
+BENCHMARK(BM_AxonSgemmL1)->Name("sgemm_l1/axon/24x128x48x64calls")->UseRealTime();
+
 // Registered at start-up from the shape list, so a shape cannot be benchmarked for one side only.
 const bool registered = [] {
   for (const GemmShape& s : GemmShapes()) {

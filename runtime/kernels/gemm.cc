@@ -96,7 +96,15 @@ constexpr int64_t kMR = 6, kNV = 2;  // 16 registers
 #endif
 constexpr int64_t kNR = kNV * kLanes;
 constexpr int64_t kKC = 256;       // B micro-panel kc × NR: L1 holds it and the tile's A rows
-constexpr int64_t kMC = kMR * 12;  // rows per task block: its A rows (mc × kc) stay in L2
+// Rows per task block: its A rows (mc × kc: 192 KiB on AVX-512, 144 KiB on AVX2) stay in L2,
+// and packed B streams from L3 once per block (kMR · 12 measured 146 -> 153 GFLOP/s on AVX-512
+// and 88 -> 93 on AVX2 at 2048³, the same at 512³ and 1024³).
+constexpr int64_t kMC = kMR * 24;
+// Rows per block when B is read in place through copies of its micro-panels (CopiesPanels): each
+// block copies every micro-panel it uses, so a block should hold as many rows as L2 holds packed
+// A for (256 × 256 floats, 256 KiB); more, smaller blocks copy B once each (128 × 768 × 3072 on
+// AVX-512, one block of 128 rows instead of two of 64: 82 -> 150 GFLOP/s, B's 9.4 MB copied once).
+constexpr int64_t kMCInPlace = kMR * 32;
 // A is packed (PackA) when it is transposed, or when op(B) is at least this many panels wide, so
 // that each packed A micro-panel serves enough B micro-panels to repay its copy.
 constexpr int64_t kPackAMinPanels = 4;
@@ -598,13 +606,23 @@ GemmArgs SwappedWithWorkspace(const GemmArgs& g, float* ct) {
   return s;
 }
 
-// GemmBlocked copies B's micro-panels when B is in place and a block has this many rows, on
-// targets where a copy (kPanelFloats) takes at most a third of a 48 KiB L1: AVX-512's 48 KiB
-// panel measured slower than reading B in place.
-constexpr int64_t kCopyPanelRows = kKC * kNR * 4 <= 16 * 1024 ? 4 * kMR : std::numeric_limits<int64_t>::max();
+// Whether GemmBlocked copies B's micro-panels for a block of mc rows when B is in place, rows
+// ldb apart: once the block has the row tiles to repay the copy, on targets where the copy
+// (kPanelFloats) takes at most a third of a 48 KiB L1. AVX-512's 48 KiB copy fills L1 and
+// measured slower than B in place for rows under a page apart (64 × 784 × 512: 173 -> 153
+// GFLOP/s), but with each row of a micro-panel on a page of its own (N = 3072) B in place ran at
+// half speed (128 × 768 × 3072: 84 -> 151 with the copy).
+constexpr bool CopiesPanels(int64_t mc, int64_t ldb) {
+  return mc >= 4 * kMR && (kKC * kNR * 4 <= 16 * 1024 || ldb * static_cast<int64_t>(sizeof(float)) >= 4096);
+}
 constexpr std::size_t kPanelFloats = static_cast<std::size_t>(kKC * kNR);
 
 bool PacksA(const GemmArgs& g) { return g.trans_a || g.n >= kPackAMinPanels * kNR; }
+
+// The most rows a block of GemmBlocked takes: kMCInPlace when B is in place and copied, else kMC.
+constexpr int64_t RowBlockCap(const GemmArgs& g, bool b_packed) {
+  return !b_packed && CopiesPanels(std::min(g.m, kMCInPlace), g.ldb) ? kMCInPlace : kMC;
+}
 
 // The scratch GemmF32 takes for these sizes, following the same path choices.
 detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
@@ -615,10 +633,12 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
     w.swapped_c = static_cast<std::size_t>(g.m * g.n);
     return w;
   }
-  // Packed A: each block packs its rows (at most kMC, GemmBlocked) of one K block.
-  const auto a_block = static_cast<std::size_t>(PacksA(g) ? std::min(kMC, (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
-  // B in place: and a copy of one B micro-panel (GemmBlocked's copy_panels).
-  const std::size_t b_panel = g.m >= kCopyPanelRows ? kPanelFloats : 0;
+  // Packed A: each block packs its rows (at most RowBlockCap, GemmBlocked) of one K block.
+  const bool b_packed = (g.packed_b && g.packed_b->target() == HWY_TARGET) || (g.m > 1 && PacksB(g));
+  const auto a_block = static_cast<std::size_t>(
+      PacksA(g) ? std::min(RowBlockCap(g, b_packed), (g.m + kMR - 1) / kMR * kMR) * KBlock(g.k) : 0);
+  // B in place: and copies of two B micro-panels (GemmBlocked's copy_panels).
+  const std::size_t b_panel = CopiesPanels(g.m, g.ldb) ? 2 * kPanelFloats : 0;
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) {
     w.per_thread = a_block;
   } else if (g.m == 1) {
@@ -649,7 +669,8 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
   // the least (each block reads its rows of A and its columns of B: M·nb + N·mb).
   const int64_t row_tiles = (g.m + kMR - 1) / kMR;
   const int64_t npanels = (g.n + kNR - 1) / kNR, nvectors = (g.n + kLanes - 1) / kLanes;
-  int64_t mblocks = (g.m + kMC - 1) / kMC, nblocks = 1;
+  const int64_t cap = RowBlockCap(g, src.packed != nullptr);
+  int64_t mblocks = (g.m + cap - 1) / cap, nblocks = 1;
   // Column blocks are whole panels, or whole vectors of packed panels (a tile may read any run of
   // a packed panel's vectors: a column's sum does not depend on the tile's width, MicroKernel).
   bool vector_blocks = false;
@@ -686,7 +707,6 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
   }
 
-  const bool pack_a = PacksA(g);
   auto column_bound = [&](int64_t ni) {
     return std::min(g.n, vector_blocks ? ni * nvectors / nblocks * kLanes : ni * npanels / nblocks * kNR);
   };
@@ -701,16 +721,42 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     const int64_t mi = item / nblocks, ni = item % nblocks;
     const int64_t i0 = mi * row_tiles / mblocks * kMR, i1 = std::min(g.m, (mi + 1) * row_tiles / mblocks * kMR);
     const int64_t j0 = column_bound(ni), jend = column_bound(ni + 1);
-    const int64_t mc = i1 - i0;  // at most kMC (mblocks >= M / kMC): LayoutOf sizes packed A so
+    const int64_t mc = i1 - i0;  // at most RowBlockCap: LayoutOf sizes packed A so
+    // A is packed for the block when op(B)'s block is wide enough to repay the copy (PacksA): the
+    // narrow column blocks of a split over threads read A in place (64 × 784 × 512 on 2 threads:
+    // eight blocks of 1-2 panels each packed all of A).
+    const bool pack_a = g.trans_a || (PacksA(g) && jend - j0 >= kPackAMinPanels * kNR);
     // B in place is read through a copy of each micro-panel once the block has the row tiles to
     // repay it: B's rows ldb apart, with ldb a multiple of 1 KiB, all fall into a few L1 sets,
     // which a kc-row micro-panel overflows. Packed A needs it: with A packed and B in place,
     // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
-    const bool copy_panels = !src.packed && mc >= kCopyPanelRows;
+    const bool copy_panels = !src.packed && CopiesPanels(mc, src.ldb);
     const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
-    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? kPanelFloats : 0));
+    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? 2 * kPanelFloats : 0));
     float* packed_a = pack_a ? scratch : nullptr;
-    float* b_panel = scratch + a_floats;
+    // Copied micro-panels: the one the row tiles read, and the next one, copied a share of its
+    // rows after each row tile (its loads miss to L3 or memory, and the out-of-order core
+    // overlaps them with the next tile's FMAs; copied all at once between two panels, the
+    // copy stalled on them: 20% of 128 × 768 × 3072 on AVX-512). The share's rows of the panel
+    // after that are fetched into L2 at the same time, a panel ahead.
+    float* b_copies[2] = {scratch + a_floats, scratch + a_floats + kPanelFloats};
+    int copy_index = 0;
+    bool copied = false;  // b_copies[copy_index] holds the panel that comes next
+    const D d;
+    // Rows [r0, r1) of the panel of ncols columns at (k0, j) into dst (rows of whole vectors,
+    // zeros past ncols); each row's next `fetch` columns (the panel after it) fetched into L2.
+    auto copy_rows = [&](int64_t k0, int64_t j, int64_t ncols, int64_t r0, int64_t r1, float* dst, int64_t fetch) {
+      const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
+      for (int64_t kk = r0; kk < r1; ++kk) {
+        const float* row = src.b + (k0 + kk) * src.ldb + j;
+        if (fetch > 0) {
+          for (int64_t f = 0; f < fetch; f += kLineFloats) __builtin_prefetch(row + ncols + f, 0, 2);
+          __builtin_prefetch(row + ncols + fetch - 1, 0, 2);
+        }
+        for (int64_t v = 0; v < width; v += kLanes)
+          hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, dst + kk * width + v);
+      }
+    };
     for (int64_t k0 = 0; k0 < g.k; k0 += kb) {
       const int64_t kc = std::min(kb, g.k - k0);
       const float* a = g.a + i0 * g.lda + k0;
@@ -738,23 +784,31 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
                    (ncols + kLanes - 1) / kLanes, c, g.ldc, ncols, tj);
           continue;
         }
-        if (copy_panels) {  // a copy of the B micro-panel, rows width apart, zeros past n
-          const D d;
-          const int64_t width = PanelWidth(g.n, j);
-          // The next panel's part of each row, into L2 while this panel's row tiles run: rows
-          // ldb apart defeat the hardware prefetchers, and the copy waited for each miss (9% of
-          // 128 × 768 × 3072 on AVX2).
-          const bool fetch_next = j + kNR < jend;
-          for (int64_t kk = 0; kk < kc; ++kk) {
-            const float* row = src.b + (k0 + kk) * src.ldb + j;
-            if (fetch_next) {
-              __builtin_prefetch(row + kNR, 0, 2);
-              __builtin_prefetch(row + 2 * kNR - 1, 0, 2);
-            }
-            for (int64_t v = 0; v < width; v += kLanes)
-              hn::StoreU(LoadPartial(d, row + v, std::min(kLanes, ncols - v)), d, b_panel + kk * width + v);
+        if (copy_panels) {  // copies of the B micro-panels, rows width apart, zeros past n
+          // Whole vectors of this panel's columns: no lane is loaded past ncols.
+          const int64_t width = (ncols + kLanes - 1) / kLanes * kLanes;
+          float* panel_copy = b_copies[copy_index];
+          // The next panel: this block's next one in this K block, or its first in the next.
+          int64_t next_k0 = k0, next_j = end;
+          if (end == jend) next_k0 = k0 + kb, next_j = j0;
+          const bool has_next = next_k0 < g.k;
+          const int64_t next_kc = has_next ? std::min(kb, g.k - next_k0) : 0;
+          const int64_t next_cols = std::min(kNR, jend - next_j);
+          // The panel after the next one, fetched when it lies in the same rows of B.
+          const int64_t fetch = next_j + next_cols < jend ? std::min(kNR, jend - next_j - next_cols) : 0;
+          if (!copied) copy_rows(k0, j, ncols, 0, kc, panel_copy, next_k0 == k0 ? next_cols : 0);
+          const int64_t tiles = (mc + kMR - 1) / kMR;
+          for (int64_t p = 0; p < tiles; ++p) {
+            TileArgs tp = tj;
+            tp.row0 = i0 + p * kMR;
+            RowTiles(std::min(kMR, mc - p * kMR), kc, a + (pack_a ? p * kMR * kc : p * kMR * lda), lda, pack_a,
+                     panel_copy, width, width / kLanes, c + p * kMR * g.ldc, g.ldc, ncols, tp);
+            if (has_next)
+              copy_rows(next_k0, next_j, next_cols, p * next_kc / tiles, (p + 1) * next_kc / tiles,
+                        b_copies[copy_index ^ 1], fetch);
           }
-          RowTiles(mc, kc, a, lda, pack_a, b_panel, width, width / kLanes, c, g.ldc, ncols, tj);
+          copied = has_next;
+          copy_index ^= 1;
           continue;
         }
         const int64_t in_place = std::max<int64_t>(0, std::min(ncols, n_full - j));

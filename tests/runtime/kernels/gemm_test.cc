@@ -47,6 +47,7 @@ const Problem kProblems[] = {
     {1000, 1, 7}, {7, 33, 1000}, {1000, 33, 7}, {33, 1000, 1}, {13, 17, 19}, {5, 47, 3},   {64, 300, 200},
     {17, 200, 13},  // packed A: full 8-row panels with K not a multiple of 8
     {9, 100, 600},  // full tiles over several K blocks (plain stores, then sums with C)
+    {40, 1100, 300},  // B in place, rows over a page apart: micro-panels copied (a partial last one)
 };
 struct Scalars {
   float alpha, beta;
@@ -172,14 +173,27 @@ TEST_CASE("Sgemm rejects negative sizes and short leading dimensions", "[kernels
 }
 
 TEST_CASE("Sgemm results do not depend on the thread count", "[kernels][gemm]") {
-  const int64_t M = 300, N = 257, K = 129;
-  const std::vector<float> a = Random(M * K, 1), b = Random(K * N, 2), c0 = Random(M * N, 3);
-  for (bool tb : {false, true}) {
-    std::vector<float> c1 = c0, c2 = c0;
-    tbb::task_arena one(1), two(2);
-    one.execute([&] { Sgemm(false, tb, M, N, K, 0.7f, a.data(), K, b.data(), tb ? K : N, 0.3f, c1.data(), N); });
-    two.execute([&] { Sgemm(false, tb, M, N, K, 0.7f, a.data(), K, b.data(), tb ? K : N, 0.3f, c2.data(), N); });
-    CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  // B packed per call; B in place with copied micro-panels (rows a page or more apart) in one
+  // block of rows whose columns threads split, and in two blocks of rows; A packed by wide
+  // column blocks and read in place by narrow ones.
+  const Problem problems[] = {{300, 257, 129}, {40, 1100, 300}, {300, 1030, 70}};
+  for (const Problem& p : problems) {
+    const std::vector<float> a = Random(p.M * p.K, 1), b = Random(p.K * p.N, 2), c0 = Random(p.M * p.N, 3);
+    for (bool tb : {false, true}) {
+      INFO("M=" << p.M << " N=" << p.N << " K=" << p.K << " transB=" << tb);
+      tbb::task_arena one(1), two(2), three(3);
+      const auto run = [&](std::vector<float>& c) {
+        Sgemm(false, tb, p.M, p.N, p.K, 0.7f, a.data(), p.K, b.data(), tb ? p.K : p.N, 0.3f, c.data(), p.N);
+      };
+      test::ForEachTarget([&](const char*) {
+        std::vector<float> c1 = c0, c2 = c0, c3 = c0;
+        one.execute([&] { run(c1); });
+        two.execute([&] { run(c2); });
+        three.execute([&] { run(c3); });
+        CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(c1.data(), c3.data(), c1.size() * sizeof(float)) == 0);
+      });
+    }
   }
 }
 
