@@ -86,7 +86,19 @@ bool WinogradPays(const ConvShape& s) {
   return fits && s.in_channels >= 64 && s.out_channels >= 64 && s.in_channels * s.out_channels <= 256 * 256;
 }
 
-ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights) {
+bool TransposedWeightsPay(const ConvShape& s) {
+  // Winograd's shapes take that path whenever W is constant; ≤ 256 positions always make one
+  // im2col block (ColumnBlock), so every GEMM of these shapes has few columns.
+  const int64_t positions = s.window.OutVolume();
+  return s.group == 1 && !WinogradPays(s) && positions > 0 && positions <= 256 && s.out_channels >= 64;
+}
+
+std::shared_ptr<const PackedB> PackConvWeightsT(const ConvShape& s, const float* w) {
+  const int64_t kdim = s.in_channels * s.window.KernelVolume();
+  return PackedB::Pack(true, kdim, s.out_channels, w, std::max<int64_t>(1, kdim));
+}
+
+ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights, const PackedB* weights_t) {
   ConvLayout l;
   l.shape = s;
   const WindowGeometry& g = s.window;
@@ -117,16 +129,20 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
     l.scratch_floats = Lines(DepthwisePlaneFloats(g));
   } else if (unit) {
     l.path = ConvPath::kPointwise;
-    l.gemm_floats = Lines(GemmWorkspaceBytes(GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol), threads) / sizeof(float));
+    l.transposed_weights = weights_t && TransposedWeightsPay(s);
+    GemmArgs shape = GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol);
+    if (l.transposed_weights) shape.packed_at = weights_t;
+    l.gemm_floats = Lines(GemmWorkspaceBytes(shape, threads) / sizeof(float));
   } else {
     l.path = ConvPath::kIm2Col;
+    l.transposed_weights = weights_t && TransposedWeightsPay(s);
     l.col_block = ColumnBlock(l.kdim, out_vol);
     l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack));
     // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
     const int64_t last = out_vol == 0 ? 0 : out_vol - (out_vol - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;
-    const std::size_t full = GemmWorkspaceBytes(GemmShape(l.mg, l.col_block, l.kdim, l.col_block, out_vol), threads);
-    const std::size_t tail = GemmWorkspaceBytes(GemmShape(l.mg, last, l.kdim, last, out_vol), threads);
-    l.gemm_floats = Lines(std::max(full, tail) / sizeof(float));
+    GemmArgs full = GemmShape(l.mg, l.col_block, l.kdim, l.col_block, out_vol), tail = GemmShape(l.mg, last, l.kdim, last, out_vol);
+    if (l.transposed_weights) full.packed_at = tail.packed_at = weights_t;
+    l.gemm_floats = Lines(std::max(GemmWorkspaceBytes(full, threads), GemmWorkspaceBytes(tail, threads)) / sizeof(float));
   }
   return l;
 }
@@ -137,11 +153,14 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
 
 
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
-             std::size_t workspace_floats, int workspace_threads, const float* residual, const float* winograd) {
+             std::size_t workspace_floats, int workspace_threads, const float* residual, const float* winograd,
+             const PackedB* weights_t) {
   const ConvShape& s = l.shape;
   const WindowGeometry& g = s.window;
   const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), groups = s.group;
   if (s.batch == 0 || s.out_channels == 0 || out_vol == 0) return;
+  if (l.transposed_weights && !weights_t)
+    throw Error(ErrorCode::kInvalidArgument, "Conv: the layout was made for W's packed transpose (PackConvWeightsT), none given");
 
   // One GEMM: rows [g·mg, (g+1)·mg) of image n's output, columns [col0, col0 + cols), from B.
   auto gemm = [&](const ConvSlot& slot, int64_t n, int64_t grp, const float* b, int64_t ldb, int64_t col0, int64_t cols) {
@@ -159,6 +178,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
       a.epilogue.bias = bias + grp * l.mg;
     }
     a.epilogue.activation = l.activation;
+    if (l.transposed_weights) a.packed_at = weights_t;
     a.workspace = slot.gemm;
     a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
     a.workspace_threads = workspace_threads;
@@ -183,31 +203,61 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
       const int64_t rows = TileRows(g), blocks = (rows + l.tile_rows - 1) / l.tile_rows;
       const WinogradScratch parts = WinogradScratchOf(l);
       const int64_t m = s.out_channels, c = s.in_channels;
-      runtime::ParallelFor(s.batch * blocks, 1, [&](int64_t t0, int64_t t1) {
+      auto point_gemm = [&](const ConvSlot& slot, int64_t p, int64_t tiles, const float* v, float* mo) {
+        GemmArgs a = GemmShape(m, tiles, c, tiles, tiles);  // M_p [M × tiles] = U_p [M × C] · V_p [C × tiles]
+        a.a = winograd + p * m * c, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
+        a.workspace = slot.gemm;
+        a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
+        a.workspace_threads = workspace_threads;
+        Gemm(a);
+      };
+      auto direct = [&](const WinogradBlock& b, int64_t n) {
+        const int64_t at = n * m * out_vol;
+        WinogradDirect(b, c, m, x + n * c * in_vol, w, bias, residual ? residual + at : nullptr, l.activation, y + at);
+        winograd_direct_blocks.fetch_add(1, std::memory_order_relaxed);
+      };
+      // Whole blocks go to threads while every thread gets one; each block left over (fewer than
+      // the threads: ResNet's 14×14 layers are a single block) is shared by all of them, the
+      // transforms by channels and the GEMMs by point, around the calling thread's V and M. The
+      // arithmetic is the same either way, so are the bits.
+      const int64_t items = s.batch * blocks, threads = runtime::MaxThreads();
+      const int64_t whole = threads > 1 ? items / threads * threads : items;
+      runtime::ParallelFor(whole, 1, [&](int64_t t0, int64_t t1) {
         const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
         float* v = slot.scratch + parts.padded;
         float* mo = v + parts.v;
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t n = t / blocks, ty0 = t % blocks * l.tile_rows;
           const WinogradBlock b = BlockOf(g, ty0, std::min(rows, ty0 + l.tile_rows));
-          const int64_t tiles = b.Tiles();
           WinogradInput(b, c, x + n * c * in_vol, slot.scratch, v);
-          for (int64_t p = 0; p < kWinogradPoints; ++p) {  // M_p [M × tiles] = U_p [M × C] · V_p [C × tiles]
-            GemmArgs a = GemmShape(m, tiles, c, tiles, tiles);
-            a.a = winograd + p * m * c, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
-            a.workspace = slot.gemm;
-            a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
-            a.workspace_threads = workspace_threads;
-            Gemm(a);
-          }
+          for (int64_t p = 0; p < kWinogradPoints; ++p) point_gemm(slot, p, b.Tiles(), v, mo);
           const int64_t at = n * m * out_vol;
-          const float* r = residual ? residual + at : nullptr;
-          if (WinogradOutput(b, m, mo, bias, r, l.activation, y + at)) {
-            WinogradDirect(b, c, m, x + n * c * in_vol, w, bias, r, l.activation, y + at);
-            winograd_direct_blocks.fetch_add(1, std::memory_order_relaxed);
-          }
+          if (WinogradOutput(b, m, mo, bias, residual ? residual + at : nullptr, l.activation, y + at)) direct(b, n);
         }
       });
+      for (int64_t t = whole; t < items; ++t) {
+        const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
+        float* v = slot.scratch + parts.padded;
+        float* mo = v + parts.v;
+        const int64_t n = t / blocks, ty0 = t % blocks * l.tile_rows;
+        const WinogradBlock b = BlockOf(g, ty0, std::min(rows, ty0 + l.tile_rows));
+        const float* xn = x + n * c * in_vol;
+        // About four channel ranges a thread; every channel's padding is done before any transform.
+        const int64_t c_grain = std::max<int64_t>(1, c / (4 * threads)), m_grain = std::max<int64_t>(1, m / (4 * threads));
+        runtime::ParallelFor(c, c_grain, [&](int64_t c0, int64_t c1) { WinogradPadInput(b, c0, c1, xn, slot.scratch); });
+        runtime::ParallelFor(c, c_grain, [&](int64_t c0, int64_t c1) { WinogradTransformInput(b, c, c0, c1, slot.scratch, v); });
+        runtime::ParallelFor(kWinogradPoints, 1, [&](int64_t p0, int64_t p1) {
+          const ConvSlot own = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);  // its GEMM scratch
+          for (int64_t p = p0; p < p1; ++p) point_gemm(own, p, b.Tiles(), v, mo);
+        });
+        const int64_t at = n * m * out_vol;
+        std::atomic<bool> nonfinite{false};
+        runtime::ParallelFor(m, m_grain, [&](int64_t c0, int64_t c1) {
+          if (WinogradOutput(b, m, mo, bias, residual ? residual + at : nullptr, l.activation, y + at, c0, c1))
+            nonfinite.store(true, std::memory_order_relaxed);
+        });
+        if (nonfinite.load(std::memory_order_relaxed)) direct(b, n);
+      }
       return;
     }
     case ConvPath::kIm2Col: {
