@@ -88,9 +88,11 @@ bool WinogradPays(const ConvShape& s) {
 
 bool TransposedWeightsPay(const ConvShape& s) {
   // Winograd's shapes take that path whenever W is constant; ≤ 256 positions always make one
-  // im2col block (ColumnBlock), so every GEMM of these shapes has few columns.
-  const int64_t positions = s.window.OutVolume();
-  return s.group == 1 && !WinogradPays(s) && positions > 0 && positions <= 256 && s.out_channels >= 64;
+  // im2col block (ColumnBlock), so every GEMM of these shapes has few columns. Yᵀ is transposed
+  // into Y afterwards, a pass over Y that a short K does not repay (conv.h).
+  const int64_t positions = s.window.OutVolume(), k = s.in_channels * s.window.KernelVolume();
+  return s.group == 1 && !WinogradPays(s) && s.out_channels >= 64 && positions > 0 &&
+         ((positions <= 64 && k >= 128) || (positions <= 256 && k >= 256));
 }
 
 std::shared_ptr<const PackedB> PackConvWeightsT(const ConvShape& s, const float* w) {

@@ -63,9 +63,11 @@ ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_wei
 
 // Whether a convolution of these shapes, with a constant W, runs faster from W's packed transpose
 // (conv.h's note on small images): group 1, few output positions, enough output channels to fill
-// the swapped GEMM's panels. Measured at 1 thread on AVX-512: 49 positions (512 × 4608 × 49,
-// ResNet-18's last stage) 95 -> 122 GFLOP/s, (960 × 160 × 49, MobileNetV2) 123 -> 178; 196
-// positions 1.03–1.19× faster; 784 no faster, and slower with 64 output channels.
+// the swapped GEMM's panels, and a K long enough to repay transposing Yᵀ. Measured at 1 thread on
+// AVX-512, M × K × positions, the transposition included: 512 × 4608 × 49 (ResNet-18's last
+// stage) 99 -> 136 GFLOP/s, 960 × 160 × 49 (MobileNetV2) 131 -> 152, 160 × 576 × 49 115 -> 163;
+// 196 positions: 256 × 1152 132 -> 163, 96 × 576 132 -> 153, but 256 × 128 no faster and
+// 576 × 96, 384 × 64 slower (152 -> 131, 148 -> 121); 784 positions no faster.
 bool TransposedWeightsPay(const ConvShape& shape);
 // Wᵀ packed for the GEMM (k = C·kernel volume, n = M), for a layout's weights_t.
 std::shared_ptr<const PackedB> PackConvWeightsT(const ConvShape& shape, const float* w);

@@ -141,7 +141,7 @@ const ConvCase kCases[] = {
     {{1, 4, 9, 9}, {4, 1, 3, 3}, 4, {}, {2, 2}, {}, true, "SAME_UPPER"},        // depthwise, SAME
     {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "VALID"},
     {{1, 64, 9, 7}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},             // Winograd with a constant W
-    {{1, 40, 7, 7}, {64, 40, 1, 1}, 1, {}, {}, {}, true},                        // 7×7 pointwise: Wᵀ packed
+    {{1, 130, 7, 7}, {64, 130, 1, 1}, 1, {}, {}, {}, true},                      // 7×7 pointwise: Wᵀ packed
     {{1, 16, 7, 7}, {80, 16, 3, 3}, 1, {1, 1, 1, 1}},                           // 7×7 im2col: Wᵀ packed
     {{2, 24, 14, 13}, {72, 24, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}, {}, true},        // stride 2 to 7×7, batch 2
 };
@@ -228,6 +228,8 @@ TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
   CHECK_FALSE(transposed({{1, 256, 14, 14}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}));    // Winograd
   CHECK_FALSE(transposed({{1, 64, 28, 28}, {128, 64, 1, 1}}));                       // 784 positions
   CHECK_FALSE(transposed({{1, 960, 7, 7}, {32, 960, 1, 1}}));                        // 32 output channels
+  CHECK_FALSE(transposed({{1, 96, 14, 14}, {576, 96, 1, 1}}));                       // 196 positions, K 96
+  CHECK_FALSE(transposed({{1, 64, 7, 7}, {384, 64, 1, 1}}));                         // 49 positions, K 64
   CHECK_FALSE(transposed({{1, 64, 7, 7}, {128, 32, 3, 3}, 2, {1, 1, 1, 1}}));        // grouped
   CHECK(path({{1, 512, 8, 8}, {256, 512, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // transform too large
   CHECK(path({{1, 64, 8, 8}, {64, 64, 1, 3}, 1, {0, 1, 0, 1}}, true) == ConvPath::kIm2Col);
@@ -245,7 +247,7 @@ TEST_CASE("Conv results do not depend on the thread count", "[kernels][conv]") {
       {{2, 24, 17, 19}, {24, 1, 3, 3}, 24, {1, 1, 1, 1}, {2, 2}, {}, true},  // depthwise
       {{2, 8, 9, 9}, {16, 4, 3, 3}, 2, {1, 1, 1, 1}},                     // grouped
       {{1, 130, 7, 7}, {512, 130, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},  // Wᵀ packed, threaded swapped GEMM
-      {{2, 32, 14, 14}, {256, 32, 1, 1}, 1, {}, {}, {}, true},         // Wᵀ packed, pointwise, 196 positions
+      {{2, 288, 14, 14}, {256, 288, 1, 1}, 1, {}, {}, {}, true},       // Wᵀ packed, pointwise, 196 positions
   };
   uint32_t seed = 900;
   for (const ConvCase& c : cases) {
