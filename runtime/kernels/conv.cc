@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "axon/error.h"
@@ -139,7 +140,9 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
     l.path = ConvPath::kIm2Col;
     l.transposed_weights = weights_t && TransposedWeightsPay(s);
     l.col_block = ColumnBlock(l.kdim, out_vol);
-    l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack));
+    // The block, then one channel's rows (Im2ColEdge).
+    l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack)) +
+                       Lines(static_cast<std::size_t>(g.KernelVolume() * l.col_block + kIm2ColSlack));
     // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
     const int64_t last = out_vol == 0 ? 0 : out_vol - (out_vol - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;
     GemmArgs full = GemmShape(l.mg, l.col_block, l.kdim, l.col_block, out_vol), tail = GemmShape(l.mg, last, l.kdim, last, out_vol);
@@ -264,15 +267,43 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     }
     case ConvPath::kIm2Col: {
       const int64_t blocks = (out_vol + l.col_block - 1) / l.col_block;
-      runtime::ParallelFor(s.batch * groups * blocks, 1, [&](int64_t t0, int64_t t1) {
+      const int64_t kvol = g.KernelVolume();
+      // Where a slot's one-channel rows start, after its block.
+      const auto edge_at = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack));
+      // As on the Winograd path: whole blocks to threads while every thread gets one, and each
+      // block left over (small images are one block) shared by all of them: im2col by channel
+      // ranges, then the GEMM, which shares itself out. Im2Col's stores may run past its last row
+      // into the next channel's, which another thread may be writing: each range's last channel
+      // goes through the thread's own edge rows and is copied into place.
+      const int64_t items = s.batch * groups * blocks, threads = runtime::MaxThreads();
+      const int64_t whole = threads > 1 ? items / threads * threads : items;
+      auto at = [&](int64_t t, int64_t& n, int64_t& grp, int64_t& col0, int64_t& cols) {
+        const int64_t blk = t % blocks;
+        grp = (t / blocks) % groups, n = t / blocks / groups;
+        col0 = blk * l.col_block, cols = std::min(l.col_block, out_vol - col0);
+      };
+      runtime::ParallelFor(whole, 1, [&](int64_t t0, int64_t t1) {
         const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t blk = t % blocks, grp = (t / blocks) % groups, n = t / blocks / groups;
-          const int64_t col0 = blk * l.col_block, cols = std::min(l.col_block, out_vol - col0);
+          int64_t n, grp, col0, cols;
+          at(t, n, grp, col0, cols);
           Im2Col(g, l.cg, x + (n * s.in_channels + grp * l.cg) * in_vol, col0, cols, slot.scratch);
           gemm(slot, n, grp, slot.scratch, cols, col0, cols);
         }
       });
+      for (int64_t t = whole; t < items; ++t) {
+        int64_t n, grp, col0, cols;
+        at(t, n, grp, col0, cols);
+        const ConvSlot slot = ConvSlotFor(l, workspace, workspace_floats, workspace_threads);
+        const float* image = x + (n * s.in_channels + grp * l.cg) * in_vol;
+        runtime::ParallelFor(l.cg, std::max<int64_t>(1, l.cg / (4 * threads)), [&](int64_t c0, int64_t c1) {
+          Im2Col(g, c1 - 1 - c0, image + c0 * in_vol, col0, cols, slot.scratch + c0 * kvol * cols);
+          float* edge = ConvSlotFor(l, workspace, workspace_floats, workspace_threads).scratch + edge_at;
+          Im2Col(g, 1, image + (c1 - 1) * in_vol, col0, cols, edge);
+          std::memcpy(slot.scratch + (c1 - 1) * kvol * cols, edge, static_cast<std::size_t>(kvol * cols) * sizeof(float));
+        });
+        gemm(slot, n, grp, slot.scratch, cols, col0, cols);
+      }
       return;
     }
   }
