@@ -140,7 +140,7 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
     l.path = ConvPath::kIm2Col;
     l.transposed_weights = weights_t && TransposedWeightsPay(s);
     l.col_block = ColumnBlock(l.kdim, out_vol);
-    // The block, then one channel's rows (Im2ColEdge).
+    // The block, then one channel's rows: the edge of a shared block's channel range (ConvF32).
     l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack)) +
                        Lines(static_cast<std::size_t>(g.KernelVolume() * l.col_block + kIm2ColSlack));
     // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
