@@ -4,8 +4,9 @@
 // its stored [M, C/group·k] layout, so a constant W needs no prepared copy, except for the
 // Winograd path (3×3 stride-1 convolutions), which reads W's transform, prepared once from a
 // constant W, and W itself too (to recompute blocks whose results are not finite), so W is kept;
-// and for small images (7×7, 14×14), which read W's transpose packed for the GEMM, prepared once
-// (kernels/conv.h); W is kept there too, as another plan of the node (a larger image) reads it.
+// and for small images (7×7, 14×14), whose GEMMs read the weights' transpose packed, prepared once
+// (kernels/conv.h; on the Winograd path instead of W's transform); W is kept there too, as another
+// plan of the node (a larger image) reads it.
 #include "graph/ops/window.h"
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
@@ -24,15 +25,16 @@ BoundStep BindConv(const BindContext& b) {
   s.window = ResolvedGeometry(b, xs, b.OutShape(0), std::vector<int64_t>(ws.begin() + 2, ws.end()));
   const int threads = b.threads();
   const bool constant_w = b.IsConstant(1) && b.InType(1) == DType::kF32;
-  // Wᵀ packed for small images (conv.h): prepared before the layout, whose GEMM scratch depends on it.
-  Prepared<kernels::PackedB> weights_t;
-  if (constant_w && kernels::TransposedWeightsPay(s)) {
+  kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads, constant_w, constant_w);
+  // Small images take the weights' packed transpose (kernels/conv.h), the Winograd path then in
+  // place of U: each plan prepares the form it reads (the node's larger images would read U).
+  Prepared<kernels::ConvWeightsT> weights_t;
+  if (layout.transposed_weights) {
     const Tensor* w = b.Constant(1);
-    weights_t = b.Prepare<kernels::PackedB>(kWeightsTKey, {1}, [w, s] { return kernels::PackConvWeightsT(s, w->data<float>()); });
+    weights_t = b.Prepare<kernels::ConvWeightsT>(kWeightsTKey, {1}, [w, layout] { return kernels::PackConvWeightsT(layout, w->data<float>()); });
   }
-  kernels::ConvLayout layout = kernels::MakeConvLayout(s, threads, constant_w, weights_t.get());
   Prepared<float> winograd;
-  if (layout.path == kernels::ConvPath::kWinograd) {
+  if (layout.path == kernels::ConvPath::kWinograd && !layout.transposed_weights) {
     const Tensor* w = b.Constant(1);
     const int64_t m = s.out_channels, c = s.in_channels;
     winograd = b.Prepare<float>(kWinogradWeightsKey, {1}, [w, m, c] {

@@ -87,21 +87,62 @@ bool WinogradPays(const ConvShape& s) {
   return fits && s.in_channels >= 64 && s.out_channels >= 64 && s.in_channels * s.out_channels <= 256 * 256;
 }
 
+namespace {
+
+// TransposedWeightsPay's rule (conv.h) for a GEMM of `columns` columns (≤ 256 positions always
+// make one im2col block, ColumnBlock) and this K: Yᵀ is transposed into Y afterwards, a pass over
+// Y that a short K does not repay; with 64 columns or more and no partial vector (a Winograd
+// block of 112 tiles) there is nothing to gain.
+bool FewColumnsPay(int64_t columns, int64_t k, int64_t out_channels) {
+  return out_channels >= 64 && columns > 0 &&
+         ((columns <= 56 && k >= 128) || (columns <= 256 && columns % 16 != 0 && k >= 256));
+}
+
+// Winograd blocks of whole tile rows: V and M of a block (16·(C + M) floats a tile) about 1 MiB, to
+// stay in L2 between the transforms and the GEMMs, but at least ~96 tiles so the GEMMs' N spans a
+// few panels. Balanced, from the shapes alone.
+int64_t WinogradTileRowsPerBlock(const ConvShape& s) {
+  const int64_t rows = TileRows(s.window), cols = TileCols(s.window);
+  const int64_t by_cache = (int64_t{1} << 14) / (s.in_channels + s.out_channels) / std::max<int64_t>(1, cols);
+  const int64_t want = std::clamp<int64_t>(std::max(by_cache, (96 + cols - 1) / std::max<int64_t>(1, cols)), 1, std::max<int64_t>(1, rows));
+  const int64_t blocks = (rows + want - 1) / want;
+  return (rows + blocks - 1) / std::max<int64_t>(1, blocks);
+}
+
+bool WinogradTransposedPays(const ConvShape& s) {
+  return FewColumnsPay(WinogradTileRowsPerBlock(s) * TileCols(s.window), s.in_channels, s.out_channels);
+}
+
+bool GemmTransposedPays(const ConvShape& s) {
+  return s.group == 1 && FewColumnsPay(s.window.OutVolume(), s.in_channels * s.window.KernelVolume(), s.out_channels);
+}
+
+// A PackedB of nothing, packed for the SIMD target running now: GemmWorkspaceBytes sizes a
+// packed_at GEMM from its shape and the target it was packed for, before the real one is made.
+std::shared_ptr<const PackedB> TargetProbe() { return PackedB::Pack(false, 0, 0, nullptr, 1); }
+
+}  // namespace
+
 bool TransposedWeightsPay(const ConvShape& s) {
-  // Winograd's shapes take that path whenever W is constant; ≤ 256 positions always make one
-  // im2col block (ColumnBlock), so every GEMM of these shapes has few columns. Yᵀ is transposed
-  // into Y afterwards, a pass over Y that a short K does not repay (conv.h).
-  const int64_t positions = s.window.OutVolume(), k = s.in_channels * s.window.KernelVolume();
-  return s.group == 1 && !WinogradPays(s) && s.out_channels >= 64 && positions > 0 &&
-         ((positions <= 64 && k >= 128) || (positions <= 256 && k >= 256));
+  return WinogradPays(s) ? WinogradTransposedPays(s) : GemmTransposedPays(s);
 }
 
-std::shared_ptr<const PackedB> PackConvWeightsT(const ConvShape& s, const float* w) {
-  const int64_t kdim = s.in_channels * s.window.KernelVolume();
-  return PackedB::Pack(true, kdim, s.out_channels, w, std::max<int64_t>(1, kdim));
+std::shared_ptr<const ConvWeightsT> PackConvWeightsT(const ConvLayout& l, const float* w) {
+  auto t = std::make_shared<ConvWeightsT>();
+  const ConvShape& s = l.shape;
+  if (l.path == ConvPath::kWinograd) {
+    const int64_t m = s.out_channels, c = s.in_channels;
+    std::vector<float> u(WinogradWeightFloats(m, c));
+    WinogradWeights(w, m, c, u.data());
+    for (int64_t p = 0; p < kWinogradPoints; ++p)
+      t->packed.push_back(PackedB::Pack(true, c, m, u.data() + p * m * c, std::max<int64_t>(1, c)));
+  } else {
+    t->packed.push_back(PackedB::Pack(true, l.kdim, l.mg, w, std::max<int64_t>(1, l.kdim)));
+  }
+  return t;
 }
 
-ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights, const PackedB* weights_t) {
+ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights, bool transposed_weights) {
   ConvLayout l;
   l.shape = s;
   const WindowGeometry& g = s.window;
@@ -112,33 +153,30 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
                     g.pad == std::array<int64_t, 3>{0, 0, 0} && g.in == g.out;
   const int64_t out_vol = g.OutVolume();
   threads = std::max(1, threads);
+  const std::shared_ptr<const PackedB> probe = transposed_weights ? TargetProbe() : nullptr;
   if (winograd_weights && WinogradPays(s)) {
     l.path = ConvPath::kWinograd;
-    // Blocks of whole tile rows: V and M of a block (16·(C + M) floats a tile) about 1 MiB, to
-    // stay in L2 between the transforms and the GEMMs, but at least ~96 tiles so the GEMMs' N
-    // spans a few panels. Balanced, from the shapes alone.
     const int64_t rows = TileRows(g), cols = TileCols(g);
-    const int64_t by_cache = (int64_t{1} << 14) / (s.in_channels + s.out_channels) / cols;
-    const int64_t want = std::clamp<int64_t>(std::max(by_cache, (96 + cols - 1) / cols), 1, rows);
-    const int64_t blocks = (rows + want - 1) / want;
-    l.tile_rows = (rows + blocks - 1) / blocks;
+    l.tile_rows = WinogradTileRowsPerBlock(s);
+    const int64_t blocks = (rows + l.tile_rows - 1) / l.tile_rows;
+    l.transposed_weights = transposed_weights && WinogradTransposedPays(s);
     l.scratch_floats = WinogradScratchOf(l).Floats();
     const int64_t full = l.tile_rows * cols, last = (rows - (blocks - 1) * l.tile_rows) * cols;
-    l.gemm_floats = Lines(std::max(GemmWorkspaceBytes(GemmShape(l.mg, full, l.cg, full, full), threads),
-                                   GemmWorkspaceBytes(GemmShape(l.mg, last, l.cg, last, last), threads)) /
-                          sizeof(float));
+    GemmArgs a = GemmShape(l.mg, full, l.cg, full, full), b = GemmShape(l.mg, last, l.cg, last, last);
+    if (l.transposed_weights) a.packed_at = b.packed_at = probe.get();
+    l.gemm_floats = Lines(std::max(GemmWorkspaceBytes(a, threads), GemmWorkspaceBytes(b, threads)) / sizeof(float));
   } else if (l.cg == 1 && l.mg == 1 && DepthwiseSupports(g)) {
     l.path = ConvPath::kDepthwise;
     l.scratch_floats = Lines(DepthwisePlaneFloats(g));
   } else if (unit) {
     l.path = ConvPath::kPointwise;
-    l.transposed_weights = weights_t && TransposedWeightsPay(s);
+    l.transposed_weights = transposed_weights && GemmTransposedPays(s);
     GemmArgs shape = GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol);
-    if (l.transposed_weights) shape.packed_at = weights_t;
+    if (l.transposed_weights) shape.packed_at = probe.get();
     l.gemm_floats = Lines(GemmWorkspaceBytes(shape, threads) / sizeof(float));
   } else {
     l.path = ConvPath::kIm2Col;
-    l.transposed_weights = weights_t && TransposedWeightsPay(s);
+    l.transposed_weights = transposed_weights && GemmTransposedPays(s);
     l.col_block = ColumnBlock(l.kdim, out_vol);
     // The block, then one channel's rows: the edge of a shared block's channel range (ConvF32).
     l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack)) +
@@ -146,7 +184,7 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
     // The last block may be narrower; the GEMM's scratch never grows as N shrinks, but ask for both.
     const int64_t last = out_vol == 0 ? 0 : out_vol - (out_vol - 1) / std::max<int64_t>(1, l.col_block) * l.col_block;
     GemmArgs full = GemmShape(l.mg, l.col_block, l.kdim, l.col_block, out_vol), tail = GemmShape(l.mg, last, l.kdim, last, out_vol);
-    if (l.transposed_weights) full.packed_at = tail.packed_at = weights_t;
+    if (l.transposed_weights) full.packed_at = tail.packed_at = probe.get();
     l.gemm_floats = Lines(std::max(GemmWorkspaceBytes(full, threads), GemmWorkspaceBytes(tail, threads)) / sizeof(float));
   }
   return l;
@@ -159,13 +197,13 @@ std::size_t ConvWorkspaceBytes(const ConvLayout& l, int threads) {
 
 void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* bias, float* y, float* workspace,
              std::size_t workspace_floats, int workspace_threads, const float* residual, const float* winograd,
-             const PackedB* weights_t) {
+             const ConvWeightsT* weights_t) {
   const ConvShape& s = l.shape;
   const WindowGeometry& g = s.window;
   const int64_t in_vol = g.InVolume(), out_vol = g.OutVolume(), groups = s.group;
   if (s.batch == 0 || s.out_channels == 0 || out_vol == 0) return;
-  if (l.transposed_weights && !weights_t)
-    throw Error(ErrorCode::kInvalidArgument, "Conv: the layout was made for W's packed transpose (PackConvWeightsT), none given");
+  if (l.transposed_weights && (!weights_t || weights_t->packed.size() != (l.path == ConvPath::kWinograd ? kWinogradPoints : 1)))
+    throw Error(ErrorCode::kInvalidArgument, "Conv: the layout was made for the weights' packed transpose (PackConvWeightsT), none given");
 
   // One GEMM: rows [g·mg, (g+1)·mg) of image n's output, columns [col0, col0 + cols), from B.
   auto gemm = [&](const ConvSlot& slot, int64_t n, int64_t grp, const float* b, int64_t ldb, int64_t col0, int64_t cols) {
@@ -183,7 +221,7 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
       a.epilogue.bias = bias + grp * l.mg;
     }
     a.epilogue.activation = l.activation;
-    if (l.transposed_weights) a.packed_at = weights_t;
+    if (l.transposed_weights) a.packed_at = weights_t->packed[0].get();
     a.workspace = slot.gemm;
     a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
     a.workspace_threads = workspace_threads;
@@ -204,13 +242,15 @@ void ConvF32(const ConvLayout& l, const float* x, const float* w, const float* b
     case ConvPath::kDepthwise:
       return DepthwiseConvF32(l, x, w, bias, y, workspace, workspace_floats, workspace_threads, residual);
     case ConvPath::kWinograd: {
-      if (!winograd) throw Error(ErrorCode::kInvalidArgument, "Conv: the Winograd path needs W's transform (WinogradWeights)");
+      if (!winograd && !l.transposed_weights)
+        throw Error(ErrorCode::kInvalidArgument, "Conv: the Winograd path needs W's transform (WinogradWeights)");
       const int64_t rows = TileRows(g), blocks = (rows + l.tile_rows - 1) / l.tile_rows;
       const WinogradScratch parts = WinogradScratchOf(l);
       const int64_t m = s.out_channels, c = s.in_channels;
       auto point_gemm = [&](const ConvSlot& slot, int64_t p, int64_t tiles, const float* v, float* mo) {
         GemmArgs a = GemmShape(m, tiles, c, tiles, tiles);  // M_p [M × tiles] = U_p [M × C] · V_p [C × tiles]
-        a.a = winograd + p * m * c, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
+        a.a = winograd ? winograd + p * m * c : nullptr, a.b = v + p * c * tiles, a.c = mo + p * m * tiles;
+        if (l.transposed_weights) a.packed_at = weights_t->packed[p].get();
         a.workspace = slot.gemm;
         a.workspace_floats = slot.gemm ? l.gemm_floats : 0;
         a.workspace_threads = workspace_threads;

@@ -919,6 +919,8 @@ void GemmF32(const GemmArgs& g) {
   if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
   if (g.m > 1 && UsesPackedAt(g)) return GemmSwapped(g);
+  if (!g.a)  // a caller that packed Aᵀ may keep no A; only a change of SIMD target could need it
+    throw Error(ErrorCode::kInternal, "gemm: Aᵀ was packed for another SIMD target and A is not available");
   if (!g.b)  // a session releases a weight it packed; only a change of SIMD target could need it again
     throw Error(ErrorCode::kInternal, "gemm: B was packed for another SIMD target and is not available unpacked");
   if (g.m == 1) {
