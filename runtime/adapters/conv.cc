@@ -6,7 +6,8 @@
 // constant W, and W itself too (to recompute blocks whose results are not finite), so W is kept;
 // and for small images (7×7, 14×14), whose GEMMs read the weights' transpose packed, prepared once
 // (kernels/conv.h; on the Winograd path instead of W's transform); W is kept there too, as another
-// plan of the node (a larger image) reads it.
+// plan of the node (a larger image) reads it, except for large weights, which every plan reads
+// transposed (TransposedWeightsReplaceW): the session releases W itself.
 #include "graph/ops/window.h"
 #include "runtime/adapter.h"
 #include "runtime/adapters/window_geometry.h"
@@ -59,7 +60,9 @@ BoundStep BindConv(const BindContext& b) {
                                       a.Out<float>(0), static_cast<float*>(a.workspace), floats, threads,
                                       has_residual ? a.In<float>(3) : nullptr, winograd.get(), weights_t.get());
                    },
-                   .workspace_bytes = bytes};
+                   .workspace_bytes = bytes,
+                   // W itself goes where every plan reads only its packed transpose.
+                   .prepared_only = constant_w && kernels::TransposedWeightsReplaceW(s) ? uint64_t{1} << 1 : 0};
 }
 
 }  // namespace

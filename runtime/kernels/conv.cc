@@ -94,7 +94,7 @@ namespace {
 // Y that a short K does not repay; with 64 columns or more and no partial vector (a Winograd
 // block of 112 tiles) there is nothing to gain.
 bool FewColumnsPay(int64_t columns, int64_t k, int64_t out_channels) {
-  return out_channels >= 64 && columns > 0 &&
+  return out_channels >= 64 && columns >= 8 &&
          ((columns <= 56 && k >= 128) || (columns <= 256 && columns % 16 != 0 && k >= 256));
 }
 
@@ -123,8 +123,12 @@ std::shared_ptr<const PackedB> TargetProbe() { return PackedB::Pack(false, 0, 0,
 
 }  // namespace
 
+bool TransposedWeightsReplaceW(const ConvShape& s) {
+  return s.group == 1 && !WinogradPays(s) && s.out_channels >= 256 && s.in_channels * s.window.KernelVolume() >= 1024;
+}
+
 bool TransposedWeightsPay(const ConvShape& s) {
-  return WinogradPays(s) ? WinogradTransposedPays(s) : GemmTransposedPays(s);
+  return WinogradPays(s) ? WinogradTransposedPays(s) : GemmTransposedPays(s) || TransposedWeightsReplaceW(s);
 }
 
 std::shared_ptr<const ConvWeightsT> PackConvWeightsT(const ConvLayout& l, const float* w) {
@@ -170,13 +174,13 @@ ConvLayout MakeConvLayout(const ConvShape& s, int threads, bool winograd_weights
     l.scratch_floats = Lines(DepthwisePlaneFloats(g));
   } else if (unit) {
     l.path = ConvPath::kPointwise;
-    l.transposed_weights = transposed_weights && GemmTransposedPays(s);
+    l.transposed_weights = transposed_weights && (GemmTransposedPays(s) || TransposedWeightsReplaceW(s));
     GemmArgs shape = GemmShape(l.mg, out_vol, l.cg, out_vol, out_vol);
     if (l.transposed_weights) shape.packed_at = probe.get();
     l.gemm_floats = Lines(GemmWorkspaceBytes(shape, threads) / sizeof(float));
   } else {
     l.path = ConvPath::kIm2Col;
-    l.transposed_weights = transposed_weights && GemmTransposedPays(s);
+    l.transposed_weights = transposed_weights && (GemmTransposedPays(s) || TransposedWeightsReplaceW(s));
     l.col_block = ColumnBlock(l.kdim, out_vol);
     // The block, then one channel's rows: the edge of a shared block's channel range (ConvF32).
     l.scratch_floats = Lines(static_cast<std::size_t>(l.kdim * l.col_block + kIm2ColSlack)) +

@@ -74,6 +74,14 @@ ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_wei
 // 256 × 128 no faster and 576 × 96, 384 × 64 slower (152 -> 131, 148 -> 121); 64 and more
 // columns without a partial vector (64, 112, 784) no faster.
 bool TransposedWeightsPay(const ConvShape& shape);
+// Whether, for a constant W of this shape, every plan takes Wᵀ packed whatever the image, so that W
+// itself need not be kept (the adapter lets the session release it): large weights outside
+// Winograd's shapes (K >= 1024, M >= 256: ResNet-18's 256- and 512-channel stride-2 and last-stage
+// layers, 24 MB of its 45), whose packed copy would otherwise double their memory. On large images
+// too, their swapped GEMM fills its panels and K dwarfs the transposition of Yᵀ (measured on 784
+// positions, M × K 256 × 1152 and 512 × 2304, and on 192-column blocks of 512 × 4608: as fast as
+// the direct GEMM or up to 1.1× faster).
+bool TransposedWeightsReplaceW(const ConvShape& shape);
 
 // The weights transposed and packed for the GEMMs (GemmArgs::packed_at): one PackedB of Wᵀ
 // (k = C·kernel volume, n = M) on the pointwise and im2col paths; on the Winograd path one of

@@ -555,11 +555,12 @@ bool PacksB(const GemmArgs& g) {
 // sizes alone. beta != 0 would fold C in at the first K block rather than after the last: kept on
 // the direct path.
 // A pre-packed op(A)ᵀ (GemmArgs::packed_at) is used on the same terms, and only where no edge
-// tile splits K (its split follows the tile's rows, which the swap exchanges for its columns): it
-// becomes the swapped GEMM's packed B.
+// tile splits K (its split follows the tile's rows, which the swap exchanges for its columns), so
+// that the bits are the direct GEMM's; without A (a caller that keeps only the packed copy) it is
+// the only way, and the bits are the swapped GEMM's. It becomes the swapped GEMM's packed B.
 bool UsesPackedAt(const GemmArgs& g) {
   return g.packed_at && g.packed_at->target() == HWY_TARGET && g.beta == 0.0f && !g.epilogue.sgd_step &&
-         !SplitsK(g.m, g.n);
+         (!SplitsK(g.m, g.n) || !g.a);
 }
 
 bool SwapsOperands(const GemmArgs& g) {

@@ -65,7 +65,8 @@ struct GemmArgs {
   // op(A)ᵀ (k × m) pre-packed as a B operand. Used (when it was packed for the running target, beta
   // is 0 and no SGD step is fused) by computing Cᵀ = op(B)ᵀ·op(A)ᵀ with it, then C from Cᵀ with the
   // epilogue: for a constant A with few columns in B (a convolution's weight on a 7×7 image), whose
-  // last partial vector of columns would waste most of an edge tile. Same bits as without it.
+  // last partial vector of columns would waste most of an edge tile. Same bits as without it, where
+  // min(M, N) fills a tile's rows; with it A may be null (not kept), and is then never read.
   const PackedB* packed_at = nullptr;
   float beta = 0.0f;
   float* c = nullptr;
