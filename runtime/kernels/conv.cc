@@ -113,8 +113,17 @@ bool WinogradTransposedPays(const ConvShape& s) {
   return FewColumnsPay(WinogradTileRowsPerBlock(s) * TileCols(s.window), s.in_channels, s.out_channels);
 }
 
+// Wᵀ packed is a second copy of W, made while W is still held (a session releases W after
+// planning, if at all): at most ~5 MB of it. ResNet-18's three 512 × 4608 last-stage weights
+// (9.4 MB each, 1.2× faster transposed) would raise its peak RSS growth from 71 to 101 MiB, past
+// half of ONNX Runtime's 178 MiB (README's target).
+bool SmallEnoughToCopy(const ConvShape& s) {
+  return static_cast<double>(s.out_channels) * static_cast<double>(s.in_channels * s.window.KernelVolume()) <= 1.25e6;
+}
+
 bool GemmTransposedPays(const ConvShape& s) {
-  return s.group == 1 && FewColumnsPay(s.window.OutVolume(), s.in_channels * s.window.KernelVolume(), s.out_channels);
+  return s.group == 1 && SmallEnoughToCopy(s) &&
+         FewColumnsPay(s.window.OutVolume(), s.in_channels * s.window.KernelVolume(), s.out_channels);
 }
 
 // A PackedB of nothing, packed for the SIMD target running now: GemmWorkspaceBytes sizes a
@@ -124,7 +133,8 @@ std::shared_ptr<const PackedB> TargetProbe() { return PackedB::Pack(false, 0, 0,
 }  // namespace
 
 bool TransposedWeightsReplaceW(const ConvShape& s) {
-  return s.group == 1 && !WinogradPays(s) && s.out_channels >= 256 && s.in_channels * s.window.KernelVolume() >= 1024;
+  return s.group == 1 && !WinogradPays(s) && SmallEnoughToCopy(s) && s.out_channels >= 256 &&
+         s.in_channels * s.window.KernelVolume() >= 1024;
 }
 
 bool TransposedWeightsPay(const ConvShape& s) {

@@ -74,10 +74,13 @@ ConvLayout MakeConvLayout(const ConvShape& shape, int threads, bool winograd_wei
 // 256 × 128 no faster and 576 × 96, 384 × 64 slower (152 -> 131, 148 -> 121); 64 and more
 // columns without a partial vector (64, 112, 784) no faster.
 bool TransposedWeightsPay(const ConvShape& shape);
+// Both leave out weights whose packed copy would exceed ~5 MB: it is made while W is still held,
+// so it adds to peak memory (ResNet-18's 512 × 4608 last-stage weights, 1.2× faster transposed,
+// would raise its peak RSS growth from 71 to 101 MiB, past half of ONNX Runtime's).
 // Whether, for a constant W of this shape, every plan takes Wᵀ packed whatever the image, so that W
-// itself need not be kept (the adapter lets the session release it): large weights outside
-// Winograd's shapes (K >= 1024, M >= 256: ResNet-18's 256- and 512-channel stride-2 and last-stage
-// layers, 24 MB of its 45), whose packed copy would otherwise double their memory. On large images
+// itself need not be kept (the adapter lets the session release it): larger weights outside
+// Winograd's shapes (K >= 1024, M >= 256: ResNet-18's 256- and 512-channel stride-2 layers), whose
+// packed copy would otherwise double their memory for good. On large images
 // too, their swapped GEMM fills its panels and K dwarfs the transposition of Yᵀ (measured on 784
 // positions, M × K 256 × 1152 and 512 × 2304, and on 192-column blocks of 512 × 4608: as fast as
 // the direct GEMM or up to 1.1× faster).

@@ -221,7 +221,8 @@ TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
   CHECK(path({{1, 256, 8, 8}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);
   // W's packed transpose: for few positions and enough output channels, never for Winograd's shapes.
   auto transposed = [](const ConvCase& c) { return TransposedWeightsPay(Resolve(c).shape); };
-  CHECK(transposed({{1, 512, 7, 7}, {512, 512, 3, 3}, 1, {1, 1, 1, 1}}));     // ResNet-18's last stage
+  CHECK(transposed({{1, 256, 14, 14}, {512, 256, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}}));  // ResNet-18's 7×7 stride 2
+  CHECK_FALSE(transposed({{1, 512, 7, 7}, {512, 512, 3, 3}, 1, {1, 1, 1, 1}}));      // 9.4 MB: no second copy
   CHECK(transposed({{1, 160, 7, 7}, {960, 160, 1, 1}}));                      // MobileNetV2's 7×7 pointwise
   CHECK(transposed({{1, 256, 28, 28}, {512, 256, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}}));  // 14×14 out
   CHECK(transposed({{1, 256, 14, 14}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}));          // Winograd, 49 tiles: U_ξᵀ
