@@ -35,28 +35,13 @@ using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 }  // namespace
 
-void WinogradInputF32(const WinogradBlock& b, int64_t channels, const float* x, float* padded, float* v) {
+void WinogradTransformInputF32(const WinogradBlock& b, int64_t channels, int64_t c0, int64_t c1, const float* padded,
+                               float* v) {
   const D d;
   const auto L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t pc = b.PaddedCols(), pr = b.PaddedRows(), tiles = b.Tiles(), plane = pr * pc;
-  // Padded column j is input column j - pad_w; padded row r is input row 2·ty0 + r - pad_h.
-  const int64_t j0 = std::clamp<int64_t>(b.pad_w, 0, pc), j1 = std::clamp<int64_t>(b.pad_w + b.in_w, j0, pc);
-  for (int64_t c = 0; c < channels; ++c) {
-    const float* src = x + c * b.in_h * b.in_w;
-    for (int64_t r = 0; r < pr; ++r) {
-      float* dst = padded + c * plane + r * pc;
-      const int64_t ih = 2 * b.ty0 + r - b.pad_h;
-      if (ih < 0 || ih >= b.in_h) {
-        std::memset(dst, 0, static_cast<std::size_t>(pc) * sizeof(float));
-        continue;
-      }
-      std::memset(dst, 0, static_cast<std::size_t>(j0) * sizeof(float));
-      std::memcpy(dst + j0, src + ih * b.in_w + (j0 - b.pad_w), static_cast<std::size_t>(j1 - j0) * sizeof(float));
-      std::memset(dst + j1, 0, static_cast<std::size_t>(pc - j1) * sizeof(float));
-    }
-  }
   const int64_t point_stride = channels * tiles;
-  for (int64_t c = 0; c < channels; ++c)
+  for (int64_t c = c0; c < c1; ++c)
     for (int64_t ty = b.ty0; ty < b.ty1; ++ty) {
       const float* rows = padded + c * plane + 2 * (ty - b.ty0) * pc;
       float* out = v + c * tiles + (ty - b.ty0) * b.tile_cols;
@@ -91,7 +76,7 @@ void WinogradInputF32(const WinogradBlock& b, int64_t channels, const float* x, 
 }
 
 bool WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
-                       const float* residual, Activation act, float* y) {
+                       const float* residual, Activation act, float* y, int64_t c0, int64_t c1) {
   const D d;
   const auto L = static_cast<int64_t>(hn::Lanes(d));
   const int64_t tiles = b.Tiles(), point_stride = out_channels * tiles, plane = b.out_h * b.out_w;
@@ -101,7 +86,7 @@ bool WinogradOutputF32(const WinogradBlock& b, int64_t out_channels, const float
   // x - x is +0 (no bits set) for finite x and NaN otherwise: OR-ing it over the outputs leaves a
   // NaN lane iff some output was not finite, for one subtraction and one OR a vector.
   V nonfinite = hn::Zero(d);
-  for (int64_t ch = 0; ch < out_channels; ++ch) {
+  for (int64_t ch = c0; ch < c1; ++ch) {
     const V bv = hn::Set(d, bias ? bias[ch] : 0.0f);
     for (int64_t ty = b.ty0; ty < b.ty1; ++ty) {
       const float* src = m + ch * tiles + (ty - b.ty0) * b.tile_cols;
@@ -202,7 +187,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace axon::kernels {
 
-HWY_EXPORT(WinogradInputF32);
+HWY_EXPORT(WinogradTransformInputF32);
 HWY_EXPORT(WinogradOutputF32);
 HWY_EXPORT(WinogradDirectF32);
 
@@ -233,15 +218,42 @@ std::size_t WinogradPaddedFloats(const WinogradBlock& b, int64_t channels) {
   return static_cast<std::size_t>(channels * b.PaddedRows() * b.PaddedCols() + winograd_detail::kPaddedSlack);
 }
 
+void WinogradPadInput(const WinogradBlock& b, int64_t c0, int64_t c1, const float* x, float* padded) {
+  if (b.Tiles() == 0) return;
+  const int64_t pc = b.PaddedCols(), pr = b.PaddedRows(), plane = pr * pc;
+  // Padded column j is input column j - pad_w; padded row r is input row 2·ty0 + r - pad_h.
+  const int64_t j0 = std::clamp<int64_t>(b.pad_w, 0, pc), j1 = std::clamp<int64_t>(b.pad_w + b.in_w, j0, pc);
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* src = x + c * b.in_h * b.in_w;
+    for (int64_t r = 0; r < pr; ++r) {
+      float* dst = padded + c * plane + r * pc;
+      const int64_t ih = 2 * b.ty0 + r - b.pad_h;
+      if (ih < 0 || ih >= b.in_h) {
+        std::memset(dst, 0, static_cast<std::size_t>(pc) * sizeof(float));
+        continue;
+      }
+      std::memset(dst, 0, static_cast<std::size_t>(j0) * sizeof(float));
+      std::memcpy(dst + j0, src + ih * b.in_w + (j0 - b.pad_w), static_cast<std::size_t>(j1 - j0) * sizeof(float));
+      std::memset(dst + j1, 0, static_cast<std::size_t>(pc - j1) * sizeof(float));
+    }
+  }
+}
+
+void WinogradTransformInput(const WinogradBlock& b, int64_t channels, int64_t c0, int64_t c1, const float* padded, float* v) {
+  if (c1 <= c0 || b.Tiles() == 0) return;
+  HWY_DYNAMIC_DISPATCH(WinogradTransformInputF32)(b, channels, c0, c1, padded, v);
+}
+
 void WinogradInput(const WinogradBlock& b, int64_t channels, const float* x, float* padded, float* v) {
-  if (channels == 0 || b.Tiles() == 0) return;
-  HWY_DYNAMIC_DISPATCH(WinogradInputF32)(b, channels, x, padded, v);
+  WinogradPadInput(b, 0, channels, x, padded);
+  WinogradTransformInput(b, channels, 0, channels, padded, v);
 }
 
 bool WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
-                    const float* residual, Activation act, float* y) {
-  if (out_channels == 0 || b.Tiles() == 0) return false;
-  return HWY_DYNAMIC_DISPATCH(WinogradOutputF32)(b, out_channels, m, bias, residual, act, y);
+                    const float* residual, Activation act, float* y, int64_t c0, int64_t c1) {
+  if (c1 < 0) c1 = out_channels;
+  if (c1 <= c0 || b.Tiles() == 0) return false;
+  return HWY_DYNAMIC_DISPATCH(WinogradOutputF32)(b, out_channels, m, bias, residual, act, y, c0, c1);
 }
 
 void WinogradDirect(const WinogradBlock& b, int64_t channels, int64_t out_channels, const float* x, const float* w,

@@ -48,13 +48,18 @@ std::size_t WinogradPaddedFloats(const WinogradBlock& b, int64_t channels);
 // v [16][channels][b.Tiles()] = Bᵀ d B for every tile of the block; x is one image
 // (channels × in_h × in_w); padded: WinogradPaddedFloats scratch.
 void WinogradInput(const WinogradBlock& b, int64_t channels, const float* x, float* padded, float* v);
+// The same in two stages, each of which threads may share by channel ranges [c0, c1): every
+// channel's padded rows must be complete before any channel's transform, which reads a few floats
+// past its own rows (into the next channel's).
+void WinogradPadInput(const WinogradBlock& b, int64_t c0, int64_t c1, const float* x, float* padded);
+void WinogradTransformInput(const WinogradBlock& b, int64_t channels, int64_t c0, int64_t c1, const float* padded, float* v);
 
 // y (one image, out_channels × out_h × out_w) = act(Aᵀ m A + bias + residual) for the block's
-// outputs inside the image; m [16][out_channels][b.Tiles()] is followed by at least 16 readable
-// floats. bias: out_channels values or null; residual: y's shape or null. Returns whether any of
-// those outputs was not finite before the activation.
+// outputs inside the image, of output channels [c0, c1) (c1 < 0: all); m [16][out_channels][b.Tiles()]
+// is followed by at least 16 readable floats. bias: out_channels values or null; residual: y's
+// shape or null. Returns whether any of those outputs was not finite before the activation.
 bool WinogradOutput(const WinogradBlock& b, int64_t out_channels, const float* m, const float* bias,
-                    const float* residual, Activation act, float* y);
+                    const float* residual, Activation act, float* y, int64_t c0 = 0, int64_t c1 = -1);
 
 // The block's outputs as WinogradOutput defines them, by a direct convolution of x (one image,
 // channels × in_h × in_w) with W [out_channels][channels][3][3], summed in double, then + bias,

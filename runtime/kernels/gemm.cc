@@ -577,7 +577,17 @@ bool PacksB(const GemmArgs& g) {
 // (K blocks in order; SplitsK), so the results are the same bits, and the choice depends on the
 // sizes alone. beta != 0 would fold C in at the first K block rather than after the last: kept on
 // the direct path.
+// A pre-packed op(A)ᵀ (GemmArgs::packed_at) is used on the same terms, and only where no edge
+// tile splits K (its split follows the tile's rows, which the swap exchanges for its columns), so
+// that the bits are the direct GEMM's; without A (a caller that keeps only the packed copy) it is
+// the only way, and the bits are the swapped GEMM's. It becomes the swapped GEMM's packed B.
+bool UsesPackedAt(const GemmArgs& g) {
+  return g.packed_at && g.packed_at->target() == HWY_TARGET && g.beta == 0.0f && !g.epilogue.sgd_step &&
+         (!SplitsK(g.m, g.n) || !g.a);
+}
+
 bool SwapsOperands(const GemmArgs& g) {
+  if (UsesPackedAt(g)) return true;
   return g.trans_b && g.beta == 0.0f && g.m >= std::max(kLanes, kMR) && g.m < g.n &&
          (!g.packed_b || g.packed_b->target() != HWY_TARGET);
 }
@@ -585,9 +595,10 @@ bool SwapsOperands(const GemmArgs& g) {
 // The GEMM that computes Cᵀ (n × m, leading dimension m) into `ct`, without the epilogue.
 GemmArgs Swapped(const GemmArgs& g, float* ct) {
   GemmArgs s;
-  s.trans_a = false, s.trans_b = !g.trans_a;  // op(B)ᵀ = B itself (n × k); op(A)ᵀ is k × m
+  s.trans_a = !g.trans_b, s.trans_b = !g.trans_a;  // op(B)ᵀ is n × k, op(A)ᵀ is k × m
   s.m = g.n, s.n = g.m, s.k = g.k, s.alpha = g.alpha;
   s.a = g.b, s.lda = g.ldb, s.b = g.a, s.ldb = g.lda;
+  if (UsesPackedAt(g)) s.packed_b = g.packed_at;
   s.c = ct, s.ldc = g.m;
   return s;
 }
@@ -977,6 +988,9 @@ void GemmF32(const GemmArgs& g) {
     throw Error(ErrorCode::kInvalidArgument, "gemm: a fused SGD step needs K <= " + std::to_string(kKC) + ", got " + std::to_string(g.k));
   if (g.k == 0 || g.alpha == 0.0f) return EpilogueOnly(g);
   if (g.packed_b && g.packed_b->target() == HWY_TARGET) return GemmBlocked(g, {g.packed_b->data(), nullptr, 0});
+  if (g.m > 1 && UsesPackedAt(g)) return GemmSwapped(g);
+  if (!g.a)  // a caller that packed Aᵀ may keep no A; only a change of SIMD target could need it
+    throw Error(ErrorCode::kInternal, "gemm: Aᵀ was packed for another SIMD target and A is not available");
   if (!g.b)  // a session releases a weight it packed; only a change of SIMD target could need it again
     throw Error(ErrorCode::kInternal, "gemm: B was packed for another SIMD target and is not available unpacked");
   if (g.m == 1) {
@@ -1030,6 +1044,8 @@ void CheckGemmArgs(const GemmArgs& g) {
     fail("a fused SGD step takes alpha 1, beta 1 and no other epilogue");
   if (g.packed_b && (g.packed_b->k() != g.k || g.packed_b->n() != g.n))
     fail("B was packed as " + std::to_string(g.packed_b->k()) + "x" + std::to_string(g.packed_b->n()));
+  if (g.packed_at && (g.packed_at->k() != g.k || g.packed_at->n() != g.m))
+    fail("Aᵀ was packed as " + std::to_string(g.packed_at->k()) + "x" + std::to_string(g.packed_at->n()));
 }
 
 }  // namespace

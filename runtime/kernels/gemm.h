@@ -62,6 +62,12 @@ struct GemmArgs {
   const float* b = nullptr;  // always given; used when packed_b is null or for another target
   int64_t ldb = 0;
   const PackedB* packed_b = nullptr;  // op(B) pre-packed (must match trans_b, k and n)
+  // op(A)ᵀ (k × m) pre-packed as a B operand. Used (when it was packed for the running target, beta
+  // is 0 and no SGD step is fused) by computing Cᵀ = op(B)ᵀ·op(A)ᵀ with it, then C from Cᵀ with the
+  // epilogue: for a constant A with few columns in B (a convolution's weight on a 7×7 image), whose
+  // last partial vector of columns would waste most of an edge tile. Same bits as without it, where
+  // min(M, N) fills a tile's rows; with it A may be null (not kept), and is then never read.
+  const PackedB* packed_at = nullptr;
   float beta = 0.0f;
   float* c = nullptr;
   int64_t ldc = 0;

@@ -141,6 +141,9 @@ const ConvCase kCases[] = {
     {{1, 4, 9, 9}, {4, 1, 3, 3}, 4, {}, {2, 2}, {}, true, "SAME_UPPER"},        // depthwise, SAME
     {{1, 3, 7, 8}, {4, 3, 3, 4}, 1, {}, {2, 3}, {}, true, "VALID"},
     {{1, 64, 9, 7}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},             // Winograd with a constant W
+    {{1, 130, 7, 7}, {64, 130, 1, 1}, 1, {}, {}, {}, true},                      // 7×7 pointwise: Wᵀ packed
+    {{1, 16, 7, 7}, {80, 16, 3, 3}, 1, {1, 1, 1, 1}},                           // 7×7 im2col: Wᵀ packed
+    {{2, 24, 14, 13}, {72, 24, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}, {}, true},        // stride 2 to 7×7, batch 2
 };
 
 std::string Describe(const ConvCase& c) {
@@ -182,6 +185,15 @@ TEST_CASE("Conv matches a direct double convolution on every path and target", "
       std::vector<float> y(e.value.size(), kNaN);
       ConvF32(layout, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data());
       CheckClose(y, e);
+      // W's transpose packed for this target: the GEMMs run as Yᵀ = colᵀ·Wᵀ, with the same bits.
+      const ConvLayout transposed = MakeConvLayout(r.shape, runtime::MaxThreads(), false, true);
+      if (!transposed.transposed_weights) return;
+      const std::shared_ptr<const ConvWeightsT> wt = PackConvWeightsT(transposed, w.data());
+      std::vector<float> yt(e.value.size(), kNaN);
+      ConvF32(transposed, x.data(), w.data(), c.bias ? b.data() : nullptr, yt.data(), nullptr, 0, 0, nullptr, nullptr,
+              wt.get());
+      CheckClose(yt, e);
+      CHECK(std::memcmp(y.data(), yt.data(), y.size() * sizeof(float)) == 0);
     });
     // Through the op's adapter, which reads the attributes (and resolves auto_pad) itself; with
     // the inputs fed at run time and as constants.
@@ -207,6 +219,20 @@ TEST_CASE("Conv picks the path its shapes call for", "[kernels][conv]") {
   CHECK(path({{1, 32, 8, 8}, {64, 32, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // too few channels
   CHECK(path({{1, 64, 2, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);  // whatever the image
   CHECK(path({{1, 256, 8, 8}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kWinograd);
+  // W's packed transpose: for few positions and enough output channels, never for Winograd's shapes.
+  auto transposed = [](const ConvCase& c) { return TransposedWeightsPay(Resolve(c).shape); };
+  CHECK(transposed({{1, 256, 14, 14}, {512, 256, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}}));  // ResNet-18's 7×7 stride 2
+  CHECK_FALSE(transposed({{1, 512, 7, 7}, {512, 512, 3, 3}, 1, {1, 1, 1, 1}}));      // 9.4 MB: no second copy
+  CHECK(transposed({{1, 160, 7, 7}, {960, 160, 1, 1}}));                      // MobileNetV2's 7×7 pointwise
+  CHECK(transposed({{1, 256, 28, 28}, {512, 256, 3, 3}, 1, {1, 1, 1, 1}, {2, 2}}));  // 14×14 out
+  CHECK(transposed({{1, 256, 14, 14}, {256, 256, 3, 3}, 1, {1, 1, 1, 1}}));          // Winograd, 49 tiles: U_ξᵀ
+  CHECK_FALSE(transposed({{1, 64, 56, 56}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}));       // Winograd, blocks of 112 tiles
+  CHECK_FALSE(transposed({{1, 64, 14, 14}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}}));       // Winograd, K 64
+  CHECK_FALSE(transposed({{1, 64, 28, 28}, {128, 64, 1, 1}}));                       // 784 positions
+  CHECK_FALSE(transposed({{1, 960, 7, 7}, {32, 960, 1, 1}}));                        // 32 output channels
+  CHECK_FALSE(transposed({{1, 96, 14, 14}, {576, 96, 1, 1}}));                       // 196 positions, K 96
+  CHECK_FALSE(transposed({{1, 64, 7, 7}, {384, 64, 1, 1}}));                         // 49 positions, K 64
+  CHECK_FALSE(transposed({{1, 64, 7, 7}, {128, 32, 3, 3}, 2, {1, 1, 1, 1}}));        // grouped
   CHECK(path({{1, 512, 8, 8}, {256, 512, 3, 3}, 1, {1, 1, 1, 1}}, true) == ConvPath::kIm2Col);  // transform too large
   CHECK(path({{1, 64, 8, 8}, {64, 64, 1, 3}, 1, {0, 1, 0, 1}}, true) == ConvPath::kIm2Col);
   CHECK(path({{1, 16, 7, 9}, {24, 16, 1, 1}}) == ConvPath::kPointwise);
@@ -222,6 +248,8 @@ TEST_CASE("Conv results do not depend on the thread count", "[kernels][conv]") {
       {{1, 64, 12, 12}, {600, 64, 1, 1}, 1, {}, {}, {}, true},         // pointwise, threaded GEMM
       {{2, 24, 17, 19}, {24, 1, 3, 3}, 24, {1, 1, 1, 1}, {2, 2}, {}, true},  // depthwise
       {{2, 8, 9, 9}, {16, 4, 3, 3}, 2, {1, 1, 1, 1}},                     // grouped
+      {{1, 130, 7, 7}, {512, 130, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},  // Wᵀ packed, threaded swapped GEMM
+      {{2, 288, 14, 14}, {256, 288, 1, 1}, 1, {}, {}, {}, true},       // Wᵀ packed, pointwise, 196 positions
   };
   uint32_t seed = 900;
   for (const ConvCase& c : cases) {
@@ -236,11 +264,13 @@ TEST_CASE("Conv results do not depend on the thread count", "[kernels][conv]") {
       arena.execute([&] {
         // As a session runs it: a workspace from the plan, sized for this arena.
         const int slots = runtime::ArenaSlots();
-        const ConvLayout layout = MakeConvLayout(r.shape, slots);
+        const ConvLayout layout = MakeConvLayout(r.shape, slots, true, true);
+        REQUIRE(layout.transposed_weights == TransposedWeightsPay(r.shape));
+        const std::shared_ptr<const ConvWeightsT> wt = layout.transposed_weights ? PackConvWeightsT(layout, w.data()) : nullptr;
         std::vector<float> workspace(ConvWorkspaceBytes(layout, slots) / sizeof(float) + 16);
         auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
         ConvF32(layout, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), aligned,
-                ConvWorkspaceBytes(layout, slots) / sizeof(float), slots);
+                ConvWorkspaceBytes(layout, slots) / sizeof(float), slots, nullptr, nullptr, wt.get());
       });
       return y;
     };
@@ -274,10 +304,11 @@ struct WinogradCase {
 std::vector<float> RunWinograd(const ConvLayout& layout, const std::vector<float>& x, const std::vector<float>& w,
                                const std::vector<float>& u,
                                const std::vector<float>& b, const std::vector<float>& r, std::size_t size,
-                               float* workspace = nullptr, std::size_t workspace_floats = 0, int slots = 0) {
+                               float* workspace = nullptr, std::size_t workspace_floats = 0, int slots = 0,
+                               const ConvWeightsT* wt = nullptr) {
   std::vector<float> y(size, kNaN);
   ConvF32(layout, x.data(), w.data(), b.empty() ? nullptr : b.data(), y.data(), workspace, workspace_floats, slots,
-          r.empty() ? nullptr : r.data(), u.data());
+          r.empty() ? nullptr : r.data(), wt ? nullptr : u.data(), wt);
   return y;
 }
 
@@ -289,6 +320,7 @@ TEST_CASE("Conv's Winograd path matches a direct double convolution on every tar
       {{{1, 64, 10, 10}, {64, 64, 3, 3}, 1, {}, {}, {}, true}, false},              // no padding
       {{{1, 64, 1, 3}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},        // one row of two tiles
       {{{1, 80, 40, 35}, {64, 80, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},     // several blocks of tile rows
+      {{{1, 128, 14, 13}, {72, 128, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}, true},   // 49 tiles: U_ξᵀ packed too
   };
   uint32_t seed = 1300;
   for (const WinogradCase& wc : cases) {
@@ -310,38 +342,58 @@ TEST_CASE("Conv's Winograd path matches a direct double convolution on every tar
     std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
     WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
     const uint64_t direct = WinogradDirectBlocks();
-    test::ForEachTarget([&](const char*) { CheckClose(RunWinograd(layout, x, w, u, b, res, e.value.size()), e); });
+    test::ForEachTarget([&](const char*) {
+      const std::vector<float> y = RunWinograd(layout, x, w, u, b, res, e.value.size());
+      CheckClose(y, e);
+      // From U_ξᵀ packed for this target (without U): the GEMMs swapped, the same bits.
+      ConvLayout transposed = MakeConvLayout(r.shape, runtime::MaxThreads(), true, true);
+      if (!transposed.transposed_weights) return;
+      transposed.activation = layout.activation;
+      const std::shared_ptr<const ConvWeightsT> wt = PackConvWeightsT(transposed, w.data());
+      const std::vector<float> yt = RunWinograd(transposed, x, w, u, b, res, e.value.size(), nullptr, 0, 0, wt.get());
+      CHECK(std::memcmp(y.data(), yt.data(), y.size() * sizeof(float)) == 0);
+    });
     CHECK(WinogradDirectBlocks() == direct);  // finite data never takes the direct fallback
   }
 }
 
 TEST_CASE("Conv's Winograd path gives the same bits for any thread count", "[kernels][conv]") {
-  const ConvCase c = {{2, 64, 30, 29}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true};  // several blocks per image
-  const Resolved r = Resolve(c);
-  const std::vector<float> x = test::RandomFloats(ElementCount(c.x), 1400, -1, 1);
-  const std::vector<float> w = test::RandomFloats(ElementCount(c.w), 1401, -1, 1);
-  const std::vector<float> b = test::RandomFloats(c.w[0], 1402, -1, 1);
-  const std::vector<float> res = test::RandomFloats(ElementCount(r.y), 1403, -1, 1);
-  std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
-  WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
-  auto run = [&](int threads) {
-    std::vector<float> y;
-    tbb::task_arena arena(threads);
-    arena.execute([&] {
-      const int slots = runtime::ArenaSlots();
-      const ConvLayout layout = MakeConvLayout(r.shape, slots, true);
-      REQUIRE(layout.path == ConvPath::kWinograd);
-      REQUIRE(layout.tile_rows < (r.y[2] + 1) / 2);
-      const std::size_t floats = ConvWorkspaceBytes(layout, slots) / sizeof(float);
-      std::vector<float> workspace(floats + 16);
-      auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
-      y = RunWinograd(layout, x, w, u, b, res, static_cast<std::size_t>(ElementCount(r.y)), aligned, floats, slots);
-    });
-    return y;
-  };
-  const std::vector<float> one = run(1), two = run(2), three = run(3);
-  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
-  CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+  // Several blocks per image (4 blocks: on 3 threads, one is shared by all), and one block in all
+  // (a 14×14 image: on 2 and 3 threads, shared by channels and by point).
+  const ConvCase cases[] = {{{2, 64, 30, 29}, {64, 64, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},
+                            {{1, 96, 14, 14}, {80, 96, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true},
+                            {{1, 160, 14, 14}, {96, 160, 3, 3}, 1, {1, 1, 1, 1}, {}, {}, true}};  // U_ξᵀ
+  for (const ConvCase& c : cases) {
+    INFO(Describe(c));
+    const Resolved r = Resolve(c);
+    const bool one_block = c.x[2] == 14;
+    const std::vector<float> x = test::RandomFloats(ElementCount(c.x), 1400, -1, 1);
+    const std::vector<float> w = test::RandomFloats(ElementCount(c.w), 1401, -1, 1);
+    const std::vector<float> b = test::RandomFloats(c.w[0], 1402, -1, 1);
+    const std::vector<float> res = test::RandomFloats(ElementCount(r.y), 1403, -1, 1);
+    std::vector<float> u(WinogradWeightFloats(c.w[0], c.x[1]));
+    WinogradWeights(w.data(), c.w[0], c.x[1], u.data());
+    auto run = [&](int threads) {
+      std::vector<float> y;
+      tbb::task_arena arena(threads);
+      arena.execute([&] {
+        const int slots = runtime::ArenaSlots();
+        const ConvLayout layout = MakeConvLayout(r.shape, slots, true, true);
+        REQUIRE(layout.path == ConvPath::kWinograd);
+        REQUIRE((layout.tile_rows < (r.y[2] + 1) / 2) != one_block);
+        REQUIRE(layout.transposed_weights == (c.x[1] == 160));
+        const std::shared_ptr<const ConvWeightsT> wt = layout.transposed_weights ? PackConvWeightsT(layout, w.data()) : nullptr;
+        const std::size_t floats = ConvWorkspaceBytes(layout, slots) / sizeof(float);
+        std::vector<float> workspace(floats + 16);
+        auto* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(workspace.data()) + 63) / 64 * 64);
+        y = RunWinograd(layout, x, w, u, b, res, static_cast<std::size_t>(ElementCount(r.y)), aligned, floats, slots, wt.get());
+      });
+      return y;
+    };
+    const std::vector<float> one = run(1), two = run(2), three = run(3);
+    CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+  }
 }
 
 // Non-finite and overflowing data on the Winograd path: its transforms' differences make inf - inf
