@@ -60,31 +60,32 @@ struct SigmoidOp {
   }
 };
 
-// tanh x = x·P(x²)/Q(x²) with P and Q of degree 4 (bench/fit_tanh.py derives them: minimax of the
-// relative error, 2.1e-8 before and 3.2e-7 after rounding to float), x clamped to ±9.01, from
-// where tanh rounds to ±1 in float and the rational gives exactly ±1. Eight FMAs, two products and
-// a division: about five vector operations fewer than -expm1(-2|x|) / (2 + expm1(-2|x|)) with its
-// range reduction, 2^n and sign handling, which AVX2, running at the FP ports' limit, paid for
-// (0.28-0.32x a copy there, against 0.33-0.38x now). P(0) = Q(0) = 1, so tiny and subnormal x give
-// x exactly, and tanh(±0) = ±0; NaN passes the clamps (AtLeastKeepNaN) and stays NaN. Between
-// about 8 and 9.01 float rounding can put the result up to 2 ulp above 1 in magnitude (relative
-// error 2.4e-7, inside the contract): capping it would cost two more operations a vector.
+// tanh x = sign(x)·min(a·P(a²)/Q(a²), 1) with a = min(|x|, 9.2), P and Q of degree 4
+// (bench/fit_tanh.py derives them: minimax of the relative error over [0, 9.01], from where tanh
+// rounds to 1 in float; 2.1e-8 before and 3.0e-7 after rounding to float). Eight FMAs (P monic,
+// so its first Horner step is an addition), two products and a division: about five vector
+// operations fewer than -expm1(-2|x|) / (2 + expm1(-2|x|)) with its range reduction, 2^n and
+// sign handling, which AVX2, running at the FP ports' limit, paid for. The cap at 1 keeps
+// |tanh| <= 1, which the rational's float rounding would exceed by up to 2 ulp near 8.5; the
+// rational is above 1 at the clamp, so ±1 comes out exactly from |x| >= 9.2 to ±inf.
+// P(0) = Q(0), so tiny and subnormal x give x exactly, and the sign, or-ed in last, makes
+// tanh(±0) = ±0; NaN passes the clamp (AtMostKeepNaN) and the cap and stays NaN.
 struct TanhOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    const V xc = AtMostKeepNaN(d, AtLeastKeepNaN(d, x, -9.01f), 9.01f);
-    const V z = hn::Mul(xc, xc);
-    V p = hn::Set(d, 0x1.CA406Ap-27f);
-    p = hn::MulAdd(p, z, hn::Set(d, 0x1.598C74p-16f));
-    p = hn::MulAdd(p, z, hn::Set(d, 0x1.CA127Ap-9f));
-    p = hn::MulAdd(p, z, hn::Set(d, 0x1.1207B2p-3f));
-    p = hn::MulAdd(p, z, hn::Set(d, 1.0f));
-    V q = hn::Set(d, 0x1.A11C6Ap-21f);
-    q = hn::MulAdd(q, z, hn::Set(d, 0x1.58640Cp-12f));
-    q = hn::MulAdd(q, z, hn::Set(d, 0x1.A7EB92p-6f));
-    q = hn::MulAdd(q, z, hn::Set(d, 0x1.DE5922p-2f));
-    q = hn::MulAdd(q, z, hn::Set(d, 1.0f));
-    return hn::Div(hn::Mul(xc, p), q);
+    const V a = AtMostKeepNaN(d, hn::Abs(x), 9.2f);
+    const V z = hn::Mul(a, a);
+    V p = hn::Add(z, hn::Set(d, 0x1.8213FEp+10f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.FFCCAEp+17f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.322BCCp+23f));
+    p = hn::MulAdd(p, z, hn::Set(d, 0x1.1E06BAp+26f));
+    V q = hn::Set(d, 0x1.D208B4p+5f);
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.80C8D2p+14f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.D9A452p+20f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.0B3A12p+25f));
+    q = hn::MulAdd(q, z, hn::Set(d, 0x1.1E06BAp+26f));
+    const V y = AtMostKeepNaN(d, hn::Div(hn::Mul(a, p), q), 1.0f);
+    return hn::Or(y, hn::And(x, hn::SignBit(d)));
   }
 };
 

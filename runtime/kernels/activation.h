@@ -9,7 +9,7 @@
 // construction. Measured worst on any target: on the tests' sweeps (`axon_tests "[.report]" -s`)
 // Sigmoid 2.6e-7, Tanh 2.8e-7, Exp 1.8e-7; on every 13th float bit pattern (330M inputs; SSE4,
 // AVX2, AVX-512) Sigmoid 2.4e-7, Exp 1.8e-7; Tanh on every 7th bit pattern of [-12, 12] (313M)
-// 3.2e-7 with FMA (AVX2, AVX-512), 3.5e-7 without (SSE4), with tanh(±0) = ±0.
+// 3.0e-7 with FMA (AVX2, AVX-512), 4.0e-7 without (SSE4), with tanh(±0) = ±0.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +27,8 @@ void Relu(const float* x, float* y, int64_t n);
 // 1 / (1 + exp(-x)), computed without overflow and with full relative accuracy for x << 0.
 // Sigmoid and Exp evaluate e^x as 2^n times a degree-5 polynomial (exp-inl.h).
 void Sigmoid(const float* x, float* y, int64_t n);
-// x·P(x²)/Q(x²), a degree-4/4 rational (activation-inl.h's TanhOp); ±1 from |x| >= 9.01. Between
-// about 8 and 9.01 |y| may exceed 1 by up to 2 ulp.
+// x·P(x²)/Q(x²), a degree-4/4 rational (activation-inl.h's TanhOp), capped at ±1, exactly ±1 from
+// |x| >= 9.2.
 void Tanh(const float* x, float* y, int64_t n);
 // Overflows to +inf above about 88.72; underflows through subnormals to 0 below about -103.97.
 void Exp(const float* x, float* y, int64_t n);
