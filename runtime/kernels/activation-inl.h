@@ -61,7 +61,7 @@ struct SigmoidOp {
 };
 
 // tanh x = sign(x)·min(a·P(a²)/Q(a²), 1) with a = min(|x|, 9.2), P and Q of degree 4
-// (bench/fit_tanh.py derives them: minimax of the relative error over [0, 9.01], from where tanh
+// (bench/fit_rational.py derives them: minimax of the relative error over [0, 9.01], from where tanh
 // rounds to 1 in float; 2.1e-8 before and 3.0e-7 after rounding to float). Eight FMAs (P monic,
 // so its first Horner step is an addition), two products and a division: about five vector
 // operations fewer than -expm1(-2|x|) / (2 + expm1(-2|x|)) with its range reduction, 2^n and
