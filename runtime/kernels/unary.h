@@ -16,8 +16,9 @@
 //   Log          1.5e-7  (8.3e-8)      Erf          8e-7    (7.3e-7)
 //   Softplus     5e-7    (4.2e-7)      HardSwish    2.5e-7  (1.7e-7)
 //   Elu          2e-7    (1.1e-7)      Selu         3e-7    (1.6e-7)
-// where the exact result is a normal float; where it is subnormal (Softplus, Elu, Selu and Erf
-// of tiny or very negative x) the error is bounded absolutely by 1e-37 instead. HardSigmoid is
+// where the exact result is a normal float (Erf over every float: 6.7e-7 with FMA, 7.6e-7
+// without); where it is subnormal (Softplus, Elu, Selu and Erf of tiny or very negative x) the
+// error is bounded absolutely by 1e-37 instead. HardSigmoid is
 // one multiply-add, fused on AVX2/AVX-512 and two roundings on SSE4 and below: its error is at
 // most 1e-7·|y| + 2^-23·|alpha·x|, absolute near its lower kink, where alpha·x + beta cancels.
 #pragma once
