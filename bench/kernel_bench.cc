@@ -87,6 +87,8 @@ const UnaryFn kUnaryFns[] = {
     {"neg", kernels::Neg},
     {"abs", kernels::Abs},
     {"erf", kernels::Erf},
+    {"gelu", kernels::Gelu},
+    {"gelu_tanh", kernels::GeluTanh},
     {"reciprocal", kernels::Reciprocal},
     {"softplus", kernels::Softplus},
     {"hardswish", kernels::HardSwish},

@@ -15,8 +15,8 @@
 // re-measured after rounding):
 //   ExpPoly:    1 + t·P4(t) against e^t, relative error 9.5e-8.
 //   Expm1Poly:  t·P5(t) against e^t - 1, relative error 2.4e-8. The relative error of e^t - 1
-//               is what tanh needs near 0, where the degree-4 fit's 4.4e-7 would eat half of
-//               the 1e-6 budget.
+//               is what ELU and SELU need near 0, where the degree-4 fit's 4.4e-7 would eat half
+//               of the 1e-6 budget.
 
 #if defined(AXON_RUNTIME_KERNELS_EXP_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef AXON_RUNTIME_KERNELS_EXP_INL_H_
@@ -113,7 +113,7 @@ HWY_INLINE V Expm1PolyOverT(D d, V t) {
 // 1 - e^(kScale·z) = -expm1(kScale·z) for kScale·z in [-87, 0] (NaN stays NaN), as
 // (1 - 2^n) - t·2^n·P(t): exact at z = 0 (n = 0 gives -t·P(t), so the relative precision of
 // P carries over near 0; and +0 for z = ±0), and with no cancellation beyond one bit elsewhere.
-// Negated because both users want it so: tanh's u / (2 - u), and ELU's -alpha·u.
+// Negated because its users want it so: ELU's -alpha·u and SELU's.
 template <int kScale = 1, class D, class V>
 HWY_INLINE V NegExpm1(D d, V z) {
   V t;

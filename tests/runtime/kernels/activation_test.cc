@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -223,6 +224,43 @@ TEST_CASE("Tanh keeps the sign of zero", "[kernels][activation]") {
     CHECK_FALSE(std::signbit(y[0]));
     CHECK(y[1] == 0.0f);
     CHECK(std::signbit(y[1]));
+  });
+}
+
+// The rational saturates at exactly ±1 from |x| >= 9.2 (the clamp) to ±inf, and never exceeds 1 in
+// magnitude on the way there, where its float rounding alone would (activation-inl.h). Tiny and
+// subnormal x come back exactly (P(0) = Q(0), and x² underflows to 0).
+TEST_CASE("Tanh saturates at exactly +-1 and never exceeds it", "[kernels][activation]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> xs;
+  for (float x = 6.0f; x <= 9.5f; x = std::nextafter(x, inf)) {  // every float: 3.7M
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  const std::vector<float> flat = {9.2f, 9.21f, 10.0f, 88.0f, 1e10f, FLT_MAX, inf};
+  const std::vector<float> tiny = {1e-20f, 1e-30f, FLT_MIN, 1e-40f, std::numeric_limits<float>::denorm_min()};
+  test::ForEachTarget([&](const char*) {
+    std::vector<float> y(xs.size());
+    Tanh(xs.data(), y.data(), static_cast<int64_t>(xs.size()));
+    float max_abs = 0;
+    for (float v : y) max_abs = std::max(max_abs, std::fabs(v));
+    CHECK(max_abs <= 1.0f);
+    for (float x : flat) {
+      for (float sx : {x, -x}) {
+        float r;
+        Tanh(&sx, &r, 1);
+        INFO("tanh(" << sx << ") = " << r);
+        CHECK(r == std::copysign(1.0f, sx));
+      }
+    }
+    for (float x : tiny) {
+      for (float sx : {x, -x}) {
+        float r;
+        Tanh(&sx, &r, 1);
+        INFO("tanh(" << sx << ") = " << r);
+        CHECK(r == sx);
+      }
+    }
   });
 }
 

@@ -26,7 +26,7 @@ double RefGeluTanh(double x) {
 
 }  // namespace
 
-TEST_CASE("Gelu is x·Φ(x) to 3e-7·|x| (1e-6 relative for x >= 0) on every target", "[kernels][unary][kernel:Gelu]") {
+TEST_CASE("Gelu is x·Φ(x) to 4e-7·|x| (1e-6 relative for x >= 0) on every target", "[kernels][unary][kernel:Gelu]") {
   std::vector<float> x;
   for (float v = -12.0f; v <= 12.0f; v += 0.001953125f) x.push_back(v);  // every 2^-9, through both tails
   for (float v = 1e-30f; v < 1e30f; v *= 1.7f) {
@@ -42,10 +42,10 @@ TEST_CASE("Gelu is x·Φ(x) to 3e-7·|x| (1e-6 relative for x >= 0) on every tar
       const double err = std::abs(y[i] - ref);
       if (x[i] >= 0 && ref > 1e-37) worst_rel = std::max(worst_rel, err / ref);
       worst_abs = std::max(worst_abs, err / std::max(1.0, std::abs(static_cast<double>(x[i]))));
-      if (err > 3e-7 * std::abs(x[i]) + 1e-38) FAIL_CHECK("Gelu(" << x[i] << ") = " << y[i] << ", want " << ref);
+      if (err > 4e-7 * std::abs(x[i]) + 1e-38) FAIL_CHECK("Gelu(" << x[i] << ") = " << y[i] << ", want " << ref);
     }
     CHECK(worst_rel <= 1e-6);
-    CHECK(worst_abs <= 3e-7);
+    CHECK(worst_abs <= 4e-7);
   });
   // Hand values: Gelu(0) = 0, Gelu(1) = Φ(1) = 0.8413447, Gelu(-1) = -0.1586553; NaN stays NaN,
   // +inf stays +inf, -inf is NaN as the formula's -inf·0 (PyTorch gives the same).
@@ -129,7 +129,7 @@ TEST_CASE("the Gelu op runs its kernel; its shape rule keeps shape and dtype", "
   const Tensor x = Tensor::FromVector(in, {2, 3});
   Tensor y = Tensor::Zeros(DType::kF32, {2, 3});
   test::RunKernel("Gelu", {&x}, {&y});
-  for (std::size_t i = 0; i < in.size(); ++i) CHECK(y.data<float>()[i] == Approx(RefGelu(in[i])).margin(3e-7 * 8));
+  for (std::size_t i = 0; i < in.size(); ++i) CHECK(y.data<float>()[i] == Approx(RefGelu(in[i])).margin(4e-7 * 8));
 
   using graph::testing::F32;
   using graph::testing::InferOp;

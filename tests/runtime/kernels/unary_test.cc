@@ -80,7 +80,7 @@ const Function kFunctions[] = {
     {"Sqrt", Sqrt, RefSqrt, 0},
     {"Neg", Neg, RefNeg, 0},
     {"Abs", Abs, RefAbs, 0},
-    {"Erf", Erf, RefErf, 5e-7},
+    {"Erf", Erf, RefErf, 8e-7},
     {"Reciprocal", Reciprocal, RefReciprocal, 0},
     {"Softplus", Softplus, RefSoftplus, 5e-7},
     {"HardSwish", HardSwish, RefHardSwish, 2.5e-7},
