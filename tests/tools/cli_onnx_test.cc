@@ -123,6 +123,27 @@ TEST_CASE("convert writes an .axon file that runs as the ONNX model does", "[cli
   fs::remove_all(dir);
 }
 
+TEST_CASE("convert and run warn about a stale graph output declaration and use the computed shape", "[cli][onnx]") {
+  const fs::path dir = TempDir("stale_output");
+  Write(dir / "pool.onnx", TorchCeilMaxPool({1, 1, 5, 5}).Bytes());
+  const std::string stale =
+      "pool.onnx: graph output 'y' of node '/MaxPool' (MaxPool) is declared [1,1,5,5] but computed as [1,1,4,4]";
+  const Result c = Axon("convert pool.onnx pool.axon", dir);
+  CHECK(c.code == 0);
+  CHECK(c.err.rfind("warning: " + stale, 0) == 0);
+  CHECK(Lines(c.err) == 1);
+  std::vector<float> x(49, 1.0f);
+  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {1, 1, 7, 7}));
+  const Result r = Axon("run pool.onnx -i x.npy -o out", dir);
+  CHECK(r.code == 0);
+  CHECK(r.err.rfind("axon: warning: " + stale, 0) == 0);
+  CHECK(formats::ReadNpyFile((dir / "out" / "y.npy").string()).shape() == std::vector<int64_t>{1, 1, 4, 4});
+  const Result converted = Axon("run pool.axon -i x.npy -o out2", dir);
+  CHECK(converted.code == 0);
+  CHECK(converted.err.empty());
+  fs::remove_all(dir);
+}
+
 TEST_CASE("convert fails in one line and leaves nothing behind", "[cli][onnx]") {
   const fs::path dir = TempDir("convert_fail");
   OnnxModel m(13);
