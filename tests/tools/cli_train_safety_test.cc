@@ -52,10 +52,7 @@ TEST_CASE("train: temporary files a killed run left beside OUT and the checkpoin
   const Result r = Axon(kTrainCe + "--epochs 2 --checkpoint ck.axon -o out.axon", dir);
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
-  std::vector<std::string> left;
-  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
-  std::sort(left.begin(), left.end());
-  CHECK(left == std::vector<std::string>{"c.npy", "ck.axon", "m.axon", "out.axon", "x.npy", "y.npy"});
+  CHECK(Files(dir) == std::vector<std::string>{"c.npy", "ck.axon", "m.axon", "out.axon", "x.npy", "y.npy"});
   fs::remove_all(dir);
 }
 
