@@ -13,7 +13,8 @@ ValueInfo InfoOfTensor(const std::string& name, const Tensor& t) {
   return ValueInfo{name, t.dtype(), Shape::FromValues(t.shape())};
 }
 
-// A declared shape agrees with an inferred one when ranks match and known dims are equal.
+}  // namespace
+
 bool Compatible(const Shape& declared, const Shape& inferred) {
   if (!declared.has_rank() || !inferred.has_rank()) return true;
   if (declared.rank() != inferred.rank()) return false;
@@ -21,8 +22,6 @@ bool Compatible(const Shape& declared, const Shape& inferred) {
     if (declared[i].known() && inferred[i].known() && declared[i].value() != inferred[i].value()) return false;
   return true;
 }
-
-}  // namespace
 
 void VerifyStructure(const Graph& graph) {
   std::set<std::string> defined, node_names;

@@ -14,6 +14,10 @@ void VerifyStructure(const Graph& graph);
 // checks declared graph outputs against what was inferred.
 void InferShapes(Graph& graph);
 
+// A declared shape agrees with an inferred one when either has no rank, or ranks match and the
+// dims known in both are equal (a symbolic dim agrees with any).
+bool Compatible(const Shape& declared, const Shape& inferred);
+
 // VerifyStructure + InferShapes.
 void Verify(Graph& graph);
 

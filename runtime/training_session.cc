@@ -22,6 +22,7 @@
 #include "graph/verifier.h"
 #include "runtime/executor.h"
 #include "runtime/graph_optimizer.h"
+#include "runtime/kernels/finite.h"
 #include "runtime/session_common.h"
 #include "runtime/sgd_fold.h"
 #include "runtime/training_graphs.h"
@@ -137,11 +138,8 @@ void WriteInferenceForm(graph::Graph& g) {
 }
 
 std::string NonFinite(const std::vector<std::string>& names, std::span<const Tensor> values) {
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const float* p = values[i].data<float>();
-    for (int64_t k = 0; k < values[i].size(); ++k)
-      if (!std::isfinite(p[k])) return names[i];
-  }
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (kernels::FirstNonFinite(values[i].data<float>(), values[i].size()) >= 0) return names[i];
   return "";
 }
 
@@ -150,10 +148,9 @@ std::string NonFinite(const std::vector<std::string>& names, std::span<const Ten
 // learning rate.
 void RequireFinite(const Tensor& t, const std::string& what) {
   const float* p = t.data<float>();
-  for (int64_t k = 0; k < t.size(); ++k)
-    if (!std::isfinite(p[k]))
-      Invalid(what + " holds " + (std::isnan(p[k]) ? "NaN" : std::string(p[k] > 0 ? "+inf" : "-inf")) + " (element " +
-              std::to_string(k) + " of " + std::to_string(t.size()) + "): training needs finite values");
+  if (const int64_t k = kernels::FirstNonFinite(p, t.size()); k >= 0)
+    Invalid(what + " holds " + (std::isnan(p[k]) ? "NaN" : std::string(p[k] > 0 ? "+inf" : "-inf")) + " (element " +
+            std::to_string(k) + " of " + std::to_string(t.size()) + "): training needs finite values");
 }
 
 // The graph passes, as Session runs them.
@@ -705,6 +702,12 @@ TrainingSession::Evaluation TrainingSession::Evaluate(std::span<const Tensor> in
     std::vector<Tensor> out = s.RunForward(runtime::GraphKind::kEvaluate, inputs, &labels);
     return Evaluation{out[0].data<float>()[0], std::move(out[1])};
   });
+}
+
+std::string TrainingSession::NonFiniteParameter() const {
+  Impl& s = impl();
+  const Exclusive in_use(s.busy);
+  return NonFinite(s.parameters, s.Parameters());
 }
 
 Tensor TrainingSession::Parameter(const std::string& name) const {

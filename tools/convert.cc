@@ -22,7 +22,9 @@ not at all, and nothing is left behind when anything fails. Prints the nodes rea
 
 A model whose ops Axon cannot import fails with one line listing every unsupported
 (op, opset) pair and how many nodes use it. ONNX files that keep their weights in external data
-files are refused.
+files are refused. A graph output declared with dims that its node does not compute (a stale
+declaration, e.g. torch.onnx.export's for ceil_mode pooling) gets the computed dims and a
+warning on stderr.
 )";
 
 int ConvertMain(const std::vector<std::string>& argv) {
@@ -33,6 +35,7 @@ int ConvertMain(const std::vector<std::string>& argv) {
   if (formats::SniffModelFile(in) == formats::ModelFormat::kAxon)
     throw Error(ErrorCode::kInvalidArgument, in + ": is an .axon model already (convert reads ONNX models)");
   formats::onnx_import::ImportResult imported = formats::onnx_import::ImportFile(in);
+  for (const std::string& w : imported.warnings) std::fprintf(stderr, "warning: %s\n", Escaped(w).c_str());
   graph::Graph& g = imported.model.graph;
   try {
     graph::Verify(g);

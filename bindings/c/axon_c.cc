@@ -5,6 +5,7 @@
 #include <axon/axon.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -53,9 +54,10 @@ struct axon_session {
 };
 
 struct axon_training_session {
-  explicit axon_training_session(axon::TrainingSession s) : session(std::move(s)), labels(session.labels()) {}
+  explicit axon_training_session(axon::TrainingSession s)
+      : session(std::move(s)), output(session.output()), labels(session.labels()) {}
   axon::TrainingSession session;
-  CInfo labels;
+  CInfo output, labels;
   // compute_gradients ran since the last apply_optimizer or step: their gradients are there to read.
   bool has_gradients = false;
 };
@@ -271,11 +273,11 @@ class RunTensors {
 // Fills each output's dtype, rank, nbytes and shape; throws when an output's dims do not fit its
 // shape array or (when check_data) its bytes do not fit its buffer. The fields are filled first,
 // so that a caller can size its buffers from a failed call.
-void DescribeOutputs(const axon_session& s, const std::vector<std::vector<int64_t>>& shapes, axon_output* outputs,
+void DescribeOutputs(std::span<const CInfo> infos, const std::vector<std::vector<int64_t>>& shapes, axon_output* outputs,
                      bool check_data) {
   for (size_t i = 0; i < shapes.size(); ++i) {
     axon_output& out = outputs[i];
-    out.dtype = static_cast<axon_dtype>(s.outputs[i].info->dtype);
+    out.dtype = static_cast<axon_dtype>(infos[i].info->dtype);
     out.rank = shapes[i].size();
     out.nbytes = static_cast<size_t>(axon::ElementCount(shapes[i])) * axon_dtype_size(out.dtype);
     if (out.shape && out.shape_capacity >= out.rank)
@@ -284,7 +286,7 @@ void DescribeOutputs(const axon_session& s, const std::vector<std::vector<int64_
   for (size_t i = 0; i < shapes.size(); ++i) {
     const axon_output& out = outputs[i];
     auto what = [&] {
-      return "output " + std::to_string(i) + " '" + s.outputs[i].info->name + "' " +
+      return "output " + std::to_string(i) + " '" + infos[i].info->name + "' " +
              std::string(axon_dtype_name(out.dtype)) + axon::ShapeToString(shapes[i]);
     };
     if (out.shape && out.shape_capacity < out.rank)
@@ -464,7 +466,7 @@ axon_status axon_session_run(axon_session* session, const axon_input* inputs, si
     } release{outer};
     auto run = [&] {
       CheckOutputs(s, outputs, output_count);
-      DescribeOutputs(s, t.shapes(), outputs, true);
+      DescribeOutputs(s.outputs, t.shapes(), outputs, true);
       t.BindOutputs(outputs, output_count);
       s.session.RunInto(t.inputs(), t.outputs());
     };
@@ -488,7 +490,7 @@ axon_status axon_session_output_shapes(axon_session* session, const axon_input* 
     axon_session& s = Required(session, "session");
     const std::vector<axon::Tensor> in = InputViews(inputs, input_count, s.inputs);
     CheckOutputs(s, outputs, output_count);
-    DescribeOutputs(s, s.session.OutputShapes(in), outputs, false);
+    DescribeOutputs(s.outputs, s.session.OutputShapes(in), outputs, false);
   });
 }
 
@@ -508,6 +510,10 @@ axon_status axon_training_session_load(const char* path, const axon_options* opt
 
 void axon_training_session_destroy(axon_training_session* session) {
   Destroy(session, "axon_training_session_destroy");
+}
+
+axon_status axon_training_session_output_info(const axon_training_session* session, axon_tensor_info* info) {
+  return Guard([&] { FillInfo(Required(session, "session").output, info); });
 }
 
 axon_status axon_training_session_labels_info(const axon_training_session* session, axon_tensor_info* info) {
@@ -573,6 +579,18 @@ axon_status axon_training_session_evaluate(axon_training_session* session, const
                                            const axon_input* labels, float* loss) {
   return BatchCall(session, inputs, input_count, labels, loss, [](axon_training_session& t, const auto& x, const auto& y) {
     return t.session.Evaluate(x, y).loss;
+  });
+}
+
+axon_status axon_training_session_evaluate_output(axon_training_session* session, const axon_input* inputs,
+                                                  size_t input_count, const axon_input* labels, float* loss,
+                                                  axon_output* output) {
+  return BatchCall(session, inputs, input_count, labels, loss, [&](axon_training_session& t, const auto& x, const auto& y) {
+    axon_output& out = Required(output, "output");
+    const axon::TrainingSession::Evaluation e = t.session.Evaluate(x, y);
+    DescribeOutputs({&t.output, 1}, {e.predictions.shape()}, &out, true);
+    if (out.nbytes > 0) std::memcpy(out.data, e.predictions.raw_data(), out.nbytes);
+    return e.loss;
   });
 }
 

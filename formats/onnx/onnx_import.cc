@@ -17,6 +17,7 @@
 #include "formats/onnx/onnx_tensor.h"
 #include "formats/onnx/op_table.h"
 #include "formats/protobuf_util.h"
+#include "graph/verifier.h"
 
 namespace axon::formats::onnx_import {
 namespace {
@@ -275,6 +276,40 @@ OnnxNode ReadNode(const Reporter& r, NodeProto& n, const std::string& what) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Graph outputs.
+
+// Most warnings one import lists: a hostile file may declare millions of stale outputs.
+constexpr std::size_t kMaxWarnings = 40;
+
+void Warn(const Reporter& r, ImportResult& result, std::size_t& count, const std::string& message) {
+  if (++count <= kMaxWarnings) result.warnings.push_back(r.prefix() + message);
+  else if (count == kMaxWarnings + 1) result.warnings.push_back(r.prefix() + "further warnings left out");
+}
+
+// A node output's declared type against the one its op infers. Exporters write declarations from
+// their own shape inference, which may not be the op's: ONNX's own for MaxPool/AveragePool with
+// ceil_mode counted a last window that starts in the right padding (1 + ceil((in + pads - k) /
+// stride)), where PyTorch, ONNX Runtime and Axon drop it (the rule the pooling spec spells out
+// from opset 19), so torch.onnx.export declares 5x5 for a 4x4 result. Like ONNX Runtime, which
+// warns and keeps its inferred shape, the computed dims win over stale declared ones, with a
+// warning. A declared dtype or rank that differs is no stale dim but a different tensor: refused.
+graph::ValueInfo FitDeclaredOutput(const Reporter& r, graph::ValueInfo declared, const graph::ValueInfo* computed,
+                                   const std::string& producer, ImportResult& result, std::size_t& warnings) {
+  if (!computed || !computed->shape.has_rank()) return declared;
+  const std::string what = "graph output " + Quote(declared.name) + " of " + producer + " is declared ";
+  if (declared.dtype != DType::kUndefined && declared.dtype != computed->dtype)
+    r.Invalid(what + std::string(DTypeName(declared.dtype)) + " but computed as " + std::string(DTypeName(computed->dtype)));
+  if (declared.shape.has_rank() && declared.shape.rank() != computed->shape.rank())
+    r.Invalid(what + declared.shape.ToString() + " but computed as " + computed->shape.ToString() + " (ranks differ)");
+  if (graph::Compatible(declared.shape, computed->shape)) return declared;
+  Warn(r, result, warnings,
+       what + declared.shape.ToString() + " but computed as " + computed->shape.ToString() +
+           "; using the computed shape (the declaration is stale)");
+  declared.shape = computed->shape;
+  return declared;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 ImportResult FromProto(const Reporter& r, ModelProto& m, const ImportOptions& options) {
   if (m.ir_version() <= 0) r.Invalid("has no ir_version: not an ONNX model");
@@ -340,9 +375,13 @@ ImportResult FromProto(const Reporter& r, ModelProto& m, const ImportOptions& op
     }
     ig.AddInitializer(name, std::move(value));
   }
+  std::unordered_map<std::string, std::string> output_producers;  // graph output -> its node, for messages
+  for (const ::onnx::ValueInfoProto& v : g.output()) output_producers.emplace(v.name(), std::string());
   for (int index : s.order) {
     NodeProto& n = *g.mutable_node(index);
     const std::string what = NodeWhat(n, index);
+    for (const std::string& out : n.output())
+      if (auto it = output_producers.find(out); it != output_producers.end()) it->second = what;
     OnnxNode node = ReadNode(r, n, what);
     node.name_is_unique = s.unique_node_name[static_cast<std::size_t>(index)];
     Translation t(ig, node, opsets.Of(node.domain));
@@ -357,9 +396,16 @@ ImportResult FromProto(const Reporter& r, ModelProto& m, const ImportOptions& op
     }
     n.Clear();  // its tensors are copied: give them back
   }
+  // A graph output that is a graph input or initializer keeps its declaration: the verifier checks
+  // it against the value's own.
   std::vector<graph::ValueInfo> outputs;
-  for (const ::onnx::ValueInfoProto& v : g.output())
-    outputs.push_back(ValueInfoFromOnnx(r, v, "graph output " + Quote(v.name()), /*type_required=*/false));
+  std::size_t warnings = 0;
+  for (const ::onnx::ValueInfoProto& v : g.output()) {
+    graph::ValueInfo declared = ValueInfoFromOnnx(r, v, "graph output " + Quote(v.name()), /*type_required=*/false);
+    const std::string& producer = output_producers.at(v.name());
+    outputs.push_back(producer.empty() ? std::move(declared)
+                                       : FitDeclaredOutput(r, std::move(declared), ig.Info(v.name()), producer, result, warnings));
+  }
   ig.SetOutputs(std::move(outputs));
   return result;
 }

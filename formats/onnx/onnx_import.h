@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "axon/tensor.h"
 #include "graph/ir.h"
@@ -37,6 +38,11 @@ struct ImportResult {
   int64_t opset = 0;             // the default domain's opset version
   std::size_t onnx_nodes = 0;    // nodes in the ONNX graph, Constant nodes included
   std::size_t constants = 0;     // Constant nodes that became initializers
+  // What the import took on itself, one line each starting with the origin: a graph output whose
+  // declared dims disagree with the ones its node computes gets the computed ones (the
+  // declaration is stale, e.g. torch.onnx.export's for ceil_mode pooling). Loading prints them on
+  // stderr; `axon convert` too.
+  std::vector<std::string> warnings;
 };
 
 struct ImportOptions {

@@ -170,6 +170,8 @@ AXON_C_API axon_status axon_training_session_load(const char* path, const axon_o
                                                   const char* optimizer, float learning_rate,
                                                   axon_training_session** out);
 AXON_C_API void axon_training_session_destroy(axon_training_session* session);
+/* The model's output, which feeds the loss (dtype and shape; -1 for the batch dim). */
+AXON_C_API axon_status axon_training_session_output_info(const axon_training_session* session, axon_tensor_info* info);
 /* What a step's labels must be (dtype and shape; -1 for the batch dim). */
 AXON_C_API axon_status axon_training_session_labels_info(const axon_training_session* session, axon_tensor_info* info);
 /* One optimizer step on a batch (the model's inputs in order, then the labels); *loss receives
@@ -201,6 +203,13 @@ AXON_C_API axon_status axon_training_session_apply_optimizer(axon_training_sessi
 /* The loss of the current parameters on a batch, changing nothing (no gradients, no step). */
 AXON_C_API axon_status axon_training_session_evaluate(axon_training_session* session, const axon_input* inputs,
                                                       size_t input_count, const axon_input* labels, float* loss);
+/* axon_training_session_evaluate that also writes the model's output on the batch (the
+ * predictions the loss compared with the labels) into `output`, as axon_session_run fills an
+ * axon_output: dtype, rank, nbytes and (given room) shape are filled also when the call fails
+ * because capacity or shape_capacity is too small, so that the caller can size it and call again. */
+AXON_C_API axon_status axon_training_session_evaluate_output(axon_training_session* session, const axon_input* inputs,
+                                                             size_t input_count, const axon_input* labels, float* loss,
+                                                             axon_output* output);
 /* Optimizer steps taken so far. */
 AXON_C_API axon_status axon_training_session_step_count(const axon_training_session* session, int64_t* steps);
 /* Writes the trained model as an inference .axon file (atomically). */

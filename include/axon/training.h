@@ -136,6 +136,10 @@ class AXON_API TrainingSession {
   Evaluation Evaluate(std::span<const Tensor> inputs, const Tensor& labels);
 
   Tensor Parameter(const std::string& name) const;  // a copy of its current value
+  // The first trainable parameter (in parameters() order) holding NaN or infinity, or "" when
+  // all are finite. Reads them in place, cheap enough to call after every step (a loss can stay
+  // finite while an update overflows a weight).
+  std::string NonFiniteParameter() const;
   void set_learning_rate(float lr);                 // for a schedule; the next steps use it
 
   // Writes the trained model as a plain inference model (.axon, atomically: the old file stays

@@ -79,20 +79,21 @@ void RunAffine(const float* x, const float* v, float* out, int64_t n, float mean
     StoreTail(d, one(LoadTail(d, x + i, count - i), v ? LoadTail(d, v + i, count - i) : hn::Zero(d)), out + i, count - i);
 }
 
-// The batch statistics of channel c: mean and Σ(x − mean)², over the M values.
+// The batch statistics of channel c: mean, Σ(x − mean)² and 1/√(var + ε), over the M values.
 struct Stats {
   double sum_mean;  // the mean as the double sum gave it (for the running mean, as torch's)
   float mean;       // rounded once: the centre of every later pass
   double sq;
+  double inv;
 };
-Stats ChannelStats(const float* x, int64_t c, int64_t batch, int64_t channels, int64_t inner) {
+Stats ChannelStats(const float* x, int64_t c, int64_t batch, int64_t channels, int64_t inner, float epsilon) {
   double sum = 0;
   for (int64_t n = 0; n < batch; ++n) sum += RunSum(x + (n * channels + c) * inner, inner);
   const double exact = sum / static_cast<double>(batch * inner);
   const auto mean = static_cast<float>(exact);
   double sq = 0;
   for (int64_t n = 0; n < batch; ++n) sq += RunCentred(x + (n * channels + c) * inner, nullptr, inner, mean).sq;
-  return {exact, mean, sq};
+  return {exact, mean, sq, 1.0 / std::sqrt(sq / static_cast<double>(batch * inner) + static_cast<double>(epsilon))};
 }
 
 // --- inner 1: columns [c, c + w) of x [rows, cols], w <= lanes -----------------------------------
@@ -118,13 +119,14 @@ void SumRows(DF d, int64_t rows, double* acc, const F& f) {
   }
 }
 
-// Each column's mean (double, and rounded: padded lanes 0) and Σ(x − mean)².
+// Each column's mean (double, and rounded: padded lanes 0), Σ(x − mean)² and 1/√(var + ε).
 struct ColumnStats {
   double sum_mean[kMaxF32Lanes] = {};
   HWY_ALIGN float mean[kMaxF32Lanes] = {};
   double sq[kMaxF32Lanes] = {};
+  double inv[kMaxF32Lanes] = {};
 };
-void StatsOfColumns(DF d, const float* x, int64_t rows, int64_t cols, std::size_t w, ColumnStats& s) {
+void StatsOfColumns(DF d, const float* x, int64_t rows, int64_t cols, std::size_t w, float epsilon, ColumnStats& s) {
   double sum[kMaxF32Lanes] = {};
   SumRows(d, rows, sum, [&](int64_t r) { return LoadCols(d, x + r * cols, w); });
   for (std::size_t l = 0; l < w; ++l) {
@@ -136,6 +138,19 @@ void StatsOfColumns(DF d, const float* x, int64_t rows, int64_t cols, std::size_
     const auto c = hn::Sub(LoadCols(d, x + r * cols, w), m);  // padded lanes: 0 − 0
     return hn::Mul(c, c);
   });
+  for (std::size_t l = 0; l < w; ++l)
+    s.inv[l] = 1.0 / std::sqrt(s.sq[l] / static_cast<double>(rows) + static_cast<double>(epsilon));
+}
+
+// f(c, w, stats) for each block of w <= lanes columns [c, c + w) in [c0, c1).
+template <class F>
+void ForColumnBlocks(DF d, const float* x, int64_t rows, int64_t cols, float epsilon, int64_t c0, int64_t c1, const F& f) {
+  for (int64_t c = c0; c < c1; c += static_cast<int64_t>(hn::Lanes(d))) {
+    const auto w = static_cast<std::size_t>(std::min<int64_t>(static_cast<int64_t>(hn::Lanes(d)), c1 - c));
+    ColumnStats s;
+    StatsOfColumns(d, x + c, rows, cols, w, epsilon, s);
+    f(c, w, s);
+  }
 }
 
 void TrainColumns(const float* x, const float* scale, const float* bias, const float* running_mean,
@@ -143,14 +158,10 @@ void TrainColumns(const float* x, const float* scale, const float* bias, const f
                   float epsilon, double m, int64_t c0, int64_t c1) {
   const DF d;
   const auto count = static_cast<double>(rows);
-  for (int64_t c = c0; c < c1; c += static_cast<int64_t>(hn::Lanes(d))) {
-    const auto w = static_cast<std::size_t>(std::min<int64_t>(static_cast<int64_t>(hn::Lanes(d)), c1 - c));
-    ColumnStats s;
-    StatsOfColumns(d, x + c, rows, cols, w, s);
+  ForColumnBlocks(d, x, rows, cols, epsilon, c0, c1, [&](int64_t c, std::size_t w, const ColumnStats& s) {
     HWY_ALIGN float a[kMaxF32Lanes] = {}, b[kMaxF32Lanes] = {};
     for (std::size_t l = 0; l < w; ++l) {
-      const double inv = 1.0 / std::sqrt(s.sq[l] / count + static_cast<double>(epsilon));
-      a[l] = static_cast<float>(scale[c + l] * inv);
+      a[l] = static_cast<float>(scale[c + l] * s.inv[l]);
       b[l] = bias[c + l];
       if (new_mean) new_mean[c + l] = static_cast<float>((1 - m) * running_mean[c + l] + m * s.sum_mean[l]);
       if (new_var) new_var[c + l] = static_cast<float>((1 - m) * running_var[c + l] + m * (s.sq[l] / (count - 1)));
@@ -158,17 +169,14 @@ void TrainColumns(const float* x, const float* scale, const float* bias, const f
     const auto vm = hn::Load(d, s.mean), va = hn::Load(d, a), vb = hn::Load(d, b);
     for (int64_t r = 0; r < rows; ++r)
       StoreCols(d, hn::MulAdd(hn::Sub(LoadCols(d, x + r * cols + c, w), vm), va, vb), y + r * cols + c, w);
-  }
+  });
 }
 
 void GradColumns(const float* dy, const float* x, const float* scale, float* dx, float* dscale, float* dbias,
                  int64_t rows, int64_t cols, float epsilon, int64_t c0, int64_t c1) {
   const DF d;
   const auto count = static_cast<double>(rows);
-  for (int64_t c = c0; c < c1; c += static_cast<int64_t>(hn::Lanes(d))) {
-    const auto w = static_cast<std::size_t>(std::min<int64_t>(static_cast<int64_t>(hn::Lanes(d)), c1 - c));
-    ColumnStats s;
-    StatsOfColumns(d, x + c, rows, cols, w, s);
+  ForColumnBlocks(d, x, rows, cols, epsilon, c0, c1, [&](int64_t c, std::size_t w, const ColumnStats& s) {
     const auto vm = hn::Load(d, s.mean);
     double sdy[kMaxF32Lanes] = {}, sdyx[kMaxF32Lanes] = {};
     SumRows(d, rows, sdy, [&](int64_t r) { return LoadCols(d, dy + r * cols + c, w); });
@@ -177,7 +185,7 @@ void GradColumns(const float* dy, const float* x, const float* scale, float* dx,
     });
     HWY_ALIGN float k_dy[kMaxF32Lanes] = {}, k_x[kMaxF32Lanes] = {}, k_0[kMaxF32Lanes] = {};
     for (std::size_t l = 0; l < w; ++l) {
-      const double inv = 1.0 / std::sqrt(s.sq[l] / count + static_cast<double>(epsilon));
+      const double inv = s.inv[l];
       if (dscale) dscale[c + l] = static_cast<float>(sdyx[l] * inv);
       if (dbias) dbias[c + l] = static_cast<float>(sdy[l]);
       const double a = scale[c + l] * inv;
@@ -185,13 +193,13 @@ void GradColumns(const float* dy, const float* x, const float* scale, float* dx,
       k_x[l] = static_cast<float>(-a * inv * inv * sdyx[l] / count);
       k_0[l] = static_cast<float>(-a * sdy[l] / count);
     }
-    if (!dx) continue;
+    if (!dx) return;
     const auto vdy = hn::Load(d, k_dy), vx = hn::Load(d, k_x), v0 = hn::Load(d, k_0);
     for (int64_t r = 0; r < rows; ++r) {
       const auto xc = hn::Sub(LoadCols(d, x + r * cols + c, w), vm);
       StoreCols(d, hn::MulAdd(xc, vx, hn::MulAdd(LoadCols(d, dy + r * cols + c, w), vdy, v0)), dx + r * cols + c, w);
     }
-  }
+  });
 }
 
 // --- inner > 1: one channel at a time --------------------------------------------------------------
@@ -203,9 +211,8 @@ void TrainChannels(const float* x, const float* scale, const float* bias, const 
     return TrainColumns(x, scale, bias, running_mean, running_var, y, new_mean, new_var, batch, channels, epsilon, m, c0, c1);
   const auto count = static_cast<double>(batch * inner);
   for (int64_t c = c0; c < c1; ++c) {
-    const Stats s = ChannelStats(x, c, batch, channels, inner);
-    const double inv = 1.0 / std::sqrt(s.sq / count + static_cast<double>(epsilon));
-    const auto a = static_cast<float>(scale[c] * inv);
+    const Stats s = ChannelStats(x, c, batch, channels, inner, epsilon);
+    const auto a = static_cast<float>(scale[c] * s.inv);
     for (int64_t n = 0; n < batch; ++n) {
       const int64_t off = (n * channels + c) * inner;
       RunAffine(x + off, nullptr, y + off, inner, s.mean, a, 0.0f, bias[c]);
@@ -220,8 +227,8 @@ void GradChannels(const float* dy, const float* x, const float* scale, float* dx
   if (inner == 1) return GradColumns(dy, x, scale, dx, dscale, dbias, batch, channels, epsilon, c0, c1);
   const auto count = static_cast<double>(batch * inner);
   for (int64_t c = c0; c < c1; ++c) {
-    const Stats s = ChannelStats(x, c, batch, channels, inner);
-    const double inv = 1.0 / std::sqrt(s.sq / count + static_cast<double>(epsilon));
+    const Stats s = ChannelStats(x, c, batch, channels, inner, epsilon);
+    const double inv = s.inv;
     double sdy = 0, sdyx = 0;
     for (int64_t n = 0; n < batch; ++n) {
       const int64_t off = (n * channels + c) * inner;

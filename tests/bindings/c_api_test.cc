@@ -48,6 +48,14 @@ std::string LinearModel() {
   return formats::SerializeModel(m);
 }
 
+// LinearModel() as dir/linear.axon; returns its path.
+std::string WriteLinearModel(const std::filesystem::path& dir) {
+  const std::string path = (dir / "linear.axon").string();
+  const std::string bytes = LinearModel();
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return path;
+}
+
 struct CSession {
   CSession() {
     const std::string bytes = AddReluModel();
@@ -411,11 +419,7 @@ TEST_CASE("C API: runs from several threads at once on one session", "[bindings]
 
 TEST_CASE("C API: a training session steps with hand-computed losses", "[bindings][c]") {
   const auto dir = axon::cli_test::TempDir("c_api_training");
-  const std::string path = (dir / "linear.axon").string();
-  {
-    const std::string bytes = LinearModel();
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
+  const std::string path = WriteLinearModel(dir);
   axon_training_session* t = nullptr;
   CHECK(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", -0.1f, &t) == AXON_INVALID_ARGUMENT);
   CHECK(Contains(axon_last_error(), "learning rate must be finite and >= 0, got -0.1"));
@@ -464,11 +468,7 @@ TEST_CASE("C API: a training session steps with hand-computed losses", "[binding
 
 TEST_CASE("C API: learning rate 0 is accepted and leaves the parameters as they are, as in C++ and torch", "[bindings][c]") {
   const auto dir = axon::cli_test::TempDir("c_api_lr0");
-  const std::string path = (dir / "linear.axon").string();
-  {
-    const std::string bytes = LinearModel();
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
+  const std::string path = WriteLinearModel(dir);
   axon_training_session* t = nullptr;
   REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.0f, &t) == AXON_OK);
   // W = [1, -1], x = [1, 2], label 0: prediction -1 and MSE 1 at every step, since nothing moves.
@@ -488,11 +488,7 @@ TEST_CASE("C API: learning rate 0 is accepted and leaves the parameters as they 
 TEST_CASE("C API: the three phases: two half-batch gradients averaged in place then applied equal a full-batch step",
           "[bindings][c]") {
   const auto dir = axon::cli_test::TempDir("c_api_phases");
-  const std::string path = (dir / "linear.axon").string();
-  {
-    const std::string bytes = LinearModel();
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
+  const std::string path = WriteLinearModel(dir);
   axon_training_session *full = nullptr, *halves = nullptr;
   REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.1f, &full) == AXON_OK);
   REQUIRE(axon_training_session_load(path.c_str(), nullptr, "mse", "sgd", 0.1f, &halves) == AXON_OK);
@@ -554,5 +550,52 @@ TEST_CASE("C API: the three phases: two half-batch gradients averaged in place t
   CHECK(axon_training_session_evaluate(halves, &batch, 1, nullptr, &loss) == AXON_INVALID_ARGUMENT);
   axon_training_session_destroy(full);
   axon_training_session_destroy(halves);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("C API: evaluate_output gives the loss and the predictions, sizing the buffer like a run", "[bindings][c]") {
+  const auto dir = axon::cli_test::TempDir("c_api_evaluate_output");
+  axon_training_session* t = nullptr;
+  REQUIRE(axon_training_session_load(WriteLinearModel(dir).c_str(), nullptr, "mse", "sgd", 0.1f, &t) == AXON_OK);
+  axon_tensor_info info;
+  REQUIRE(axon_training_session_output_info(t, &info) == AXON_OK);
+  CHECK(std::string(info.name) == "y");
+  CHECK(info.dtype == AXON_F32);
+  REQUIRE(info.rank == 2);
+  CHECK(info.shape[0] == -1);
+  CHECK(std::string(info.symbols[0]) == "batch");
+  CHECK(info.shape[1] == 1);
+
+  // W = [1, -1]: x = [1, 2] predicts -1, x = [3, -1] predicts 4; against labels 0 and 1 the MSE is
+  // (1 + 9) / 2 = 5.
+  float x[4] = {1, 2, 3, -1}, y[2] = {0, 1};
+  int64_t x_dims[2] = {2, 2}, y_dims[2] = {2, 1};
+  const axon_input batch = {x, sizeof x, x_dims, 2, AXON_F32}, labels = {y, sizeof y, y_dims, 2, AXON_F32};
+  float predictions[2] = {}, loss = -1;
+  int64_t dims[2] = {};
+  axon_output out = {predictions, sizeof(float), dims, 2, AXON_UNDEFINED, 0, 0};  // room for one value of two
+  CHECK(axon_training_session_evaluate_output(t, &batch, 1, &labels, &loss, &out) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "output 0 'y' f32[2,1] needs 8 bytes; capacity is 4"));
+  CHECK(out.nbytes == 8);
+  CHECK(out.rank == 2);
+  CHECK(dims[0] == 2);
+  CHECK(predictions[0] == 0.0f);  // nothing written
+  out.capacity = out.nbytes;
+  REQUIRE(axon_training_session_evaluate_output(t, &batch, 1, &labels, &loss, &out) == AXON_OK);
+  CHECK(loss == Approx(5.0f));
+  CHECK(out.dtype == AXON_F32);
+  CHECK(predictions[0] == Approx(-1.0f));
+  CHECK(predictions[1] == Approx(4.0f));
+  float plain = -1;
+  REQUIRE(axon_training_session_evaluate(t, &batch, 1, &labels, &plain) == AXON_OK);
+  CHECK(plain == loss);
+  int64_t steps = -1;
+  REQUIRE(axon_training_session_step_count(t, &steps) == AXON_OK);
+  CHECK(steps == 0);  // evaluating changes nothing
+
+  CHECK(axon_training_session_evaluate_output(t, &batch, 1, &labels, &loss, nullptr) == AXON_INVALID_ARGUMENT);
+  CHECK(Contains(axon_last_error(), "output is NULL"));
+  CHECK(axon_training_session_output_info(nullptr, &info) == AXON_INVALID_ARGUMENT);
+  axon_training_session_destroy(t);
   std::filesystem::remove_all(dir);
 }

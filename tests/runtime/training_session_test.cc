@@ -254,11 +254,13 @@ TEST_CASE("training: a NaN loss stops before the update, and NaN weights are nev
   ScratchFile good;
   s.SaveModel(good.path);
   const std::string saved = formats::SerializeModel(formats::ReadModelFile(good.path));
-  // Gradients made NaN through the reduce hook make NaN weights: saving them is refused, and
-  // the file keeps its last good contents.
+  CHECK(s.NonFiniteParameter().empty());
+  // Gradients made NaN through the reduce hook make NaN weights: NonFiniteParameter names the
+  // first, saving them is refused, and the file keeps its last good contents.
   s.ComputeGradients(Tensor::View(kX.data(), {3, 2}), Tensor::View(kT.data(), {3, 1}));
   s.gradients()[2].data<float>()[0] = std::nanf("");
   s.ApplyOptimizer();
+  CHECK(s.NonFiniteParameter() == "w1");
   CHECK_THROWS_WITH(s.SaveModel(good.path),
                     Catch::Contains("parameter 'w1' holds NaN or infinity after optimizer step 1 (training diverged)"));
   CHECK_THROWS_WITH(s.SaveCheckpoint(good.path), Catch::Contains("parameter 'w1' holds NaN or infinity after optimizer step 1"));

@@ -2,57 +2,21 @@
 // an application that links libaxon alone (the embedding example) refusing ONNX in one clear line.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "formats/npy.h"
 #include "graph/opset.h"
 #include "tests/formats/onnx/onnx_test_util.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace fs = std::filesystem;
 using namespace axon;
 using namespace axon::onnx_test;
+using namespace axon::cli_test;
 
 namespace {
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-Result Run(const std::string& program, const std::string& args, const fs::path& dir) {
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 '" + program + "' " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir / "stdout.txt"), Slurp(dir / "stderr.txt")};
-  fs::remove(dir / "stdout.txt");
-  fs::remove(dir / "stderr.txt");
-  return r;
-}
-Result Axon(const std::string& args, const fs::path& dir) { return Run(AXON_CLI_PATH, args, dir); }
-
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("axon_cli_onnx_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::vector<std::string> Files(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -74,7 +38,7 @@ void Write(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::
 }  // namespace
 
 TEST_CASE("convert and verify document themselves", "[cli][onnx]") {
-  const fs::path dir = TempDir("help");
+  const fs::path dir = TempDir("onnx_help");
   const Result top = Axon("--help", dir);
   for (const char* cmd : {"convert", "verify"}) {
     CHECK(top.out.find(cmd) != std::string::npos);
@@ -86,7 +50,7 @@ TEST_CASE("convert and verify document themselves", "[cli][onnx]") {
 }
 
 TEST_CASE("convert writes an .axon file that runs as the ONNX model does", "[cli][onnx]") {
-  const fs::path dir = TempDir("convert");
+  const fs::path dir = TempDir("onnx_convert");
   Write(dir / "mlp.onnx", SmallMlp().Bytes());
   const Result c = Axon("convert mlp.onnx mlp.axon", dir);
   INFO(c.err);
@@ -123,8 +87,29 @@ TEST_CASE("convert writes an .axon file that runs as the ONNX model does", "[cli
   fs::remove_all(dir);
 }
 
+TEST_CASE("convert and run warn about a stale graph output declaration and use the computed shape", "[cli][onnx]") {
+  const fs::path dir = TempDir("onnx_stale_output");
+  Write(dir / "pool.onnx", TorchCeilMaxPool({1, 1, 5, 5}).Bytes());
+  const std::string stale =
+      "pool.onnx: graph output 'y' of node '/MaxPool' (MaxPool) is declared [1,1,5,5] but computed as [1,1,4,4]";
+  const Result c = Axon("convert pool.onnx pool.axon", dir);
+  CHECK(c.code == 0);
+  CHECK(c.err.rfind("warning: " + stale, 0) == 0);
+  CHECK(Lines(c.err) == 1);
+  std::vector<float> x(49, 1.0f);
+  formats::WriteNpyFile((dir / "x.npy").string(), Tensor::View(x.data(), {1, 1, 7, 7}));
+  const Result r = Axon("run pool.onnx -i x.npy -o out", dir);
+  CHECK(r.code == 0);
+  CHECK(r.err.rfind("axon: warning: " + stale, 0) == 0);
+  CHECK(formats::ReadNpyFile((dir / "out" / "y.npy").string()).shape() == std::vector<int64_t>{1, 1, 4, 4});
+  const Result converted = Axon("run pool.axon -i x.npy -o out2", dir);
+  CHECK(converted.code == 0);
+  CHECK(converted.err.empty());
+  fs::remove_all(dir);
+}
+
 TEST_CASE("convert fails in one line and leaves nothing behind", "[cli][onnx]") {
-  const fs::path dir = TempDir("convert_fail");
+  const fs::path dir = TempDir("onnx_convert_fail");
   OnnxModel m(13);
   m.Input("x", kFloat, {1, 1, 4, 4});
   m.Node("AxonTestNoSuchOp", {"x"}, {"a"});
@@ -159,7 +144,7 @@ TEST_CASE("convert fails in one line and leaves nothing behind", "[cli][onnx]") 
 }
 
 TEST_CASE("an application built without the ONNX importer says so in one line", "[examples][onnx]") {
-  const fs::path dir = TempDir("embed");
+  const fs::path dir = TempDir("onnx_embed");
   Write(dir / "m.onnx", SmallMlp().Bytes());
   const Result r = Run(AXON_EMBED_EXAMPLE_PATH, "m.onnx", dir);
   CHECK(r.code == 1);
@@ -173,7 +158,7 @@ TEST_CASE("an application built without the ONNX importer says so in one line", 
 // libaxon_onnx.so registers itself with libaxon.so through formats::RegisterModelImporter, which
 // libaxon exports for it, and hands it a model built by its own copy of the graph layer.
 TEST_CASE("an application that links libaxon_onnx reads ONNX models", "[examples][onnx]") {
-  const fs::path dir = TempDir("embed_onnx");
+  const fs::path dir = TempDir("onnx_embed_onnx");
   Write(dir / "m.onnx", SmallMlp().Bytes());
   const Result r = Run(AXON_EMBED_ONNX_EXAMPLE_PATH, "m.onnx", dir);
   INFO(r.out + r.err);
@@ -186,7 +171,7 @@ TEST_CASE("an application that links libaxon_onnx reads ONNX models", "[examples
 }
 
 TEST_CASE("profile and bench read ONNX models as they are", "[cli][onnx][profile][bench]") {
-  const fs::path dir = TempDir("profile_bench");
+  const fs::path dir = TempDir("onnx_profile_bench");
   Write(dir / "mlp.onnx", SmallMlp().Bytes());
   const Result bench = Axon("bench mlp.onnx --dim batch=4 --runs 3 --json", dir);
   CHECK(bench.code == 0);

@@ -166,6 +166,20 @@ inline ::onnx::TensorProto& AttrTensor(::onnx::NodeProto& n, const std::string& 
   return *a->mutable_t();
 }
 
+// What torch.onnx.export (1.13, opset 13) writes for F.max_pool2d(x, 2, stride=2, padding=1,
+// ceil_mode=True) on a 1x1x7x7 input: one node "/MaxPool", the output declared [1,1,5,5].
+inline OnnxModel TorchCeilMaxPool(const std::vector<Dim>& declared, int elem_type = kFloat) {
+  OnnxModel m(13);
+  m.Input("x", kFloat, {1, 1, 7, 7});
+  auto& pool = m.Node("MaxPool", {"x"}, {"y"}, "/MaxPool");
+  AttrInt(pool, "ceil_mode", 1);
+  AttrInts(pool, "kernel_shape", {2, 2});
+  AttrInts(pool, "pads", {1, 1, 1, 1});
+  AttrInts(pool, "strides", {2, 2});
+  m.Output("y", elem_type, declared);
+  return m;
+}
+
 // The message of the axon::Error f throws, CHECKing its code; fails when f returns.
 template <class F>
 std::string ErrorOf(F&& f, ErrorCode code) {

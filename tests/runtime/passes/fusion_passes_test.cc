@@ -1,6 +1,7 @@
 // The fusion passes (opt level 2): every fusion runs fused and unfused with outputs compared and
 // the node count checked; the fused ops' own shape rules and kernels are checked against
 // hand-derived values.
+#include <iterator>
 #include <tuple>
 
 #include <catch2/catch.hpp>
@@ -33,6 +34,25 @@ graph::Graph Mlp(bool weights_as_inputs) {
   b.Output(y, "y");
   return b.Build();
 }
+
+// The Conv paths a fusion must hold on: pointwise (1x1, the GEMM reads X in place), depthwise
+// (group = channels), im2col (3x3). Each convolves x [n, 4, 5, 5] into 4 channels, same size.
+struct ConvPath {
+  const char* name;
+  int64_t group, kernel;
+
+  Ints WeightShape() const { return {4, 4 / group, kernel, kernel}; }
+  // Conv(x, w[, bias]) with a constant bias of seed 1 when `bias`.
+  std::string Conv(graph::GraphBuilder& b, const std::string& x, const std::string& w, bool bias) const {
+    std::vector<std::string> in = {x, w};
+    if (bias) in.push_back(b.Weight("bias", RandomTensor({4}, 1)));
+    const int64_t pad = kernel / 2;
+    return b.Op("Conv", in, {{"group", group}, {"pads", Ints{pad, pad, pad, pad}}});
+  }
+};
+constexpr ConvPath kConvPaths[] = {{"pointwise", 1, 1}, {"depthwise", 4, 3}, {"im2col", 1, 3}};
+
+Shape ConvInputShape() { return Shape({Dim::Symbol("n"), 4, 5, 5}); }
 
 }  // namespace
 
@@ -273,25 +293,16 @@ TEST_CASE("conv-batchnorm-folding folds an inference BatchNormalization into the
 }
 
 TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[passes][conv-activation-fusion]") {
-  struct Case {
-    const char* path;
-    int64_t group;
-    std::vector<int64_t> kernel;
-    const char* act;
-  };
-  // Pointwise (1x1, the GEMM reads X in place), depthwise (group = channels), im2col (3x3).
-  for (const Case& c : {Case{"pointwise", 1, {1, 1}, "Relu"}, Case{"depthwise", 4, {3, 3}, "Sigmoid"},
-                        Case{"im2col", 1, {3, 3}, "Tanh"}}) {
-    INFO(c.path);
+  const char* activations[] = {"Relu", "Sigmoid", "Tanh"};  // one a path
+  for (std::size_t i = 0; i < std::size(kConvPaths); ++i) {
+    const ConvPath& c = kConvPaths[i];
+    INFO(c.name);
     graph::GraphBuilder b("conv_act");
-    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
-    auto w = b.Input("w", DType::kF32, Shape({4, 4 / c.group, c.kernel[0], c.kernel[1]}));  // fed, as in training
-    const int64_t pad = c.kernel[0] / 2;
-    auto y = b.Op("Conv", {x, w, b.Weight("bias", RandomTensor({4}, 1))},
-                  {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
-    b.Output(b.Op(c.act, {y}), "y");
-    const Optimized r = OptimizeAndCompare(
-        b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3)}});
+    auto x = b.Input("x", DType::kF32, ConvInputShape());
+    const Ints w_shape = c.WeightShape();
+    auto w = b.Input("w", DType::kF32, Shape(std::vector<Dim>(w_shape.begin(), w_shape.end())));  // fed, as in training
+    b.Output(b.Op(activations[i], {c.Conv(b, x, w, true)}), "y");
+    const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"w", RandomTensor(w_shape, 3)}});
     CHECK(r.difference == 0);
     REQUIRE(r.graph.nodes.size() == 1);
     CHECK(r.graph.nodes[0].op_type == "FusedConv");
@@ -299,20 +310,12 @@ TEST_CASE("conv-activation-fusion: Conv + activation on every Conv path", "[pass
 }
 
 TEST_CASE("conv-activation-fusion: Conv + Clip(0, 6) becomes Relu6 on every Conv path, bit for bit", "[passes][conv-activation-fusion]") {
-  struct Case {
-    const char* path;
-    int64_t group;
-    std::vector<int64_t> kernel;
-  };
-  for (const Case& c : {Case{"pointwise", 1, {1, 1}}, Case{"depthwise", 4, {3, 3}}, Case{"im2col", 1, {3, 3}}}) {
-    INFO(c.path);
+  for (const ConvPath& c : kConvPaths) {
+    INFO(c.name);
     // MobileNetV2's Conv + ReLU6, with inputs of magnitude ~8 so that both bounds clip.
     graph::GraphBuilder b("conv_relu6");
-    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
-    const int64_t pad = c.kernel[0] / 2;
-    auto y = b.Op("Conv", {x, b.Weight("w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3)),
-                           b.Weight("bias", RandomTensor({4}, 1))},
-                  {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
+    auto x = b.Input("x", DType::kF32, ConvInputShape());
+    auto y = c.Conv(b, x, b.Weight("w", RandomTensor(c.WeightShape(), 3)), true);
     auto lo = b.Weight("lo", Tensor::FromVector(std::vector<float>{0.0f}, {}));
     auto hi = b.Weight("hi", Tensor::FromVector(std::vector<float>{6.0f}, {}));
     b.Output(b.Op("Clip", {y, lo, hi}), "y");
@@ -341,35 +344,26 @@ TEST_CASE("conv-activation-fusion: Conv + Clip(0, 6) becomes Relu6 on every Conv
 }
 
 TEST_CASE("conv-residual-fusion: Conv + residual Add (+ Relu) on every Conv path, bit for bit", "[passes][conv-residual-fusion]") {
-  struct Case {
-    const char* path;
-    int64_t group;
-    std::vector<int64_t> kernel;
-    bool relu, bias;
-  };
-  for (const Case& c : {Case{"pointwise", 1, {1, 1}, true, true}, Case{"depthwise", 4, {3, 3}, true, true},
-                        Case{"im2col", 1, {3, 3}, false, false}}) {
-    INFO(c.path);
+  // Relu and bias on the pointwise and depthwise paths, neither on im2col.
+  for (const ConvPath& c : kConvPaths) {
+    INFO(c.name);
+    const bool relu_and_bias = c.kernel == 1 || c.group > 1;
     // ResNet's block end: Relu(Conv(h) + skip), skip a graph input here.
     graph::GraphBuilder b("conv_residual");
-    auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
-    auto skip = b.Input("skip", DType::kF32, Shape({Dim::Symbol("n"), 4, 5, 5}));
-    const int64_t pad = c.kernel[0] / 2;
-    std::vector<std::string> conv_in = {x, b.Weight("w", RandomTensor({4, 4 / c.group, c.kernel[0], c.kernel[1]}, 3))};
-    if (c.bias) conv_in.push_back(b.Weight("bias", RandomTensor({4}, 1)));
-    auto y = b.Op("Conv", conv_in, {{"group", c.group}, {"pads", Ints{pad, pad, pad, pad}}});
-    auto sum = b.Op("Add", {skip, y});
-    b.Output(c.relu ? b.Op("Relu", {sum}) : sum, "y");
+    auto x = b.Input("x", DType::kF32, ConvInputShape());
+    auto skip = b.Input("skip", DType::kF32, ConvInputShape());
+    auto sum = b.Op("Add", {skip, c.Conv(b, x, b.Weight("w", RandomTensor(c.WeightShape(), 3)), relu_and_bias)});
+    b.Output(relu_and_bias ? b.Op("Relu", {sum}) : sum, "y");
     const Optimized r = OptimizeAndCompare(b.Build(), {{"x", RandomTensor({2, 4, 5, 5}, 2)}, {"skip", RandomTensor({2, 4, 5, 5}, 4)}});
     CHECK(r.difference == 0);  // the epilogue adds as the Add does, after the bias, before the Relu
     REQUIRE(r.graph.nodes.size() == 1);
     const graph::Node& fused = r.graph.nodes[0];
     CHECK(fused.op_type == "FusedConv");
     REQUIRE(fused.inputs.size() == 4);
-    CHECK(fused.inputs[2] == (c.bias ? "bias" : ""));
+    CHECK(fused.inputs[2] == (relu_and_bias ? "bias" : ""));
     CHECK(fused.inputs[3] == "skip");
     CHECK(fused.outputs[0] == "y");
-    CHECK(fused.attrs.count("activation") == (c.relu ? 1u : 0u));
+    CHECK(fused.attrs.count("activation") == (relu_and_bias ? 1u : 0u));
   }
   // The Conv's output read twice stays as it is; so does an Add that broadcasts.
   graph::GraphBuilder b("kept");
