@@ -321,8 +321,8 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   // 2. Kernels: each op's adapter binds it to these shapes.
   std::vector<BoundStep> bound;
   for (const CompiledStep& step : steps_) bound.push_back(bind(step));
-  // Inter-op: the steps whose results each step reads; run as a graph when two steps worth a task
-  // each may run at once (runtime/inter_op.h).
+  // Inter-op: the steps whose results each step reads, and each wide step after the one before;
+  // run as a graph when two steps worth a task each may still run at once (runtime/inter_op.h).
   std::vector<std::vector<int>> preds(steps_.size());
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     for (int in : steps_[k].inputs)
@@ -333,7 +333,9 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   std::unique_ptr<Ancestry> order;
   std::vector<bool> heavy;
   if (options_.inter_op && steps_.size() <= kInterOpMaxSteps) {
-    heavy = Heavy(shapes, types, bound);
+    const std::vector<double> work = Work(shapes, types, bound);
+    for (double w : work) heavy.push_back(w >= kInterOpMinWork);
+    ChainWideSteps(preds, work);
     order = std::make_unique<Ancestry>(preds);
     if (!order->AnyUnordered(heavy)) order.reset();
   }
@@ -607,13 +609,13 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   return plan;
 }
 
-std::vector<bool> Executor::Heavy(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
-                                  const std::vector<BoundStep>& bound) const {
-  std::vector<bool> heavy;
+std::vector<double> Executor::Work(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                                   const std::vector<BoundStep>& bound) const {
+  std::vector<double> works;
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     const CompiledStep& step = steps_[k];
     if (!bound[k].run) {
-      heavy.push_back(false);
+      works.push_back(0);
       continue;
     }
     std::vector<std::vector<int64_t>> ins, outs;
@@ -625,9 +627,9 @@ std::vector<bool> Executor::Heavy(const std::vector<std::vector<int64_t>>& shape
     for (int s : step.outputs) work += static_cast<double>(ElementCount(shapes[s]) * DTypeSize(types[s]));
     const graph::Node& node = graph_.nodes[step.node];
     work += step.schema->EstimateFlops({ins, outs, graph::AttrReader(node, *step.schema)});
-    heavy.push_back(work >= kInterOpMinWork);
+    works.push_back(work);
   }
-  return heavy;
+  return works;
 }
 
 Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {

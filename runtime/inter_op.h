@@ -5,8 +5,10 @@
 // stays safe without extra edges because the arena is laid out for that graph: a buffer takes
 // bytes another one gave back only when every step that touched them is an ancestor of the step
 // that writes it, and a step writes over an input in place only when every other reader of that
-// input is its ancestor. A plan without such a pair of steps (a chain, or branches too small to
-// pay for a task) runs one step after another, exactly as a serial plan.
+// input is its ancestor. Steps large enough to keep every thread busy with their own blocks run
+// one after another (ChainWideSteps): inter-op parallelism is for the small ones. A plan without
+// a pair of steps that may run at once (a chain, branches too small to pay for a task, or wide
+// ones) runs one step after another, exactly as a serial plan.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +25,18 @@ namespace axon::runtime {
 inline constexpr double kInterOpMinWork = double(1 << 18);
 // Plans with more steps stay serial: the ancestor sets take steps² bits while planning.
 inline constexpr std::size_t kInterOpMaxSteps = 8192;
+// Work from which a step's own blocks keep every thread busy (~25 µs on one core): such a
+// "wide" step gains nothing from running beside another wide one, which would only take
+// threads its blocks could use, and would lose what runs in order keeps: each thread's share
+// of a layer's weights still in its own L2 from the last run (GEMM's static column shares), and
+// a partner that finishes early waiting on the other's last blocks. ONNX Runtime runs every
+// step with all threads, one after another, for the same reasons.
+inline constexpr double kInterOpWideWork = double(1 << 22);
+
+// Orders wide steps (work[k] >= kInterOpWideWork) one after another: each gets an edge from the
+// wide step before it (preds as for Ancestry, in a topological order). Steps too small to split
+// well still run beside them and beside each other.
+void ChainWideSteps(std::vector<std::vector<int>>& preds, const std::vector<double>& work);
 
 // Which steps must have finished before which: the transitive closure of "reads a result of".
 class Ancestry {
@@ -68,7 +82,10 @@ StepGraph MakeStepGraph(const std::vector<std::vector<int>>& preds, const std::v
 // Runs fn(k) for every step of `graph`, each once its predecessors are done, as TBB tasks of the
 // current task arena, returning when all are done; the first exception thrown is rethrown here
 // (steps that depended on the failed one never start). counters: graph.size() ints of scratch.
-// Isolated: a thread waiting here runs only these steps, never another run's.
+// Not isolated: the calling thread, once out of steps, helps with the blocks of a step another
+// thread is running (its ParallelFor is an isolated region of its own, which a thread waiting in
+// an enclosing isolated region could never enter). It may also take a step of another run of the
+// same session: that run's arena is its own, and this thread is inside no kernel while it waits.
 void RunStepGraph(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn);
 
 }  // namespace axon::runtime
