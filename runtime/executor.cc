@@ -321,8 +321,8 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   // 2. Kernels: each op's adapter binds it to these shapes.
   std::vector<BoundStep> bound;
   for (const CompiledStep& step : steps_) bound.push_back(bind(step));
-  // Inter-op: the steps whose results each step reads, and each wide step after the one before;
-  // run as a graph when two steps worth a task each may still run at once (runtime/inter_op.h).
+  // Inter-op: the steps whose results each step reads; run as a graph when two steps worth a task
+  // each may run at once (runtime/inter_op.h).
   std::vector<std::vector<int>> preds(steps_.size());
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     for (int in : steps_[k].inputs)
@@ -333,9 +333,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   std::unique_ptr<Ancestry> order;
   std::vector<bool> heavy;
   if (options_.inter_op && steps_.size() <= kInterOpMaxSteps) {
-    const std::vector<double> work = Work(shapes, types, bound);
-    for (double w : work) heavy.push_back(w >= kInterOpMinWork);
-    ChainWideSteps(preds, work);
+    heavy = Heavy(shapes, types, bound);
     order = std::make_unique<Ancestry>(preds);
     if (!order->AnyUnordered(heavy)) order.reset();
   }
@@ -680,13 +678,13 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   return plan;
 }
 
-std::vector<double> Executor::Work(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
-                                   const std::vector<BoundStep>& bound) const {
-  std::vector<double> works;
+std::vector<bool> Executor::Heavy(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+                                  const std::vector<BoundStep>& bound) const {
+  std::vector<bool> heavy;
   for (std::size_t k = 0; k < steps_.size(); ++k) {
     const CompiledStep& step = steps_[k];
     if (!bound[k].run) {
-      works.push_back(0);
+      heavy.push_back(false);
       continue;
     }
     std::vector<std::vector<int64_t>> ins, outs;
@@ -698,9 +696,9 @@ std::vector<double> Executor::Work(const std::vector<std::vector<int64_t>>& shap
     for (int s : step.outputs) work += static_cast<double>(ElementCount(shapes[s]) * DTypeSize(types[s]));
     const graph::Node& node = graph_.nodes[step.node];
     work += step.schema->EstimateFlops({ins, outs, graph::AttrReader(node, *step.schema)});
-    works.push_back(work);
+    heavy.push_back(work >= kInterOpMinWork);
   }
-  return works;
+  return heavy;
 }
 
 Executor::Arena Executor::Acquire(int64_t arena_bytes, int64_t extra_bytes) {

@@ -95,8 +95,8 @@ class Executor final : private BindHost {
   // Makes a plan; `releasable` gets the constants that every step reads only in prepared form.
   std::shared_ptr<const Plan> Build(std::span<const Tensor> inputs, std::vector<int>& releasable);
   bool Matches(const Plan& plan, std::span<const Tensor> inputs) const;
-  // Per step: its work at these shapes, flops plus bytes moved (runtime/inter_op.h).
-  std::vector<double> Work(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
+  // Per step: worth a task of its own, from its work at these shapes (runtime/inter_op.h).
+  std::vector<bool> Heavy(const std::vector<std::vector<int64_t>>& shapes, const std::vector<DType>& types,
                           const std::vector<BoundStep>& bound) const;
   Arena Acquire(int64_t arena_bytes, int64_t extra_bytes);
   void Release(Arena arena, int64_t extra_bytes);

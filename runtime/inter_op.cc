@@ -73,17 +73,6 @@ struct ConcurrentBlocks {
 
 }  // namespace
 
-void ChainWideSteps(std::vector<std::vector<int>>& preds, const std::vector<double>& work) {
-  int last_wide = -1;
-  for (std::size_t k = 0; k < preds.size(); ++k) {
-    if (work[k] < kInterOpWideWork) continue;
-    // Sorted and unique, as the step's own predecessors are (last_wide < k).
-    if (last_wide >= 0 && !std::binary_search(preds[k].begin(), preds[k].end(), last_wide))
-      preds[k].insert(std::upper_bound(preds[k].begin(), preds[k].end(), last_wide), last_wide);
-    last_wide = static_cast<int>(k);
-  }
-}
-
 ArenaLayout PlanConcurrentArena(const std::vector<BufferLifetime>& buffers,
                                 const std::vector<std::vector<int>>& touchers, const Ancestry& order) {
   return PlanBestFit(buffers, ConcurrentBlocks{touchers, order});

@@ -5,10 +5,8 @@
 // stays safe without extra edges because the arena is laid out for that graph: a buffer takes
 // bytes another one gave back only when every step that touched them is an ancestor of the step
 // that writes it, and a step writes over an input in place only when every other reader of that
-// input is its ancestor. Steps large enough to keep every thread busy with their own blocks run
-// one after another (ChainWideSteps): inter-op parallelism is for the small ones. A plan without
-// a pair of steps that may run at once (a chain, branches too small to pay for a task, or wide
-// ones) runs one step after another, exactly as a serial plan.
+// input is its ancestor. A plan without such a pair of steps (a chain, or branches too small to
+// pay for a task) runs one step after another, exactly as a serial plan.
 #pragma once
 
 #include <cstddef>
@@ -25,18 +23,6 @@ namespace axon::runtime {
 inline constexpr double kInterOpMinWork = double(1 << 18);
 // Plans with more steps stay serial: the ancestor sets take steps² bits while planning.
 inline constexpr std::size_t kInterOpMaxSteps = 8192;
-// Work from which a step's own blocks keep every thread busy (~25 µs on one core): such a
-// "wide" step gains nothing from running beside another wide one, which would only take
-// threads its blocks could use, and would lose what runs in order keeps: each thread's share
-// of a layer's weights still in its own L2 from the last run (GEMM's static column shares), and
-// a partner that finishes early waiting on the other's last blocks. ONNX Runtime runs every
-// step with all threads, one after another, for the same reasons.
-inline constexpr double kInterOpWideWork = double(1 << 22);
-
-// Orders wide steps (work[k] >= kInterOpWideWork) one after another: each gets an edge from the
-// wide step before it (preds as for Ancestry, in a topological order). Steps too small to split
-// well still run beside them and beside each other.
-void ChainWideSteps(std::vector<std::vector<int>>& preds, const std::vector<double>& work);
 
 // Which steps must have finished before which: the transitive closure of "reads a result of".
 class Ancestry {
