@@ -58,6 +58,10 @@ struct BoundStep {
   // optimizer update): a caller may bind an output to the very buffer of a graph input that no
   // other step reads, and have the step update it in place (Plan::in_place_outputs).
   bool elementwise_in_place = false;
+  // Output 0 is the inputs' bytes laid end to end, in order (a Concat whose outer dims are all 1):
+  // the planner may have each input's producer write straight into its slice of output 0, and
+  // then never calls run.
+  bool joins_inputs = false;
 };
 
 // Something an adapter made from a constant or parameter input (packed weights). Shared by every

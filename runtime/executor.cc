@@ -382,6 +382,54 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
 
   touchers.resize(buffers.size());
 
+  // Concats that copy nothing (BoundStep::joins_inputs): each input's producer writes straight into
+  // its slice of the output. Only inputs that this Concat alone reads, made by a step that runs
+  // (no alias, no such Concat itself: no slices of slices), at 64-byte offsets (kernels may count
+  // on the arena's alignment). The output's bytes are taken when its first producer runs; with a
+  // step graph, whose producers may run at once, from bytes free at the latest step that every
+  // producer descends from (PlanConcurrentArena checks a buffer's first step only), or, with no
+  // such step, from bytes that no step touches before.
+  std::vector<int> reads(num_slots, 0);  // steps that read a value's bytes, a step once per input
+  for (int s = 0; s < end_step; ++s)
+    for (std::size_t i = 0; i < steps_[s].inputs.size(); ++i)
+      if (steps_[s].inputs[i] >= 0 && !(i < 64 && (bound[s].shape_only_inputs >> i & 1))) ++reads[steps_[s].inputs[i]];
+  for (int out : output_slots_) ++reads[out];  // a graph output is never a slice
+  std::vector<int> slice_of(num_slots, -1);        // the joining Concat's output slot
+  std::vector<int64_t> slice_offset(num_slots, 0);  // bytes into it
+  std::vector<int> joined_at(num_slots, -1);       // per joined output: the Concat's step
+  std::vector<int> join_first(num_slots, -1);      // per joined output: the step its bytes are taken at
+  for (int k = 0; k < end_step; ++k) {
+    const CompiledStep& step = steps_[k];
+    if (!bound[k].joins_inputs || !bound[k].run || step.inputs.size() < 2) continue;
+    const int whole = step.outputs[0];
+    std::vector<int> makers;
+    int64_t at = 0;
+    for (int in : step.inputs) {
+      const int p = in >= 0 ? producer[in] : -1;
+      if (p < 0 || !bound[p].run || joined_at[steps_[p].outputs[0]] >= 0 || reads[in] != 1 || at % 64 != 0) break;
+      makers.push_back(p);
+      at += bytes_of(in);
+    }
+    if (makers.size() != step.inputs.size() || at != bytes_of(whole)) continue;
+    int first = *std::min_element(makers.begin(), makers.end());
+    if (order) {
+      auto precedes_all = [&](int w) {
+        return std::all_of(makers.begin(), makers.end(), [&](int p) { return p == w || order->Before(w, p); });
+      };
+      while (first >= 0 && !precedes_all(first)) --first;
+      first = std::max(first, 0);  // no common ancestor (graph inputs): bytes no step has touched
+    }
+    at = 0;
+    for (int in : step.inputs) {
+      slice_of[in] = whole;
+      slice_offset[in] = at;
+      at += bytes_of(in);
+    }
+    joined_at[whole] = k;
+    join_first[whole] = first;
+  }
+  auto copies_nothing = [&](int s) { return !steps_[s].outputs.empty() && joined_at[steps_[s].outputs[0]] == s; };
+
   // The memory limit is checked as the steps would hold memory: each new buffer on top of the
   // live ones, each freed after its last reader, plus the step's scratch while it runs.
   const int64_t limit = options_.memory_limit_bytes;
@@ -409,6 +457,28 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     }
     for (std::size_t o = 0; o < step.outputs.size(); ++o) {
       const int out = step.outputs[o];
+      if (slice_of[out] >= 0 || joined_at[out] == s) {
+        const int whole = slice_of[out] >= 0 ? slice_of[out] : out;
+        if (buffer_of[whole] < 0) {  // the first producer of a joined Concat's inputs
+          const int64_t bytes = bytes_of(whole);
+          if (bytes > limit - live)
+            throw Error(ErrorCode::kMemoryLimit,
+                        node.Describe() + ": output '" + node.outputs[o] + "' is part of a Concat of " +
+                            std::to_string(bytes) + " bytes; with the " + std::to_string(live) +
+                            " bytes of intermediates already held that exceeds the memory limit of " +
+                            std::to_string(limit) + " bytes" + describe_inputs());
+          live += bytes;
+          const int last = std::max(joined_at[whole], last_reader[whole]);
+          buffer_of[whole] = static_cast<int>(buffers.size());
+          dying[static_cast<std::size_t>(last)].push_back(static_cast<int>(buffers.size()));
+          buffers.push_back({Plan::Place::kArena, -1, bytes, join_first[whole], last, s});
+          touchers.resize(buffers.size());
+        }
+        buffer_of[out] = buffer_of[whole];
+        std::vector<int>& t = touchers[static_cast<std::size_t>(buffer_of[whole])];
+        if (order && (t.empty() || t.back() != s)) t.push_back(s);
+        continue;
+      }
       int joined = -1;
       if (o == 0 && b.alias_input >= 0) {
         joined = buffer_of[step.inputs[static_cast<std::size_t>(b.alias_input)]];
@@ -551,7 +621,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
   std::vector<int> scratch_buffer(static_cast<std::size_t>(end_step), -1);  // index into lifetimes
   int64_t workspace = 0;
   for (int s = 0; s < end_step; ++s) {
-    const int64_t scratch = bound[s].run ? bound[s].workspace_bytes : 0;
+    const int64_t scratch = bound[s].run && !copies_nothing(s) ? bound[s].workspace_bytes : 0;
     if (!order) {
       workspace = std::max(workspace, (scratch + 63) / 64 * 64);
     } else if (scratch > 0) {
@@ -564,7 +634,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
 
   std::vector<int> plan_step(static_cast<std::size_t>(end_step), -1);
   for (int s = 0; s < end_step; ++s) {
-    if (!bound[s].run) continue;
+    if (!bound[s].run || copies_nothing(s)) continue;
     const CompiledStep& step = steps_[s];
     plan_step[s] = static_cast<int>(plan->steps.size());
     const int64_t scratch_at = scratch_buffer[s] >= 0 ? layout.offsets[scratch_buffer[s]] : 0;  // made absolute below
@@ -601,6 +671,7 @@ std::shared_ptr<const Plan> Executor::Build(std::span<const Tensor> inputs, std:
     if (buf.place == Plan::Place::kInput || buf.place == Plan::Place::kConstant) w.index = buf.index;
     if (buf.place == Plan::Place::kOutput) w.index = buf.output;
     if (buf.place == Plan::Place::kArena) w.offset = plan->buffers_offset + arena_offset[buffer_of[s]];
+    if (buf.place == Plan::Place::kArena || buf.place == Plan::Place::kOutput) w.offset += slice_offset[s];
   }
   plan->slot_shapes = std::move(shapes);
   plan->slot_types = std::move(types);
@@ -730,7 +801,7 @@ void Executor::Execute(const Plan& plan, std::span<const Tensor> inputs, void* c
       case Plan::Place::kConstant: ptrs[s] = const_cast<void*>(constants_[static_cast<std::size_t>(w.index)].raw_data()); break;
       case Plan::Place::kInput: ptrs[s] = const_cast<void*>(inputs[static_cast<std::size_t>(w.index)].raw_data()); break;
       case Plan::Place::kArena: ptrs[s] = arena.data + w.offset; break;
-      case Plan::Place::kOutput: ptrs[s] = output_data[w.index]; break;
+      case Plan::Place::kOutput: ptrs[s] = static_cast<char*>(output_data[w.index]) + w.offset; break;
     }
   }
   for (std::size_t a = 0; a < plan.args.size(); ++a) argv[a] = plan.args[a] < 0 ? nullptr : ptrs[plan.args[a]];

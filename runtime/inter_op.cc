@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 
-#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 namespace axon::runtime {
@@ -154,23 +153,21 @@ class GraphRun {
 
 void RunStepGraph(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn) {
   std::copy(graph.num_predecessors.begin(), graph.num_predecessors.end(), counters);
-  tbb::this_task_arena::isolate([&] {
-    tbb::task_group tasks;
-    const GraphRun run(graph, counters, fn, tasks);
-    int last_root = -1;
-    for (std::size_t k = 0; k < graph.size(); ++k) {
-      if (graph.num_predecessors[k] != 0) continue;
-      if (last_root >= 0) tasks.run([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
-      last_root = static_cast<int>(k);
-    }
-    // The last root runs on this thread; run_and_wait returns once every task is done, and
-    // rethrows the first exception any of them threw.
-    if (last_root >= 0) {
-      tasks.run_and_wait([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
-    } else {
-      tasks.wait();
-    }
-  });
+  tbb::task_group tasks;
+  const GraphRun run(graph, counters, fn, tasks);
+  int last_root = -1;
+  for (std::size_t k = 0; k < graph.size(); ++k) {
+    if (graph.num_predecessors[k] != 0) continue;
+    if (last_root >= 0) tasks.run([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
+    last_root = static_cast<int>(k);
+  }
+  // The last root runs on this thread; run_and_wait returns once every task is done, and
+  // rethrows the first exception any of them threw.
+  if (last_root >= 0) {
+    tasks.run_and_wait([&run, root = static_cast<uint32_t>(last_root)] { run.Go(root); });
+  } else {
+    tasks.wait();
+  }
 }
 
 }  // namespace axon::runtime

@@ -68,7 +68,10 @@ StepGraph MakeStepGraph(const std::vector<std::vector<int>>& preds, const std::v
 // Runs fn(k) for every step of `graph`, each once its predecessors are done, as TBB tasks of the
 // current task arena, returning when all are done; the first exception thrown is rethrown here
 // (steps that depended on the failed one never start). counters: graph.size() ints of scratch.
-// Isolated: a thread waiting here runs only these steps, never another run's.
+// Not isolated: the calling thread, once out of steps, helps with the blocks of a step another
+// thread is running (its ParallelFor is an isolated region of its own, which a thread waiting in
+// an enclosing isolated region could never enter). It may also take a step of another run of the
+// same session: that run's arena is its own, and this thread is inside no kernel while it waits.
 void RunStepGraph(const StepGraph& graph, int32_t* counters, FunctionRef<void(std::size_t)> fn);
 
 }  // namespace axon::runtime

@@ -28,7 +28,7 @@ struct Plan {
   struct Where {
     Place place = Place::kNone;
     int32_t index = -1;   // slot of the constant, input index, or output index
-    int64_t offset = 0;   // bytes into the arena (kArena)
+    int64_t offset = 0;   // bytes into the arena (kArena), or into the output (kOutput: a Concat's slice)
   };
   std::vector<Where> slots;  // per value slot
   // Per value slot, as planned: what tools (axon profile) show of a step's inputs; runs never read them.

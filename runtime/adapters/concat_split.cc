@@ -12,9 +12,9 @@ AXON_ADAPTER(Concat, [](const BindContext& b) {
   const auto axis = static_cast<std::size_t>(graph::NormalizeAxis(b.attrs().Int("axis"), rank).value());  // checked by the schema
   std::vector<std::vector<int64_t>> parts;
   for (std::size_t i = 0; i < b.NumInputs(); ++i) parts.push_back(b.InShape(i));
-  return BoundStep{.run = [layout = kernels::MakeConcatLayout(parts, axis, DTypeSize(b.OutType(0)))](const StepArgs& a) {
-    kernels::ConcatCopy(layout, a.in, a.out[0]);
-  }};
+  const kernels::ConcatLayout layout = kernels::MakeConcatLayout(parts, axis, DTypeSize(b.OutType(0)));
+  return BoundStep{.run = [layout](const StepArgs& a) { kernels::ConcatCopy(layout, a.in, a.out[0]); },
+                   .joins_inputs = layout.outer == 1};
 });
 
 AXON_ADAPTER(Split, [](const BindContext& b) {

@@ -16,6 +16,7 @@
 #include "graph/builder.h"
 #include "runtime/executor.h"
 #include "runtime/inter_op.h"
+#include "runtime/parallel.h"
 #include "runtime/session_factory.h"
 
 namespace axon {
@@ -160,6 +161,34 @@ TEST_CASE("a step starts when its producers finish, not when a level of the plan
                       "step 0 failed");
   });
   CHECK(ran_after == 0);
+}
+
+TEST_CASE("the thread that runs a step graph, out of steps, helps with another step's blocks", "[runtime][interop]") {
+  // Two roots: 1 runs on the calling thread and returns once 0 has started on the other thread;
+  // 0's ParallelFor then holds its first block until another thread has run one of its blocks.
+  // Only the caller is free to: if its wait were an isolated region, it could never enter 0's.
+  if (tbb::info::default_concurrency() < 2) return;  // one core: no second thread to run step 0
+  const runtime::StepGraph g = runtime::MakeStepGraph({{}, {}}, {0, 1}, {true, true});
+  std::vector<int32_t> counters(g.size());
+  tbb::task_arena arena(2);
+  std::atomic<int> caller{-1}, owner{-1}, helper{-1};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);  // for all the waits
+  auto wait_until = [&](auto done) {
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  };
+  arena.execute([&] {
+    caller = runtime::ThreadIndex();
+    runtime::RunStepGraph(g, counters.data(), [&](std::size_t k) {
+      if (k == 1) return wait_until([&] { return owner >= 0; });
+      owner = runtime::ThreadIndex();
+      runtime::ParallelFor(64, 1, [&](int64_t, int64_t) {
+        if (runtime::ThreadIndex() != owner) helper = runtime::ThreadIndex();
+        wait_until([&] { return helper >= 0; });
+      });
+    });
+  });
+  REQUIRE(owner != caller);  // else the worker never came, and nothing was tested
+  CHECK(helper == caller);
 }
 
 TEST_CASE("concurrent branches give the serial plan's bits, on 1, 2 and 4 threads", "[runtime][interop]") {
