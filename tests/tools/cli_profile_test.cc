@@ -277,3 +277,25 @@ TEST_CASE("profile and bench take --disable-pass, as run does, and say what they
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("bench and profile: a --dim that a given input contradicts, and a made-up input too large, are named",
+          "[cli][profile][bench]") {
+  const fs::path dir = TempDir("bench_dims");
+  WriteBranches(dir / "m.axon");
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), Filled({3, 32}, 1.0f));
+  for (const std::string command : {"bench", "profile"}) {
+    INFO(command);
+    // The input binds batch=3: a --dim that agrees is fine, one that does not would go unheard.
+    CHECK(Axon(command + " m.axon -i x=x.npy --dim batch=3 --runs 1", dir).code == 0);
+    const Result clash = Axon(command + " m.axon -i x=x.npy --dim batch=5 --runs 1", dir);
+    CHECK(clash.code == 1);
+    CHECK(clash.out.empty());
+    CHECK(clash.err == "axon " + command + ": --dim batch=5 contradicts input 'x' (f32[3,32], so batch=3) (see axon " +
+                           command + " --help)\n");
+    // 2^62 rows of 32 floats overflow any size: the message says which input it was making.
+    const Result huge = Axon(command + " m.axon --dim batch=4611686018427387904 --runs 1", dir);
+    CHECK(huge.code == 1);
+    CHECK(huge.err.rfind("axon " + command + ": cannot make up input 'x' (x: f32[batch,32]): ", 0) == 0);
+  }
+  fs::remove_all(dir);
+}
