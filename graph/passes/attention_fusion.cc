@@ -1,5 +1,7 @@
 #include "graph/passes/attention_fusion.h"
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "graph/passes/pass_util.h"
@@ -87,6 +89,57 @@ std::optional<Match> MatchAt(const GraphEditor& e, std::size_t softmax) {
   return m;
 }
 
+// A rank-3 Transpose whose perm FusedAttention can read or write through in place (see
+// graph/ops/attention.cc: the last dim stays in the last two, or last for the output).
+std::optional<std::vector<int64_t>> FoldablePerm(const Graph& g, const Node& t, bool output) {
+  if (t.op_type != "Transpose") return std::nullopt;
+  const std::optional<Shape> in = ShapeOf(g, t.inputs[0]);
+  const auto it = t.attrs.find("perm");
+  if (!in || in->rank() != 3 || it == t.attrs.end()) return std::nullopt;
+  const auto& perm = std::get<std::vector<int64_t>>(it->second);
+  if (perm.size() != 3 || !(perm[2] == 2 || (!output && perm[1] == 2))) return std::nullopt;
+  return perm;
+}
+
+// The Transposes that split the heads before attention and merge them after (Q, K and V to
+// [B·H, L, d], Kt to [B·H, d, S], Y back to [L, B·H, d]) are folded into the FusedAttention as
+// strides: four copies of activations fewer, each a memory-bound step that two threads hardly
+// speed up. Only a Transpose read by the attention alone goes; each operand's bits are as before.
+bool FoldTransposes(Graph& graph) {
+  GraphEditor e(graph);
+  PatternClaims claims(graph);
+  const char* perms[3] = {"q_perm", "kt_perm", "v_perm"};
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (graph.nodes[n].op_type != "FusedAttention") continue;
+    std::vector<std::size_t> removed;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Node& fused = graph.nodes[n];
+      const Node* t = e.Producer(fused.inputs[i]);
+      if (!t || fused.attrs.count(perms[i]) || SoleConsumer(e, fused.inputs[i]) != n) continue;
+      const auto perm = FoldablePerm(graph, *t, false);
+      const auto index = static_cast<std::size_t>(t - graph.nodes.data());
+      if (!perm || claims.Taken(index)) continue;
+      removed.push_back(index);
+      graph.nodes[n].attrs[perms[i]] = *perm;
+      graph.nodes[n].inputs[i] = t->inputs[0];
+    }
+    Node& fused = graph.nodes[n];
+    if (const auto t = SoleConsumerOp(e, fused.outputs[0], "Transpose"); t && !fused.attrs.count("y_perm") && !claims.Taken(*t)) {
+      Node& transpose = graph.nodes[*t];
+      if (const auto perm = FoldablePerm(graph, transpose, true)) {
+        removed.push_back(*t);
+        fused.attrs["y_perm"] = *perm;
+        // The attention takes over the Transpose's output; the Transpose, now reading a value
+        // defined before the attention and writing the old one, nobody reads, goes.
+        std::swap(fused.outputs[0], transpose.outputs[0]);
+        transpose.inputs[0] = fused.inputs[0];
+      }
+    }
+    if (!removed.empty()) claims.Claim(n, removed);
+  }
+  return claims.Commit(e);
+}
+
 }  // namespace
 
 bool AttentionFusion::Run(Graph& graph) {
@@ -104,7 +157,8 @@ bool AttentionFusion::Run(Graph& graph) {
     fused.attrs = {{"scale", m->scale}};
     claims.Claim(m->last, m->removed);
   }
-  return claims.Commit(e);
+  const bool fused = claims.Commit(e);
+  return FoldTransposes(graph) || fused;
 }
 
 }  // namespace axon::graph

@@ -9,6 +9,15 @@
 
 namespace axon::kernels {
 
+// Where element (slice b, row i, column j) of an operand lies: b·batch + i·row + j·col floats from
+// its start, so that a transposed view of a tensor (a Transpose that attention-fusion folded in)
+// is read in place. One of row and col must be 1 for an input (op(X) or its transpose is then a
+// plain GEMM operand), col must be 1 for Y. All 0: packed row-major, as the shape says.
+struct AttentionStrides {
+  int64_t batch = 0, row = 0, col = 0;
+  bool Packed() const { return batch == 0 && row == 0 && col == 0; }
+};
+
 struct AttentionShape {
   int64_t batch = 0;    // independent slices (batch × heads)
   int64_t rows = 0;     // L: queries
@@ -21,6 +30,7 @@ struct AttentionShape {
   const int64_t* q_slice = nullptr;
   const int64_t* kt_slice = nullptr;
   const int64_t* v_slice = nullptr;
+  AttentionStrides q_strides{}, kt_strides{}, v_strides{}, y_strides{};
 };
 
 inline constexpr int64_t kAttentionRowBlock = 32;
@@ -31,7 +41,7 @@ inline constexpr int64_t kAttentionRowBlock = 32;
 std::size_t AttentionWorkspaceBytes(const AttentionShape& shape, int threads);
 
 // q: [batch, L, d]; kt: [batch, d, S] (slices picked by q_slice ... when set) (K already transposed, as exporters write it); v: [batch,
-// S, dv]; y: [batch, L, dv], which must not overlap the inputs. workspace: AttentionWorkspaceBytes(shape,
+// S, dv]; y: [batch, L, dv], which must not overlap the inputs; each laid out as its strides say. workspace: AttentionWorkspaceBytes(shape,
 // threads) bytes, 64-byte aligned (a session's plan brings it, within its memory limit); null:
 // per-thread buffers kept between calls (direct calls: tests, benchmarks).
 void AttentionF32(const AttentionShape& shape, const float* q, const float* kt, const float* v, float* y,
