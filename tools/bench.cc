@@ -17,7 +17,7 @@ namespace axon::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: axon bench MODEL [-i NAME=FILE.npy ...] [--dim NAME=V ...] [--threads N] [--runs N]
-                  [--warmup N] [--opt-level N] [--json]
+                  [--warmup N] [--opt-level N] [--disable-pass NAME ...] [--json]
 
 Runs MODEL (.axon, or ONNX: recognized by content) WARMUP times (the first plans it), then RUNS
 times, and prints the latency of one run (min, median, p90, max, mean) and the throughput in runs
@@ -33,18 +33,17 @@ options:
   --threads N             worker threads (default and most: one per core)
   --runs N                timed runs (default 50)
   --warmup N              untimed runs first (default 5, at least 1: the first one plans)
-  --opt-level N           graph optimization level, 0 to the highest (default: the session's)
   --json                  also print the figures as one JSON object, on the last line: model,
                           threads, opt_level, runs, warmup, min_ms, median_ms, p90_ms, max_ms,
-                          mean_ms, runs_per_s, first_run_ms
-)";
+                          mean_ms, runs_per_s, first_run_ms, disabled_passes (a list of names)
+)" AXON_PASS_OPTIONS_USAGE;
 
 double MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 int BenchMain(const std::vector<std::string>& argv) {
-  Args args("bench", argv, {"-i", "--dim", "--threads", "--runs", "--warmup", "--opt-level"}, {"--json"},
+  Args args("bench", argv, {"-i", "--dim", "--threads", "--runs", "--warmup", "--opt-level", "--disable-pass"}, {"--json"},
             {{"--input", "-i"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
@@ -54,9 +53,11 @@ int BenchMain(const std::vector<std::string>& argv) {
   // Their sum counts the runs (an int): past INT_MAX it would wrap and time nothing.
   if (int64_t{warmup} + runs > std::numeric_limits<int>::max())
     args.Fail("options --warmup and --runs add up to more than " + std::to_string(std::numeric_limits<int>::max()) + " runs");
-  const int opt_level = ReadOptLevel(args, SessionOptions{}.opt_level);
+  const PassChoice passes = ReadPassOptions(args);
+  const int opt_level = passes.opt_level;
 
-  Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
+  Session session =
+      Session::Load(model_path, {.threads = threads, .opt_level = opt_level, .disabled_passes = passes.disabled});
   std::vector<std::string> made;
   std::vector<Tensor> inputs;
   for (auto& [name, t] : CompleteInputs(args, session, ReadInputs(args, session), made)) inputs.push_back(std::move(t));
@@ -79,19 +80,25 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   const LatencyStats s = Summarize(ms);
   const double per_s = s.total > 0 ? 1e3 * runs / s.total : 0;
-  std::printf("axon bench %s: %d thread%s, opt level %d\n", Escaped(model_path).c_str(), session.threads(),
-              session.threads() == 1 ? "" : "s", opt_level);
+  std::printf("axon bench %s: %d thread%s, opt level %d%s\n", Escaped(model_path).c_str(), session.threads(),
+              session.threads() == 1 ? "" : "s", opt_level, Without(passes.disabled).c_str());
   for (const std::string& line : made) std::printf("made-up input %s\n", Escaped(line).c_str());
   std::printf("warmup: %d runs (the first %.3f ms); timed: %d runs in %.3f ms\n", warmup, first_ms, runs,
               s.total);
   std::printf("latency ms: min %.4f  median %.4f  p90 %.4f  max %.4f  mean %.4f\n", s.min, s.median, s.p90, s.max, s.mean);
   std::printf("throughput: %.2f runs/s\n", per_s);
-  if (args.Flag("--json"))
+  if (args.Flag("--json")) {
+    std::string disabled;
+    for (const std::string& name : passes.disabled) {
+      if (!disabled.empty()) disabled += ',';
+      disabled += JsonString(name);
+    }
     std::printf("{\"model\":%s,\"threads\":%d,\"opt_level\":%d,\"runs\":%d,\"warmup\":%d,\"min_ms\":%s,\"median_ms\":%s,"
-                "\"p90_ms\":%s,\"max_ms\":%s,\"mean_ms\":%s,\"runs_per_s\":%s,\"first_run_ms\":%s}\n",
+                "\"p90_ms\":%s,\"max_ms\":%s,\"mean_ms\":%s,\"runs_per_s\":%s,\"first_run_ms\":%s,\"disabled_passes\":[%s]}\n",
                 JsonString(model_path).c_str(), session.threads(), opt_level, runs, warmup, JsonNumber(s.min).c_str(),
                 JsonNumber(s.median).c_str(), JsonNumber(s.p90).c_str(), JsonNumber(s.max).c_str(),
-                JsonNumber(s.mean).c_str(), JsonNumber(per_s).c_str(), JsonNumber(first_ms).c_str());
+                JsonNumber(s.mean).c_str(), JsonNumber(per_s).c_str(), JsonNumber(first_ms).c_str(), disabled.c_str());
+  }
   return 0;
 }
 

@@ -1,7 +1,9 @@
 // axon: the command-line tool. Dispatches to one subcommand; turns every error into one line on
 // stderr and exit code 1.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -49,12 +51,17 @@ void PrintHelp() {
   for (const Command& c : Commands()) std::printf("  %-10s %s\n", c.name, c.summary);
 }
 
-}  // namespace
-}  // namespace axon::cli
+// stdout is buffered, so a full disk or a closed descriptor shows only when it is flushed: without
+// this check `axon bench M --json > r.json` on a full disk exits 0 and leaves an empty r.json.
+int CheckStdout(int code, const std::string& who) {
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && !std::ferror(stdout)) return code;
+  PrintError(who + ": cannot write to standard output" + (flushed ? std::string() : ": " + std::string(std::strerror(error))));
+  return 1;
+}
 
-int main(int argc, char** argv) {
-  using namespace axon::cli;
-  std::vector<std::string> args(argv + 1, argv + argc);
+int Main(const std::vector<std::string>& args) {
   if (args.size() >= 2 && args[0] == "help") {
     const Command* c = FindCommand(args[1]);
     if (!c) return UnknownCommand(args[1]);
@@ -98,4 +105,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   return UnknownCommand(args[0]);
+}
+
+}  // namespace
+}  // namespace axon::cli
+
+int main(int argc, char** argv) {
+  using namespace axon::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string who = args.empty() || !FindCommand(args[0]) ? "axon" : "axon " + args[0];
+  return CheckStdout(Main(args), who);
 }

@@ -114,12 +114,20 @@ std::vector<NamedTensor> CompleteInputs(const Args& args, const Session& session
   }
   std::map<std::string, const Tensor*> by_name;
   for (const auto& [name, t] : given) by_name[name] = &t;
-  // Symbols a given input binds (unless --dim says otherwise: then the run reports the clash).
+  // Symbols a given input binds. A --dim that says otherwise would be ignored when nothing is made
+  // up from it (the run then times a size the user did not ask for): refused here, naming both.
   for (const TensorInfo& in : session.inputs()) {
     const auto it = by_name.find(in.name);
     if (it == by_name.end() || !in.has_rank || it->second->rank() != static_cast<int64_t>(in.shape.size())) continue;
-    for (std::size_t d = 0; d < in.symbols.size(); ++d)
-      if (!in.symbols[d].empty()) dims.emplace(in.symbols[d], it->second->shape()[d]);
+    for (std::size_t d = 0; d < in.symbols.size(); ++d) {
+      if (in.symbols[d].empty()) continue;
+      const int64_t bound = it->second->shape()[d];
+      const auto [dim, added] = dims.emplace(in.symbols[d], bound);
+      if (!added && dim->second != bound)
+        args.Fail("--dim " + dim->first + "=" + std::to_string(dim->second) + " contradicts input '" + in.name + "' (" +
+                  std::string(DTypeName(it->second->dtype())) + ShapeToString(it->second->shape()) + ", so " +
+                  dim->first + "=" + std::to_string(bound) + ")");
+    }
   }
   std::vector<NamedTensor> inputs;
   std::mt19937 random(0);  // fixed: the same made-up inputs on every run of the tool
@@ -142,7 +150,12 @@ std::vector<NamedTensor> CompleteInputs(const Args& args, const Session& session
       const auto it = symbol.empty() ? dims.end() : dims.find(symbol);
       shape.push_back(it == dims.end() ? 1 : it->second);
     }
-    Tensor t = Tensor::Zeros(in.dtype, shape);  // bounds the size like any tensor: a clear error if too large
+    Tensor t;
+    try {
+      t = Tensor::Zeros(in.dtype, shape);  // bounds the size like any tensor
+    } catch (const Error& e) {
+      throw Error(e.code(), "cannot make up input '" + in.name + "' (" + in.ToString() + "): " + e.what());
+    }
     if (in.dtype == DType::kF32)
       for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = uniform(random);
     made.push_back(in.name + ": " + std::string(DTypeName(in.dtype)) + ShapeToString(shape) +

@@ -32,4 +32,10 @@ PassChoice ReadPassOptions(const Args& args) {
   return c;
 }
 
+std::string Without(const std::vector<std::string>& disabled) {
+  std::string text;
+  for (const std::string& name : disabled) text += (text.empty() ? ", without " : ", ") + name;
+  return text;
+}
+
 }  // namespace axon::cli

@@ -1,5 +1,5 @@
-// --opt-level and --disable-pass, which every command that loads a model (run, inspect, verify)
-// takes alike.
+// --opt-level and --disable-pass, which every command that loads a model (run, inspect, verify,
+// profile, bench) takes alike.
 #pragma once
 
 #include <string>
@@ -28,5 +28,7 @@ struct PassChoice {
 int ReadOptLevel(const Args& args, int fallback);
 // --opt-level and --disable-pass; refuses a name that is no pass at any level.
 PassChoice ReadPassOptions(const Args& args);
+// ", without NAME, NAME" for a heading that states the opt level; "" when no pass is disabled.
+std::string Without(const std::vector<std::string>& disabled);
 
 }  // namespace axon::cli

@@ -24,7 +24,7 @@ namespace axon::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: axon profile MODEL [-i NAME=FILE.npy ...] [--dim NAME=V ...] [--runs N] [--threads N]
-                    [--opt-level N] [--trace FILE.json]
+                    [--opt-level N] [--disable-pass NAME ...] [--trace FILE.json]
 
 Runs MODEL (.axon, or ONNX: recognized by content) once to plan it, then N more times timing
 every node, and prints one line per node, slowest first: its median time over the runs, its share
@@ -41,10 +41,9 @@ options:
   --dim NAME=V            size of symbolic dim NAME for made-up inputs (repeatable)
   --runs N                timed runs (default 10)
   --threads N             worker threads (default and most: one per core)
-  --opt-level N           graph optimization level, 0 to the highest (default: the session's)
   --trace FILE.json       also write a Chrome trace (chrome://tracing, ui.perfetto.dev): one
                           event per node per run, on the thread that ran it; written atomically
-)";
+)" AXON_PASS_OPTIONS_USAGE;
 
 // What a plan step is, for the table and the trace: the same for every run.
 struct StepInfo {
@@ -129,12 +128,12 @@ std::string TraceJson(const std::string& model, const std::vector<StepInfo>& inf
 }
 
 int ProfileMain(const std::vector<std::string>& argv) {
-  Args args("profile", argv, {"-i", "--dim", "--runs", "--threads", "--opt-level", "--trace"}, {}, {{"--input", "-i"}});
+  Args args("profile", argv, {"-i", "--dim", "--runs", "--threads", "--opt-level", "--disable-pass", "--trace"}, {}, {{"--input", "-i"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int runs = args.IntValue("--runs", 10, 1);
   const int threads = args.IntValue("--threads", 0, 1);
-  const int opt_level = ReadOptLevel(args, SessionOptions{}.opt_level);
+  const PassChoice passes = ReadPassOptions(args);
   const std::optional<std::string> trace_path = args.Value("--trace");
 
   // A trace that cannot be written fails before the runs, not after them.
@@ -158,7 +157,8 @@ int ProfileMain(const std::vector<std::string>& argv) {
       if (std::filesystem::equivalent(path, file, ec))
         throw Error(ErrorCode::kInvalidArgument, *trace_path + ": cannot write the trace over " + what + " this run reads");
   }
-  Session session = Session::Load(model_path, {.threads = threads, .opt_level = opt_level});
+  Session session =
+      Session::Load(model_path, {.threads = threads, .opt_level = passes.opt_level, .disabled_passes = passes.disabled});
   std::vector<std::string> made;
   const std::vector<NamedTensor> inputs = CompleteInputs(args, session, ReadInputs(args, session), made);
   const graph::Graph& g = detail::SessionFactory::GraphOf(session);
@@ -204,8 +204,8 @@ int ProfileMain(const std::vector<std::string>& argv) {
     batch.Commit();
   }
   const LatencyStats wall = Summarize(wall_ms);
-  std::printf("axon profile %s: %d runs, %d thread%s, opt level %d\n", Escaped(model_path).c_str(), runs,
-              session.threads(), session.threads() == 1 ? "" : "s", opt_level);
+  std::printf("axon profile %s: %d runs, %d thread%s, opt level %d%s\n", Escaped(model_path).c_str(), runs,
+              session.threads(), session.threads() == 1 ? "" : "s", passes.opt_level, Without(passes.disabled).c_str());
   for (const std::string& line : made) std::printf("made-up input %s\n", Escaped(line).c_str());
   std::printf("run time: median %.3f ms, min %.3f ms; node times add up to %.3f ms per run\n\n", wall.median, wall.min,
               total_ms);

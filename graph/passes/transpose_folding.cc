@@ -69,8 +69,15 @@ bool FoldDoubleTranspose(GraphEditor& e, std::size_t n) {
   }
   const std::string out = node.outputs[0];
   if (identity) {
-    // A public output can take the name of a private node output only (see ReplaceAllUses).
-    if (e.IsGraphOutput(out) && (!e.Producer(inner->input) || e.IsGraphOutput(inner->input))) return false;
+    // A public output can take the name of a private node output only (see ReplaceAllUses). When
+    // it cannot (the pair maps a graph input, or another output, to an output), one copy is still
+    // cheaper than two permuting passes: the outer Transpose becomes an Identity of the source.
+    if (e.IsGraphOutput(out) && (!e.Producer(inner->input) || e.IsGraphOutput(inner->input))) {
+      graph.nodes[n].op_type = "Identity";
+      graph.nodes[n].attrs.clear();
+      e.SetInput(n, 0, inner->input);
+      return true;
+    }
     e.ReplaceAllUses(out, inner->input);
     return true;
   }

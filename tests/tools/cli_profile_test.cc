@@ -243,3 +243,59 @@ TEST_CASE("profile names the ops a fused node covers: residual Add, activation, 
   CHECK(p.out.find("FusedAttention [MatMul+Softmax+MatMul]") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("profile and bench take --disable-pass, as run does, and say what they left out", "[cli][profile][bench]") {
+  const fs::path dir = TempDir("profile_disable");
+  WriteBranches(dir / "m.axon");
+  // At level 2 Gemm + Relu is one FusedGemm; without the epilogue fusion the Gemm is a plain one.
+  const Result fused = Axon("profile m.axon --runs 1 --threads 1", dir);
+  REQUIRE(fused.code == 0);
+  CHECK(fused.out.find("FusedGemm [Gemm+Relu]") != std::string::npos);
+  const Result apart = Axon("profile m.axon --runs 1 --threads 1 --disable-pass gemm-epilogue-fusion", dir);
+  REQUIRE(apart.code == 0);
+  CHECK(apart.out.find("opt level 2, without gemm-epilogue-fusion\n") != std::string::npos);
+  CHECK(apart.out.find("FusedGemm") == std::string::npos);
+  CHECK(apart.out.find("Gemm           left_fc  ") != std::string::npos);
+
+  const Result bench = Axon("bench m.axon --runs 1 --warmup 1 --disable-pass gemm-epilogue-fusion --disable-pass "
+                            "elementwise-fusion --json", dir);
+  REQUIRE(bench.code == 0);
+  CHECK(bench.out.find("opt level 2, without gemm-epilogue-fusion, elementwise-fusion\n") != std::string::npos);
+  const Json j = JsonReader::Parse(LastLine(bench.out));
+  REQUIRE(j["disabled_passes"].kind == Json::Kind::kArray);
+  REQUIRE(j["disabled_passes"].array.size() == 2);
+  CHECK(j["disabled_passes"].array[0].string == "gemm-epilogue-fusion");
+  CHECK(j["disabled_passes"].array[1].string == "elementwise-fusion");
+  CHECK(JsonReader::Parse(LastLine(Axon("bench m.axon --runs 1 --warmup 1 --json", dir).out))["disabled_passes"].array.empty());
+
+  // A misspelt pass fails before anything runs, listing the names, for both.
+  for (const std::string command : {"profile", "bench"}) {
+    const Result bad = Axon(command + " m.axon --runs 1 --disable-pass gemm-epilogue", dir);
+    CHECK(bad.code == 1);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.rfind("axon " + command + ": unknown pass 'gemm-epilogue'; the passes are: ", 0) == 0);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bench and profile: a --dim that a given input contradicts, and a made-up input too large, are named",
+          "[cli][profile][bench]") {
+  const fs::path dir = TempDir("bench_dims");
+  WriteBranches(dir / "m.axon");
+  axon::formats::WriteNpyFile((dir / "x.npy").string(), Filled({3, 32}, 1.0f));
+  for (const std::string command : {"bench", "profile"}) {
+    INFO(command);
+    // The input binds batch=3: a --dim that agrees is fine, one that does not would go unheard.
+    CHECK(Axon(command + " m.axon -i x=x.npy --dim batch=3 --runs 1", dir).code == 0);
+    const Result clash = Axon(command + " m.axon -i x=x.npy --dim batch=5 --runs 1", dir);
+    CHECK(clash.code == 1);
+    CHECK(clash.out.empty());
+    CHECK(clash.err == "axon " + command + ": --dim batch=5 contradicts input 'x' (f32[3,32], so batch=3) (see axon " +
+                           command + " --help)\n");
+    // 2^62 rows of 32 floats overflow any size: the message says which input it was making.
+    const Result huge = Axon(command + " m.axon --dim batch=4611686018427387904 --runs 1", dir);
+    CHECK(huge.code == 1);
+    CHECK(huge.err.rfind("axon " + command + ": cannot make up input 'x' (x: f32[batch,32]): ", 0) == 0);
+  }
+  fs::remove_all(dir);
+}

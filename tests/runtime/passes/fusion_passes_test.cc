@@ -175,6 +175,21 @@ TEST_CASE("transpose-folding moves Transposes into GEMM flags and cancels pairs"
   }
 }
 
+TEST_CASE("transpose-folding: a cancelling pair from a graph input to a graph output becomes one Identity",
+          "[passes][transpose-folding]") {
+  graph::GraphBuilder b("transpose_pair_to_output");
+  auto z = b.Input("z", DType::kF32, Shape({2, 3, 4}));
+  auto once = b.Op("Transpose", {z}, {{"perm", Ints{1, 2, 0}}});
+  b.Output(b.Op("Transpose", {once}, {{"perm", Ints{2, 0, 1}}}), "same");
+  const Optimized r = OptimizeAndCompare(b.Build(), {{"z", RandomTensor({2, 3, 4}, 3)}});
+  CHECK(r.difference == 0);
+  // The output cannot be renamed to the input z, so a copy stays: one node, not two Transposes.
+  REQUIRE(r.graph.nodes.size() == 1);
+  CHECK(r.graph.nodes[0].op_type == "Identity");
+  CHECK(r.graph.nodes[0].inputs == std::vector<std::string>{"z"});
+  CHECK(r.graph.nodes[0].attrs.empty());
+}
+
 TEST_CASE("elementwise-fusion runs an 8-op chain with broadcast operands as one node", "[passes][elementwise-fusion]") {
   graph::GraphBuilder b("chain");
   auto x = b.Input("x", DType::kF32, Shape({Dim::Symbol("n"), 100}));

@@ -264,7 +264,13 @@ graph::Graph AttentionGraph(const char* scaling) {
   std::string scaled = q;
   if (std::string(scaling) == "div") scaled = b.Op("Div", {q, b.Weight("sqrt_d", Scalar(2.828427f))});
   if (std::string(scaling) == "mul") scaled = b.Op("Mul", {b.Weight("rsqrt_d", Scalar(0.35355338f)), q});
-  auto p = b.Op("Softmax", {b.Op("MatMul", {scaled, kt})}, {{"axis", int64_t{-1}}});
+  if (std::string(scaling) == "both") scaled = b.Op("Div", {q, b.Weight("sqrt_d", Scalar(2.828427f))});
+  std::string scores = b.Op("MatMul", {scaled, kt});
+  // Attention as written by hand and exported: the scores scaled, (Q·Kt)/√d.
+  if (std::string(scaling) == "scores-div" || std::string(scaling) == "both")
+    scores = b.Op("Div", {scores, b.Weight("scores_sqrt_d", Scalar(2.828427f))});
+  if (std::string(scaling) == "scores-mul") scores = b.Op("Mul", {scores, b.Weight("scores_rsqrt_d", Scalar(0.35355338f))});
+  auto p = b.Op("Softmax", {scores}, {{"axis", int64_t{-1}}});
   b.Output(b.Op("MatMul", {p, v}), "y");
   return b.Build();
 }
@@ -275,7 +281,7 @@ TEST_CASE("attention-fusion turns Softmax(Q·Kt/√d)·V into one FusedAttention
   const std::vector<NamedTensor> in = {{"q", RandomTensor({3, 10, 8}, 31)},
                                        {"kt", RandomTensor({3, 8, 12}, 32)},
                                        {"v", RandomTensor({3, 12, 6}, 33)}};
-  for (const char* scaling : {"div", "mul", "none"}) {
+  for (const char* scaling : {"div", "mul", "none", "scores-div", "scores-mul", "both"}) {
     INFO(scaling);
     const graph::Graph g = AttentionGraph(scaling);
     const Optimized r = OptimizeAndCompare(g, in);
@@ -286,7 +292,8 @@ TEST_CASE("attention-fusion turns Softmax(Q·Kt/√d)·V into one FusedAttention
     CHECK(fused.inputs == std::vector<std::string>{"q", "kt", "v"});
     CHECK(fused.outputs[0] == "y");
     const float scale = std::get<float>(fused.attrs.at("scale"));
-    CHECK(scale == Approx(std::string(scaling) == "none" ? 1.0 : 1 / std::sqrt(8.0)).epsilon(1e-6));
+    const double expected = std::string(scaling) == "none" ? 1.0 : std::string(scaling) == "both" ? 1 / 8.0 : 1 / std::sqrt(8.0);
+    CHECK(scale == Approx(expected).epsilon(1e-6));
     CHECK(OptimizeAndCompare(g, in, 2, {.disabled_passes = {"attention-fusion"}}).graph.nodes.size() == g.nodes.size());
   }
   // Softmax over another axis is not attention; nor are probabilities read twice.
@@ -299,6 +306,10 @@ TEST_CASE("attention-fusion turns Softmax(Q·Kt/√d)·V into one FusedAttention
   auto p2 = b.Op("Softmax", {b.Op("MatMul", {q, kt})});
   b.Output(b.Op("MatMul", {p2, v}), "y2");
   b.Output(p2, "p2");
+  // Nor are scaled scores read elsewhere: the scaling must stay, and so the pattern.
+  auto scaled_scores = b.Op("Div", {b.Op("MatMul", {q, kt}), b.Weight("sqrt_d", Scalar(2.828427f))});
+  b.Output(b.Op("MatMul", {b.Op("Softmax", {scaled_scores}), v}), "y3");
+  b.Output(scaled_scores, "scores");
   const Optimized kept = OptimizeAndCompare(b.Build(), in);
   CHECK(kept.difference == 0);
   CHECK(CountOps(kept.graph, "FusedAttention") == 0);
