@@ -151,7 +151,7 @@ int64_t Args::BytesValue(const std::string& option, int64_t fallback) const {
   try {
     std::size_t used = 0;
     const long long n = std::stoll(digits, &used);
-    if (used == digits.size() && !digits.empty() && digits[0] != '-' && digits[0] != '+' && n > 0 &&
+    if (used == digits.size() && StartsLikeNumber(digits, false) && digits[0] != '-' && n > 0 &&
         n <= (std::numeric_limits<int64_t>::max() >> shift))
       return static_cast<int64_t>(n) << shift;
   } catch (const std::exception&) {
