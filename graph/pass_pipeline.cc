@@ -110,7 +110,15 @@ std::string PipelineReport::ToString() const {
     }
     out += line;
   }
-  std::snprintf(line, sizeof line, "%zu -> %zu nodes in %d round%s\n", nodes_before, nodes_after, rounds, rounds == 1 ? "" : "s");
+  int ran = 0;
+  for (const PassStats& p : passes) ran += p.runs;
+  // An empty round (opt level 0, every pass disabled) is no round: saying "in 1 round" would
+  // claim work that was not done.
+  if (ran == 0)
+    std::snprintf(line, sizeof line, "no pass ran: %zu node%s, unchanged\n", nodes_before, nodes_before == 1 ? "" : "s");
+  else
+    std::snprintf(line, sizeof line, "%zu -> %zu nodes in %d round%s\n", nodes_before, nodes_after, rounds,
+                  rounds == 1 ? "" : "s");
   return out + line;
 }
 

@@ -152,10 +152,22 @@ Node& GraphEditor::AddNode(const std::string& op_type, std::vector<std::string> 
 
 Node& GraphEditor::AddNode(Node node) {
   EnsureIndex();
-  if (node.name.empty() || used_names_.count(node.name)) Refuse("cannot add a node named " + Quote(node.name) + ": the name is taken or empty");
+  // Node and value names are separate namespaces (as in ONNX; the verifier only wants node names
+  // unique among nodes): a node may be named like a value, its own output say. A name taken only
+  // in the other namespace is free; one a removed node or value had, or UniqueName handed out,
+  // stays taken.
+  const auto is_value = [&](const std::string& name) { return sources_.count(name) || outputs_.count(name); };
+  const auto taken_as_node = [&](const std::string& name) {
+    return node_names_.count(name) || (used_names_.count(name) && !is_value(name));
+  };
+  const auto taken_as_value = [&](const std::string& name) {
+    return is_value(name) || (used_names_.count(name) && !node_names_.count(name));
+  };
+  if (node.name.empty() || taken_as_node(node.name))
+    Refuse("cannot add a node named " + Quote(node.name) + ": the name is taken or empty");
   std::unordered_set<std::string> outs;
   for (const std::string& out : node.outputs)
-    if (out.empty() || used_names_.count(out) || !outs.insert(out).second)
+    if (out.empty() || taken_as_value(out) || !outs.insert(out).second)
       Refuse("cannot add " + node.Describe() + ": output name " + Quote(out) + " is taken or empty");
   for (const std::string& in : node.inputs)
     if (!in.empty()) RequireDefined(in, node.Describe() + ": input");

@@ -15,6 +15,15 @@ std::string Number(double x) {
   return buf;
 }
 
+// std::sto* skip leading white space and take a '+': " 5" and "+5" would pass as 5, which the
+// other number options (sizes) refuse. A number starts with a digit, or a '-' (or '.') then one.
+bool StartsLikeNumber(const std::string& v, bool fraction) {
+  auto starts = [&](std::size_t i) {
+    return i < v.size() && ((v[i] >= '0' && v[i] <= '9') || (fraction && v[i] == '.'));
+  };
+  return starts(0) || (!v.empty() && v[0] == '-' && starts(1));
+}
+
 }  // namespace
 
 Args::Args(std::string command, const std::vector<std::string>& args, std::set<std::string> value_options,
@@ -90,7 +99,7 @@ int Args::IntValue(const std::string& option, int fallback, int min_value) const
   try {
     std::size_t used = 0;
     const int n = std::stoi(*v, &used);
-    if (used == v->size() && n >= min_value) return n;
+    if (used == v->size() && StartsLikeNumber(*v, false) && n >= min_value) return n;
   } catch (const std::exception&) {
   }
   // The upper bound is int's, but the user cannot guess it: say it.
@@ -117,7 +126,7 @@ double Args::DoubleValue(const std::string& option, double fallback, double min_
   try {
     std::size_t used = 0;
     const double x = std::stod(*v, &used);
-    if (used == v->size() && std::isfinite(x) && x >= min_value && x <= max_value) return x;
+    if (used == v->size() && StartsLikeNumber(*v, true) && std::isfinite(x) && x >= min_value && x <= max_value) return x;
   } catch (const std::exception&) {
   }
   std::string range = "a number >= " + Number(min_value);
@@ -142,7 +151,7 @@ int64_t Args::BytesValue(const std::string& option, int64_t fallback) const {
   try {
     std::size_t used = 0;
     const long long n = std::stoll(digits, &used);
-    if (used == digits.size() && !digits.empty() && digits[0] != '-' && digits[0] != '+' && n > 0 &&
+    if (used == digits.size() && StartsLikeNumber(digits, false) && digits[0] != '-' && n > 0 &&
         n <= (std::numeric_limits<int64_t>::max() >> shift))
       return static_cast<int64_t>(n) << shift;
   } catch (const std::exception&) {

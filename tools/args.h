@@ -10,6 +10,13 @@
 #include <string>
 #include <vector>
 
+// --memory-limit, read with Args::BytesValue into SessionOptions::memory_limit_bytes by every
+// command that runs a model (run, profile, bench): one wording for all of them.
+#define AXON_MEMORY_LIMIT_USAGE                                                                          \
+  "  --memory-limit SIZE     most memory the run may hold for intermediates, scratch and outputs,\n"    \
+  "                          in bytes or with K, M, G (default: half of this machine's memory);\n"      \
+  "                          a model or inputs that need more fail naming the node\n"
+
 namespace axon::cli {
 
 class Args {

@@ -17,7 +17,7 @@ namespace axon::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: axon bench MODEL [-i NAME=FILE.npy ...] [--dim NAME=V ...] [--threads N] [--runs N]
-                  [--warmup N] [--opt-level N] [--disable-pass NAME ...] [--json]
+                  [--warmup N] [--memory-limit SIZE] [--opt-level N] [--disable-pass NAME ...] [--json]
 
 Runs MODEL (.axon, or ONNX: recognized by content) WARMUP times (the first plans it), then RUNS
 times, and prints the latency of one run (min, median, p90, max, mean) and the throughput in runs
@@ -36,28 +36,31 @@ options:
   --json                  also print the figures as one JSON object, on the last line: model,
                           threads, opt_level, runs, warmup, min_ms, median_ms, p90_ms, max_ms,
                           mean_ms, runs_per_s, first_run_ms, disabled_passes (a list of names)
-)" AXON_PASS_OPTIONS_USAGE;
+)" AXON_MEMORY_LIMIT_USAGE AXON_PASS_OPTIONS_USAGE;
 
 double MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 int BenchMain(const std::vector<std::string>& argv) {
-  Args args("bench", argv, {"-i", "--dim", "--threads", "--runs", "--warmup", "--opt-level", "--disable-pass"}, {"--json"},
+  Args args("bench", argv, {"-i", "--dim", "--threads", "--runs", "--warmup", "--memory-limit", "--opt-level", "--disable-pass"}, {"--json"},
             {{"--input", "-i"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int threads = args.IntValue("--threads", 0, 1);
   const int runs = args.IntValue("--runs", 50, 1);
   const int warmup = args.IntValue("--warmup", 5, 1);
+  const int64_t memory_limit = args.BytesValue("--memory-limit", 0);
   // Their sum counts the runs (an int): past INT_MAX it would wrap and time nothing.
   if (int64_t{warmup} + runs > std::numeric_limits<int>::max())
     args.Fail("options --warmup and --runs add up to more than " + std::to_string(std::numeric_limits<int>::max()) + " runs");
   const PassChoice passes = ReadPassOptions(args);
   const int opt_level = passes.opt_level;
 
-  Session session =
-      Session::Load(model_path, {.threads = threads, .opt_level = opt_level, .disabled_passes = passes.disabled});
+  Session session = Session::Load(model_path, {.threads = threads,
+                                               .opt_level = opt_level,
+                                               .memory_limit_bytes = memory_limit,
+                                               .disabled_passes = passes.disabled});
   std::vector<std::string> made;
   std::vector<Tensor> inputs;
   for (auto& [name, t] : CompleteInputs(args, session, ReadInputs(args, session), made)) inputs.push_back(std::move(t));
@@ -80,11 +83,11 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   const LatencyStats s = Summarize(ms);
   const double per_s = s.total > 0 ? 1e3 * runs / s.total : 0;
-  std::printf("axon bench %s: %d thread%s, opt level %d%s\n", Escaped(model_path).c_str(), session.threads(),
-              session.threads() == 1 ? "" : "s", opt_level, Without(passes.disabled).c_str());
+  std::printf("axon bench %s: %s, opt level %d%s\n", Escaped(model_path).c_str(),
+              Counted(session.threads(), "thread").c_str(), opt_level, Without(passes.disabled).c_str());
   for (const std::string& line : made) std::printf("made-up input %s\n", Escaped(line).c_str());
-  std::printf("warmup: %d runs (the first %.3f ms); timed: %d runs in %.3f ms\n", warmup, first_ms, runs,
-              s.total);
+  std::printf("warmup: %s (the first %.3f ms); timed: %s in %.3f ms\n", Counted(warmup, "run").c_str(), first_ms,
+              Counted(runs, "run").c_str(), s.total);
   std::printf("latency ms: min %.4f  median %.4f  p90 %.4f  max %.4f  mean %.4f\n", s.min, s.median, s.p90, s.max, s.mean);
   std::printf("throughput: %.2f runs/s\n", per_s);
   if (args.Flag("--json")) {

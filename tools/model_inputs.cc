@@ -68,7 +68,8 @@ std::map<std::string, int64_t> DimValues(const Args& args) {
       try {
         std::size_t used = 0;
         const long long v = std::stoll(spec.substr(eq + 1), &used);
-        if (used == spec.size() - eq - 1 && v >= 1) value = v;
+        // A digit first: std::stoll would also take " 5" and "+5".
+        if (used == spec.size() - eq - 1 && spec[eq + 1] >= '0' && spec[eq + 1] <= '9' && v >= 1) value = v;
       } catch (const std::exception&) {
       }
     }

@@ -24,7 +24,7 @@ namespace axon::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: axon profile MODEL [-i NAME=FILE.npy ...] [--dim NAME=V ...] [--runs N] [--threads N]
-                    [--opt-level N] [--disable-pass NAME ...] [--trace FILE.json]
+                    [--memory-limit SIZE] [--opt-level N] [--disable-pass NAME ...] [--trace FILE.json]
 
 Runs MODEL (.axon, or ONNX: recognized by content) once to plan it, then N more times timing
 every node, and prints one line per node, slowest first: its median time over the runs, its share
@@ -43,7 +43,7 @@ options:
   --threads N             worker threads (default and most: one per core)
   --trace FILE.json       also write a Chrome trace (chrome://tracing, ui.perfetto.dev): one
                           event per node per run, on the thread that ran it; written atomically
-)" AXON_PASS_OPTIONS_USAGE;
+)" AXON_MEMORY_LIMIT_USAGE AXON_PASS_OPTIONS_USAGE;
 
 // What a plan step is, for the table and the trace: the same for every run.
 struct StepInfo {
@@ -54,8 +54,9 @@ struct StepInfo {
 // The ops a fused node covers, as its fusion pass records them: a list of op names in a strings
 // attribute "ops" (FusedElementwise's program), or for a Fused<Op> node, <Op>, Add when it has a
 // residual R (input 3 of FusedGemm and FusedConv), then its activation: "Conv+Add+Relu". FusedAttention is "MatMul+Softmax+MatMul". "" for a node
-// of one op.
-std::string FusedOps(const graph::Node& node) {
+// of one op. A FusedGemm whose A has rank > 2 (a_rank) was a MatMul, Gemm being 2-D: its bias C
+// was an Add of its own ("MatMul+Add"), where a Gemm's C is the Gemm's.
+std::string FusedOps(const graph::Node& node, std::size_t a_rank) {
   std::vector<std::string> ops;
   if (const auto it = node.attrs.find("ops"); it != node.attrs.end())
     if (const auto* list = std::get_if<std::vector<std::string>>(&it->second)) ops = *list;
@@ -64,6 +65,10 @@ std::string FusedOps(const graph::Node& node) {
     ops = {"MatMul", "Softmax", "MatMul"};
   } else if (ops.empty() && node.op_type.size() > kFused.size() && node.op_type.rfind(kFused, 0) == 0) {
     ops.push_back(node.op_type.substr(kFused.size()));
+    if (node.op_type == "FusedGemm" && a_rank > 2) {
+      ops.back() = "MatMul";
+      if (node.inputs.size() > 2 && !node.inputs[2].empty()) ops.push_back("Add");
+    }
     if (node.inputs.size() > 3 && !node.inputs[3].empty()) ops.push_back("Add");
     // Only the activation: other string attributes (FusedConv's auto_pad) name no op.
     if (const auto it = node.attrs.find("activation"); it != node.attrs.end())
@@ -81,7 +86,6 @@ std::vector<StepInfo> DescribeSteps(const graph::Graph& g, const runtime::Plan& 
     StepInfo info;
     info.op = node.op_type;
     info.label = node.name.empty() ? "(" + (node.outputs.empty() ? std::string() : node.outputs[0]) + ")" : node.name;
-    info.fused = FusedOps(node);
     std::vector<std::vector<int64_t>> ins, outs;
     auto shape_of = [&](std::size_t a, std::vector<std::vector<int64_t>>& into) {
       const int32_t slot = plan.args[a];
@@ -93,6 +97,7 @@ std::vector<StepInfo> DescribeSteps(const graph::Graph& g, const runtime::Plan& 
     };
     for (uint32_t i = 0; i < step.num_in; ++i) info.inputs += (i ? ", " : "") + shape_of(step.args + i, ins);
     for (uint32_t o = 0; o < step.num_out; ++o) shape_of(step.args + step.num_in + o, outs);
+    info.fused = FusedOps(node, ins.empty() ? 0 : ins[0].size());
     const graph::OpSchema& schema = graph::SchemaFor(node);
     const graph::AttrReader attrs(node, schema);
     info.flops = schema.EstimateFlops({ins, outs, attrs});
@@ -128,11 +133,12 @@ std::string TraceJson(const std::string& model, const std::vector<StepInfo>& inf
 }
 
 int ProfileMain(const std::vector<std::string>& argv) {
-  Args args("profile", argv, {"-i", "--dim", "--runs", "--threads", "--opt-level", "--disable-pass", "--trace"}, {}, {{"--input", "-i"}});
+  Args args("profile", argv, {"-i", "--dim", "--runs", "--threads", "--memory-limit", "--opt-level", "--disable-pass", "--trace"}, {}, {{"--input", "-i"}});
   const std::string model_path = args.Positional(0, "MODEL");
   args.MaxPositional(1);
   const int runs = args.IntValue("--runs", 10, 1);
   const int threads = args.IntValue("--threads", 0, 1);
+  const int64_t memory_limit = args.BytesValue("--memory-limit", 0);
   const PassChoice passes = ReadPassOptions(args);
   const std::optional<std::string> trace_path = args.Value("--trace");
 
@@ -157,8 +163,10 @@ int ProfileMain(const std::vector<std::string>& argv) {
       if (std::filesystem::equivalent(path, file, ec))
         throw Error(ErrorCode::kInvalidArgument, *trace_path + ": cannot write the trace over " + what + " this run reads");
   }
-  Session session =
-      Session::Load(model_path, {.threads = threads, .opt_level = passes.opt_level, .disabled_passes = passes.disabled});
+  Session session = Session::Load(model_path, {.threads = threads,
+                                               .opt_level = passes.opt_level,
+                                               .memory_limit_bytes = memory_limit,
+                                               .disabled_passes = passes.disabled});
   std::vector<std::string> made;
   const std::vector<NamedTensor> inputs = CompleteInputs(args, session, ReadInputs(args, session), made);
   const graph::Graph& g = detail::SessionFactory::GraphOf(session);
@@ -204,8 +212,8 @@ int ProfileMain(const std::vector<std::string>& argv) {
     batch.Commit();
   }
   const LatencyStats wall = Summarize(wall_ms);
-  std::printf("axon profile %s: %d runs, %d thread%s, opt level %d%s\n", Escaped(model_path).c_str(), runs,
-              session.threads(), session.threads() == 1 ? "" : "s", passes.opt_level, Without(passes.disabled).c_str());
+  std::printf("axon profile %s: %s, %s, opt level %d%s\n", Escaped(model_path).c_str(), Counted(runs, "run").c_str(),
+              Counted(session.threads(), "thread").c_str(), passes.opt_level, Without(passes.disabled).c_str());
   for (const std::string& line : made) std::printf("made-up input %s\n", Escaped(line).c_str());
   std::printf("run time: median %.3f ms, min %.3f ms; node times add up to %.3f ms per run\n\n", wall.median, wall.min,
               total_ms);
@@ -225,12 +233,15 @@ int ProfileMain(const std::vector<std::string>& argv) {
                 gflops(info.flops, node_ms[k]).c_str(), (HumanCount(info.bytes) + "B").c_str(), Escaped(op).c_str(),
                 Escaped(info.label).c_str(), Escaped(info.inputs).c_str());
   }
-  std::printf("%10.4f %6.2f%% %9s %11s  total: %zu nodes, %.4g GFLOP per run\n", total_ms, 100.0,
-              gflops(total_flops, total_ms).c_str(), (HumanCount(total_bytes) + "B").c_str(), infos.size(), total_flops / 1e9);
+  // The nodes' shares add up to 100%; with no node listed there is nothing to share.
+  std::printf("%10.4f %6.2f%% %9s %11s  total: %s, %.4g GFLOP per run\n", total_ms, infos.empty() ? 0.0 : 100.0,
+              gflops(total_flops, total_ms).c_str(), (HumanCount(total_bytes) + "B").c_str(),
+              Counted(static_cast<long long>(infos.size()), "node").c_str(), total_flops / 1e9);
 
   if (trace_path)
-    std::printf("trace: %s (%zu events: %zu nodes x %d runs)\n", Escaped(*trace_path).c_str(), infos.size() * records.size(),
-                infos.size(), runs);
+    std::printf("trace: %s (%s: %s x %s)\n", Escaped(*trace_path).c_str(),
+                Counted(static_cast<long long>(infos.size() * records.size()), "event").c_str(),
+                Counted(static_cast<long long>(infos.size()), "node").c_str(), Counted(runs, "run").c_str());
   return 0;
 }
 

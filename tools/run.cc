@@ -37,11 +37,8 @@ options:
   -i, --input NAME=FILE   bind model input NAME to a .npy file (f32, i64, i32, i8, u8 or bool; C order)
   -o, --output-dir DIR    where to write the outputs (created if missing)
   --threads N             worker threads (default and most: one per core)
-  --memory-limit SIZE     most memory the run may hold for intermediates, scratch and outputs,
-                          in bytes or with K, M, G (default: half of this machine's memory);
-                          a model or inputs that need more fail naming the node
   --no-save               print the outputs without writing them
-)" AXON_PASS_OPTIONS_USAGE;
+)" AXON_MEMORY_LIMIT_USAGE AXON_PASS_OPTIONS_USAGE;
 
 // -o's directory, made if missing; its errors are one line naming it, not std::filesystem's text.
 void MakeOutputDir(const std::filesystem::path& dir) {

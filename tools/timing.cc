@@ -85,4 +85,8 @@ std::string JsonNumber(double value) {
   return buf;
 }
 
+std::string Counted(long long n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 }  // namespace axon::cli

@@ -33,6 +33,9 @@ class Progress {
   std::chrono::steady_clock::time_point last_;
 };
 
+// "1 run", "5 runs": a count and its noun, singular for one.
+std::string Counted(long long n, std::string_view noun);
+
 // text as a JSON string literal, quotes included; bytes that are not valid UTF-8 become U+FFFD.
 std::string JsonString(std::string_view text);
 // A finite number as JSON (NaN and infinities, which JSON lacks, as null).

@@ -167,10 +167,12 @@ Structure CheckStructure(const Reporter& r, const GraphProto& g) {
     ++node_names[node.name()];
     s.names.insert(node.name());
   }
+  // Node and value names are separate namespaces in ONNX (and in Axon's verifier): a node named like a
+  // value, often its own output, keeps its name so that errors and profiles name the user's node.
   s.unique_node_name.resize(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     const std::string& name = g.node(i).name();
-    s.unique_node_name[static_cast<std::size_t>(i)] = !name.empty() && node_names[name] == 1 && !defined.count(name);
+    s.unique_node_name[static_cast<std::size_t>(i)] = !name.empty() && node_names[name] == 1;
   }
   return s;
 }

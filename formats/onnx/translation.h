@@ -25,7 +25,7 @@ namespace axon::formats::onnx_import {
 // attributes (Constant's value, ConstantOfShape's) as tensors.
 struct OnnxNode {
   std::string name;    // as in the file; may be empty
-  bool name_is_unique = true;  // false: another node or a value has it; the Axon node gets a fresh name
+  bool name_is_unique = true;  // false: another node has it; the Axon node gets a fresh name
   std::string domain;  // "" for the default domain ("ai.onnx" is normalized to "")
   std::string op_type;
   std::vector<std::string> inputs, outputs;  // "" marks an omitted optional one

@@ -38,14 +38,11 @@ bool ConstantFolding::Run(Graph& graph) {
   std::vector<std::size_t> folded;
   for (std::size_t n : TopologicalOrder(graph)) {
     const Node& node = graph.nodes[n];
-    // A graph output stays computed: its public name cannot pass to an initializer.
-    bool public_output = false;
-    for (const std::string& out : node.outputs) public_output = public_output || editor.IsGraphOutput(out);
     bool used = false;
     for (const std::string& out : node.outputs) used = used || !editor.IsUnused(out);
     // Unused nodes are dead-node elimination's (with their weights); folding would leave their
     // values behind as initializers nothing reads.
-    if (public_output || !used) continue;
+    if (!used) continue;
 
     std::vector<Tensor> values;
     if (std::optional<Tensor> shape = FoldShape(graph, node)) {
@@ -98,9 +95,17 @@ bool ConstantFolding::Run(Graph& graph) {
       }
       if (values.size() != outputs.size()) continue;
     }
-    // Each output becomes an initializer named after it (or a fresh name when that is taken).
+    // Each output becomes an initializer named after it (or a fresh name when that is taken). A
+    // graph output's name is public: the initializer takes that very name (the verifier and the
+    // executor take a constant graph output) and the node's output, now read by nobody, a fresh one.
     const std::vector<std::string> outs = graph.nodes[n].outputs;
     for (std::size_t o = 0; o < outs.size(); ++o) {
+      if (editor.IsGraphOutput(outs[o])) {
+        graph.nodes[n].outputs[o] = editor.UniqueName(outs[o]);
+        graph.initializers[outs[o]] = std::move(values[o]);
+        editor.Refresh();
+        continue;
+      }
       const std::string init = editor.AddInitializer(outs[o], std::move(values[o]));
       editor.ReplaceAllUses(outs[o], init);
     }

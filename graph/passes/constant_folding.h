@@ -7,6 +7,8 @@
 // bit for bit what the unfolded graph computes, and no op has a second implementation. Without
 // an evaluator only Shape folding happens (a shape is IR data, not arithmetic).
 //
+// A folded graph output becomes an initializer under the output's own (public) name.
+//
 // Parameters are never folded: the initializers named in `parameters` (trained weights that
 // change between runs) and graph inputs are not constants, so a node reading one stays.
 #pragma once

@@ -126,6 +126,15 @@ TEST_CASE("AddNode appends a node with fresh names and keeps the indices current
     CHECK(e.AddNode(Node{"fresh", "Relu", {"x"}, {"fresh:0"}, {}}).name == "fresh");
     CheckIndexIsCurrent(e);
   }
+  SECTION("node names and value names are separate namespaces, as in ONNX") {
+    CHECK(e.AddNode(Node{"y", "Relu", {"x"}, {"from_y"}, {}}).name == "y");  // named like a value
+    CHECK(e.AddNode(Node{"own", "Relu", {"x"}, {"own"}, {}}).outputs[0] == "own");  // like its own output
+    CHECK(e.AddNode(Node{"n3", "Relu", {"x"}, {"relu"}, {}}).outputs[0] == "relu");  // a value named like a node
+    CHECK_THROWS_WITH(e.AddNode(Node{"own", "Relu", {"x"}, {"other"}, {}}), Catch::Contains("'own': the name is taken"));
+    CHECK_THROWS_WITH(e.AddNode(Node{"n4", "Relu", {"x"}, {"own"}, {}}), Catch::Contains("output name 'own' is taken"));
+    CheckIndexIsCurrent(e);
+    REQUIRE_NOTHROW(Verify(g));
+  }
 }
 
 TEST_CASE("ReplaceAllUses rewires every reader", "[graph][rewrite]") {

@@ -201,6 +201,14 @@ TEST_CASE("profile and bench: help, and clear one-line errors", "[cli][profile][
         {" m.axon --dim btach=64", "--dim btach: the model's inputs have no dim named btach (they have: batch)"},
         {" m.axon --dim batch=3 --dim batch=5", "--dim batch is given twice"},
         {" m.axon --runs 0", "option --runs needs an integer from 1"},
+        // std::stoi would take these as 5, as no other number option does.
+        {" m.axon --runs ' 5'", "option --runs needs an integer from 1 to 2147483647, got ' 5'"},
+        {" m.axon --runs +5", "option --runs needs an integer from 1 to 2147483647, got '+5'"},
+        {" m.axon --memory-limit 0", "option --memory-limit needs a size in bytes > 0"},
+        {" m.axon --memory-limit ' 5M'", "option --memory-limit needs a size in bytes > 0"},
+        {" m.axon --dim 'batch= 5'", "--dim needs NAME=V with an integer V >= 1, got 'batch= 5'"},
+        {" m.axon --dim batch=+5", "--dim needs NAME=V with an integer V >= 1, got 'batch=+5'"},
+        {" m.axon --memory-limit 1X", "option --memory-limit needs a size in bytes > 0"},
         {" m.axon --opt-level 9", "option --opt-level needs an integer from 0 to 2, got '9'"},
         {" m.axon --opt-level -1", "option --opt-level needs an integer from 0 to 2, got '-1'"},
         {" missing.axon", "missing.axon"},
@@ -234,6 +242,9 @@ TEST_CASE("profile names the ops a fused node covers: residual Add, activation, 
   auto kt = b.Weight("kt", Filled({2, 4, 6}, 0.5f));
   auto v = b.Weight("v", Filled({2, 6, 3}, 0.7f));
   b.Output(b.Op("MatMul", {b.Op("Softmax", {b.Op("MatMul", {q, kt})}), v}, {}, "attention"), "a");
+  // A transformer's Linear: a rank-3 MatMul and its bias, one FusedGemm that ran no Gemm op.
+  auto t = b.Input("t", axon::DType::kF32, graph::Shape({2, 3, 4}));
+  b.Output(b.Op("Add", {b.Op("MatMul", {t, b.Weight("wl", Filled({4, 5}, 0.1f))}), b.Weight("bl", Filled({5}, 0.2f))}), "l");
   graph::Model m;
   m.graph = b.Build();
   axon::formats::WriteModelFile(m, (dir / "m.axon").string());
@@ -241,6 +252,8 @@ TEST_CASE("profile names the ops a fused node covers: residual Add, activation, 
   REQUIRE(p.code == 0);
   CHECK(p.out.find("FusedConv [Conv+Add+Relu]") != std::string::npos);
   CHECK(p.out.find("FusedAttention [MatMul+Softmax+MatMul]") != std::string::npos);
+  CHECK(p.out.find("FusedGemm [MatMul+Add]") != std::string::npos);
+  CHECK(p.out.find("FusedGemm [Gemm]") == std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -297,5 +310,44 @@ TEST_CASE("bench and profile: a --dim that a given input contradicts, and a made
     CHECK(huge.code == 1);
     CHECK(huge.err.rfind("axon " + command + ": cannot make up input 'x' (x: f32[batch,32]): ", 0) == 0);
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("profile and bench: --memory-limit as run has it, and counts said in the singular", "[cli][profile][bench]") {
+  const fs::path dir = TempDir("profile_memory");
+  WriteBranches(dir / "m.axon");
+  // A 64-row batch's Gemm output alone is 64·16·4 = 4 KiB: over a 1 KiB limit, under a 1 MiB one.
+  for (const std::string cmd : {"profile", "bench --warmup 1"}) {
+    INFO(cmd);
+    const Result tight = Axon(cmd + " m.axon --dim batch=64 --runs 1 --memory-limit 1K", dir);
+    CHECK(tight.code == 1);
+    CHECK(tight.out.empty());
+    CHECK(tight.err.find("memory limit of 1024 bytes") != std::string::npos);
+    const Result roomy = Axon(cmd + " m.axon --dim batch=64 --runs 1 --threads 1 --memory-limit 1M", dir);
+    CHECK(roomy.code == 0);
+    CHECK(roomy.out.find("1 thread,") != std::string::npos);
+    CHECK(roomy.out.find("1 runs") == std::string::npos);
+  }
+  const Result p = Axon("profile m.axon --runs 1 --threads 1", dir);
+  CHECK(p.out.find(": 1 run, 1 thread, opt level 2") != std::string::npos);
+  const Result b = Axon("bench m.axon --runs 1 --warmup 1", dir);
+  CHECK(b.out.find("warmup: 1 run (the first ") != std::string::npos);
+  CHECK(b.out.find("timed: 1 run in ") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("profile of a model with no timed node shows no 100% total", "[cli][profile]") {
+  const fs::path dir = TempDir("profile_empty");
+  graph::GraphBuilder b("copy");
+  auto x = b.Input("x", axon::DType::kF32, graph::Shape({2, 3}));
+  b.Output(b.Op("Identity", {x}), "y");  // relabels memory: not listed
+  graph::Model m;
+  m.graph = b.Build();
+  axon::formats::WriteModelFile(m, (dir / "m.axon").string());
+  const Result p = Axon("profile m.axon --runs 2 --opt-level 0", dir);
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("total: 0 nodes") != std::string::npos);
+  CHECK(p.out.find("100.00%") == std::string::npos);
+  CHECK(p.out.find("  0.00%") != std::string::npos);
   fs::remove_all(dir);
 }

@@ -118,6 +118,11 @@ TEST_CASE("graph passes: --opt-level, --disable-pass and inspect --passes", "[cl
   CHECK(off.out.find("4 -> 4 nodes") != std::string::npos);
   Result level1 = Axon("inspect xor.axon --passes --opt-level 1", dir);
   CHECK(level1.out.find("elementwise-fusion") == std::string::npos);
+  // Level 0 runs no pass: no "4 -> 4 nodes in 1 round" for work never done.
+  Result level0 = Axon("inspect xor.axon --passes --opt-level 0", dir);
+  REQUIRE(level0.code == 0);
+  CHECK(level0.out.find("no pass ran: 4 nodes, unchanged") != std::string::npos);
+  CHECK(level0.out.find("round") == std::string::npos);
   // The same outputs at every level.
   Result r0 = Axon("run xor.axon -i x.npy --no-save --opt-level 0", dir);
   Result r2 = Axon("run xor.axon -i x.npy --no-save", dir);

@@ -227,17 +227,30 @@ TEST_CASE("Dropout is the identity at inference, in every opset", "[onnx][transl
 TEST_CASE("ONNX node names that Axon cannot keep get fresh ones; nodes are sorted", "[onnx][translate]") {
   OnnxModel m(13);
   m.Input("x", kFloat, {2});
-  // Out of order, two nodes named alike, one named like a value.
+  // Out of order, two nodes named alike; nodes named like a value (an input, their own output) keep
+  // their names: ONNX node and value names are separate namespaces.
   m.Node("Relu", {"a"}, {"y"}, "same");
   m.Node("Sigmoid", {"x"}, {"a"}, "same");
   m.Node("Tanh", {"y"}, {"z"}, "x");
-  m.Output("z");
+  m.Node("Exp", {"z"}, {"w"}, "w");
+  m.Output("w");
   const graph::Model g = m.Import();
   std::vector<std::string> names;
   for (const auto& n : g.graph.nodes) names.push_back(n.op_type + ":" + n.name);
-  CHECK(names == std::vector<std::string>{"Sigmoid:same_1", "Relu:same_2", "Tanh:x_1"});
+  CHECK(names == std::vector<std::string>{"Sigmoid:same_1", "Relu:same_2", "Tanh:x", "Exp:w"});
   std::vector<float> x = {0, 1};
   CHECK(m.Load().Run({{"x", Tensor::View(x.data(), {2})}})[0].size() == 2);
+}
+
+TEST_CASE("an ONNX node named like its own output keeps its name in errors", "[onnx][translate]") {
+  OnnxModel m(13);
+  m.Input("a", kFloat, {2, 3});
+  m.Input("b", kFloat, {4, 5});
+  m.Node("MatMul", {"a", "b"}, {"kt"}, "kt");
+  m.Output("kt");
+  const std::string message = ErrorOf([&] { m.Import(); }, ErrorCode::kInvalidModel);
+  CHECK_THAT(message, Contains("'kt'"));
+  CHECK_THAT(message, !Contains("kt_1"));
 }
 
 TEST_CASE("a 1:1 node's attributes are checked against Axon's op", "[onnx][translate]") {

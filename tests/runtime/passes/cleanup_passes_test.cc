@@ -85,6 +85,27 @@ TEST_CASE("constant-folding evaluates constant nodes with the kernels", "[passes
   CHECK(r.graph.initializers.size() == 1);
 }
 
+TEST_CASE("constant-folding folds a node whose output is a graph output, keeping the output's name", "[passes][constant-folding]") {
+  graph::GraphBuilder b("public");
+  auto x = b.Input("x", DType::kF32, Shape({2}));
+  auto e = b.Op("Exp", {b.Weight("w", Values({0, 1}, {2}))});
+  auto z = b.Op("Add", {x, b.Op("Neg", {e})});  // the folded output is also read on
+  b.Output(e, "y");
+  b.Output(z, "z");
+  const graph::Graph g = b.Build();
+  const Optimized r = OptimizeAndCompare(g, {{"x", RandomTensor({2}, 8)}}, 1);
+  CHECK(r.difference == 0);
+  REQUIRE(r.graph.nodes.size() == 1);
+  CHECK(r.graph.nodes[0].op_type == "Add");
+  REQUIRE(r.graph.outputs.size() == 2);
+  CHECK(r.graph.outputs[0].name == "y");
+  // y is now a constant under its own name: e^0, e^1 by hand.
+  const Tensor& y = r.graph.initializers.at("y");
+  CHECK(y.data<float>()[0] == Approx(1.0f));
+  CHECK(y.data<float>()[1] == Approx(2.7182817f));
+  CHECK(!r.graph.initializers.count("w"));
+}
+
 TEST_CASE("constant-folding never folds parameters or graph inputs", "[passes][constant-folding]") {
   graph::GraphBuilder b("params");
   auto x = b.Input("x", DType::kF32, Shape({2, 2}));
