@@ -11,6 +11,7 @@
 #include "graph/builder.h"
 #include "runtime/executor.h"
 #include "runtime/kernels/conv.h"
+#include "tests/runtime/passes/pass_test_util.h"
 
 using namespace axon;
 using graph::Dim;
@@ -18,13 +19,7 @@ using graph::Shape;
 
 namespace {
 
-Tensor RandomTensor(std::vector<int64_t> shape, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(ElementCount(shape)));
-  for (float& x : v) x = dist(rng);
-  return Tensor::FromVector(v, std::move(shape));
-}
+Tensor RandomTensor(std::vector<int64_t> shape, uint32_t seed) { return testing::RandomTensor(std::move(shape), seed, -1.0f, 1.0f); }
 
 constexpr int64_t kC = 128, kM = 256;  // K = 1152, M = 256: large enough (and stride 2: not Winograd)
 
