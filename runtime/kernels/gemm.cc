@@ -660,7 +660,8 @@ detail::WorkspaceLayout LayoutOf(const GemmArgs& g) {
     } else {
       w.strip = static_cast<std::size_t>(g.k * kLanes);
     }
-    w.per_thread = a_block + (PacksB(g) ? 0 : b_panel);
+    // B in place, threaded: each block's own copy of the strip (GemmBlocked), after its panels.
+    w.per_thread = a_block + (PacksB(g) ? 0 : b_panel + w.strip + kLanes);
   }
   return w;
 }
@@ -704,18 +705,27 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
       const double cost = static_cast<double>(g.m) * static_cast<double>(nb) + static_cast<double>(g.n) * static_cast<double>(mb);
       // A count that is a multiple of the threads leaves no thread a block behind.
       if (mb * nb >= target && (mb * nb) % threads == 0 && (best < 0 || cost < best)) best = cost, mblocks = mb, nblocks = nb;
-      if (nb == 1) break;  // more row blocks only cost more
+      // Once a grid is found, more row blocks only cost more; before, they may be the only way to
+      // split at all (one panel: 64 × 512 × 10 ran on one thread).
+      if (nb == 1 && best >= 0) break;
     }
   }
   // In place, B's last partial vector of columns is read from a zero-padded strip (K × kLanes),
-  // made once here rather than by every block.
+  // made once here rather than by every block, on one thread.
   const int64_t n_full = src.packed ? g.n : g.n / kLanes * kLanes;
-  float* strip = nullptr;
-  if (n_full < g.n) {
+  // Split over threads, each block makes its own strip from B (clean lines any core may share):
+  // one strip written by the caller and read by a worker moved K lines across cores per call
+  // (64 × 512 × 10 on 2 threads: the worker's half took longer than the caller's whole GEMM).
+  const bool block_strips = n_full < g.n && threads > 1 && mblocks * nblocks > 1;
+  auto make_strip = [&](float* dst) {
     const D d;
-    strip = Scratch<detail::kScratchStrip>(g, static_cast<std::size_t>(g.k * kLanes));
     for (int64_t kk = 0; kk < g.k; ++kk)
-      hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, strip + kk * kLanes);
+      hn::Store(LoadPartial(d, src.b + kk * src.ldb + n_full, g.n - n_full), d, dst + kk * kLanes);
+  };
+  float* strip = nullptr;
+  if (n_full < g.n && !block_strips) {
+    strip = Scratch<detail::kScratchStrip>(g, static_cast<std::size_t>(g.k * kLanes));
+    make_strip(strip);
   }
 
   auto column_bound = [&](int64_t ni) {
@@ -743,8 +753,16 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
     // AVX2 ran at half speed at N = 3072 (A in place and B in place ran as fast as the copy).
     const bool copy_panels = !src.packed && CopiesPanels(mc, src.ldb);
     const std::size_t a_floats = pack_a ? static_cast<std::size_t>((mc + kMR - 1) / kMR * kMR * kb) : 0;
-    float* scratch = Scratch<detail::kScratchA>(g, a_floats + (copy_panels ? 2 * kPanelFloats : 0));
+    // The block's strip starts on a whole vector (scratch does: its stores are aligned).
+    const std::size_t strip_at = (a_floats + (copy_panels ? 2 * kPanelFloats : 0) + kLanes - 1) / kLanes * kLanes;
+    float* scratch = Scratch<detail::kScratchA>(
+        g, block_strips ? strip_at + static_cast<std::size_t>(g.k * kLanes) : strip_at);
     float* packed_a = pack_a ? scratch : nullptr;
+    float* block_strip = strip;
+    if (block_strips && jend > n_full) {
+      block_strip = scratch + strip_at;
+      make_strip(block_strip);
+    }
     // Copied micro-panels: the one the row tiles read, and the next one, copied a share of its
     // rows after each row tile (its loads miss to L3 or memory, and the out-of-order core
     // overlaps them with the next tile's FMAs; copied all at once between two panels, the
@@ -827,7 +845,7 @@ void GemmBlocked(const GemmArgs& g, const BSource& src) {
           RowTiles(mc, kc, a, lda, pack_a, src.b + k0 * src.ldb + j, src.ldb, in_place / kLanes, c, g.ldc, in_place, tj);
         if (in_place < ncols) {
           tj.col0 = n_full;
-          RowTiles(mc, kc, a, lda, pack_a, strip + k0 * kLanes, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, ncols - in_place, tj);
+          RowTiles(mc, kc, a, lda, pack_a, block_strip + k0 * kLanes, kLanes, 1, g.c + i0 * g.ldc + n_full, g.ldc, ncols - in_place, tj);
         }
       }
     }

@@ -165,7 +165,9 @@ TEST_CASE("Threaded GEMM paths are bit-identical for 1 and 2 threads, on every t
   // partial last panel, so the two paths must agree bit for bit; so must 300 rows of a B whose
   // rows are 2 KiB apart (packed from 256 rows a thread). 30 rows: one block that copies B's
   // micro-panels on one thread, blocks too short to copy them on two (16-register targets).
-  const Case cases[] = {{1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
+  // 64 rows, 10 columns: one panel, cut into row blocks on two threads, each reading B's only
+  // (partial) vector of columns from its own zero-padded strip, after its packed A when transposed.
+  const Case cases[] = {{64, 10, 512, false, false}, {64, 10, 512, true, false}, {1, 3000, 1000, false, false}, {1, 2000, 1000, false, true}, {600, 300, 300, false, false},
                         {96, 700, 300, false, false},   {200, 300, 400, true, true},   {515, 70, 300, false, false},
                         {45, 700, 300, false, true},    {30, 203, 1100, false, false},
                         {300, 512, 200, false, false}};
@@ -257,8 +259,10 @@ TEST_CASE("A transposed B computed as Cᵀ = B·op(A)ᵀ has the bits of B packe
 TEST_CASE("A workspace of GemmWorkspaceBytes serves every path, at 1 and 2 threads", "[kernels][gemm]") {
   // As a session's plan runs a GEMM: scratch from the workspace only, never past its end (a
   // guard region after it must stay untouched), with the bits of a call without workspace.
+  // 64 × 10 × 512 on two threads: each row block's own strip of B, after its packed A (transposed).
   const Case cases[] = {{45, 700, 300, false, true}, {21, 70, 50, true, true}, {600, 300, 300, false, false},
-                        {96, 700, 300, true, false}, {1, 300, 70, false, true}};
+                        {96, 700, 300, true, false}, {1, 300, 70, false, true},  {64, 10, 512, false, false},
+                        {64, 10, 512, true, false}};
   for (const Case& c : cases) {
     const int64_t lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
     const std::vector<float> a = Random(c.m * c.k, 21), b = Random(c.k * c.n, 22), bias = Random(c.n, 23);
