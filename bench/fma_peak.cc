@@ -135,41 +135,38 @@ namespace axon::bench {
 HWY_EXPORT(FmaLoop);
 HWY_EXPORT(FmaMixLoop);
 
-// HWY_DYNAMIC_DISPATCH follows AXON_TARGET (bench_main.cc), so under AXON_TARGET=AVX2 this is
-// the AVX2 peak, the one the AVX2 GEMM is measured against. cpu_GFLOPS: the median call by the
-// thread's CPU time, as gemm_bench.cc reports the GEMMs.
-static void BM_FmaPeak(benchmark::State& state) {
+// Runs `loop` (FLOPs done per call) as long as the benchmark wants; cpu_GFLOPS: the median call
+// by the thread's CPU time, as gemm_bench.cc reports the GEMMs. False when the loop did nothing.
+template <class Loop>
+static bool MeasureFlops(benchmark::State& state, Loop loop) {
   float sink = 0;
   int64_t flops = 0, call_flops = 0;
   std::vector<double> cpu;
   for (auto _ : state) {
     const double cpu0 = ThreadCpuSeconds();
-    call_flops = HWY_DYNAMIC_DISPATCH(FmaLoop)(1 << 18, &sink);
+    call_flops = loop(&sink);
     cpu.push_back(ThreadCpuSeconds() - cpu0);
     flops += call_flops;
   }
+  if (call_flops == 0) return false;
   benchmark::DoNotOptimize(sink);
   state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(flops) / 1e9, benchmark::Counter::kIsRate);
   state.counters["cpu_GFLOPS"] = static_cast<double>(call_flops) / 1e9 / MedianSeconds(std::move(cpu));
+  return true;
+}
+
+// HWY_DYNAMIC_DISPATCH follows AXON_TARGET (bench_main.cc), so under AXON_TARGET=AVX2 this is
+// the AVX2 peak, the one the AVX2 GEMM is measured against.
+static void BM_FmaPeak(benchmark::State& state) {
+  MeasureFlops(state, [](float* sink) { return HWY_DYNAMIC_DISPATCH(FmaLoop)(1 << 18, sink); });
 }
 BENCHMARK(BM_FmaPeak)->Name("fma_peak/1thread");
 
 // FmaMixLoop's rate, measured as BM_FmaPeak's. Not named fma_peak/..., so compare_gemm keeps
 // its anchor; compare the two by hand: `axon_gemm_bench --benchmark_filter=fma_`.
 static void BM_FmaMix(benchmark::State& state) {
-  float sink = 0;
-  int64_t flops = 0, call_flops = 0;
-  std::vector<double> cpu;
-  for (auto _ : state) {
-    const double cpu0 = ThreadCpuSeconds();
-    call_flops = HWY_DYNAMIC_DISPATCH(FmaMixLoop)(1 << 12, &sink);
-    cpu.push_back(ThreadCpuSeconds() - cpu0);
-    flops += call_flops;
-  }
-  if (call_flops == 0) return state.SkipWithError("no GEMM-mix loop for this target");
-  benchmark::DoNotOptimize(sink);
-  state.counters["GFLOPS"] = benchmark::Counter(static_cast<double>(flops) / 1e9, benchmark::Counter::kIsRate);
-  state.counters["cpu_GFLOPS"] = static_cast<double>(call_flops) / 1e9 / MedianSeconds(std::move(cpu));
+  if (!MeasureFlops(state, [](float* sink) { return HWY_DYNAMIC_DISPATCH(FmaMixLoop)(1 << 12, sink); }))
+    state.SkipWithError("no GEMM-mix loop for this target");
 }
 BENCHMARK(BM_FmaMix)->Name("fma_mix/1thread");
 
